@@ -1,0 +1,1 @@
+"""Shared plumbing of the three services: settings, stores, Redis, relay, consumers, health."""

@@ -1,0 +1,65 @@
+"""Reading the state of the streams and groups, for ``lots status`` and for waiting in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from infra.topology import dead_letter_stream, groups
+
+
+def _id(value: str) -> tuple[int, int]:
+    ms, _, seq = value.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def stream_report(client: redis.Redis, prefix: str = "") -> list[dict[str, Any]]:
+    """Per (stream, group): length, lag (entries not yet read), pending, dead letters."""
+    rows = []
+    for stream, group in groups():
+        name = f"{prefix}{stream}"
+        row: dict[str, Any] = {"stream": stream, "group": group}
+        try:
+            info = client.xinfo_stream(name)
+            by_name = {g["name"]: g for g in client.xinfo_groups(name)}
+        except redis.ResponseError:
+            rows.append({**row, "exists": False})
+            continue
+        g = _text_keys(by_name.get(group) or by_name.get(group.encode()) or {})
+        lag = g.get("lag")
+        if lag is None and g:  # Redis 6.2 has no lag: count what lies after the group's last read
+            last = _decode(g.get("last-delivered-id", "0-0"))
+            lag = sum(1 for _ in client.xrange(name, min=f"({last}", count=100_000))
+        oldest_ms = None
+        if g.get("pending"):
+            summary = client.xpending(name, group)
+            oldest = client.xpending_range(name, group, min="-", max="+", count=1)
+            if oldest:
+                oldest_ms = int(oldest[0]["time_since_delivered"])
+            del summary
+        rows.append({
+            **row,
+            "exists": bool(g),
+            "length": int(info["length"]),
+            "lag": int(lag or 0),
+            "pending": int(g.get("pending", 0)),
+            "oldest_pending_ms": oldest_ms,
+            "dead_letters": int(client.xlen(dead_letter_stream(name))),
+        })
+    return rows
+
+
+def drained(client: redis.Redis, prefix: str = "") -> bool:
+    """Every group has read and acknowledged every entry of its streams."""
+    return all(
+        r.get("exists") and r["lag"] == 0 and r["pending"] == 0 for r in stream_report(client, prefix)
+    )
+
+
+def _decode(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _text_keys(d: dict[Any, Any]) -> dict[str, Any]:
+    return {_decode(k): v for k, v in d.items()}

@@ -1,0 +1,401 @@
+"""The running half of a service: consume, reclaim, dead-letter, relay, recover.
+
+Three loops share one Redis client and the service's application:
+
+* **consume** reads new entries of every stream the service consumes (one ``XREADGROUP`` for
+  all of them, a batch at a time), applies them in one store transaction and acknowledges them
+  with one pipelined ``XACK``;
+* **reclaim** takes over entries left pending longer than ``reclaim_idle_ms`` (a consumer that
+  died, or a handler that failed) and retries them; after ``max_deliveries`` an entry goes to
+  ``<stream>.dead`` with its error, atomically with its acknowledgement;
+* **relay** tails the store's notification log and publishes public events with pipelined
+  ``XADD``, remembering its position in the store.
+
+Redis is transport, the store is the truth. Every service keeps an *epoch* token in Redis; when
+it disappears or changes (a restart without persistence, ``FLUSHALL``) or a group is missing,
+the service re-creates the groups and republishes its whole outbox, and consumers skip what
+they had already processed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from events.codec import DecodeError, encode, plain_fields
+from infra.application import Incoming, ServiceApplication
+from infra.settings import ServiceName, Settings
+from infra.topology import CONSUMES, DELETE_AFTER_ACK, PUBLISHES, dead_letter_stream, ensure_groups
+
+log = structlog.get_logger(__name__)
+TRANSIENT = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+
+# Renew the relay lease if we hold it, take it if nobody does. 2 = newly taken, 1 = renewed.
+LEASE_SCRIPT = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  redis.call('pexpire', KEYS[1], ARGV[2]) return 1
+elseif redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 2
+else return 0 end
+"""
+
+
+@dataclass
+class Delivery:
+    stream: str  # logical name, without the prefix
+    entry_id: str
+    fields: dict[bytes, bytes] | None  # None: the entry was deleted while pending
+    times_delivered: int
+
+
+@dataclass
+class Counters:
+    processed: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    published: int = 0
+    reclaimed: int = 0
+    recoveries: int = 0
+    last_error: str | None = None
+    last_batch_at: float | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class Runtime:
+    """Moves one service's messages in and out; see the module docstring."""
+
+    def __init__(
+        self,
+        service: ServiceName,
+        app: ServiceApplication,
+        settings: Settings,
+        redis_url: str,
+        *,
+        consumes: tuple[str, ...] | None = None,
+        publishes: str | None = None,
+    ) -> None:
+        self.service = service
+        self.app = app
+        self.settings = settings
+        self.redis: aioredis.Redis = aioredis.from_url(redis_url, health_check_interval=10)
+        self.group = service
+        self.consumer = settings.consumer_name
+        self.consumes = consumes if consumes is not None else CONSUMES[service]
+        self.publishes = publishes if publishes is not None else PUBLISHES[service]
+        self.counters = Counters()
+        self.redis_ok = False
+        self._epoch: str | None = None
+        self._relay_position = 0
+        self._relay_wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._recover_lock = asyncio.Lock()
+        self._lease = settings.key(f"relay:{service}")
+
+    async def _ensure_groups(self) -> None:
+        await ensure_groups(self.redis, self.settings.stream_prefix)
+        for stream in self.consumes:  # a deployment-specific stream outside the topology
+            try:
+                await self.redis.xgroup_create(self._name(stream), self.group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    def _name(self, stream: str) -> str:
+        return self.settings.stream(stream)
+
+    # --- life cycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._ensure_groups()
+        await self._sync_epoch()
+        self.redis_ok = True
+        for loop in (self._consume_loop, self._reclaim_loop, self._relay_loop):
+            self._tasks.append(asyncio.create_task(self._guard(loop), name=loop.__name__))
+        log.info("service started", service=self.service, consumer=self.consumer)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._relay_wakeup.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.redis.aclose()
+        log.info("service stopped", service=self.service)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks) and all(not t.done() for t in self._tasks)
+
+    async def _guard(self, loop: Callable[[], Awaitable[None]]) -> None:
+        """Keep a loop alive through Redis outages; the loops themselves never give up."""
+        while not self._stopping.is_set():
+            try:
+                await loop()
+            except TRANSIENT as exc:
+                self.redis_ok = False
+                self.counters.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("redis unavailable", loop=loop.__name__, error=type(exc).__name__)
+                await self._sleep(1.0)
+            except ResponseError as exc:
+                text = str(exc)
+                if "NOGROUP" in text or "UNBLOCKED" in text or "no such key" in text.lower():
+                    await self.recover(f"{loop.__name__}: {exc}")
+                else:
+                    self.counters.last_error = str(exc)
+                    log.exception("redis error", loop=loop.__name__)
+                    await self._sleep(1.0)
+            except Exception:
+                log.exception("loop failed", loop=loop.__name__)
+                await self._sleep(1.0)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    # --- recovering from a Redis that lost its data ----------------------------------------
+
+    async def recover(self, why: str) -> None:
+        async with self._recover_lock:
+            self.counters.recoveries += 1
+            log.warning("redis lost streams or groups, recovering", service=self.service, why=why)
+            await self._ensure_groups()
+            await self._sync_epoch()
+
+    async def _sync_epoch(self) -> None:
+        """Adopt Redis's epoch; if it is not the one we published into, republish everything."""
+        key = self.settings.key("epoch")
+        current = await self.redis.get(key)
+        if current is None:
+            await self.redis.set(key, uuid.uuid4().hex, nx=True)
+            current = await self.redis.get(key)
+        token = current.decode() if current is not None else ""
+        if token == self._epoch:
+            return
+        stored_epoch, stored_position = await anyio.to_thread.run_sync(self._stored_relay_state)
+        if stored_epoch != token and (stored_epoch is not None or stored_position > 0):
+            log.warning("republishing the outbox into a new Redis", service=self.service)
+            await self._ensure_groups()
+            stored_position = 0
+        await anyio.to_thread.run_sync(
+            self.app.store.set_relay_position, self.publishes, stored_position, token
+        )
+        self._relay_position = stored_position
+        self._epoch = token
+        self._relay_wakeup.set()
+
+    def _stored_relay_state(self) -> tuple[str | None, int]:
+        store = self.app.store
+        return store.relay_epoch(self.publishes), store.relay_position(self.publishes)
+
+    # --- consuming ----------------------------------------------------------------------------
+
+    async def _consume_loop(self) -> None:
+        streams = {self._name(s): ">" for s in self.consumes}
+        while not self._stopping.is_set():
+            response = await self.redis.xreadgroup(
+                self.group,
+                self.consumer,
+                streams,  # type: ignore[arg-type]
+                count=self.settings.batch_size,
+                block=self.settings.block_ms,
+            )
+            self.redis_ok = True
+            deliveries = [
+                Delivery(self._logical(name), entry_id.decode(), fields, 1)
+                for name, entries in response or []
+                for entry_id, fields in entries
+            ]
+            if deliveries:
+                await self.handle(deliveries)
+
+    def _logical(self, name: bytes | str) -> str:
+        text = name.decode() if isinstance(name, bytes) else name
+        return text[len(self.settings.stream_prefix) :]
+
+    async def handle(self, deliveries: list[Delivery]) -> None:
+        """Apply, acknowledge and dead-letter one batch of deliveries."""
+        incoming: list[Incoming] = []
+        by_entry: dict[str, Delivery] = {}
+        acks: list[Delivery] = []
+        dead: list[tuple[Delivery, str]] = []
+        for delivery in deliveries:
+            if delivery.fields is None:
+                acks.append(delivery)
+                continue
+            try:
+                envelope = self.app.decode(delivery.stream, delivery.fields)
+            except DecodeError as exc:
+                dead.append((delivery, str(exc)))
+                continue
+            incoming.append(Incoming(delivery.entry_id, delivery.stream, envelope))
+            by_entry[delivery.entry_id] = delivery
+        results = await anyio.to_thread.run_sync(self.app.process, self.group, incoming)
+        for entry_id, error in results.items():
+            delivery = by_entry[entry_id]
+            if error is None:
+                acks.append(delivery)
+                self.counters.errors.pop(entry_id, None)
+            elif delivery.times_delivered >= self.settings.max_deliveries:
+                dead.append((delivery, error))
+            else:
+                self.counters.errors[entry_id] = error  # stays pending; reclaimed later
+        await self._dead_letter(dead)
+        await self._ack(acks)
+        self.counters.processed += len(acks)
+        self.counters.last_batch_at = time.time()
+        if acks:
+            self._relay_wakeup.set()
+
+    async def _ack(self, deliveries: list[Delivery]) -> None:
+        if not deliveries:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for d in deliveries:
+                pipe.xack(self._name(d.stream), self.group, d.entry_id)
+                if d.stream in DELETE_AFTER_ACK:
+                    pipe.xdel(self._name(d.stream), d.entry_id)
+            await pipe.execute()
+
+    async def _dead_letter(self, dead: list[tuple[Delivery, str]]) -> None:
+        for delivery, error in dead:
+            fields = plain_fields(delivery.fields or {})
+            fields = await anyio.to_thread.run_sync(
+                self.app.redact_dead_letter, delivery.stream, fields, error
+            )
+            fields.update(
+                error=error[:2000],
+                attempts=str(delivery.times_delivered),
+                failed_at=datetime.now(UTC).isoformat(),
+                entry_id=delivery.entry_id,
+                group=self.group,
+            )
+            name = self._name(delivery.stream)
+            # One transaction: the dead letter exists if and only if the entry is acknowledged.
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.xadd(dead_letter_stream(name), fields)  # type: ignore[arg-type]
+                pipe.xack(name, self.group, delivery.entry_id)
+                if delivery.stream in DELETE_AFTER_ACK:
+                    pipe.xdel(name, delivery.entry_id)
+                await pipe.execute()
+            self.counters.dead_lettered += 1
+            self.counters.errors.pop(delivery.entry_id, None)
+            log.warning(
+                "dead-lettered",
+                stream=delivery.stream,
+                entry_id=delivery.entry_id,
+                attempts=delivery.times_delivered,
+                error=error.split(":", 1)[0],
+            )
+
+    async def _reclaim_loop(self) -> None:
+        idle = self.settings.reclaim_idle_ms
+        while not self._stopping.is_set():
+            for stream in self.consumes:
+                name = self._name(stream)
+                pending = await self.redis.xpending_range(
+                    name, self.group, min="-", max="+", count=self.settings.batch_size, idle=idle
+                )
+                if not pending:
+                    continue
+                times = {p["message_id"].decode(): int(p["times_delivered"]) for p in pending}
+                claimed = await self.redis.xclaim(
+                    name, self.group, self.consumer, min_idle_time=idle, message_ids=list(times)
+                )
+                deliveries = [
+                    Delivery(stream, entry_id.decode(), fields, times[entry_id.decode()] + 1)
+                    for entry_id, fields in claimed
+                ]
+                # Entries deleted while pending are no longer returned: forget them.
+                gone = set(times) - {d.entry_id for d in deliveries}
+                if gone:
+                    await self.redis.xack(name, self.group, *gone)
+                self.counters.reclaimed += len(deliveries)
+                if deliveries:
+                    await self.handle(deliveries)
+            await self._sleep(self.settings.reclaim_interval_ms / 1000)
+
+    # --- relaying the outbox -----------------------------------------------------------------
+
+    async def _relay_loop(self) -> None:
+        ttl = max(5000, self.settings.relay_interval_ms * 20)
+        while not self._stopping.is_set():
+            await self._sync_epoch()
+            held = await self.redis.eval(LEASE_SCRIPT, 1, self._lease, self.consumer, ttl)
+            if held == 2:  # another instance may have relayed meanwhile: go on from its position
+                self._relay_position = await anyio.to_thread.run_sync(
+                    self.app.store.relay_position, self.publishes
+                )
+            published = await self.relay_once() if held else 0
+            if published == 0:
+                self._relay_wakeup.clear()
+                try:
+                    await asyncio.wait_for(
+                        self._relay_wakeup.wait(), timeout=self.settings.relay_interval_ms / 1000
+                    )
+                except TimeoutError:
+                    pass
+        await self.redis.eval(
+            "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end",
+            1,
+            self._lease,
+            self.consumer,
+        )
+
+    async def relay_once(self) -> int:
+        """Publish the next batch of the outbox; return how many notifications it covered."""
+        start = self._relay_position
+        position, outgoing = await anyio.to_thread.run_sync(
+            self.app.outbox, start, self.settings.relay_batch_size
+        )
+        if position == start:
+            return 0
+        if outgoing:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for out in outgoing:
+                    pipe.xadd(
+                        self._name(out.stream),
+                        encode(  # type: ignore[arg-type]
+                            out.message,
+                            id=out.id,
+                            correlation_id=out.correlation_id,
+                            causation_id=out.causation_id,
+                        ),
+                    )
+                await pipe.execute()
+        await anyio.to_thread.run_sync(
+            self.app.store.set_relay_position, self.publishes, position, self._epoch
+        )
+        self._relay_position = position
+        self.counters.published += len(outgoing)
+        return position - start
+
+    # --- health ---------------------------------------------------------------------------------
+
+    async def readiness(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {"subscribers": self.running}
+        try:
+            checks["redis"] = bool(await self.redis.ping())
+        except Exception as exc:
+            checks["redis"] = False
+            checks["redis_error"] = type(exc).__name__
+        try:
+            await anyio.to_thread.run_sync(self.app.recorder.max_notification_id)
+            checks["store"] = True
+        except Exception as exc:
+            checks["store"] = False
+            checks["store_error"] = type(exc).__name__
+        checks["ready"] = bool(checks["subscribers"] and checks["redis"] and checks["store"])
+        return checks

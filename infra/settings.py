@@ -1,0 +1,98 @@
+"""Settings from the environment, every name prefixed ``LOTS_``, with safe defaults.
+
+The defaults are the embedded set-up (SQLite files under ``var/``, the local Redis or one the
+project starts itself), so that ``make demo`` needs no configuration at all. Production mode
+refuses the shortcuts that are only safe on a developer's machine.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ServiceName = Literal["intake", "scheduling", "billing"]
+SERVICES: tuple[ServiceName, ...] = ("intake", "scheduling", "billing")
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or contradicts another; the text names it."""
+
+
+class Settings(BaseSettings):
+    """Everything a service or the command line can be told from outside."""
+
+    model_config = SettingsConfigDict(env_prefix="LOTS_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production"] = "development"
+    var_dir: Path = Path("var")
+
+    # --- Redis -------------------------------------------------------------------------------
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    #: auto: use ``redis_url`` when reachable, else start (or reuse) the embedded server.
+    embedded_redis: Literal["auto", "always", "never"] = "auto"
+    embedded_redis_port: int = 6390
+    #: Prepended to every stream and key name, for several environments on one Redis.
+    stream_prefix: str = ""
+
+    # --- event stores ------------------------------------------------------------------------
+    store: Literal["sqlite", "postgres"] = "sqlite"
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_user: str = "postgres"
+    postgres_password: SecretStr = SecretStr("")
+    postgres_dbname: str = "lots"
+    #: Each service keeps its tables in its own schema: ``<prefix><service>``.
+    postgres_schema_prefix: str = "lots_"
+    #: Key of intake's at-rest encryption (base64 of 16, 24 or 32 bytes).
+    cipher_key: SecretStr | None = None
+
+    # --- consuming and relaying ----------------------------------------------------------------
+    consumer_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    batch_size: int = Field(default=200, ge=1, le=10_000)
+    block_ms: int = Field(default=1000, ge=1)
+    #: An entry pending this long with a consumer is taken over by another one.
+    reclaim_idle_ms: int = Field(default=30_000, ge=1)
+    reclaim_interval_ms: int = Field(default=1_000, ge=10)
+    #: Deliveries after which an entry that keeps failing goes to ``<stream>.dead``.
+    max_deliveries: int = Field(default=5, ge=1)
+    relay_interval_ms: int = Field(default=50, ge=1)
+    relay_batch_size: int = Field(default=500, ge=1)
+
+    # --- HTTP ----------------------------------------------------------------------------------
+    http_host: str = "127.0.0.1"
+    intake_port: int = 8101
+    scheduling_port: int = 8102
+    billing_port: int = 8103
+
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Settings:
+        if self.env == "production" and self.embedded_redis == "always":
+            raise SettingsError("LOTS_EMBEDDED_REDIS=always is not allowed in production")
+        return self
+
+    def port_of(self, service: ServiceName) -> int:
+        return int(getattr(self, f"{service}_port"))
+
+    def stream(self, name: str) -> str:
+        return f"{self.stream_prefix}{name}"
+
+    def key(self, name: str) -> str:
+        return f"{self.stream_prefix}lots:{name}"
+
+    @cached_property
+    def redis_dir(self) -> Path:
+        return self.var_dir / "redis"
+
+    def embedded_allowed(self) -> bool:
+        if self.embedded_redis == "never":
+            return False
+        return self.env != "production" or self.embedded_redis == "always"

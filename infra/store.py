@@ -1,0 +1,86 @@
+"""Choosing and configuring a service's event store from the settings.
+
+SQLite by default (``var/<service>.sqlite``), PostgreSQL when ``LOTS_STORE=postgres``, in a
+schema of the service's own. Both use the recorders of :mod:`infra.persistence`.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+import psycopg
+from psycopg import sql
+
+from infra.settings import ServiceName, Settings, SettingsError
+
+
+def store_env(settings: Settings, service: ServiceName, *, encrypted: bool = False) -> dict[str, str]:
+    """The eventsourcing environment of ``service``'s application."""
+    env: dict[str, str] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
+    if settings.store == "sqlite":
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=str(settings.var_dir / f"{service}.sqlite"),
+            SQLITE_LOCK_TIMEOUT="30",
+            APPLICATION_RECORDER_TOPIC="infra.persistence:SQLiteRecorder",
+        )
+    else:
+        schema = postgres_schema(settings, service)
+        ensure_schema(settings, schema)
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_DBNAME=settings.postgres_dbname,
+            POSTGRES_HOST=settings.postgres_host,
+            POSTGRES_PORT=str(settings.postgres_port),
+            POSTGRES_USER=settings.postgres_user,
+            POSTGRES_PASSWORD=settings.postgres_password.get_secret_value(),
+            POSTGRES_SCHEMA=schema,
+            POSTGRES_POOL_SIZE="4",
+            APPLICATION_RECORDER_TOPIC="infra.persistence:PostgresRecorder",
+        )
+    if encrypted:
+        env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=cipher_key(settings))
+    return env
+
+
+def cipher_key(settings: Settings) -> str:
+    """The at-rest key (base64 of 32 bytes): from settings, or in development a key file.
+
+    In production a missing key is an error: personal data is never stored in the clear.
+    """
+    if settings.cipher_key is not None:
+        return settings.cipher_key.get_secret_value()
+    if settings.env == "production":
+        raise SettingsError(
+            "LOTS_CIPHER_KEY is not set: intake encrypts personal data at rest and needs a key "
+            "(base64 of 32 random bytes, e.g. `python -c 'import os,base64; "
+            "print(base64.b64encode(os.urandom(32)).decode())'`)"
+        )
+    path = settings.var_dir / "keys" / "intake.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.b64encode(os.urandom(32)).decode())
+    return path.read_text().strip()
+
+
+def postgres_schema(settings: Settings, service: ServiceName) -> str:
+    return f"{settings.postgres_schema_prefix}{service}"
+
+
+def postgres_conninfo(settings: Settings) -> str:
+    return psycopg.conninfo.make_conninfo(
+        host=settings.postgres_host,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
+        password=settings.postgres_password.get_secret_value() or None,
+        dbname=settings.postgres_dbname,
+    )
+
+
+def ensure_schema(settings: Settings, schema: str) -> None:
+    with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))

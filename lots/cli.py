@@ -1,0 +1,129 @@
+"""The ``lots`` command: one entry point for people (contracts.md, "Command line")."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import redis
+import typer
+
+from infra.logging import configure
+from infra.monitor import stream_report
+from infra.redis import RedisUnavailable, resolve_redis
+from infra.settings import Settings
+
+app = typer.Typer(
+    help="lots: the back office of Leanlink Råd och stöd (intake, scheduling, billing).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+contracts = typer.Typer(help="The public contracts.", no_args_is_help=True)
+app.add_typer(contracts, name="contracts")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:
+        typer.echo(f"error: bad settings: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def up() -> None:
+    """Serve all three services until stopped (Ctrl-C)."""
+    from lots.supervisor import Supervisor
+
+    settings = _settings()
+    configure(settings.log_level, json=settings.log_json)
+    supervisor = Supervisor(settings)
+    try:
+        supervisor.start()
+        supervisor.wait_ready()
+        for service in supervisor.services:
+            typer.echo(f"{service}: {supervisor.base_url(service)}/health/ready")
+        typer.echo(f"redis: {supervisor.redis_url}")
+        supervisor.watch()
+    except KeyboardInterrupt:
+        pass
+    except (RedisUnavailable, RuntimeError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        supervisor.stop()
+
+
+@app.command()
+def demo(
+    referrals: Annotated[int, typer.Option(min=1, max=100_000, help="referrals to send")] = 60,
+    timeout: Annotated[float, typer.Option(min=1, help="seconds to wait for the answers")] = 120,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Run the whole system on the embedded default, feed it, and print what flowed."""
+    from lots.demo import run_demo
+
+    settings = _settings()
+    configure("WARNING")
+    try:
+        summary = run_demo(
+            settings, count=referrals, timeout=timeout, echo=(lambda _: None) if as_json else typer.echo
+        )
+    except (RedisUnavailable, RuntimeError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Streams and consumer groups: length, lag, pending, dead letters. Exit 1 if unhealthy."""
+    settings = _settings()
+    try:
+        url, embedded = resolve_redis(settings.model_copy(update={"embedded_redis": "never"}))
+    except RedisUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    del embedded
+    client = redis.Redis.from_url(url, decode_responses=True)
+    rows = stream_report(client, settings.stream_prefix)
+    healthy = all(r.get("exists") and r["dead_letters"] == 0 for r in rows)
+    if as_json:
+        typer.echo(json.dumps({"healthy": healthy, "streams": rows}, indent=2))
+    else:
+        typer.echo(f"{'stream':<20} {'group':<11} {'length':>7} {'lag':>6} {'pending':>8} {'dead':>5}")
+        for r in rows:
+            if not r.get("exists"):
+                typer.echo(f"{r['stream']:<20} {r['group']:<11} missing")
+                continue
+            typer.echo(
+                f"{r['stream']:<20} {r['group']:<11} {r['length']:>7} {r['lag']:>6} "
+                f"{r['pending']:>8} {r['dead_letters']:>5}"
+            )
+    raise typer.Exit(0 if healthy else 1)
+
+
+@contracts.command("schema")
+def contracts_schema(
+    out: Annotated[Path, typer.Option(help="directory for the JSON Schema files")] = Path(
+        "docs/schemas"
+    ),
+) -> None:
+    """Export the JSON Schema of every public message."""
+    from events.schema import export
+
+    for path in export(out):
+        typer.echo(str(path))
+
+
+def main() -> None:  # pragma: no cover - console script shim
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

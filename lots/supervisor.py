@@ -1,0 +1,119 @@
+"""Running the three services as child processes, as ``lots up`` and ``lots demo`` do.
+
+Redis is resolved once here (the embedded server is started if needed and stopped at the end)
+and handed to the children, so that all three share it. A child that dies is started again;
+SIGINT/SIGTERM stop the children gracefully (SIGTERM, then SIGKILL after a grace period).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import structlog
+
+from infra.redis import EmbeddedRedis, resolve_redis
+from infra.settings import SERVICES, ServiceName, Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Supervisor:
+    settings: Settings
+    env: Mapping[str, str] = field(default_factory=dict)
+    services: tuple[ServiceName, ...] = SERVICES
+    redis_url: str = ""
+    embedded: EmbeddedRedis | None = None
+    children: dict[ServiceName, subprocess.Popen[bytes]] = field(default_factory=dict)
+    restarts: int = 0
+
+    def child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.env)
+        env["LOTS_REDIS_URL"] = self.redis_url
+        env["LOTS_EMBEDDED_REDIS"] = "never"  # the children use the Redis resolved here
+        env["LOTS_VAR_DIR"] = str(self.settings.var_dir)
+        return env
+
+    def start(self, before_spawn: Callable[[str], None] | None = None) -> None:
+        self.redis_url, self.embedded = resolve_redis(self.settings)
+        if before_spawn is not None:
+            before_spawn(self.redis_url)
+        for service in self.services:
+            self.spawn(service)
+
+    def spawn(self, service: ServiceName) -> None:
+        self.children[service] = subprocess.Popen(
+            [sys.executable, "-m", f"services.{service}"], env=self.child_env()
+        )
+
+    def base_url(self, service: ServiceName) -> str:
+        return f"http://{self.settings.http_host}:{self.settings.port_of(service)}"
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        pending = set(self.services)
+        while pending and time.monotonic() < deadline:
+            for service in list(pending):
+                child = self.children[service]
+                if child.poll() is not None:
+                    raise RuntimeError(f"{service} exited with status {child.returncode}")
+                try:
+                    response = httpx.get(f"{self.base_url(service)}/health/ready", timeout=1)
+                except httpx.HTTPError:
+                    continue
+                if response.status_code == 200:
+                    pending.discard(service)
+            time.sleep(0.1)
+        if pending:
+            raise RuntimeError(f"not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
+
+    def watch(self, stop_after: float | None = None) -> None:
+        """Restart children that die, until interrupted (or ``stop_after`` seconds)."""
+        deadline = None if stop_after is None else time.monotonic() + stop_after
+        while deadline is None or time.monotonic() < deadline:
+            for service, child in list(self.children.items()):
+                if child.poll() is not None:
+                    log.warning("service exited, restarting", service=service, status=child.returncode)
+                    self.restarts += 1
+                    self.spawn(service)
+            time.sleep(0.5)
+
+    def stop(self, grace: float = 15.0) -> None:
+        for child in self.children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for child in self.children.values():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        self.children.clear()
+        if self.embedded is not None:
+            self.embedded.stop()
+            self.embedded = None
+
+
+@contextmanager
+def running(
+    settings: Settings,
+    env: Mapping[str, str] | None = None,
+    before_spawn: Callable[[str], None] | None = None,
+) -> Iterator[Supervisor]:
+    supervisor = Supervisor(settings, env or {})
+    try:
+        supervisor.start(before_spawn)
+        supervisor.wait_ready()
+        yield supervisor
+    finally:
+        supervisor.stop()

@@ -1,0 +1,1 @@
+"""Billing: tariffs, sessions and the monthly settlement."""

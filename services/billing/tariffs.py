@@ -1,0 +1,435 @@
+"""The tariff catalogue: every price the contracts set, as dated data, and lookups by date.
+
+A lookup returns the price in force on a date together with a ``tariff_version`` that names
+exactly the entries used (each as ``entry_id#fingerprint`` of its content, so a changed value
+under an old id is visible). A price that no entry covers raises :class:`PriceNotKnown`.
+
+Indexation compounds on the base price: ``base * (1 + p1/100) * (1 + p2/100) ...`` is computed
+exactly with Decimal and rounded once, at the end: an hourly rate to whole öre per hour
+(0.01 SEK), a fixed payment or a fee to whole öre, both half-up (:func:`ore_half_up`).
+A year after the price-level year with no indexation recorded is handled by the catalogue's
+named setting ``unindexed``: ``"carry_forward"`` (default; the last known level stays in force,
+the version says ``unindexed-<series>-<year>`` and the quote carries a note) or ``"refuse"``
+(raise :class:`PriceNotKnown`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal, TypeVar
+
+OPI = "OPI"
+"""SKR's care price index (omsorgsprisindex): network work and coordinated support (000, 002)."""
+UPLIFT = "linkoping-uplift"
+"""The municipality's uplift model (uppräkningsmodell): the counselling rate (003 §1.2)."""
+FEE_REVISION = "counselling-fee-revision"
+"""The yearly revision of the counselling client fee (003 §2.3)."""
+
+Unindexed = Literal["carry_forward", "refuse"]
+Billing = Literal["fixed", "hourly"]
+Per = Literal["year", "term"]
+
+
+class TariffError(ValueError):
+    """The catalogue itself is inconsistent (duplicate ids, overlapping entries, bad bounds)."""
+
+
+class PriceNotKnown(LookupError):
+    """No price is known for a date; raised instead of ever pricing at zero."""
+
+    def __init__(self, price: str, on: date, why: str = "no tariff entry is in force") -> None:
+        self.price = price
+        self.on = on
+        super().__init__(f"{price} is not known for {on.isoformat()}: {why}")
+
+
+def ore_half_up(ore: Decimal) -> int:
+    """Round an amount in öre to whole öre, half-up: the one rounding of every money amount."""
+    return int(ore.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def last_day(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """Anything in the catalogue: an id unique within it, and a content fingerprint."""
+
+    entry_id: str
+
+    @property
+    def ref(self) -> str:
+        content = "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+        digest = hashlib.sha256(f"{type(self).__name__}|{content}".encode()).hexdigest()
+        return f"{self.entry_id}#{digest[:8]}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dated(Entry):
+    valid_from: date
+    valid_to: date | None = None
+
+    def covers(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HourlyRate(Dated):
+    programme: str
+    sek_per_hour: Decimal
+    price_level_year: int
+    indexed_by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientFee(Dated):
+    programme: str
+    ore_per_visit: int
+    price_level_year: int
+    indexed_by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class YearlyCap(Dated):
+    programme: str
+    hours: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixedPayment(Dated):
+    """A fixed sum for a contract, per calendar year or for the payment's whole validity."""
+
+    contract: str
+    amount_ore: int
+    per: Per
+    price_level_year: int
+    indexed_by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Indexation(Entry):
+    series: str
+    year: int
+    percent: Decimal
+    applies_from: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContractTerm(Dated):
+    """A contract's term; ``extension_years`` is set where the orderer may extend it."""
+
+    contract: str
+    programmes: tuple[str, ...]
+    billing: Billing
+    extension_years: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Extension(Entry):
+    """One recorded extension of a contract term by its ``extension_years``."""
+
+    contract: str
+
+
+@dataclass(frozen=True)
+class RateQuote:
+    sek_per_hour: Decimal
+    tariff_version: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OreQuote:
+    ore: int
+    tariff_version: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CapQuote:
+    hours: int
+    tariff_version: str
+
+
+@dataclass(frozen=True)
+class FixedQuote:
+    payment: FixedPayment
+    period_amount_ore: int
+    tariff_version: str
+    notes: tuple[str, ...] = ()
+
+
+D = TypeVar("D", bound=Dated)
+E = TypeVar("E", bound=Entry)
+
+
+def _of(kind: type[E], entries: tuple[Entry, ...]) -> tuple[E, ...]:
+    return tuple(e for e in entries if isinstance(e, kind))
+
+
+def _in_force(entries: tuple[D, ...], on: date, price: str) -> D:
+    # The newest entry wins where validities overlap: a revision need not close the old entry.
+    candidates = [e for e in entries if e.covers(on)]
+    if not candidates:
+        raise PriceNotKnown(price, on)
+    return max(candidates, key=lambda e: e.valid_from)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Catalogue:
+    """Every tariff entry, plus the named setting for years whose indexation is not recorded."""
+
+    rates: tuple[HourlyRate, ...] = ()
+    fees: tuple[ClientFee, ...] = ()
+    caps: tuple[YearlyCap, ...] = ()
+    fixed: tuple[FixedPayment, ...] = ()
+    indexations: tuple[Indexation, ...] = ()
+    terms: tuple[ContractTerm, ...] = ()
+    extensions: tuple[Extension, ...] = ()
+    unindexed: Unindexed = "carry_forward"
+
+    def __post_init__(self) -> None:
+        everything: list[Entry] = [*self.rates, *self.fees, *self.caps, *self.fixed]
+        everything += [*self.indexations, *self.terms, *self.extensions]
+        _unique([e.entry_id for e in everything], "entry id")
+        _unique([("rate", r.programme, r.valid_from) for r in self.rates], "rate start")
+        _unique([("fee", f.programme, f.valid_from) for f in self.fees], "fee start")
+        _unique([("cap", c.programme, c.valid_from) for c in self.caps], "cap start")
+        _unique([(p.contract, p.valid_from) for p in self.fixed], "fixed payment start")
+        _unique([(i.series, i.year) for i in self.indexations], "indexation year")
+        _unique([t.contract for t in self.terms], "contract term")
+        terms = {t.contract: t for t in self.terms}
+        for term in self.terms:
+            _month_aligned(term)
+        for payment in self.fixed:
+            term = terms.get(payment.contract)
+            if term is None or term.billing != "fixed":
+                raise TariffError(f"{payment.entry_id}: no fixed-price term '{payment.contract}'")
+            _month_aligned(payment)
+            if payment.per == "term" and payment.valid_to is None:
+                raise TariffError(f"{payment.entry_id}: a payment per term needs valid_to")
+        for ext in self.extensions:
+            term = terms.get(ext.contract)
+            if term is None or term.extension_years is None or term.valid_to is None:
+                raise TariffError(f"{ext.entry_id}: contract '{ext.contract}' is not extendable")
+
+    def with_entries(self, *entries: Entry) -> Catalogue:
+        """A new catalogue with these entries added, each to its own kind."""
+        return Catalogue(
+            rates=self.rates + _of(HourlyRate, entries),
+            fees=self.fees + _of(ClientFee, entries),
+            caps=self.caps + _of(YearlyCap, entries),
+            fixed=self.fixed + _of(FixedPayment, entries),
+            indexations=self.indexations + _of(Indexation, entries),
+            terms=self.terms + _of(ContractTerm, entries),
+            extensions=self.extensions + _of(Extension, entries),
+            unindexed=self.unindexed,
+        )
+
+    def with_policy(self, unindexed: Unindexed) -> Catalogue:
+        return replace(self, unindexed=unindexed)
+
+    # --- contract terms -------------------------------------------------------------------
+
+    def term_end(self, contract: str) -> date | None:
+        """The term's last day after every recorded extension; None when until further notice."""
+        term = self._term(contract)
+        if term.valid_to is None:
+            return None
+        years = (term.extension_years or 0) * sum(
+            1 for e in self.extensions if e.contract == contract
+        )
+        return last_day(term.valid_to.year + years, term.valid_to.month)
+
+    def term_version(self, contract: str) -> str:
+        """The term and its extensions, as they appear in a fixed line's tariff version."""
+        own = sorted(e.ref for e in self.extensions if e.contract == contract)
+        return "+".join([self._term(contract).ref, *own])
+
+    def terms_covering(self, month_start: date) -> tuple[ContractTerm, ...]:
+        """The contract terms in force for the whole month starting on ``month_start``."""
+        out = []
+        for term in self.terms:
+            end = self.term_end(term.contract)
+            if term.valid_from <= month_start and (end is None or month_start <= end):
+                out.append(term)
+        return tuple(sorted(out, key=lambda t: t.contract))
+
+    def hourly_programmes(self) -> frozenset[str]:
+        return frozenset(p for t in self.terms if t.billing == "hourly" for p in t.programmes)
+
+    # --- prices ---------------------------------------------------------------------------
+
+    def hourly_rate(self, programme: str, on: date) -> RateQuote:
+        name = f"{programme} hourly rate"
+        rate = _in_force(tuple(r for r in self.rates if r.programme == programme), on, name)
+        factor, refs, notes = self._index(rate.indexed_by, rate.price_level_year, on, name)
+        sek = (rate.sek_per_hour * factor).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return RateQuote(sek, "+".join([rate.ref, *refs]), notes)
+
+    def client_fee(self, programme: str, on: date) -> OreQuote:
+        name = f"{programme} client fee per visit"
+        fee = _in_force(tuple(f for f in self.fees if f.programme == programme), on, name)
+        factor, refs, notes = self._index(fee.indexed_by, fee.price_level_year, on, name)
+        return OreQuote(ore_half_up(fee.ore_per_visit * factor), "+".join([fee.ref, *refs]), notes)
+
+    def yearly_cap(self, programme: str, on: date) -> CapQuote:
+        name = f"{programme} yearly hour cap"
+        cap = _in_force(tuple(c for c in self.caps if c.programme == programme), on, name)
+        return CapQuote(cap.hours, cap.ref)
+
+    def fixed_payment(self, contract: str, on: date) -> FixedQuote:
+        name = f"fixed payment of contract {contract}"
+        payment = _in_force(tuple(p for p in self.fixed if p.contract == contract), on, name)
+        factor, refs, notes = self._index(payment.indexed_by, payment.price_level_year, on, name)
+        version = "+".join([payment.ref, *refs, self.term_version(contract)])
+        return FixedQuote(payment, ore_half_up(payment.amount_ore * factor), version, notes)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _term(self, contract: str) -> ContractTerm:
+        for term in self.terms:
+            if term.contract == contract:
+                return term
+        raise TariffError(f"no contract term '{contract}' in the catalogue")
+
+    def _index(
+        self, series: str | None, level_year: int, on: date, name: str
+    ) -> tuple[Decimal, list[str], tuple[str, ...]]:
+        factor = Decimal(1)
+        refs: list[str] = []
+        notes: list[str] = []
+        if series is None:
+            return factor, refs, ()
+        # An indexation is due for every year after the price-level year, from 1 January of that
+        # year (000: from 2018-01-01 on a 2017 level; 002: from 2019-01-01 on a 2018 level).
+        for year in range(level_year + 1, on.year + 1):
+            found = [i for i in self.indexations if i.series == series and i.year == year]
+            if not found:
+                if self.unindexed == "refuse":
+                    raise PriceNotKnown(name, on, f"no {series} indexation recorded for {year}")
+                refs.append(f"unindexed-{series}-{year}")
+                notes.append(
+                    f"{name}: no {series} indexation recorded for {year}; "
+                    f"the previous price level is carried forward"
+                )
+            elif found[0].applies_from <= on:
+                factor *= 1 + found[0].percent / 100
+                refs.append(found[0].ref)
+        return factor, refs, tuple(notes)
+
+
+def _unique(keys: list[object], what: str) -> None:
+    seen: set[object] = set()
+    for key in keys:
+        if key in seen:
+            raise TariffError(f"duplicate {what}: {key}")
+        seen.add(key)
+
+
+def _month_aligned(entry: Dated) -> None:
+    # Fixed payments are shared out by whole months, so their bounds must be whole months.
+    start, end = entry.valid_from, entry.valid_to
+    if start.day != 1 or (end is not None and end != last_day(end.year, end.month)):
+        raise TariffError(f"{entry.entry_id}: must start on a month's first day and end on a last")
+
+
+def default_catalogue() -> Catalogue:
+    """The seeds' prices (000, 002, 003, 004); no indexation and no extension is recorded."""
+    return Catalogue(
+        terms=(
+            ContractTerm(
+                entry_id="network-2018-term",
+                contract="network-2018",
+                programmes=("network",),
+                billing="fixed",
+                valid_from=date(2018, 1, 1),
+                valid_to=date(2018, 8, 31),
+            ),
+            ContractTerm(
+                entry_id="coordinated-network-2018-term",
+                contract="coordinated-network-2018",
+                programmes=("coordinated", "network"),
+                billing="fixed",
+                valid_from=date(2018, 9, 1),
+                valid_to=date(2021, 8, 31),
+                extension_years=3,
+            ),
+            ContractTerm(
+                entry_id="counselling-2022-term",
+                contract="counselling-2022",
+                programmes=("counselling",),
+                billing="hourly",
+                valid_from=date(2022, 1, 1),
+            ),
+            ContractTerm(
+                entry_id="field-2021-term",
+                contract="field-2021",
+                programmes=("field",),
+                billing="fixed",
+                valid_from=date(2021, 1, 1),
+            ),
+        ),
+        fixed=(
+            FixedPayment(
+                entry_id="network-2018-payment",
+                contract="network-2018",
+                amount_ore=64_700_000,
+                per="term",
+                price_level_year=2017,
+                indexed_by=OPI,
+                valid_from=date(2018, 1, 1),
+                valid_to=date(2018, 8, 31),
+            ),
+            FixedPayment(
+                entry_id="coordinated-network-2018-payment",
+                contract="coordinated-network-2018",
+                amount_ore=280_000_000,
+                per="year",
+                price_level_year=2018,
+                indexed_by=OPI,
+                valid_from=date(2018, 9, 1),
+            ),
+            FixedPayment(
+                entry_id="field-2021-payment",
+                contract="field-2021",
+                amount_ore=500_000_000,
+                per="year",
+                price_level_year=2021,
+                valid_from=date(2021, 1, 1),
+            ),
+        ),
+        rates=(
+            HourlyRate(
+                entry_id="counselling-rate-2022",
+                programme="counselling",
+                sek_per_hour=Decimal("605.00"),
+                price_level_year=2022,
+                indexed_by=UPLIFT,
+                valid_from=date(2022, 1, 1),
+            ),
+        ),
+        fees=(
+            ClientFee(
+                entry_id="counselling-fee-2022",
+                programme="counselling",
+                ore_per_visit=20_000,
+                price_level_year=2022,
+                indexed_by=FEE_REVISION,
+                valid_from=date(2022, 1, 1),
+            ),
+        ),
+        caps=(
+            YearlyCap(
+                entry_id="counselling-cap-2022",
+                programme="counselling",
+                hours=2590,
+                valid_from=date(2022, 1, 1),
+            ),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Intake: referrals from other municipal systems, validated, answered, and the cases they open."""

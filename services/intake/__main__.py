@@ -1,0 +1,6 @@
+"""``python -m services.intake``: run the intake service on its own."""
+
+from infra.service import serve
+from services.intake.app import make_app
+
+serve("intake", make_app)

@@ -1,0 +1,1 @@
+"""Scheduling: the wait queue, staff, meetings booked and held."""
