@@ -84,12 +84,13 @@ class Runtime:
         *,
         consumes: tuple[str, ...] | None = None,
         publishes: str | None = None,
+        group: str | None = None,
     ) -> None:
         self.service = service
         self.app = app
         self.settings = settings
         self.redis: aioredis.Redis = aioredis.from_url(redis_url, health_check_interval=10)
-        self.group = service
+        self.group = group or service
         self.consumer = settings.consumer_name
         self.consumes = consumes if consumes is not None else CONSUMES[service]
         self.publishes = publishes if publishes is not None else PUBLISHES[service]
@@ -101,7 +102,7 @@ class Runtime:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._recover_lock = asyncio.Lock()
-        self._lease = settings.key(f"relay:{service}")
+        self._lease = settings.key(f"relay:{self.group}")
 
     async def _ensure_groups(self) -> None:
         await ensure_groups(self.redis, self.settings.stream_prefix)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import structlog
@@ -34,9 +35,18 @@ class Supervisor:
     embedded: EmbeddedRedis | None = None
     children: dict[ServiceName, subprocess.Popen[bytes]] = field(default_factory=dict)
     restarts: int = 0
+    #: Where the children's output goes; None: this process's stdout and stderr.
+    log_file: Path | None = None
 
     def child_env(self) -> dict[str, str]:
+        """The children's environment: this process's settings, then any overrides."""
         env = dict(os.environ)
+        for name, value in self.settings.model_dump(exclude={"consumer_name"}).items():
+            if value is None:
+                continue
+            if hasattr(value, "get_secret_value"):
+                value = value.get_secret_value()
+            env[f"LOTS_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
         env.update(self.env)
         env["LOTS_REDIS_URL"] = self.redis_url
         env["LOTS_EMBEDDED_REDIS"] = "never"  # the children use the Redis resolved here
@@ -51,9 +61,18 @@ class Supervisor:
             self.spawn(service)
 
     def spawn(self, service: ServiceName) -> None:
+        out = None
+        if self.log_file is not None:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            out = self.log_file.open("ab")
         self.children[service] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{service}"], env=self.child_env()
+            [sys.executable, "-m", f"services.{service}"],
+            env=self.child_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT if out is not None else None,
         )
+        if out is not None:
+            out.close()
 
     def base_url(self, service: ServiceName) -> str:
         return f"http://{self.settings.http_host}:{self.settings.port_of(service)}"
@@ -109,8 +128,9 @@ def running(
     settings: Settings,
     env: Mapping[str, str] | None = None,
     before_spawn: Callable[[str], None] | None = None,
+    log_file: Path | None = None,
 ) -> Iterator[Supervisor]:
-    supervisor = Supervisor(settings, env or {})
+    supervisor = Supervisor(settings, env or {}, log_file=log_file)
     try:
         supervisor.start(before_spawn)
         supervisor.wait_ready()

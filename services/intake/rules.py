@@ -359,9 +359,8 @@ _SAFE_ERROR_TYPES = frozenset(
         "bool_type", "bool_parsing", "int_type", "int_parsing", "date_type", "date_parsing",
         "date_from_datetime_parsing", "date_from_datetime_inexact", "datetime_type",
         "datetime_parsing", "datetime_object_invalid", "datetime_from_date_parsing",
-        "timezone_aware", "timezone_naive", "literal_error", "json_type", "json_invalid", "too_short",
-        "too_long",
-        "extra_forbidden", "none_required",
+        "timezone_aware", "timezone_naive", "literal_error", "json_type", "json_invalid",
+        "too_short", "too_long", "extra_forbidden", "none_required",
     )
 )  # fmt: skip
 

@@ -1,0 +1,295 @@
+"""Pricing of counselling time (003 §1.2): a held meeting, or logged time, into a SessionLogged.
+
+Pure functions of their inputs (no clock, no I/O); the billing service and the offline
+settlement both call them, so a meeting is priced the same way everywhere.
+
+- ``minutes``: ended_at minus started_at as elapsed time (a meeting across a daylight-saving
+  change lasts as long as it really did); a started minute counts as a whole minute.
+- ``billable_quarters``: started quarter hours, ``ceil(minutes / 15)``. An hour is 60 minutes
+  and time above or below a whole hour earns a quarter of the hourly rate per started quarter,
+  which is the same thing: 45 min -> 3, 60 -> 4, 61 -> 5, 80 -> 6.
+- client quarters: the billable quarters; for a group session the group rule covers (format
+  ``group``, 60..120 minutes, at least 5 participants) four times as many, since every group
+  hour, and so every quarter of group time, earns 4 client hours.
+- ``client_hours``: client quarters / 4, two decimals.
+- ``amount_ore``: rate (SEK per hour, whole öre) x client hours, in öre, rounded half-up to whole
+  öre once per session in :func:`amount_ore`, the only place a session's amount is rounded.
+- ``fee_ore``: the client fee per visit x ``client_visits``; reported apart, it belongs to the
+  municipality (003 §2.3), and is collected whatever is decided about billing the time.
+- ``performed_on`` / ``settlement_month``: the local date in Europe/Stockholm of the start;
+  every price is the one in force on that date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import NAMESPACE_URL, UUID, uuid5
+from zoneinfo import ZoneInfo
+
+from events.messages import MeetingHeld, Programme, SessionLogged
+from services.billing.tariffs import Catalogue, ore_half_up
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+SESSION_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:session")
+"""Namespace of session ids derived from meeting ids; never change it (ids must re-derive)."""
+
+GROUP_MIN_PARTICIPANTS = 5
+GROUP_MIN_MINUTES = 60
+GROUP_MAX_MINUTES = 120
+CLIENT_HOURS_PER_GROUP_HOUR = 4
+THRESHOLDS = (80, 95, 100)
+"""Per cent of the year's ordered hours whose crossing is reported."""
+
+Decision = Literal["bill_as_ordinary_time", "bill_as_group", "not_billable"]
+DECISIONS: tuple[Decision, ...] = ("bill_as_ordinary_time", "bill_as_group", "not_billable")
+_MULTIPLIER: dict[Decision, int] = {
+    "bill_as_ordinary_time": 1,
+    "bill_as_group": CLIENT_HOURS_PER_GROUP_HOUR,
+    "not_billable": 0,
+}
+
+
+class PricingError(ValueError):
+    """Time that cannot be priced as given (negative duration, naive time stamp, ...)."""
+
+
+class NotHourlyBilled(PricingError):
+    """The programme is paid by a fixed sum, not by the hour."""
+
+
+@dataclass(frozen=True)
+class NeedsDecision:
+    """A group session the group rule does not clearly cover: a person decides how to bill it."""
+
+    meeting_id: UUID
+    case_id: UUID
+    programme: str
+    settlement_month: str
+    minutes: int
+    participants: int
+    reason: str
+    options: tuple[Decision, ...] = DECISIONS
+
+
+@dataclass(frozen=True)
+class CallOff:
+    """A written call-off (avrop) of extra hours for one calendar year (003 §1.2)."""
+
+    ref: str
+    year: int
+    hours: Decimal
+
+    def __post_init__(self) -> None:
+        if self.hours <= 0 or (self.hours * 4) % 1 != 0:
+            raise PricingError(f"call-off {self.ref}: hours must be a positive number of quarters")
+
+
+@dataclass(frozen=True)
+class CapSplit:
+    """How one session's client hours fall against the year's ordered hours."""
+
+    billed_hours: Decimal
+    over_cap_hours: Decimal
+    limit_hours: Decimal
+    billed_after: Decimal
+    thresholds_crossed: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CapOutcome:
+    session: SessionLogged
+    split: CapSplit
+
+
+def local_date(moment: datetime) -> date:
+    """The business-calendar date (Europe/Stockholm) of an instant."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise PricingError(f"time stamp {moment.isoformat()} has no offset")
+    return moment.astimezone(STOCKHOLM).date()
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def minutes_between(started_at: datetime, ended_at: datetime) -> int:
+    delta = ended_at - started_at
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if micros < 0:
+        raise PricingError(f"ends ({ended_at.isoformat()}) before it starts")
+    return -(-micros // 60_000_000)
+
+
+def started_quarters(minutes: int) -> int:
+    if minutes < 0:
+        raise PricingError(f"negative duration: {minutes} minutes")
+    return -(-minutes // 15)
+
+
+def client_hours(client_quarters: int) -> Decimal:
+    return (Decimal(client_quarters) / 4).quantize(Decimal("0.01"))
+
+
+def amount_ore(rate: Decimal, client_quarters: int) -> int:
+    """Rate (SEK/h) x client quarters / 4, in öre, half-up to whole öre: the one rounding."""
+    return ore_half_up(rate * 100 * client_quarters / 4)
+
+
+def session_id_for(meeting_id: UUID) -> UUID:
+    """The session id of a meeting's session, the same wherever and however often it is priced."""
+    return uuid5(SESSION_NAMESPACE, str(meeting_id))
+
+
+def group_rule_gap(meeting: MeetingHeld, minutes: int) -> str | None:
+    """Why the group rule does not clearly cover this group session, or None if it does."""
+    problems = []
+    if meeting.participants < GROUP_MIN_PARTICIPANTS:
+        problems.append(
+            f"{meeting.participants} participants; the group rule needs at least "
+            f"{GROUP_MIN_PARTICIPANTS}"
+        )
+    if not GROUP_MIN_MINUTES <= minutes <= GROUP_MAX_MINUTES:
+        problems.append(
+            f"{minutes} minutes; the group rule covers sessions of "
+            f"{GROUP_MIN_MINUTES} to {GROUP_MAX_MINUTES} minutes"
+        )
+    return "; ".join(problems) or None
+
+
+def price_meeting(meeting: MeetingHeld, catalogue: Catalogue) -> SessionLogged | NeedsDecision:
+    """Price a held meeting, or say why a person must decide (an unclear group session)."""
+    _check_hourly(meeting.programme, catalogue)
+    minutes = minutes_between(meeting.started_at, meeting.ended_at)
+    if meeting.format != "group":
+        return _meeting_session(meeting, minutes, 1, catalogue)
+    gap = group_rule_gap(meeting, minutes)
+    if gap is not None:
+        return NeedsDecision(
+            meeting_id=meeting.meeting_id,
+            case_id=meeting.case_id,
+            programme=meeting.programme,
+            settlement_month=month_of(local_date(meeting.started_at)),
+            minutes=minutes,
+            participants=meeting.participants,
+            reason=f"group session not clearly covered by the group rule: {gap}",
+        )
+    return _meeting_session(meeting, minutes, CLIENT_HOURS_PER_GROUP_HOUR, catalogue)
+
+
+def price_decided(meeting: MeetingHeld, decision: Decision, catalogue: Catalogue) -> SessionLogged:
+    """Price a meeting as a person decided: as ordinary time, as a group, or not billable."""
+    _check_hourly(meeting.programme, catalogue)
+    minutes = minutes_between(meeting.started_at, meeting.ended_at)
+    return _meeting_session(meeting, minutes, _MULTIPLIER[decision], catalogue)
+
+
+def price_logged_time(
+    *,
+    session_id: UUID,
+    case_id: UUID,
+    programme: Programme,
+    provider: str,
+    performed_on: date,
+    minutes: int,
+    catalogue: Catalogue,
+) -> SessionLogged:
+    """Price logged preparation or follow-up time: started quarters, no visit and no fee."""
+    _check_hourly(programme, catalogue)
+    rate = catalogue.hourly_rate(programme, performed_on)
+    quarters = started_quarters(minutes)
+    return SessionLogged(
+        session_id=session_id,
+        case_id=case_id,
+        meeting_id=None,
+        programme=programme,
+        provider=provider,
+        performed_on=performed_on,
+        minutes=minutes,
+        billable_quarters=quarters,
+        client_hours=client_hours(quarters),
+        rate=rate.sek_per_hour,
+        amount_ore=amount_ore(rate.sek_per_hour, quarters),
+        fee_ore=0,
+        tariff_version=rate.tariff_version,
+        settlement_month=month_of(performed_on),
+    )
+
+
+def split_at_cap(
+    billed_before: Decimal,
+    hours: Decimal,
+    cap_hours: int,
+    call_offs: Iterable[CallOff],
+    year: int,
+) -> CapSplit:
+    """Split ``hours`` into what fits under the year's cap plus its call-offs, and the rest."""
+    if hours < 0 or billed_before < 0:
+        raise PricingError("hours cannot be negative")
+    limit = Decimal(cap_hours) + sum((c.hours for c in call_offs if c.year == year), Decimal(0))
+    billed = min(hours, max(Decimal(0), limit - billed_before))
+    after = billed_before + billed
+    crossed = tuple(t for t in THRESHOLDS if billed_before < limit * t / 100 <= after)
+    return CapSplit(billed, hours - billed, limit, after, crossed)
+
+
+def apply_cap(
+    session: SessionLogged,
+    billed_before: Decimal,
+    call_offs: Iterable[CallOff],
+    catalogue: Catalogue,
+) -> CapOutcome:
+    """The billed part of a session given the hours already billed in its calendar year.
+
+    Minutes and quarters stay as performed; client hours and amount shrink to the billed part
+    (its amount rounded by :func:`amount_ore`), and the cap entry joins the tariff version.
+    """
+    cap = catalogue.yearly_cap(session.programme, session.performed_on)
+    year = int(session.settlement_month[:4])
+    split = split_at_cap(billed_before, session.client_hours, cap.hours, call_offs, year)
+    if split.over_cap_hours == 0:
+        return CapOutcome(session, split)
+    if (split.billed_hours * 4) % 1 != 0:
+        raise PricingError(f"session {session.session_id}: client hours are not whole quarters")
+    quarters = int(split.billed_hours * 4)
+    billed = session.model_copy(
+        update={
+            "client_hours": client_hours(quarters),
+            "amount_ore": amount_ore(session.rate, quarters),
+            "tariff_version": f"{session.tariff_version};{cap.tariff_version}",
+        }
+    )
+    return CapOutcome(billed, split)
+
+
+def _check_hourly(programme: str, catalogue: Catalogue) -> None:
+    if programme not in catalogue.hourly_programmes():
+        raise NotHourlyBilled(f"programme {programme} is not billed by the hour")
+
+
+def _meeting_session(
+    meeting: MeetingHeld, minutes: int, multiplier: int, catalogue: Catalogue
+) -> SessionLogged:
+    day = local_date(meeting.started_at)
+    rate = catalogue.hourly_rate(meeting.programme, day)
+    fee = catalogue.client_fee(meeting.programme, day)
+    quarters = started_quarters(minutes)
+    return SessionLogged(
+        session_id=session_id_for(meeting.meeting_id),
+        case_id=meeting.case_id,
+        meeting_id=meeting.meeting_id,
+        programme=meeting.programme,
+        provider=meeting.provider,
+        performed_on=day,
+        minutes=minutes,
+        billable_quarters=quarters,
+        client_hours=client_hours(quarters * multiplier),
+        rate=rate.sek_per_hour,
+        amount_ore=amount_ore(rate.sek_per_hour, quarters * multiplier),
+        fee_ore=fee.ore * meeting.client_visits,
+        tariff_version=f"{rate.tariff_version};{fee.tariff_version}",
+        settlement_month=month_of(day),
+    )

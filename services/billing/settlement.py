@@ -1,0 +1,241 @@
+"""The monthly settlement (contracts.md, ``lots settlement``) as a pure computation.
+
+``settle(month, sessions, catalogue)`` returns the canonical settlement document: a dict of
+strings, integers, lists, dicts and None only (money in integer öre, hours and rates as decimal
+strings), with these keys:
+
+``month``, ``programme`` (the filter, or null), ``document_version``, ``lines``, ``total_ore``
+(sum of the lines), ``billable_hours`` (counselling client hours of the month, "11.25"),
+``fees_ore`` (client fees collected; they belong to the municipality), ``net_ore``
+(total - fees), ``pending_decisions``, ``notes`` and ``digest``.
+
+Lines, each with ``programme``, ``kind`` and ``amount_ore``:
+
+- ``hourly``: the month's sessions as they stand, one line per (programme, rate, tariff
+  version), with sessions, minutes, quarters, client hours and fees collected for the auditor.
+- ``fixed``: one per contract whose term (with its recorded extensions) covers the month, at the
+  payment in force on the month's first day. A yearly payment gives ``floor(yearly / 12)`` in
+  January..November and ``yearly - 11 * floor(yearly / 12)`` in December, so twelve months of an
+  unchanged amount sum exactly to it; a payment for a term of n months gives ``floor(amount / n)``
+  and the remainder in the term's last month. A joint contract's line is named after all its
+  programmes (``coordinated+network``); a programme filter keeps it for any of them.
+- ``adjustment``: one per ``AdjustmentRecorded`` booked on this month.
+
+``digest`` is the hex SHA-256 of :func:`canonical_json` of the document without ``digest``:
+``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` as UTF-8. Sessions are
+deduplicated on ``session_id`` (adjustments on ``adjustment_id``; the same id with different
+content raises) and every list is sorted, so any order and any duplicates of the same inputs
+give a byte-identical document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from events.codec import describe
+from events.messages import AdjustmentRecorded, SessionLogged
+from services.billing.pricing import NeedsDecision
+from services.billing.tariffs import Catalogue
+
+PROGRAMMES = ("network", "coordinated", "counselling", "field")
+DOCUMENT_VERSION = 1
+_KIND_ORDER = {"fixed": 0, "hourly": 1, "adjustment": 2}
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+Document = dict[str, Any]
+M = TypeVar("M", bound=BaseModel)
+
+
+class SettlementError(ValueError):
+    """Inputs that cannot be settled: a bad month or programme, or conflicting duplicates."""
+
+
+def month_start(month: str) -> date:
+    match = _MONTH.match(month)
+    if match is None:
+        raise SettlementError(f"month must be YYYY-MM, got {month!r}")
+    return date(int(match[1]), int(match[2]), 1)
+
+
+def monthly_share(period_amount_ore: int, period_months: int, month_of_period: int) -> int:
+    """One month's share of a fixed payment; the period's last month takes the remainder."""
+    if not 1 <= month_of_period <= period_months:
+        raise SettlementError(f"month {month_of_period} is outside a {period_months}-month period")
+    share = period_amount_ore // period_months
+    if month_of_period == period_months:
+        return period_amount_ore - share * (period_months - 1)
+    return share
+
+
+def canonical_json(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest_of(document: Mapping[str, Any]) -> str:
+    """The digest of a document: SHA-256 of its canonical JSON without the ``digest`` key."""
+    body = {k: v for k, v in document.items() if k != "digest"}
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def verify(document: Mapping[str, Any]) -> bool:
+    return document.get("digest") == digest_of(document)
+
+
+def settle(
+    month: str,
+    sessions: Iterable[SessionLogged | Mapping[str, Any]],
+    catalogue: Catalogue,
+    *,
+    programme: str | None = None,
+    adjustments: Iterable[AdjustmentRecorded | Mapping[str, Any]] = (),
+    pending: Iterable[NeedsDecision] = (),
+) -> Document:
+    """The month's settlement document, limited to one programme when ``programme`` is given."""
+    start = month_start(month)
+    if programme is not None and programme not in PROGRAMMES:
+        raise SettlementError(f"unknown programme {programme!r}; expected one of {PROGRAMMES}")
+
+    def wanted(programmes: Iterable[str]) -> bool:
+        return programme is None or programme in programmes
+
+    logged = [
+        s
+        for s in _unique(sessions, SessionLogged, "session_id")
+        if s.settlement_month == month and wanted([s.programme])
+    ]
+    booked = [
+        a
+        for a in _unique(adjustments, AdjustmentRecorded, "adjustment_id")
+        if a.month == month and wanted([a.programme])
+    ]
+    fixed, notes = _fixed_lines(start, catalogue, wanted)
+    lines = sorted(
+        [*_hourly_lines(logged), *fixed, *(_adjustment_line(a) for a in booked)],
+        key=lambda line: (line["programme"], _KIND_ORDER[line["kind"]], canonical_json(line)),
+    )
+    total = sum(int(line["amount_ore"]) for line in lines)
+    fees = sum(s.fee_ore for s in logged)
+    hours = sum((s.client_hours for s in logged if s.programme == "counselling"), Decimal(0))
+    undecided = {
+        (str(p.meeting_id), p.reason, p.minutes, p.participants)
+        for p in pending
+        if p.settlement_month == month and wanted([p.programme])
+    }
+    document: Document = {
+        "month": month,
+        "programme": programme,
+        "document_version": DOCUMENT_VERSION,
+        "lines": lines,
+        "total_ore": total,
+        "billable_hours": _decimal(hours),
+        "fees_ore": fees,
+        "net_ore": total - fees,
+        "pending_decisions": [
+            {"meeting_id": m, "reason": r, "minutes": n, "participants": p}
+            for m, r, n, p in sorted(undecided)
+        ],
+        "notes": sorted(set(notes)),
+    }
+    document["digest"] = digest_of(document)
+    return document
+
+
+def _unique(items: Iterable[M | Mapping[str, Any]], model: type[M], key: str) -> list[M]:
+    seen: dict[str, tuple[M, str]] = {}
+    for item in items:
+        try:
+            message = item if isinstance(item, model) else model.model_validate(item)
+        except ValidationError as exc:
+            raise SettlementError(f"invalid {model.__name__}: {describe(exc)}") from exc
+        ident = str(getattr(message, key))
+        content = canonical_json(message.model_dump(mode="json"))
+        if ident in seen and seen[ident][1] != content:
+            raise SettlementError(f"{model.__name__} {key} {ident} appears with different content")
+        seen[ident] = (message, content)
+    return [seen[ident][0] for ident in sorted(seen)]
+
+
+def _hourly_lines(sessions: list[SessionLogged]) -> list[Document]:
+    groups: dict[tuple[str, str, str], list[SessionLogged]] = {}
+    for s in sessions:
+        groups.setdefault((s.programme, _decimal(s.rate), s.tariff_version), []).append(s)
+    return [
+        {
+            "programme": programme,
+            "kind": "hourly",
+            "rate": rate,
+            "tariff_version": version,
+            "sessions": len(group),
+            "minutes": sum(s.minutes for s in group),
+            "billable_quarters": sum(s.billable_quarters for s in group),
+            "client_hours": _decimal(sum((s.client_hours for s in group), Decimal(0))),
+            "amount_ore": sum(s.amount_ore for s in group),
+            "fees_collected_ore": sum(s.fee_ore for s in group),
+        }
+        for (programme, rate, version), group in groups.items()
+    ]
+
+
+def _fixed_lines(
+    start: date, catalogue: Catalogue, wanted: Callable[[Iterable[str]], bool]
+) -> tuple[list[Document], list[str]]:
+    lines: list[Document] = []
+    notes: list[str] = []
+    for term in catalogue.terms_covering(start):
+        if term.billing != "fixed" or not wanted(term.programmes):
+            continue
+        quote = catalogue.fixed_payment(term.contract, start)
+        payment = quote.payment
+        if payment.per == "year":
+            months, position = 12, start.month
+        else:
+            assert payment.valid_to is not None  # Catalogue refuses a per-term payment without.
+            months = _months_from(payment.valid_from, payment.valid_to) + 1
+            position = _months_from(payment.valid_from, start) + 1
+        programmes = sorted(term.programmes)
+        lines.append(
+            {
+                "programme": "+".join(programmes),
+                "programmes": programmes,
+                "kind": "fixed",
+                "contract": term.contract,
+                "per": payment.per,
+                "period_amount_ore": quote.period_amount_ore,
+                "period_months": months,
+                "month_of_period": position,
+                "price_level_year": payment.price_level_year,
+                "tariff_version": quote.tariff_version,
+                "amount_ore": monthly_share(quote.period_amount_ore, months, position),
+            }
+        )
+        notes.extend(quote.notes)
+    return lines, notes
+
+
+def _adjustment_line(adjustment: AdjustmentRecorded) -> Document:
+    return {
+        "programme": adjustment.programme,
+        "kind": "adjustment",
+        "adjustment_id": str(adjustment.adjustment_id),
+        "belongs_to_month": adjustment.belongs_to_month,
+        "reason": adjustment.reason,
+        "amount_ore": adjustment.amount_ore,
+    }
+
+
+def _months_from(first: date, later: date) -> int:
+    return (later.year - first.year) * 12 + later.month - first.month
+
+
+def _decimal(value: Decimal) -> str:
+    """Two decimals ("11.25") when that is exact, else every digit: never rounds silently."""
+    two = value.quantize(Decimal("0.01"))
+    return str(two) if two == value else str(value)

@@ -1,0 +1,82 @@
+"""The event store keeps effects and their tracking in one transaction (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from events.codec import decode, encode
+from infra.application import Incoming
+from infra.settings import Settings
+from tests.support.flow import meeting
+from tests.support.ledger import POISON_PARTICIPANTS, Account, make_ledger
+
+
+def incoming(n: int, participants: int = 2, message_id: uuid.UUID | None = None) -> Incoming:
+    fields = encode(meeting(n, participants), id=message_id or uuid.uuid4())
+    return Incoming(entry_id=f"1-{n}", stream="ledger.in", envelope=decode(fields))
+
+
+def test_a_batch_is_applied_once_and_a_poison_message_only_fails_itself(
+    store_settings: Settings,
+) -> None:
+    app = make_ledger(store_settings, "hop", "ledger.out")
+    batch = [incoming(1), incoming(2, POISON_PARTICIPANTS), incoming(3)]
+    first = app.process("hop", batch)
+    assert first["1-1"] is None and first["1-3"] is None
+    assert first["1-2"] is not None and "always fails" in first["1-2"]
+    assert app.entries() == sorted([str(uuid.UUID(int=2)), str(uuid.UUID(int=4))])
+
+    again = app.process("hop", batch)  # redelivered: acknowledged without effect
+    assert again["1-1"] is None and again["1-3"] is None and again["1-2"] is not None
+    assert len(app.entries()) == 2
+    assert app.store.count_processed("hop") == 2
+    app.close()
+
+
+def test_the_same_message_twice_in_one_batch_counts_once(store_settings: Settings) -> None:
+    app = make_ledger(store_settings, "hop", "ledger.out")
+    same = uuid.uuid4()
+    results = app.process("hop", [incoming(1, message_id=same), incoming(1, message_id=same)])
+    assert list(results.values()) == [None]  # same entry id: one result
+    assert len(app.entries()) == 1
+    app.close()
+
+
+def test_tracking_commits_with_the_events_or_not_at_all(store_settings: Settings) -> None:
+    app = make_ledger(store_settings, "hop", "ledger.out")
+    account = Account(number=99)
+    app.save(account, processed=[("hop", "m-1")])
+    duplicate = Account(number=98)
+    with pytest.raises(IntegrityError):
+        app.save(duplicate, processed=[("hop", "m-1")])
+    with pytest.raises(Exception):  # noqa: B017 - the aggregate was rolled back with the tracking
+        app.repository.get(duplicate.id)
+    assert app.store.processed_among("hop", ["m-1", "m-2"]) == {"m-1"}
+    app.close()
+
+
+def test_relay_position_and_epoch_survive_a_restart(store_settings: Settings) -> None:
+    app = make_ledger(store_settings, "hop", "ledger.out")
+    assert app.store.relay_position("ledger.out") == 0
+    assert app.store.relay_epoch("ledger.out") is None
+    app.store.set_relay_position("ledger.out", 41, "epoch-a")
+    app.store.set_relay_position("ledger.out", 42, "epoch-b")
+    app.close()
+    reopened = make_ledger(store_settings, "hop", "ledger.out")
+    assert reopened.store.relay_position("ledger.out") == 42
+    assert reopened.store.relay_epoch("ledger.out") == "epoch-b"
+    reopened.close()
+
+
+def test_outbox_gives_stable_ids_for_republishing(store_settings: Settings) -> None:
+    app = make_ledger(store_settings, "hop", "ledger.out")
+    app.process("hop", [incoming(n) for n in range(5)])
+    position, first = app.outbox(0, 100)
+    _, second = app.outbox(0, 100)
+    assert len(first) == 5 and position >= 5
+    assert [o.id for o in first] == [o.id for o in second]
+    assert app.outbox(position, 100) == (position, [])
+    app.close()

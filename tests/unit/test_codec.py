@@ -1,0 +1,264 @@
+"""The entry codec: every public message round-trips, plain entries are read, bad ones explained."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from events import MESSAGES, DecodeError, decode, encode
+from events.messages import Message, SubmitReferral
+from events.schema import render, schemas
+
+NOW = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    "SubmitReferral": {
+        "source": "linkoping.elevhalsa",
+        "referral_id": "EH-1",
+        "programme": "network",
+        "basis": "decision",
+        "decision_ref": "B-1",
+        "urgency": "acute",
+        "submitted_at": NOW,
+        "persons": [
+            {
+                "role": "child",
+                "personal_number": "201407142395",
+                "name": "A",
+                "municipality_code": "0580",
+            }
+        ],
+        "consent": {"given": True, "form_ref": "S-1", "given_at": date(2026, 3, 1)},
+        "indicators": ["uncoordinated_actors"],
+        "note": "x",
+    },
+    "ReferralReceived": {
+        "case_id": uuid.uuid4(),
+        "source": "s",
+        "referral_id": "r",
+        "programme": "coordinated",
+        "basis": "service",
+        "urgency": "normal",
+        "priority": 3,
+        "received_at": NOW,
+        "first_contact_due": date(2026, 4, 12),
+        "household": [{"person_ref": uuid.uuid4(), "role": "child", "age": 9}],
+        "consent": True,
+    },
+    "ReferralRejected": {
+        "source": "s",
+        "referral_id": "r",
+        "received_at": NOW,
+        "reasons": [{"code": "missing_child", "field": "persons", "message": "no child"}],
+    },
+    "CaseClosed": {"case_id": uuid.uuid4(), "outcome": "goals_met", "closed_at": NOW},
+    "MeetingScheduled": {
+        "meeting_id": uuid.uuid4(),
+        "case_id": uuid.uuid4(),
+        "programme": "network",
+        "kind": "network_meeting",
+        "format": "group",
+        "provider": "leanlink",
+        "staff": ["s1"],
+        "starts_at": NOW,
+        "ends_at": NOW,
+    },
+    "MeetingHeld": {
+        "meeting_id": uuid.uuid4(),
+        "case_id": uuid.uuid4(),
+        "programme": "counselling",
+        "kind": "group_session",
+        "format": "group",
+        "provider": "leanlink",
+        "staff": ["s1"],
+        "started_at": NOW,
+        "ended_at": NOW,
+        "participants": 7,
+        "client_visits": 7,
+    },
+    "MeetingCancelled": {
+        "meeting_id": uuid.uuid4(),
+        "case_id": uuid.uuid4(),
+        "cancelled_by": "family",
+        "reason": "ill",
+        "cancelled_at": NOW,
+    },
+    "FirstContactOverdue": {
+        "case_id": uuid.uuid4(),
+        "programme": "counselling",
+        "first_contact_due": date(2026, 4, 1),
+        "detected_at": NOW,
+    },
+    "WaitTimeReportDue": {
+        "programme": "counselling",
+        "median_wait_days": 17,
+        "window_days": 28,
+        "detected_at": NOW,
+    },
+    "SessionLogged": {
+        "session_id": uuid.uuid4(),
+        "case_id": uuid.uuid4(),
+        "meeting_id": None,
+        "programme": "counselling",
+        "provider": "leanlink",
+        "performed_on": date(2022, 5, 3),
+        "minutes": 80,
+        "billable_quarters": 6,
+        "client_hours": Decimal("1.50"),
+        "rate": Decimal("605"),
+        "amount_ore": 90750,
+        "fee_ore": 20000,
+        "tariff_version": "counselling-2022",
+        "settlement_month": "2022-05",
+    },
+    "SettlementClosed": {
+        "month": "2022-05",
+        "total_ore": 680625,
+        "fees_ore": 220000,
+        "net_ore": 460625,
+        "billable_hours": Decimal("11.25"),
+        "digest": "a" * 64,
+        "closed_at": NOW,
+    },
+    "AdjustmentRecorded": {
+        "adjustment_id": uuid.uuid4(),
+        "month": "2022-06",
+        "belongs_to_month": "2022-05",
+        "programme": "counselling",
+        "amount_ore": 30250,
+        "reason": "late session",
+    },
+}
+
+
+def test_every_public_message_has_a_sample() -> None:
+    assert set(SAMPLES) == set(MESSAGES)
+
+
+@pytest.mark.parametrize("name", sorted(MESSAGES))
+def test_every_public_message_round_trips_through_plain_fields(name: str) -> None:
+    message = MESSAGES[name].model_validate(SAMPLES[name])
+    message_id = uuid.uuid4()
+    fields = encode(message, id=message_id, correlation_id="corr", causation_id="cause")
+    assert all(isinstance(v, str) for v in fields.values())
+    assert fields["type"] == name and fields["version"] == "1"
+    assert isinstance(json.loads(fields["data"]), dict)
+    as_redis_returns_it = {k.encode(): v.encode() for k, v in fields.items()}
+    envelope = decode(as_redis_returns_it)
+    assert envelope.message == message
+    assert (envelope.id, envelope.correlation_id, envelope.causation_id) == (
+        message_id,
+        "corr",
+        "cause",
+    )
+
+
+def test_decimals_travel_as_strings() -> None:
+    fields = encode(MESSAGES["SessionLogged"].model_validate(SAMPLES["SessionLogged"]))
+    data = json.loads(fields["data"])
+    assert data["client_hours"] == "1.50" and data["rate"] == "605"
+
+
+def test_a_plain_entry_as_redis_cli_writes_it_is_read() -> None:
+    data = (
+        '{"source": "linkoping.elevhalsa", "referral_id": "EH-2026-000123", "programme": '
+        '"network", "basis": "service", "urgency": "normal", "submitted_at": '
+        '"2026-11-02T09:14:00+01:00", "persons": [{"role": "child", "personal_number": '
+        '"201407142395", "municipality_code": "0580"}]}'
+    )
+    entry = {
+        b"type": b"SubmitReferral",
+        b"version": b"1",
+        b"id": b"5b0a3c1e-33a4-4b7e-9d55-1f4c1b2a9e10",
+        b"data": data.encode(),
+    }
+    envelope = decode(entry, expect=SubmitReferral)
+    assert envelope.message.referral_id == "EH-2026-000123"
+    assert envelope.message.persons[0].municipality_code == "0580"
+    assert envelope.correlation_id is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "error"),
+    [
+        ({"version": "1", "id": str(uuid.uuid4()), "data": "{}"}, "missing field 'type'"),
+        (
+            {"type": "Nope", "version": "1", "id": str(uuid.uuid4()), "data": "{}"},
+            "unknown message type 'Nope'",
+        ),
+        (
+            {"type": "CaseClosed", "version": "x", "id": str(uuid.uuid4()), "data": "{}"},
+            "field 'version' is not an integer",
+        ),
+        (
+            {"type": "CaseClosed", "version": "2", "id": str(uuid.uuid4()), "data": "{}"},
+            "CaseClosed version 2 is not supported",
+        ),
+        (
+            {"type": "CaseClosed", "version": "1", "id": "not-a-uuid", "data": "{}"},
+            "field 'id' is not a UUID",
+        ),
+        (
+            {"type": "CaseClosed", "version": "1", "id": str(uuid.uuid4()), "data": "{oops"},
+            "field 'data' is not JSON",
+        ),
+        (
+            {"type": "CaseClosed", "version": "1", "id": str(uuid.uuid4()), "data": "[1]"},
+            "field 'data' is not a JSON object",
+        ),
+        (
+            {
+                "type": "CaseClosed",
+                "version": "1",
+                "id": str(uuid.uuid4()),
+                "data": '{"case_id": "x", "outcome": "won"}',
+            },
+            "invalid CaseClosed: case_id",
+        ),
+        (
+            {b"type": b"\xff", b"version": b"1", b"id": b"x", b"data": b"{}"},
+            "field 'type' is not UTF-8",
+        ),
+    ],
+)
+def test_a_bad_entry_is_a_decode_error_that_says_what_is_wrong(
+    entry: dict[Any, Any], error: str
+) -> None:
+    with pytest.raises(DecodeError, match=error.replace("(", r"\(")):
+        decode(entry)
+
+
+def test_validation_errors_do_not_echo_input_values() -> None:
+    entry = {
+        "type": "ReferralReceived",
+        "version": "1",
+        "id": str(uuid.uuid4()),
+        "data": json.dumps({"case_id": "199001011234"}),
+    }
+    with pytest.raises(DecodeError) as caught:
+        decode(entry)
+    assert "199001011234" not in str(caught.value)
+
+
+@given(st.dictionaries(st.one_of(st.text(), st.binary()), st.one_of(st.text(), st.binary())))
+def test_any_entry_either_decodes_or_raises_decode_error(entry: dict[Any, Any]) -> None:
+    try:
+        envelope = decode(entry)
+    except DecodeError:
+        return
+    assert isinstance(envelope.message, Message)
+
+
+def test_committed_json_schemas_match_the_code() -> None:
+    directory = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+    committed = {p.stem: p.read_text(encoding="utf-8") for p in directory.glob("*.json")}
+    generated = {key: render(schema) for key, schema in schemas().items()}
+    assert committed == generated, "run `lots contracts schema` and commit docs/schemas"
