@@ -1,0 +1,11 @@
+# One image for the three services; compose.yaml picks the service by its command.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY events ./events
+COPY infra ./infra
+COPY services ./services
+COPY lots ./lots
+RUN pip install --no-cache-dir .
+ENV LOTS_HTTP_HOST=0.0.0.0 LOTS_VAR_DIR=/app/var
+USER nobody

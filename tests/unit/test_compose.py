@@ -1,0 +1,58 @@
+"""compose.yaml cannot run here (no Docker): it is parsed and checked against the code instead."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.settings import SERVICES, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())  # type: ignore[no-any-return]
+
+
+def test_compose_runs_redis_postgres_and_the_three_services() -> None:
+    assert set(compose()["services"]) == {"redis", "postgres", *SERVICES}
+
+
+def test_each_service_runs_its_own_module_on_its_own_port() -> None:
+    services = compose()["services"]
+    defaults = Settings()
+    for name in SERVICES:
+        spec = services[name]
+        assert spec["command"] == ["python", "-m", f"services.{name}"]
+        assert importlib.util.find_spec(f"services.{name}.__main__") is not None
+        port = int(spec["environment"][f"LOTS_{name.upper()}_PORT"])
+        assert port == defaults.port_of(name)
+        assert spec["ports"] == [f"{port}:{port}"]
+        assert f":{port}/health/ready" in " ".join(spec["healthcheck"]["test"])
+        assert set(spec["depends_on"]) == {"redis", "postgres"}
+
+
+def test_every_lots_variable_in_compose_is_a_setting() -> None:
+    fields = {f"LOTS_{name.upper()}" for name in Settings.model_fields}
+    for name in SERVICES:
+        env = compose()["services"][name]["environment"]
+        unknown = {k for k in env if k.startswith("LOTS_")} - fields
+        assert not unknown, f"{name}: {unknown}"
+        assert env["LOTS_STORE"] == "postgres" and env["LOTS_EMBEDDED_REDIS"] == "never"
+        assert Settings.model_validate(
+            {k[5:].lower(): v for k, v in env.items() if not str(v).startswith("${")}
+        ).env == "production"
+
+
+def test_intake_requires_the_cipher_key() -> None:
+    env = compose()["services"]["intake"]["environment"]
+    assert env["LOTS_CIPHER_KEY"].startswith("${LOTS_CIPHER_KEY:?")
+
+
+def test_the_image_copies_every_package_the_services_import() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in ("events", "infra", "services", "lots"):
+        assert f"COPY {package} ./{package}" in dockerfile

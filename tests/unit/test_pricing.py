@@ -1,0 +1,335 @@
+"""Pricing counselling time: started quarters, the group rule, the calendar and the yearly cap."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from events.messages import MeetingFormat, MeetingHeld, Programme, SessionLogged
+from services.billing.pricing import (
+    CallOff,
+    NeedsDecision,
+    NotHourlyBilled,
+    PricingError,
+    amount_ore,
+    apply_cap,
+    local_date,
+    price_decided,
+    price_logged_time,
+    price_meeting,
+    session_id_for,
+    split_at_cap,
+    started_quarters,
+)
+from services.billing.tariffs import default_catalogue
+
+CATALOGUE = default_catalogue()
+CEST = timezone(timedelta(hours=2))
+CET = timezone(timedelta(hours=1))
+MEETING_ID = UUID("00000000-0000-0000-0000-0000000003e8")
+CASE_ID = UUID("00000000-0000-0000-0000-0000000007d0")
+
+# Every minute from 1 to 240 and the started quarter hours it is billed as (003 §1.2).
+QUARTER_TABLE = [
+    (1, 15, 1), (16, 30, 2), (31, 45, 3), (46, 60, 4),
+    (61, 75, 5), (76, 90, 6), (91, 105, 7), (106, 120, 8),
+    (121, 135, 9), (136, 150, 10), (151, 165, 11), (166, 180, 12),
+    (181, 195, 13), (196, 210, 14), (211, 225, 15), (226, 240, 16),
+]  # fmt: skip
+EXPECTED_QUARTERS = {m: q for first, last, q in QUARTER_TABLE for m in range(first, last + 1)}
+
+
+def meeting(
+    minutes: float = 60,
+    *,
+    start: datetime = datetime(2022, 5, 3, 9, 0, tzinfo=CEST),
+    end: datetime | None = None,
+    format: MeetingFormat = "couple",
+    participants: int = 2,
+    visits: int = 1,
+    programme: Programme = "counselling",
+) -> MeetingHeld:
+    return MeetingHeld(
+        meeting_id=MEETING_ID,
+        case_id=CASE_ID,
+        programme=programme,
+        kind="group_session" if format == "group" else "counselling",
+        format=format,
+        provider="leanlink",
+        staff=["staff-anna"],
+        started_at=start,
+        ended_at=end if end is not None else start + timedelta(minutes=minutes),
+        participants=participants,
+        client_visits=visits,
+    )
+
+
+def priced(held: MeetingHeld) -> SessionLogged:
+    result = price_meeting(held, CATALOGUE)
+    assert isinstance(result, SessionLogged), result
+    return result
+
+
+def test_quarter_table_covers_every_minute_from_1_to_240() -> None:
+    assert sorted(EXPECTED_QUARTERS) == list(range(1, 241))
+
+
+@pytest.mark.parametrize("minutes", range(1, 241))
+def test_every_started_quarter_hour_is_billed(minutes: int) -> None:
+    quarters = EXPECTED_QUARTERS[minutes]
+    assert started_quarters(minutes) == quarters
+    session = priced(meeting(minutes))
+    assert session.minutes == minutes
+    assert session.billable_quarters == quarters
+    assert session.client_hours == Decimal(quarters) / 4
+    assert session.amount_ore == 15_125 * quarters  # a quarter of 605 SEK
+
+
+@pytest.mark.parametrize(("minutes", "quarters"), [(0, 0), (1, 1), (45, 3), (61, 5), (80, 6)])
+def test_seed_examples_of_started_quarters(minutes: int, quarters: int) -> None:
+    assert started_quarters(minutes) == quarters
+
+
+def test_a_started_minute_counts_as_a_minute() -> None:
+    start = datetime(2022, 5, 3, 9, 0, tzinfo=CEST)
+    session = priced(meeting(start=start, end=start + timedelta(minutes=45, seconds=1)))
+    assert (session.minutes, session.billable_quarters) == (46, 4)
+
+
+def test_couple_session_of_80_minutes() -> None:
+    session = priced(meeting(80))
+    assert session.client_hours == Decimal("1.50")
+    assert session.amount_ore == 90_750
+    assert session.fee_ore == 20_000
+    assert session.rate == Decimal("605.00")
+    assert session.settlement_month == "2022-05"
+    assert session.performed_on == date(2022, 5, 3)
+    assert session.session_id == session_id_for(MEETING_ID)
+    assert session.tariff_version.startswith("counselling-rate-2022#")
+
+
+@given(
+    rate=st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10_000), places=2),
+    low=st.integers(min_value=0, max_value=600),
+    extra=st.integers(min_value=0, max_value=600),
+)
+def test_amount_never_falls_when_minutes_grow(rate: Decimal, low: int, extra: int) -> None:
+    assert amount_ore(rate, started_quarters(low)) <= amount_ore(rate, started_quarters(low + extra))
+
+
+@given(st.integers(min_value=1, max_value=10_000))
+def test_quarters_are_exactly_the_started_quarter_hours(minutes: int) -> None:
+    quarters = started_quarters(minutes)
+    assert (quarters - 1) * 15 < minutes <= quarters * 15
+
+
+def test_quarter_amount_is_rounded_half_up_once() -> None:
+    # 623.77 SEK/h: a quarter is 15594.25 öre -> 15594; three quarters 46782.75 -> 46783.
+    assert amount_ore(Decimal("623.77"), 1) == 15_594
+    assert amount_ore(Decimal("623.77"), 3) == 46_783
+    assert amount_ore(Decimal("623.78"), 2) == 31_189  # 31189.0 exactly
+
+
+def test_group_of_seven_for_two_hours_earns_eight_client_hours() -> None:
+    session = priced(meeting(120, format="group", participants=7, visits=7))
+    assert session.billable_quarters == 8
+    assert session.client_hours == Decimal("8.00")
+    assert session.amount_ore == 484_000
+    assert session.fee_ore == 140_000
+
+
+def test_quarters_of_group_time_count_four_client_hours_per_group_hour() -> None:
+    session = priced(meeting(75, format="group", participants=5))
+    assert (session.billable_quarters, session.client_hours) == (5, Decimal("5.00"))
+
+
+@pytest.mark.parametrize(("minutes", "client_hours"), [(60, "4.00"), (120, "8.00")])
+def test_group_rule_covers_one_to_two_hours_inclusive(minutes: int, client_hours: str) -> None:
+    assert priced(meeting(minutes, format="group", participants=5)).client_hours == Decimal(
+        client_hours
+    )
+
+
+@pytest.mark.parametrize(
+    ("minutes", "participants", "why"),
+    [
+        (90, 4, "4 participants; the group rule needs at least 5"),
+        (59, 5, "59 minutes; the group rule covers sessions of 60 to 120 minutes"),
+        (121, 8, "121 minutes; the group rule covers sessions of 60 to 120 minutes"),
+    ],
+)
+def test_group_session_outside_the_rule_needs_a_decision(
+    minutes: int, participants: int, why: str
+) -> None:
+    result = price_meeting(meeting(minutes, format="group", participants=participants), CATALOGUE)
+    assert isinstance(result, NeedsDecision)
+    assert result.reason == f"group session not clearly covered by the group rule: {why}"
+    assert (result.meeting_id, result.minutes, result.participants) == (
+        MEETING_ID,
+        minutes,
+        participants,
+    )
+    assert result.settlement_month == "2022-05"
+    assert result.options == ("bill_as_ordinary_time", "bill_as_group", "not_billable")
+
+
+def test_both_gaps_are_named() -> None:
+    result = price_meeting(meeting(45, format="group", participants=3), CATALOGUE)
+    assert isinstance(result, NeedsDecision)
+    assert "3 participants" in result.reason and "45 minutes" in result.reason
+
+
+def test_five_participants_is_enough_four_is_not() -> None:
+    assert isinstance(priced(meeting(90, format="group", participants=5)), SessionLogged)
+    needs = price_meeting(meeting(90, format="group", participants=4), CATALOGUE)
+    assert isinstance(needs, NeedsDecision)
+
+
+def test_decided_group_session_is_priced_as_decided() -> None:
+    held = meeting(90, format="group", participants=4, visits=4)
+    ordinary = price_decided(held, "bill_as_ordinary_time", CATALOGUE)
+    group = price_decided(held, "bill_as_group", CATALOGUE)
+    nothing = price_decided(held, "not_billable", CATALOGUE)
+    assert (ordinary.client_hours, ordinary.amount_ore) == (Decimal("1.50"), 90_750)
+    assert (group.client_hours, group.amount_ore) == (Decimal("6.00"), 363_000)
+    assert (nothing.client_hours, nothing.amount_ore) == (Decimal("0.00"), 0)
+    assert ordinary.fee_ore == group.fee_ore == nothing.fee_ore == 80_000
+    assert ordinary.session_id == group.session_id == session_id_for(MEETING_ID)
+
+
+@pytest.mark.parametrize(
+    ("start", "month"),
+    [
+        (datetime(2022, 5, 31, 23, 15, tzinfo=CEST), "2022-05"),
+        (datetime(2022, 5, 31, 22, 30, tzinfo=UTC), "2022-06"),  # 00:30 on 1 June locally
+        (datetime(2022, 3, 31, 22, 30, tzinfo=UTC), "2022-04"),  # contracts.md's example
+        # 2024-03-31 is the last Sunday of March: summer time starts on the month's last day.
+        (datetime(2024, 3, 31, 0, 30, tzinfo=CET), "2024-03"),
+        (datetime(2024, 3, 31, 23, 30, tzinfo=CEST), "2024-03"),
+        (datetime(2024, 3, 31, 22, 30, tzinfo=UTC), "2024-04"),
+        # 2027-10-31 is the last Sunday of October: winter time starts on the month's last day.
+        (datetime(2027, 10, 31, 23, 30, tzinfo=CET), "2027-10"),
+        (datetime(2027, 10, 31, 23, 30, tzinfo=UTC), "2027-11"),
+        (datetime(2027, 10, 31, 22, 59, tzinfo=UTC), "2027-10"),
+    ],
+)
+def test_settlement_month_is_the_local_month_of_the_start(start: datetime, month: str) -> None:
+    session = priced(meeting(30, start=start))
+    assert session.settlement_month == month
+    assert session.performed_on == local_date(start)
+
+
+def test_meeting_across_the_spring_change_lasts_its_real_time() -> None:
+    start = datetime(2024, 3, 31, 1, 30, tzinfo=CET)
+    session = priced(meeting(start=start, end=datetime(2024, 3, 31, 3, 30, tzinfo=CEST)))
+    assert (session.minutes, session.billable_quarters) == (60, 4)
+
+
+def test_meeting_across_the_autumn_change_lasts_its_real_time() -> None:
+    start = datetime(2027, 10, 31, 2, 30, tzinfo=CEST)
+    session = priced(meeting(start=start, end=datetime(2027, 10, 31, 2, 30, tzinfo=CET)))
+    assert (session.minutes, session.billable_quarters) == (60, 4)
+
+
+def test_meeting_ending_before_it_starts_is_refused() -> None:
+    start = datetime(2022, 5, 3, 9, 0, tzinfo=CEST)
+    with pytest.raises(PricingError, match="before it starts"):
+        price_meeting(meeting(start=start, end=start - timedelta(minutes=1)), CATALOGUE)
+
+
+def test_naive_time_has_no_business_date() -> None:
+    with pytest.raises(PricingError, match="no offset"):
+        local_date(datetime(2022, 5, 3, 9, 0))
+
+
+def test_fixed_price_programmes_are_not_priced_by_the_hour() -> None:
+    with pytest.raises(NotHourlyBilled):
+        price_meeting(meeting(60, programme="network"), CATALOGUE)
+
+
+def test_logged_preparation_time_is_billed_by_started_quarter_without_a_fee() -> None:
+    session = price_logged_time(
+        session_id=UUID(int=7),
+        case_id=CASE_ID,
+        programme="counselling",
+        provider="leanlink",
+        performed_on=date(2022, 5, 31),
+        minutes=20,
+        catalogue=CATALOGUE,
+    )
+    assert session.meeting_id is None
+    assert (session.billable_quarters, session.client_hours) == (2, Decimal("0.50"))
+    assert (session.amount_ore, session.fee_ore) == (30_250, 0)
+    assert session.settlement_month == "2022-05"
+
+
+# --- the yearly cap ----------------------------------------------------------------------------
+
+
+def test_thresholds_are_reported_when_crossed() -> None:
+    assert split_at_cap(Decimal("2071.75"), Decimal("0.25"), 2590, (), 2022).thresholds_crossed == (
+        80,
+    )
+    assert split_at_cap(Decimal("2000"), Decimal("600"), 2590, (), 2022).thresholds_crossed == (
+        80,
+        95,
+        100,
+    )
+    assert split_at_cap(Decimal("2072"), Decimal("1"), 2590, (), 2022).thresholds_crossed == ()
+
+
+def test_hours_beyond_the_cap_are_not_billed() -> None:
+    split = split_at_cap(Decimal("2589.5"), Decimal("1.5"), 2590, (), 2022)
+    assert (split.billed_hours, split.over_cap_hours) == (Decimal("0.5"), Decimal("1.0"))
+    assert split.billed_after == Decimal("2590.0") and split.thresholds_crossed == (100,)
+    after = split_at_cap(Decimal(2590), Decimal(2), 2590, (), 2022)
+    assert (after.billed_hours, after.over_cap_hours, after.thresholds_crossed) == (0, 2, ())
+
+
+def test_a_call_off_of_the_same_year_raises_the_limit() -> None:
+    call_offs = (CallOff("AVROP-1", 2022, Decimal(10)), CallOff("AVROP-OLD", 2021, Decimal(50)))
+    split = split_at_cap(Decimal("2589.5"), Decimal("1.5"), 2590, call_offs, 2022)
+    assert (split.billed_hours, split.over_cap_hours, split.limit_hours) == (
+        Decimal("1.5"),
+        0,
+        Decimal(2600),
+    )
+
+
+def test_call_off_must_be_whole_quarters() -> None:
+    with pytest.raises(PricingError):
+        CallOff("AVROP-2", 2022, Decimal("0.1"))
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=40), max_size=200),
+    st.lists(st.integers(min_value=1, max_value=400), max_size=3),
+)
+def test_cap_is_never_exceeded_without_a_call_off(quarters: list[int], extra: list[int]) -> None:
+    call_offs = tuple(CallOff(f"A{i}", 2022, Decimal(q) / 4) for i, q in enumerate(extra))
+    cap = 300  # small, so that the sessions drawn reach it
+    for offs, limit in (((), Decimal(cap)), (call_offs, cap + sum(Decimal(q) / 4 for q in extra))):
+        billed = Decimal(0)
+        for q in quarters:
+            split = split_at_cap(billed, Decimal(q) / 4, cap, offs, 2022)
+            assert split.billed_hours + split.over_cap_hours == Decimal(q) / 4
+            billed = split.billed_after
+            assert billed <= limit
+        assert billed == min(limit, sum((Decimal(q) / 4 for q in quarters), Decimal(0)))
+
+
+def test_cap_reprices_the_billed_part_of_a_session() -> None:
+    session = priced(meeting(120, format="group", participants=7, visits=7))
+    outcome = apply_cap(session, Decimal("2587"), (), CATALOGUE)
+    assert outcome.split.over_cap_hours == Decimal(5)
+    assert outcome.session.client_hours == Decimal("3.00")
+    assert outcome.session.amount_ore == 181_500
+    assert (outcome.session.minutes, outcome.session.fee_ore) == (120, 140_000)
+    assert "counselling-cap-2022#" in outcome.session.tariff_version
+    untouched = apply_cap(session, Decimal(0), (), CATALOGUE)
+    assert untouched.session == session
