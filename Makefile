@@ -26,6 +26,8 @@ up: $(STAMP)
 	$(BIN)/lots up
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
@@ -39,6 +41,7 @@ test-e2e: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 schemas: $(STAMP)
 	$(BIN)/lots contracts schema --out docs/schemas

@@ -10,9 +10,9 @@ through :meth:`ServiceApplication.outbox` and publishes the public events it fin
 from __future__ import annotations
 
 import threading
-from datetime import date
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -205,7 +205,9 @@ class ServiceApplication(Application[UUID]):
 
     def message_id(self, event: DomainEventProtocol[UUID]) -> UUID:
         """The public id of the message made from ``event``: the same every time it is sent."""
-        return uuid5(OUTBOX_NAMESPACE, f"{self.name}/{event.originator_id}/{event.originator_version}")
+        return uuid5(
+            OUTBOX_NAMESPACE, f"{self.name}/{event.originator_id}/{event.originator_version}"
+        )
 
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -30,7 +30,7 @@ def stream_report(client: redis.Redis, prefix: str = "") -> list[dict[str, Any]]
         lag = g.get("lag")
         if lag is None and g:  # Redis 6.2 has no lag: count what lies after the group's last read
             last = _decode(g.get("last-delivered-id", "0-0"))
-            lag = sum(1 for _ in client.xrange(name, min=f"({last}", count=100_000))
+            lag = len(cast(list[Any], client.xrange(name, min=f"({last}", count=100_000)))
         oldest_ms = None
         if g.get("pending"):
             summary = client.xpending(name, group)
@@ -38,22 +38,25 @@ def stream_report(client: redis.Redis, prefix: str = "") -> list[dict[str, Any]]
             if oldest:
                 oldest_ms = int(oldest[0]["time_since_delivered"])
             del summary
-        rows.append({
-            **row,
-            "exists": bool(g),
-            "length": int(info["length"]),
-            "lag": int(lag or 0),
-            "pending": int(g.get("pending", 0)),
-            "oldest_pending_ms": oldest_ms,
-            "dead_letters": int(client.xlen(dead_letter_stream(name))),
-        })
+        rows.append(
+            {
+                **row,
+                "exists": bool(g),
+                "length": int(info["length"]),
+                "lag": int(lag or 0),
+                "pending": int(g.get("pending", 0)),
+                "oldest_pending_ms": oldest_ms,
+                "dead_letters": int(client.xlen(dead_letter_stream(name))),
+            }
+        )
     return rows
 
 
 def drained(client: redis.Redis, prefix: str = "") -> bool:
     """Every group has read and acknowledged every entry of its streams."""
     return all(
-        r.get("exists") and r["lag"] == 0 and r["pending"] == 0 for r in stream_report(client, prefix)
+        r.get("exists") and r["lag"] == 0 and r["pending"] == 0
+        for r in stream_report(client, prefix)
     )
 
 

@@ -23,9 +23,10 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import redis.asyncio as aioredis
@@ -49,6 +50,10 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 elseif redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 2
 else return 0 end
 """
+
+
+Entries = list[tuple[bytes, dict[bytes, bytes]]]
+ReadResponse = list[tuple[bytes, Entries]]
 
 
 @dataclass
@@ -108,7 +113,9 @@ class Runtime:
         await ensure_groups(self.redis, self.settings.stream_prefix)
         for stream in self.consumes:  # a deployment-specific stream outside the topology
             try:
-                await self.redis.xgroup_create(self._name(stream), self.group, id="0", mkstream=True)
+                await self.redis.xgroup_create(
+                    self._name(stream), self.group, id="0", mkstream=True
+                )
             except ResponseError as exc:
                 if "BUSYGROUP" not in str(exc):
                     raise
@@ -161,10 +168,8 @@ class Runtime:
                 await self._sleep(1.0)
 
     async def _sleep(self, seconds: float) -> None:
-        try:
+        with suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     # --- recovering from a Redis that lost its data ----------------------------------------
 
@@ -182,7 +187,7 @@ class Runtime:
         if current is None:
             await self.redis.set(key, uuid.uuid4().hex, nx=True)
             current = await self.redis.get(key)
-        token = current.decode() if current is not None else ""
+        token = current.decode() if isinstance(current, bytes) else str(current or "")
         if token == self._epoch:
             return
         stored_epoch, stored_position = await anyio.to_thread.run_sync(self._stored_relay_state)
@@ -206,12 +211,15 @@ class Runtime:
     async def _consume_loop(self) -> None:
         streams = {self._name(s): ">" for s in self.consumes}
         while not self._stopping.is_set():
-            response = await self.redis.xreadgroup(
-                self.group,
-                self.consumer,
-                streams,  # type: ignore[arg-type]
-                count=self.settings.batch_size,
-                block=self.settings.block_ms,
+            response = cast(
+                ReadResponse | None,
+                await self.redis.xreadgroup(
+                    self.group,
+                    self.consumer,
+                    streams,  # type: ignore[arg-type]
+                    count=self.settings.batch_size,
+                    block=self.settings.block_ms,
+                ),
             )
             self.redis_ok = True
             deliveries = [
@@ -306,14 +314,25 @@ class Runtime:
         while not self._stopping.is_set():
             for stream in self.consumes:
                 name = self._name(stream)
-                pending = await self.redis.xpending_range(
-                    name, self.group, min="-", max="+", count=self.settings.batch_size, idle=idle
+                pending = cast(
+                    list[dict[str, Any]],
+                    await self.redis.xpending_range(
+                        name,
+                        self.group,
+                        min="-",
+                        max="+",
+                        count=self.settings.batch_size,
+                        idle=idle,
+                    ),
                 )
                 if not pending:
                     continue
                 times = {p["message_id"].decode(): int(p["times_delivered"]) for p in pending}
-                claimed = await self.redis.xclaim(
-                    name, self.group, self.consumer, min_idle_time=idle, message_ids=list(times)
+                claimed = cast(
+                    list[tuple[bytes, dict[bytes, bytes]]],
+                    await self.redis.xclaim(
+                        name, self.group, self.consumer, min_idle_time=idle, message_ids=list(times)
+                    ),
                 )
                 deliveries = [
                     Delivery(stream, entry_id.decode(), fields, times[entry_id.decode()] + 1)
@@ -342,12 +361,10 @@ class Runtime:
             published = await self.relay_once() if held else 0
             if published == 0:
                 self._relay_wakeup.clear()
-                try:
+                with suppress(TimeoutError):
                     await asyncio.wait_for(
                         self._relay_wakeup.wait(), timeout=self.settings.relay_interval_ms / 1000
                     )
-                except TimeoutError:
-                    pass
         await self.redis.eval(
             "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end",
             1,

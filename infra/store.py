@@ -15,7 +15,9 @@ from psycopg import sql
 from infra.settings import ServiceName, Settings, SettingsError
 
 
-def store_env(settings: Settings, service: ServiceName, *, encrypted: bool = False) -> dict[str, str]:
+def store_env(
+    settings: Settings, service: ServiceName, *, encrypted: bool = False
+) -> dict[str, str]:
     """The eventsourcing environment of ``service``'s application."""
     env: dict[str, str] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
     if settings.store == "sqlite":

@@ -69,7 +69,10 @@ def demo(
     configure("WARNING")
     try:
         summary = run_demo(
-            settings, count=referrals, timeout=timeout, echo=(lambda _: None) if as_json else typer.echo
+            settings,
+            count=referrals,
+            timeout=timeout,
+            echo=(lambda _: None) if as_json else typer.echo,
         )
     except (RedisUnavailable, RuntimeError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -96,7 +99,9 @@ def status(
     if as_json:
         typer.echo(json.dumps({"healthy": healthy, "streams": rows}, indent=2))
     else:
-        typer.echo(f"{'stream':<20} {'group':<11} {'length':>7} {'lag':>6} {'pending':>8} {'dead':>5}")
+        typer.echo(
+            f"{'stream':<20} {'group':<11} {'length':>7} {'lag':>6} {'pending':>8} {'dead':>5}"
+        )
         for r in rows:
             if not r.get("exists"):
                 typer.echo(f"{r['stream']:<20} {r['group']:<11} missing")

@@ -15,7 +15,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -27,6 +27,7 @@ from services.billing.app import make_app as make_billing
 from services.intake.app import make_app as make_intake
 from services.scheduling.app import make_app as make_scheduling
 
+Entries = list[tuple[str, dict[str, str]]]
 SOURCES = ("linkoping.elevhalsa", "linkoping.socialtjanst", "region.ostergotland.bup")
 
 
@@ -62,16 +63,32 @@ class DemoFeed:
         child_born = on - timedelta(days=365 * child_age + rng.randint(1, 300))
         persons = []
         if programme != "counselling":
-            persons.append({"role": "child", "personal_number": personal_number(child_born, rng),
-                            "municipality_code": "0580"})
+            persons.append(
+                {
+                    "role": "child",
+                    "personal_number": personal_number(child_born, rng),
+                    "municipality_code": "0580",
+                }
+            )
         adult_role = "partner" if programme == "counselling" else "guardian"
         for _ in range(2 if programme == "counselling" else 1):
             adult_born = on - timedelta(days=365 * rng.randint(25, 55))
-            persons.append({"role": adult_role, "personal_number": personal_number(adult_born, rng),
-                            "municipality_code": "0580"})
+            persons.append(
+                {
+                    "role": adult_role,
+                    "personal_number": personal_number(adult_born, rng),
+                    "municipality_code": "0580",
+                }
+            )
         if programme == "counselling":
-            persons.insert(0, {"role": "child", "personal_number": personal_number(child_born, rng),
-                               "municipality_code": "0580"})
+            persons.insert(
+                0,
+                {
+                    "role": "child",
+                    "personal_number": personal_number(child_born, rng),
+                    "municipality_code": "0580",
+                },
+            )
         basis = "decision" if programme == "network" and rng.random() < 0.3 else "service"
         body: dict[str, Any] = {
             "source": rng.choice(SOURCES),
@@ -85,11 +102,21 @@ class DemoFeed:
         if basis == "decision":
             body["decision_ref"] = f"BESLUT-{n:05d}"
         if programme == "coordinated":
-            body["consent"] = {"given": True, "form_ref": f"SAMTYCKE-{n}", "given_at": on.isoformat()}
+            body["consent"] = {
+                "given": True,
+                "form_ref": f"SAMTYCKE-{n}",
+                "given_at": on.isoformat(),
+            }
             body["indicators"] = rng.sample(
-                ["several_members_need_support", "uncoordinated_actors",
-                 "extraordinary_support_needs", "economic_vulnerability",
-                 "risk_not_qualifying_upper_secondary"], rng.randint(1, 3))
+                [
+                    "several_members_need_support",
+                    "uncoordinated_actors",
+                    "extraordinary_support_needs",
+                    "economic_vulnerability",
+                    "risk_not_qualifying_upper_secondary",
+                ],
+                rng.randint(1, 3),
+            )
         return body
 
     def entries(self, today: date) -> list[dict[str, str]]:
@@ -100,14 +127,19 @@ class DemoFeed:
                 body.update(programme="coordinated", consent={"given": False}, indicators=[])
             out.append(_fields(body))
         out.append(dict(out[0]))  # the same referral sent twice: one case
-        out.append({"type": "SubmitReferral", "version": "1", "id": str(uuid.uuid4()),
-                    "data": "{not json"})  # unreadable: a dead letter
+        out.append(
+            {"type": "SubmitReferral", "version": "1", "id": str(uuid.uuid4()), "data": "{not json"}
+        )  # unreadable: a dead letter
         return out
 
 
 def _fields(body: dict[str, Any]) -> dict[str, str]:
-    return {"type": "SubmitReferral", "version": "1", "id": str(uuid.uuid4()),
-            "data": json.dumps(body, ensure_ascii=False)}
+    return {
+        "type": "SubmitReferral",
+        "version": "1",
+        "id": str(uuid.uuid4()),
+        "data": json.dumps(body, ensure_ascii=False),
+    }
 
 
 def stored_event_counts(settings: Settings) -> dict[str, Counter[str]]:
@@ -128,7 +160,9 @@ def stored_event_counts(settings: Settings) -> dict[str, Counter[str]]:
     return counts
 
 
-def run_demo(settings: Settings, *, count: int, timeout: float, echo: Any = print) -> dict[str, Any]:
+def run_demo(
+    settings: Settings, *, count: int, timeout: float, echo: Any = print
+) -> dict[str, Any]:
     demo_dir = settings.var_dir / "demo"
     if demo_dir.exists():
         shutil.rmtree(demo_dir)
@@ -154,16 +188,18 @@ def run_demo(settings: Settings, *, count: int, timeout: float, echo: Any = prin
                 break
             time.sleep(0.2)
         elapsed = time.monotonic() - started
-        answered = client.xrange(f"{prefix}{INTAKE_EVENTS}")
-        dead = client.xrange(f"{prefix}{dead_letter_stream(REFERRALS)}")
+        answered = cast(Entries, client.xrange(f"{prefix}{INTAKE_EVENTS}"))
+        dead = cast(Entries, client.xrange(f"{prefix}{dead_letter_stream(REFERRALS)}"))
         client.close()
     counts = stored_event_counts(settings)
     types = Counter(fields["type"] for _, fields in answered)
     reasons = Counter(
-        r["code"] for _, f in answered if f["type"] == "ReferralRejected"
+        r["code"]
+        for _, f in answered
+        if f["type"] == "ReferralRejected"
         for r in json.loads(f["data"])["reasons"]
     )
-    summary = {
+    summary: dict[str, Any] = {
         "published": len(entries),
         "answered": dict(types),
         "rejection_reasons": dict(reasons),
@@ -171,14 +207,19 @@ def run_demo(settings: Settings, *, count: int, timeout: float, echo: Any = prin
         "stored_events": {s: dict(c) for s, c in counts.items()},
         "seconds": round(elapsed, 2),
     }
-    echo(f"answered on {INTAKE_EVENTS} in {elapsed:.1f} s: "
-         + ", ".join(f"{n} {t}" for t, n in sorted(types.items())))
+    echo(
+        f"answered on {INTAKE_EVENTS} in {elapsed:.1f} s: "
+        + ", ".join(f"{n} {t}" for t, n in sorted(types.items()))
+    )
     if reasons:
-        echo("rejection reasons: " + ", ".join(f"{c} ×{n}" for c, n in sorted(reasons.items())))
+        echo("rejection reasons: " + ", ".join(f"{c} x{n}" for c, n in sorted(reasons.items())))
     for letter in summary["dead_letters"]:
         echo(f"dead letter on {REFERRALS}.dead: {letter['error']}")
     for service, tally in counts.items():
-        echo(f"{service} store: " + (", ".join(f"{n} {t}" for t, n in sorted(tally.items())) or "empty"))
+        echo(
+            f"{service} store: "
+            + (", ".join(f"{n} {t}" for t, n in sorted(tally.items())) or "empty")
+        )
     return summary
 
 

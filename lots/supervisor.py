@@ -46,7 +46,9 @@ class Supervisor:
                 continue
             if hasattr(value, "get_secret_value"):
                 value = value.get_secret_value()
-            env[f"LOTS_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+            env[f"LOTS_{name.upper()}"] = (
+                str(value).lower() if isinstance(value, bool) else str(value)
+            )
         env.update(self.env)
         env["LOTS_REDIS_URL"] = self.redis_url
         env["LOTS_EMBEDDED_REDIS"] = "never"  # the children use the Redis resolved here
@@ -101,7 +103,9 @@ class Supervisor:
         while deadline is None or time.monotonic() < deadline:
             for service, child in list(self.children.items()):
                 if child.poll() is not None:
-                    log.warning("service exited, restarting", service=service, status=child.returncode)
+                    log.warning(
+                        "service exited, restarting", service=service, status=child.returncode
+                    )
                     self.restarts += 1
                     self.spawn(service)
             time.sleep(0.5)

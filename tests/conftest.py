@@ -21,7 +21,9 @@ from infra.redis import EmbeddedRedis, reachable
 from infra.settings import Settings
 
 LOCAL_REDIS = os.environ.get("LOTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-POSTGRES = dict(host="127.0.0.1", port=5432, user=os.environ.get("PGUSER", "postgres"), dbname="test")
+POSTGRES = dict(
+    host="127.0.0.1", port=5432, user=os.environ.get("PGUSER", "postgres"), dbname="test"
+)
 
 
 def free_port() -> int:

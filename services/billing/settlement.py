@@ -21,6 +21,10 @@ Lines, each with ``programme``, ``kind`` and ``amount_ore``:
   programmes (``coordinated+network``); a programme filter keeps it for any of them.
 - ``adjustment``: one per ``AdjustmentRecorded`` booked on this month.
 
+``pending_decisions`` lists the month's group sessions waiting for a person's decision (given by
+the caller; they are not billed). ``notes`` says where a price was carried forward because no
+indexation was recorded (from the fixed quotes and the hourly lines' tariff versions).
+
 ``digest`` is the hex SHA-256 of :func:`canonical_json` of the document without ``digest``:
 ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` as UTF-8. Sessions are
 deduplicated on ``session_id`` (adjustments on ``adjustment_id``; the same id with different
@@ -117,8 +121,16 @@ def settle(
         if a.month == month and wanted([a.programme])
     ]
     fixed, notes = _fixed_lines(start, catalogue, wanted)
+    hourly = _hourly_lines(logged)
+    notes += [
+        f"{line['programme']} hourly line at {line['rate']} SEK/h: {part}, "
+        "the previous price level carried forward"
+        for line in hourly
+        for part in re.split(r"[+;]", line["tariff_version"])
+        if part.startswith("unindexed-")
+    ]
     lines = sorted(
-        [*_hourly_lines(logged), *fixed, *(_adjustment_line(a) for a in booked)],
+        [*hourly, *fixed, *(_adjustment_line(a) for a in booked)],
         key=lambda line: (line["programme"], _KIND_ORDER[line["kind"]], canonical_json(line)),
     )
     total = sum(int(line["amount_ore"]) for line in lines)
@@ -189,7 +201,7 @@ def _fixed_lines(
 ) -> tuple[list[Document], list[str]]:
     lines: list[Document] = []
     notes: list[str] = []
-    for term in catalogue.terms_covering(start):
+    for term in catalogue.terms_in_force(start):
         if term.billing != "fixed" or not wanted(term.programmes):
             continue
         quote = catalogue.fixed_payment(term.contract, start)

@@ -207,15 +207,15 @@ class Catalogue:
         for term in self.terms:
             _month_aligned(term)
         for payment in self.fixed:
-            term = terms.get(payment.contract)
-            if term is None or term.billing != "fixed":
+            owner = terms.get(payment.contract)
+            if owner is None or owner.billing != "fixed":
                 raise TariffError(f"{payment.entry_id}: no fixed-price term '{payment.contract}'")
             _month_aligned(payment)
             if payment.per == "term" and payment.valid_to is None:
                 raise TariffError(f"{payment.entry_id}: a payment per term needs valid_to")
         for ext in self.extensions:
-            term = terms.get(ext.contract)
-            if term is None or term.extension_years is None or term.valid_to is None:
+            extended = terms.get(ext.contract)
+            if extended is None or extended.extension_years is None or extended.valid_to is None:
                 raise TariffError(f"{ext.entry_id}: contract '{ext.contract}' is not extendable")
 
     def with_entries(self, *entries: Entry) -> Catalogue:
@@ -251,12 +251,15 @@ class Catalogue:
         own = sorted(e.ref for e in self.extensions if e.contract == contract)
         return "+".join([self._term(contract).ref, *own])
 
-    def terms_covering(self, month_start: date) -> tuple[ContractTerm, ...]:
-        """The contract terms in force for the whole month starting on ``month_start``."""
+    def terms_in_force(self, on: date) -> tuple[ContractTerm, ...]:
+        """The contract terms in force on a day, after recorded extensions.
+
+        Terms run in whole months, so on a month's first day these are the terms that cover it.
+        """
         out = []
         for term in self.terms:
             end = self.term_end(term.contract)
-            if term.valid_from <= month_start and (end is None or month_start <= end):
+            if term.valid_from <= on and (end is None or on <= end):
                 out.append(term)
         return tuple(sorted(out, key=lambda t: t.contract))
 
@@ -268,6 +271,10 @@ class Catalogue:
     def hourly_rate(self, programme: str, on: date) -> RateQuote:
         name = f"{programme} hourly rate"
         rate = _in_force(tuple(r for r in self.rates if r.programme == programme), on, name)
+        # A rate entry may outlive a terminated contract; the term decides whether it applies.
+        terms = self.terms_in_force(on)
+        if not any(t.billing == "hourly" and programme in t.programmes for t in terms):
+            raise PriceNotKnown(name, on, "no hourly contract term is in force")
         factor, refs, notes = self._index(rate.indexed_by, rate.price_level_year, on, name)
         sek = (rate.sek_per_hour * factor).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         return RateQuote(sek, "+".join([rate.ref, *refs]), notes)

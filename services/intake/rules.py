@@ -40,7 +40,7 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Literal, NamedTuple, get_args
 
-from personnummer import personnummer as pn  # type: ignore[import-untyped]
+from personnummer import personnummer as pn
 from pydantic import ValidationError
 
 from events.messages import Person, Reason, Role, SubmitReferral

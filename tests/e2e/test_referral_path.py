@@ -1,4 +1,4 @@
-"""The running system: a referral written by a plain Redis client flows through all three services."""
+"""The running system: a referral from a plain Redis client flows through all three services."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import httpx
 import pytest
 import redis
 
+from infra.monitor import drained
 from infra.redis import redis_server_binary
 from infra.settings import Settings
 from lots.demo import stored_event_counts
@@ -26,7 +27,7 @@ EXAMPLE_DATA = """{
   "source": "linkoping.elevhalsa", "referral_id": "EH-2026-000123", "programme": "network",
   "basis": "service", "urgency": "normal", "submitted_at": "2026-11-02T09:14:00+01:00",
   "persons": [{"role": "child", "personal_number": "201407142395", "municipality_code": "0580"},
-              {"role": "guardian", "personal_number": "198112189876", "municipality_code": "0580"}]}"""
+              {"role": "guardian", "personal_number": "198112189876", "municipality_code": "0580"}]}"""  # noqa: E501
 PERSONAL_NUMBERS = ("201407142395", "198112189876", "1407142395", "8112189876")
 
 
@@ -45,9 +46,24 @@ def system(settings: Settings, tmp_path: Path) -> Iterator[Supervisor]:
 
 def _xadd_with_redis_cli(url: str, stream: str, data: str) -> str:
     parsed = urlparse(url)
-    args = [redis_cli(), "-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 6379),
-            "XADD", stream, "*", "type", "SubmitReferral", "version", "1",
-            "id", str(uuid.uuid4()), "data", data]
+    args = [
+        redis_cli(),
+        "-h",
+        parsed.hostname or "127.0.0.1",
+        "-p",
+        str(parsed.port or 6379),
+        "XADD",
+        stream,
+        "*",
+        "type",
+        "SubmitReferral",
+        "version",
+        "1",
+        "id",
+        str(uuid.uuid4()),
+        "data",
+        data,
+    ]
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
 
 
@@ -74,10 +90,12 @@ def test_a_referral_from_redis_cli_is_answered_and_flows_to_scheduling_and_billi
     for service in ("intake", "scheduling", "billing"):
         response = httpx.get(f"{system.base_url(service)}/health/ready", timeout=5)
         assert response.status_code == 200 and response.json()["ready"] is True
-    wait_until(lambda: all(
-        httpx.get(f"{system.base_url(s)}/counters", timeout=5).json()["processed"] >= 1
-        for s in ("scheduling", "billing")
-    ))
+    wait_until(
+        lambda: all(
+            httpx.get(f"{system.base_url(s)}/counters", timeout=5).json()["processed"] >= 1
+            for s in ("scheduling", "billing")
+        )
+    )
     assert redis_client.xlen(events) == 1
     system.stop()
 
@@ -113,5 +131,57 @@ def test_an_invalid_referral_is_rejected_with_every_reason(
     _, fields = redis_client.xrange(events)[0]
     assert fields["type"] == "ReferralRejected"
     codes = {r["code"] for r in json.loads(fields["data"])["reasons"]}
-    assert {"invalid_personal_number", "missing_consent", "no_eligibility_indicator",
-            "note_too_long"} <= codes
+    assert {
+        "invalid_personal_number",
+        "missing_consent",
+        "no_eligibility_indicator",
+        "note_too_long",
+    } <= codes
+
+
+def test_after_redis_loses_everything_the_services_refill_it_and_carry_on(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from infra.redis import EmbeddedRedis
+
+    server = EmbeddedRedis(free_port(), tmp_path / "redis")
+    server.start()
+    ports = {f"{s}_port": free_port() for s in ("intake", "scheduling", "billing")}
+    settings = settings.model_copy(update={"redis_url": server.url, **ports})
+    client = redis.Redis.from_url(server.url, decode_responses=True)
+    referrals, events = settings.stream("intake.referrals"), settings.stream("intake.events")
+
+    def send(referral_id: str) -> None:
+        body = json.loads(EXAMPLE_DATA) | {"referral_id": referral_id}
+        client.xadd(
+            referrals,
+            {
+                "type": "SubmitReferral",
+                "version": "1",
+                "id": str(uuid.uuid4()),
+                "data": json.dumps(body),
+            },
+        )
+
+    try:
+        with running(settings, log_file=tmp_path / "services.log") as system:
+            for n in range(20):
+                send(f"before-{n}")
+            wait_until(lambda: client.xlen(events) == 20)
+            client.flushall()
+            # Intake republishes its outbox into the empty Redis; groups come back by themselves.
+            wait_until(lambda: client.xlen(events) == 20, timeout=30)
+            for n in range(5):
+                send(f"after-{n}")
+            wait_until(lambda: client.xlen(events) == 25, timeout=30)
+            wait_until(lambda: drained(client, settings.stream_prefix))
+            ids = [json.loads(f["data"])["referral_id"] for _, f in client.xrange(events)]
+            assert len(set(ids)) == 25
+            system.stop()
+        counts = stored_event_counts(settings)
+        assert counts["intake"]["Case.Opened"] == 25
+        assert counts["scheduling"]["WaitingCase.Queued"] == 25
+        assert counts["billing"]["CaseAccount.Opened"] == 25
+    finally:
+        client.close()
+        server.stop()

@@ -52,7 +52,7 @@ async def test_relay_publishes_plain_entries_and_a_republish_after_a_crash_has_o
         Hop(settings, "hop_b", "ledger.mid", "ledger.out") as b,
     ):
         await eventually(lambda: len(b.app.entries()) == 40)
-        entry_id, fields = redis_client.xrange(settings.stream("ledger.mid"), count=1)[0]
+        _, fields = redis_client.xrange(settings.stream("ledger.mid"), count=1)[0]
         assert fields["type"] == "MeetingHeld" and fields["version"] == "1"
         assert json.loads(fields["data"])["participants"] == 2
         # A crash after XADD but before the position was saved: the relay starts over.
@@ -102,8 +102,9 @@ async def test_two_instances_in_one_group_reach_the_state_of_one(
     ):
         publish(redis_client, settings.stream("ledger.in"), messages)
         await eventually(lambda: len(b.app.entries()) >= 300, timeout=60)
-        await eventually(lambda: redis_client.xpending(settings.stream("ledger.in"), "hop_a")[
-            "pending"] == 0)
+        await eventually(
+            lambda: redis_client.xpending(settings.stream("ledger.in"), "hop_a")["pending"] == 0
+        )
         shares = (a1.runtime.counters.processed, a2.runtime.counters.processed)
     assert _ids(settings, "hop_a") == expected_ids(messages)
     assert _ids(settings, "hop_b") == expected_ids(messages)

@@ -54,7 +54,9 @@ def _spawn_hop(settings: Settings, name: str, source: str, output: str) -> subpr
         LEDGER_OUTPUT=output,
         LEDGER_HANDLER_DELAY="0.0005",
     )
-    return subprocess.Popen([sys.executable, "-m", "tests.support.ledger_service"], cwd=ROOT, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.ledger_service"], cwd=ROOT, env=env
+    )
 
 
 def test_a_consumer_killed_in_the_middle_of_a_batch_applies_every_entry_exactly_once(

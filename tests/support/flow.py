@@ -62,8 +62,13 @@ class Hop:
         for key, value in app_kw.items():
             setattr(self.app, key, value)
         self.runtime = Runtime(
-            "billing", self.app, settings, settings.redis_url,
-            consumes=(source,), publishes=output, group=name,
+            "billing",
+            self.app,
+            settings,
+            settings.redis_url,
+            consumes=(source,),
+            publishes=output,
+            group=name,
         )
 
     async def __aenter__(self) -> Hop:

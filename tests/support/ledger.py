@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from events.codec import Envelope
 from events.messages import MeetingHeld
-from infra.application import Outgoing, ServiceApplication, UnitOfWork
+from infra.application import Handler, Outgoing, ServiceApplication, UnitOfWork
 from infra.settings import Settings
 from infra.store import store_env
 
@@ -57,7 +57,7 @@ def when_meeting_held_enter(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
 
 class Ledger(ServiceApplication):
     name = "ledger"
-    handlers = {MeetingHeld.type_name: when_meeting_held_enter}
+    handlers: ClassVar[Mapping[str, Handler]] = {MeetingHeld.type_name: when_meeting_held_enter}
 
     def __init__(self, env: Mapping[str, str] | None = None, *, output: str = "ledger.out") -> None:
         self.output = output

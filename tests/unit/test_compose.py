@@ -42,9 +42,12 @@ def test_every_lots_variable_in_compose_is_a_setting() -> None:
         unknown = {k for k in env if k.startswith("LOTS_")} - fields
         assert not unknown, f"{name}: {unknown}"
         assert env["LOTS_STORE"] == "postgres" and env["LOTS_EMBEDDED_REDIS"] == "never"
-        assert Settings.model_validate(
-            {k[5:].lower(): v for k, v in env.items() if not str(v).startswith("${")}
-        ).env == "production"
+        assert (
+            Settings.model_validate(
+                {k[5:].lower(): v for k, v in env.items() if not str(v).startswith("${")}
+            ).env
+            == "production"
+        )
 
 
 def test_intake_requires_the_cipher_key() -> None:

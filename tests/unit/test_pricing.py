@@ -119,7 +119,8 @@ def test_couple_session_of_80_minutes() -> None:
     extra=st.integers(min_value=0, max_value=600),
 )
 def test_amount_never_falls_when_minutes_grow(rate: Decimal, low: int, extra: int) -> None:
-    assert amount_ore(rate, started_quarters(low)) <= amount_ore(rate, started_quarters(low + extra))
+    more = low + extra
+    assert amount_ore(rate, started_quarters(low)) <= amount_ore(rate, started_quarters(more))
 
 
 @given(st.integers(min_value=1, max_value=10_000))
@@ -288,7 +289,8 @@ def test_hours_beyond_the_cap_are_not_billed() -> None:
     assert (split.billed_hours, split.over_cap_hours) == (Decimal("0.5"), Decimal("1.0"))
     assert split.billed_after == Decimal("2590.0") and split.thresholds_crossed == (100,)
     after = split_at_cap(Decimal(2590), Decimal(2), 2590, (), 2022)
-    assert (after.billed_hours, after.over_cap_hours, after.thresholds_crossed) == (0, 2, ())
+    assert (after.billed_hours, after.over_cap_hours) == (Decimal(0), Decimal(2))
+    assert after.thresholds_crossed == ()
 
 
 def test_a_call_off_of_the_same_year_raises_the_limit() -> None:
@@ -296,7 +298,7 @@ def test_a_call_off_of_the_same_year_raises_the_limit() -> None:
     split = split_at_cap(Decimal("2589.5"), Decimal("1.5"), 2590, call_offs, 2022)
     assert (split.billed_hours, split.over_cap_hours, split.limit_hours) == (
         Decimal("1.5"),
-        0,
+        Decimal(0),
         Decimal(2600),
     )
 

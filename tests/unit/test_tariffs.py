@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from services.billing.tariffs import (
     UPLIFT,
     Catalogue,
     ClientFee,
+    ContractTerm,
     Extension,
     HourlyRate,
     Indexation,
@@ -61,27 +63,26 @@ def test_a_price_never_set_raises_instead_of_pricing_at_zero() -> None:
         default_catalogue().yearly_cap("field", date(2022, 5, 4))
 
 
-def test_uplift_applies_from_its_first_day_not_the_day_before() -> None:
-    catalogue = uplifted()
-    assert catalogue.hourly_rate("counselling", date(2022, 12, 31)).sek_per_hour == Decimal(
-        "605.00"
-    )
-    assert catalogue.hourly_rate("counselling", date(2023, 1, 1)).sek_per_hour == Decimal(
-        "623.76"
-    )
-    assert catalogue.hourly_rate("counselling", date(2024, 3, 31)).sek_per_hour == Decimal(
-        "623.76"
-    )
-    assert catalogue.hourly_rate("counselling", date(2024, 4, 1)).sek_per_hour == Decimal(
-        "636.23"
-    )
+def rate_on(catalogue: Catalogue, on: date) -> str:
+    return str(catalogue.hourly_rate("counselling", on).sek_per_hour)
+
+
+@pytest.mark.parametrize(
+    ("on", "rate"),
+    [
+        (date(2022, 12, 31), "605.00"),
+        (date(2023, 1, 1), "623.76"),
+        (date(2024, 3, 31), "623.76"),
+        (date(2024, 4, 1), "636.23"),
+    ],
+)
+def test_uplift_applies_from_its_first_day_not_the_day_before(on: date, rate: str) -> None:
+    assert rate_on(uplifted(), on) == rate
 
 
 def test_indexed_rate_is_rounded_half_up_to_whole_ore_per_hour() -> None:
     # 605 * 1.031 = 623.755 exactly: half an öre rounds up.
-    assert uplifted().hourly_rate("counselling", date(2023, 6, 1)).sek_per_hour == Decimal(
-        "623.76"
-    )
+    assert rate_on(uplifted(), date(2023, 6, 1)) == "623.76"
 
 
 def test_indexation_compounds_on_the_base_price_not_on_a_rounded_rate() -> None:
@@ -100,7 +101,8 @@ def test_version_names_the_entries_used_and_is_stable() -> None:
 
 
 def test_changed_value_under_the_same_id_changes_the_version() -> None:
-    changed = Catalogue(
+    changed = replace(
+        default_catalogue(),
         rates=(HourlyRate(entry_id="counselling-rate-2022", programme="counselling",
                           sek_per_hour=Decimal("606.00"), price_level_year=2022,
                           indexed_by=UPLIFT, valid_from=date(2022, 1, 1)),),
@@ -166,11 +168,11 @@ def test_joint_payment_is_indexed_by_opi_from_2019() -> None:
 def test_joint_contract_ends_2021_08_31_unless_an_extension_is_recorded() -> None:
     catalogue = default_catalogue()
     assert catalogue.term_end(JOINT) == date(2021, 8, 31)
-    contracts = [t.contract for t in catalogue.terms_covering(date(2021, 9, 1))]
+    contracts = [t.contract for t in catalogue.terms_in_force(date(2021, 9, 1))]
     assert contracts == ["field-2021"]
     extended = catalogue.with_entries(Extension(entry_id="ext-2021", contract=JOINT))
     assert extended.term_end(JOINT) == date(2024, 8, 31)
-    assert [t.contract for t in extended.terms_covering(date(2024, 8, 1))] == [
+    assert [t.contract for t in extended.terms_in_force(date(2024, 8, 1))] == [
         JOINT,
         "counselling-2022",
         "field-2021",
@@ -196,6 +198,23 @@ def test_catalogue_refuses_ambiguous_entries() -> None:
             HourlyRate(entry_id="other", programme="counselling", sek_per_hour=Decimal(600),
                        price_level_year=2022, valid_from=date(2022, 1, 1)),
         )  # fmt: skip
+
+
+def test_a_rate_does_not_outlive_its_contract_term() -> None:
+    ended = default_catalogue().with_entries(
+        ContractTerm(entry_id="counselling-2019-term", contract="counselling-2019",
+                     programmes=("counselling",), billing="hourly",
+                     valid_from=date(2019, 1, 1), valid_to=date(2019, 12, 31)),
+        HourlyRate(entry_id="counselling-rate-2019", programme="counselling",
+                   sek_per_hour=Decimal("550.00"), price_level_year=2019,
+                   valid_from=date(2019, 1, 1), valid_to=date(2020, 12, 31)),
+    )  # fmt: skip
+    assert rate_on(ended, date(2019, 12, 31)) == "550.00"
+    with pytest.raises(PriceNotKnown) as raised:
+        ended.hourly_rate("counselling", date(2020, 1, 1))
+    assert str(raised.value) == (
+        "counselling hourly rate is not known for 2020-01-01: no hourly contract term is in force"
+    )
 
 
 def test_field_work_is_5_million_sek_a_year() -> None:
