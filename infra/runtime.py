@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +54,15 @@ else return 0 end
 
 Entries = list[tuple[bytes, dict[bytes, bytes]]]
 ReadResponse = list[tuple[bytes, Entries]]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A synchronous job the runtime runs in a worker thread every ``seconds``."""
+
+    name: str
+    seconds: float
+    run: Callable[[], object]
 
 
 @dataclass
@@ -90,6 +99,7 @@ class Runtime:
         consumes: tuple[str, ...] | None = None,
         publishes: str | None = None,
         group: str | None = None,
+        periodic: Sequence[Periodic] = (),
     ) -> None:
         self.service = service
         self.app = app
@@ -108,6 +118,7 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._recover_lock = asyncio.Lock()
         self._lease = settings.key(f"relay:{self.group}")
+        self._periodic = list(periodic)
 
     async def _ensure_groups(self) -> None:
         await ensure_groups(self.redis, self.settings.stream_prefix)
@@ -131,6 +142,8 @@ class Runtime:
         self.redis_ok = True
         for loop in (self._consume_loop, self._reclaim_loop, self._relay_loop):
             self._tasks.append(asyncio.create_task(self._guard(loop), name=loop.__name__))
+        for job in self._periodic:
+            self._tasks.append(asyncio.create_task(self._every(job), name=job.name))
         log.info("service started", service=self.service, consumer=self.consumer)
 
     async def stop(self) -> None:
@@ -166,6 +179,17 @@ class Runtime:
             except Exception:
                 log.exception("loop failed", loop=loop.__name__)
                 await self._sleep(1.0)
+
+    async def _every(self, job: Periodic) -> None:
+        """Run a job of the application's (a deadline check, say) every ``job.seconds``."""
+        while not self._stopping.is_set():
+            try:
+                await anyio.to_thread.run_sync(job.run)
+            except Exception:
+                log.exception("periodic job failed", job=job.name)
+            else:
+                self._relay_wakeup.set()
+            await self._sleep(job.seconds)
 
     async def _sleep(self, seconds: float) -> None:
         with suppress(TimeoutError):

@@ -1,90 +1,99 @@
-"""Serving one service: the FastStream ASGI app with health routes around its runtime.
+"""Serving one service: its HTTP API (FastAPI, OpenAPI at /docs) around its runtime.
 
 ``serve()`` is what ``python -m services.<name>`` runs: it finds Redis (starting the embedded
-one if allowed and needed), builds the service's application, starts the runtime when the ASGI
-app starts, and shuts everything down in order on SIGTERM/SIGINT.
+one if allowed and needed), builds the service's application and runtime, and serves HTTP with
+uvicorn. The runtime starts with the app's lifespan and stops, in order, on SIGTERM/SIGINT.
+Every service has ``/health/live``, ``/health/ready`` and ``/counters``; a service adds its own
+routers for its commands and queries.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from faststream.asgi import AsgiFastStream, AsgiResponse, get
-from faststream.redis import RedisBroker
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
 
 from infra.application import ServiceApplication
 from infra.logging import configure
 from infra.redis import resolve_redis
-from infra.runtime import Runtime
+from infra.runtime import Periodic, Runtime
 from infra.settings import ServiceName, Settings
 
+RouterFactory = Callable[[ServiceApplication, Runtime], Sequence[APIRouter]]
+PeriodicFactory = Callable[[ServiceApplication, Settings], Sequence[Periodic]]
 
-def _json(body: dict[str, Any], status: int = 200) -> AsgiResponse:
-    return AsgiResponse(
-        json.dumps(body).encode(), status_code=status, headers={"content-type": "application/json"}
+
+def build_http(runtime: Runtime, routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The service's ASGI app: health, counters and the service's own routes."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    http = FastAPI(
+        title=f"lots {runtime.service}",
+        description=f"The {runtime.service} service of lots.",
+        version="1",
+        lifespan=lifespan,
     )
 
+    @http.get("/health/live", tags=["health"])
+    async def live() -> dict[str, Any]:
+        """The process is up."""
+        return {"service": runtime.service, "live": True}
 
-def build_asgi(
-    runtime: Runtime, redis_url: str, extra_routes: Sequence[tuple[str, Any]] = ()
-) -> AsgiFastStream:
-    """The service's ASGI app: its broker, liveness, readiness and any routes of its own."""
-
-    @get
-    async def live(scope: Any) -> AsgiResponse:
-        return _json({"service": runtime.service, "live": True})
-
-    @get
-    async def ready(scope: Any) -> AsgiResponse:
+    @http.get("/health/ready", tags=["health"], responses={503: {"description": "not ready"}})
+    async def ready() -> JSONResponse:
+        """Redis and the store answer and the consuming, reclaiming and relaying loops run."""
         checks = await runtime.readiness()
-        return _json({"service": runtime.service, **checks}, 200 if checks["ready"] else 503)
-
-    @get
-    async def counters(scope: Any) -> AsgiResponse:
-        c = runtime.counters
-        return _json(
-            {
-                "service": runtime.service,
-                "processed": c.processed,
-                "dead_lettered": c.dead_lettered,
-                "published": c.published,
-                "reclaimed": c.reclaimed,
-                "recoveries": c.recoveries,
-                "failing": len(c.errors),
-            }
+        return JSONResponse(
+            {"service": runtime.service, **checks}, status_code=200 if checks["ready"] else 503
         )
 
-    return AsgiFastStream(
-        RedisBroker(redis_url),
-        asgi_routes=[
-            ("/health/live", live),
-            ("/health/ready", ready),
-            ("/counters", counters),
-            *extra_routes,
-        ],
-        on_startup=[runtime.start],
-        after_shutdown=[runtime.stop],
-    )
+    @http.get("/counters", tags=["health"])
+    async def counters() -> dict[str, Any]:
+        """What this process has moved since it started."""
+        c = runtime.counters
+        return {
+            "service": runtime.service,
+            "processed": c.processed,
+            "dead_lettered": c.dead_lettered,
+            "published": c.published,
+            "reclaimed": c.reclaimed,
+            "recoveries": c.recoveries,
+            "failing": len(c.errors),
+        }
+
+    for router in routers:
+        http.include_router(router)
+    return http
 
 
 def serve(
     service: ServiceName,
     make_app: Callable[[Settings], ServiceApplication],
+    routers: RouterFactory | None = None,
     settings: Settings | None = None,
-    **runtime_options: Any,
+    periodic: PeriodicFactory | None = None,
 ) -> None:
     settings = settings or Settings()
     configure(settings.log_level, json=settings.log_json)
     url, embedded = resolve_redis(settings)
     try:
         app = make_app(settings)
-        runtime = Runtime(service, app, settings, url, **runtime_options)
-        asgi = build_asgi(runtime, url)
+        jobs = periodic(app, settings) if periodic else ()
+        runtime = Runtime(service, app, settings, url, periodic=jobs)
+        http = build_http(runtime, routers(app, runtime) if routers else ())
         uvicorn.run(
-            asgi,
+            http,
             host=settings.http_host,
             port=settings.port_of(service),
             log_level="warning",
