@@ -45,6 +45,7 @@ lint: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/lots contracts schema --out docs/schemas
+	$(BIN)/lots contracts asyncapi --out docs/asyncapi/intake.json
 
 clean:
 	rm -rf var .pytest_cache .hypothesis

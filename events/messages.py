@@ -126,6 +126,23 @@ class CaseClosed(Message):
     closed_at: AwareDatetime
 
 
+class CaseAcknowledged(Message):
+    """The family or referrer was answered; ``within_deadline``: within 24 weekday hours."""
+
+    case_id: UUID
+    acknowledged_at: AwareDatetime
+    ack_due: AwareDatetime
+    within_deadline: bool
+
+
+class AcknowledgementOverdue(Message):
+    """No acknowledgement within 24 weekday hours of receipt: a service-level breach."""
+
+    case_id: UUID
+    ack_due: AwareDatetime
+    detected_at: AwareDatetime
+
+
 # --- scheduling.events ---------------------------------------------------------------------
 
 
@@ -223,6 +240,8 @@ MESSAGES: dict[str, type[Message]] = {
         ReferralReceived,
         ReferralRejected,
         CaseClosed,
+        CaseAcknowledged,
+        AcknowledgementOverdue,
         MeetingScheduled,
         MeetingHeld,
         MeetingCancelled,
@@ -237,7 +256,9 @@ MESSAGES: dict[str, type[Message]] = {
 
 __all__ = [
     "MESSAGES",
+    "AcknowledgementOverdue",
     "AdjustmentRecorded",
+    "CaseAcknowledged",
     "CaseClosed",
     "Consent",
     "FirstContactOverdue",

@@ -371,6 +371,10 @@ class Runtime:
                     await self.handle(deliveries)
             await self._sleep(self.settings.reclaim_interval_ms / 1000)
 
+    def wake_relay(self) -> None:
+        """Publish now what a command has just recorded, instead of at the next poll."""
+        self._relay_wakeup.set()
+
     # --- relaying the outbox -----------------------------------------------------------------
 
     async def _relay_loop(self) -> None:

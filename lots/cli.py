@@ -126,6 +126,20 @@ def contracts_schema(
         typer.echo(str(path))
 
 
+@contracts.command("asyncapi")
+def contracts_asyncapi(
+    out: Annotated[Path, typer.Option(help="file for intake's AsyncAPI document")] = Path(
+        "docs/asyncapi/intake.json"
+    ),
+) -> None:
+    """Write the AsyncAPI 3.0 document of intake's streams."""
+    from services.intake.asyncapi import specification
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(specification(), encoding="utf-8")
+    typer.echo(str(out))
+
+
 def main() -> None:  # pragma: no cover - console script shim
     app()
 

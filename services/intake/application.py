@@ -1,9 +1,10 @@
-"""Intake's application: answer every referral, once, and publish the answer.
+"""Intake's application: answer every referral once, follow the case, and publish.
 
 A referral's answer is keyed by (source, referral_id): the first answer stands, and a repeat
-(on the stream, over HTTP, or both) creates nothing new. Persons leave intake only as
-pseudonymous ``person_ref`` UUIDs: a keyed hash of the personal number, so the same person gets
-the same reference in every case, and nobody without intake's key can compute it.
+(on the stream, over HTTP, or both) creates nothing new and gets the first answer again. Persons
+leave intake only as pseudonymous ``person_ref`` UUIDs: a keyed hash of the personal number, so
+the same person gets the same reference in every case, and nobody without intake's key can
+compute it.
 """
 
 from __future__ import annotations
@@ -13,26 +14,36 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
+from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 
 from events.codec import DecodeError, Envelope, decode
 from events.messages import (
-    HouseholdMember,
+    MeetingHeld,
     Message,
     Reason,
-    ReferralReceived,
-    ReferralRejected,
+    SessionLogged,
     SubmitReferral,
 )
-from infra.application import Handler, Outgoing, ServiceApplication, Translator, UnitOfWork
+from infra.application import Handler, Incoming, ServiceApplication, Translator, UnitOfWork
 from infra.calendar import local_date
-from infra.topology import INTAKE_EVENTS, REFERRALS
-from services.intake.domain import Case, DeadReferral, RejectedReferral, referral_key
+from infra.topology import REFERRALS
+from services.intake.domain import (
+    Case,
+    CaseError,
+    DeadReferral,
+    RejectedReferral,
+    ResidencyException,
+    referral_key,
+)
+from services.intake.public import PUBLIC_EVENTS
 from services.intake.rules import (
     Accepted,
     IntakePolicy,
@@ -40,6 +51,9 @@ from services.intake.rules import (
     malformed,
     parse_personal_number,
 )
+from services.intake.watch import AckWatch
+
+HTTP_CONSUMER = "http"
 
 
 class UnreadableReferral(Message):
@@ -50,6 +64,17 @@ class UnreadableReferral(Message):
     reasons: list[Reason]
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What a sender is told: accepted with its case, or rejected with every reason."""
+
+    accepted: bool
+    source: str | None
+    referral_id: str | None
+    case_id: UUID | None = None
+    reasons: list[dict[str, str]] = field(default_factory=list)
+
+
 def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
     app: Intake = uow.app  # type: ignore[assignment]
     message = envelope.message
@@ -57,12 +82,19 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
     if uow.get(key, Aggregate) is not None:
         return  # answered before (accepted or rejected): the first answer stands
     received_at = app.clock()
-    outcome = (
-        evaluate(message, received_at=received_at, policy=app.policy)
-        if isinstance(message, SubmitReferral)
-        else None
-    )
+    outcome = None
+    if isinstance(message, SubmitReferral):
+        exception = uow.get(
+            ResidencyException.create_id(message.source, message.referral_id), ResidencyException
+        )
+        outcome = evaluate(
+            message,
+            received_at=received_at,
+            policy=app.policy,
+            residency_exception=exception is not None,
+        )
     if isinstance(outcome, Accepted):
+        day = local_date(received_at)
         uow.add(
             Case(
                 case_id=key,
@@ -79,7 +111,7 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
                     {
                         "person_ref": str(app.person_ref(m.personal_number)),
                         "personal_number": m.personal_number,
-                        "name": _name_of(message, m.personal_number, received_at),
+                        "name": _name_of(message, m.personal_number, day),
                         "role": m.role,
                         "age": m.age,
                     }
@@ -104,8 +136,31 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
     )
 
 
-def _name_of(referral: SubmitReferral, personal_number: str, received_at: datetime) -> str | None:
-    day = local_date(received_at)
+def when_meeting_held_update_case(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
+    held: MeetingHeld = envelope.message
+    case = uow.get(held.case_id, Case)
+    if case is None:
+        return  # not a case of intake's (or opened elsewhere): nothing to follow
+    case.record_meeting(
+        str(held.meeting_id),
+        held.kind,
+        held.started_at,
+        held.ended_at,
+        held.client_visits,
+        str(envelope.id),
+    )
+
+
+def when_session_logged_count_time(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
+    logged: SessionLogged = envelope.message
+    if logged.meeting_id is not None:
+        return  # the meeting itself is counted from MeetingHeld
+    case = uow.get(logged.case_id, Case)
+    if case is not None:
+        case.record_logged_time(str(logged.session_id), logged.minutes, str(envelope.id))
+
+
+def _name_of(referral: SubmitReferral, personal_number: str, day: Any) -> str | None:
     for person in referral.persons:
         parsed = parse_personal_number(person.personal_number, day)
         if not isinstance(parsed, str) and parsed[0] == personal_number:
@@ -113,54 +168,16 @@ def _name_of(referral: SubmitReferral, personal_number: str, received_at: dateti
     return None
 
 
-def _referral_received(event: Case.Opened) -> Outgoing:  # type: ignore[name-defined]
-    return Outgoing(
-        INTAKE_EVENTS,
-        ReferralReceived(
-            case_id=event.case_id,
-            source=event.source,
-            referral_id=event.referral_id,
-            programme=event.programme,
-            basis=event.basis,
-            urgency=event.urgency,
-            priority=event.priority,
-            received_at=event.received_at,
-            first_contact_due=event.first_contact_due,
-            household=[
-                HouseholdMember(person_ref=m["person_ref"], role=m["role"], age=m["age"])
-                for m in event.household
-            ],
-            consent=event.consent,
-        ),
-        correlation_id=str(event.case_id),
-        causation_id=event.causation_id,
-    )
-
-
-def _referral_rejected(event: RejectedReferral.Recorded) -> Outgoing:  # type: ignore[name-defined]
-    return Outgoing(
-        INTAKE_EVENTS,
-        ReferralRejected(
-            source=event.source,
-            referral_id=event.referral_id,
-            received_at=event.received_at,
-            reasons=[Reason(**r) for r in event.reasons],
-        ),
-        correlation_id=str(event.key),
-        causation_id=event.causation_id,
-    )
-
-
 class Intake(ServiceApplication):
     name = "intake"
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {Case: 50}
     handlers: ClassVar[Mapping[str, Handler]] = {
         SubmitReferral.type_name: when_referral_submitted_answer,
         UnreadableReferral.type_name: when_referral_submitted_answer,
+        MeetingHeld.type_name: when_meeting_held_update_case,
+        SessionLogged.type_name: when_session_logged_count_time,
     }
-    public_events: ClassVar[Mapping[type[Any], Translator]] = {
-        Case.Opened: _referral_received,  # type: ignore[attr-defined]
-        RejectedReferral.Recorded: _referral_rejected,  # type: ignore[attr-defined]
-    }
+    public_events: ClassVar[Mapping[type[Any], Translator]] = PUBLIC_EVENTS
 
     def __init__(
         self,
@@ -174,10 +191,13 @@ class Intake(ServiceApplication):
         self.clock = clock
         secret = base64.b64decode(self.env.get("CIPHER_KEY") or "")
         self._pseudonym_key = hmac.new(secret, b"lots person_ref v1", hashlib.sha256).digest()
+        self.ack_watch = AckWatch()
 
     def person_ref(self, personal_number: str) -> UUID:
         digest = hmac.new(self._pseudonym_key, personal_number.encode(), hashlib.sha256).digest()
         return UUID(bytes=digest[:16], version=4)
+
+    # --- reading entries -------------------------------------------------------------------
 
     def decode(self, stream: str, fields: Mapping[Any, Any]) -> Envelope[Any]:
         try:
@@ -188,11 +208,11 @@ class Intake(ServiceApplication):
             sender = _sender(fields)
             if sender is None:
                 raise
-            envelope_id = _envelope_id(fields, sender)
-            reasons = malformed(exc.__cause__)
             return Envelope(
-                UnreadableReferral(source=sender[0], referral_id=sender[1], reasons=reasons),
-                id=envelope_id,
+                UnreadableReferral(
+                    source=sender[0], referral_id=sender[1], reasons=malformed(exc.__cause__)
+                ),
+                id=_envelope_id(fields, sender),
             )
 
     def redact_dead_letter(self, stream: str, fields: dict[str, str], error: str) -> dict[str, str]:
@@ -203,6 +223,103 @@ class Intake(ServiceApplication):
             kept = DeadReferral(stream=stream, fields=fields, error=error)
             self.save(kept)
         return {"type": fields.get("type", "")[:100], "dead_letter_ref": str(kept.id)}
+
+    # --- commands ----------------------------------------------------------------------------
+
+    def submit(self, body: bytes) -> Answer:
+        """A referral over HTTP: the same rules and the same idempotency as on the stream."""
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return _unrecorded(f"the body is not JSON: {exc}")
+        fields = {"type": "SubmitReferral", "version": "1", "data": body.decode()}
+        sender = _sender(fields)
+        if not isinstance(data, dict) or sender is None:
+            return _unrecorded("'source' and 'referral_id' must be non-empty strings")
+        fields["id"] = str(uuid5(referral_key(*sender), HTTP_CONSUMER))
+        envelope = self.decode(REFERRALS, fields)
+        error = self.process(HTTP_CONSUMER, [Incoming("http", REFERRALS, envelope)])["http"]
+        if error is not None:
+            raise RuntimeError(f"the referral could not be recorded: {error}")
+        answer = self.answer(*sender)
+        assert answer is not None  # just recorded, or recorded before
+        return answer
+
+    def answer(self, source: str, referral_id: str) -> Answer | None:
+        """The answer recorded for a referral, or None if it has not been received."""
+        try:
+            found: Aggregate = self.repository.get(referral_key(source, referral_id))
+        except AggregateNotFoundError:
+            return None
+        if isinstance(found, Case):
+            return Answer(True, source, referral_id, case_id=found.id)
+        if isinstance(found, RejectedReferral):
+            return Answer(False, source, referral_id, reasons=list(found.reasons))
+        return None
+
+    def grant_residency_exception(
+        self, source: str, referral_id: str, granted_by: str, reason: str
+    ) -> UUID:
+        """Record the administration's exception; it applies to that referral when it arrives."""
+        with self.lock:
+            key = ResidencyException.create_id(source, referral_id)
+            try:
+                return self.repository.get(key).id
+            except AggregateNotFoundError:
+                pass
+            granted = ResidencyException(
+                source=source,
+                referral_id=referral_id,
+                granted_by=granted_by,
+                reason=reason,
+                granted_at=self.clock(),
+            )
+            self.save(granted)
+            return granted.id
+
+    def acknowledge(self, case_id: UUID, by: str) -> Case:
+        return self._change(case_id, lambda case: case.acknowledge(self.clock(), by))
+
+    def close_case(self, case_id: UUID, outcome: str, by: str, note: str | None = None) -> Case:
+        return self._change(case_id, lambda case: case.close(outcome, self.clock(), by, note))
+
+    def case(self, case_id: UUID) -> Case:
+        found: Aggregate = self.repository.get(case_id)
+        if not isinstance(found, Case):
+            raise CaseError(f"{case_id} is not a case")
+        return found
+
+    def _change(self, case_id: UUID, change: Callable[[Case], object]) -> Case:
+        for _ in range(5):  # another instance may have changed the case meanwhile
+            with self.lock:
+                case = self.case(case_id)
+                change(case)
+                try:
+                    self.save(case)
+                except IntegrityError:
+                    continue
+                return case
+        raise RuntimeError(f"case {case_id} kept changing under this command; try again")
+
+    def check_acknowledgements(self) -> list[UUID]:
+        """Record every acknowledgement deadline missed by now; return the cases breached."""
+        with self.lock:
+            self.ack_watch.advance(self)
+        now = self.clock()
+        breached = []
+        for case_id in self.ack_watch.due(now):
+            try:
+                self._change(case_id, lambda case: case.note_ack_overdue(now))
+            except RuntimeError:
+                continue  # retried on the next check
+            breached.append(case_id)
+        return breached
+
+
+def _unrecorded(message: str) -> Answer:
+    return Answer(
+        False, None, None, reasons=[{"code": "malformed", "field": "", "message": message}]
+    )
 
 
 def _sender(fields: Mapping[Any, Any]) -> tuple[str, str] | None:

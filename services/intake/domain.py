@@ -1,8 +1,9 @@
-"""Intake's aggregates: the case an accepted referral opens, and the answer to a rejected one.
+"""Intake's aggregates: the case an accepted referral opens, the answer to a rejected one, and
+the residency exceptions the administration grants.
 
-Both are keyed by :func:`referral_key` of (source, referral_id), so at most one of them exists per
-referral: a referral sent again finds the first answer and changes nothing. Personal numbers and
-names live only in these events, in intake's encrypted store.
+A case and a rejection are keyed by :func:`referral_key` of (source, referral_id), so at most one
+of them exists per referral: a referral sent again finds the first answer and changes nothing.
+Personal numbers and names live only in these events, in intake's encrypted store.
 """
 
 from __future__ import annotations
@@ -15,6 +16,18 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 REFERRAL_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/referral")
+EXCEPTION_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/residency-exception")
+#: Network work per family: about 13 hours including coordination, pre-meeting, network
+#: meeting and follow-up (seed 002 §2).
+NETWORK_NORM_MINUTES = 13 * 60
+OUTCOMES = (
+    "goals_met",
+    "phased_out",
+    "declined_by_family",
+    "moved",
+    "referred_elsewhere",
+    "no_contact",
+)
 
 
 def referral_key(source: str, referral_id: str) -> UUID:
@@ -22,8 +35,16 @@ def referral_key(source: str, referral_id: str) -> UUID:
     return uuid5(REFERRAL_NAMESPACE, json.dumps([source, referral_id]))
 
 
+class CaseError(Exception):
+    """A command on a case that its state does not allow; the text says why."""
+
+
+class CaseClosedError(CaseError):
+    pass
+
+
 class Case(Aggregate):
-    """A case opened by an accepted referral."""
+    """A case opened by an accepted referral, followed until it is closed with an outcome."""
 
     @staticmethod
     def create_id(case_id: UUID, **_: object) -> UUID:
@@ -50,11 +71,135 @@ class Case(Aggregate):
         self.source = source
         self.referral_id = referral_id
         self.programme = programme
+        self.basis = basis
+        self.urgency = urgency
         self.priority = priority
         self.received_at = received_at
         self.first_contact_due = first_contact_due
         self.ack_due = ack_due
         self.household = household
+        self.indicators_met = indicators_met
+        self.acknowledged_at: datetime | None = None
+        self.ack_overdue_noted = False
+        self.first_contact_at: datetime | None = None
+        self.meetings: dict[str, dict[str, Any]] = {}
+        self.logged_minutes = 0
+        self.sessions: set[str] = set()
+        self.closed_at: datetime | None = None
+        self.outcome: str | None = None
+
+    # --- the acknowledgement within 24 weekday hours -----------------------------------------
+
+    def acknowledge(self, at: datetime, by: str) -> None:
+        if self.acknowledged_at is not None:
+            return  # acknowledging twice changes nothing
+        self._acknowledged(at=at, by=by, within_deadline=at <= self.ack_due, ack_due=self.ack_due)
+
+    @event("Acknowledged")
+    def _acknowledged(
+        self, at: datetime, by: str, within_deadline: bool, ack_due: datetime
+    ) -> None:
+        self.acknowledged_at = at
+
+    def note_ack_overdue(self, now: datetime) -> bool:
+        """Record the breach once, when the deadline has passed unacknowledged."""
+        if self.acknowledged_at is not None or self.ack_overdue_noted or now <= self.ack_due:
+            return False
+        self._acknowledgement_overdue(detected_at=now, ack_due=self.ack_due)
+        return True
+
+    @event("AcknowledgementOverdue")
+    def _acknowledgement_overdue(self, detected_at: datetime, ack_due: datetime) -> None:
+        self.ack_overdue_noted = True
+
+    # --- kept up to date from scheduling and billing -----------------------------------------
+
+    def record_meeting(
+        self,
+        meeting_id: str,
+        kind: str,
+        started_at: datetime,
+        ended_at: datetime,
+        client_visits: int,
+        causation_id: str,
+    ) -> None:
+        if meeting_id in self.meetings:
+            return
+        minutes = max(0, int((ended_at - started_at).total_seconds() // 60))
+        self._meeting_recorded(
+            meeting_id=meeting_id,
+            kind=kind,
+            started_at=started_at,
+            minutes=minutes,
+            client_visits=client_visits,
+            causation_id=causation_id,
+        )
+
+    @event("MeetingRecorded")
+    def _meeting_recorded(
+        self,
+        meeting_id: str,
+        kind: str,
+        started_at: datetime,
+        minutes: int,
+        client_visits: int,
+        causation_id: str,
+    ) -> None:
+        self.meetings[meeting_id] = {
+            "kind": kind,
+            "minutes": minutes,
+            "client_visits": client_visits,
+            "started_at": started_at,
+        }
+        if self.first_contact_at is None or started_at < self.first_contact_at:
+            self.first_contact_at = started_at
+
+    def record_logged_time(self, session_id: str, minutes: int, causation_id: str) -> None:
+        """Preparation and follow-up time logged in billing (sessions without a meeting)."""
+        if session_id in self.sessions:
+            return
+        self._time_logged(session_id=session_id, minutes=minutes, causation_id=causation_id)
+
+    @event("TimeLogged")
+    def _time_logged(self, session_id: str, minutes: int, causation_id: str) -> None:
+        self.sessions.add(session_id)
+        self.logged_minutes += minutes
+
+    # --- closing -------------------------------------------------------------------------------
+
+    def close(self, outcome: str, at: datetime, by: str, note: str | None) -> None:
+        if outcome not in OUTCOMES:
+            raise CaseError(f"unknown outcome {outcome!r}; known: {', '.join(OUTCOMES)}")
+        if self.closed_at is not None:
+            raise CaseClosedError(f"case {self.id} was closed on {self.closed_at.isoformat()}")
+        if at < self.received_at:
+            raise CaseError("a case cannot close before its referral was received")
+        self._closed(outcome=outcome, closed_at=at, by=by, note=note)
+
+    @event("Closed")
+    def _closed(self, outcome: str, closed_at: datetime, by: str, note: str | None) -> None:
+        self.outcome = outcome
+        self.closed_at = closed_at
+
+    # --- what the case shows -----------------------------------------------------------------
+
+    @property
+    def minutes_used(self) -> int:
+        return int(sum(m["minutes"] for m in self.meetings.values())) + self.logged_minutes
+
+    @property
+    def visits(self) -> int:
+        return int(sum(m["client_visits"] for m in self.meetings.values()))
+
+    @property
+    def sip_meetings(self) -> int:
+        return sum(1 for m in self.meetings.values() if m["kind"] == "sip_meeting")
+
+    def throughput_days(self) -> int | None:
+        """Days from receipt to closure: the seed's throughput time per family."""
+        if self.closed_at is None:
+            return None
+        return (self.closed_at - self.received_at).days
 
 
 class RejectedReferral(Aggregate):
@@ -76,7 +221,23 @@ class RejectedReferral(Aggregate):
     ) -> None:
         self.source = source
         self.referral_id = referral_id
+        self.received_at = received_at
         self.reasons = reasons
+
+
+class ResidencyException(Aggregate):
+    """The administration's agreement that one counselling referral may be for non-residents."""
+
+    @staticmethod
+    def create_id(source: str, referral_id: str, **_: object) -> UUID:
+        return uuid5(EXCEPTION_NAMESPACE, json.dumps([source, referral_id]))
+
+    @event("Granted")
+    def __init__(
+        self, source: str, referral_id: str, granted_by: str, reason: str, granted_at: datetime
+    ) -> None:
+        self.granted_by = granted_by
+        self.reason = reason
 
 
 class DeadReferral(Aggregate):

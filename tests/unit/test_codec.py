@@ -60,6 +60,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "reasons": [{"code": "missing_child", "field": "persons", "message": "no child"}],
     },
     "CaseClosed": {"case_id": uuid.uuid4(), "outcome": "goals_met", "closed_at": NOW},
+    "CaseAcknowledged": {
+        "case_id": uuid.uuid4(),
+        "acknowledged_at": NOW,
+        "ack_due": NOW,
+        "within_deadline": True,
+    },
+    "AcknowledgementOverdue": {"case_id": uuid.uuid4(), "ack_due": NOW, "detected_at": NOW},
     "MeetingScheduled": {
         "meeting_id": uuid.uuid4(),
         "case_id": uuid.uuid4(),
@@ -262,3 +269,14 @@ def test_committed_json_schemas_match_the_code() -> None:
     committed = {p.stem: p.read_text(encoding="utf-8") for p in directory.glob("*.json")}
     generated = {key: render(schema) for key, schema in schemas().items()}
     assert committed == generated, "run `lots contracts schema` and commit docs/schemas"
+
+
+def test_committed_asyncapi_document_of_intake_matches_the_code() -> None:
+    from services.intake.asyncapi import specification
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "asyncapi" / "intake.json"
+    generated = specification()
+    assert json.loads(generated)["asyncapi"] == "3.0.0"
+    assert committed.read_text(encoding="utf-8") == generated, (
+        "run `lots contracts asyncapi` and commit docs/asyncapi/intake.json"
+    )

@@ -1,0 +1,209 @@
+"""Intake's HTTP API, for systems that cannot reach Redis and for the people working cases.
+
+``POST /referrals`` takes exactly the ``SubmitReferral`` JSON of the stream and gives the same
+answer with the same idempotency: 202 with the case id, or 422 with every reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import anyio
+from eventsourcing.application import AggregateNotFoundError
+from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from events.messages import Reason, SubmitReferral
+from infra.application import ServiceApplication
+from infra.runtime import Runtime
+from services.intake.application import Answer, Intake
+from services.intake.domain import OUTCOMES, CaseClosedError, CaseError
+
+
+class Accepted(BaseModel):
+    status: str = "accepted"
+    case_id: UUID
+    source: str
+    referral_id: str
+
+
+class Rejected(BaseModel):
+    status: str = "rejected"
+    source: str | None
+    referral_id: str | None
+    reasons: list[Reason]
+
+
+class Acknowledge(BaseModel):
+    by: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Close(BaseModel):
+    outcome: Annotated[str, Field(description=f"one of: {', '.join(OUTCOMES)}")]
+    by: Annotated[str, Field(min_length=1, max_length=200)]
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class GrantException(BaseModel):
+    source: Annotated[str, Field(min_length=1, max_length=200)]
+    referral_id: Annotated[str, Field(min_length=1, max_length=200)]
+    granted_by: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class CaseView(BaseModel):
+    """A case without personal numbers or names: persons appear as their ``person_ref``."""
+
+    case_id: UUID
+    programme: str
+    priority: int
+    received_at: datetime
+    first_contact_due: str
+    ack_due: datetime
+    acknowledged_at: datetime | None
+    ack_overdue: bool
+    first_contact_at: datetime | None
+    minutes_used: int
+    network_norm_minutes: int | None
+    visits: int
+    sip_meetings: int
+    closed_at: datetime | None
+    outcome: str | None
+    throughput_days: int | None
+    household: list[dict[str, Any]]
+
+
+def _answer_response(answer: Answer) -> JSONResponse:
+    if answer.accepted:
+        assert answer.case_id is not None and answer.source and answer.referral_id
+        body: BaseModel = Accepted(
+            case_id=answer.case_id, source=answer.source, referral_id=answer.referral_id
+        )
+        return JSONResponse(body.model_dump(mode="json"), status_code=202)
+    body = Rejected(
+        source=answer.source,
+        referral_id=answer.referral_id,
+        reasons=[Reason(**r) for r in answer.reasons],
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=422)
+
+
+def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
+    assert isinstance(app, Intake)
+    intake: Intake = app
+    router = APIRouter(tags=["intake"])
+
+    @router.post(
+        "/referrals",
+        status_code=202,
+        response_model=Accepted,
+        responses={422: {"model": Rejected, "description": "rejected, with every reason"}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": SubmitReferral.model_json_schema()}},
+            }
+        },
+    )
+    async def submit_referral(request: Request) -> JSONResponse:
+        """Submit a referral (the SubmitReferral JSON of contracts.md).
+
+        The same (source, referral_id) again returns the first answer and creates nothing new.
+        """
+        body = await request.body()
+        answer = await anyio.to_thread.run_sync(intake.submit, body)
+        runtime.wake_relay()
+        return _answer_response(answer)
+
+    @router.get(
+        "/referrals/{source}/{referral_id}",
+        response_model=Accepted,
+        responses={404: {"description": "not received"}, 422: {"model": Rejected}},
+    )
+    async def referral_answer(source: str, referral_id: str) -> JSONResponse:
+        """The answer given to a referral."""
+        answer = await anyio.to_thread.run_sync(intake.answer, source, referral_id)
+        if answer is None:
+            raise HTTPException(404, f"no referral {referral_id!r} from {source!r} was received")
+        return _answer_response(answer)
+
+    @router.post("/residency-exceptions", status_code=201)
+    async def grant_residency_exception(grant: GrantException) -> dict[str, str]:
+        """Record the administration's agreement that a counselling referral may serve
+        non-residents; it applies when that referral is received."""
+        key = await anyio.to_thread.run_sync(
+            intake.grant_residency_exception,
+            grant.source,
+            grant.referral_id,
+            grant.granted_by,
+            grant.reason,
+        )
+        return {"exception_id": str(key)}
+
+    @router.get("/cases/{case_id}", response_model=CaseView, responses={404: {}})
+    async def case(case_id: UUID) -> CaseView:
+        """A case as it stands, without personal data."""
+        return await anyio.to_thread.run_sync(_view, intake, case_id)
+
+    @router.post("/cases/{case_id}/acknowledgement", response_model=CaseView, responses={404: {}})
+    async def acknowledge(case_id: UUID, ack: Annotated[Acknowledge, Body()]) -> CaseView:
+        """Record that the referral was acknowledged (answered within 24 weekday hours?)."""
+        await _command(lambda: intake.acknowledge(case_id, ack.by))
+        runtime.wake_relay()
+        return await anyio.to_thread.run_sync(_view, intake, case_id)
+
+    @router.post(
+        "/cases/{case_id}/closure", response_model=CaseView, responses={404: {}, 409: {}, 422: {}}
+    )
+    async def close(case_id: UUID, closing: Close) -> CaseView:
+        """Close the case with its outcome."""
+        await _command(
+            lambda: intake.close_case(case_id, closing.outcome, closing.by, closing.note)
+        )
+        runtime.wake_relay()
+        return await anyio.to_thread.run_sync(_view, intake, case_id)
+
+    return [router]
+
+
+async def _command(run: Any) -> None:
+    try:
+        await anyio.to_thread.run_sync(run)
+    except AggregateNotFoundError as exc:
+        raise HTTPException(404, "no such case") from exc
+    except CaseClosedError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except CaseError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+def _view(intake: Intake, case_id: UUID) -> CaseView:
+    try:
+        case = intake.case(case_id)
+    except (AggregateNotFoundError, CaseError) as exc:
+        raise HTTPException(404, "no such case") from exc
+    return CaseView(
+        case_id=case.id,
+        programme=case.programme,
+        priority=case.priority,
+        received_at=case.received_at,
+        first_contact_due=case.first_contact_due.isoformat(),
+        ack_due=case.ack_due,
+        acknowledged_at=case.acknowledged_at,
+        ack_overdue=case.ack_overdue_noted,
+        first_contact_at=case.first_contact_at,
+        minutes_used=case.minutes_used,
+        network_norm_minutes=13 * 60 if case.programme == "network" else None,
+        visits=case.visits,
+        sip_meetings=case.sip_meetings,
+        closed_at=case.closed_at,
+        outcome=case.outcome,
+        throughput_days=case.throughput_days(),
+        household=[
+            {"person_ref": m["person_ref"], "role": m["role"], "age": m["age"]}
+            for m in case.household
+        ],
+    )

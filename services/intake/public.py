@@ -1,0 +1,101 @@
+"""Intake's domain events as the public messages other services read on ``intake.events``.
+
+The one place where intake translates outwards: personal numbers and names stop here, and a
+person leaves intake only as its pseudonymous ``person_ref``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from events.messages import (
+    AcknowledgementOverdue,
+    CaseAcknowledged,
+    CaseClosed,
+    HouseholdMember,
+    Reason,
+    ReferralReceived,
+    ReferralRejected,
+)
+from infra.application import Outgoing, Translator
+from infra.topology import INTAKE_EVENTS
+from services.intake.domain import Case, RejectedReferral
+
+
+def referral_received(event: Any) -> Outgoing:
+    return Outgoing(
+        INTAKE_EVENTS,
+        ReferralReceived(
+            case_id=event.case_id,
+            source=event.source,
+            referral_id=event.referral_id,
+            programme=event.programme,
+            basis=event.basis,
+            urgency=event.urgency,
+            priority=event.priority,
+            received_at=event.received_at,
+            first_contact_due=event.first_contact_due,
+            household=[
+                HouseholdMember(person_ref=m["person_ref"], role=m["role"], age=m["age"])
+                for m in event.household
+            ],
+            consent=event.consent,
+        ),
+        correlation_id=str(event.case_id),
+        causation_id=event.causation_id,
+    )
+
+
+def referral_rejected(event: Any) -> Outgoing:
+    return Outgoing(
+        INTAKE_EVENTS,
+        ReferralRejected(
+            source=event.source,
+            referral_id=event.referral_id,
+            received_at=event.received_at,
+            reasons=[Reason(**r) for r in event.reasons],
+        ),
+        correlation_id=str(event.key),
+        causation_id=event.causation_id,
+    )
+
+
+def case_acknowledged(event: Any) -> Outgoing:
+    return Outgoing(
+        INTAKE_EVENTS,
+        CaseAcknowledged(
+            case_id=event.originator_id,
+            acknowledged_at=event.at,
+            ack_due=event.ack_due,
+            within_deadline=event.within_deadline,
+        ),
+        correlation_id=str(event.originator_id),
+    )
+
+
+def acknowledgement_overdue(event: Any) -> Outgoing:
+    return Outgoing(
+        INTAKE_EVENTS,
+        AcknowledgementOverdue(
+            case_id=event.originator_id, ack_due=event.ack_due, detected_at=event.detected_at
+        ),
+        correlation_id=str(event.originator_id),
+    )
+
+
+def case_closed(event: Any) -> Outgoing:
+    return Outgoing(
+        INTAKE_EVENTS,
+        CaseClosed(case_id=event.originator_id, outcome=event.outcome, closed_at=event.closed_at),
+        correlation_id=str(event.originator_id),
+    )
+
+
+PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
+    Case.Opened: referral_received,  # type: ignore[attr-defined]
+    Case.Acknowledged: case_acknowledged,  # type: ignore[attr-defined]
+    Case.AcknowledgementOverdue: acknowledgement_overdue,  # type: ignore[attr-defined]
+    Case.Closed: case_closed,  # type: ignore[attr-defined]
+    RejectedReferral.Recorded: referral_rejected,  # type: ignore[attr-defined]
+}
