@@ -70,6 +70,16 @@ class Settings(BaseSettings):
     scheduling_port: int = 8102
     billing_port: int = 8103
 
+    # --- intake's rules (the seeds' values by default) -------------------------------------
+    #: Coordinated support needs at least this many of the five eligibility indicators.
+    intake_min_indicators: int = Field(default=1, ge=0, le=5)
+    #: Days from receipt to the first contact due, per programme (counselling: the seed's 14).
+    first_contact_days_network: int = Field(default=14, ge=0)
+    first_contact_days_coordinated: int = Field(default=14, ge=0)
+    first_contact_days_counselling: int = Field(default=14, ge=0)
+    #: Midsummer Eve, Christmas Eve and New Year's Eve count as days off in deadlines.
+    de_facto_days_off: bool = True
+
     log_level: str = "INFO"
     log_json: bool = False
 

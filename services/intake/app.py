@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from infra.application import ServiceApplication
+from infra.calendar import CalendarPolicy
 from infra.runtime import Periodic
 from infra.settings import Settings
 from infra.store import store_env
 from services.intake.application import Intake
+from services.intake.rules import IntakePolicy
+
+
+def policy(settings: Settings) -> IntakePolicy:
+    """Intake's rules with the deployment's named settings."""
+    return IntakePolicy(
+        min_indicators=settings.intake_min_indicators,
+        first_contact_days={
+            "network": settings.first_contact_days_network,
+            "coordinated": settings.first_contact_days_coordinated,
+            "counselling": settings.first_contact_days_counselling,
+        },
+        calendar=CalendarPolicy(de_facto_days_off=settings.de_facto_days_off),
+    )
 
 
 def make_app(settings: Settings) -> Intake:
-    return Intake(store_env(settings, "intake", encrypted=True))
+    return Intake(store_env(settings, "intake", encrypted=True), policy=policy(settings))
 
 
 def periodic(app: ServiceApplication, settings: Settings) -> list[Periodic]:

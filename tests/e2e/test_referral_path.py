@@ -29,6 +29,8 @@ EXAMPLE_DATA = """{
   "persons": [{"role": "child", "personal_number": "201407142395", "municipality_code": "0580"},
               {"role": "guardian", "personal_number": "198112189876", "municipality_code": "0580"}]}"""  # noqa: E501
 PERSONAL_NUMBERS = ("201407142395", "198112189876", "1407142395", "8112189876")
+NAMES = ("Alvaro Testsson", "Birgitta Provström")
+PRIVATE = (*PERSONAL_NUMBERS, *NAMES)
 
 
 def redis_cli() -> str:
@@ -86,6 +88,11 @@ def test_a_referral_from_redis_cli_is_answered_and_flows_to_scheduling_and_billi
 
     # The same referral again: the first answer stands, nothing new is created.
     _xadd_with_redis_cli(system.redis_url, referrals, EXAMPLE_DATA)
+    named = json.loads(EXAMPLE_DATA)
+    named["referral_id"] = "EH-2026-000124"
+    for person, name in zip(named["persons"], NAMES, strict=True):
+        person["name"] = name
+    _xadd_with_redis_cli(system.redis_url, referrals, json.dumps(named))
     wait_until(lambda: redis_client.xlen(referrals) == 0)  # acknowledged and deleted
     for service in ("intake", "scheduling", "billing"):
         response = httpx.get(f"{system.base_url(service)}/health/ready", timeout=5)
@@ -96,27 +103,28 @@ def test_a_referral_from_redis_cli_is_answered_and_flows_to_scheduling_and_billi
             for s in ("scheduling", "billing")
         )
     )
-    assert redis_client.xlen(events) == 1
+    wait_until(lambda: redis_client.xlen(events) == 2)
+    assert redis_client.xlen(events) == 2
     system.stop()
 
     counts = stored_event_counts(settings)
-    assert counts["intake"]["Case.Opened"] == 1
-    assert counts["scheduling"]["WaitingCase.Queued"] == 1
-    assert counts["billing"]["CaseAccount.Opened"] == 1
+    assert counts["intake"]["Case.Opened"] == 2
+    assert counts["scheduling"]["WaitingCase.Queued"] == 2
+    assert counts["billing"]["CaseAccount.Opened"] == 2
 
     # No personal number on Redis, in scheduling's or billing's store, or in any log line.
     for key in redis_client.scan_iter(match=f"{settings.stream_prefix}*"):
         if redis_client.type(key) == "stream":
             dump = json.dumps(redis_client.xrange(key))
-            assert not any(pn in dump for pn in PERSONAL_NUMBERS), key
+            assert not any(p in dump for p in PRIVATE), key
     for service in ("scheduling", "billing"):
         raw = (settings.var_dir / f"{service}.sqlite").read_bytes()
-        assert not any(pn.encode() in raw for pn in PERSONAL_NUMBERS), service
+        assert not any(p.encode() in raw for p in PRIVATE), service
     intake_raw = (settings.var_dir / "intake.sqlite").read_bytes()
-    assert not any(pn.encode() in intake_raw for pn in PERSONAL_NUMBERS), "intake encrypts"
+    assert not any(p.encode() in intake_raw for p in PRIVATE), "intake encrypts"
     log = (tmp_path / "services.log").read_text()
     assert "service started" in log
-    assert not any(pn in log for pn in PERSONAL_NUMBERS)
+    assert not any(p in log for p in PRIVATE)
 
 
 def test_an_invalid_referral_is_rejected_with_every_reason(

@@ -59,3 +59,18 @@ def test_the_image_copies_every_package_the_services_import() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     for package in ("events", "infra", "services", "lots"):
         assert f"COPY {package} ./{package}" in dockerfile
+
+
+def test_intake_rules_come_from_named_settings() -> None:
+    from services.intake.app import policy
+
+    chosen = policy(
+        Settings(
+            intake_min_indicators=2,
+            first_contact_days_network=10,
+            de_facto_days_off=False,
+        )
+    )
+    assert chosen.min_indicators == 2
+    assert chosen.first_contact_days == {"network": 10, "coordinated": 14, "counselling": 14}
+    assert chosen.calendar.de_facto_days_off is False
