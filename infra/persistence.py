@@ -9,8 +9,10 @@ SQLite (one file per service) and PostgreSQL (one schema per service).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -21,6 +23,23 @@ from psycopg.sql import SQL, Identifier
 
 Processed = Sequence[tuple[str, str]]
 """(consumer group, message id) pairs recorded with a batch's events."""
+
+GENESIS = "0" * 64
+
+
+def link(previous: str, notification_id: int, event: StoredEvent) -> str:
+    """The hash of one stored event chained to the one before it (hex SHA-256).
+
+    It covers the position, the aggregate, its version, the topic and the stored bytes (as
+    stored: intake's are encrypted, so verifying needs no key), and the previous hash, so an
+    altered, inserted or removed row breaks every link after it.
+    """
+    head = f"{previous}|{notification_id}|{event.originator_id}|{event.originator_version}|"
+    digest = hashlib.sha256(head.encode())
+    digest.update(event.topic.encode())
+    digest.update(b"|")
+    digest.update(bytes(event.state))
+    return digest.hexdigest()
 
 
 class SQLiteRecorder(SQLiteApplicationRecorder):
@@ -35,6 +54,8 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             "PRIMARY KEY (consumer, message_id)) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS relay_positions ("
             "stream TEXT PRIMARY KEY, position INTEGER NOT NULL, epoch TEXT) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS event_chain ("
+            "notification_id INTEGER PRIMARY KEY, hash TEXT NOT NULL)",
         ]
 
     def _insert_events(
@@ -46,7 +67,41 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 "INSERT INTO processed_messages (consumer, message_id) VALUES (?, ?)",
                 (consumer, message_id),
             )
-        return super()._insert_events(c, stored_events, **kwargs)
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        if ids:
+            c.execute("SELECT hash FROM event_chain ORDER BY notification_id DESC LIMIT 1")
+            row = c.fetchone()
+            previous = row["hash"] if row else GENESIS
+            links = []
+            for notification_id, event in zip(ids, stored_events, strict=True):
+                previous = link(previous, notification_id, event)
+                links.append((notification_id, previous))
+            for pair in links:
+                c.execute("INSERT INTO event_chain (notification_id, hash) VALUES (?, ?)", pair)
+        return ids
+
+    def chain(self, page: int = 1000) -> Iterator[tuple[int, StoredEvent | None, str | None]]:
+        """Every position in order: (id, the stored event or None, its chain hash or None)."""
+        position = 0
+        while True:
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(
+                    "SELECT n, originator_id, originator_version, topic, state, hash FROM ("
+                    " SELECT e.rowid AS n, e.originator_id, e.originator_version, e.topic,"
+                    " e.state, h.hash FROM stored_events e"
+                    " LEFT JOIN event_chain h ON h.notification_id = e.rowid WHERE e.rowid > ?"
+                    " UNION ALL SELECT h.notification_id, NULL, NULL, NULL, NULL, h.hash"
+                    " FROM event_chain h LEFT JOIN stored_events e ON e.rowid = h.notification_id"
+                    " WHERE e.rowid IS NULL AND h.notification_id > ?"
+                    ") ORDER BY n LIMIT ?",
+                    (position, position, page),
+                )
+                rows = c.fetchall()
+            for row in rows:
+                position = row["n"]
+                yield position, _stored(row), row["hash"]
+            if len(rows) < page:
+                return
 
     def processed_among(self, consumer: str, message_ids: Iterable[str]) -> set[str]:
         ids = list(message_ids)
@@ -104,8 +159,25 @@ class PostgresRecorder(PostgresApplicationRecorder):
                     "CREATE TABLE IF NOT EXISTS {schema}.relay_positions ("
                     "stream text PRIMARY KEY, position bigint NOT NULL, epoch text)"
                 ).format(schema=schema),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {schema}.event_chain ("
+                    "notification_id bigint PRIMARY KEY, hash text NOT NULL)"
+                ).format(schema=schema),
             ]
         )
+        events = Identifier(self.events_table_name)
+        self._last_link = SQL(
+            "SELECT hash FROM {schema}.event_chain ORDER BY notification_id DESC LIMIT 1"
+        ).format(schema=schema)
+        self._insert_link = SQL(
+            "INSERT INTO {schema}.event_chain (notification_id, hash) VALUES (%s, %s)"
+        ).format(schema=schema)
+        self._select_chain = SQL(
+            "SELECT COALESCE(e.notification_id, h.notification_id) AS n, e.originator_id,"
+            " e.originator_version, e.topic, e.state, h.hash FROM {schema}.{events} e"
+            " FULL OUTER JOIN {schema}.event_chain h ON h.notification_id = e.notification_id"
+            " WHERE COALESCE(e.notification_id, h.notification_id) > %s ORDER BY n LIMIT %s"
+        ).format(schema=schema, events=events)
         self._insert_processed = SQL(
             "INSERT INTO {schema}.processed_messages (consumer, message_id) VALUES (%s, %s)"
         ).format(schema=schema)
@@ -133,6 +205,35 @@ class PostgresRecorder(PostgresApplicationRecorder):
             curs.executemany(self._insert_processed, list(processed))
         super()._insert_events(curs, stored_events, **kwargs)
 
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if ids:
+            # Still inside the insert's transaction, which holds the table lock: links are
+            # written in the order the ids were given.
+            curs.execute(self._last_link)
+            row = curs.fetchone()
+            previous = row["hash"] if row else GENESIS
+            links = []
+            for notification_id, event in zip(ids, stored_events, strict=True):
+                previous = link(previous, notification_id, event)
+                links.append((notification_id, previous))
+            curs.executemany(self._insert_link, links)
+        return ids
+
+    def chain(self, page: int = 1000) -> Iterator[tuple[int, StoredEvent | None, str | None]]:
+        position = 0
+        while True:
+            with self.datastore.transaction(commit=False) as curs:
+                curs.execute(self._select_chain, (position, page))
+                rows = curs.fetchall()
+            for row in rows:
+                position = row["n"]
+                yield position, _stored(row), row["hash"]
+            if len(rows) < page:
+                return
+
     def processed_among(self, consumer: str, message_ids: Iterable[str]) -> set[str]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._select_processed, (consumer, list(message_ids)))
@@ -159,3 +260,17 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def set_relay_position(self, stream: str, position: int, epoch: str | None) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self._upsert_position, (stream, position, epoch))
+
+
+def _stored(row: Any) -> StoredEvent | None:
+    if row["topic"] is None:
+        return None
+    originator_id = row["originator_id"]
+    if isinstance(originator_id, str) and len(originator_id) == 32:
+        originator_id = UUID(hex=originator_id)  # SQLite keeps UUIDs as hex text
+    return StoredEvent(
+        originator_id=originator_id,
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )

@@ -22,6 +22,8 @@ app = typer.Typer(
 )
 contracts = typer.Typer(help="The public contracts.", no_args_is_help=True)
 app.add_typer(contracts, name="contracts")
+audit = typer.Typer(help="For auditors: integrity and history.", no_args_is_help=True)
+app.add_typer(audit, name="audit")
 
 
 def _settings() -> Settings:
@@ -111,6 +113,47 @@ def status(
                 f"{r['pending']:>8} {r['dead_letters']:>5}"
             )
     raise typer.Exit(0 if healthy else 1)
+
+
+@audit.command("verify")
+def audit_verify(
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Check every store's hash chain; exit 1 naming the first broken link."""
+    from infra.integrity import verify
+    from lots.stores import open_stores
+
+    settings = _settings()
+    results = {}
+    for service, store_app in open_stores(settings):
+        try:
+            results[service] = verify(store_app.store)
+        finally:
+            store_app.close()
+    intact = all(v.intact for v in results.values())
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "intact": intact,
+                    "stores": {
+                        s: {"events": v.events, "broken_at": v.broken_at, "problem": v.problem}
+                        for s, v in results.items()
+                    },
+                },
+                indent=2,
+            )
+        )
+    else:
+        for service, verdict in results.items():
+            if verdict.intact:
+                typer.echo(f"{service}: intact ({verdict.events} events)")
+            else:
+                typer.echo(
+                    f"{service}: BROKEN at event {verdict.broken_at}: {verdict.problem} "
+                    f"({verdict.events} events before it verified)"
+                )
+    raise typer.Exit(0 if intact else 1)
 
 
 @contracts.command("schema")

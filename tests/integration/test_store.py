@@ -7,16 +7,9 @@ import uuid
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from events.codec import decode, encode
-from infra.application import Incoming
 from infra.settings import Settings
-from tests.support.flow import meeting
+from tests.support.flow import incoming
 from tests.support.ledger import POISON_PARTICIPANTS, Account, make_ledger
-
-
-def incoming(n: int, participants: int = 2, message_id: uuid.UUID | None = None) -> Incoming:
-    fields = encode(meeting(n, participants), id=message_id or uuid.uuid4())
-    return Incoming(entry_id=f"1-{n}", stream="ledger.in", envelope=decode(fields))
 
 
 def test_a_batch_is_applied_once_and_a_poison_message_only_fails_itself(

@@ -11,8 +11,9 @@ from typing import Any
 
 import redis
 
-from events.codec import encode
+from events.codec import decode, encode
 from events.messages import MeetingHeld
+from infra.application import Incoming
 from infra.runtime import Runtime
 from infra.settings import Settings
 from tests.support.ledger import Ledger, make_ledger
@@ -98,3 +99,8 @@ def wait_until(check: Callable[[], bool], timeout: float = 60.0, interval: float
             return
         time.sleep(interval)
     assert check(), "condition not met in time"
+
+
+def incoming(n: int, participants: int = 2, message_id: uuid.UUID | None = None) -> Incoming:
+    fields = encode(meeting(n, participants), id=message_id or uuid.uuid4())
+    return Incoming(entry_id=f"1-{n}", stream="ledger.in", envelope=decode(fields))
