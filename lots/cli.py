@@ -115,6 +115,24 @@ def status(
     raise typer.Exit(0 if healthy else 1)
 
 
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="the JSON Lines file to write")],
+) -> None:
+    """Write the event-log export (JSON Lines, log order per stream) for auditors."""
+    from lots.export import export_to
+
+    settings = _settings()
+    try:
+        counts = export_to(settings, out)
+    except OSError as exc:
+        typer.echo(f"error: cannot write {out}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from exc
+    total = sum(counts.values())
+    detail = ", ".join(f"{s} {n}" for s, n in counts.items())
+    typer.echo(f"wrote {total} events to {out} ({detail})")
+
+
 @audit.command("verify")
 def audit_verify(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
