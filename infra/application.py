@@ -183,6 +183,23 @@ class ServiceApplication(Application[UUID]):
             return None
         return error
 
+    # --- what operators see ---------------------------------------------------------------
+
+    def service_levels(self) -> dict[str, int]:
+        """Service-level figures of this service (breaches, usage); each service adds its own."""
+        return {}
+
+    def outbox_backlog(self, position: int, limit: int = 100_000) -> int:
+        """Public events recorded after ``position`` (the relay's), counted up to ``limit``."""
+        if not self._public_topics:
+            return 0
+        with self.lock:
+            return len(
+                self.recorder.select_notifications(
+                    start=position + 1, limit=limit, topics=self._public_topics
+                )
+            )
+
     # --- the outbox --------------------------------------------------------------------------
 
     def outbox(self, after: int, limit: int) -> tuple[int, list[Outgoing]]:

@@ -7,12 +7,10 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import redis
 import typer
 
 from infra.logging import configure
-from infra.monitor import stream_report
-from infra.redis import RedisUnavailable, resolve_redis
+from infra.redis import RedisUnavailable
 from infra.settings import Settings
 
 app = typer.Typer(
@@ -86,32 +84,20 @@ def demo(
 @app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="count service-level breaches as unhealthy too")
+    ] = False,
 ) -> None:
-    """Streams and consumer groups: length, lag, pending, dead letters. Exit 1 if unhealthy."""
-    settings = _settings()
-    try:
-        url, embedded = resolve_redis(settings.model_copy(update={"embedded_redis": "never"}))
-    except RedisUnavailable as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    del embedded
-    client = redis.Redis.from_url(url, decode_responses=True)
-    rows = stream_report(client, settings.stream_prefix)
-    healthy = all(r.get("exists") and r["dead_letters"] == 0 for r in rows)
+    """Services, streams and service levels. Exit 0 when healthy, 1 when not."""
+    from lots.status import collect, render
+
+    report = collect(_settings())
+    healthy = report["healthy"] and not (strict and report["breaches"])
     if as_json:
-        typer.echo(json.dumps({"healthy": healthy, "streams": rows}, indent=2))
+        typer.echo(json.dumps(report, indent=2, default=str))
     else:
-        typer.echo(
-            f"{'stream':<20} {'group':<11} {'length':>7} {'lag':>6} {'pending':>8} {'dead':>5}"
-        )
-        for r in rows:
-            if not r.get("exists"):
-                typer.echo(f"{r['stream']:<20} {r['group']:<11} missing")
-                continue
-            typer.echo(
-                f"{r['stream']:<20} {r['group']:<11} {r['length']:>7} {r['lag']:>6} "
-                f"{r['pending']:>8} {r['dead_letters']:>5}"
-            )
+        for line in render(report):
+            typer.echo(line)
     raise typer.Exit(0 if healthy else 1)
 
 

@@ -301,6 +301,15 @@ class Intake(ServiceApplication):
                 return case
         raise RuntimeError(f"case {case_id} kept changing under this command; try again")
 
+    def service_levels(self) -> dict[str, int]:
+        with self.lock:
+            self.ack_watch.advance(self)
+        now = self.clock()
+        return {
+            "acknowledgements_past_due": self.ack_watch.past_due(now),
+            "acknowledgements_waiting": len(self.ack_watch.waiting),
+        }
+
     def check_acknowledgements(self) -> list[UUID]:
         """Record every acknowledgement deadline missed by now; return the cases breached."""
         with self.lock:

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from infra.application import ServiceApplication
 
 OPENED = get_topic(Case.Opened)  # type: ignore[attr-defined]
+NOTED = get_topic(Case.AcknowledgementOverdue)  # type: ignore[attr-defined]
 SETTLED = {
     get_topic(Case.Acknowledged),  # type: ignore[attr-defined]
-    get_topic(Case.AcknowledgementOverdue),  # type: ignore[attr-defined]
     get_topic(Case.Closed),  # type: ignore[attr-defined]
 }
 
@@ -30,22 +30,33 @@ SETTLED = {
 class AckWatch:
     position: int = 0
     waiting: dict[UUID, datetime] = field(default_factory=dict)
+    #: Cases whose missed deadline is already recorded: still waiting, not to be noted again.
+    noted: set[UUID] = field(default_factory=set)
 
     def advance(self, app: ServiceApplication, page: int = 1000) -> None:
-        topics = [OPENED, *SETTLED]
+        topics = [OPENED, NOTED, *SETTLED]
         while True:
             notes = app.recorder.select_notifications(
                 start=self.position + 1, limit=page, topics=topics
             )
             for note in notes:
+                case_id: UUID = note.originator_id  # type: ignore[assignment]
                 if note.topic == OPENED:
                     opened = app.mapper.to_domain_event(note)
-                    self.waiting[opened.originator_id] = opened.ack_due  # type: ignore[attr-defined]
+                    self.waiting[case_id] = opened.ack_due  # type: ignore[attr-defined]
+                elif note.topic == NOTED:
+                    self.noted.add(case_id)
                 else:
-                    self.waiting.pop(note.originator_id, None)  # type: ignore[arg-type]
+                    self.waiting.pop(case_id, None)
+                    self.noted.discard(case_id)
                 self.position = note.id
             if len(notes) < page:
                 return
 
     def due(self, now: datetime) -> list[UUID]:
-        return sorted(case for case, due in self.waiting.items() if due < now)
+        """Cases past their deadline whose miss is not yet recorded."""
+        return sorted(c for c, due in self.waiting.items() if due < now and c not in self.noted)
+
+    def past_due(self, now: datetime) -> int:
+        """Cases still unacknowledged past their deadline, recorded or not."""
+        return sum(1 for due in self.waiting.values() if due < now)

@@ -1,0 +1,113 @@
+"""``lots status``: is each service up and keeping up, and are the service levels met.
+
+Read from the places that know: each service's health routes, each store (events stored, the
+outbox's backlog, the service-level figures) and Redis (stream lengths, consumer lag, pending
+entries and their age, dead letters).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import redis
+
+from infra.monitor import stream_report
+from infra.redis import RedisUnavailable, reachable
+from infra.settings import SERVICES, Settings
+from infra.topology import PUBLISHES
+from lots.stores import open_store
+
+
+def _probe(url: str) -> tuple[bool, bool]:
+    try:
+        live = httpx.get(f"{url}/health/live", timeout=1).status_code == 200
+        ready = httpx.get(f"{url}/health/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False, False
+    return live, ready
+
+
+def redis_url(settings: Settings) -> str:
+    """The Redis the services use: the configured one, else the embedded one if it runs."""
+    if reachable(settings.redis_url):
+        return settings.redis_url
+    embedded = f"redis://127.0.0.1:{settings.embedded_redis_port}/0"
+    if settings.embedded_allowed() and reachable(embedded):
+        return embedded
+    raise RedisUnavailable(f"Redis at {settings.redis_url} does not answer")
+
+
+def collect(settings: Settings) -> dict[str, Any]:
+    services: dict[str, Any] = {}
+    levels: dict[str, int] = {}
+    for service in SERVICES:
+        live, ready = _probe(f"http://{settings.http_host}:{settings.port_of(service)}")
+        app = open_store(settings, service)
+        try:
+            position = app.store.relay_position(PUBLISHES[service])
+            services[service] = {
+                "up": live,
+                "ready": ready,
+                "events_stored": app.recorder.max_notification_id() or 0,
+                "outbox_backlog": app.outbox_backlog(position),
+            }
+            levels.update(app.service_levels())
+        finally:
+            app.close()
+    report: dict[str, Any] = {"services": services, "service_levels": levels}
+    try:
+        client = redis.Redis.from_url(redis_url(settings), decode_responses=True)
+        report["streams"] = stream_report(client, settings.stream_prefix)
+        client.close()
+        report["redis"] = True
+    except (RedisUnavailable, redis.RedisError):
+        report["streams"] = []
+        report["redis"] = False
+    problems = [f"{s} is down" for s, v in services.items() if not v["up"]]
+    problems += [f"{s} is not ready" for s, v in services.items() if v["up"] and not v["ready"]]
+    if not report["redis"]:
+        problems.append("Redis does not answer")
+    for row in report["streams"]:
+        if not row.get("exists"):
+            problems.append(f"group {row['group']} on {row['stream']} is missing")
+        elif row["dead_letters"]:
+            problems.append(f"{row['dead_letters']} dead letters on {row['stream']}.dead")
+    breaches = {k: v for k, v in levels.items() if k.endswith("past_due") and v}
+    report["problems"] = problems
+    report["breaches"] = breaches
+    report["healthy"] = not problems
+    return report
+
+
+def render(report: dict[str, Any]) -> list[str]:
+    lines = [f"{'service':<11} {'up':<4} {'ready':<6} {'events':>8} {'outbox':>7}"]
+    for name, s in report["services"].items():
+        lines.append(
+            f"{name:<11} {'yes' if s['up'] else 'NO':<4} {'yes' if s['ready'] else 'NO':<6} "
+            f"{s['events_stored']:>8} {s['outbox_backlog']:>7}"
+        )
+    lines.append("")
+    lines.append(
+        f"{'stream':<20} {'group':<11} {'length':>7} {'lag':>6} {'pending':>8} "
+        f"{'oldest':>8} {'dead':>5}"
+    )
+    for r in report["streams"]:
+        if not r.get("exists"):
+            lines.append(f"{r['stream']:<20} {r['group']:<11} missing")
+            continue
+        oldest = f"{r['oldest_pending_ms'] / 1000:.0f}s" if r["oldest_pending_ms"] else "-"
+        lines.append(
+            f"{r['stream']:<20} {r['group']:<11} {r['length']:>7} {r['lag']:>6} "
+            f"{r['pending']:>8} {oldest:>8} {r['dead_letters']:>5}"
+        )
+    lines.append("")
+    lines.append(
+        "service levels: "
+        + (
+            ", ".join(f"{k} {v}" for k, v in sorted(report["service_levels"].items()))
+            or "none reported"
+        )
+    )
+    lines.append("healthy" if report["healthy"] else "UNHEALTHY: " + "; ".join(report["problems"]))
+    return lines

@@ -1,0 +1,48 @@
+"""Operators' view of the running system: ``lots status`` tells healthy from not."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from infra.settings import Settings
+from lots.supervisor import running
+from tests.conftest import free_port
+from tests.support.flow import wait_until
+
+
+def _status(env: dict[str, str]) -> tuple[int, dict[str, object]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "lots.cli", "status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_status_is_healthy_while_all_run_and_names_a_service_that_stopped(
+    settings: Settings, tmp_path: Path
+) -> None:
+    ports = {f"{s}_port": free_port() for s in ("intake", "scheduling", "billing")}
+    settings = settings.model_copy(update=ports)
+    with running(settings, log_file=tmp_path / "services.log") as system:
+        env = system.child_env()
+        code, report = _status(env)
+        assert code == 0, report
+        assert report["healthy"] is True and report["redis"] is True
+        assert {r["group"] for r in report["streams"]} == {  # type: ignore[attr-defined]
+            "intake",
+            "scheduling",
+            "billing",
+        }
+        system.children["billing"].send_signal(signal.SIGTERM)
+        system.children["billing"].wait(timeout=30)
+        wait_until(lambda: _status(env)[0] == 1)
+        code, report = _status(env)
+    assert "billing is down" in report["problems"]  # type: ignore[operator]
+    assert report["services"]["intake"]["up"] is True  # type: ignore[index]
