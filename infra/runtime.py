@@ -37,6 +37,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from events.codec import DecodeError, encode, plain_fields
 from infra.application import Incoming, ServiceApplication
+from infra.metrics import Metrics
 from infra.settings import ServiceName, Settings
 from infra.topology import CONSUMES, DELETE_AFTER_ACK, PUBLISHES, dead_letter_stream, ensure_groups
 
@@ -110,6 +111,7 @@ class Runtime:
         self.consumes = consumes if consumes is not None else CONSUMES[service]
         self.publishes = publishes if publishes is not None else PUBLISHES[service]
         self.counters = Counters()
+        self.metrics = Metrics(self.group)
         self.redis_ok = False
         self._epoch: str | None = None
         self._relay_position = 0
@@ -200,6 +202,7 @@ class Runtime:
     async def recover(self, why: str) -> None:
         async with self._recover_lock:
             self.counters.recoveries += 1
+            self.metrics.recoveries.inc()
             log.warning("redis lost streams or groups, recovering", service=self.service, why=why)
             await self._ensure_groups()
             await self._sync_epoch()
@@ -260,6 +263,7 @@ class Runtime:
 
     async def handle(self, deliveries: list[Delivery]) -> None:
         """Apply, acknowledge and dead-letter one batch of deliveries."""
+        started = time.monotonic()
         incoming: list[Incoming] = []
         by_entry: dict[str, Delivery] = {}
         acks: list[Delivery] = []
@@ -288,6 +292,8 @@ class Runtime:
         await self._dead_letter(dead)
         await self._ack(acks)
         self.counters.processed += len(acks)
+        self.metrics.processed.inc(len(acks))
+        self.metrics.batch_seconds.observe(time.monotonic() - started)
         self.counters.last_batch_at = time.time()
         if acks:
             self._relay_wakeup.set()
@@ -324,6 +330,7 @@ class Runtime:
                     pipe.xdel(name, delivery.entry_id)
                 await pipe.execute()
             self.counters.dead_lettered += 1
+            self.metrics.dead_lettered.inc()
             self.counters.errors.pop(delivery.entry_id, None)
             log.warning(
                 "dead-lettered",
@@ -367,9 +374,14 @@ class Runtime:
                 if gone:
                     await self.redis.xack(name, self.group, *gone)
                 self.counters.reclaimed += len(deliveries)
+                self.metrics.reclaimed.inc(len(deliveries))
                 if deliveries:
                     await self.handle(deliveries)
             await self._sleep(self.settings.reclaim_interval_ms / 1000)
+
+    @property
+    def relay_position(self) -> int:
+        return self._relay_position
 
     def wake_relay(self) -> None:
         """Publish now what a command has just recorded, instead of at the next poll."""
@@ -426,6 +438,7 @@ class Runtime:
         )
         self._relay_position = position
         self.counters.published += len(outgoing)
+        self.metrics.published.inc(len(outgoing))
         return position - start
 
     # --- health ---------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from infra.application import ServiceApplication
 from infra.logging import configure
@@ -71,6 +72,12 @@ def build_http(runtime: Runtime, routers: Sequence[APIRouter] = ()) -> FastAPI:
             "recoveries": c.recoveries,
             "failing": len(c.errors),
         }
+
+    @http.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    async def metrics() -> PlainTextResponse:
+        """Prometheus exposition: counters, batch times, backlog, lag, pending, dead letters."""
+        body = await runtime.metrics.render(runtime)
+        return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
     for router in routers:
         http.include_router(router)

@@ -46,3 +46,27 @@ def test_status_is_healthy_while_all_run_and_names_a_service_that_stopped(
         code, report = _status(env)
     assert "billing is down" in report["problems"]  # type: ignore[operator]
     assert report["services"]["intake"]["up"] is True  # type: ignore[index]
+
+
+def test_every_service_serves_prometheus_metrics(settings: Settings, tmp_path: Path) -> None:
+    import httpx
+    import redis
+
+    from tests.support.intake import entry, referral
+
+    ports = {f"{s}_port": free_port() for s in ("intake", "scheduling", "billing")}
+    settings = settings.model_copy(update=ports)
+    with running(settings, log_file=tmp_path / "services.log") as system:
+        client = redis.Redis.from_url(system.redis_url)
+        client.xadd(settings.stream("intake.referrals"), entry(referral()))  # type: ignore[arg-type]
+        client.close()
+        url = system.base_url("intake") + "/metrics"
+        wait_until(
+            lambda: 'lots_entries_processed_total{service="intake"} 1.0' in httpx.get(url).text
+        )
+        intake = httpx.get(url).text
+        scheduling = httpx.get(system.base_url("scheduling") + "/metrics").text
+    assert 'lots_group_pending{group="intake",stream="intake.referrals"} 0.0' in intake
+    assert 'lots_service_level{figure="acknowledgements_waiting",service="intake"} 1.0' in intake
+    assert 'lots_batch_seconds_count{service="intake"}' in intake
+    assert 'lots_stream_length{stream="intake.events"}' in scheduling

@@ -17,8 +17,38 @@ def compose() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "compose.yaml").read_text())  # type: ignore[no-any-return]
 
 
-def test_compose_runs_redis_postgres_and_the_three_services() -> None:
-    assert set(compose()["services"]) == {"redis", "postgres", *SERVICES}
+def test_compose_runs_redis_postgres_the_three_services_and_monitoring() -> None:
+    assert set(compose()["services"]) == {"redis", "postgres", *SERVICES, "prometheus", "grafana"}
+
+
+def test_prometheus_scrapes_every_service_on_its_port() -> None:
+    config = yaml.safe_load((ROOT / "infra" / "prometheus.yml").read_text())
+    [job] = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    targets = set(job["static_configs"][0]["targets"])
+    assert targets == {f"{s}:{Settings().port_of(s)}" for s in SERVICES}
+    mounts = compose()["services"]["prometheus"]["volumes"]
+    assert "./infra/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in mounts
+
+
+def test_the_dashboard_only_uses_metrics_the_services_export() -> None:
+    import json
+    import re
+
+    from infra.metrics import Metrics
+
+    exported = set()
+    for metric in Metrics("intake").registry.collect():
+        exported.add(metric.name)
+        exported.update(sample.name for sample in metric.samples)
+    dashboard = json.loads((ROOT / "infra" / "grafana" / "dashboards" / "lots.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"lots_[a-z_]+", target["expr"])
+    }
+    assert used and used <= exported, used - exported
 
 
 def test_each_service_runs_its_own_module_on_its_own_port() -> None:
