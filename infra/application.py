@@ -17,9 +17,13 @@ from typing import Any, ClassVar, TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
 from eventsourcing.utils import get_topic
 
 from events.codec import DecodeError, Envelope, decode
@@ -182,6 +186,25 @@ class ServiceApplication(Application[UUID]):
                 return f"{type(exc).__name__}: {exc}"
             return None
         return error
+
+    # --- the case index, for auditors ----------------------------------------------------------
+
+    def case_of(self, event: DomainEventProtocol[UUID]) -> UUID | None:
+        """The case an event belongs to, for the case index; None if it belongs to none."""
+        case_id = getattr(event, "case_id", None)
+        return case_id if isinstance(case_id, UUID) else None
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        cases = [self.case_of(e) for e in processing_event.events]
+        if any(cases):
+            processing_event.saved_kwargs["cases"] = [str(c) if c else None for c in cases]
+        return super()._record(processing_event)
+
+    def case_events(self, case_id: UUID) -> list[DomainEventProtocol[UUID]]:
+        """Every event of this store that belongs to the case, in log order."""
+        with self.lock:
+            stored = self.store.case_stored(str(case_id))
+        return [self.mapper.to_domain_event(event) for _, event in stored]
 
     # --- what operators see ---------------------------------------------------------------
 

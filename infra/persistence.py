@@ -56,6 +56,9 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             "stream TEXT PRIMARY KEY, position INTEGER NOT NULL, epoch TEXT) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS event_chain ("
             "notification_id INTEGER PRIMARY KEY, hash TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS case_index ("
+            "case_id TEXT NOT NULL, notification_id INTEGER NOT NULL, "
+            "PRIMARY KEY (case_id, notification_id)) WITHOUT ROWID",
         ]
 
     def _insert_events(
@@ -78,7 +81,23 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 links.append((notification_id, previous))
             for pair in links:
                 c.execute("INSERT INTO event_chain (notification_id, hash) VALUES (?, ?)", pair)
+            for case_id, notification_id in _case_rows(kwargs.get("cases"), ids):
+                c.execute(
+                    "INSERT INTO case_index (case_id, notification_id) VALUES (?, ?)",
+                    (case_id, notification_id),
+                )
         return ids
+
+    def case_stored(self, case_id: str) -> list[tuple[int, StoredEvent]]:
+        """The stored events of one case, in log order, through the case index."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT e.rowid AS n, e.originator_id, e.originator_version, e.topic, e.state "
+                "FROM case_index i JOIN stored_events e ON e.rowid = i.notification_id "
+                "WHERE i.case_id = ? ORDER BY i.notification_id",
+                (case_id,),
+            )
+            return [(int(row["n"]), _stored(row)) for row in c.fetchall()]  # type: ignore[misc]
 
     def chain(self, page: int = 1000) -> Iterator[tuple[int, StoredEvent | None, str | None]]:
         """Every position in order: (id, the stored event or None, its chain hash or None)."""
@@ -163,9 +182,23 @@ class PostgresRecorder(PostgresApplicationRecorder):
                     "CREATE TABLE IF NOT EXISTS {schema}.event_chain ("
                     "notification_id bigint PRIMARY KEY, hash text NOT NULL)"
                 ).format(schema=schema),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {schema}.case_index ("
+                    "case_id text NOT NULL, notification_id bigint NOT NULL, "
+                    "PRIMARY KEY (case_id, notification_id))"
+                ).format(schema=schema),
             ]
         )
         events = Identifier(self.events_table_name)
+        self._insert_case = SQL(
+            "INSERT INTO {schema}.case_index (case_id, notification_id) VALUES (%s, %s)"
+        ).format(schema=schema)
+        self._select_case = SQL(
+            "SELECT e.notification_id AS n, e.originator_id, e.originator_version, e.topic, "
+            "e.state FROM {schema}.case_index i JOIN {schema}.{events} e "
+            "ON e.notification_id = i.notification_id WHERE i.case_id = %s "
+            "ORDER BY i.notification_id"
+        ).format(schema=schema, events=events)
         self._last_link = SQL(
             "SELECT hash FROM {schema}.event_chain ORDER BY notification_id DESC LIMIT 1"
         ).format(schema=schema)
@@ -220,7 +253,15 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 previous = link(previous, notification_id, event)
                 links.append((notification_id, previous))
             curs.executemany(self._insert_link, links)
+            rows = list(_case_rows(kwargs.get("cases"), ids))
+            if rows:
+                curs.executemany(self._insert_case, rows)
         return ids
+
+    def case_stored(self, case_id: str) -> list[tuple[int, StoredEvent]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_case, (case_id,))
+            return [(int(row["n"]), _stored(row)) for row in curs.fetchall()]  # type: ignore[misc]
 
     def chain(self, page: int = 1000) -> Iterator[tuple[int, StoredEvent | None, str | None]]:
         position = 0
@@ -274,3 +315,10 @@ def _stored(row: Any) -> StoredEvent | None:
         topic=row["topic"],
         state=bytes(row["state"]),
     )
+
+
+def _case_rows(cases: Sequence[str | None] | None, ids: Sequence[int]) -> Iterator[tuple[str, int]]:
+    """(case id, notification id) for each new event that belongs to a case."""
+    for case_id, notification_id in zip(cases or (), ids, strict=False):
+        if case_id is not None:
+            yield case_id, notification_id

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     #: Midsummer Eve, Christmas Eve and New Year's Eve count as days off in deadlines.
     de_facto_days_off: bool = True
 
+    #: Roles shown personal numbers and names by ``lots audit case``; other roles see them hidden.
+    audit_personal_data_roles: frozenset[str] = frozenset({"case_officer"})
+
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
 import typer
 
@@ -117,6 +120,84 @@ def export_command(
     total = sum(counts.values())
     detail = ", ".join(f"{s} {n}" for s, n in counts.items())
     typer.echo(f"wrote {total} events to {out} ({detail})")
+
+
+def _when(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        typer.echo(f"error: {option} {text!r} is not an ISO 8601 time stamp", err=True)
+        raise typer.Exit(2) from exc
+    if moment.tzinfo is None:
+        typer.echo(f"error: {option} needs an offset, e.g. 2026-11-24T10:00:00+01:00", err=True)
+        raise typer.Exit(2)
+    return moment
+
+
+@audit.command("case")
+def audit_case(
+    case_id: Annotated[str, typer.Argument(help="the case id (UUID)")],
+    reason: Annotated[str, typer.Option("--reason", help="why you look (recorded)")],
+    by: Annotated[str, typer.Option("--by", help="who looks (recorded)")] = os.environ.get(
+        "USER", "unknown"
+    ),
+    role: Annotated[str, typer.Option("--role", help="your role (recorded)")] = "auditor",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="show the case as it stood then (ISO 8601)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """A case's whole history across the three services; the look itself is recorded."""
+    from lots.audit import Look, history
+
+    try:
+        case = UUID(case_id)
+    except ValueError as exc:
+        typer.echo(f"error: {case_id!r} is not a case id (a UUID)", err=True)
+        raise typer.Exit(2) from exc
+    if not reason.strip():
+        typer.echo("error: --reason must say why you look at the case", err=True)
+        raise typer.Exit(2)
+    report = history(_settings(), case, Look(by, role, reason), _when(as_of, "--as-of"))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        shown = "shown" if report["personal_data_shown"] else "hidden"
+        typer.echo(
+            f"case {case}" + (f" as of {as_of}" if as_of else "") + f" (personal data {shown})"
+        )
+        for row in report["events"]:
+            fields = ", ".join(f"{k}={v}" for k, v in row["data"].items() if v not in (None, []))
+            typer.echo(f"{row['at']}  {row['service']:<10} {row['event']:<28} {fields}")
+        if not report["events"]:
+            typer.echo("no events: no such case, or nothing happened before that moment")
+    raise typer.Exit(0 if report["events"] else 1)
+
+
+@audit.command("access")
+def audit_access(
+    case_id: Annotated[str | None, typer.Option("--case", help="only looks at this case")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Every recorded look at a case: who, when, which case, in what role, why."""
+    from lots.audit import accesses
+
+    try:
+        case = UUID(case_id) if case_id else None
+    except ValueError as exc:
+        typer.echo(f"error: {case_id!r} is not a case id (a UUID)", err=True)
+        raise typer.Exit(2) from exc
+    looks = accesses(_settings(), case)
+    if as_json:
+        typer.echo(json.dumps(looks, indent=2, ensure_ascii=False))
+        return
+    for look in looks:
+        typer.echo(
+            f"{look['at']}  {look['by']} ({look['role']}) looked at {look['case_id']}: "
+            f"{look['reason']}"
+        )
 
 
 @audit.command("verify")

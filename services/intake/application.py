@@ -37,6 +37,7 @@ from infra.calendar import local_date
 from infra.topology import REFERRALS
 from services.intake.domain import (
     Case,
+    CaseAccess,
     CaseError,
     DeadReferral,
     RejectedReferral,
@@ -192,6 +193,14 @@ class Intake(ServiceApplication):
         secret = base64.b64decode(self.env.get("CIPHER_KEY") or "")
         self._pseudonym_key = hmac.new(secret, b"lots person_ref v1", hashlib.sha256).digest()
         self.ack_watch = AckWatch()
+
+    def case_of(self, event: Any) -> UUID | None:
+        """A case's own events belong to it; so does the answer to the referral that opened it."""
+        if isinstance(event, Case.Event | RejectedReferral.Event):
+            return event.originator_id
+        if isinstance(event, CaseAccess.Event):
+            return None  # looks at a case are listed by `lots audit access`, not as its history
+        return super().case_of(event)
 
     def person_ref(self, personal_number: str) -> UUID:
         digest = hmac.new(self._pseudonym_key, personal_number.encode(), hashlib.sha256).digest()

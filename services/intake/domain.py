@@ -247,3 +247,20 @@ class DeadReferral(Aggregate):
     def __init__(self, stream: str, fields: dict[str, str], error: str) -> None:
         self.fields = fields
         self.error = error
+
+
+class CaseAccess(Aggregate):
+    """One look at a case's history: who, when, which case, in what role, and why."""
+
+    @event("Viewed")
+    def __init__(
+        self,
+        case_id: UUID,
+        by: str,
+        role: str,
+        reason: str,
+        as_of: datetime | None,
+        personal_data_shown: bool,
+        at: datetime,
+    ) -> None:
+        self.case_id = case_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,87 @@ def test_export_to_an_unwritable_place_says_so(filled: Settings, tmp_path: Path)
     (tmp_path / "file").write_text("")
     result = CliRunner().invoke(app, ["export", "--out", str(tmp_path / "file" / "x")], env=env)
     assert result.exit_code == 2 and "cannot write" in result.output
+
+
+def _case(settings: Settings) -> str:
+    intake = make_intake(settings, Clock())
+    answer = intake.submit(json.dumps(referral()).encode())
+    assert answer.case_id is not None
+    intake.acknowledge(answer.case_id, "anna")
+    intake.close_case(answer.case_id, "goals_met", "anna")
+    intake.close()
+    return str(answer.case_id)
+
+
+def _cli(settings: Settings, *args: str) -> tuple[int, str]:
+    env = {"LOTS_VAR_DIR": str(settings.var_dir), "LOTS_EMBEDDED_REDIS": "never"}
+    result = CliRunner().invoke(app, list(args), env=env)
+    return result.exit_code, result.stdout
+
+
+def test_a_cases_history_in_order_without_personal_data_for_an_auditor(
+    settings: Settings,
+) -> None:
+    case_id = _case(settings)
+    code, out = _cli(settings, "audit", "case", case_id, "--reason", "yearly audit", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert [e["event"] for e in report["events"]] == [
+        "Case.Opened",
+        "Case.Acknowledged",
+        "Case.Closed",
+    ]
+    assert report["personal_data_shown"] is False
+    household = report["events"][0]["data"]["household"]
+    assert {m["personal_number"] for m in household} == {"(hidden)"}
+    assert {m["name"] for m in household} == {"(hidden)"}
+
+    opened_at = report["events"][0]["at"]
+    code, out = _cli(
+        settings, "audit", "case", case_id, "--reason", "r", "--as-of", opened_at, "--json"
+    )
+    assert [e["event"] for e in json.loads(out)["events"]] == ["Case.Opened"]
+
+    code, out = _cli(
+        settings, "audit", "case", case_id, "--reason", "r", "--role", "case_officer", "--json"
+    )
+    shown = json.loads(out)["events"][0]["data"]["household"]
+    assert all(m["personal_number"].isdigit() for m in shown)
+
+
+def test_every_look_at_a_case_is_recorded_and_listed(settings: Settings) -> None:
+    case_id = _case(settings)
+    _cli(settings, "audit", "case", case_id, "--reason", "complaint 12", "--by", "eva")
+    _cli(
+        settings,
+        "audit",
+        "case",
+        case_id,
+        "--reason",
+        "follow-up",
+        "--by",
+        "olle",
+        "--role",
+        "case_officer",
+    )
+    code, out = _cli(settings, "audit", "access", "--case", case_id, "--json")
+    looks = json.loads(out)
+    assert code == 0
+    assert [
+        (look["by"], look["role"], look["reason"], look["personal_data_shown"]) for look in looks
+    ] == [
+        ("eva", "auditor", "complaint 12", False),
+        ("olle", "case_officer", "follow-up", True),
+    ]
+    assert all(look["case_id"] == case_id and look["at"] for look in looks)
+
+
+def test_bad_audit_arguments_say_what_is_wrong(settings: Settings) -> None:
+    code, _ = _cli(settings, "audit", "case", "not-a-uuid", "--reason", "x")
+    assert code == 2
+    code, _ = _cli(
+        settings, "audit", "case", str(uuid.uuid4()), "--reason", "x", "--as-of", "yesterday"
+    )
+    assert code == 2
+    code, _ = _cli(settings, "audit", "case", str(uuid.uuid4()))  # no --reason
+    assert code == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -73,3 +74,23 @@ def test_outbox_gives_stable_ids_for_republishing(store_settings: Settings) -> N
     assert [o.id for o in first] == [o.id for o in second]
     assert app.outbox(position, 100) == (position, [])
     app.close()
+
+
+
+def test_the_case_index_finds_a_cases_events_in_log_order(store_settings: Settings) -> None:
+    from tests.support.intake import Clock, make_intake, referral
+
+    intake = make_intake(store_settings, Clock())
+    first = intake.submit(json.dumps(referral()).encode()).case_id
+    other = intake.submit(json.dumps(referral()).encode()).case_id
+    assert first is not None and other is not None
+    intake.acknowledge(first, "anna")
+    intake.close_case(first, "moved", "anna")
+    events = intake.case_events(first)
+    assert [type(e).__qualname__ for e in events] == [
+        "Case.Opened",
+        "Case.Acknowledged",
+        "Case.Closed",
+    ]
+    assert [type(e).__qualname__ for e in intake.case_events(other)] == ["Case.Opened"]
+    intake.close()
