@@ -7,6 +7,7 @@ SIGINT/SIGTERM stop the children gracefully (SIGTERM, then SIGKILL after a grace
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -46,6 +47,8 @@ class Supervisor:
                 continue
             if hasattr(value, "get_secret_value"):
                 value = value.get_secret_value()
+            if isinstance(value, set | frozenset | list | tuple):
+                value = json.dumps(sorted(value))  # pydantic-settings reads collections as JSON
             env[f"LOTS_{name.upper()}"] = (
                 str(value).lower() if isinstance(value, bool) else str(value)
             )

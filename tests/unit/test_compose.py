@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from infra.settings import SERVICES, Settings
@@ -104,3 +105,16 @@ def test_intake_rules_come_from_named_settings() -> None:
     assert chosen.min_indicators == 2
     assert chosen.first_contact_days == {"network": 10, "coordinated": 14, "counselling": 14}
     assert chosen.calendar.de_facto_days_off is False
+
+
+def test_the_supervisor_hands_its_settings_to_the_services_readably(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lots.supervisor import Supervisor
+
+    settings = Settings(audit_personal_data_roles=frozenset({"a", "b"}), batch_size=17)
+    for name, value in Supervisor(settings).child_env().items():
+        if name.startswith("LOTS_"):
+            monkeypatch.setenv(name, value)
+    again = Settings()  # as a child process reads them
+    assert again.audit_personal_data_roles == {"a", "b"} and again.batch_size == 17
