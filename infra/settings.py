@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     intake_port: int = 8101
     scheduling_port: int = 8102
     billing_port: int = 8103
+    #: The status page that ``lots up`` serves.
+    status_port: int = 8100
 
     # --- intake's rules (the seeds' values by default) -------------------------------------
     #: Coordinated support needs at least this many of the five eligibility indicators.

@@ -38,17 +38,24 @@ def _settings() -> Settings:
 @app.command()
 def up() -> None:
     """Serve all three services until stopped (Ctrl-C)."""
+    from lots.statuspage import StatusPage
     from lots.supervisor import Supervisor
 
     settings = _settings()
     configure(settings.log_level, json=settings.log_json)
     supervisor = Supervisor(settings)
+    page: StatusPage | None = None
     try:
         supervisor.start()
         supervisor.wait_ready()
+        page = StatusPage(
+            settings.model_copy(update={"redis_url": supervisor.redis_url}), settings.status_port
+        )
+        page.start()
         for service in supervisor.services:
-            typer.echo(f"{service}: {supervisor.base_url(service)}/health/ready")
+            typer.echo(f"{service}: {supervisor.base_url(service)}/docs")
         typer.echo(f"redis: {supervisor.redis_url}")
+        typer.echo(f"status page: {page.url}")
         supervisor.watch()
     except KeyboardInterrupt:
         pass
@@ -56,6 +63,8 @@ def up() -> None:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     finally:
+        if page is not None:
+            page.stop()
         supervisor.stop()
 
 

@@ -70,3 +70,63 @@ def test_every_service_serves_prometheus_metrics(settings: Settings, tmp_path: P
     assert 'lots_service_level{figure="acknowledgements_waiting",service="intake"} 1.0' in intake
     assert 'lots_batch_seconds_count{service="intake"}' in intake
     assert 'lots_stream_length{stream="intake.events"}' in scheduling
+    from prometheus_client.parser import text_string_to_metric_families
+
+    families = {f.name: f for f in text_string_to_metric_families(intake)}
+    [processed] = families["lots_entries_processed"].samples
+    assert processed.value == 1.0 and processed.labels == {"service": "intake"}
+    assert families["lots_batch_seconds"].type == "histogram"
+    assert {s.labels["stream"] for s in families["lots_group_pending"].samples} == {
+        "intake.referrals",
+        "scheduling.events",
+        "billing.events",
+    }
+
+
+def test_status_names_a_stopped_consumer_a_dead_letter_and_an_overdue_case(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # A case received in January was never acknowledged: past its 24-weekday-hour deadline.
+    from datetime import UTC, datetime
+
+    import redis
+
+    from tests.support.intake import Clock, entry, make_intake, referral
+
+    old = make_intake(settings, Clock(datetime(2026, 1, 12, 9, 0, tzinfo=UTC)))
+    old.submit(json.dumps(referral()).encode())
+    old.close()
+    ports = {f"{s}_port": free_port() for s in ("intake", "scheduling", "billing")}
+    settings = settings.model_copy(update=ports)
+    with running(settings, log_file=tmp_path / "services.log") as system:
+        env = system.child_env()
+        client = redis.Redis.from_url(system.redis_url)
+        system.children["scheduling"].send_signal(signal.SIGSTOP)  # stuck, not dead
+        try:
+            client.xadd(settings.stream("intake.referrals"), entry(referral()))  # type: ignore[arg-type]
+            client.xadd(
+                settings.stream("intake.referrals"), {"type": "SubmitReferral", "data": "?"}
+            )
+            wait_until(lambda: client.xlen(settings.stream("intake.referrals.dead")) == 1)
+            code, report = _status(env)
+            strict = subprocess.run(
+                [sys.executable, "-m", "lots.cli", "status", "--strict"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            system.children["scheduling"].send_signal(signal.SIGCONT)
+            client.close()
+    assert code == 1
+    problems = report["problems"]
+    assert "scheduling is down" in problems  # type: ignore[operator]
+    assert "1 dead letters on intake.referrals.dead" in problems  # type: ignore[operator]
+    lagging = {
+        (r["stream"], r["group"]): r["lag"] + r["pending"]
+        for r in report["streams"]  # type: ignore[attr-defined]
+    }
+    assert lagging[("intake.events", "scheduling")] >= 1
+    assert report["breaches"] == {"acknowledgements_past_due": 1}
+    assert strict.returncode == 1 and "acknowledgements_past_due 1" in strict.stdout
