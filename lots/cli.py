@@ -113,6 +113,54 @@ def status(
     raise typer.Exit(0 if healthy else 1)
 
 
+report = typer.Typer(help="Reports for the administration.", no_args_is_help=True)
+app.add_typer(report, name="report")
+
+
+@report.command("year")
+def report_year(
+    year: Annotated[int, typer.Argument(help="the calendar year, e.g. 2026")],
+    fmt: Annotated[str, typer.Option("--format", help="text, csv or html")] = "text",
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file")] = None,
+) -> None:
+    """The yearly activity summary per programme (due to the administration by 31 March)."""
+    from lots.export import export_lines
+    from lots.report import COLUMNS, PROGRAMMES, to_csv, to_html, yearly
+    from lots.stores import open_stores
+
+    if not 2000 <= year <= 2100:
+        typer.echo(f"error: {year} is not a year this system reports on (2000-2100)", err=True)
+        raise typer.Exit(2)
+    if fmt not in ("text", "csv", "html"):
+        typer.echo(f"error: --format {fmt!r}: choose text, csv or html", err=True)
+        raise typer.Exit(2)
+    lines: list[str] = []
+    for _, store_app in open_stores(_settings()):
+        try:
+            lines.extend(export_lines(store_app))
+        finally:
+            store_app.close()
+    figures = yearly(lines, year)
+    if fmt == "csv":
+        text = to_csv(figures)
+    elif fmt == "html":
+        text = to_html(figures)
+    else:
+        rows = [f"{'':<38}" + "".join(f"{p:>13}" for p in PROGRAMMES)]
+        for key, label in COLUMNS:
+            if key == "referrals_rejected":
+                rows.append(f"{label:<38}{figures['rejected_referrals']:>13}")
+                continue
+            values = [figures["programmes"][p][key] for p in PROGRAMMES]
+            rows.append(f"{label:<38}" + "".join(f"{'' if v is None else v:>13}" for v in values))
+        text = "\n".join(rows) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}")
+
+
 @app.command("export")
 def export_command(
     out: Annotated[Path, typer.Option("--out", help="the JSON Lines file to write")],

@@ -151,3 +151,23 @@ def test_bad_audit_arguments_say_what_is_wrong(settings: Settings) -> None:
     assert code == 2
     code, _ = _cli(settings, "audit", "case", str(uuid.uuid4()))  # no --reason
     assert code == 2
+
+
+def test_the_yearly_report_reads_the_stores_and_writes_csv_and_html(
+    filled: Settings, tmp_path: Path
+) -> None:
+    code, out = _cli(filled, "report", "year", "2026")
+    assert code == 0 and "referrals received" in out
+    code, _ = _cli(
+        filled, "report", "year", "2026", "--format", "csv", "--out", str(tmp_path / "r.csv")
+    )
+    assert code == 0
+    rows = (tmp_path / "r.csv").read_text().splitlines()
+    assert rows[1] == "referrals received,5,0,0,0"
+    code, _ = _cli(
+        filled, "report", "year", "2026", "--format", "html", "--out", str(tmp_path / "r.html")
+    )
+    assert code == 0 and "activity report 2026" in (tmp_path / "r.html").read_text()
+    assert _cli(filled, "report", "year", "26")[0] == 2
+    assert _cli(filled, "report", "year", "2026", "--format", "pdf")[0] == 2
+    assert _cli(filled, "report", "year", "twenty")[0] == 2

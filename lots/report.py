@@ -1,0 +1,178 @@
+"""``lots report year``: the yearly activity summary for the administration (due 31 March).
+
+Computed from the public events only (the same lines as ``lots export``), so it reads the same
+from a live system and from an export, and depends on no service's internals. Per programme:
+referrals received and rejected, cases opened and closed, families (distinct households),
+meetings held, meeting hours, first-contact wait (median and share within 14 days), SIP
+meetings, client fees, billed client hours and the share of the yearly cap used (counselling).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from infra.calendar import local_date
+
+PROGRAMMES = ("network", "coordinated", "counselling", "field")
+YEARLY_CAP_HOURS = Decimal(2590)
+COLUMNS = (
+    ("referrals_received", "referrals received"),
+    ("referrals_rejected", "referrals rejected"),
+    ("cases_opened", "cases opened"),
+    ("cases_closed", "cases closed"),
+    ("families", "families"),
+    ("meetings_held", "meetings held"),
+    ("meeting_hours", "meeting hours"),
+    ("median_wait_days", "median wait to first contact (days)"),
+    ("first_contact_within_14_days", "first contact within 14 days (%)"),
+    ("sip_meetings", "SIP meetings"),
+    ("client_hours_billed", "client hours billed"),
+    ("cap_used_percent", "yearly cap used (%)"),
+    ("fees_sek", "client fees (SEK)"),
+)
+
+
+@dataclass
+class _Programme:
+    received: int = 0
+    rejected: int = 0
+    opened: int = 0
+    closed: int = 0
+    households: set[frozenset[str]] = field(default_factory=set)
+    meetings: int = 0
+    meeting_minutes: int = 0
+    waits: list[int] = field(default_factory=list)
+    sips: int = 0
+    client_hours: Decimal = Decimal(0)
+    fees_ore: int = 0
+
+
+def yearly(lines: Iterable[str], year: int) -> dict[str, Any]:
+    """The year's figures per programme from export lines (JSON, one event each)."""
+    cases: dict[str, tuple[str, datetime]] = {}
+    first_contact: dict[str, datetime] = {}
+    seen: set[str] = set()
+    rows: dict[str, _Programme] = defaultdict(_Programme)
+    events = [json.loads(line) for line in lines if line.strip()]
+    for event in events:  # cases first: a meeting may be listed before its referral
+        if event["type"] == "ReferralReceived":
+            data = event["data"]
+            cases[data["case_id"]] = (
+                data["programme"],
+                datetime.fromisoformat(data["received_at"]),
+            )
+    for event in events:
+        if event["id"] in seen:
+            continue
+        seen.add(event["id"])
+        data, kind = event["data"], event["type"]
+        if kind == "ReferralReceived":
+            programme, received = cases[data["case_id"]]
+            if local_date(received).year == year:
+                row = rows[programme]
+                row.received += 1
+                row.opened += 1
+                row.households.add(frozenset(m["person_ref"] for m in data["household"]))
+        elif kind == "ReferralRejected":
+            if local_date(datetime.fromisoformat(data["received_at"])).year == year:
+                rows["unknown"].rejected += 1
+        elif kind == "CaseClosed" and data["case_id"] in cases:
+            if local_date(datetime.fromisoformat(data["closed_at"])).year == year:
+                rows[cases[data["case_id"]][0]].closed += 1
+        elif kind == "MeetingHeld":
+            started = datetime.fromisoformat(data["started_at"])
+            ended = datetime.fromisoformat(data["ended_at"])
+            case_id = data["case_id"]
+            if case_id not in first_contact or started < first_contact[case_id]:
+                first_contact[case_id] = started
+            if local_date(started).year == year:
+                row = rows[data["programme"]]
+                row.meetings += 1
+                row.meeting_minutes += int((ended - started).total_seconds() // 60)
+                row.sips += data["kind"] == "sip_meeting"
+        elif kind == "SessionLogged" and int(data["settlement_month"][:4]) == year:
+            row = rows[data["programme"]]
+            row.client_hours += Decimal(data["client_hours"])
+            row.fees_ore += int(data["fee_ore"])
+    for case_id, (programme, received) in cases.items():
+        if local_date(received).year == year and case_id in first_contact:
+            wait = (local_date(first_contact[case_id]) - local_date(received)).days
+            rows[programme].waits.append(wait)
+    return {
+        "year": year,
+        "programmes": {p: _figures(p, rows[p]) for p in PROGRAMMES},
+        "rejected_referrals": rows["unknown"].rejected,
+    }
+
+
+def _figures(programme: str, row: _Programme) -> dict[str, Any]:
+    within = sum(1 for w in row.waits if w <= 14)
+    return {
+        "referrals_received": row.received,
+        "referrals_rejected": None,
+        "cases_opened": row.opened,
+        "cases_closed": row.closed,
+        "families": len(row.households),
+        "meetings_held": row.meetings,
+        "meeting_hours": str((Decimal(row.meeting_minutes) / 60).quantize(Decimal("0.01"))),
+        "median_wait_days": statistics.median(row.waits) if row.waits else None,
+        "first_contact_within_14_days": round(100 * within / len(row.waits)) if row.waits else None,
+        "sip_meetings": row.sips,
+        "client_hours_billed": str(row.client_hours.quantize(Decimal("0.01"))),
+        "cap_used_percent": (
+            str((100 * row.client_hours / YEARLY_CAP_HOURS).quantize(Decimal("0.1")))
+            if programme == "counselling"
+            else None
+        ),
+        "fees_sek": str((Decimal(row.fees_ore) / 100).quantize(Decimal("0.01"))),
+    }
+
+
+def to_csv(report: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["figure", *PROGRAMMES])
+    for key, label in COLUMNS:
+        if key == "referrals_rejected":
+            writer.writerow([label, report["rejected_referrals"], "", "", ""])
+            continue
+        writer.writerow([label, *(_cell(report["programmes"][p][key]) for p in PROGRAMMES)])
+    return out.getvalue()
+
+
+def to_html(report: dict[str, Any], today: date | None = None) -> str:
+    head = "".join(f"<th>{p}</th>" for p in PROGRAMMES)
+    body = []
+    for key, label in COLUMNS:
+        if key == "referrals_rejected":
+            cells = f"<td>{report['rejected_referrals']}</td>" + "<td></td>" * 3
+        else:
+            cells = "".join(
+                f"<td>{html.escape(_cell(report['programmes'][p][key]))}</td>" for p in PROGRAMMES
+            )
+        body.append(f"<tr><th>{html.escape(label)}</th>{cells}</tr>")
+    year = report["year"]
+    return (
+        "<!doctype html><html lang='en'><meta charset='utf-8'>"
+        f"<title>Activity report {year}</title>"
+        "<style>body{font:14px system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
+        "th,td{border:1px solid #ccd;padding:.3rem .6rem;text-align:right}"
+        "th:first-child{text-align:left}</style>"
+        f"<h1>Leanlink Råd och stöd: activity report {year}</h1>"
+        f"<p>Due to the administration by 31 March {year + 1} (seed 003 §4.1).</p>"
+        f"<table><tr><th>figure</th>{head}</tr>{''.join(body)}</table></html>\n"
+    )
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)

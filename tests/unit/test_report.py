@@ -1,0 +1,76 @@
+"""The yearly activity report from public events: counts, hours, waits, fees and cap usage."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from lots.report import to_csv, to_html, yearly
+
+
+def line(message_type: str, **data: Any) -> str:
+    return json.dumps(
+        {"stream": "x", "type": message_type, "version": 1, "id": str(uuid.uuid4()), "data": data}
+    )
+
+
+def received(case: str, programme: str, at: str, people: tuple[str, ...]) -> str:
+    return line(
+        "ReferralReceived",
+        case_id=case,
+        programme=programme,
+        received_at=at,
+        household=[{"person_ref": p, "role": "child", "age": 9} for p in people],
+    )
+
+
+def held(case: str, programme: str, start: str, end: str, kind: str = "counselling") -> str:
+    return line(
+        "MeetingHeld", case_id=case, programme=programme, kind=kind, started_at=start, ended_at=end
+    )
+
+
+def test_the_year_is_summarised_per_programme() -> None:
+    lines = [
+        received("a", "network", "2026-01-05T09:00:00+01:00", ("p1", "p2")),
+        received("b", "network", "2026-02-02T09:00:00+01:00", ("p1", "p2")),
+        received("c", "counselling", "2026-03-02T09:00:00+01:00", ("p3",)),
+        received("old", "network", "2025-12-31T22:59:00+00:00", ("p9",)),  # 23:59 local: 2025
+        held("a", "network", "2026-01-12T10:00:00+01:00", "2026-01-12T11:30:00+01:00"),
+        held(
+            "a", "network", "2026-01-20T10:00:00+01:00", "2026-01-20T11:00:00+01:00", "sip_meeting"
+        ),
+        held("b", "network", "2026-03-02T10:00:00+01:00", "2026-03-02T11:00:00+01:00"),
+        held("c", "counselling", "2026-03-09T10:00:00+01:00", "2026-03-09T10:45:00+01:00"),
+        line(
+            "SessionLogged",
+            programme="counselling",
+            client_hours="0.75",
+            fee_ore=20000,
+            settlement_month="2026-03",
+        ),
+        line("CaseClosed", case_id="a", outcome="goals_met", closed_at="2026-04-01T10:00:00+02:00"),
+        line("ReferralRejected", received_at="2026-05-01T10:00:00+02:00", reasons=[]),
+    ]
+    report = yearly(lines, 2026)
+    network, counselling = report["programmes"]["network"], report["programmes"]["counselling"]
+    assert network["referrals_received"] == 2 and network["families"] == 1
+    assert network["meetings_held"] == 3 and network["meeting_hours"] == "3.50"
+    assert network["sip_meetings"] == 1 and network["cases_closed"] == 1
+    assert network["median_wait_days"] == 17.5  # 7 days for a, 28 for b
+    assert network["first_contact_within_14_days"] == 50
+    assert counselling["client_hours_billed"] == "0.75" and counselling["fees_sek"] == "200.00"
+    assert counselling["cap_used_percent"] == "0.0" and network["cap_used_percent"] is None
+    assert report["rejected_referrals"] == 1
+    assert report["programmes"]["field"]["referrals_received"] == 0
+    assert yearly(lines, 2025)["programmes"]["network"]["referrals_received"] == 1
+    csv_text = to_csv(report)
+    assert csv_text.splitlines()[0] == "figure,network,coordinated,counselling,field"
+    assert "meeting hours,3.50,0.00,0.75,0.00" in csv_text
+    assert "<h1>Leanlink Råd och stöd: activity report 2026</h1>" in to_html(report)
+
+
+def test_a_duplicate_event_counts_once() -> None:
+    once = received("a", "network", "2026-01-05T09:00:00+01:00", ("p1",))
+    assert yearly([once, once], 2026)["programmes"]["network"]["referrals_received"] == 1
