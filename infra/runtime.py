@@ -142,7 +142,7 @@ class Runtime:
         await self._ensure_groups()
         await self._sync_epoch()
         self.redis_ok = True
-        for loop in (self._consume_loop, self._reclaim_loop, self._relay_loop):
+        for loop in (self._consume_loop, self._reclaim_loop, self._relay_loop, self._trim_loop):
             self._tasks.append(asyncio.create_task(self._guard(loop), name=loop.__name__))
         for job in self._periodic:
             self._tasks.append(asyncio.create_task(self._every(job), name=job.name))
@@ -387,6 +387,38 @@ class Runtime:
         """Publish now what a command has just recorded, instead of at the next poll."""
         self._relay_wakeup.set()
 
+    # --- trimming what every group has acknowledged ----------------------------------------
+
+    async def trim(self, retention_ms: int, *, approximate: bool = True) -> int:
+        """Trim this service's stream below what every group has acknowledged and below the
+        retention window; never an entry still pending or unread. Return entries removed."""
+        name = self._name(self.publishes)
+        try:
+            groups = await self.redis.xinfo_groups(name)
+        except ResponseError:
+            return 0
+        if not groups:
+            return 0  # nobody has read it: nothing is known to be safe to drop
+        bounds = [_ms_seq(f"{int(time.time() * 1000) - retention_ms}-0")]
+        for group in groups:
+            last = _ms_seq(_text(group["last-delivered-id"]))
+            bound = (last[0], last[1] + 1)
+            if int(group["pending"]):
+                oldest = await self.redis.xpending_range(name, _text(group["name"]), "-", "+", 1)
+                if oldest:
+                    bound = min(bound, _ms_seq(_text(oldest[0]["message_id"])))
+            bounds.append(bound)
+        ms, seq = min(bounds)
+        removed = await self.redis.xtrim(name, minid=f"{ms}-{seq}", approximate=approximate)
+        return int(removed)
+
+    async def _trim_loop(self) -> None:
+        retention = self.settings.stream_retention_hours
+        while not self._stopping.is_set():
+            await self._sleep(self.settings.trim_interval_ms / 1000)
+            if retention > 0 and not self._stopping.is_set():
+                await self.trim(int(retention * 3_600_000))
+
     # --- relaying the outbox -----------------------------------------------------------------
 
     async def _relay_loop(self) -> None:
@@ -458,3 +490,12 @@ class Runtime:
             checks["store_error"] = type(exc).__name__
         checks["ready"] = bool(checks["subscribers"] and checks["redis"] and checks["store"])
         return checks
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _ms_seq(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     max_deliveries: int = Field(default=5, ge=1)
     relay_interval_ms: int = Field(default=50, ge=1)
     relay_batch_size: int = Field(default=500, ge=1)
+    #: A service trims its own stream of entries every group has acknowledged and that are
+    #: older than this; the stores keep everything (``lots export``). 0: never trim.
+    stream_retention_hours: float = Field(default=168, ge=0)
+    trim_interval_ms: int = Field(default=60_000, ge=100)
 
     # --- HTTP ----------------------------------------------------------------------------------
     http_host: str = "127.0.0.1"

@@ -124,3 +124,23 @@ async def test_an_entry_left_pending_by_a_dead_consumer_is_reclaimed(
         await eventually(lambda: len(hop.app.entries()) == 3)
         await eventually(lambda: redis_client.xpending(stream, "hop_a")["pending"] == 0)
         assert hop.runtime.counters.reclaimed == 3
+
+
+async def test_trimming_removes_only_what_every_group_acknowledged(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    messages = [meeting(n) for n in range(30)]
+    publish(redis_client, settings.stream("ledger.in"), messages)
+    mid = settings.stream("ledger.mid")
+    async with Hop(settings, "hop_a", "ledger.in", "ledger.mid") as a:
+        await eventually(lambda: redis_client.xlen(mid) == 30)
+        # A reader that took ten entries and died, and a group that has read nothing beyond.
+        redis_client.xgroup_create(mid, "slow", id="0")
+        redis_client.xreadgroup("slow", "dead-reader", {mid: ">"}, count=10)
+        assert await a.runtime.trim(0, approximate=False) == 0  # all still unacknowledged
+        redis_client.xack(mid, "slow", *[e for e, _ in redis_client.xrange(mid, count=4)])
+        removed = await a.runtime.trim(0, approximate=False)
+        assert removed == 4
+        assert redis_client.xlen(mid) == 26
+        assert redis_client.xpending(mid, "slow")["pending"] == 6
+        assert await a.runtime.trim(3_600_000, approximate=False) == 0  # within retention
