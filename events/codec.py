@@ -25,6 +25,13 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 
 
+#: Limits on an inbound entry, so that a hostile or broken producer costs little: the whole
+#: ``data`` payload, any other field, and the number of fields.
+MAX_DATA_BYTES = 256 * 1024
+MAX_FIELD_BYTES = 1024
+MAX_FIELDS = 16
+
+
 class DecodeError(ValueError):
     """An entry that is not a valid public message; the text says what was wrong."""
 
@@ -90,7 +97,14 @@ def plain_fields(entry: Mapping[Any, Any]) -> dict[str, str]:
 
 def decode(entry: Mapping[Any, Any], expect: type[M] | None = None) -> Envelope[M]:
     """Read one entry (bytes or str keys) into an :class:`Envelope`, or raise DecodeError."""
+    if len(entry) > MAX_FIELDS:
+        raise DecodeError(f"entry has {len(entry)} fields; at most {MAX_FIELDS} are read")
     raw = {(_text(k, "<key>")): v for k, v in entry.items()}
+    for name, value in raw.items():
+        limit = MAX_DATA_BYTES if name == "data" else MAX_FIELD_BYTES
+        size = len(value) if isinstance(value, bytes | str) else 0
+        if size > limit:
+            raise DecodeError(f"field '{name[:40]}' is {size} bytes; at most {limit} are read")
     for required in ("type", "version", "id", "data"):
         if required not in raw:
             raise DecodeError(f"missing field '{required}'")

@@ -280,3 +280,15 @@ def test_committed_asyncapi_document_of_intake_matches_the_code() -> None:
     assert committed.read_text(encoding="utf-8") == generated, (
         "run `lots contracts asyncapi` and commit docs/asyncapi/intake.json"
     )
+
+
+def test_oversized_entries_are_refused_with_the_limit_named() -> None:
+    from events.codec import MAX_DATA_BYTES, MAX_FIELDS
+
+    base = {"type": "CaseClosed", "version": "1", "id": str(uuid.uuid4())}
+    with pytest.raises(DecodeError, match=f"at most {MAX_DATA_BYTES} are read"):
+        decode({**base, "data": "x" * (MAX_DATA_BYTES + 1)})
+    with pytest.raises(DecodeError, match="field 'type' is 2000 bytes"):
+        decode({**base, "type": "T" * 2000, "data": "{}"})
+    with pytest.raises(DecodeError, match=f"at most {MAX_FIELDS} are read"):
+        decode({**base, "data": "{}", **{f"f{i}": "x" for i in range(MAX_FIELDS)}})
