@@ -13,14 +13,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServiceName = Literal["intake", "scheduling", "billing"]
 SERVICES: tuple[ServiceName, ...] = ("intake", "scheduling", "billing")
 
 
-class SettingsError(RuntimeError):
+class SettingsError(ValueError):
     """A setting is missing or contradicts another; the text names it."""
 
 
@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     #: Roles shown personal numbers and names by ``lots audit case``; other roles see them hidden.
     audit_personal_data_roles: frozenset[str] = frozenset({"case_officer"})
 
+    #: Development only: the services' clock starts at this moment (ISO 8601 with offset) and
+    #: runs at the normal pace, so that the demo can live through a past month.
+    simulated_start: AwareDatetime | None = None
+
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -96,6 +100,8 @@ class Settings(BaseSettings):
     def _production_is_explicit(self) -> Settings:
         if self.env == "production" and self.embedded_redis == "always":
             raise SettingsError("LOTS_EMBEDDED_REDIS=always is not allowed in production")
+        if self.env == "production" and self.simulated_start is not None:
+            raise SettingsError("LOTS_SIMULATED_START is for development only")
         return self
 
     def port_of(self, service: ServiceName) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from infra.application import ServiceApplication
 from infra.calendar import CalendarPolicy
+from infra.clock import make_clock
 from infra.runtime import Periodic
 from infra.settings import Settings
 from infra.store import store_env
@@ -25,7 +26,11 @@ def policy(settings: Settings) -> IntakePolicy:
 
 
 def make_app(settings: Settings) -> Intake:
-    return Intake(store_env(settings, "intake", encrypted=True), policy=policy(settings))
+    return Intake(
+        store_env(settings, "intake", encrypted=True),
+        policy=policy(settings),
+        clock=make_clock(settings),
+    )
 
 
 def periodic(app: ServiceApplication, settings: Settings) -> list[Periodic]:

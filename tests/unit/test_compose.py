@@ -118,3 +118,17 @@ def test_the_supervisor_hands_its_settings_to_the_services_readably(
             monkeypatch.setenv(name, value)
     again = Settings()  # as a child process reads them
     assert again.audit_personal_data_roles == {"a", "b"} and again.batch_size == 17
+
+
+def test_a_simulated_clock_starts_where_told_and_runs_and_production_refuses_it() -> None:
+    from datetime import UTC, datetime
+
+    from infra.clock import make_clock, real_clock
+
+    start = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+    clock = make_clock(Settings(simulated_start=start))
+    first, second = clock(), clock()
+    assert start <= first <= second < datetime(2026, 10, 1, 8, 1, tzinfo=UTC)
+    assert make_clock(Settings()) is real_clock
+    with pytest.raises(ValueError, match="development only"):
+        Settings(env="production", simulated_start=start)
