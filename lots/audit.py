@@ -8,6 +8,7 @@ in what role and why; ``lots audit access`` lists those records.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from infra.application import ServiceApplication
 from infra.settings import SERVICES, Settings
 from lots.stores import open_store
 from services.intake.application import Intake
@@ -51,45 +53,55 @@ def _plain(value: Any, reveal: bool) -> Any:
 def history(
     settings: Settings, case_id: UUID, look: Look, as_of: datetime | None
 ) -> dict[str, Any]:
-    reveal = look.role in settings.audit_personal_data_roles
-    intake = open_store(settings, "intake")
-    assert isinstance(intake, Intake)
+    """Open the three stores, record the look, and return the case's history."""
+    apps: dict[str, ServiceApplication] = {s: open_store(settings, s) for s in SERVICES}
     try:
-        with intake.lock:
-            intake.save(
-                CaseAccess(
-                    case_id=case_id,
-                    by=look.by,
-                    role=look.role,
-                    reason=look.reason,
-                    as_of=as_of,
-                    personal_data_shown=reveal,
-                    at=intake.clock(),
-                )
-            )
+        return history_in(apps, case_id, look, as_of, settings.audit_personal_data_roles)
     finally:
-        intake.close()
+        for app in apps.values():
+            app.close()
+
+
+def history_in(
+    apps: Mapping[str, ServiceApplication],
+    case_id: UUID,
+    look: Look,
+    as_of: datetime | None,
+    revealing_roles: frozenset[str],
+) -> dict[str, Any]:
+    """The case's history from stores already open (the look is recorded in intake's)."""
+    reveal = look.role in revealing_roles
+    intake = apps["intake"]
+    assert isinstance(intake, Intake)
+    with intake.lock:
+        intake.save(
+            CaseAccess(
+                case_id=case_id,
+                by=look.by,
+                role=look.role,
+                reason=look.reason,
+                as_of=as_of,
+                personal_data_shown=reveal,
+                at=intake.clock(),
+            )
+        )
     rows: list[dict[str, Any]] = []
     for service in SERVICES:
-        app = open_store(settings, service)
-        try:
-            for event in app.case_events(case_id):
-                at: datetime = event.timestamp  # type: ignore[attr-defined]
-                if as_of is not None and at > as_of:
-                    continue
-                data = {k: v for k, v in vars(event).items() if k not in BASE_FIELDS}
-                rows.append(
-                    {
-                        "at": at.isoformat(),
-                        "service": service,
-                        "event": type(event).__qualname__,
-                        "aggregate": str(event.originator_id),
-                        "version": event.originator_version,
-                        "data": _plain(data, reveal),
-                    }
-                )
-        finally:
-            app.close()
+        for event in apps[service].case_events(case_id):
+            at: datetime = event.timestamp  # type: ignore[attr-defined]
+            if as_of is not None and at > as_of:
+                continue
+            data = {k: v for k, v in vars(event).items() if k not in BASE_FIELDS}
+            rows.append(
+                {
+                    "at": at.isoformat(),
+                    "service": service,
+                    "event": type(event).__qualname__,
+                    "aggregate": str(event.originator_id),
+                    "version": event.originator_version,
+                    "data": _plain(data, reveal),
+                }
+            )
     rows.sort(key=lambda r: (r["at"], SERVICES.index(r["service"]), r["version"]))
     return {
         "case_id": str(case_id),
