@@ -43,7 +43,11 @@ def store_env(
             APPLICATION_RECORDER_TOPIC="infra.persistence:PostgresRecorder",
         )
     if encrypted:
-        env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=cipher_key(settings))
+        # AES-GCM through OpenSSL (the ``cryptography`` package): about ten times faster per
+        # event than the pure-Python-driven pycryptodome cipher, with the same stored format.
+        env.update(
+            CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=cipher_key(settings)
+        )
     return env
 
 

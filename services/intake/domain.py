@@ -84,7 +84,8 @@ class Case(Aggregate):
         self.first_contact_at: datetime | None = None
         self.meetings: dict[str, dict[str, Any]] = {}
         self.logged_minutes = 0
-        self.sessions: set[str] = set()
+        # Lists and dicts, not sets: the state is snapshotted as JSON every 50 events.
+        self.sessions: dict[str, int] = {}
         self.closed_at: datetime | None = None
         self.outcome: str | None = None
 
@@ -162,7 +163,7 @@ class Case(Aggregate):
 
     @event("TimeLogged")
     def _time_logged(self, session_id: str, minutes: int, causation_id: str) -> None:
-        self.sessions.add(session_id)
+        self.sessions[session_id] = minutes
         self.logged_minutes += minutes
 
     # --- closing -------------------------------------------------------------------------------

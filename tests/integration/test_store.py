@@ -94,3 +94,25 @@ def test_the_case_index_finds_a_cases_events_in_log_order(store_settings: Settin
     ]
     assert [type(e).__qualname__ for e in intake.case_events(other)] == ["Case.Opened"]
     intake.close()
+
+
+def test_a_long_case_is_snapshotted_and_read_back_the_same(settings: Settings) -> None:
+    from datetime import timedelta
+
+    from tests.support.intake import Clock, make_intake, referral
+
+    clock = Clock()
+    intake = make_intake(settings, clock)
+    case_id = intake.submit(json.dumps(referral()).encode()).case_id
+    assert case_id is not None
+    case = intake.case(case_id)
+    for n in range(60):
+        start = clock.now + timedelta(days=n + 1)
+        case.record_meeting(f"m{n}", "follow_up", start, start + timedelta(minutes=45), 1, "t")
+        case.record_logged_time(f"s{n}", 15, "t")
+    intake.save(case)
+    assert intake.snapshots is not None
+    assert list(intake.snapshots.get(case_id)), "a snapshot was taken"
+    intake.close()
+    again = make_intake(settings, clock).case(case_id)
+    assert again.minutes_used == 60 * 60 and again.visits == 60 and len(again.sessions) == 60
