@@ -13,6 +13,7 @@ Each reference moves ``count`` entries from ``<prefix>hop0`` through ``hop1`` an
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from pathlib import Path
@@ -28,10 +29,16 @@ HOPS = 3
 
 def payload(n: int) -> dict[str, str]:
     """A referral-sized entry in the plain format."""
-    data = (
-        '{"source": "linkoping.elevhalsa", "referral_id": "EH-%08d", "programme": "network", '
-        '"basis": "service", "urgency": "normal", "submitted_at": "2026-11-02T09:14:00+01:00", '
-        '"persons": [{"role": "child", "personal_number": "201407142395"}]}' % n
+    data = json.dumps(
+        {
+            "source": "linkoping.elevhalsa",
+            "referral_id": f"EH-{n:08d}",
+            "programme": "network",
+            "basis": "service",
+            "urgency": "normal",
+            "submitted_at": "2026-11-02T09:14:00+01:00",
+            "persons": [{"role": "child", "personal_number": "201407142395"}],
+        }
     )
     return {"type": "SubmitReferral", "version": "1", "id": str(uuid.uuid4()), "data": data}
 
