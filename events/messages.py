@@ -180,6 +180,40 @@ class MeetingCancelled(Message):
     cancelled_at: AwareDatetime
 
 
+class MeetingRescheduled(Message):
+    """A booked meeting moved to another time (or staff); the earlier time is in ``previous_*``."""
+
+    meeting_id: UUID
+    case_id: UUID
+    programme: Programme
+    kind: MeetingKind
+    format: MeetingFormat
+    provider: str
+    staff: list[str]
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    previous_starts_at: AwareDatetime
+    previous_ends_at: AwareDatetime
+    requested_by: Literal["family", "provider", "administration"]
+    reason: str
+    rescheduled_at: AwareDatetime
+
+
+class MeetingNoShow(Message):
+    """The family did not come to a booked meeting: nothing was held, no time or fee to bill."""
+
+    meeting_id: UUID
+    case_id: UUID
+    programme: Programme
+    kind: MeetingKind
+    format: MeetingFormat
+    provider: str
+    staff: list[str]
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    recorded_at: AwareDatetime
+
+
 class FirstContactOverdue(Message):
     case_id: UUID
     programme: Programme
@@ -222,6 +256,10 @@ class SettlementClosed(Message):
     billable_hours: DecimalStr
     digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     closed_at: AwareDatetime
+    #: Optional: the digest of the month's document limited to each programme (``--programme``).
+    programme_digests: dict[str, str] | None = None
+    #: Optional: how many tariff recordings (``TariffRecorded``/``CallOffRecorded``) it used.
+    tariff_book_version: int | None = None
 
 
 class AdjustmentRecorded(Message):
@@ -231,6 +269,97 @@ class AdjustmentRecorded(Message):
     programme: Programme
     amount_ore: int
     reason: str
+    #: Optional: the late session this adjustment bills, its client hours and its client fees.
+    session_id: UUID | None = None
+    client_hours: DecimalStr | None = None
+    fee_ore: int | None = None
+
+
+class TariffEntry(BaseModel):
+    """One catalogue entry: ``kind`` (term, fixed, rate, fee, cap, indexation, extension)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    kind: Literal["term", "fixed", "rate", "fee", "cap", "indexation", "extension"]
+    entry_id: str
+    #: ``entry_id#fingerprint`` of the content, as it appears in tariff versions.
+    ref: str
+    fields: dict[str, Any]
+
+
+class TariffRecorded(Message):
+    """Billing recorded tariff entries (the default catalogue, a new price, an indexation...)."""
+
+    entries: Annotated[list[TariffEntry], Field(min_length=1)]
+    #: The tariff book's version after this recording (1 for the default catalogue).
+    book_version: Annotated[int, Field(ge=1)]
+    reason: str
+    reference: str | None = None
+    recorded_by: str | None = None
+    recorded_at: AwareDatetime
+
+
+class CallOffRecorded(Message):
+    """A written call-off (avrop) of hours beyond the yearly cap (003 §1.2)."""
+
+    reference: str
+    programme: Programme
+    year: int
+    hours: DecimalStr
+    effective_from: date
+    book_version: Annotated[int, Field(ge=1)]
+    recorded_by: str | None = None
+    recorded_at: AwareDatetime
+
+
+class SessionFlagged(Message):
+    """A group session the group rule does not clearly cover: a person must decide."""
+
+    session_id: UUID
+    meeting_id: UUID
+    case_id: UUID
+    programme: Programme
+    performed_on: date
+    #: The month whose settlement lists it as pending (its own, or the first open one).
+    settlement_month: Month
+    minutes: int
+    participants: int
+    reason: str
+    options: list[str]
+
+
+class SessionDecided(Message):
+    """A person's decision on a flagged group session; the priced SessionLogged follows."""
+
+    session_id: UUID
+    meeting_id: UUID
+    case_id: UUID
+    decision: Literal["bill_as_ordinary_time", "bill_as_group", "not_billable"]
+    decided_by: str
+    note: str | None = None
+    decided_at: AwareDatetime
+
+
+class SessionDismissed(Message):
+    """A person ruled out billing a session whose price is not known; it is never billed."""
+
+    session_id: UUID
+    meeting_id: UUID | None
+    case_id: UUID
+    reason: str
+    decided_by: str
+    decided_at: AwareDatetime
+
+
+class YearlyCapWarning(Message):
+    """Billed hours of a programme crossed 80, 95 or 100 % of the year's ordered hours."""
+
+    programme: Programme
+    year: int
+    percent: int
+    billed_hours: DecimalStr
+    limit_hours: DecimalStr
+    session_id: UUID
+    performed_on: date
 
 
 MESSAGES: dict[str, type[Message]] = {
@@ -245,11 +374,19 @@ MESSAGES: dict[str, type[Message]] = {
         MeetingScheduled,
         MeetingHeld,
         MeetingCancelled,
+        MeetingRescheduled,
+        MeetingNoShow,
         FirstContactOverdue,
         WaitTimeReportDue,
         SessionLogged,
         SettlementClosed,
         AdjustmentRecorded,
+        TariffRecorded,
+        CallOffRecorded,
+        SessionFlagged,
+        SessionDecided,
+        SessionDismissed,
+        YearlyCapWarning,
     )
 }
 """Every public message by its contract name."""
@@ -258,6 +395,7 @@ __all__ = [
     "MESSAGES",
     "AcknowledgementOverdue",
     "AdjustmentRecorded",
+    "CallOffRecorded",
     "CaseAcknowledged",
     "CaseClosed",
     "Consent",
@@ -265,14 +403,22 @@ __all__ = [
     "HouseholdMember",
     "MeetingCancelled",
     "MeetingHeld",
+    "MeetingNoShow",
+    "MeetingRescheduled",
     "MeetingScheduled",
     "Message",
     "Person",
     "Reason",
     "ReferralReceived",
     "ReferralRejected",
+    "SessionDecided",
+    "SessionDismissed",
+    "SessionFlagged",
     "SessionLogged",
     "SettlementClosed",
     "SubmitReferral",
+    "TariffEntry",
+    "TariffRecorded",
     "WaitTimeReportDue",
+    "YearlyCapWarning",
 ]
