@@ -1,11 +1,43 @@
-"""Scheduling's composition root."""
+"""Scheduling's composition root: the application over its store, its routes and its jobs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import cast
+
+from infra.application import ServiceApplication
+from infra.calendar import CalendarPolicy
+from infra.clock import make_clock
+from infra.runtime import Periodic
 from infra.settings import Settings
 from infra.store import store_env
 from services.scheduling.application import Scheduling
+from services.scheduling.policy import SchedulingPolicy, SchedulingSettings
 
 
 def make_app(settings: Settings) -> Scheduling:
-    return Scheduling(store_env(settings, "scheduling"))
+    """The service as ``python -m services.scheduling`` runs it: settings from the environment."""
+    return build(settings)
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    policy: SchedulingPolicy | None = None,
+) -> Scheduling:
+    """The application over the settings' store, on the project's clock (real time, or in
+    development ``LOTS_SIMULATED_START``); tests give it their own clock and policy."""
+    calendar = CalendarPolicy(de_facto_days_off=settings.de_facto_days_off)
+    return Scheduling(
+        store_env(settings, "scheduling"),
+        policy=policy or SchedulingSettings().policy(calendar),
+        clock=clock or make_clock(settings),
+    )
+
+
+def periodic(app: ServiceApplication, settings: Settings) -> list[Periodic]:
+    """The deadline check: first-contact deadlines and the wait-time monitor."""
+    seconds = SchedulingSettings().check_interval_seconds
+    return [Periodic("scheduling-deadlines", seconds, cast(Scheduling, app).check_deadlines)]

@@ -1,15 +1,28 @@
-"""Scheduling's aggregates: a case waiting for its first contact."""
+"""Scheduling's aggregates for cases and meetings: the waiting case, the meeting, and the field
+activity night walks belong to.
+
+A case's first-contact deadline is judged once, on the first check after its due date: it was
+met if a first contact was offered on or before that date. An offer the family declined
+(cancelled, moved, or did not come to) still counts as offered; a time the provider withdrew
+(cancelled or moved) does not.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from uuid import UUID
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from infra.calendar import local_date
+from services.scheduling.errors import MeetingClosed
+
+NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/scheduling")
+
 
 class WaitingCase(Aggregate):
-    """A case in the wait queue, identified by intake's case id."""
+    """A case as scheduling knows it: its place in the queue, its needs and its meetings."""
 
     @staticmethod
     def create_id(case_id: UUID, **_: object) -> UUID:
@@ -24,8 +37,260 @@ class WaitingCase(Aggregate):
         received_at: datetime,
         first_contact_due: date,
         causation_id: str | None,
+        adults: int = 1,
     ) -> None:
         self.programme = programme
         self.priority = priority
         self.received_at = received_at
         self.first_contact_due = first_contact_due
+        self.adults = adults
+        self.needs: list[str] = []
+        self.evenings = False
+        self.weekends = False
+        self.meetings: list[UUID] = []
+        #: Booked and not yet held, cancelled or missed.
+        self.live: list[UUID] = []
+        #: Meeting id -> local date of the time currently offered; and dates the family declined.
+        self.offers: dict[str, date] = {}
+        self.declined: list[date] = []
+        self.provider: str | None = None
+        self.staff: list[str] = []
+        self.first_held_at: datetime | None = None
+        self.judged = False
+        self.overdue = False
+        self.closed_at: datetime | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.first_held_at is None and self.closed_at is None
+
+    def offered_in_time(self) -> bool:
+        due = self.first_contact_due
+        held = self.first_held_at is not None and local_date(self.first_held_at) <= due
+        return held or any(d <= due for d in [*self.declined, *self.offers.values()])
+
+    @event("WishesRecorded")
+    def record_wishes(self, needs: list[str], evenings: bool, weekends: bool) -> None:
+        self.needs, self.evenings, self.weekends = sorted(needs), evenings, weekends
+
+    @event("MeetingBooked")
+    def note_booked(
+        self, meeting_id: UUID, starts_on: date, provider: str, staff: list[str],
+        first_contact: bool,
+    ) -> None:  # fmt: skip
+        self.meetings.append(meeting_id)
+        self.live.append(meeting_id)
+        self.offers[str(meeting_id)] = starts_on
+        if first_contact:  # later meetings are with the provider and staff of the first contact
+            self.provider, self.staff = provider, list(staff)
+
+    @event("MeetingMoved")
+    def note_moved(self, meeting_id: UUID, starts_on: date, by: str) -> None:
+        key = str(meeting_id)
+        if by == "family" and key in self.offers:
+            self.declined.append(self.offers[key])
+        self.offers[key] = starts_on
+
+    def _end(self, meeting_id: UUID) -> None:
+        if meeting_id in self.live:
+            self.live.remove(meeting_id)
+
+    @event("MeetingCancelled")
+    def note_cancelled(self, meeting_id: UUID, by: str) -> None:
+        self._end(meeting_id)
+        withdrawn = self.offers.pop(str(meeting_id), None)
+        if by == "family" and withdrawn is not None:
+            self.declined.append(withdrawn)
+
+    @event("MeetingMissed")
+    def note_missed(self, meeting_id: UUID) -> None:
+        self._end(meeting_id)
+        missed = self.offers.pop(str(meeting_id), None)
+        if missed is not None:
+            self.declined.append(missed)
+
+    @event("MeetingHeld")
+    def note_held(self, meeting_id: UUID, started_at: datetime) -> None:
+        self._end(meeting_id)
+        self.offers.pop(str(meeting_id), None)
+        if self.first_held_at is None:
+            self.first_held_at = started_at
+
+    def judge_deadline(self, today: date, now: datetime) -> bool:
+        """Judge the first-contact deadline once its day is over; True if judged now."""
+        if self.judged or today <= self.first_contact_due:
+            return False
+        if self.closed_at is not None and local_date(self.closed_at) <= self.first_contact_due:
+            return False
+        self._judged(self.offered_in_time(), self.programme, self.first_contact_due, now)
+        return True
+
+    @event("DeadlineJudged")
+    def _judged(
+        self, met: bool, programme: str, first_contact_due: date, judged_at: datetime
+    ) -> None:
+        self.judged, self.overdue = True, not met
+
+    @event("Closed")
+    def close(self, closed_at: datetime, outcome: str, causation_id: str | None) -> None:
+        self.closed_at = closed_at
+
+
+class EarlyClosure(Aggregate):
+    """A CaseClosed that arrived before the case's ReferralReceived: applied when it comes."""
+
+    @staticmethod
+    def create_id(case_id: UUID, **_: object) -> UUID:
+        return uuid5(NAMESPACE, f"early-closure/{case_id}")
+
+    @event("Recorded")
+    def __init__(
+        self, case_id: UUID, closed_at: datetime, outcome: str, causation_id: str | None
+    ) -> None:
+        self.closed_at = closed_at
+        self.outcome = outcome
+
+
+class FieldActivity(Aggregate):
+    """Field work's night walks in an area for a period (1-12 weeks, extendable; 004): what its
+    night walks are booked and billed against, in place of a referred case."""
+
+    @event("Opened")
+    def __init__(self, area: str, first_day: date, last_day: date) -> None:
+        self.programme = "field"
+        self.area = area
+        self.first_day = first_day
+        self.last_day = last_day
+        self.meetings: list[UUID] = []
+
+    @event("Extended")
+    def extend(self, last_day: date) -> None:
+        self.last_day = last_day
+
+    @event("MeetingBooked")
+    def note_booked(self, meeting_id: UUID) -> None:
+        self.meetings.append(meeting_id)
+
+
+class Meeting(Aggregate):
+    """One booked meeting and what became of it; moving it keeps every earlier time."""
+
+    @staticmethod
+    def create_id(meeting_id: UUID, **_: object) -> UUID:
+        return meeting_id
+
+    @event("Booked")
+    def __init__(
+        self,
+        meeting_id: UUID,
+        case_id: UUID,
+        programme: str,
+        kind: str,
+        format: str,
+        provider: str,
+        staff: list[str],
+        starts_at: datetime,
+        ends_at: datetime,
+        first_contact: bool,
+        booked_at: datetime,
+    ) -> None:
+        self.case_id = case_id
+        self.programme = programme
+        self.kind = kind
+        self.format = format
+        self.provider = provider
+        self.staff = list(staff)
+        self.starts_at = starts_at
+        self.ends_at = ends_at
+        self.first_contact = first_contact
+        self.booked_at = booked_at
+        self.status = "booked"
+        self.history: list[dict[str, Any]] = []
+        self.outcome: dict[str, Any] = {}
+
+    def _facts(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "programme": self.programme,
+            "kind": self.kind,
+            "format": self.format,
+            "provider": self.provider,
+        }
+
+    def check_open(self) -> None:
+        if self.status != "booked":
+            raise MeetingClosed(f"meeting {self.id} is already {self.status.replace('_', '-')}")
+
+    def reschedule(
+        self, starts_at: datetime, ends_at: datetime, staff: list[str], by: str, reason: str,
+        at: datetime,
+    ) -> None:  # fmt: skip
+        self.check_open()
+        self._rescheduled(
+            **self._facts(), staff=staff, starts_at=starts_at, ends_at=ends_at,
+            previous_starts_at=self.starts_at, previous_ends_at=self.ends_at,
+            previous_staff=self.staff, requested_by=by, reason=reason, rescheduled_at=at,
+        )  # fmt: skip
+
+    @event("Rescheduled")
+    def _rescheduled(
+        self, case_id: UUID, programme: str, kind: str, format: str, provider: str,
+        staff: list[str], starts_at: datetime, ends_at: datetime, previous_starts_at: datetime,
+        previous_ends_at: datetime, previous_staff: list[str], requested_by: str, reason: str,
+        rescheduled_at: datetime,
+    ) -> None:  # fmt: skip
+        self.history.append(
+            {"starts_at": previous_starts_at, "ends_at": previous_ends_at,
+             "staff": previous_staff, "moved_at": rescheduled_at, "moved_by": requested_by,
+             "reason": reason}
+        )  # fmt: skip
+        self.starts_at, self.ends_at, self.staff = starts_at, ends_at, list(staff)
+
+    def hold(
+        self, started_at: datetime, ended_at: datetime, participants: int, client_visits: int,
+        staff: list[str], at: datetime,
+    ) -> None:  # fmt: skip
+        self.check_open()
+        self._held(
+            **self._facts(), staff=staff, started_at=started_at, ended_at=ended_at,
+            participants=participants, client_visits=client_visits, recorded_at=at,
+        )  # fmt: skip
+
+    @event("Held")
+    def _held(
+        self, case_id: UUID, programme: str, kind: str, format: str, provider: str,
+        staff: list[str], started_at: datetime, ended_at: datetime, participants: int,
+        client_visits: int, recorded_at: datetime,
+    ) -> None:  # fmt: skip
+        self.status = "held"
+        self.outcome = {
+            "started_at": started_at, "ended_at": ended_at, "participants": participants,
+            "client_visits": client_visits, "staff": list(staff), "recorded_at": recorded_at,
+        }  # fmt: skip
+
+    def cancel(self, by: str, reason: str, at: datetime, causation_id: str | None = None) -> None:
+        self.check_open()
+        self._cancelled(self.case_id, by, reason, at, causation_id)
+
+    @event("Cancelled")
+    def _cancelled(
+        self, case_id: UUID, cancelled_by: str, reason: str, cancelled_at: datetime,
+        causation_id: str | None,
+    ) -> None:  # fmt: skip
+        self.status = "cancelled"
+        self.outcome = {"cancelled_by": cancelled_by, "reason": reason, "at": cancelled_at}
+
+    def miss(self, at: datetime) -> None:
+        self.check_open()
+        self._missed(
+            **self._facts(), staff=self.staff, starts_at=self.starts_at, ends_at=self.ends_at,
+            recorded_at=at,
+        )  # fmt: skip
+
+    @event("NoShowRecorded")
+    def _missed(
+        self, case_id: UUID, programme: str, kind: str, format: str, provider: str,
+        staff: list[str], starts_at: datetime, ends_at: datetime, recorded_at: datetime,
+    ) -> None:  # fmt: skip
+        self.status = "no_show"
+        self.outcome = {"recorded_at": recorded_at}

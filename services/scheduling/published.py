@@ -1,0 +1,107 @@
+"""Scheduling's domain events as the public messages of ``scheduling.events``: the one place
+they are translated. Every message about a case carries the case id as its correlation id, as
+intake's do, so a referral's whole story can be followed across services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from events.messages import (
+    FirstContactOverdue,
+    MeetingCancelled,
+    MeetingHeld,
+    MeetingNoShow,
+    MeetingRescheduled,
+    MeetingScheduled,
+    WaitTimeReportDue,
+)
+from infra.application import Outgoing, Translator
+from infra.topology import SCHEDULING_EVENTS
+from services.scheduling.domain import Meeting, WaitingCase
+from services.scheduling.monitor import WaitMonitor
+
+_MEETING = ("case_id", "programme", "kind", "format", "provider", "staff")
+
+
+def _facts(event: Any, *names: str) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in (*_MEETING, *names)}
+
+
+def _out(message: Any, case_id: object, causation_id: str | None = None) -> Outgoing:
+    return Outgoing(
+        SCHEDULING_EVENTS, message, correlation_id=str(case_id), causation_id=causation_id
+    )
+
+
+def meeting_scheduled(event: Any) -> Outgoing:
+    message = MeetingScheduled(
+        meeting_id=event.originator_id, **_facts(event, "starts_at", "ends_at")
+    )
+    return _out(message, event.case_id)
+
+
+def meeting_rescheduled(event: Any) -> Outgoing:
+    names = ("starts_at", "ends_at", "previous_starts_at", "previous_ends_at", "requested_by")
+    message = MeetingRescheduled(
+        meeting_id=event.originator_id,
+        reason=event.reason,
+        rescheduled_at=event.rescheduled_at,
+        **_facts(event, *names),
+    )
+    return _out(message, event.case_id)
+
+
+def meeting_held(event: Any) -> Outgoing:
+    names = ("started_at", "ended_at", "participants", "client_visits")
+    return _out(MeetingHeld(meeting_id=event.originator_id, **_facts(event, *names)), event.case_id)
+
+
+def meeting_cancelled(event: Any) -> Outgoing:
+    message = MeetingCancelled(
+        meeting_id=event.originator_id,
+        case_id=event.case_id,
+        cancelled_by=event.cancelled_by,
+        reason=event.reason,
+        cancelled_at=event.cancelled_at,
+    )
+    return _out(message, event.case_id, event.causation_id)
+
+
+def meeting_missed(event: Any) -> Outgoing:
+    names = ("starts_at", "ends_at", "recorded_at")
+    message = MeetingNoShow(meeting_id=event.originator_id, **_facts(event, *names))
+    return _out(message, event.case_id)
+
+
+def first_contact_overdue(event: Any) -> Outgoing | None:
+    if event.met:
+        return None  # a deadline met is recorded for the audit, not announced
+    message = FirstContactOverdue(
+        case_id=event.originator_id,
+        programme=event.programme,
+        first_contact_due=event.first_contact_due,
+        detected_at=event.judged_at,
+    )
+    return _out(message, event.originator_id)
+
+
+def wait_time_report_due(event: Any) -> Outgoing:
+    message = WaitTimeReportDue(
+        programme=event.programme,
+        median_wait_days=event.median_wait_days,
+        window_days=event.window_days,
+        detected_at=event.detected_at,
+    )
+    return Outgoing(SCHEDULING_EVENTS, message)
+
+
+PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
+    Meeting.Booked: meeting_scheduled,  # type: ignore[attr-defined]
+    Meeting.Rescheduled: meeting_rescheduled,  # type: ignore[attr-defined]
+    Meeting.Held: meeting_held,  # type: ignore[attr-defined]
+    Meeting.Cancelled: meeting_cancelled,  # type: ignore[attr-defined]
+    Meeting.NoShowRecorded: meeting_missed,  # type: ignore[attr-defined]
+    WaitingCase.DeadlineJudged: first_contact_overdue,  # type: ignore[attr-defined]
+    WaitMonitor.ReportDue: wait_time_report_due,  # type: ignore[attr-defined]
+}
