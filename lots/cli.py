@@ -15,6 +15,7 @@ import typer
 from infra.logging import configure
 from infra.redis import RedisUnavailable
 from infra.settings import Settings
+from lots.settlement_cli import settlement_app
 
 app = typer.Typer(
     help="lots: the back office of Leanlink Råd och stöd (intake, scheduling, billing).",
@@ -25,6 +26,7 @@ contracts = typer.Typer(help="The public contracts.", no_args_is_help=True)
 app.add_typer(contracts, name="contracts")
 audit = typer.Typer(help="For auditors: integrity and history.", no_args_is_help=True)
 app.add_typer(audit, name="audit")
+app.add_typer(settlement_app, name="settlement")
 
 
 def _settings() -> Settings:

@@ -1,11 +1,27 @@
-"""Billing's composition root."""
+"""Billing's composition root: its store, its tariff book, and its HTTP routes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from fastapi import APIRouter
+
+from infra.application import ServiceApplication
+from infra.runtime import Runtime
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing
+from services.billing.http import router_for
 
 
 def make_app(settings: Settings) -> Billing:
-    return Billing(store_env(settings, "billing"))
+    """Billing over its store; the first start records the default tariff catalogue."""
+    app = Billing(store_env(settings, "billing"))
+    app.record_default_tariffs()
+    return app
+
+
+def routers(app: ServiceApplication, runtime: Runtime) -> Sequence[APIRouter]:
+    """Billing's own routes, for :func:`infra.service.serve`."""
+    assert isinstance(app, Billing)
+    return [router_for(app)]

@@ -1,46 +1,85 @@
 """A month's settlement from an event-log export, with no services running.
 
-This is ``lots settlement compute --events FILE``: it reads the JSON Lines export of
-contracts.md, takes ``SessionLogged`` entries as they stand, and prices every ``MeetingHeld`` of an
-hourly programme that has no ``SessionLogged`` (matched on ``meeting_id``) exactly as billing
-does: :func:`~services.billing.pricing.price_meeting` at the tariff in force on the meeting's
-local date, then the yearly cap. ``AdjustmentRecorded`` entries are kept, because the live
-settlement books them and a replay must agree with it to the öre; every other type is ignored.
-Entries are deduplicated on their ``id``.
+This is ``lots settlement compute --events FILE``. It reads the JSON Lines export of
+contracts.md and settles the month exactly as the billing service would have:
 
-Yearly cap: the hours already billed in the calendar year are those of the ``SessionLogged``
-entries of that year up to and including the month, as they stand; unlogged meetings then take
-their place in order of start (then meeting id), so the result does not depend on line order.
-A group session the group rule does not clearly cover is not priced: it is listed under
-``pending_decisions`` until a person's decision is logged as a session.
+- **tariffs**: the default catalogue (the one billing records on its first start) with the
+  ``TariffRecorded`` entries of the export added to it; ``CallOffRecorded`` entries raise the
+  yearly cap from their effective date.
+- **sessions** are taken as they stand from ``SessionLogged``; ``AdjustmentRecorded`` are kept;
+  ``SessionFlagged`` without a later ``SessionLogged`` of its meeting is a pending decision.
+- **a closed month** (a ``SettlementClosed`` for it in the export) is settled from what billing
+  had published before it closed it, in the export's order: later sessions of that month became
+  adjustments of later months, and the tariffs are those of the version it names. A closed month
+  never changes, so its unlogged meetings are not priced into it.
+- **an open month**: every ``MeetingHeld`` of an hourly programme that has no ``SessionLogged``
+  and no ``SessionFlagged`` is priced with :func:`~services.billing.pricing.price_meeting` at the
+  tariff in force on its local date, then held against the yearly cap, in order of start (then
+  meeting id), after every logged session of its year. Its month is its own if open, else the
+  first open month after it, where it becomes an adjustment (:func:`late_adjustment`). A group
+  session the rule does not clearly cover is listed under ``pending_decisions``; a meeting
+  whose session was dismissed (``SessionDismissed``: no price, ruled out by a person) is not.
+
+Entries are deduplicated on their ``id``, and a message that travelled twice under different ids
+(a re-publication) is kept once, at its first position; two different versions of the same
+message are refused, naming the line.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
+from uuid import UUID
 
 from events.codec import DecodeError, decode
-from events.messages import AdjustmentRecorded, MeetingHeld, Message, SessionLogged
+from events.messages import (
+    AdjustmentRecorded,
+    CallOffRecorded,
+    MeetingHeld,
+    Message,
+    SessionDismissed,
+    SessionFlagged,
+    SessionLogged,
+    SettlementClosed,
+    TariffRecorded,
+)
 from services.billing.pricing import (
     CallOff,
     NeedsDecision,
     apply_cap,
+    call_offs_in_force,
     local_date,
     month_of,
     price_meeting,
 )
-from services.billing.settlement import Document, month_start, settle
-from services.billing.tariffs import Catalogue
+from services.billing.settlement import (
+    Document,
+    first_open_month,
+    late_adjustment,
+    month_start,
+    settle,
+)
+from services.billing.tariffs import Catalogue, Entry, TariffError, entry_from_record
 
 _USED: dict[str, type[Message]] = {
-    "MeetingHeld": MeetingHeld,
-    "SessionLogged": SessionLogged,
-    "AdjustmentRecorded": AdjustmentRecorded,
+    m.type_name: m
+    for m in (
+        MeetingHeld,
+        SessionLogged,
+        AdjustmentRecorded,
+        SessionFlagged,
+        SessionDismissed,
+        TariffRecorded,
+        CallOffRecorded,
+        SettlementClosed,
+    )
 }
+M = TypeVar("M", bound=Message)
+Positioned = tuple[int, M]
+"""A message and the line where it first appeared: billing's log order."""
 
 
 class ExportError(ValueError):
@@ -49,11 +88,16 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True)
 class Export:
-    """The entries of an export that a settlement reads, each once."""
+    """The entries of an export that a settlement reads, each once, in the export's order."""
 
-    sessions: tuple[SessionLogged, ...]
+    sessions: tuple[Positioned[SessionLogged], ...]
     meetings: tuple[MeetingHeld, ...]
-    adjustments: tuple[AdjustmentRecorded, ...]
+    adjustments: tuple[Positioned[AdjustmentRecorded], ...]
+    flags: tuple[Positioned[SessionFlagged], ...]
+    dismissed: tuple[Positioned[SessionDismissed], ...]
+    tariffs: tuple[Positioned[TariffRecorded], ...]
+    call_offs: tuple[Positioned[CallOffRecorded], ...]
+    closes: tuple[Positioned[SettlementClosed], ...]
 
 
 def read_export(lines: Iterable[str]) -> Export:
@@ -79,8 +123,6 @@ def read_export(lines: Iterable[str]) -> Export:
         if kind not in _USED:
             continue
         message = _decode(number, entry, _USED[kind])
-        # The same meeting or session may travel under two entry ids (a re-publication):
-        # keep it once, and refuse two different versions of it.
         key = (kind, _natural_key(message))
         body = message.model_dump_json()
         if key in by_key and by_key[key][1] != body:
@@ -89,11 +131,20 @@ def read_export(lines: Iterable[str]) -> Export:
                 "with different content"
             )
         by_key.setdefault(key, (number, body, message))
-    messages = [found[2] for _, found in sorted(by_key.items())]
+    found = sorted((line, message) for line, _, message in by_key.values())
+
+    def of(model: type[M]) -> tuple[Positioned[M], ...]:
+        return tuple((line, m) for line, m in found if isinstance(m, model))
+
     return Export(
-        sessions=tuple(m for m in messages if isinstance(m, SessionLogged)),
-        meetings=tuple(m for m in messages if isinstance(m, MeetingHeld)),
-        adjustments=tuple(m for m in messages if isinstance(m, AdjustmentRecorded)),
+        sessions=of(SessionLogged),
+        meetings=tuple(m for _, m in of(MeetingHeld)),
+        adjustments=of(AdjustmentRecorded),
+        flags=of(SessionFlagged),
+        dismissed=of(SessionDismissed),
+        tariffs=of(TariffRecorded),
+        call_offs=of(CallOffRecorded),
+        closes=of(SettlementClosed),
     )
 
 
@@ -106,41 +157,158 @@ def compute_from_export(
     call_offs: Sequence[CallOff] = (),
 ) -> Document:
     """The month's settlement document from an export, as the billing service would make it."""
-    start = month_start(month)
-    export = read_export(lines)
-    sessions = list(export.sessions)
-    pending: list[NeedsDecision] = []
-    if programme is None or programme in catalogue.hourly_programmes():
-        logged = {s.meeting_id for s in sessions if s.meeting_id is not None}
-        billed: dict[str, Decimal] = {}
+    month_start(month)
+    return compute(read_export(lines), month, programme, catalogue, call_offs=call_offs)
+
+
+def compute(
+    export: Export,
+    month: str,
+    programme: str | None,
+    catalogue: Catalogue,
+    *,
+    call_offs: Sequence[CallOff] = (),
+) -> Document:
+    close = next(((line, c) for line, c in export.closes if c.month == month), None)
+    if close is not None:
+        return _closed_month(export, month, programme, catalogue, close)
+    tariffs = _catalogue(catalogue, [t for _, t in export.tariffs])
+    sessions = [s for _, s in export.sessions]
+    adjustments = [a for _, a in export.adjustments]
+    logged = {s.meeting_id for s in sessions if s.meeting_id is not None}
+    pending = _pending([f for _, f in export.flags], month, logged)
+    if programme is None or programme in tariffs.hourly_programmes():
+        closed = {c.month for _, c in export.closes}
+        # Flagged meetings are pending already; dismissed ones are never billed.
+        handled = {f.meeting_id for _, f in export.flags}
+        handled |= {d.meeting_id for _, d in export.dismissed if d.meeting_id is not None}
+        recorded = [_call_off(c) for _, c in export.call_offs]
+
+        def offs(session: SessionLogged) -> list[CallOff]:
+            own = call_offs_in_force(recorded, session.programme, session.performed_on)
+            return [*call_offs, *own]
+
+        billed: dict[tuple[str, int], Decimal] = {}
         for s in sessions:
-            if s.settlement_month[:4] == month[:4] and s.settlement_month <= month:
-                billed[s.programme] = billed.get(s.programme, Decimal(0)) + s.client_hours
-        due = [
+            key = (s.programme, s.performed_on.year)
+            billed[key] = billed.get(key, Decimal(0)) + s.client_hours
+        unlogged = [
             m
             for m in export.meetings
-            if m.programme in catalogue.hourly_programmes()
+            if m.programme in tariffs.hourly_programmes()
             and m.meeting_id not in logged
-            and local_date(m.started_at).year == start.year
-            and month_of(local_date(m.started_at)) <= month
+            and m.meeting_id not in handled
         ]
-        for meeting in sorted(due, key=lambda m: (m.started_at, str(m.meeting_id))):
-            priced = price_meeting(meeting, catalogue)
+        for meeting, own, target in _due(unlogged, month, closed.__contains__):
+            priced = price_meeting(meeting, tariffs)
             if isinstance(priced, NeedsDecision):
-                pending.append(priced)
+                if target == month:
+                    pending.append(replace(priced, settlement_month=target))
                 continue
-            before = billed.get(priced.programme, Decimal(0))
-            outcome = apply_cap(priced, before, call_offs, catalogue)
-            billed[priced.programme] = before + outcome.session.client_hours
-            sessions.append(outcome.session)
+            key = (priced.programme, priced.performed_on.year)
+            outcome = apply_cap(priced, billed.get(key, Decimal(0)), offs(priced), tariffs)
+            billed[key] = billed.get(key, Decimal(0)) + outcome.session.client_hours
+            if target == own:
+                sessions.append(outcome.session)
+            elif target == month:
+                adjustments.append(late_adjustment(outcome.session, month))
+    return settle(
+        month, sessions, tariffs, programme=programme, adjustments=adjustments, pending=pending
+    )
+
+
+def _closed_month(
+    export: Export,
+    month: str,
+    programme: str | None,
+    catalogue: Catalogue,
+    close: Positioned[SettlementClosed],
+) -> Document:
+    cut, closed = close
+    version = closed.tariff_book_version
+    tariffs = _catalogue(
+        catalogue,
+        [
+            t
+            for line, t in export.tariffs
+            if (t.book_version <= version if version is not None else line < cut)
+        ],
+    )
+    sessions = [s for line, s in export.sessions if line < cut]
+    logged = {s.meeting_id for s in sessions if s.meeting_id is not None}
     return settle(
         month,
         sessions,
-        catalogue,
+        tariffs,
         programme=programme,
-        adjustments=export.adjustments,
-        pending=pending,
+        adjustments=[a for line, a in export.adjustments if line < cut],
+        pending=_pending([f for line, f in export.flags if line < cut], month, logged),
     )
+
+
+def _due(
+    meetings: Iterable[MeetingHeld], month: str, closed: Callable[[str], bool]
+) -> list[tuple[MeetingHeld, str, str]]:
+    """The unlogged meetings to price for ``month``: each with its own and its booking month.
+
+    Those booked on an earlier month of the same year are priced too, since they come before
+    this month's under the yearly cap; other years' count only when booked on this month.
+    """
+    due = []
+    for meeting in meetings:
+        own = month_of(local_date(meeting.started_at))
+        target = first_open_month(own, closed)
+        if target > month or (target != month and own[:4] != month[:4]):
+            continue
+        due.append((meeting, own, target))
+    return sorted(due, key=lambda d: (d[0].started_at, str(d[0].meeting_id)))
+
+
+def _pending(flags: Iterable[SessionFlagged], month: str, logged: set[UUID]) -> list[NeedsDecision]:
+    return [
+        NeedsDecision(
+            meeting_id=f.meeting_id,
+            case_id=f.case_id,
+            programme=f.programme,
+            settlement_month=f.settlement_month,
+            minutes=f.minutes,
+            participants=f.participants,
+            reason=f.reason,
+        )
+        for f in flags
+        if f.settlement_month == month and f.meeting_id not in logged
+    ]
+
+
+def _catalogue(default: Catalogue, recorded: Sequence[TariffRecorded]) -> Catalogue:
+    """The default catalogue with the recorded entries added, in the order they were recorded.
+
+    An entry the default already holds with the same content is taken once; one that differs
+    from it is refused, since the export and the default would then disagree about a price.
+    """
+    try:
+        fresh: list[Entry] = []
+        for t in sorted(recorded, key=lambda t: t.book_version):
+            for record in t.entries:
+                entry = entry_from_record(record.model_dump())
+                known = default.entry(entry.entry_id)
+                if known is None:
+                    fresh.append(entry)
+                elif known.ref != entry.ref:
+                    raise TariffError(f"{entry.entry_id} differs from the default catalogue's")
+        return default.with_entries(*fresh)
+    except TariffError as exc:
+        raise ExportError(f"the export's tariffs cannot be used: {exc}") from exc
+
+
+def _call_off(message: CallOffRecorded) -> dict[str, Any]:
+    return {
+        "reference": message.reference,
+        "programme": message.programme,
+        "year": message.year,
+        "hours": message.hours,
+        "effective_from": message.effective_from,
+    }
 
 
 def _parse(number: int, text: str) -> dict[str, Any]:
@@ -174,10 +342,16 @@ def _decode(number: int, entry: dict[str, Any], model: type[Message]) -> Message
 
 
 def _natural_key(message: Message) -> str:
-    if isinstance(message, SessionLogged):
+    if isinstance(message, SessionLogged | SessionFlagged | SessionDismissed):
         return str(message.session_id)
     if isinstance(message, MeetingHeld):
         return str(message.meeting_id)
     if isinstance(message, AdjustmentRecorded):
         return str(message.adjustment_id)
+    if isinstance(message, TariffRecorded):
+        return str(message.book_version)
+    if isinstance(message, CallOffRecorded):
+        return message.reference
+    if isinstance(message, SettlementClosed):
+        return message.month
     raise TypeError(type(message).__name__)

@@ -22,11 +22,11 @@ settlement both call them, so a meeting is priced the same way everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
@@ -234,6 +234,21 @@ def split_at_cap(
     after = billed_before + billed
     crossed = tuple(t for t in THRESHOLDS if billed_before < limit * t / 100 <= after)
     return CapSplit(billed, hours - billed, limit, after, crossed)
+
+
+def call_offs_in_force(
+    recorded: Iterable[Mapping[str, Any]], programme: str, on: date
+) -> list[CallOff]:
+    """The recorded call-offs of ``on``'s year for ``programme`` in force on ``on``.
+
+    A call-off orders extra hours from its ``effective_from`` date: sessions performed before it
+    stay within the hours ordered before it.
+    """
+    return [
+        CallOff(str(c["reference"]), int(c["year"]), Decimal(c["hours"]))
+        for c in recorded
+        if c["programme"] == programme and c["year"] == on.year and c["effective_from"] <= on
+    ]
 
 
 def apply_cap(

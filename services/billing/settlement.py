@@ -19,7 +19,10 @@ Lines, each with ``programme``, ``kind`` and ``amount_ore``:
   unchanged amount sum exactly to it; a payment for a term of n months gives ``floor(amount / n)``
   and the remainder in the term's last month. A joint contract's line is named after all its
   programmes (``coordinated+network``); a programme filter keeps it for any of them.
-- ``adjustment``: one per ``AdjustmentRecorded`` booked on this month.
+- ``adjustment``: one per ``AdjustmentRecorded`` booked on this month. An adjustment that bills a
+  late session (:func:`late_adjustment`) also names the session and carries its client hours and
+  client fees (``client_hours``, ``fees_collected_ore``): they count in this month's
+  ``billable_hours`` and ``fees_ore``, since the month the session belongs to is closed.
 
 ``pending_decisions`` lists the month's group sessions waiting for a person's decision (given by
 the caller; they are not billed). ``notes`` says where a price was carried forward because no
@@ -41,6 +44,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
+from uuid import NAMESPACE_URL, uuid5
 
 from pydantic import BaseModel, ValidationError
 
@@ -53,6 +57,8 @@ PROGRAMMES = ("network", "coordinated", "counselling", "field")
 DOCUMENT_VERSION = 1
 _KIND_ORDER = {"fixed": 0, "hourly": 1, "adjustment": 2}
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+ADJUSTMENT_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:late-session-adjustment")
+"""Namespace of the adjustment ids of late sessions; never change it (ids must re-derive)."""
 
 Document = dict[str, Any]
 M = TypeVar("M", bound=BaseModel)
@@ -63,10 +69,47 @@ class SettlementError(ValueError):
 
 
 def month_start(month: str) -> date:
-    match = _MONTH.match(month)
-    if match is None:
+    match = _MONTH.fullmatch(month)
+    if match is None or match[1] == "0000":
         raise SettlementError(f"month must be YYYY-MM, got {month!r}")
     return date(int(match[1]), int(match[2]), 1)
+
+
+def next_month(month: str) -> str:
+    start = month_start(month)
+    if start.year == 9999 and start.month == 12:
+        raise SettlementError("there is no month after 9999-12")
+    year, number = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+    return f"{year:04d}-{number:02d}"
+
+
+def first_open_month(month: str, closed: Callable[[str], bool]) -> str:
+    """``month`` itself if it is open, else the first later month that is."""
+    while closed(month):
+        month = next_month(month)
+    return month
+
+
+def late_adjustment(session: SessionLogged, month: str) -> AdjustmentRecorded:
+    """The adjustment booked on open ``month`` for a session whose own month is closed.
+
+    Its id and reason derive from the session alone, so the live service and an offline
+    computation make the very same adjustment.
+    """
+    return AdjustmentRecorded(
+        adjustment_id=uuid5(ADJUSTMENT_NAMESPACE, str(session.session_id)),
+        month=month,
+        belongs_to_month=session.settlement_month,
+        programme=session.programme,
+        amount_ore=session.amount_ore,
+        reason=(
+            f"session {session.session_id} performed on {session.performed_on.isoformat()} "
+            f"was logged after {session.settlement_month} had been closed"
+        ),
+        session_id=session.session_id,
+        client_hours=session.client_hours,
+        fee_ore=session.fee_ore,
+    )
 
 
 def monthly_share(period_amount_ore: int, period_months: int, month_of_period: int) -> int:
@@ -134,8 +177,11 @@ def settle(
         key=lambda line: (line["programme"], _KIND_ORDER[line["kind"]], canonical_json(line)),
     )
     total = sum(int(line["amount_ore"]) for line in lines)
-    fees = sum(s.fee_ore for s in logged)
+    fees = sum(s.fee_ore for s in logged) + sum(a.fee_ore or 0 for a in booked)
     hours = sum((s.client_hours for s in logged if s.programme == "counselling"), Decimal(0))
+    hours += sum(
+        (a.client_hours or Decimal(0) for a in booked if a.programme == "counselling"), Decimal(0)
+    )
     undecided = {
         (str(p.meeting_id), p.reason, p.minutes, p.participants)
         for p in pending
@@ -233,7 +279,7 @@ def _fixed_lines(
 
 
 def _adjustment_line(adjustment: AdjustmentRecorded) -> Document:
-    return {
+    line: Document = {
         "programme": adjustment.programme,
         "kind": "adjustment",
         "adjustment_id": str(adjustment.adjustment_id),
@@ -241,6 +287,14 @@ def _adjustment_line(adjustment: AdjustmentRecorded) -> Document:
         "reason": adjustment.reason,
         "amount_ore": adjustment.amount_ore,
     }
+    # Only a late session's adjustment has these; other lines keep their shape.
+    if adjustment.session_id is not None:
+        line["session_id"] = str(adjustment.session_id)
+    if adjustment.client_hours is not None:
+        line["client_hours"] = _decimal(adjustment.client_hours)
+    if adjustment.fee_ore is not None:
+        line["fees_collected_ore"] = adjustment.fee_ore
+    return line
 
 
 def _months_from(first: date, later: date) -> int:

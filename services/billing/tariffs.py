@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 OPI = "OPI"
 """SKR's care price index (omsorgsprisindex): network work and coordinated support (000, 002)."""
@@ -234,6 +235,14 @@ class Catalogue:
     def with_policy(self, unindexed: Unindexed) -> Catalogue:
         return replace(self, unindexed=unindexed)
 
+    def entries(self) -> tuple[Entry, ...]:
+        """Every entry, kind by kind in the order they were added."""
+        return (*self.terms, *self.fixed, *self.rates, *self.fees, *self.caps,
+                *self.indexations, *self.extensions)  # fmt: skip
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return next((e for e in self.entries() if e.entry_id == entry_id), None)
+
     # --- contract terms -------------------------------------------------------------------
 
     def term_end(self, contract: str) -> date | None:
@@ -329,6 +338,60 @@ class Catalogue:
                 factor *= 1 + found[0].percent / 100
                 refs.append(found[0].ref)
         return factor, refs, tuple(notes)
+
+
+KINDS: dict[str, type[Entry]] = {
+    "term": ContractTerm,
+    "fixed": FixedPayment,
+    "rate": HourlyRate,
+    "fee": ClientFee,
+    "cap": YearlyCap,
+    "indexation": Indexation,
+    "extension": Extension,
+}
+"""Every kind of catalogue entry by the name it is recorded under."""
+_DATES = frozenset({"valid_from", "valid_to", "applies_from"})
+_DECIMALS = frozenset({"sek_per_hour", "percent"})
+
+
+def entry_record(entry: Entry) -> dict[str, Any]:
+    """An entry as plain JSON data (dates ISO, decimals as strings), with its kind and ref.
+
+    This is how an entry is recorded in billing's store and published on ``billing.events``;
+    :func:`entry_from_record` reads it back to an equal entry (the same ``ref``).
+    """
+    kind = next(name for name, cls in KINDS.items() if type(entry) is cls)
+    values: dict[str, Any] = {}
+    for f in fields(entry):
+        value = getattr(entry, f.name)
+        if isinstance(value, date | Decimal):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        values[f.name] = value
+    return {"kind": kind, "entry_id": entry.entry_id, "ref": entry.ref, "fields": values}
+
+
+def entry_from_record(record: Mapping[str, Any]) -> Entry:
+    """The entry a record describes; raise TariffError if it is malformed or its ref differs."""
+    try:
+        cls = KINDS[record["kind"]]
+        raw = dict(record["fields"])
+        for name, value in raw.items():
+            if value is None:
+                continue
+            if name in _DATES:
+                raw[name] = date.fromisoformat(value)
+            elif name in _DECIMALS:
+                raw[name] = Decimal(str(value))
+            elif isinstance(value, list):
+                raw[name] = tuple(value)
+        entry = cls(**raw)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise TariffError(f"unreadable tariff record {dict(record)!r}: {exc}") from exc
+    if "ref" in record and record["ref"] != entry.ref:
+        raise TariffError(f"tariff record {entry.entry_id}: content does not match {record['ref']}")
+    return entry
 
 
 def _unique(keys: list[object], what: str) -> None:

@@ -76,7 +76,6 @@ def test_outbox_gives_stable_ids_for_republishing(store_settings: Settings) -> N
     app.close()
 
 
-
 def test_the_case_index_finds_a_cases_events_in_log_order(store_settings: Settings) -> None:
     from tests.support.intake import Clock, make_intake, referral
 

@@ -1,0 +1,307 @@
+"""Where a session goes: priced, held against the yearly cap and booked, or left for a person.
+
+The handlers (a held meeting) and the commands (logged time, a decision, a newly recorded
+price) share these rules, applied inside one unit of work so that the session, the cap account,
+the month's settlement and the worklist change together or not at all:
+
+- a session is priced with the tariff book as it stands (the version is recorded with it);
+- the billed part is what fits under the year's cap plus the call-offs in force on its date;
+- it is booked on its own month (its Stockholm local date) if that month is open, and otherwise
+  as an adjustment on the first open month after it, naming the month it belongs to;
+- a group session the group rule does not clearly cover waits for a decision, and a session
+  whose price is not known waits for the price, each listed on the first open month from its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.messages import MeetingHeld, Programme, SessionLogged
+from infra.application import UnitOfWork
+from services.billing.domain import (
+    CapAccount,
+    Session,
+    Settlement,
+    Worklist,
+)
+from services.billing.pricing import (
+    CapOutcome,
+    Decision,
+    NeedsDecision,
+    apply_cap,
+    call_offs_in_force,
+    local_date,
+    month_of,
+    price_decided,
+    price_logged_time,
+    price_meeting,
+)
+from services.billing.settlement import first_open_month, late_adjustment
+from services.billing.tariff_book import TariffBook
+from services.billing.tariffs import Catalogue, PriceNotKnown, default_catalogue, entry_record
+
+TIME_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:logged-time")
+"""Namespace of the session ids of logged time; never change it (ids must re-derive)."""
+
+
+class LoggedTime(BaseModel):
+    """Preparation or follow-up time a person logged for a case (003 §1.2: billable)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    session_id: UUID
+    case_id: UUID
+    programme: Programme
+    provider: str
+    performed_on: date
+    minutes: int = Field(ge=1, le=720)
+    activity: Literal["preparation", "follow_up"]
+    logged_by: str | None = None
+    note: str | None = None
+
+
+Source = MeetingHeld | LoggedTime
+
+
+def time_session_id(entry_id: UUID) -> UUID:
+    """The session id of a time entry, the same however often the entry is sent."""
+    return uuid5(TIME_NAMESPACE, str(entry_id))
+
+
+def source_of(meeting: Mapping[str, Any] | None, time_entry: Mapping[str, Any] | None) -> Source:
+    """What a session was opened from, as recorded on it."""
+    if meeting is not None:
+        return MeetingHeld.model_validate(meeting)
+    assert time_entry is not None  # a session is opened from exactly one of the two
+    return LoggedTime.model_validate(time_entry)
+
+
+def price_source(
+    source: Source, decision: Decision | None, catalogue: Catalogue
+) -> SessionLogged | NeedsDecision:
+    """The unbilled session (before the cap) of a meeting or of logged time."""
+    if isinstance(source, LoggedTime):
+        return price_logged_time(
+            session_id=source.session_id,
+            case_id=source.case_id,
+            programme=source.programme,
+            provider=source.provider,
+            performed_on=source.performed_on,
+            minutes=source.minutes,
+            catalogue=catalogue,
+        )
+    if decision is not None:
+        return price_decided(source, decision, catalogue)
+    return price_meeting(source, catalogue)
+
+
+def pending_of(needs: NeedsDecision) -> dict[str, Any]:
+    return {
+        "meeting_id": str(needs.meeting_id),
+        "case_id": str(needs.case_id),
+        "programme": needs.programme,
+        "settlement_month": needs.settlement_month,
+        "minutes": needs.minutes,
+        "participants": needs.participants,
+        "reason": needs.reason,
+    }
+
+
+def needs_of(pending: Mapping[str, Any]) -> NeedsDecision:
+    return NeedsDecision(
+        meeting_id=UUID(str(pending["meeting_id"])),
+        case_id=UUID(str(pending["case_id"])),
+        programme=str(pending["programme"]),
+        settlement_month=str(pending["settlement_month"]),
+        minutes=int(pending["minutes"]),
+        participants=int(pending["participants"]),
+        reason=str(pending["reason"]),
+    )
+
+
+class Booking(Protocol):
+    """What a handler needs of the application: a booker over its unit of work."""
+
+    def booker(self, uow: UnitOfWork) -> Booker: ...
+
+
+class Booker:
+    """Prices sessions and books them, within one unit of work."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Callable[[], datetime],
+        catalogues: dict[int, Catalogue] | None = None,
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.book = tariff_book(uow, clock)
+        self._catalogues = catalogues if catalogues is not None else {}
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The tariff book's catalogue; a saved version never changes, so it is kept."""
+        if self.book.pending_events:
+            return self.book.catalogue()
+        found = self._catalogues.get(self.book.version)
+        if found is None:
+            found = self._catalogues[self.book.version] = self.book.catalogue()
+        return found
+
+    # --- the aggregates a booking touches ---------------------------------------------------
+
+    def settlement(self, month: str) -> Settlement:
+        found = self.uow.get(Settlement.create_id(month), Settlement)
+        if found is None:
+            found = Settlement(month=month)
+            self.uow.add(found)
+        return found
+
+    def is_closed(self, month: str) -> bool:
+        found = self.uow.get(Settlement.create_id(month), Settlement)
+        return found is not None and found.is_closed
+
+    def open_month(self, month: str) -> str:
+        return first_open_month(month, self.is_closed)
+
+    def cap_account(self, programme: str, year: int) -> CapAccount:
+        found = self.uow.get(CapAccount.create_id(programme, year), CapAccount)
+        if found is None:
+            found = CapAccount(programme=programme, year=year)
+            self.uow.add(found)
+        return found
+
+    def worklist(self) -> Worklist:
+        found = self.uow.get(Worklist.create_id(), Worklist)
+        if found is None:
+            found = Worklist()
+            self.uow.add(found)
+        return found
+
+    # --- pricing and booking ------------------------------------------------------------------
+
+    def price(self, session: Session, causation_id: str | None) -> None:
+        """Price a session and book it, or leave it waiting for a decision or a price."""
+        source = source_of(session.meeting, session.time_entry)
+        decision: Decision | None = session.decision  # type: ignore[assignment]
+        try:
+            priced = price_source(source, decision, self.catalogue)
+            if isinstance(priced, NeedsDecision):
+                self._flag(session, priced)
+                return
+            cap = self.cap_account(priced.programme, priced.performed_on.year)
+            call_offs = call_offs_in_force(
+                self.book.call_offs, priced.programme, priced.performed_on
+            )
+            outcome = apply_cap(priced, cap.billed, call_offs, self.catalogue)
+        except PriceNotKnown as exc:
+            self._await_price(session, source, str(exc))
+            return
+        self._log(session, outcome, cap, causation_id)
+
+    def _flag(self, session: Session, needs: NeedsDecision) -> None:
+        if session.status == "awaiting_decision":
+            return
+        month = self.open_month(needs.settlement_month)
+        held = source_of(session.meeting, None)
+        assert isinstance(held, MeetingHeld)
+        session.flag(
+            settlement_month=month,
+            reason=needs.reason,
+            minutes=needs.minutes,
+            participants=needs.participants,
+            performed_on=local_date(held.started_at),
+        )
+        self.settlement(month).await_decision(pending_of(replace(needs, settlement_month=month)))
+        self.worklist().add(
+            session_id=session.id,
+            meeting_id=held.meeting_id,
+            case_id=session.case_id,
+            need="decision",
+            month=month,
+            reason=needs.reason,
+        )
+
+    def _await_price(self, session: Session, source: Source, reason: str) -> None:
+        if session.status == "awaiting_price":
+            return  # still unknown: it keeps waiting where it waits
+        month = self.open_month(_month_of(source))
+        session.await_price(settlement_month=month, reason=reason)
+        self.settlement(month).await_price(session.id, reason)
+        self.worklist().add(
+            session_id=session.id,
+            meeting_id=source.meeting_id if isinstance(source, MeetingHeld) else None,
+            case_id=session.case_id,
+            need="price",
+            month=month,
+            reason=reason,
+        )
+
+    def _log(
+        self, session: Session, outcome: CapOutcome, cap: CapAccount, causation_id: str | None
+    ) -> None:
+        logged, split = outcome.session, outcome.split
+        waited_in, status = session.waiting_in, session.status
+        billed_before = cap.billed
+        cap.bill(
+            session_id=session.id,
+            billed_hours=split.billed_hours,
+            over_cap_hours=split.over_cap_hours,
+            limit_hours=split.limit_hours,
+        )
+        for percent in split.thresholds_crossed:
+            cap.warn(
+                percent=percent,
+                billed_hours=split.billed_after,
+                limit_hours=split.limit_hours,
+                session_id=session.id,
+                performed_on=logged.performed_on,
+            )
+        payload = logged.model_dump(mode="json")
+        session.log(
+            session=payload,
+            tariff_book_version=self.book.version,
+            billed_before=billed_before,
+            over_cap_hours=split.over_cap_hours,
+            causation_id=causation_id,
+        )
+        if waited_in is not None:
+            waiting = self.settlement(waited_in)
+            if status == "decided" and logged.meeting_id is not None:
+                waiting.resolve_decision(logged.meeting_id)
+            waiting.resolve_price(session.id)
+            self.worklist().clear(session.id)
+        month = self.open_month(logged.settlement_month)
+        if month == logged.settlement_month:
+            self.settlement(month).book_session(payload)
+        else:
+            adjustment = late_adjustment(logged, month)
+            self.settlement(month).book_adjustment(adjustment.model_dump(mode="json"))
+
+
+def tariff_book(uow: UnitOfWork, clock: Callable[[], datetime]) -> TariffBook:
+    """The store's tariff book; the first use records the default catalogue (the seeds)."""
+    found = uow.get(TariffBook.create_id(), TariffBook)
+    if found is None:
+        found = new_tariff_book(clock())
+        uow.add(found)
+    return found
+
+
+def new_tariff_book(now: datetime) -> TariffBook:
+    return TariffBook(
+        entries=[entry_record(e) for e in default_catalogue().entries()],
+        reason="default catalogue: the seeds' prices (000, 002, 003, 004)",
+        recorded_at=now,
+    )
+
+
+def _month_of(source: Source) -> str:
+    day = source.performed_on if isinstance(source, LoggedTime) else local_date(source.started_at)
+    return month_of(day)

@@ -1,0 +1,292 @@
+"""Billing's HTTP routes: people's commands and queries (OpenAPI at /docs).
+
+Every route answers bad input with a 4xx and a message that says what was wrong: 400 for a
+value the rules refuse, 404 for an unknown case, session or month, 409 when the command
+contradicts what is recorded (a closed month, a decision already taken, a duplicate tariff),
+422 for a body that does not match its schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.messages import Programme
+from services.billing.application import Billing
+from services.billing.domain import BillingError, Conflict, NotFound
+from services.billing.pricing import PricingError
+from services.billing.replay import replay_month
+from services.billing.settlement import SettlementError
+from services.billing.statement import to_csv, to_html
+from services.billing.tariffs import (
+    ClientFee,
+    ContractTerm,
+    FixedPayment,
+    HourlyRate,
+    PriceNotKnown,
+    TariffError,
+    YearlyCap,
+)
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Year = Annotated[int, Field(ge=2000, le=2100)]
+#: The indexation series of :mod:`services.billing.tariffs` (OPI, UPLIFT, FEE_REVISION).
+Series = Literal["OPI", "linkoping-uplift", "counselling-fee-revision"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LogTime(Body):
+    case_id: UUID
+    minutes: Annotated[int, Field(ge=1, le=720)]
+    performed_on: date
+    activity: Literal["preparation", "follow_up"]
+    provider: Name = "leanlink"
+    programme: Programme | None = None
+    #: A key of the client's own: the same entry sent again logs nothing new.
+    entry_id: UUID | None = None
+    logged_by: Name | None = None
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class Decide(Body):
+    decision: Literal["bill_as_ordinary_time", "bill_as_group", "not_billable"]
+    decided_by: Name
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class Dismiss(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    decided_by: Name
+
+
+class Recorded(Body):
+    #: The written decision or agreement (diarienummer, avrop, ...).
+    reference: Name
+    recorded_by: Name | None = None
+
+
+class RecordIndexation(Recorded):
+    series: Series
+    year: Year
+    percent: Annotated[Decimal, Field(ge=-50, le=100, decimal_places=4)]
+    applies_from: date
+
+
+class RecordExtension(Recorded):
+    contract: Name
+
+
+class Dated(Recorded):
+    valid_from: date
+    valid_to: date | None = None
+
+
+class RecordRate(Dated):
+    programme: Programme
+    sek_per_hour: Annotated[Decimal, Field(gt=0, decimal_places=2)]
+    price_level_year: Year
+    indexed_by: Series | None = None
+
+
+class RecordFee(Dated):
+    programme: Programme
+    ore_per_visit: Annotated[int, Field(ge=0)]
+    price_level_year: Year
+    indexed_by: Series | None = None
+
+
+class RecordCap(Dated):
+    programme: Programme
+    hours: Annotated[int, Field(gt=0)]
+
+
+class RecordFixedPayment(Dated):
+    contract: Name
+    amount_ore: Annotated[int, Field(ge=0)]
+    per: Literal["year", "term"]
+    price_level_year: Year
+    indexed_by: Series | None = None
+
+
+class RecordTerm(Dated):
+    contract: Name
+    programmes: Annotated[list[Programme], Field(min_length=1)]
+    billing: Literal["fixed", "hourly"]
+    extension_years: Annotated[int, Field(ge=1, le=10)] | None = None
+
+
+class RecordCallOff(Recorded):
+    programme: Programme
+    year: Year
+    hours: Annotated[Decimal, Field(gt=0, decimal_places=2)]
+    effective_from: date | None = None
+
+
+class Close(Body):
+    closed_by: Name | None = None
+
+
+@contextmanager
+def answers() -> Iterator[None]:
+    """Turn the domain's refusals into 4xx answers that say what was wrong."""
+    try:
+        yield
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except (Conflict, TariffError, PriceNotKnown) as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except (BillingError, SettlementError, PricingError) as exc:
+        raise HTTPException(400, str(exc)) from exc
+
+
+def router_for(app: Billing) -> APIRouter:
+    router = APIRouter(tags=["billing"])
+
+    @router.post("/sessions/time", status_code=201)
+    def log_time(body: LogTime) -> dict[str, Any]:
+        """Log preparation or follow-up time on a case; it is priced like a meeting."""
+        with answers():
+            return app.log_time(**body.model_dump())
+
+    @router.get("/sessions/{session_id}")
+    def session(session_id: UUID) -> dict[str, Any]:
+        with answers():
+            return app.session(session_id)
+
+    @router.get("/worklist")
+    def worklist() -> list[dict[str, Any]]:
+        """Sessions waiting for a person: a decision on a group session, or a price."""
+        return app.worklist()
+
+    @router.post("/decisions/{meeting_id}")
+    def decide(meeting_id: UUID, body: Decide) -> dict[str, Any]:
+        """Decide how a flagged group session is billed; it is then priced and booked."""
+        with answers():
+            return app.decide(meeting_id=meeting_id, **body.model_dump())
+
+    @router.post("/sessions/{session_id}/dismissal")
+    def dismiss(session_id: UUID, body: Dismiss) -> dict[str, Any]:
+        """Rule out billing a session whose price is not known (it blocks its month's close)."""
+        with answers():
+            return app.dismiss(session_id=session_id, **body.model_dump())
+
+    @router.get("/tariffs")
+    def tariffs() -> dict[str, Any]:
+        """Every recorded tariff entry and call-off, and the tariff book's version."""
+        return app.tariffs()
+
+    @router.post("/tariffs/indexations", status_code=201)
+    def record_indexation(body: RecordIndexation) -> dict[str, Any]:
+        """Record a year's indexation (OPI, the uplift model, the fee revision) from a date."""
+        with answers():
+            return app.record_indexation(**body.model_dump())
+
+    @router.post("/tariffs/extensions", status_code=201)
+    def record_extension(body: RecordExtension) -> dict[str, Any]:
+        """Record an extension of a contract's term by its extension period."""
+        with answers():
+            return app.record_extension(**body.model_dump())
+
+    @router.post("/tariffs/rates", status_code=201)
+    def record_rate(body: RecordRate) -> dict[str, Any]:
+        with answers():
+            entry = HourlyRate(entry_id=f"{body.programme}-rate-{body.valid_from}", **_price(body))
+            return app.record_price(entry, **_who(body))
+
+    @router.post("/tariffs/fees", status_code=201)
+    def record_fee(body: RecordFee) -> dict[str, Any]:
+        with answers():
+            entry = ClientFee(entry_id=f"{body.programme}-fee-{body.valid_from}", **_price(body))
+            return app.record_price(entry, **_who(body))
+
+    @router.post("/tariffs/caps", status_code=201)
+    def record_cap(body: RecordCap) -> dict[str, Any]:
+        with answers():
+            entry = YearlyCap(entry_id=f"{body.programme}-cap-{body.valid_from}", **_price(body))
+            return app.record_price(entry, **_who(body))
+
+    @router.post("/tariffs/fixed-payments", status_code=201)
+    def record_fixed_payment(body: RecordFixedPayment) -> dict[str, Any]:
+        with answers():
+            entry = FixedPayment(
+                entry_id=f"{body.contract}-payment-{body.valid_from}", **_price(body)
+            )
+            return app.record_price(entry, **_who(body))
+
+    @router.post("/tariffs/terms", status_code=201)
+    def record_term(body: RecordTerm) -> dict[str, Any]:
+        """Record a new contract's term (its programmes, how it is paid, its dates)."""
+        with answers():
+            fields = _price(body) | {"programmes": tuple(body.programmes)}
+            entry = ContractTerm(entry_id=f"{body.contract}-term", **fields)
+            return app.record_price(entry, **_who(body))
+
+    @router.post("/call-offs", status_code=201)
+    def record_call_off(body: RecordCallOff) -> dict[str, Any]:
+        """Record a written call-off of hours beyond the yearly cap."""
+        with answers():
+            return app.record_call_off(**body.model_dump())
+
+    @router.get("/caps/{programme}/{year}")
+    def cap(programme: Programme, year: Annotated[int, Path(ge=2000, le=2100)]) -> dict[str, Any]:
+        """Hours billed against the year's cap, the call-offs and the warnings given."""
+        with answers():
+            return app.cap_usage(programme, year)
+
+    @router.get(
+        "/settlements/{month}",
+        responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
+    )
+    def show(
+        month: str,
+        programme: Programme | None = None,
+        format: Annotated[Literal["json", "csv", "html"], Query()] = "json",
+    ) -> Response:
+        """The month's settlement as it stands (a closed month: as closed)."""
+        with answers():
+            view = app.settlement(month, programme)
+        if format == "csv":
+            return PlainTextResponse(to_csv(view["document"]), media_type="text/csv")
+        if format == "html":
+            return HTMLResponse(to_html(view))
+        # The body is the document alone, so its digest checks against exactly what is sent.
+        return JSONResponse(view["document"], headers={"X-Settlement-Status": view["status"]})
+
+    @router.post("/settlements/{month}/close")
+    def close(month: str, body: Close | None = None) -> dict[str, Any]:
+        """Close the month: its document and digest are recorded and never change."""
+        with answers():
+            return app.close_month(month, body.closed_by if body else None)
+
+    @router.get("/settlements/{month}/replay")
+    def replay(month: str, programme: Programme | None = None) -> dict[str, Any]:
+        """Rebuild the closed month from the log and compare it with the closed document."""
+        with answers():
+            result = replay_month(app, month, programme)
+        return {
+            **result.document,
+            "matches": result.matches,
+            "closed_digest": result.closed["digest"],
+            "differences": list(result.differences),
+        }
+
+    return router
+
+
+def _price(body: Dated) -> dict[str, Any]:
+    return body.model_dump(exclude={"reference", "recorded_by"})
+
+
+def _who(body: Recorded) -> dict[str, Any]:
+    return {"reference": body.reference, "recorded_by": body.recorded_by}

@@ -1,0 +1,176 @@
+"""Billing's domain events as the public messages the relay publishes on ``billing.events``.
+
+The one place where billing's events are translated outward (contracts.md). Each translation
+uses only what the event itself carries, so republishing an old event gives the same message.
+The tariff book's opening (the default catalogue, recorded on first start) is not published:
+it is ``default_catalogue()`` itself, which every reader of the export already has; what is
+recorded after it is published as ``TariffRecorded``, from book version 2.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from events.messages import (
+    AdjustmentRecorded,
+    CallOffRecorded,
+    SessionDecided,
+    SessionDismissed,
+    SessionFlagged,
+    SessionLogged,
+    SettlementClosed,
+    TariffEntry,
+    TariffRecorded,
+    YearlyCapWarning,
+)
+from infra.application import Outgoing, Translator
+from infra.topology import BILLING_EVENTS
+from services.billing.domain import CapAccount, Session, Settlement
+from services.billing.pricing import DECISIONS
+from services.billing.tariff_book import TariffBook
+
+
+def tariffs_recorded(event: Any) -> Outgoing:
+    return Outgoing(
+        BILLING_EVENTS,
+        TariffRecorded(
+            entries=[TariffEntry.model_validate(e) for e in event.entries],
+            book_version=event.originator_version,
+            reason=event.reason,
+            reference=event.reference,
+            recorded_by=event.recorded_by,
+            recorded_at=event.recorded_at,
+        ),
+    )
+
+
+def call_off_recorded(event: Any) -> Outgoing:
+    return Outgoing(
+        BILLING_EVENTS,
+        CallOffRecorded(
+            reference=event.reference,
+            programme=event.programme,
+            year=event.year,
+            hours=event.hours,
+            effective_from=event.effective_from,
+            book_version=event.originator_version,
+            recorded_by=event.recorded_by,
+            recorded_at=event.recorded_at,
+        ),
+    )
+
+
+def session_flagged(event: Any) -> Outgoing:
+    return Outgoing(
+        BILLING_EVENTS,
+        SessionFlagged(
+            session_id=event.originator_id,
+            meeting_id=event.meeting_id,
+            case_id=event.case_id,
+            programme=event.programme,
+            performed_on=event.performed_on,
+            settlement_month=event.settlement_month,
+            minutes=event.minutes,
+            participants=event.participants,
+            reason=event.reason,
+            options=list(DECISIONS),
+        ),
+        correlation_id=str(event.case_id),
+    )
+
+
+def session_decided(event: Any) -> Outgoing:
+    return Outgoing(
+        BILLING_EVENTS,
+        SessionDecided(
+            session_id=event.originator_id,
+            meeting_id=event.meeting_id,
+            case_id=event.case_id,
+            decision=event.decision,
+            decided_by=event.decided_by,
+            note=event.note,
+            decided_at=event.decided_at,
+        ),
+        correlation_id=str(event.case_id),
+    )
+
+
+def session_dismissed(event: Any) -> Outgoing:
+    return Outgoing(
+        BILLING_EVENTS,
+        SessionDismissed(
+            session_id=event.originator_id,
+            meeting_id=event.meeting_id,
+            case_id=event.case_id,
+            reason=event.reason,
+            decided_by=event.decided_by,
+            decided_at=event.decided_at,
+        ),
+        correlation_id=str(event.case_id),
+    )
+
+
+def session_logged(event: Any) -> Outgoing:
+    session = SessionLogged.model_validate(event.session)
+    return Outgoing(
+        BILLING_EVENTS,
+        session,
+        correlation_id=str(session.case_id),
+        causation_id=event.causation_id,
+    )
+
+
+def threshold_crossed(event: Any) -> Outgoing:
+    return Outgoing(
+        BILLING_EVENTS,
+        YearlyCapWarning(
+            programme=event.programme,
+            year=event.year,
+            percent=event.percent,
+            billed_hours=Decimal(event.billed_hours),
+            limit_hours=Decimal(event.limit_hours),
+            session_id=event.session_id,
+            performed_on=event.performed_on,
+        ),
+    )
+
+
+def adjustment_booked(event: Any) -> Outgoing:
+    return Outgoing(BILLING_EVENTS, AdjustmentRecorded.model_validate(event.adjustment))
+
+
+def settlement_closed(event: Any) -> Outgoing:
+    document = json.loads(event.document)
+    return Outgoing(
+        BILLING_EVENTS,
+        SettlementClosed(
+            month=document["month"],
+            total_ore=document["total_ore"],
+            fees_ore=document["fees_ore"],
+            net_ore=document["net_ore"],
+            billable_hours=Decimal(document["billable_hours"]),
+            digest=event.digest,
+            closed_at=event.closed_at,
+            programme_digests={
+                key: json.loads(text)["digest"] for key, text in event.documents.items() if key
+            },
+            tariff_book_version=event.tariff_book_version,
+        ),
+    )
+
+
+PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
+    TariffBook.EntriesRecorded: tariffs_recorded,  # type: ignore[attr-defined]
+    TariffBook.CallOffRecorded: call_off_recorded,  # type: ignore[attr-defined]
+    Session.Flagged: session_flagged,  # type: ignore[attr-defined]
+    Session.Decided: session_decided,  # type: ignore[attr-defined]
+    Session.Dismissed: session_dismissed,  # type: ignore[attr-defined]
+    Session.Logged: session_logged,  # type: ignore[attr-defined]
+    CapAccount.ThresholdCrossed: threshold_crossed,  # type: ignore[attr-defined]
+    Settlement.AdjustmentBooked: adjustment_booked,  # type: ignore[attr-defined]
+    Settlement.Closed: settlement_closed,  # type: ignore[attr-defined]
+}
+"""Billing's domain event classes and their translation to public messages."""

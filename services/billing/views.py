@@ -1,0 +1,72 @@
+"""What billing shows of its records: a session, a month's document, the yearly cap's usage.
+
+Read-side helpers shared by the application's queries and its close command; they read the
+aggregates of a unit of work and never change them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from services.billing.booking import Booker, needs_of
+from services.billing.domain import CapAccount, Session, Settlement
+from services.billing.pricing import call_offs_in_force
+from services.billing.settlement import Document, month_start, settle
+from services.billing.tariffs import PriceNotKnown, last_day
+
+
+def session_view(session: Session) -> dict[str, Any]:
+    return {
+        "session_id": str(session.id),
+        "case_id": str(session.case_id),
+        "status": session.status,
+        "waiting_in": session.waiting_in,
+        "decision": session.decision,
+        "session": session.logged,
+    }
+
+
+def document_of(
+    booker: Booker, settlement: Settlement | None, month: str, programme: str | None
+) -> Document:
+    return settle(
+        month,
+        list(settlement.sessions.values()) if settlement else [],
+        booker.catalogue,
+        programme=programme,
+        adjustments=list(settlement.adjustments.values()) if settlement else [],
+        pending=[needs_of(p) for p in settlement.awaiting_decision.values()] if settlement else [],
+    )
+
+
+def month_cap_usage(booker: Booker, month: str) -> list[dict[str, Any]]:
+    start = month_start(month)
+    end = last_day(start.year, start.month)
+    found = (cap_usage(booker, p, end) for p in sorted(booker.catalogue.hourly_programmes()))
+    return [usage for usage in found if usage is not None]
+
+
+def cap_usage(booker: Booker, programme: str, on: date) -> dict[str, Any] | None:
+    """Hours billed against the cap of ``on``'s year, as recorded now; None if it has no cap."""
+    try:
+        cap = booker.catalogue.yearly_cap(programme, on)
+    except PriceNotKnown:
+        return None
+    account = booker.uow.get(CapAccount.create_id(programme, on.year), CapAccount)
+    call_offs = call_offs_in_force(booker.book.call_offs, programme, on)
+    called_off = sum((c.hours for c in call_offs), Decimal(0))
+    limit = Decimal(cap.hours) + called_off
+    billed = account.billed if account else Decimal(0)
+    return {
+        "programme": programme,
+        "year": on.year,
+        "cap_hours": cap.hours,
+        "call_off_hours": str(called_off),
+        "limit_hours": str(limit),
+        "billed_hours": str(billed),
+        "over_cap_hours": str(account.over_cap if account else Decimal(0)),
+        "used_percent": str((billed * 100 / limit).quantize(Decimal("0.1")) if limit else "-"),
+        "warnings": sorted({int(w["percent"]) for w in account.warnings} if account else set()),
+    }

@@ -1,0 +1,111 @@
+"""``lots settlement``: the worked example offline, and show, close and replay over a store."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from events.messages import SessionLogged
+from lots.settlement_cli import settlement_app
+from services.billing.settlement import verify
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "billing-may-2022.jsonl"
+CEST = timezone(timedelta(hours=2))
+runner = CliRunner()
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(settlement_app, list(args), catch_exceptions=False)
+
+
+def test_the_worked_example_computes_exactly_and_always_to_the_same_digest() -> None:
+    args = ("compute", "--events", str(EXAMPLE), "--month", "2022-05")
+    first = run(*args, "--programme", "counselling", "--json")
+    assert first.exit_code == 0, first.output
+    document = json.loads(first.stdout)
+    hourly = [line for line in document["lines"] if line["kind"] == "hourly"]
+    assert sum(line["amount_ore"] for line in hourly) == 680_625
+    assert document["billable_hours"] == "11.25"
+    assert document["fees_ore"] == 220_000
+    assert document["total_ore"] == 680_625 and document["net_ore"] == 460_625
+    assert verify(document)  # the output is the document itself: its digest checks
+    again = json.loads(run(*args, "--programme", "counselling", "--json").stdout)
+    assert again["digest"] == document["digest"]
+    everything = json.loads(run(*args, "--json").stdout)
+    assert everything["digest"] != document["digest"] and everything["billable_hours"] == "11.25"
+
+
+def test_the_worked_example_as_text_csv_and_html(tmp_path: Path) -> None:
+    args = ("compute", "--events", str(EXAMPLE), "--month", "2022-05", "--programme", "counselling")
+    text = run(*args)
+    assert text.exit_code == 0
+    assert "6\u00a0806,25\u00a0kr" in text.stdout and "digest " in text.stdout
+    out = tmp_path / "may.csv"
+    assert run(*args, "--format", "csv", "--out", str(out)).exit_code == 0
+    assert out.read_text().splitlines()[1].endswith(",680625,6806.25")
+    page = tmp_path / "may.html"
+    assert run(*args, "--format", "html", "--out", str(page)).exit_code == 0
+    assert "computed offline" in page.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("compute", "--events", str(EXAMPLE), "--month", "2024-13"), "month must be YYYY-MM"),
+        (("compute", "--events", str(EXAMPLE), "--month", "2022-05", "--programme", "x"),
+         "unknown programme"),
+        (("compute", "--events", "/no/such/file", "--month", "2022-05"), "cannot read"),
+        (("compute", "--events", str(EXAMPLE), "--month", "2022-05", "--call-off", "A:x:1"),
+         "REFERENCE:YEAR:HOURS"),
+        (("show", "2022-5"), "month must be YYYY-MM"),
+        (("close", "13-2022"), "month must be YYYY-MM"),
+        (("replay", "2022-00"), "month must be YYYY-MM"),
+    ],
+)  # fmt: skip
+def test_a_bad_argument_says_what_was_wrong_and_exits_2(args: tuple[str, ...], says: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert says in result.output
+
+
+def test_a_bad_export_line_is_named_and_exits_2(tmp_path: Path) -> None:
+    export = tmp_path / "export.jsonl"
+    export.write_text(EXAMPLE.read_text() + "{not json\n")
+    result = run("compute", "--events", str(export), "--month", "2022-05")
+    assert result.exit_code == 2 and "line 6: not JSON" in result.output
+
+
+def test_a_call_off_given_on_the_command_line_raises_the_cap(tmp_path: Path) -> None:
+    earlier = json.loads(EXAMPLE.read_text().splitlines()[0])["data"]
+    session = SessionLogged(
+        session_id=uuid.uuid4(), case_id=uuid.uuid4(), meeting_id=None, programme="counselling",
+        provider="leanlink", performed_on="2022-04-04", minutes=60, billable_quarters=4,
+        client_hours=Decimal("2589.00"), rate=Decimal("605.00"), amount_ore=1, fee_ore=0,
+        tariff_version="v", settlement_month="2022-04",
+    )  # fmt: skip
+    export = tmp_path / "export.jsonl"
+    lines = EXAMPLE.read_text().splitlines()
+    lines.append(
+        json.dumps(
+            {
+                "stream": "billing.events",
+                "type": "SessionLogged",
+                "version": 1,
+                "id": str(uuid.uuid4()),
+                "data": session.model_dump(mode="json"),
+            }
+        )
+    )
+    export.write_text("\n".join(lines))  # fmt: skip
+    base = ("compute", "--events", str(export), "--month", "2022-05", "--json")
+    capped = json.loads(run(*base).stdout)
+    assert capped["billable_hours"] == "1.00" and earlier["programme"] == "counselling"
+    free = json.loads(run(*base, "--call-off", "AVROP-2022-1:2022:100").stdout)
+    assert free["billable_hours"] == "11.25"
