@@ -37,16 +37,24 @@ def _case(case_id: uuid.UUID, meetings: int) -> Case:
         received_at=START,
         first_contact_due=date(2025, 1, 20),
         ack_due=START + timedelta(days=1),
-        household=[{"person_ref": str(uuid.uuid4()), "personal_number": "201407142395",
-                    "name": None, "role": "child", "age": 10}],
+        household=[
+            {
+                "person_ref": str(uuid.uuid4()),
+                "personal_number": "201407142395",
+                "name": None,
+                "role": "child",
+                "age": 10,
+            }
+        ],
         indicators_met=[],
         consent=False,
         causation_id=None,
     )
     for n in range(meetings):
         start = START + timedelta(days=n + 1)
-        case.record_meeting(str(uuid.uuid4()), "network_meeting", start,
-                            start + timedelta(minutes=60), 0, "bench")
+        case.record_meeting(
+            str(uuid.uuid4()), "network_meeting", start, start + timedelta(minutes=60), 0, "bench"
+        )
     return case
 
 

@@ -131,8 +131,12 @@ async def batched(url: str, count: int, var: Path, timeout: float = 600) -> floa
 
         broker.subscriber(
             stream=StreamSub(
-                f"{prefix}hop{hop}", group=f"g{hop}", consumer="c", batch=True,
-                max_records=100, last_id=">",
+                f"{prefix}hop{hop}",
+                group=f"g{hop}",
+                consumer="c",
+                batch=True,
+                max_records=100,
+                last_id=">",
             )
         )(relay())
     await broker.start()
