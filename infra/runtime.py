@@ -73,6 +73,11 @@ class Delivery:
     fields: dict[bytes, bytes] | None  # None: the entry was deleted while pending
     times_delivered: int
 
+    @property
+    def key(self) -> str:
+        """Unique within a read of several streams: entry ids repeat across streams."""
+        return f"{self.stream} {self.entry_id}"
+
 
 @dataclass
 class Counters:
@@ -277,18 +282,25 @@ class Runtime:
             except DecodeError as exc:
                 dead.append((delivery, str(exc)))
                 continue
-            incoming.append(Incoming(delivery.entry_id, delivery.stream, envelope))
-            by_entry[delivery.entry_id] = delivery
+            incoming.append(Incoming(delivery.key, delivery.stream, envelope))
+            by_entry[delivery.key] = delivery
         results = await anyio.to_thread.run_sync(self.app.process, self.group, incoming)
-        for entry_id, error in results.items():
-            delivery = by_entry[entry_id]
+        for key, error in results.items():
+            delivery = by_entry[key]
             if error is None:
                 acks.append(delivery)
-                self.counters.errors.pop(entry_id, None)
+                self.counters.errors.pop(key, None)
             elif delivery.times_delivered >= self.settings.max_deliveries:
                 dead.append((delivery, error))
             else:
-                self.counters.errors[entry_id] = error  # stays pending; reclaimed later
+                self.counters.errors[key] = error  # stays pending; reclaimed later
+                log.warning(
+                    "entry failed, left pending for a retry",
+                    stream=delivery.stream,
+                    entry_id=delivery.entry_id,
+                    attempts=delivery.times_delivered,
+                    error=error.split(":", 1)[0],
+                )
         await self._dead_letter(dead)
         await self._ack(acks)
         self.counters.processed += len(acks)
@@ -331,7 +343,7 @@ class Runtime:
                 await pipe.execute()
             self.counters.dead_lettered += 1
             self.metrics.dead_lettered.inc()
-            self.counters.errors.pop(delivery.entry_id, None)
+            self.counters.errors.pop(delivery.key, None)
             log.warning(
                 "dead-lettered",
                 stream=delivery.stream,

@@ -6,6 +6,8 @@ import json
 
 import redis
 
+from events.codec import encode
+from infra.runtime import Runtime
 from infra.settings import Settings
 from tests.support.flow import Hop, eventually, expected_ids, meeting, publish
 from tests.support.ledger import POISON_PARTICIPANTS, make_ledger
@@ -144,3 +146,34 @@ async def test_trimming_removes_only_what_every_group_acknowledged(
         assert redis_client.xlen(mid) == 26
         assert redis_client.xpending(mid, "slow")["pending"] == 6
         assert await a.runtime.trim(3_600_000, approximate=False) == 0  # within retention
+
+
+async def test_entries_with_the_same_id_on_two_streams_are_each_applied_and_acknowledged(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    # Redis ids are per stream: two streams written in the same millisecond share ids.
+    first, second = settings.stream("ledger.a"), settings.stream("ledger.b")
+    for n, stream in enumerate((first, second)):
+        for seq in range(3):
+            fields = encode(meeting(10 * n + seq))
+            redis_client.xadd(stream, fields, id=f"1700000000000-{seq}")  # type: ignore[arg-type]
+    app = make_ledger(settings, "hop", "ledger.out")
+    runtime = Runtime(
+        "billing", app, settings, settings.redis_url,
+        consumes=("ledger.a", "ledger.b"), publishes="ledger.out", group="hop",
+    )  # fmt: skip
+    await runtime.start()
+    try:
+        await eventually(lambda: len(app.entries()) == 6)
+        await eventually(
+            lambda: (
+                redis_client.xpending(first, "hop")["pending"]
+                + redis_client.xpending(second, "hop")["pending"]
+                == 0
+            ),
+            timeout=5,
+        )
+    finally:
+        await runtime.stop()
+        app.close()
+    assert runtime.counters.reclaimed == 0, "nothing was left for the reclaimer"
