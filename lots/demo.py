@@ -16,14 +16,28 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
+from uuid import UUID
 
 import redis
 
 from infra.monitor import drained
 from infra.settings import SERVICES, Settings
 from infra.topology import INTAKE_EVENTS, REFERRALS, dead_letter_stream
+from lots.export import export_to
+from lots.month import (
+    Month,
+    book,
+    close_and_replay,
+    first_business_day,
+    hold,
+    month_after,
+    morning_of,
+)
+from lots.stores import open_stores
 from lots.supervisor import running
 from services.billing.app import make_app as make_billing
+from services.billing.offline import compute_from_export
+from services.billing.tariffs import default_catalogue
 from services.intake.app import make_app as make_intake
 from services.scheduling.app import make_app as make_scheduling
 
@@ -163,35 +177,61 @@ def stored_event_counts(settings: Settings) -> dict[str, Counter[str]]:
 def run_demo(
     settings: Settings, *, count: int, timeout: float, echo: Any = print
 ) -> dict[str, Any]:
+    """Live through last month on the embedded default; return the summary."""
     demo_dir = settings.var_dir / "demo"
     if demo_dir.exists():
         shutil.rmtree(demo_dir)
     prefix = "demo."
-    settings = settings.model_copy(update={"var_dir": demo_dir, "stream_prefix": prefix})
-    feed = DemoFeed(count=count)
-    env = {"LOTS_STREAM_PREFIX": prefix, "LOTS_LOG_LEVEL": "WARNING"}
-    with running(settings, env, before_spawn=lambda url: _forget(url, prefix)) as sup:
+    this_month = date.today().replace(day=1)
+    month = (this_month - timedelta(days=1)).strftime("%Y-%m")
+    opening = first_business_day(month)
+    base = settings.model_copy(update={"var_dir": demo_dir, "stream_prefix": prefix})
+    env = {"LOTS_STREAM_PREFIX": prefix, "LOTS_LOG_LEVEL": "ERROR"}
+    record = Month(month)
+    started = time.monotonic()
+
+    echo(f"Living through {month}: phase 1 on {opening}, the services' clock simulated")
+    first = base.model_copy(update={"simulated_start": morning_of(opening)})
+    with running(first, env, before_spawn=lambda url: _forget(url, prefix)) as sup:
         client = redis.Redis.from_url(sup.redis_url, decode_responses=True)
         echo(f"Redis: {'embedded, started by lots' if sup.embedded else sup.redis_url}")
         echo(f"stores: SQLite files under {demo_dir}/")
-        entries = feed.entries(date.today())
-        started = time.monotonic()
+        entries = DemoFeed(count=count).entries(opening)
         pipe = client.pipeline(transaction=False)
         for fields in entries:
             pipe.xadd(f"{prefix}{REFERRALS}", fields)  # type: ignore[arg-type]
         pipe.execute()
         echo(f"published {len(entries)} SubmitReferral entries on {REFERRALS} with plain XADD")
-        answers = count  # every distinct, readable referral is answered once
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if client.xlen(f"{prefix}{INTAKE_EVENTS}") >= answers and drained(client, prefix):
-                break
-            time.sleep(0.2)
-        elapsed = time.monotonic() - started
+        _wait(client, prefix, lambda: client.xlen(f"{prefix}{INTAKE_EVENTS}") >= count, timeout)
         answered = cast(Entries, client.xrange(f"{prefix}{INTAKE_EVENTS}"))
         dead = cast(Entries, client.xrange(f"{prefix}{dead_letter_stream(REFERRALS)}"))
+        case_ids = [
+            UUID(json.loads(f["data"])["case_id"])
+            for _, f in answered
+            if f["type"] == "ReferralReceived"
+        ]
+        book(sup, case_ids, record)
+        _wait(client, prefix, lambda: True, timeout)
         client.close()
-    counts = stored_event_counts(settings)
+
+    closing = first_business_day(month_after(month))
+    echo(f"phase 2 on {closing}: meetings of {month} recorded as held, the month closed")
+    second = base.model_copy(update={"simulated_start": morning_of(closing)})
+    with running(second, env) as sup:
+        client = redis.Redis.from_url(sup.redis_url, decode_responses=True)
+        hold(sup, record)
+        _wait(client, prefix, lambda: True, timeout)
+        close_and_replay(sup, record)
+        client.close()
+    levels = collect_levels(base)
+
+    export_path = demo_dir / "export.jsonl"
+    export_to(base, export_path)
+    lines = export_path.read_text(encoding="utf-8").splitlines()
+    offline = compute_from_export(lines, month, None, default_catalogue())
+    elapsed = time.monotonic() - started
+
+    counts = stored_event_counts(base)
     types = Counter(fields["type"] for _, fields in answered)
     reasons = Counter(
         r["code"]
@@ -199,28 +239,99 @@ def run_demo(
         if f["type"] == "ReferralRejected"
         for r in json.loads(f["data"])["reasons"]
     )
+    settlement = record.settlement
     summary: dict[str, Any] = {
+        "month": month,
         "published": len(entries),
         "answered": dict(types),
         "rejection_reasons": dict(reasons),
         "dead_letters": [{"error": f.get("error"), "attempts": f.get("attempts")} for _, f in dead],
+        "acknowledged": record.acknowledged,
+        "first_contacts_booked": record.first_contacts,
+        "not_booked": record.not_booked,
+        "second_conversations": record.second_conversations,
+        "meetings_held": record.held,
+        "meetings_cancelled": record.cancelled,
+        "settlement": {
+            key: settlement.get(key)
+            for key in ("total_ore", "billable_hours", "fees_ore", "net_ore", "digest")
+        },
+        "replay_matches": record.replay_matches,
+        "offline_digest_matches": offline["digest"] == settlement.get("digest"),
+        "service_levels": levels,
         "stored_events": {s: dict(c) for s, c in counts.items()},
-        "seconds": round(elapsed, 2),
+        "export": str(export_path),
+        "seconds": round(elapsed, 1),
     }
+    _print(summary, settlement, echo)
+    return summary
+
+
+def _print(summary: dict[str, Any], settlement: dict[str, Any], echo: Any) -> None:
+    answered = summary["answered"]
     echo(
-        f"answered on {INTAKE_EVENTS} in {elapsed:.1f} s: "
-        + ", ".join(f"{n} {t}" for t, n in sorted(types.items()))
+        f"answered on {INTAKE_EVENTS}: "
+        + ", ".join(f"{n} {t}" for t, n in sorted(answered.items()))
     )
-    if reasons:
-        echo("rejection reasons: " + ", ".join(f"{c} x{n}" for c, n in sorted(reasons.items())))
+    if summary["rejection_reasons"]:
+        echo(
+            "rejection reasons: "
+            + ", ".join(f"{c} x{n}" for c, n in sorted(summary["rejection_reasons"].items()))
+        )
     for letter in summary["dead_letters"]:
         echo(f"dead letter on {REFERRALS}.dead: {letter['error']}")
-    for service, tally in counts.items():
-        echo(
-            f"{service} store: "
-            + (", ".join(f"{n} {t}" for t, n in sorted(tally.items())) or "empty")
-        )
-    return summary
+    echo(
+        f"acknowledged {summary['acknowledged']}; first contacts booked "
+        f"{summary['first_contacts_booked']}"
+        + (f" (not booked: {summary['not_booked']})" if summary["not_booked"] else "")
+        + f"; second conversations {summary['second_conversations']}"
+    )
+    echo(f"meetings held {summary['meetings_held']}, cancelled {summary['meetings_cancelled']}")
+    lines = settlement.get("lines", [])
+    for line in lines:
+        echo(f"  {line['programme']:<22} {line['kind']:<10} {_sek(line['amount_ore']):>16}")
+    echo(
+        f"settlement {summary['month']}: total {_sek(settlement.get('total_ore', 0))}, "
+        f"counselling hours {settlement.get('billable_hours')}, "
+        f"fees {_sek(settlement.get('fees_ore', 0))}, net {_sek(settlement.get('net_ore', 0))}"
+    )
+    echo(f"digest {settlement.get('digest')}")
+    echo(
+        f"replayed from billing's log: {'same' if summary['replay_matches'] else 'DIFFERENT'}; "
+        f"recomputed offline from {summary['export']}: "
+        f"{'same digest' if summary['offline_digest_matches'] else 'DIFFERENT'}"
+    )
+    echo(
+        "service levels: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary["service_levels"].items()))
+    )
+    for service, tally in summary["stored_events"].items():
+        echo(f"{service} store: {sum(tally.values())} events")
+    echo(f"done in {summary['seconds']} s")
+
+
+def _sek(ore: int) -> str:
+    kronor, rest = divmod(abs(ore), 100)
+    return f"{'-' if ore < 0 else ''}{kronor:,} kr {rest:02d} öre".replace(",", " ")
+
+
+def _wait(client: redis.Redis, prefix: str, ready: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready() and drained(client, prefix):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the services did not catch up within {timeout:.0f} s")
+
+
+def collect_levels(settings: Settings) -> dict[str, int]:
+    levels: dict[str, int] = {}
+    for _, app in open_stores(settings):
+        try:
+            levels.update(app.service_levels())
+        finally:
+            app.close()
+    return levels
 
 
 def _forget(url: str, prefix: str) -> None:

@@ -18,6 +18,11 @@ from infra.settings import SERVICES, Settings
 from infra.topology import PUBLISHES
 from lots.stores import open_store
 
+#: Service-level figures that are breaches when above zero.
+BREACHES = frozenset(
+    {"acknowledgements_past_due", "first_contacts_overdue", "wait_time_reports_open"}
+)
+
 
 def _probe(url: str) -> tuple[bool, bool]:
     try:
@@ -73,7 +78,9 @@ def collect(settings: Settings) -> dict[str, Any]:
             problems.append(f"group {row['group']} on {row['stream']} is missing")
         elif row["dead_letters"]:
             problems.append(f"{row['dead_letters']} dead letters on {row['stream']}.dead")
-    breaches = {k: v for k, v in levels.items() if k.endswith("past_due") and v}
+    breaches = {k: v for k, v in levels.items() if k in BREACHES and v}
+    if levels.get("counselling_cap_used_percent", 0) >= 100:
+        breaches["counselling_cap_used_percent"] = levels["counselling_cap_used_percent"]
     report["problems"] = problems
     report["breaches"] = breaches
     report["healthy"] = not problems

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from infra.application import ServiceApplication
+from infra.clock import make_clock
 from infra.runtime import Runtime
 from infra.settings import Settings
 from infra.store import store_env
@@ -16,7 +17,7 @@ from services.billing.http import router_for
 
 def make_app(settings: Settings) -> Billing:
     """Billing over its store; the first start records the default tariff catalogue."""
-    app = Billing(store_env(settings, "billing"))
+    app = Billing(store_env(settings, "billing"), clock=make_clock(settings))
     app.record_default_tariffs()
     return app
 

@@ -367,6 +367,19 @@ class Billing(ServiceApplication):
 
         return self._query(read)
 
+    def service_levels(self) -> dict[str, int]:
+        """What operators see: the counselling cap used this year, and work waiting for a
+        person (group sessions to decide, prices not known)."""
+        year = local_date(self.clock()).year
+        try:
+            used = self.cap_usage("counselling", year)["used_percent"]
+        except NotFound:
+            used = "0"
+        return {
+            "counselling_cap_used_percent": int(Decimal(used)) if used != "-" else 0,
+            "billing_worklist_open": len(self.worklist()),
+        }
+
     def cap_usage(self, programme: str, year: int) -> dict[str, Any]:
         def read(booker: Booker) -> dict[str, Any]:
             usage = views.cap_usage(booker, programme, date(year, 12, 31))

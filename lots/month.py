@@ -1,0 +1,164 @@
+"""A realistic month on the running system, driven as the people around it would drive it.
+
+Used by ``lots demo``. Phase one lives through the first day of the month (the services' clock
+is simulated): Leanlink records its roster, municipal systems send referrals with plain
+``XADD``, staff acknowledge them and book first contacts and second conversations. Phase two
+starts after the month has ended: staff record the meetings held (some longer than booked,
+one cancelled by the family), billing logs the sessions, the month is closed, replayed from the
+log, exported and recomputed offline. Every step goes through the services' public interfaces.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from infra.calendar import STOCKHOLM, is_business_day
+from lots.supervisor import Supervisor
+
+ROSTER: list[dict[str, Any]] = [
+    {"staff_id": "anna", "provider": "leanlink", "programmes": ["counselling"],
+     "competences": ["violence_in_close_relationships", "childrens_needs"],
+     "weekly_capacity_hours": 30, "evenings": True},
+    {"staff_id": "bertil", "provider": "leanlink", "programmes": ["counselling"],
+     "competences": ["sexology", "lgbtq"], "weekly_capacity_hours": 30},
+    {"staff_id": "cecilia", "provider": "other_provider", "programmes": ["counselling"],
+     "competences": ["childrens_needs", "disability_adapted"], "weekly_capacity_hours": 25},
+    {"staff_id": "david", "provider": "leanlink", "programmes": ["network", "coordinated"],
+     "competences": ["network_work", "sip", "childrens_needs"], "weekly_capacity_hours": 35},
+    {"staff_id": "eva", "provider": "leanlink", "programmes": ["network"],
+     "competences": ["network_work"], "weekly_capacity_hours": 35},
+    {"staff_id": "fatima", "provider": "leanlink", "programmes": ["coordinated", "network"],
+     "competences": ["sip", "network_work"], "weekly_capacity_hours": 35},
+]  # fmt: skip
+
+
+#: Network work and coordinated support together, 2.8 MSEK a year from 2018-09-01 (002).
+JOINT_CONTRACT = "coordinated-network-2018"
+
+
+def month_after(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year + number // 12}-{number % 12 + 1:02d}"
+
+
+def first_business_day(month: str) -> date:
+    day = date.fromisoformat(f"{month}-01")
+    while not is_business_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def morning_of(day: date) -> datetime:
+    return datetime.combine(day, time(7, 30), STOCKHOLM)
+
+
+@dataclass
+class Month:
+    """What happened, for the summary."""
+
+    month: str
+    acknowledged: int = 0
+    first_contacts: int = 0
+    not_booked: dict[str, int] = field(default_factory=dict)
+    second_conversations: int = 0
+    booked: list[dict[str, Any]] = field(default_factory=list)
+    held: int = 0
+    cancelled: int = 0
+    cancelled_ids: set[str] = field(default_factory=set)
+    settlement: dict[str, Any] = field(default_factory=dict)
+    replay_matches: bool = False
+
+
+def _check(response: httpx.Response) -> Any:
+    if response.status_code >= 400:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path}: "
+            f"{response.status_code} {response.text[:300]}"
+        )
+    return response.json()
+
+
+def book(system: Supervisor, case_ids: list[UUID], record: Month) -> None:
+    """Phase one: roster, acknowledgements, first contacts, second conversations."""
+    intake = httpx.Client(base_url=system.base_url("intake"), timeout=60)
+    scheduling = httpx.Client(base_url=system.base_url("scheduling"), timeout=120)
+    billing = httpx.Client(base_url=system.base_url("billing"), timeout=60)
+    # The administration extended network work and coordinated support twice (2021, 2024):
+    # each extension is a recorded decision with its reference, as in the contract (002).
+    for n, year in enumerate((2021, 2024), start=1):
+        tariffs = _check(billing.get("/tariffs"))
+        done = sum(1 for e in tariffs.get("entries", []) if e.get("kind") == "extension")
+        if done < n:
+            _check(billing.post("/tariffs/extensions", json={
+                "contract": JOINT_CONTRACT, "reference": f"SON {year}-forlangning",
+                "recorded_by": "administration",
+            }))  # fmt: skip
+    billing.close()
+    for staff in ROSTER:
+        response = scheduling.post("/staff", json=staff)
+        if response.status_code != 409:  # recorded by an earlier run
+            _check(response)
+    for case_id in case_ids[2:]:  # two are left unacknowledged: they show as breaches
+        _check(intake.post(f"/cases/{case_id}/acknowledgement", json={"by": "reception"}))
+        record.acknowledged += 1
+    run = _check(scheduling.post("/bookings/first-contacts", json={}))
+    record.first_contacts = len(run["booked"])
+    for missed in run["not_booked"]:
+        record.not_booked[missed["reason"]] = record.not_booked.get(missed["reason"], 0) + 1
+    record.booked = list(run["booked"])
+    for meeting in run["booked"]:
+        if meeting["programme"] != "counselling":
+            continue
+        after = datetime.fromisoformat(meeting["ends_at"]) + timedelta(days=7)
+        second = scheduling.post("/meetings", json={
+            "case_id": meeting["case_id"], "kind": "counselling",
+            "format": meeting["format"], "minutes": 60, "not_before": after.isoformat(),
+        })  # fmt: skip
+        if second.status_code < 400:
+            record.booked.append(second.json())
+            record.second_conversations += 1
+    if record.booked:  # a family calls off its first meeting in advance
+        first = record.booked[0]
+        cancel = {"cancelled_by": "family", "reason": "illness"}
+        _check(scheduling.post(f"/meetings/{first['meeting_id']}/cancel", json=cancel))
+        record.cancelled += 1
+        record.cancelled_ids.add(first["meeting_id"])
+    intake.close()
+    scheduling.close()
+
+
+def hold(system: Supervisor, record: Month, seed: int = 7) -> None:
+    """Phase two: record what was held in the month (one meeting the family cancelled)."""
+    rng = random.Random(seed)
+    scheduling = httpx.Client(base_url=system.base_url("scheduling"), timeout=60)
+    for meeting in sorted(record.booked, key=lambda m: m["starts_at"]):
+        starts = datetime.fromisoformat(meeting["starts_at"])
+        if starts.astimezone(STOCKHOLM).strftime("%Y-%m") != record.month:
+            continue  # booked beyond the month: not part of this settlement
+        if meeting["meeting_id"] in record.cancelled_ids:
+            continue
+        booked_minutes = int((datetime.fromisoformat(meeting["ends_at"]) - starts).seconds // 60)
+        minutes = booked_minutes + rng.choice([0, 0, 0, 10, 20, -15])
+        adults = 2 if meeting["format"] == "couple" else 1
+        _check(scheduling.post(f"/meetings/{meeting['meeting_id']}/held", json={
+            "started_at": starts.isoformat(),
+            "ended_at": (starts + timedelta(minutes=minutes)).isoformat(),
+            "participants": adults + (1 if meeting["programme"] != "counselling" else 0),
+        }))  # fmt: skip
+        record.held += 1
+    scheduling.close()
+
+
+def close_and_replay(system: Supervisor, record: Month) -> None:
+    """Close the month over HTTP and replay it from billing's log."""
+    billing = httpx.Client(base_url=system.base_url("billing"), timeout=120)
+    record.settlement = _check(billing.post(f"/settlements/{record.month}/close", json={}))
+    replayed = _check(billing.get(f"/settlements/{record.month}/replay"))
+    record.replay_matches = bool(replayed["matches"])
+    billing.close()
