@@ -190,7 +190,8 @@ def run_demo(
     record = Month(month)
     started = time.monotonic()
 
-    echo(f"Living through {month}: phase 1 on {opening}, the services' clock simulated")
+    echo(f"Living through {month} (the services' clock is simulated)")
+    echo(f"{opening}: roster, referrals, acknowledgements and bookings")
     first = base.model_copy(update={"simulated_start": morning_of(opening)})
     with running(first, env, before_spawn=lambda url: _forget(url, prefix)) as sup:
         client = redis.Redis.from_url(sup.redis_url, decode_responses=True)
@@ -215,14 +216,21 @@ def run_demo(
         client.close()
 
     closing = first_business_day(month_after(month))
-    echo(f"phase 2 on {closing}: meetings of {month} recorded as held, the month closed")
-    second = base.model_copy(update={"simulated_start": morning_of(closing)})
-    with running(second, env) as sup:
-        client = redis.Redis.from_url(sup.redis_url, decode_responses=True)
-        hold(sup, record)
-        _wait(client, prefix, lambda: True, timeout)
-        close_and_replay(sup, record)
-        client.close()
+    mondays = [opening + timedelta(days=7 * week) for week in range(1, 5)]
+    for day in [d for d in mondays if d.strftime("%Y-%m") == month] + [closing]:
+        last = day == closing
+        echo(
+            f"{day}: the week's meetings recorded as held"
+            + (f", {month} closed and replayed" if last else "")
+        )
+        moment = morning_of(day)
+        with running(base.model_copy(update={"simulated_start": moment}), env) as sup:
+            client = redis.Redis.from_url(sup.redis_url, decode_responses=True)
+            hold(sup, record, until=moment)
+            _wait(client, prefix, lambda: True, timeout)
+            if last:
+                close_and_replay(sup, record)
+            client.close()
     levels = collect_levels(base)
 
     export_path = demo_dir / "export.jsonl"

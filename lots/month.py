@@ -71,6 +71,7 @@ class Month:
     held: int = 0
     cancelled: int = 0
     cancelled_ids: set[str] = field(default_factory=set)
+    held_ids: set[str] = field(default_factory=set)
     settlement: dict[str, Any] = field(default_factory=dict)
     replay_matches: bool = False
 
@@ -133,16 +134,18 @@ def book(system: Supervisor, case_ids: list[UUID], record: Month) -> None:
     scheduling.close()
 
 
-def hold(system: Supervisor, record: Month, seed: int = 7) -> None:
-    """Phase two: record what was held in the month (one meeting the family cancelled)."""
-    rng = random.Random(seed)
+def hold(system: Supervisor, record: Month, until: datetime) -> None:
+    """Record the month's meetings that ended before ``until`` as held, as staff do weekly
+    (one meeting was cancelled by the family; some ran longer or shorter than booked)."""
     scheduling = httpx.Client(base_url=system.base_url("scheduling"), timeout=60)
     for meeting in sorted(record.booked, key=lambda m: m["starts_at"]):
         starts = datetime.fromisoformat(meeting["starts_at"])
         if starts.astimezone(STOCKHOLM).strftime("%Y-%m") != record.month:
             continue  # booked beyond the month: not part of this settlement
-        if meeting["meeting_id"] in record.cancelled_ids:
+        ended = datetime.fromisoformat(meeting["ends_at"])
+        if meeting["meeting_id"] in record.cancelled_ids | record.held_ids or ended > until:
             continue
+        rng = random.Random(meeting["meeting_id"])  # the same story on every run
         booked_minutes = int((datetime.fromisoformat(meeting["ends_at"]) - starts).seconds // 60)
         minutes = booked_minutes + rng.choice([0, 0, 0, 10, 20, -15])
         adults = 2 if meeting["format"] == "couple" else 1
@@ -152,6 +155,7 @@ def hold(system: Supervisor, record: Month, seed: int = 7) -> None:
             "participants": adults + (1 if meeting["programme"] != "counselling" else 0),
         }))  # fmt: skip
         record.held += 1
+        record.held_ids.add(meeting["meeting_id"])
     scheduling.close()
 
 
