@@ -76,12 +76,17 @@ class UnitOfWork:
     def __init__(self, app: Application[UUID]) -> None:
         self.app = app
         self._aggregates: dict[UUID, Aggregate] = {}
+        # Remembered so that reads within one unit of work are repeatable, absent ones too.
+        self._absent: set[UUID] = set()
 
     def get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        if aggregate_id in self._absent:
+            return None
         if aggregate_id not in self._aggregates:
             try:
                 self._aggregates[aggregate_id] = self.app.repository.get(aggregate_id)
             except AggregateNotFoundError:
+                self._absent.add(aggregate_id)
                 return None
         aggregate = self._aggregates[aggregate_id]
         if not isinstance(aggregate, kind):
@@ -89,6 +94,7 @@ class UnitOfWork:
         return aggregate
 
     def add(self, aggregate: Aggregate) -> None:
+        self._absent.discard(aggregate.id)
         self._aggregates[aggregate.id] = aggregate
 
     @property
