@@ -59,6 +59,9 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS case_index ("
             "case_id TEXT NOT NULL, notification_id INTEGER NOT NULL, "
             "PRIMARY KEY (case_id, notification_id)) WITHOUT ROWID",
+            # Outside the hash chain on purpose: erasing a person deletes their key here.
+            "CREATE TABLE IF NOT EXISTS subject_keys ("
+            "subject TEXT PRIMARY KEY, key BLOB, erased_at TEXT) WITHOUT ROWID",
         ]
 
     def _insert_events(
@@ -87,6 +90,28 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                     (case_id, notification_id),
                 )
         return ids
+
+    def subject_key(self, subject: str, new_key: bytes | None) -> bytes | None:
+        """The subject's key; with ``new_key``, create it if the subject has none yet.
+        None when the subject's data was erased (or never had a key and none is given)."""
+        with self.datastore.transaction(commit=new_key is not None) as c:
+            if new_key is not None:
+                c.execute(
+                    "INSERT INTO subject_keys (subject, key) VALUES (?, ?) "
+                    "ON CONFLICT (subject) DO NOTHING",
+                    (subject, new_key),
+                )
+            c.execute("SELECT key FROM subject_keys WHERE subject = ?", (subject,))
+            row = c.fetchone()
+            return bytes(row["key"]) if row and row["key"] is not None else None
+
+    def erase_subject(self, subject: str, at: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "INSERT INTO subject_keys (subject, key, erased_at) VALUES (?, NULL, ?) "
+                "ON CONFLICT (subject) DO UPDATE SET key = NULL, erased_at = excluded.erased_at",
+                (subject, at),
+            )
 
     def case_stored(self, case_id: str) -> list[tuple[int, StoredEvent]]:
         """The stored events of one case, in log order, through the case index."""
@@ -187,8 +212,23 @@ class PostgresRecorder(PostgresApplicationRecorder):
                     "case_id text NOT NULL, notification_id bigint NOT NULL, "
                     "PRIMARY KEY (case_id, notification_id))"
                 ).format(schema=schema),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {schema}.subject_keys ("
+                    "subject text PRIMARY KEY, key bytea, erased_at text)"
+                ).format(schema=schema),
             ]
         )
+        self._insert_key = SQL(
+            "INSERT INTO {schema}.subject_keys (subject, key) VALUES (%s, %s) "
+            "ON CONFLICT (subject) DO NOTHING"
+        ).format(schema=schema)
+        self._select_key = SQL("SELECT key FROM {schema}.subject_keys WHERE subject = %s").format(
+            schema=schema
+        )
+        self._erase_key = SQL(
+            "INSERT INTO {schema}.subject_keys (subject, key, erased_at) VALUES (%s, NULL, %s) "
+            "ON CONFLICT (subject) DO UPDATE SET key = NULL, erased_at = excluded.erased_at"
+        ).format(schema=schema)
         events = Identifier(self.events_table_name)
         self._insert_case = SQL(
             "INSERT INTO {schema}.case_index (case_id, notification_id) VALUES (%s, %s)"
@@ -257,6 +297,18 @@ class PostgresRecorder(PostgresApplicationRecorder):
             if rows:
                 curs.executemany(self._insert_case, rows)
         return ids
+
+    def subject_key(self, subject: str, new_key: bytes | None) -> bytes | None:
+        with self.datastore.transaction(commit=new_key is not None) as curs:
+            if new_key is not None:
+                curs.execute(self._insert_key, (subject, new_key))
+            curs.execute(self._select_key, (subject,))
+            row = curs.fetchone()
+            return bytes(row["key"]) if row and row["key"] is not None else None
+
+    def erase_subject(self, subject: str, at: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._erase_key, (subject, at))
 
     def case_stored(self, case_id: str) -> list[tuple[int, StoredEvent]]:
         with self.datastore.transaction(commit=False) as curs:

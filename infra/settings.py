@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     #: Midsummer Eve, Christmas Eve and New Year's Eve count as days off in deadlines.
     de_facto_days_off: bool = True
 
+    #: Years after the last entry in every case of a person before their data is erased
+    #: (Social Services Act: five); a case can be held past it by a recorded exception.
+    retention_years: int = Field(default=5, ge=1)
     #: Roles shown personal numbers and names by ``lots audit case``; other roles see them hidden.
     audit_personal_data_roles: frozenset[str] = frozenset({"case_officer"})
 

@@ -92,6 +92,8 @@ def history_in(
             if as_of is not None and at > as_of:
                 continue
             data = {k: v for k, v in vars(event).items() if k not in BASE_FIELDS}
+            if reveal and service == "intake" and "household" in data:
+                data["household"] = [intake.reveal(m) for m in data["household"]]
             rows.append(
                 {
                     "at": at.isoformat(),

@@ -35,4 +35,7 @@ def make_app(settings: Settings) -> Intake:
 
 def periodic(app: ServiceApplication, settings: Settings) -> list[Periodic]:
     assert isinstance(app, Intake)
-    return [Periodic("acknowledgement deadlines", 60.0, app.check_acknowledgements)]
+    return [
+        Periodic("acknowledgement deadlines", 60.0, app.check_acknowledgements),
+        Periodic("retention", 24 * 3600.0, lambda: app.erase_expired(settings.retention_years)),
+    ]

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
+import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError
@@ -34,20 +35,25 @@ from events.messages import (
 )
 from infra.application import Handler, Incoming, ServiceApplication, Translator, UnitOfWork
 from infra.calendar import local_date
+from infra.pii import seal, unseal
 from infra.topology import REFERRALS
 from services.intake.domain import (
     Case,
     CaseAccess,
     CaseError,
     DeadReferral,
+    PersonErased,
     RejectedReferral,
     ResidencyException,
+    RetentionHold,
     referral_key,
 )
 from services.intake.public import PUBLIC_EVENTS
+from services.intake.retention import expired
 from services.intake.rules import (
     Accepted,
     IntakePolicy,
+    Member,
     evaluate,
     malformed,
     parse_personal_number,
@@ -55,6 +61,7 @@ from services.intake.rules import (
 from services.intake.watch import AckWatch
 
 HTTP_CONSUMER = "http"
+log = structlog.get_logger(__name__)
 
 
 class UnreadableReferral(Message):
@@ -109,13 +116,7 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
                 first_contact_due=outcome.first_contact_due,
                 ack_due=outcome.ack_due,
                 household=[
-                    {
-                        "person_ref": str(app.person_ref(m.personal_number)),
-                        "personal_number": m.personal_number,
-                        "name": _name_of(message, m.personal_number, day),
-                        "role": m.role,
-                        "age": m.age,
-                    }
+                    app.member(m, _name_of(message, m.personal_number, day))
                     for m in outcome.household
                 ],
                 indicators_met=list(outcome.indicators_met),
@@ -201,6 +202,27 @@ class Intake(ServiceApplication):
         if isinstance(event, CaseAccess.Event):
             return None  # looks at a case are listed by `lots audit access`, not as its history
         return super().case_of(event)
+
+    def member(self, member: Member, name: str | None) -> dict[str, Any]:
+        """A household member as intake stores it: personal number and name sealed with the
+        person's own key (erasable), everything else as it is."""
+        ref = str(self.person_ref(member.personal_number))
+        return {
+            "person_ref": ref,
+            "personal_number": seal(self.store, ref, member.personal_number),
+            "name": seal(self.store, ref, name),
+            "role": member.role,
+            "age": member.age,
+        }
+
+    def reveal(self, member: Mapping[str, Any]) -> dict[str, Any]:
+        """A stored household member with personal number and name readable (or erased)."""
+        ref = member["person_ref"]
+        return {
+            **member,
+            "personal_number": unseal(self.store, ref, member.get("personal_number")),
+            "name": unseal(self.store, ref, member.get("name")),
+        }
 
     def person_ref(self, personal_number: str) -> UUID:
         digest = hmac.new(self._pseudonym_key, personal_number.encode(), hashlib.sha256).digest()
@@ -318,6 +340,27 @@ class Intake(ServiceApplication):
             "acknowledgements_past_due": self.ack_watch.past_due(now),
             "acknowledgements_waiting": len(self.ack_watch.waiting),
         }
+
+    def hold_for_retention(self, case_id: UUID, reason: str, by: str) -> None:
+        """Keep the case's persons past the retention period (a recorded exception)."""
+        with self.lock:
+            self.case(case_id)  # the case must exist
+            try:
+                self.repository.get(RetentionHold.create_id(case_id))
+            except AggregateNotFoundError:
+                self.save(RetentionHold(case_id=case_id, reason=reason, by=by, at=self.clock()))
+
+    def erase_expired(self, years: int) -> list[str]:
+        """Destroy the keys of every person whose cases' retention has ended; return them."""
+        now = self.clock()
+        with self.lock:
+            due = expired(self, now, years)
+        for ref, last_entry in sorted(due.items()):
+            with self.lock:
+                self.store.erase_subject(ref, now.isoformat())
+                self.save(PersonErased(person_ref=ref, at=now, last_entry=last_entry))
+            log.info("personal data erased", person_ref=ref)
+        return sorted(due)
 
     def check_acknowledgements(self) -> list[UUID]:
         """Record every acknowledgement deadline missed by now; return the cases breached."""

@@ -265,3 +265,27 @@ class CaseAccess(Aggregate):
         at: datetime,
     ) -> None:
         self.case_id = case_id
+
+
+class RetentionHold(Aggregate):
+    """An exception to erasure: the case's persons are kept past the retention period."""
+
+    @staticmethod
+    def create_id(case_id: UUID, **_: object) -> UUID:
+        return uuid5(REFERRAL_NAMESPACE, f"retention-hold/{case_id}")
+
+    @event("Placed")
+    def __init__(self, case_id: UUID, reason: str, by: str, at: datetime) -> None:
+        self.case_id = case_id
+
+
+class PersonErased(Aggregate):
+    """A person's key was destroyed when the retention of all their cases had ended."""
+
+    @staticmethod
+    def create_id(person_ref: str, **_: object) -> UUID:
+        return uuid5(REFERRAL_NAMESPACE, f"erased/{person_ref}")
+
+    @event("Erased")
+    def __init__(self, person_ref: str, at: datetime, last_entry: datetime) -> None:
+        self.person_ref = person_ref

@@ -1,0 +1,87 @@
+"""Erasure by crypto-shredding: personal data unreadable, the chain and the export unchanged."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from typer.testing import CliRunner
+
+from infra.integrity import verify
+from infra.pii import ERASED
+from infra.settings import Settings
+from lots.cli import app
+from lots.export import export_lines
+from tests.support.intake import Clock, make_intake, personal_number, referral
+
+
+def _household(settings: Settings, case_id: str, role: str) -> list[dict[str, Any]]:
+    env = {"LOTS_VAR_DIR": str(settings.var_dir), "LOTS_EMBEDDED_REDIS": "never"}
+    out = (
+        CliRunner()
+        .invoke(app, ["audit", "case", case_id, "--reason", "t", "--role", role, "--json"], env=env)
+        .stdout
+    )
+    return json.loads(out)["events"][0]["data"]["household"]  # type: ignore[no-any-return]
+
+
+def test_persons_are_erased_after_retention_unless_held_and_the_chain_still_verifies(
+    settings: Settings,
+) -> None:
+    from datetime import date
+
+    clock = Clock()
+    intake = make_intake(settings, clock)
+    shared_parent = {
+        "role": "guardian",
+        "personal_number": personal_number(date(1980, 5, 5)),
+        "name": "Parent Both",
+        "municipality_code": "0580",
+    }
+    old = intake.submit(json.dumps(referral()).encode()).case_id
+    held = intake.submit(
+        json.dumps(
+            referral(
+                persons=[
+                    {
+                        "role": "child",
+                        "personal_number": personal_number(date(2015, 1, 1), "117"),
+                        "municipality_code": "0580",
+                    },
+                    shared_parent,
+                ]
+            )
+        ).encode()
+    ).case_id
+    assert old is not None and held is not None
+    intake.hold_for_retention(held, "complaint under investigation", "administration")
+    before = list(export_lines(intake))
+    assert intake.erase_expired(5) == []  # nothing is five years old yet
+
+    clock.advance(days=5 * 366)
+    erased = intake.erase_expired(5)
+    assert len(erased) == 2  # the first case's child and guardian; the held case keeps its own
+    assert intake.erase_expired(5) == []  # erased once
+    assert verify(intake.store).intact
+    assert list(export_lines(intake))[: len(before)] == before
+    intake.close()
+
+    assert {m["personal_number"] for m in _household(settings, str(old), "case_officer")} == {
+        ERASED
+    }
+    kept = _household(settings, str(held), "case_officer")
+    assert {m["name"] for m in kept} >= {"Parent Both"}
+    assert all(m["personal_number"].isdigit() for m in kept)
+
+
+def test_personal_numbers_and_names_are_not_stored_in_the_clear(settings: Settings) -> None:
+    intake = make_intake(settings, Clock())
+    body = referral()
+    intake.submit(json.dumps(body).encode())
+    answer = intake.answer(body["source"], body["referral_id"])
+    assert answer is not None and answer.case_id is not None
+    case = intake.case(answer.case_id)
+    intake.close()
+    for member in case.household:
+        assert member["personal_number"].startswith("pii:v1:")
+        assert member["name"].startswith("pii:v1:")
