@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: install browser demo test test-unit test-integration test-e2e lint schemas up clean
+.PHONY: install browser demo test test-unit test-integration test-e2e lint schemas up bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11, python3.12, ...)"; exit 1; }
@@ -53,6 +53,12 @@ test-e2e: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The benchmarks (docs/performance.md): prints a table, writes bench/results.json. Not part of
+# `make test`. BENCH_ARGS=--quick for a short smoke run; see `python -m bench.run --help`.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 schemas: $(STAMP)
 	$(BIN)/lots contracts schema --out docs/schemas

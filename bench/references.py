@@ -17,7 +17,7 @@ import json
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from eventsourcing.application import Application
@@ -74,7 +74,7 @@ async def naive(url: str, count: int, timeout: float = 600) -> float:
     prefix = f"bench-naive-{uuid.uuid4().hex[:6]}:"
     client = aioredis.from_url(url)
     await _prepare(client, prefix)
-    broker = RedisBroker(url, logger=None)
+    broker = RedisBroker(url, logger=None)  # type: ignore[arg-type]  # None: no logging
     for hop in range(HOPS):
 
         def relay(hop: int = hop) -> Any:
@@ -107,7 +107,7 @@ async def batched(url: str, count: int, var: Path, timeout: float = 600) -> floa
     prefix = f"bench-batched-{uuid.uuid4().hex[:6]}:"
     client = aioredis.from_url(url)
     await _prepare(client, prefix)
-    broker = RedisBroker(url, logger=None)
+    broker = RedisBroker(url, logger=None)  # type: ignore[arg-type]  # None: no logging
     stores = []
     for hop in range(HOPS):
         db = var / f"batched-{prefix.strip(':')}-{hop}.sqlite"
@@ -162,11 +162,14 @@ async def raw(url: str, count: int, timeout: float = 600) -> float:
         worker = aioredis.from_url(url)
         source, target = f"{prefix}hop{hop}", f"{prefix}hop{hop + 1}"
         while not stop.is_set():
-            response = await worker.xreadgroup(f"g{hop}", "c", {source: ">"}, count=500, block=50)
+            response = cast(
+                list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]] | None,
+                await worker.xreadgroup(f"g{hop}", "c", {source: ">"}, count=500, block=50),
+            )
             for _, entries in response or []:
                 pipe = worker.pipeline(transaction=False)
                 for entry_id, fields in entries:
-                    pipe.xadd(target, fields)
+                    pipe.xadd(target, fields)  # type: ignore[arg-type]
                     pipe.xack(source, f"g{hop}", entry_id)
                 await pipe.execute()
         await worker.aclose()

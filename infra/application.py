@@ -9,11 +9,15 @@ through :meth:`ServiceApplication.outbox` and publishes the public events it fin
 
 from __future__ import annotations
 
+import fcntl
+import random
 import threading
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TextIO, TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import structlog
@@ -21,6 +25,7 @@ from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
     ProcessingEvent,
+    Repository,
 )
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
@@ -29,10 +34,17 @@ from eventsourcing.utils import get_topic
 from events.codec import DecodeError, Envelope, decode
 from events.messages import Message
 from infra.persistence import PostgresRecorder, SQLiteRecorder
+from infra.pii import StagedKeys
 
 log = structlog.get_logger(__name__)
 
 A = TypeVar("A", bound=Aggregate)
+#: How often a batch, then each of its messages, is applied again when another instance wrote
+#: one of its aggregates first; the pause before each retry doubles from 4 ms up to 250 ms.
+BATCH_ATTEMPTS = 3
+CONFLICT_ATTEMPTS = 12
+#: Aggregates with at most this many events are rebuilt from a batch's read-ahead.
+PREFETCH_EVENTS = 20
 OUTBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/outbox")
 
 
@@ -70,6 +82,48 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+class CachingRepository(Repository[UUID]):
+    """eventsourcing's repository, handing out the cached aggregate itself, not a deep copy.
+
+    The library deep-copies every aggregate it takes from its cache, so that a command that
+    fails half-way cannot leave its changes in the cache; that copy grows with the aggregate (a
+    month's settlement holds every session booked on it) and cost billing a quarter of its
+    time. Here the application keeps the cache right instead: an aggregate that holds events
+    not saved (a command that failed or gave up) is dropped and read again, an aggregate whose
+    save failed is dropped (:meth:`ServiceApplication._record`), a batch that failed drops
+    what it touched, and a saved aggregate is what the cache holds next (so the next read only
+    asks the store for what other instances recorded since).
+    """
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        if version is None and self.cache is not None:
+            try:
+                cached = self.cache.get(aggregate_id)
+            except KeyError:
+                cached = None
+            if cached is not None and getattr(cached, "pending_events", None):
+                self.forget([aggregate_id])
+        return super().get(aggregate_id, version=version, **kwargs)
+
+    def forget(self, aggregate_ids: Iterable[UUID]) -> None:
+        if self.cache is None:
+            return
+        for aggregate_id in aggregate_ids:
+            with suppress(KeyError):
+                self.cache.get(aggregate_id, evict=True)
+
+    def remember(self, aggregates: Mapping[UUID, Any]) -> None:
+        if self.cache is None:
+            return
+        for aggregate_id, aggregate in aggregates.items():
+            self.cache.put(aggregate_id, aggregate)
+
+
+def _pause(attempt: int) -> None:
+    """A jittered pause before retry ``attempt``: instances that collided spread out."""
+    time.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
+
+
 class UnitOfWork:
     """The aggregates touched while applying a batch, each loaded once and saved together."""
 
@@ -93,6 +147,35 @@ class UnitOfWork:
             raise TypeError(f"aggregate {aggregate_id} is a {type(aggregate).__name__}")
         return aggregate
 
+    def prefetch(self, aggregate_ids: Iterable[UUID]) -> None:
+        """Read these aggregates in one query, instead of one query each: those not stored
+        yet (most of what a batch's messages name is still to be made) cost nothing to look up
+        afterwards, and short ones are rebuilt from the events read. Long ones (which may have
+        a snapshot) and those in the repository's cache are left to the repository."""
+        cache = getattr(self.app.repository, "cache", None)
+        unknown = {
+            i
+            for i in aggregate_ids
+            if i not in self._aggregates and i not in self._absent and not _cached(cache, i)
+        }
+        if not unknown:
+            return
+        store = cast(SQLiteRecorder | PostgresRecorder, self.app.recorder)
+        stored = store.events_of(unknown)
+        self._absent.update(unknown - stored.keys())
+        mapper = self.app.mapper
+        for aggregate_id, events in stored.items():
+            if len(events) <= PREFETCH_EVENTS:
+                # As the repository's projection does (without its per-event isinstance check
+                # against a runtime protocol, which cost more than the rest here).
+                found: Any = None
+                for event in events:
+                    found = mapper.to_domain_event(event).mutate(found)  # type: ignore[attr-defined]
+                if found is None:  # as the repository sees it: not found
+                    self._absent.add(aggregate_id)
+                else:
+                    self._aggregates[aggregate_id] = found
+
     def add(self, aggregate: Aggregate) -> None:
         self._absent.discard(aggregate.id)
         self._aggregates[aggregate.id] = aggregate
@@ -101,8 +184,21 @@ class UnitOfWork:
     def aggregates(self) -> list[Aggregate]:
         return list(self._aggregates.values())
 
+    def discard(self) -> None:
+        """Forget the changes made here: nothing of this unit of work stays in the cache."""
+        repository = self.app.repository
+        if isinstance(repository, CachingRepository):
+            repository.forget(self._aggregates)
+
+
+def _cached(cache: Any, aggregate_id: UUID) -> bool:
+    """Whether the repository's cache holds the aggregate (then it is stored)."""
+    return aggregate_id in getattr(cache, "cache", ())
+
 
 Handler = Callable[[UnitOfWork, Envelope[Any]], None]
+#: The aggregates the handler of a message will look up, from the message.
+Lookup = Callable[[Any], Iterable[UUID]]
 Translator = Callable[[Any], Outgoing | None]
 
 
@@ -111,6 +207,14 @@ class ServiceApplication(Application[UUID]):
 
     #: What this service does when a message of a type arrives (by contract type name).
     handlers: ClassVar[Mapping[str, Handler]] = {}
+    #: The aggregates each type's handler looks up (by contract type name): a batch asks the
+    #: store once which of them exist, instead of once per aggregate.
+    lookups: ClassVar[Mapping[str, Lookup]] = {}
+    #: Whether the instances of this service apply their batches one at a time. Set where
+    #: every batch writes the same aggregates (billing: the month's settlement, the year's cap):
+    #: instances applying at once would only collide and retry, and one could starve. On a
+    #: SQLite file store they take turns through a file lock beside the store.
+    exclusive_batches: ClassVar[bool] = False
     #: Domain event class -> its public message, for the relay.
     public_events: ClassVar[Mapping[type[DomainEventProtocol[UUID]], Translator]] = {}
 
@@ -119,6 +223,22 @@ class ServiceApplication(Application[UUID]):
         # eventsourcing is synchronous and its SQLite connection is shared: one batch at a time.
         self.lock = threading.RLock()
         self._public_topics = [get_topic(cls) for cls in self.public_events]
+        self._turns: TextIO | None = None
+        #: New persons' keys, saved with the events sealed with them (a service holding
+        #: personal data sets it: see :class:`infra.pii.StagedKeys`).
+        self.keys: StagedKeys | None = None
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The repository, without the library's deep copy of cached aggregates (see
+        :class:`CachingRepository` for how the cache is kept right instead)."""
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CachingRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=True,
+            deepcopy_from_cache=False,
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -139,58 +259,129 @@ class ServiceApplication(Application[UUID]):
     # --- consuming -------------------------------------------------------------------------
 
     def process(self, group: str, items: list[Incoming]) -> dict[str, str | None]:
-        """Apply a batch exactly once; return each entry's error, or None when it is done."""
-        with self.lock:
-            results: dict[str, str | None] = {}
-            seen = self.store.processed_among(group, {str(i.envelope.id) for i in items})
-            todo: list[Incoming] = []
-            for item in items:
-                message_id = str(item.envelope.id)
-                if message_id in seen:
-                    results[item.entry_id] = None  # a redelivery or a republished copy
-                    continue
-                seen.add(message_id)
-                todo.append(item)
-            if not todo:
-                return results
-            try:
-                self._apply(group, todo)
-            except Exception:
-                for item in todo:
-                    results[item.entry_id] = self._apply_alone(group, item)
-            else:
-                results.update(dict.fromkeys((i.entry_id for i in todo), None))
-            return results
+        """Apply a batch exactly once; return each entry's error, or None when it is done.
 
-    def _apply(self, group: str, items: Iterable[Incoming]) -> None:
+        When another instance of the service saved one of the batch's aggregates first (the
+        store refuses a second write of a version), the batch is applied again on fresh reads
+        after a short jittered pause taken outside the lock. A batch that keeps colliding, or
+        fails otherwise, is applied one message at a time, so that a poison message only fails
+        itself and a message colliding with another instance's writes gets its own retries.
+        """
+        results: dict[str, str | None] = {}
+        todo = items
+        for attempt in range(BATCH_ATTEMPTS):
+            if attempt:
+                _pause(attempt)
+            with self.lock:
+                todo = self._unprocessed(group, todo, results)
+                if not todo:
+                    return results
+                try:
+                    with self._turn():
+                        self._apply(group, todo)
+                except IntegrityError:
+                    continue  # another instance came first: again, on fresh reads
+                except Exception:
+                    break
+                results.update(dict.fromkeys((i.entry_id for i in todo), None))
+                return results
+        for item in todo:
+            if item.entry_id not in results:
+                results[item.entry_id] = self._apply_alone(group, item)
+        return results
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This instance's turn to apply a batch, if the service's instances take turns."""
+        dbname = self.env.get("SQLITE_DBNAME", "")
+        if (
+            not self.exclusive_batches
+            or not dbname
+            or ":memory:" in dbname
+            or "mode=memory" in dbname
+        ):
+            yield
+            return
+        if self._turns is None:
+            self._turns = open(f"{dbname}.turns", "a")  # noqa: SIM115  # kept for the app's life
+        fcntl.flock(self._turns, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._turns, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._turns is not None:
+            self._turns.close()
+            self._turns = None
+        super().close()
+
+    def _unprocessed(
+        self, group: str, items: list[Incoming], results: dict[str, str | None]
+    ) -> list[Incoming]:
+        """The items whose messages this group has not processed (the others are done)."""
+        seen = self.store.processed_among(group, {str(i.envelope.id) for i in items})
+        todo: list[Incoming] = []
+        for item in items:
+            message_id = str(item.envelope.id)
+            if message_id in seen:
+                results[item.entry_id] = None  # a redelivery or a republished copy
+                continue
+            seen.add(message_id)
+            todo.append(item)
+        return todo
+
+    def prepare(self, items: Sequence[Incoming]) -> None:
+        """Read ahead in bulk what a batch's handlers will need; a service may override it."""
+
+    def _apply(self, group: str, items: Sequence[Incoming]) -> None:
         uow = UnitOfWork(self)
         processed = []
-        for item in items:
-            handler = self.handlers.get(item.envelope.type)
-            if handler is not None:
-                handler(uow, item.envelope)
-            processed.append((group, str(item.envelope.id)))
-        self.save(*uow.aggregates, processed=processed)
+        if self.keys is not None:
+            self.keys.clear()  # made for a unit of work that was not saved
+        self.prepare(items)
+        try:
+            uow.prefetch(
+                aggregate_id
+                for item in items
+                if item.envelope.type in self.lookups
+                for aggregate_id in self.lookups[item.envelope.type](item.envelope.message)
+            )
+            for item in items:
+                handler = self.handlers.get(item.envelope.type)
+                if handler is not None:
+                    handler(uow, item.envelope)
+                processed.append((group, str(item.envelope.id)))
+            self.save(*uow.aggregates, processed=processed)
+        except BaseException:
+            uow.discard()
+            raise
 
-    def _apply_alone(self, group: str, item: Incoming, attempts: int = 3) -> str | None:
+    def _apply_alone(
+        self, group: str, item: Incoming, attempts: int = CONFLICT_ATTEMPTS
+    ) -> str | None:
         error = ""
-        for _ in range(attempts):
-            if self.store.processed_among(group, [str(item.envelope.id)]):
+        for attempt in range(attempts):
+            if attempt:
+                _pause(attempt)
+            with self.lock:
+                if self.store.processed_among(group, [str(item.envelope.id)]):
+                    return None
+                try:
+                    with self._turn():
+                        self._apply(group, [item])
+                except IntegrityError as exc:  # another instance wrote the same aggregate first
+                    error = f"IntegrityError: {exc}"
+                    continue
+                except Exception as exc:
+                    log.warning(
+                        "handler failed",
+                        type=item.envelope.type,
+                        message_id=str(item.envelope.id),
+                        error=type(exc).__name__,
+                    )
+                    return f"{type(exc).__name__}: {exc}"
                 return None
-            try:
-                self._apply(group, [item])
-            except IntegrityError as exc:  # another instance wrote the same aggregate first
-                error = f"IntegrityError: {exc}"
-                continue
-            except Exception as exc:
-                log.warning(
-                    "handler failed",
-                    type=item.envelope.type,
-                    message_id=str(item.envelope.id),
-                    error=type(exc).__name__,
-                )
-                return f"{type(exc).__name__}: {exc}"
-            return None
         return error
 
     # --- the case index, for auditors ----------------------------------------------------------
@@ -204,7 +395,19 @@ class ServiceApplication(Application[UUID]):
         cases = [self.case_of(e) for e in processing_event.events]
         if any(cases):
             processing_event.saved_kwargs["cases"] = [str(c) if c else None for c in cases]
-        return super()._record(processing_event)
+        staged = self.keys.take() if self.keys is not None else {}
+        if staged:
+            processing_event.saved_kwargs["subject_keys"] = staged
+        repository = self.repository
+        try:
+            recordings = super()._record(processing_event)
+        except BaseException:
+            if isinstance(repository, CachingRepository):
+                repository.forget(processing_event.aggregates)
+            raise
+        if isinstance(repository, CachingRepository):
+            repository.remember(processing_event.aggregates)
+        return recordings
 
     def case_events(self, case_id: UUID) -> list[DomainEventProtocol[UUID]]:
         """Every event of this store that belongs to the case, in log order."""
@@ -260,6 +463,7 @@ __all__ = [
     "DecodeError",
     "Handler",
     "Incoming",
+    "Lookup",
     "Outgoing",
     "ServiceApplication",
     "UnitOfWork",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -73,6 +73,9 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 "INSERT INTO processed_messages (consumer, message_id) VALUES (?, ?)",
                 (consumer, message_id),
             )
+        keys: dict[str, bytes] = kwargs.get("subject_keys") or {}
+        if keys:  # new persons' keys, with the events sealed with them (infra.pii.StagedKeys)
+            c.executemany("INSERT INTO subject_keys (subject, key) VALUES (?, ?)", keys.items())
         ids = super()._insert_events(c, stored_events, **kwargs)
         if ids:
             c.execute("SELECT hash FROM event_chain ORDER BY notification_id DESC LIMIT 1")
@@ -104,6 +107,31 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             c.execute("SELECT key FROM subject_keys WHERE subject = ?", (subject,))
             row = c.fetchone()
             return bytes(row["key"]) if row and row["key"] is not None else None
+
+    def stored_subject_key(self, subject: str) -> tuple[bool, bytes | None]:
+        """Whether the subject has a key row, and its key (None once erased)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT key FROM subject_keys WHERE subject = ?", (subject,))
+            row = c.fetchone()
+        if row is None:
+            return False, None
+        return True, bytes(row["key"]) if row["key"] is not None else None
+
+    def stored_subject_keys(self, subjects: Iterable[str]) -> dict[str, bytes | None]:
+        """The subjects that have a key row, with their keys (None once erased)."""
+        wanted = list(subjects)
+        found: dict[str, bytes | None] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                c.execute(
+                    "SELECT subject, key FROM subject_keys "
+                    f"WHERE subject IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                for row in c.fetchall():
+                    found[row["subject"]] = bytes(row["key"]) if row["key"] is not None else None
+        return found
 
     def erase_subject(self, subject: str, at: str) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -146,6 +174,26 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 yield position, _stored(row), row["hash"]
             if len(rows) < page:
                 return
+
+    def events_of(self, originator_ids: Iterable[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """The stored events of these aggregates (absent ones are missing): one query for a
+        batch's lookups instead of one per aggregate."""
+        ids = [i.hex for i in originator_ids]
+        found: dict[UUID, list[StoredEvent]] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                c.execute(
+                    "SELECT originator_id, originator_version, topic, state FROM stored_events "
+                    f"WHERE originator_id IN ({','.join('?' * len(chunk))}) "
+                    "ORDER BY originator_id, originator_version",
+                    chunk,
+                )
+                for row in c.fetchall():
+                    event = _stored(row)
+                    assert event is not None
+                    found.setdefault(cast(UUID, event.originator_id), []).append(event)
+        return found
 
     def processed_among(self, consumer: str, message_ids: Iterable[str]) -> set[str]:
         ids = list(message_ids)
@@ -222,6 +270,12 @@ class PostgresRecorder(PostgresApplicationRecorder):
             "INSERT INTO {schema}.subject_keys (subject, key) VALUES (%s, %s) "
             "ON CONFLICT (subject) DO NOTHING"
         ).format(schema=schema)
+        self._insert_new_key = SQL(
+            "INSERT INTO {schema}.subject_keys (subject, key) VALUES (%s, %s)"
+        ).format(schema=schema)
+        self._select_keys = SQL(
+            "SELECT subject, key FROM {schema}.subject_keys WHERE subject = ANY(%s)"
+        ).format(schema=schema)
         self._select_key = SQL("SELECT key FROM {schema}.subject_keys WHERE subject = %s").format(
             schema=schema
         )
@@ -258,6 +312,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
             "SELECT message_id FROM {schema}.processed_messages "
             "WHERE consumer = %s AND message_id = ANY(%s)"
         ).format(schema=schema)
+        self._select_events_of = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {schema}.{events} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(schema=schema, events=events)
         self._count_processed = SQL(
             "SELECT COUNT(*) AS n FROM {schema}.processed_messages WHERE consumer = %s"
         ).format(schema=schema)
@@ -276,6 +334,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
         processed: Processed = kwargs.get("processed") or ()
         if processed:
             curs.executemany(self._insert_processed, list(processed))
+        keys: dict[str, bytes] = kwargs.get("subject_keys") or {}
+        if keys:  # new persons' keys, with the events sealed with them (infra.pii.StagedKeys)
+            curs.executemany(self._insert_new_key, list(keys.items()))
         super()._insert_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(
@@ -306,6 +367,22 @@ class PostgresRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
             return bytes(row["key"]) if row and row["key"] is not None else None
 
+    def stored_subject_key(self, subject: str) -> tuple[bool, bytes | None]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_key, (subject,))
+            row = curs.fetchone()
+        if row is None:
+            return False, None
+        return True, bytes(row["key"]) if row["key"] is not None else None
+
+    def stored_subject_keys(self, subjects: Iterable[str]) -> dict[str, bytes | None]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_keys, (list(subjects),))
+            return {
+                row["subject"]: bytes(row["key"]) if row["key"] is not None else None
+                for row in curs.fetchall()
+            }
+
     def erase_subject(self, subject: str, at: str) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self._erase_key, (subject, at))
@@ -326,6 +403,16 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 yield position, _stored(row), row["hash"]
             if len(rows) < page:
                 return
+
+    def events_of(self, originator_ids: Iterable[UUID]) -> dict[UUID, list[StoredEvent]]:
+        found: dict[UUID, list[StoredEvent]] = {}
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_events_of, (list(originator_ids),))
+            for row in curs.fetchall():
+                event = _stored(row)
+                assert event is not None
+                found.setdefault(cast(UUID, event.originator_id), []).append(event)
+        return found
 
     def processed_among(self, consumer: str, message_ids: Iterable[str]) -> set[str]:
         with self.datastore.transaction(commit=False) as curs:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Iterable
 from typing import Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -20,6 +21,57 @@ ERASED = "(erased)"
 
 class KeyStore(Protocol):
     def subject_key(self, subject: str, new_key: bytes | None) -> bytes | None: ...
+
+
+class KeyRecords(Protocol):
+    def stored_subject_key(self, subject: str) -> tuple[bool, bytes | None]: ...
+
+    def stored_subject_keys(self, subjects: Iterable[str]) -> dict[str, bytes | None]: ...
+
+
+class StagedKeys:
+    """A key store whose new keys are written in the same transaction as the events they seal.
+
+    Making each new person's key in a transaction of its own cost a commit (an fsync) per
+    person, half of intake's time per referral. Here a new key is kept until the application
+    saves, and the recorder inserts it with the events (``subject_keys`` of ``save``): both are
+    stored or neither. If another instance made a key for the same person meanwhile, the insert
+    fails like any concurrent write, and the batch is applied again with the stored key.
+    """
+
+    def __init__(self, records: KeyRecords) -> None:
+        self.records = records
+        self._staged: dict[str, bytes] = {}
+        #: Read ahead for a unit of work (:meth:`prefetch`): whether stored, and the key.
+        self._read: dict[str, tuple[bool, bytes | None]] = {}
+
+    def prefetch(self, subjects: Iterable[str]) -> None:
+        """Read the keys of these subjects in one query (a batch's persons) instead of one
+        query each; valid until the next save or :meth:`clear`."""
+        wanted = [s for s in subjects if s not in self._read and s not in self._staged]
+        if wanted:
+            found = self.records.stored_subject_keys(wanted)
+            self._read.update((s, (s in found, found.get(s))) for s in wanted)
+
+    def subject_key(self, subject: str, new_key: bytes | None) -> bytes | None:
+        if subject in self._staged:
+            return self._staged[subject]
+        read = self._read.get(subject)
+        stored, key = read if read is not None else self.records.stored_subject_key(subject)
+        if stored or new_key is None:
+            return key
+        self._staged[subject] = new_key
+        return new_key
+
+    def take(self) -> dict[str, bytes]:
+        """The keys made since the last save, to be inserted with its events; forgotten here."""
+        staged, self._staged = self._staged, {}
+        self._read.clear()
+        return staged
+
+    def clear(self) -> None:
+        self._staged.clear()
+        self._read.clear()
 
 
 def seal(store: KeyStore, subject: str, value: str | None) -> str | None:

@@ -7,11 +7,12 @@ derives from the meeting id, so a meeting seen again (under any message id) chan
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from events.codec import Envelope
 from events.messages import MeetingHeld, ReferralReceived
-from infra.application import UnitOfWork
+from infra.application import Lookup, UnitOfWork
 from services.billing.booking import Booking
 from services.billing.domain import CaseAccount, Session
 from services.billing.pricing import session_id_for
@@ -54,3 +55,10 @@ def when_meeting_held_log_session(uow: UnitOfWork, envelope: Envelope[Any]) -> N
     )
     uow.add(session)
     booker.price(session, str(envelope.id))
+
+
+#: What each handler looks up, so that a batch asks the store once which of them exist.
+LOOKUPS: Mapping[str, Lookup] = {
+    ReferralReceived.type_name: lambda referral: (referral.case_id,),
+    MeetingHeld.type_name: lambda held: (held.case_id, session_id_for(held.meeting_id)),
+}

@@ -19,6 +19,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+
 from events.messages import AdjustmentRecorded, MeetingHeld, SessionLogged
 from services.billing.application import Billing
 from services.billing.booking import Source, needs_of, price_source, source_of
@@ -41,7 +45,7 @@ from services.billing.settlement import (
 from services.billing.tariff_book import TariffBook, catalogue_of
 from services.billing.tariffs import Catalogue, PriceNotKnown
 
-BATCH = 500
+BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,10 @@ def replay_month(app: Billing, month: str, programme: str | None = None) -> Repl
     if closed is None:
         raise NotFound(f"{month} is not closed: there is no closed document to replay")
     fold = Fold(month)
-    for event in _events(app):
-        if fold.apply(event):
+    for notification in _notifications(app):
+        if fold.skips(notification.topic, notification.originator_id):
+            continue
+        if fold.apply(app.mapper.to_domain_event(notification)):
             break
     document = fold.document(programme)
     differences = [*fold.differences, *compare(closed, document)]
@@ -112,6 +118,14 @@ class Fold:
             self._catalogues[version] = catalogue_of(self.book[version - 1])
         return self._catalogues[version]
 
+    def skips(self, topic: str, originator_id: Any) -> bool:
+        """Whether an event can be left undecoded: one booked on another month's settlement
+        that is still open (it neither belongs to this month nor breaks a closed one)."""
+        if topic not in _BOOKINGS:
+            return False
+        month = self.months.get(originator_id)
+        return month is not None and month != self.month and month not in self.closed
+
     def apply(self, event: Any) -> bool:
         """Take one event into account; True once the month's close has been reached."""
         kind = type(event)
@@ -137,6 +151,9 @@ class Fold:
             self.decisions[event.originator_id] = event.decision
         elif kind is Session.Logged:  # type: ignore[attr-defined]
             self._logged(event)
+            # Priced again and held against the cap: only the rebuilt session is needed now.
+            self.sources.pop(event.originator_id, None)
+            self.decisions.pop(event.originator_id, None)
         elif kind is Settlement.Opened:  # type: ignore[attr-defined]
             self.months[event.originator_id] = event.month
         elif kind is Settlement.Closed:  # type: ignore[attr-defined]
@@ -178,7 +195,11 @@ class Fold:
                 f"session {session_id}: logged {canonical_json(event.session)}, "
                 f"priced again {canonical_json(again)}"
             )
-        self.rebuilt[session_id] = outcome.session
+        # Kept only if the month's document can need it: booked on the month, or late (its own
+        # month closed) and so an adjustment, perhaps on this month. Memory stays a month's.
+        own = outcome.session.settlement_month
+        if own == self.month or own in self.closed:
+            self.rebuilt[session_id] = outcome.session
 
     def _booked(self, event: Any, month: str) -> None:
         name = type(event).__qualname__.rsplit(".", 1)[-1]
@@ -258,14 +279,41 @@ class Fold:
         )
 
 
-def _events(app: Billing) -> Iterator[Any]:
-    """Billing's stored events in log order, read a batch at a time."""
+#: What is booked on a month's settlement after it was opened, and before it is closed.
+_BOOKINGS = frozenset(
+    get_topic(kind)
+    for kind in vars(Settlement).values()
+    if isinstance(kind, type)
+    and issubclass(kind, DomainEvent)
+    and kind.__name__ not in ("Opened", "Closed", "Created", "Event")
+)
+
+
+def _topics() -> list[str]:
+    """The topics of the events the fold reads; the rest (case accounts, the cap's own
+    account, the worklist) cannot change a settlement's document and are not decoded."""
+    session = [Session.Opened, Session.Decided, Session.Logged]  # type: ignore[attr-defined]
+    kinds = [*session, *_events_of(TariffBook), *_events_of(Settlement)]
+    return [get_topic(kind) for kind in kinds]
+
+
+def _events_of(aggregate: type[Any]) -> list[type[Any]]:
+    return [
+        v for v in vars(aggregate).values() if isinstance(v, type) and issubclass(v, DomainEvent)
+    ]
+
+
+def _notifications(app: Billing) -> Iterator[Notification]:
+    """Billing's stored events of the fold's topics in log order, a batch at a time, not yet
+    decoded (the fold decides which it needs)."""
+    topics = _topics()
     position = 0
     while True:
         with app.lock:
-            batch = app.recorder.select_notifications(start=position + 1, limit=BATCH)
+            batch = app.recorder.select_notifications(
+                start=position + 1, limit=BATCH, topics=topics
+            )
         if not batch:
             return
-        for notification in batch:
-            yield app.mapper.to_domain_event(notification)
+        yield from batch
         position = batch[-1].id

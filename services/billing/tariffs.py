@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 OPI = "OPI"
@@ -63,8 +64,9 @@ class Entry:
 
     entry_id: str
 
-    @property
+    @cached_property
     def ref(self) -> str:
+        """The entry's id and a fingerprint of its content (an entry never changes: kept)."""
         content = "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
         digest = hashlib.sha256(f"{type(self).__name__}|{content}".encode()).hexdigest()
         return f"{self.entry_id}#{digest[:8]}"
@@ -193,6 +195,11 @@ class Catalogue:
     terms: tuple[ContractTerm, ...] = ()
     extensions: tuple[Extension, ...] = ()
     unindexed: Unindexed = "carry_forward"
+    #: Quotes given, by (price, programme, day): a catalogue never changes, so neither do they
+    #: (a replay prices a year's sessions again; most share their days).
+    _quotes: dict[tuple[str, str, date], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         everything: list[Entry] = [*self.rates, *self.fees, *self.caps, *self.fixed]
@@ -278,6 +285,22 @@ class Catalogue:
     # --- prices ---------------------------------------------------------------------------
 
     def hourly_rate(self, programme: str, on: date) -> RateQuote:
+        return self._quote("rate", programme, on, self._hourly_rate)  # type: ignore[no-any-return]
+
+    def client_fee(self, programme: str, on: date) -> OreQuote:
+        return self._quote("fee", programme, on, self._client_fee)  # type: ignore[no-any-return]
+
+    def yearly_cap(self, programme: str, on: date) -> CapQuote:
+        return self._quote("cap", programme, on, self._yearly_cap)  # type: ignore[no-any-return]
+
+    def _quote(self, price: str, programme: str, on: date, make: Callable[[str, date], Any]) -> Any:
+        key = (price, programme, on)
+        found = self._quotes.get(key)
+        if found is None:
+            found = self._quotes[key] = make(programme, on)
+        return found
+
+    def _hourly_rate(self, programme: str, on: date) -> RateQuote:
         name = f"{programme} hourly rate"
         rate = _in_force(tuple(r for r in self.rates if r.programme == programme), on, name)
         # A rate entry may outlive a terminated contract; the term decides whether it applies.
@@ -288,13 +311,13 @@ class Catalogue:
         sek = (rate.sek_per_hour * factor).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         return RateQuote(sek, "+".join([rate.ref, *refs]), notes)
 
-    def client_fee(self, programme: str, on: date) -> OreQuote:
+    def _client_fee(self, programme: str, on: date) -> OreQuote:
         name = f"{programme} client fee per visit"
         fee = _in_force(tuple(f for f in self.fees if f.programme == programme), on, name)
         factor, refs, notes = self._index(fee.indexed_by, fee.price_level_year, on, name)
         return OreQuote(ore_half_up(fee.ore_per_visit * factor), "+".join([fee.ref, *refs]), notes)
 
-    def yearly_cap(self, programme: str, on: date) -> CapQuote:
+    def _yearly_cap(self, programme: str, on: date) -> CapQuote:
         name = f"{programme} yearly hour cap"
         cap = _in_force(tuple(c for c in self.caps if c.programme == programme), on, name)
         return CapQuote(cap.hours, cap.ref)

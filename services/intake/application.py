@@ -13,7 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -33,9 +33,16 @@ from events.messages import (
     SessionLogged,
     SubmitReferral,
 )
-from infra.application import Handler, Incoming, ServiceApplication, Translator, UnitOfWork
+from infra.application import (
+    Handler,
+    Incoming,
+    Lookup,
+    ServiceApplication,
+    Translator,
+    UnitOfWork,
+)
 from infra.calendar import local_date
-from infra.pii import seal, unseal
+from infra.pii import StagedKeys, seal, unseal
 from infra.topology import REFERRALS
 from services.intake.domain import (
     Case,
@@ -179,6 +186,16 @@ class Intake(ServiceApplication):
         MeetingHeld.type_name: when_meeting_held_update_case,
         SessionLogged.type_name: when_session_logged_count_time,
     }
+    #: What the handlers look up, so that a batch asks the store once which of them exist.
+    lookups: ClassVar[Mapping[str, Lookup]] = {
+        SubmitReferral.type_name: lambda r: (
+            referral_key(r.source, r.referral_id),
+            ResidencyException.create_id(r.source, r.referral_id),
+        ),
+        UnreadableReferral.type_name: lambda r: (referral_key(r.source, r.referral_id),),
+        MeetingHeld.type_name: lambda held: (held.case_id,),
+        SessionLogged.type_name: lambda logged: (logged.case_id,),
+    }
     public_events: ClassVar[Mapping[type[Any], Translator]] = PUBLIC_EVENTS
 
     def __init__(
@@ -194,6 +211,8 @@ class Intake(ServiceApplication):
         secret = base64.b64decode(self.env.get("CIPHER_KEY") or "")
         self._pseudonym_key = hmac.new(secret, b"lots person_ref v1", hashlib.sha256).digest()
         self.ack_watch = AckWatch()
+        # New persons' keys are saved with the events sealed with them, not one commit each.
+        self.keys = self.staged_keys = StagedKeys(self.store)
 
     def case_of(self, event: Any) -> UUID | None:
         """A case's own events belong to it; so does the answer to the referral that opened it."""
@@ -203,14 +222,26 @@ class Intake(ServiceApplication):
             return None  # looks at a case are listed by `lots audit access`, not as its history
         return super().case_of(event)
 
+    def prepare(self, items: Sequence[Incoming]) -> None:
+        """Read the keys of every person referred in the batch in one query."""
+        day = local_date(self.clock())
+        refs = set()
+        for item in items:
+            if isinstance(item.envelope.message, SubmitReferral):
+                for person in item.envelope.message.persons:
+                    parsed = parse_personal_number(person.personal_number, day)
+                    if not isinstance(parsed, str):
+                        refs.add(str(self.person_ref(parsed[0])))
+        self.staged_keys.prefetch(refs)
+
     def member(self, member: Member, name: str | None) -> dict[str, Any]:
         """A household member as intake stores it: personal number and name sealed with the
         person's own key (erasable), everything else as it is."""
         ref = str(self.person_ref(member.personal_number))
         return {
             "person_ref": ref,
-            "personal_number": seal(self.store, ref, member.personal_number),
-            "name": seal(self.store, ref, name),
+            "personal_number": seal(self.staged_keys, ref, member.personal_number),
+            "name": seal(self.staged_keys, ref, name),
             "role": member.role,
             "age": member.age,
         }
@@ -220,8 +251,8 @@ class Intake(ServiceApplication):
         ref = member["person_ref"]
         return {
             **member,
-            "personal_number": unseal(self.store, ref, member.get("personal_number")),
-            "name": unseal(self.store, ref, member.get("name")),
+            "personal_number": unseal(self.staged_keys, ref, member.get("personal_number")),
+            "name": unseal(self.staged_keys, ref, member.get("name")),
         }
 
     def person_ref(self, personal_number: str) -> UUID:

@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal, NamedTuple, get_args
 
@@ -297,6 +298,7 @@ def _check_programme(
             reasons.append(_reason("missing_consent:given", "consent.given"))
 
 
+@lru_cache(maxsize=1024)  # a referral's persons are parsed more than once (rules, names)
 def parse_personal_number(raw: str, on: date) -> tuple[str, date] | str:
     """``(the 12 digits, birth date)``, or why the number is invalid: ``format``, ``date``,
     ``serial``, ``check`` or ``unborn`` (born after ``on``).

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from infra.application import Handler, ServiceApplication, Translator, UnitOfWork
+from infra.application import Handler, Lookup, ServiceApplication, Translator, UnitOfWork
 from infra.calendar import local_date
 from services.scheduling import booking, monitor, outcomes
 from services.scheduling.booking import BookingRun, MeetingRequest
@@ -31,7 +31,7 @@ from services.scheduling.errors import (
     SchedulingError,
     UnknownCase,
 )
-from services.scheduling.handlers import HANDLERS
+from services.scheduling.handlers import HANDLERS, LOOKUPS
 from services.scheduling.monitor import DeadlineCheck
 from services.scheduling.policy import COMPETENCES, SchedulingPolicy
 from services.scheduling.published import PUBLIC_EVENTS
@@ -58,6 +58,7 @@ class QueueRow:
 class Scheduling(ServiceApplication):
     name = "scheduling"
     handlers: ClassVar[Mapping[str, Handler]] = HANDLERS
+    lookups: ClassVar[Mapping[str, Lookup]] = LOOKUPS
     public_events: ClassVar[Mapping[type[Any], Translator]] = PUBLIC_EVENTS
 
     def __init__(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from events.codec import Envelope
 from events.messages import CaseClosed, ReferralReceived
-from infra.application import Handler, UnitOfWork
+from infra.application import Handler, Lookup, UnitOfWork
 from services.scheduling.desk import Desk
 from services.scheduling.domain import EarlyClosure, WaitingCase
 from services.scheduling.outcomes import cancel_booked
@@ -67,4 +67,15 @@ def when_case_closed_leave_queue(uow: UnitOfWork, envelope: Envelope[Any]) -> No
 HANDLERS: Mapping[str, Handler] = {
     ReferralReceived.type_name: when_referral_received_queue_case,
     CaseClosed.type_name: when_case_closed_leave_queue,
+}
+
+
+def _case_and_early_closure(message: Any) -> tuple[Any, ...]:
+    return message.case_id, EarlyClosure.create_id(message.case_id)
+
+
+#: What each handler looks up, so that a batch asks the store once which of them exist.
+LOOKUPS: Mapping[str, Lookup] = {
+    ReferralReceived.type_name: _case_and_early_closure,
+    CaseClosed.type_name: _case_and_early_closure,
 }

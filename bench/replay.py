@@ -1,0 +1,208 @@
+"""The replay benchmark: a settlement replayed over a million stored events, against a raw scan.
+
+Billing's store is filled through billing's own application: a year of held counselling
+meetings (``MeetingHeld``, as scheduling publishes them) is applied in batches as the consumer
+applies them, so every stored event is a real one (case accounts, sessions opened and logged,
+hours billed against the yearly cap, sessions booked on their months, the cap's warnings). The
+year's last month is then closed, so that replaying it folds the whole log.
+
+Two subprocesses then read the same SQLite file, one after the other: ``lots settlement
+replay``'s code (:func:`services.billing.replay.replay_month`) and a raw scan (``SELECT`` every
+row, ``json.loads`` its state). Each reports its events per second and its peak RSS
+(``resource.getrusage``), so the replay's memory is measured alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+
+from events.codec import Envelope
+from events.messages import MeetingHeld
+from infra.application import Incoming
+from infra.calendar import STOCKHOLM, is_business_day
+from infra.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Meetings held per case over the year, and messages applied per batch (one transaction).
+MEETINGS_PER_CASE = 6
+BATCH = 1000
+
+
+def settings(var: Path) -> Settings:
+    return Settings(var_dir=var, embedded_redis="never", log_level="WARNING")
+
+
+def business_days(year: int) -> list[date]:
+    day, days = date(year, 1, 1), []
+    while day.year == year:
+        if is_business_day(day):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def meetings(year: int, count: int, seed: int = 7) -> Iterator[MeetingHeld]:
+    """``count`` counselling meetings held over ``year``, in time order, six per case."""
+    rng = random.Random(seed)
+    days = business_days(year)
+    cases = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(count // 6 + 1)]
+    for n in range(count):
+        day = days[n * len(days) // count]
+        start = datetime.combine(day, clock_time(8 + n % 8), STOCKHOLM)
+        minutes = rng.choice((60, 60, 75, 90, 120))
+        yield MeetingHeld(
+            meeting_id=uuid.UUID(int=rng.getrandbits(128), version=4),
+            case_id=cases[n // MEETINGS_PER_CASE],
+            programme="counselling",
+            kind="counselling",
+            format=rng.choice(("individual", "couple")),
+            provider=rng.choice(("leanlink", "other_provider")),
+            staff=[f"bench-{n % 40:02d}"],
+            started_at=start,
+            ended_at=start + timedelta(minutes=minutes),
+            participants=2,
+            client_visits=1,
+        )
+
+
+def fill(var: Path, events: int, year: int, echo: Any = print) -> dict[str, Any]:
+    """Apply held meetings until billing's store holds ``events`` events; close December."""
+    from services.billing.app import make_app
+
+    app = make_app(settings(var))
+    started = time.monotonic()
+    try:
+        # About five events per meeting (session opened and logged, hours billed, booked on
+        # its month, the case's meeting); estimate, then top up until there are enough.
+        count = 0
+        while (stored := app.recorder.max_notification_id() or 0) < events:
+            todo = meetings(year, max(BATCH, (events - stored) // 5), seed=count)
+            while batch := [
+                Incoming(f"m{count + n}", "scheduling.events", Envelope(m, uuid.uuid4()))
+                for n, m in enumerate(itertools.islice(todo, BATCH))
+            ]:
+                results = app.process("bench", batch)
+                failed = [e for e in results.values() if e is not None]
+                if failed:
+                    raise RuntimeError(f"billing refused a held meeting: {failed[0]}")
+                count += len(batch)
+            echo(f"    billing's store: {app.recorder.max_notification_id()} events")
+        month = f"{year}-12"
+        document = app.close_month(month, "bench")
+        return {
+            "events_in_store": app.recorder.max_notification_id(),
+            "meetings_applied": count,
+            "fill_seconds": round(time.monotonic() - started, 1),
+            "month": month,
+            "digest": document["digest"],
+        }
+    finally:
+        app.close()
+
+
+def replay(var: Path, month: str) -> dict[str, Any]:
+    """Replay ``month`` from billing's store (in this process); its rate and peak memory."""
+    from services.billing.app import make_app
+    from services.billing.replay import replay_month
+
+    app = make_app(settings(var))
+    try:
+        started = time.perf_counter()
+        result = replay_month(app, month)
+        seconds = time.perf_counter() - started
+        events = app.recorder.max_notification_id() or 0
+    finally:
+        app.close()
+    return {
+        "events": events,
+        "seconds": round(seconds, 2),
+        "events_per_second": round(events / seconds),
+        "matches": result.matches,
+        "differences": list(result.differences[:5]),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def scan(path: Path) -> dict[str, Any]:
+    """The raw limit: every stored event's state read from the same file and JSON-decoded."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        started = time.perf_counter()
+        rows = 0
+        for (state,) in connection.execute("SELECT state FROM stored_events ORDER BY rowid"):
+            json.loads(state)
+            rows += 1
+        seconds = time.perf_counter() - started
+    finally:
+        connection.close()
+    return {
+        "events": rows,
+        "seconds": round(seconds, 2),
+        "events_per_second": round(rows / seconds),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. On Linux from ``VmHWM``: ``ru_maxrss`` carries
+    over the parent's peak through fork and exec, which would charge the filling to the replay."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB
+    kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+    return round(kib / 1024, 1)
+
+
+def in_subprocess(*args: str) -> dict[str, Any]:
+    """Run ``python -m bench.replay <args>`` and return the JSON it prints."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.replay", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.replay {args[0]} failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def run(var: Path, events: int, echo: Any = print) -> dict[str, Any]:
+    """Fill billing's store with ``events`` events, then replay and scan it side by side."""
+    year = date.today().year - 1
+    filled = fill(var, events, year, echo)
+    path = var / "billing.sqlite"
+    replayed = in_subprocess("replay", str(var), filled["month"])
+    scanned = in_subprocess("scan", str(path))
+    if not replayed["matches"]:
+        raise AssertionError(f"the replay does not match the closed month: {replayed}")
+    return {
+        **filled,
+        "replay": replayed,
+        "raw_scan": scanned,
+        "ratio": round(replayed["events_per_second"] / scanned["events_per_second"], 3),
+    }
+
+
+if __name__ == "__main__":
+    command, *rest = sys.argv[1:]
+    if command == "replay":
+        print(json.dumps(replay(Path(rest[0]), rest[1])))
+    elif command == "scan":
+        print(json.dumps(scan(Path(rest[0]))))
+    else:
+        raise SystemExit(f"usage: python -m bench.replay replay VAR MONTH | scan FILE ({command}?)")

@@ -1,0 +1,304 @@
+"""``make bench``: how well lots does its job, side by side with the references, in one run.
+
+Runs, on one Redis and one machine, one after the other so that the ratios hold on a noisy
+machine:
+
+1. the three references over three hops with N messages (:mod:`bench.references`);
+2. the pipeline with N referrals, one process per service (:mod:`bench.pipeline`);
+3. the same pipeline with two processes per service (scale-out);
+4. a settlement replay over a million stored events against a raw scan (:mod:`bench.replay`);
+5. ``lots audit case`` latency in a store of a million events (:mod:`bench.audit`).
+
+Prints a table and writes ``bench/results.json``. ``python -m bench.run --help`` lists the
+options; ``--quick`` is a short smoke run (a minute or so) with small numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: python bench/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import redis
+
+from bench import audit, references
+from bench.pipeline import run_pipeline
+from bench.replay import run as run_replay
+from infra.redis import resolve_redis
+from infra.settings import Settings
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+#: The targets of issue 7 (the benchmark reports them; tests time nothing).
+TARGETS = {
+    "pipeline_vs_naive": 3.0,
+    "pipeline_vs_batched": 0.5,
+    "replay_vs_raw_scan": 0.6,
+    "replay_peak_rss_mb": 250.0,
+    "audit_p99_ms": 20.0,
+    "scale_out_speedup": 1.0,
+}
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
+    parser.add_argument("--referrals", type=int, default=None,
+                        help="N: referrals through the pipeline, and messages through each "
+                             "reference (default 30000; --quick 1500)")  # fmt: skip
+    parser.add_argument(
+        "--replay-events",
+        type=int,
+        default=None,
+        help="events stored in billing for the replay (default 1000000)",
+    )
+    parser.add_argument(
+        "--audit-events",
+        type=int,
+        default=None,
+        help="events stored in intake for the audit (default 1000000)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short smoke run: small numbers, every part still run",
+    )
+    parser.add_argument("--only", action="append", default=None,
+                        choices=["references", "pipeline", "scale-out", "replay", "audit"],
+                        help="run only these parts (repeatable)")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="directory for the stores (default: a temporary directory)",
+    )
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="record py-spy profiles of every service process during the "
+                             "pipeline's timed segments into this directory")  # fmt: skip
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.referrals = args.referrals or (1500 if quick else 30_000)
+    args.replay_events = args.replay_events or (20_000 if quick else 1_000_000)
+    args.audit_events = args.audit_events or (20_000 if quick else 1_000_000)
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse(argv)
+    parts = set(args.only or ["references", "pipeline", "scale-out", "replay", "audit"])
+    settings = Settings(log_level="WARNING")
+    url, embedded = resolve_redis(settings)
+    work = Path(tempfile.mkdtemp(prefix="lots-bench-", dir=args.work))
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "python -m bench.run " + " ".join(sys.argv[1:] if argv is None else argv),
+        "machine": machine(url),
+        "parameters": {
+            "referrals": args.referrals,
+            "replay_events": args.replay_events,
+            "audit_events": args.audit_events,
+            "quick": args.quick,
+        },
+        "targets": TARGETS,
+    }
+    say = _echo
+    try:
+        if "references" in parts:
+            say(f"references: {args.referrals} messages over three hops")
+            results["references"] = run_references(url, args.referrals, work)
+        if "pipeline" in parts:
+            say(f"pipeline: {args.referrals} referrals, one process per service")
+            one = run_pipeline(url, args.referrals, work, instances=1, profile=args.profile,
+                               echo=say)  # fmt: skip
+            results["pipeline"] = one.as_dict()
+        if "scale-out" in parts:
+            say(f"scale-out: {args.referrals} referrals, two processes per service")
+            two = run_pipeline(url, args.referrals, work, instances=2, profile=args.profile,
+                               echo=say)  # fmt: skip
+            results["scale_out"] = two.as_dict()
+        if "replay" in parts:
+            say(f"replay: billing's store filled to {args.replay_events} events")
+            results["replay"] = run_replay(work / "replay", args.replay_events, echo=say)
+        if "audit" in parts:
+            say(f"audit: intake's store filled to {args.audit_events} events")
+            (work / "audit").mkdir()
+            results["audit"] = audit.run(work / "audit", args.audit_events)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if embedded is not None:
+            embedded.stop()
+    results["ratios"] = ratios(results)
+    results["targets_met"] = verdicts(results)
+    results["seconds"] = round(time.monotonic() - started, 1)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\nwrote {args.out} ({results['seconds']:.0f} s)")
+    return results
+
+
+def _echo(line: str) -> None:
+    print(line, flush=True)
+
+
+def machine(url: str) -> dict[str, Any]:
+    client = redis.Redis.from_url(url)
+    try:
+        info = client.info("server")
+    finally:
+        client.close()
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "redis": str(info.get("redis_version")),
+        "redis_url": url,
+    }
+
+
+def run_references(url: str, count: int, work: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    runs: dict[str, Callable[[], Any]] = {
+        "raw": lambda: references.raw(url, count),
+        "batched": lambda: references.batched(url, count, work),
+        "naive": lambda: references.naive(url, count),
+    }
+    for name, make in runs.items():
+        rate = asyncio.run(make())
+        out[name] = {"messages": count, "per_second": round(rate, 1)}
+        _echo(f"  {name}: {rate:,.0f} messages/s")
+    return out
+
+
+def ratios(results: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    refs = results.get("references", {})
+    for key in ("pipeline", "scale_out"):
+        run = results.get(key)
+        if run is None:
+            continue
+        for ref in ("naive", "batched", "raw"):
+            if ref in refs:
+                out[f"{key}_vs_{ref}"] = round(
+                    run["referrals_per_second"] / refs[ref]["per_second"], 3
+                )
+    if "pipeline" in results and "scale_out" in results:
+        out["scale_out_speedup"] = round(
+            results["scale_out"]["referrals_per_second"]
+            / results["pipeline"]["referrals_per_second"],
+            3,
+        )
+    if "replay" in results:
+        out["replay_vs_raw_scan"] = results["replay"]["ratio"]
+    return out
+
+
+def verdicts(results: dict[str, Any]) -> dict[str, bool]:
+    r = results["ratios"]
+    met: dict[str, bool] = {}
+    if "pipeline_vs_naive" in r:
+        met["pipeline_vs_naive"] = r["pipeline_vs_naive"] >= TARGETS["pipeline_vs_naive"]
+    if "pipeline_vs_batched" in r:
+        met["pipeline_vs_batched"] = r["pipeline_vs_batched"] >= TARGETS["pipeline_vs_batched"]
+    if "scale_out_speedup" in r:
+        met["scale_out_faster"] = r["scale_out_speedup"] > TARGETS["scale_out_speedup"]
+    if "replay" in results:
+        met["replay_vs_raw_scan"] = r["replay_vs_raw_scan"] >= TARGETS["replay_vs_raw_scan"]
+        rss = results["replay"]["replay"]["peak_rss_mb"]
+        met["replay_peak_rss"] = rss <= TARGETS["replay_peak_rss_mb"]
+    if "audit" in results:
+        met["audit_p99"] = results["audit"]["p99_ms"] <= TARGETS["audit_p99_ms"]
+    return met
+
+
+def table(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    rows = [
+        "",
+        f"lots benchmark, {results['started_at']}: Python {m['python']}, {m['cpus']} CPUs, "
+        f"Redis {m['redis']}",
+    ]
+    refs = results.get("references", {})
+    r = results["ratios"]
+    met = results["targets_met"]
+
+    def verdict(key: str) -> str:
+        return "" if key not in met else ("met" if met[key] else "MISSED")
+
+    n = results["parameters"]["referrals"]
+    rows += ["", f"Pipeline: {n:,} referrals (references: {n:,} messages), three hops",
+             f"  {'':42} {'per s':>9} {'x naive':>8} {'x batched':>10} {'x raw':>7}"]  # fmt: skip
+    for key, label in (("pipeline", "lots, 1 process per service"),
+                       ("scale_out", "lots, 2 processes per service")):  # fmt: skip
+        run = results.get(key)
+        if run is None:
+            continue
+        rows.append(
+            f"  {label:42} {run['referrals_per_second']:>9,.0f} "
+            f"{r.get(f'{key}_vs_naive', 0):>8.2f} {r.get(f'{key}_vs_batched', 0):>10.2f} "
+            f"{r.get(f'{key}_vs_raw', 0):>7.2f}"
+        )
+        rows.append(
+            f"    referrals → cases {run['segment1_referrals_to_cases_seconds']:.1f} s "
+            f"({run['segment1_per_second']:,.0f}/s), held meetings → sessions "
+            f"{run['segment2_held_to_sessions_seconds']:.1f} s "
+            f"({run['segment2_per_second']:,.0f}/s); exactly once: "
+            f"{run['checks']['exactly_once']}"
+        )
+    for name, label in (("naive", "naive FastStream relay (no store)"),
+                        ("batched", "batched relay, one save per batch"),
+                        ("raw", "raw redis-py, pipelined (the limit)")):  # fmt: skip
+        if name in refs:
+            rows.append(f"  {label:42} {refs[name]['per_second']:>9,.0f}")
+    if "pipeline_vs_naive" in r:
+        rows.append(
+            f"  targets: >= {TARGETS['pipeline_vs_naive']}x naive {verdict('pipeline_vs_naive')}"
+            f", >= {TARGETS['pipeline_vs_batched']}x batched {verdict('pipeline_vs_batched')}"
+        )
+    if "scale_out_speedup" in r:
+        rows.append(
+            f"  scale-out: 2 processes per service {r['scale_out_speedup']:.2f}x one "
+            f"(target: faster) {verdict('scale_out_faster')}"
+        )
+    if "replay" in results:
+        rp = results["replay"]
+        rows += [
+            "",
+            f"Replay of {rp['month']} over {rp['events_in_store']:,} stored events",
+            f"  settlement replay {rp['replay']['events_per_second']:>10,} events/s "
+            f"in {rp['replay']['seconds']:.1f} s, peak RSS {rp['replay']['peak_rss_mb']:.0f} MB",
+            f"  raw scan + json   {rp['raw_scan']['events_per_second']:>10,} events/s "
+            f"in {rp['raw_scan']['seconds']:.1f} s",
+            f"  ratio {rp['ratio']:.2f} (target >= {TARGETS['replay_vs_raw_scan']}) "
+            f"{verdict('replay_vs_raw_scan')}; peak RSS target <= "
+            f"{TARGETS['replay_peak_rss_mb']:.0f} MB {verdict('replay_peak_rss')}",
+        ]
+    if "audit" in results:
+        a = results["audit"]
+        rows += [
+            "",
+            f"Audit: a case of {a['case_events']} events in a store of "
+            f"{a['events_in_store']:,} events",
+            f"  p50 {a['p50_ms']:.2f} ms, p99 {a['p99_ms']:.2f} ms "
+            f"(target p99 <= {TARGETS['audit_p99_ms']:.0f} ms) {verdict('audit_p99')}",
+        ]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    main()
