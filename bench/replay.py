@@ -115,9 +115,11 @@ def fill(var: Path, events: int, year: int, echo: Any = print) -> dict[str, Any]
 
 def replay(var: Path, month: str) -> dict[str, Any]:
     """Replay ``month`` from billing's store (in this process); its rate and peak memory."""
+    from infra.process import tune_gc
     from services.billing.app import make_app
     from services.billing.replay import replay_month
 
+    tune_gc()  # as `lots settlement replay` does
     app = make_app(settings(var))
     try:
         started = time.perf_counter()

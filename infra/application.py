@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, ClassVar, TextIO, TypeVar, cast
@@ -82,8 +83,42 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+class AppLock:
+    """The application's re-entrant lock, which also tells whether this thread holds it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._local = threading.local()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        acquired = self._lock.acquire(blocking, timeout)
+        if acquired:
+            self._local.depth = self.depth + 1
+        return acquired
+
+    def release(self) -> None:
+        self._local.depth = self.depth - 1
+        self._lock.release()
+
+    @property
+    def depth(self) -> int:
+        return int(getattr(self._local, "depth", 0))
+
+    @property
+    def held(self) -> bool:
+        """Whether this thread holds the lock (it is within a command or a batch)."""
+        return self.depth > 0
+
+    def __enter__(self) -> AppLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 class CachingRepository(Repository[UUID]):
-    """eventsourcing's repository, handing out the cached aggregate itself, not a deep copy.
+    """eventsourcing's repository, handing a command the cached aggregate itself, not a copy.
 
     The library deep-copies every aggregate it takes from its cache, so that a command that
     fails half-way cannot leave its changes in the cache; that copy grows with the aggregate (a
@@ -93,9 +128,23 @@ class CachingRepository(Repository[UUID]):
     save failed is dropped (:meth:`ServiceApplication._record`), a batch that failed drops
     what it touched, and a saved aggregate is what the cache holds next (so the next read only
     asks the store for what other instances recorded since).
+
+    Commands and batches run under the application's lock. A read from outside it (a query
+    over HTTP) takes the lock while it reads and gets a copy, as before, so that it never sees
+    a command's changes before they are saved nor races it.
     """
 
+    lock: AppLock | None = None
+
     def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        lock = self.lock
+        if lock is None or lock.held:
+            return self._get(aggregate_id, version, **kwargs)
+        with lock:
+            found = self._get(aggregate_id, version, **kwargs)
+            return deepcopy(found) if version is None and self.cache is not None else found
+
+    def _get(self, aggregate_id: UUID, version: int | None, **kwargs: Any) -> Any:
         if version is None and self.cache is not None:
             try:
                 cached = self.cache.get(aggregate_id)
@@ -221,7 +270,9 @@ class ServiceApplication(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(dict(env) if env is not None else None)
         # eventsourcing is synchronous and its SQLite connection is shared: one batch at a time.
-        self.lock = threading.RLock()
+        self.lock = AppLock()
+        if isinstance(self.repository, CachingRepository):
+            self.repository.lock = self.lock
         self._public_topics = [get_topic(cls) for cls in self.public_events]
         self._turns: TextIO | None = None
         #: New persons' keys, saved with the events sealed with them (a service holding
@@ -337,10 +388,10 @@ class ServiceApplication(Application[UUID]):
     def _apply(self, group: str, items: Sequence[Incoming]) -> None:
         uow = UnitOfWork(self)
         processed = []
-        if self.keys is not None:
-            self.keys.clear()  # made for a unit of work that was not saved
-        self.prepare(items)
         try:
+            if self.keys is not None:
+                self.keys.clear()  # made or read for a unit of work that was not saved
+            self.prepare(items)
             uow.prefetch(
                 aggregate_id
                 for item in items
@@ -355,6 +406,8 @@ class ServiceApplication(Application[UUID]):
             self.save(*uow.aggregates, processed=processed)
         except BaseException:
             uow.discard()
+            if self.keys is not None:
+                self.keys.clear()  # nothing read ahead outlives the unit of work
             raise
 
     def _apply_alone(

@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from infra.application import ServiceApplication
 from infra.logging import configure
+from infra.process import tune_gc
 from infra.redis import resolve_redis
 from infra.runtime import Periodic, Runtime
 from infra.settings import ServiceName, Settings
@@ -97,6 +98,7 @@ def serve(
     try:
         app = make_app(settings)
         jobs = periodic(app, settings) if periodic else ()
+        tune_gc()
         runtime = Runtime(service, app, settings, url, periodic=jobs)
         http = build_http(runtime, routers(app, runtime) if routers else ())
         uvicorn.run(

@@ -212,7 +212,8 @@ class Intake(ServiceApplication):
         self._pseudonym_key = hmac.new(secret, b"lots person_ref v1", hashlib.sha256).digest()
         self.ack_watch = AckWatch()
         # New persons' keys are saved with the events sealed with them, not one commit each.
-        self.keys = self.staged_keys = StagedKeys(self.store)
+        self.staged_keys = StagedKeys(self.store)
+        self.keys = self.staged_keys
 
     def case_of(self, event: Any) -> UUID | None:
         """A case's own events belong to it; so does the answer to the referral that opened it."""
@@ -251,8 +252,8 @@ class Intake(ServiceApplication):
         ref = member["person_ref"]
         return {
             **member,
-            "personal_number": unseal(self.staged_keys, ref, member.get("personal_number")),
-            "name": unseal(self.staged_keys, ref, member.get("name")),
+            "personal_number": unseal(self.store, ref, member.get("personal_number")),
+            "name": unseal(self.store, ref, member.get("name")),
         }
 
     def person_ref(self, personal_number: str) -> UUID:
