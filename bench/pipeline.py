@@ -48,6 +48,7 @@ import httpx
 import redis
 from pydantic import SecretStr
 
+from infra.auth import Role, bearer_headers, client_token
 from infra.calendar import STOCKHOLM, is_business_day
 from infra.monitor import drained
 from infra.settings import SERVICES, ServiceName, Settings
@@ -478,7 +479,8 @@ def run_pipeline(
     try:
         # Phase 1, the month's first business day: the roster, then the referrals (timed).
         fleet.start()
-        with httpx.Client(base_url=fleet.url("scheduling"), timeout=60) as http:
+        staff = bearer_headers(client_token(phase1, Role.STAFF))
+        with httpx.Client(base_url=fleet.url("scheduling"), headers=staff, timeout=60) as http:
             for n in range(calendar.staff_needed(count)):
                 response = http.post("/staff", json=staff_record(n))
                 response.raise_for_status()

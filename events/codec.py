@@ -128,6 +128,8 @@ def decode(entry: Mapping[Any, Any], expect: type[M] | None = None) -> Envelope[
         payload = json.loads(_text(raw["data"], "data"))
     except json.JSONDecodeError as exc:
         raise DecodeError(f"field 'data' is not JSON: {exc.msg} at position {exc.pos}") from exc
+    except RecursionError as exc:
+        raise DecodeError("field 'data' is not JSON this reader takes: nested too deeply") from exc
     if not isinstance(payload, dict):
         raise DecodeError("field 'data' is not a JSON object")
     while version < cls.version:

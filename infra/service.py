@@ -3,8 +3,9 @@
 ``serve()`` is what ``python -m services.<name>`` runs: it finds Redis (starting the embedded
 one if allowed and needed), builds the service's application and runtime, and serves HTTP with
 uvicorn. The runtime starts with the app's lifespan and stops, in order, on SIGTERM/SIGINT.
-Every service has ``/health/live``, ``/health/ready`` and ``/counters``; a service adds its own
-routers for its commands and queries.
+Every service has ``/health/live``, ``/health/ready`` (open to anyone), ``/counters`` and
+``/metrics`` (operators); a service adds its own routers for its commands and queries, each route
+declaring the roles that may call it (:mod:`infra.auth`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.application import ServiceApplication
+from infra.auth import Role, TokenRegistry, allow, secure
 from infra.logging import configure
 from infra.process import tune_gc
 from infra.redis import resolve_redis
@@ -29,8 +32,69 @@ RouterFactory = Callable[[ServiceApplication, Runtime], Sequence[APIRouter]]
 PeriodicFactory = Callable[[ServiceApplication, Settings], Sequence[Periodic]]
 
 
-def build_http(runtime: Runtime, routers: Sequence[APIRouter] = ()) -> FastAPI:
-    """The service's ASGI app: health, counters and the service's own routes."""
+class BodyLimit:
+    """Answer 413 to a request whose body is larger than ``limit`` bytes, before a route reads
+    it whole: by its Content-Length when it has one, else by counting what arrives."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"the request body is larger than {self.limit} bytes"}, status_code=413
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(k, v) for k, v in response.raw_headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def build_http(
+    runtime: Runtime, routers: Sequence[APIRouter] = (), registry: TokenRegistry | None = None
+) -> FastAPI:
+    """The service's ASGI app: health, counters, metrics and the service's own routes, each
+    behind the roles it declares (the tokens: ``registry``, else from the settings)."""
+    registry = registry or TokenRegistry.from_settings(runtime.settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -60,7 +124,7 @@ def build_http(runtime: Runtime, routers: Sequence[APIRouter] = ()) -> FastAPI:
             {"service": runtime.service, **checks}, status_code=200 if checks["ready"] else 503
         )
 
-    @http.get("/counters", tags=["health"])
+    @http.get("/counters", tags=["operations"], dependencies=allow(Role.OPERATOR))
     async def counters() -> dict[str, Any]:
         """What this process has moved since it started."""
         c = runtime.counters
@@ -74,7 +138,12 @@ def build_http(runtime: Runtime, routers: Sequence[APIRouter] = ()) -> FastAPI:
             "failing": len(c.errors),
         }
 
-    @http.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    @http.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=PlainTextResponse,
+        dependencies=allow(Role.OPERATOR),
+    )
     async def metrics() -> PlainTextResponse:
         """Prometheus exposition: counters, batch times, backlog, lag, pending, dead letters."""
         body = await runtime.metrics.render(runtime)
@@ -82,6 +151,8 @@ def build_http(runtime: Runtime, routers: Sequence[APIRouter] = ()) -> FastAPI:
 
     for router in routers:
         http.include_router(router)
+    secure(http, registry)
+    http.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes)
     return http
 
 
@@ -94,13 +165,14 @@ def serve(
 ) -> None:
     settings = settings or Settings()
     configure(settings.log_level, json=settings.log_json)
+    registry = TokenRegistry.from_settings(settings)  # production without tokens stops here
     url, embedded = resolve_redis(settings)
     try:
         app = make_app(settings)
         jobs = periodic(app, settings) if periodic else ()
         tune_gc()
         runtime = Runtime(service, app, settings, url, periodic=jobs)
-        http = build_http(runtime, routers(app, runtime) if routers else ())
+        http = build_http(runtime, routers(app, runtime) if routers else (), registry)
         uvicorn.run(
             http,
             host=settings.http_host,

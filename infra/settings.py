@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import socket
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, SecretStr, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServiceName = Literal["intake", "scheduling", "billing"]
@@ -22,6 +23,35 @@ SERVICES: tuple[ServiceName, ...] = ("intake", "scheduling", "billing")
 
 class SettingsError(ValueError):
     """A setting is missing or contradicts another; the text names it."""
+
+
+class Role(StrEnum):
+    """What the holder of an HTTP token may do (:mod:`infra.auth`, docs/security.md)."""
+
+    PUBLISHER = "publisher"
+    STAFF = "staff"
+    AUDITOR = "auditor"
+    OPERATOR = "operator"
+
+
+class TokenEntry(BaseModel):
+    """One HTTP token: its SHA-256 (hex), its role and, for a publisher, its sources."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    role: Role
+    sources: frozenset[Annotated[str, Field(min_length=1, max_length=200)]] = frozenset()
+    #: Who holds the token (for people reading the settings; never checked).
+    name: Annotated[str, Field(max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _sources_belong_to_publishers(self) -> TokenEntry:
+        if self.role is Role.PUBLISHER and not self.sources:
+            raise ValueError("a publisher token needs the sources it may submit as")
+        if self.role is not Role.PUBLISHER and self.sources:
+            raise ValueError(f"a {self.role} token has no sources; only publishers do")
+        return self
 
 
 class Settings(BaseSettings):
@@ -75,6 +105,11 @@ class Settings(BaseSettings):
     billing_port: int = 8103
     #: The status page that ``lots up`` serves.
     status_port: int = 8100
+    #: The HTTP tokens (JSON list of ``lots token new``'s entries: SHA-256, role, sources).
+    #: Unset in development: tokens of its own under var/keys/; production refuses to start.
+    api_tokens: tuple[TokenEntry, ...] = ()
+    #: A request body larger than this is answered 413 without being read further.
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # --- intake's rules (the seeds' values by default) -------------------------------------
     #: Coordinated support needs at least this many of the five eligibility indicators.

@@ -57,7 +57,7 @@ def up() -> None:
         for service in supervisor.services:
             typer.echo(f"{service}: {supervisor.base_url(service)}/docs")
         typer.echo(f"redis: {supervisor.redis_url}")
-        typer.echo(f"status page: {page.url}")
+        typer.echo(f"status page: {page.link}")
         supervisor.watch()
     except KeyboardInterrupt:
         pass
@@ -298,6 +298,52 @@ def audit_verify(
                     f"({verdict.events} events before it verified)"
                 )
     raise typer.Exit(0 if intact else 1)
+
+
+token = typer.Typer(help="HTTP bearer tokens (docs/security.md).", no_args_is_help=True)
+app.add_typer(token, name="token")
+
+
+@token.command("new")
+def token_new(
+    role: Annotated[str, typer.Option("--role", help="publisher, staff, auditor or operator")],
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="a source a publisher submits as (repeat for more)"),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="who holds it (noted only)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Make a new token: prints it once, and the entry to add to LOTS_API_TOKENS."""
+    from pydantic import ValidationError
+
+    from infra.auth import Role, entry_for, new_token
+
+    roles = [r.value for r in Role]
+    if role not in roles:
+        typer.echo(f"error: --role {role!r}: choose {', '.join(roles)}", err=True)
+        raise typer.Exit(2)
+    sources = [s.strip() for s in source or []]
+    if any(not s for s in sources):
+        typer.echo("error: --source must not be empty", err=True)
+        raise typer.Exit(2)
+    secret = new_token()
+    try:
+        entry = entry_for(secret, Role(role), sources, name)
+    except ValidationError as exc:
+        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        typer.echo(f"error: {problems}", err=True)
+        raise typer.Exit(2) from exc
+    listed = entry.model_dump(mode="json", exclude_none=True)
+    listed["sources"] = sorted(entry.sources)
+    if not entry.sources:
+        del listed["sources"]
+    if as_json:
+        typer.echo(json.dumps({"token": secret, "entry": listed}, indent=2))
+        return
+    typer.echo(f"token (shown only now; the settings keep its hash): {secret}")
+    typer.echo("add this entry to the JSON list in LOTS_API_TOKENS:")
+    typer.echo(json.dumps(listed, ensure_ascii=False))
 
 
 @contracts.command("schema")

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import httpx
 
+from infra.auth import Role
 from infra.calendar import STOCKHOLM, is_business_day
 from lots.supervisor import Supervisor
 
@@ -87,9 +88,9 @@ def _check(response: httpx.Response) -> Any:
 
 def book(system: Supervisor, case_ids: list[UUID], record: Month) -> None:
     """Phase one: roster, acknowledgements, first contacts, second conversations."""
-    intake = httpx.Client(base_url=system.base_url("intake"), timeout=60)
-    scheduling = httpx.Client(base_url=system.base_url("scheduling"), timeout=120)
-    billing = httpx.Client(base_url=system.base_url("billing"), timeout=60)
+    intake = system.client("intake", Role.STAFF, timeout=60)
+    scheduling = system.client("scheduling", Role.STAFF, timeout=120)
+    billing = system.client("billing", Role.STAFF, timeout=60)
     # The administration extended network work and coordinated support twice (2021, 2024):
     # each extension is a recorded decision with its reference, as in the contract (002).
     for n, year in enumerate((2021, 2024), start=1):
@@ -137,7 +138,7 @@ def book(system: Supervisor, case_ids: list[UUID], record: Month) -> None:
 def hold(system: Supervisor, record: Month, until: datetime) -> None:
     """Record the month's meetings that ended before ``until`` as held, as staff do weekly
     (one meeting was cancelled by the family; some ran longer or shorter than booked)."""
-    scheduling = httpx.Client(base_url=system.base_url("scheduling"), timeout=60)
+    scheduling = system.client("scheduling", Role.STAFF, timeout=60)
     for meeting in sorted(record.booked, key=lambda m: m["starts_at"]):
         starts = datetime.fromisoformat(meeting["starts_at"])
         if starts.astimezone(STOCKHOLM).strftime("%Y-%m") != record.month:
@@ -161,7 +162,7 @@ def hold(system: Supervisor, record: Month, until: datetime) -> None:
 
 def close_and_replay(system: Supervisor, record: Month) -> None:
     """Close the month over HTTP and replay it from billing's log."""
-    billing = httpx.Client(base_url=system.base_url("billing"), timeout=120)
+    billing = system.client("billing", Role.STAFF, timeout=120)
     record.settlement = _check(billing.post(f"/settlements/{record.month}/close", json={}))
     replayed = _check(billing.get(f"/settlements/{record.month}/replay"))
     record.replay_matches = bool(replayed["matches"])

@@ -5,6 +5,11 @@ the streams with lag, pending entries and dead letters, the service-level figure
 wait times among them), and charts over time of throughput, lag and the service levels. A sampler
 thread reads :func:`lots.status.collect` every few seconds and keeps the last hour in memory; the
 page fetches ``/status.json`` and draws with inline SVG: no external resources.
+
+The page itself holds no data and is open; ``/status.json`` needs an operator token, which the
+page takes from the link's fragment (``#token=...``, never sent to the server) or asks for, and
+keeps in the browser tab's session storage. ``lots up`` prints the link with the development
+operator token.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from infra.auth import Role, TokenRegistry, allow, client_token, secure
 from infra.settings import Settings
 from lots.status import collect
 
@@ -75,17 +81,18 @@ class Sampler:
         self._stop.set()
 
 
-def build(sampler: Sampler) -> FastAPI:
+def build(sampler: Sampler, registry: TokenRegistry) -> FastAPI:
     page = FastAPI(title="lots status", docs_url=None, redoc_url=None)
 
     @page.get("/", response_class=HTMLResponse)
     def index() -> str:
         return PAGE.read_text(encoding="utf-8")
 
-    @page.get("/status.json")
+    @page.get("/status.json", dependencies=allow(Role.OPERATOR))
     def status_json() -> dict[str, Any]:
         return {"latest": sampler.latest, "series": list(sampler.series)}
 
+    secure(page, registry, open_paths={"/"})
     return page
 
 
@@ -94,11 +101,15 @@ class StatusPage:
 
     def __init__(self, settings: Settings, port: int, interval: float = 5.0) -> None:
         self.sampler = Sampler(settings, interval)
-        config = uvicorn.Config(
-            build(self.sampler), host=settings.http_host, port=port, log_level="warning"
-        )
+        page = build(self.sampler, TokenRegistry.from_settings(settings))
+        config = uvicorn.Config(page, host=settings.http_host, port=port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.url = f"http://{settings.http_host}:{port}/"
+        #: The page's address with the development operator token (in the fragment), or
+        #: without one when tokens are configured: the page then asks for one.
+        self.link = self.url
+        if not settings.api_tokens and settings.env != "production":
+            self.link = f"{self.url}#token={client_token(settings, Role.OPERATOR)}"
         self._threads = [
             threading.Thread(target=self.sampler.run, name="status-sampler", daemon=True),
             threading.Thread(target=self.server.run, name="status-page", daemon=True),

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import structlog
 
+from infra.auth import Role, bearer_headers, client_token
 from infra.redis import EmbeddedRedis, resolve_redis
 from infra.settings import SERVICES, ServiceName, Settings
 
@@ -44,6 +45,10 @@ class Supervisor:
         env = dict(os.environ)
         for name, value in self.settings.model_dump(exclude={"consumer_name"}).items():
             if value is None:
+                continue
+            if name == "api_tokens":
+                entries = [e.model_dump(mode="json") for e in self.settings.api_tokens]
+                env["LOTS_API_TOKENS"] = json.dumps(entries)
                 continue
             if hasattr(value, "get_secret_value"):
                 value = value.get_secret_value()
@@ -81,6 +86,14 @@ class Supervisor:
 
     def base_url(self, service: ServiceName) -> str:
         return f"http://{self.settings.http_host}:{self.settings.port_of(service)}"
+
+    def client(self, service: ServiceName, role: Role, timeout: float = 60) -> httpx.Client:
+        """An HTTP client of ``service`` holding the development token of ``role``."""
+        return httpx.Client(
+            base_url=self.base_url(service),
+            headers=bearer_headers(client_token(self.settings, role)),
+            timeout=timeout,
+        )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import Programme
+from infra.auth import Role, allow
 from services.billing.application import Billing
 from services.billing.domain import BillingError, Conflict, NotFound
 from services.billing.pricing import PricingError
@@ -35,6 +36,10 @@ from services.billing.tariffs import (
     TariffError,
     YearlyCap,
 )
+
+#: Who may call a route (docs/security.md): staff record and settle; auditors read the records.
+STAFF = allow(Role.STAFF)
+READ = allow(Role.STAFF, Role.AUDITOR)
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
@@ -153,70 +158,70 @@ def answers() -> Iterator[None]:
 def router_for(app: Billing) -> APIRouter:
     router = APIRouter(tags=["billing"])
 
-    @router.post("/sessions/time", status_code=201)
+    @router.post("/sessions/time", status_code=201, dependencies=STAFF)
     def log_time(body: LogTime) -> dict[str, Any]:
         """Log preparation or follow-up time on a case; it is priced like a meeting."""
         with answers():
             return app.log_time(**body.model_dump())
 
-    @router.get("/sessions/{session_id}")
+    @router.get("/sessions/{session_id}", dependencies=READ)
     def session(session_id: UUID) -> dict[str, Any]:
         with answers():
             return app.session(session_id)
 
-    @router.get("/worklist")
+    @router.get("/worklist", dependencies=STAFF)
     def worklist() -> list[dict[str, Any]]:
         """Sessions waiting for a person: a decision on a group session, or a price."""
         return app.worklist()
 
-    @router.post("/decisions/{meeting_id}")
+    @router.post("/decisions/{meeting_id}", dependencies=STAFF)
     def decide(meeting_id: UUID, body: Decide) -> dict[str, Any]:
         """Decide how a flagged group session is billed; it is then priced and booked."""
         with answers():
             return app.decide(meeting_id=meeting_id, **body.model_dump())
 
-    @router.post("/sessions/{session_id}/dismissal")
+    @router.post("/sessions/{session_id}/dismissal", dependencies=STAFF)
     def dismiss(session_id: UUID, body: Dismiss) -> dict[str, Any]:
         """Rule out billing a session whose price is not known (it blocks its month's close)."""
         with answers():
             return app.dismiss(session_id=session_id, **body.model_dump())
 
-    @router.get("/tariffs")
+    @router.get("/tariffs", dependencies=READ)
     def tariffs() -> dict[str, Any]:
         """Every recorded tariff entry and call-off, and the tariff book's version."""
         return app.tariffs()
 
-    @router.post("/tariffs/indexations", status_code=201)
+    @router.post("/tariffs/indexations", status_code=201, dependencies=STAFF)
     def record_indexation(body: RecordIndexation) -> dict[str, Any]:
         """Record a year's indexation (OPI, the uplift model, the fee revision) from a date."""
         with answers():
             return app.record_indexation(**body.model_dump())
 
-    @router.post("/tariffs/extensions", status_code=201)
+    @router.post("/tariffs/extensions", status_code=201, dependencies=STAFF)
     def record_extension(body: RecordExtension) -> dict[str, Any]:
         """Record an extension of a contract's term by its extension period."""
         with answers():
             return app.record_extension(**body.model_dump())
 
-    @router.post("/tariffs/rates", status_code=201)
+    @router.post("/tariffs/rates", status_code=201, dependencies=STAFF)
     def record_rate(body: RecordRate) -> dict[str, Any]:
         with answers():
             entry = HourlyRate(entry_id=f"{body.programme}-rate-{body.valid_from}", **_price(body))
             return app.record_price(entry, **_who(body))
 
-    @router.post("/tariffs/fees", status_code=201)
+    @router.post("/tariffs/fees", status_code=201, dependencies=STAFF)
     def record_fee(body: RecordFee) -> dict[str, Any]:
         with answers():
             entry = ClientFee(entry_id=f"{body.programme}-fee-{body.valid_from}", **_price(body))
             return app.record_price(entry, **_who(body))
 
-    @router.post("/tariffs/caps", status_code=201)
+    @router.post("/tariffs/caps", status_code=201, dependencies=STAFF)
     def record_cap(body: RecordCap) -> dict[str, Any]:
         with answers():
             entry = YearlyCap(entry_id=f"{body.programme}-cap-{body.valid_from}", **_price(body))
             return app.record_price(entry, **_who(body))
 
-    @router.post("/tariffs/fixed-payments", status_code=201)
+    @router.post("/tariffs/fixed-payments", status_code=201, dependencies=STAFF)
     def record_fixed_payment(body: RecordFixedPayment) -> dict[str, Any]:
         with answers():
             entry = FixedPayment(
@@ -224,7 +229,7 @@ def router_for(app: Billing) -> APIRouter:
             )
             return app.record_price(entry, **_who(body))
 
-    @router.post("/tariffs/terms", status_code=201)
+    @router.post("/tariffs/terms", status_code=201, dependencies=STAFF)
     def record_term(body: RecordTerm) -> dict[str, Any]:
         """Record a new contract's term (its programmes, how it is paid, its dates)."""
         with answers():
@@ -232,13 +237,13 @@ def router_for(app: Billing) -> APIRouter:
             entry = ContractTerm(entry_id=f"{body.contract}-term", **fields)
             return app.record_price(entry, **_who(body))
 
-    @router.post("/call-offs", status_code=201)
+    @router.post("/call-offs", status_code=201, dependencies=STAFF)
     def record_call_off(body: RecordCallOff) -> dict[str, Any]:
         """Record a written call-off of hours beyond the yearly cap."""
         with answers():
             return app.record_call_off(**body.model_dump())
 
-    @router.get("/caps/{programme}/{year}")
+    @router.get("/caps/{programme}/{year}", dependencies=READ)
     def cap(programme: Programme, year: Annotated[int, Path(ge=2000, le=2100)]) -> dict[str, Any]:
         """Hours billed against the year's cap, the call-offs and the warnings given."""
         with answers():
@@ -247,6 +252,7 @@ def router_for(app: Billing) -> APIRouter:
     @router.get(
         "/settlements/{month}",
         responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
+        dependencies=READ,
     )
     def show(
         month: str,
@@ -263,13 +269,13 @@ def router_for(app: Billing) -> APIRouter:
         # The body is the document alone, so its digest checks against exactly what is sent.
         return JSONResponse(view["document"], headers={"X-Settlement-Status": view["status"]})
 
-    @router.post("/settlements/{month}/close")
+    @router.post("/settlements/{month}/close", dependencies=STAFF)
     def close(month: str, body: Close | None = None) -> dict[str, Any]:
         """Close the month: its document and digest are recorded and never change."""
         with answers():
             return app.close_month(month, body.closed_by if body else None)
 
-    @router.get("/settlements/{month}/replay")
+    @router.get("/settlements/{month}/replay", dependencies=READ)
     def replay(month: str, programme: Programme | None = None) -> dict[str, Any]:
         """Rebuild the closed month from the log and compare it with the closed document."""
         with answers():

@@ -292,10 +292,13 @@ class Intake(ServiceApplication):
     def submit(self, body: bytes) -> Answer:
         """A referral over HTTP: the same rules and the same idempotency as on the stream."""
         try:
-            data = json.loads(body)
+            text = body.decode("utf-8")  # as on the stream: UTF-8 only, not UTF-16 or -32
+            data = json.loads(text)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return _unrecorded(f"the body is not JSON: {exc}")
-        fields = {"type": "SubmitReferral", "version": "1", "data": body.decode()}
+        except RecursionError:
+            return _unrecorded("the body is not JSON: nested too deeply")
+        fields = {"type": "SubmitReferral", "version": "1", "data": text}
         sender = _sender(fields)
         if not isinstance(data, dict) or sender is None:
             return _unrecorded("'source' and 'referral_id' must be non-empty strings")
@@ -419,7 +422,7 @@ def _sender(fields: Mapping[Any, Any]) -> tuple[str, str] | None:
     raw = fields.get(b"data", fields.get("data"))
     try:
         data = json.loads(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None

@@ -1,23 +1,26 @@
 """Intake's HTTP API, for systems that cannot reach Redis and for the people working cases.
 
 ``POST /referrals`` takes exactly the ``SubmitReferral`` JSON of the stream and gives the same
-answer with the same idempotency: 202 with the case id, or 422 with every reason.
+answer with the same idempotency: 202 with the case id, or 422 with every reason. Only a
+publisher token may submit, and only as one of its own sources (403 otherwise, nothing stored).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import anyio
 from eventsourcing.application import AggregateNotFoundError
-from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi import APIRouter, Body, HTTPException, Request, Security
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from events.messages import Reason, SubmitReferral
 from infra.application import ServiceApplication
+from infra.auth import Principal, Role, allow, guard
 from infra.runtime import Runtime
 from services.intake.application import Answer, Intake
 from services.intake.domain import OUTCOMES, CaseClosedError, CaseError
@@ -91,6 +94,15 @@ def _answer_response(answer: Answer) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=422)
 
 
+def _claimed_source(body: bytes) -> object:
+    """The ``source`` the body claims, if it can be read (else intake rejects the body)."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    return data.get("source") if isinstance(data, dict) else None
+
+
 def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
     assert isinstance(app, Intake)
     intake: Intake = app
@@ -108,12 +120,18 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
             }
         },
     )
-    async def submit_referral(request: Request) -> JSONResponse:
-        """Submit a referral (the SubmitReferral JSON of contracts.md).
+    async def submit_referral(
+        request: Request, caller: Annotated[Principal, Security(guard(Role.PUBLISHER))]
+    ) -> JSONResponse:
+        """Submit a referral (the SubmitReferral JSON of contracts.md) as one of the token's
+        sources.
 
         The same (source, referral_id) again returns the first answer and creates nothing new.
         """
         body = await request.body()
+        source = _claimed_source(body)
+        if source is not None and not caller.may_publish_as(source):
+            raise HTTPException(403, "this token may not submit referrals as that source")
         answer = await anyio.to_thread.run_sync(intake.submit, body)
         runtime.wake_relay()
         return _answer_response(answer)
@@ -123,14 +141,20 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         response_model=Accepted,
         responses={404: {"description": "not received"}, 422: {"model": Rejected}},
     )
-    async def referral_answer(source: str, referral_id: str) -> JSONResponse:
-        """The answer given to a referral."""
+    async def referral_answer(
+        source: str,
+        referral_id: str,
+        caller: Annotated[Principal, Security(guard(Role.PUBLISHER, Role.STAFF, Role.AUDITOR))],
+    ) -> JSONResponse:
+        """The answer given to a referral (a publisher: to one of its own sources)."""
+        if caller.role is Role.PUBLISHER and not caller.may_publish_as(source):
+            raise HTTPException(403, "this token may not read that source's referrals")
         answer = await anyio.to_thread.run_sync(intake.answer, source, referral_id)
         if answer is None:
             raise HTTPException(404, f"no referral {referral_id!r} from {source!r} was received")
         return _answer_response(answer)
 
-    @router.post("/residency-exceptions", status_code=201)
+    @router.post("/residency-exceptions", status_code=201, dependencies=allow(Role.STAFF))
     async def grant_residency_exception(grant: GrantException) -> dict[str, str]:
         """Record the administration's agreement that a counselling referral may serve
         non-residents; it applies when that referral is received."""
@@ -143,12 +167,22 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         )
         return {"exception_id": str(key)}
 
-    @router.get("/cases/{case_id}", response_model=CaseView, responses={404: {}})
+    @router.get(
+        "/cases/{case_id}",
+        response_model=CaseView,
+        responses={404: {}},
+        dependencies=allow(Role.STAFF, Role.AUDITOR),
+    )
     async def case(case_id: UUID) -> CaseView:
         """A case as it stands, without personal data."""
         return await anyio.to_thread.run_sync(_view, intake, case_id)
 
-    @router.post("/cases/{case_id}/acknowledgement", response_model=CaseView, responses={404: {}})
+    @router.post(
+        "/cases/{case_id}/acknowledgement",
+        response_model=CaseView,
+        responses={404: {}},
+        dependencies=allow(Role.STAFF),
+    )
     async def acknowledge(case_id: UUID, ack: Annotated[Acknowledge, Body()]) -> CaseView:
         """Record that the referral was acknowledged (answered within 24 weekday hours?)."""
         await _command(lambda: intake.acknowledge(case_id, ack.by))
@@ -156,7 +190,10 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         return await anyio.to_thread.run_sync(_view, intake, case_id)
 
     @router.post(
-        "/cases/{case_id}/closure", response_model=CaseView, responses={404: {}, 409: {}, 422: {}}
+        "/cases/{case_id}/closure",
+        response_model=CaseView,
+        responses={404: {}, 409: {}, 422: {}},
+        dependencies=allow(Role.STAFF),
     )
     async def close(case_id: UUID, closing: Close) -> CaseView:
         """Close the case with its outcome."""

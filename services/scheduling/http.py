@@ -3,6 +3,7 @@
 Endpoints are plain functions, which FastAPI runs in a worker thread: the application is
 synchronous and takes its own lock. A command that breaks a rule is answered 404, 409 or 422
 with a sentence saying what was wrong; a malformed body is answered 422 by FastAPI's validation.
+Every route needs a staff token; auditors may read cases, meetings and field activities.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi import APIRouter, HTTPException
 
 from events.messages import Programme
 from infra.application import ServiceApplication
+from infra.auth import Role, allow
 from infra.runtime import Runtime
 from services.scheduling.application import Scheduling
 from services.scheduling.domain import FieldActivity, WaitingCase
@@ -50,6 +52,9 @@ from services.scheduling.resources import (
 )
 
 T = TypeVar("T")
+#: Who may call a route (docs/security.md): staff work the schedule; auditors read its records.
+STAFF = allow(Role.STAFF)
+READ = allow(Role.STAFF, Role.AUDITOR)
 ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "no such case, meeting or staff member"},
     409: {"description": "the schedule does not allow it (a taken time, a held meeting)"},
@@ -76,23 +81,23 @@ def routers(service: ServiceApplication, _: Runtime | None = None) -> list[APIRo
 def _staff(app: Scheduling) -> APIRouter:
     r = APIRouter(prefix="/staff", tags=["staff"], responses=ERRORS)
 
-    @r.get("")
+    @r.get("", dependencies=STAFF)
     def roster() -> list[StaffOut]:
         """The roster: every staff member's provider, programmes, competences and time."""
         return [staff_out(record) for record in app.roster()]
 
-    @r.post("", status_code=201)
+    @r.post("", status_code=201, dependencies=STAFF)
     def register(body: StaffIn) -> StaffOut:
         """Put a staff member on the roster (sending the same record again changes nothing)."""
         return staff_out(run(lambda: app.register_staff(record_of(body.staff_id, body))))
 
-    @r.put("/{staff_id}")
+    @r.put("/{staff_id}", dependencies=STAFF)
     def change(staff_id: str, body: StaffChange) -> StaffOut:
         """Replace a staff member's record. Absences must not cover booked meetings;
         capacity 0 takes them off new bookings (how a departure is recorded)."""
         return staff_out(run(lambda: app.change_staff(record_of(staff_id, body))))
 
-    @r.get("/{staff_id}/meetings")
+    @r.get("/{staff_id}/meetings", dependencies=STAFF)
     def meetings(staff_id: str, first: date, last: date) -> list[MeetingOut]:
         """The meetings booked in a staff member's time between two dates (inclusive)."""
         if (last - first).days > 366:
@@ -105,12 +110,12 @@ def _staff(app: Scheduling) -> APIRouter:
 def _queue(app: Scheduling) -> APIRouter:
     r = APIRouter(tags=["queue"], responses=ERRORS)
 
-    @r.get("/queue")
+    @r.get("/queue", dependencies=STAFF)
     def queue(programme: Programme | None = None) -> list[QueueItem]:
         """The waiting cases, first served first: by priority, then due date."""
         return [queue_item(row) for row in app.queue(programme)]
 
-    @r.get("/queue/{case_id}")
+    @r.get("/queue/{case_id}", dependencies=STAFF)
     def place(case_id: UUID) -> PlaceOut:
         """A case's place in the queue, overall and within its programme."""
         case = run(lambda: app.subject(case_id))
@@ -124,7 +129,7 @@ def _queue(app: Scheduling) -> APIRouter:
             programme_place=within, programme_of=len(own),
         )  # fmt: skip
 
-    @r.get("/cases/{case_id}")
+    @r.get("/cases/{case_id}", dependencies=READ)
     def case(case_id: UUID) -> CaseOut:
         """A case: its needs and wishes, status, and every meeting with its history."""
         found = run(lambda: app.subject(case_id))
@@ -132,14 +137,14 @@ def _queue(app: Scheduling) -> APIRouter:
             raise HTTPException(404, detail=f"{case_id} is a field activity, not a case")
         return case_out(found, app.meetings_of(case_id))
 
-    @r.put("/cases/{case_id}/wishes")
+    @r.put("/cases/{case_id}/wishes", dependencies=STAFF)
     def wishes(case_id: UUID, body: WishesIn) -> CaseOut:
         """Record the competences a case needs and whether the family asks for evening or
         weekend times."""
         found = run(lambda: app.record_wishes(case_id, body.needs, body.evenings, body.weekends))
         return case_out(found, app.meetings_of(case_id))
 
-    @r.post("/bookings/first-contacts")
+    @r.post("/bookings/first-contacts", dependencies=STAFF)
     def first_contacts(body: FirstContactsIn) -> BookingOut:
         """Book the first contact of the next waiting cases, in queue order, by their due date
         where the roster allows (matching competences, spreading load between providers)."""
@@ -149,13 +154,13 @@ def _queue(app: Scheduling) -> APIRouter:
             not_booked=[{"case_id": str(n.case_id), "reason": n.reason} for n in result.not_booked],
         )
 
-    @r.post("/cases/{case_id}/network-plan", status_code=201)
+    @r.post("/cases/{case_id}/network-plan", status_code=201, dependencies=STAFF)
     def plan(case_id: UUID, body: PlanIn) -> list[MeetingOut]:
         """Book network work's plan (about 13 hours with the first contact), all or nothing."""
         booked = run(lambda: app.book_network_plan(case_id, body.staff, body.not_before))
         return [meeting_out(m) for m in booked]
 
-    @r.get("/wait-times")
+    @r.get("/wait-times", dependencies=STAFF)
     def wait_times() -> list[WaitOut]:
         """Per programme, the median wait judged today against the report threshold."""
         policy = app.policy
@@ -177,17 +182,17 @@ def _queue(app: Scheduling) -> APIRouter:
 def _meetings(app: Scheduling) -> APIRouter:
     r = APIRouter(prefix="/meetings", tags=["meetings"], responses=ERRORS)
 
-    @r.post("", status_code=201)
+    @r.post("", status_code=201, dependencies=STAFF)
     def book(body: MeetingIn) -> MeetingOut:
         """Book a meeting of a kind the case's programme has, at a given time or the earliest
         free one. The first meeting booked for a waiting case is its first contact."""
         return meeting_out(run(lambda: app.book_meeting(request_of(body))))
 
-    @r.get("/{meeting_id}")
+    @r.get("/{meeting_id}", dependencies=READ)
     def meeting(meeting_id: UUID) -> MeetingOut:
         return meeting_out(run(lambda: app.meeting(meeting_id)))
 
-    @r.post("/{meeting_id}/reschedule")
+    @r.post("/{meeting_id}/reschedule", dependencies=STAFF)
     def reschedule(meeting_id: UUID, body: RescheduleIn) -> MeetingOut:
         """Move a meeting that has not begun; the earlier time stays in its history."""
         when = {"starts_at": body.starts_at, "not_before": body.not_before}
@@ -198,17 +203,17 @@ def _meetings(app: Scheduling) -> APIRouter:
         )
         return meeting_out(moved)
 
-    @r.post("/{meeting_id}/cancel")
+    @r.post("/{meeting_id}/cancel", dependencies=STAFF)
     def cancel(meeting_id: UUID, body: CancelIn) -> MeetingOut:
         """Cancel a meeting that has not begun, saying by whom and why."""
         return meeting_out(run(lambda: app.cancel(meeting_id, body.cancelled_by, body.reason)))
 
-    @r.post("/{meeting_id}/no-show")
+    @r.post("/{meeting_id}/no-show", dependencies=STAFF)
     def no_show(meeting_id: UUID) -> MeetingOut:
         """Record that the family did not come (once the meeting has begun)."""
         return meeting_out(run(lambda: app.record_no_show(meeting_id)))
 
-    @r.post("/{meeting_id}/held")
+    @r.post("/{meeting_id}/held", dependencies=STAFF)
     def held(meeting_id: UUID, body: HeldIn) -> MeetingOut:
         """Record the meeting held: actual start and end, participants, fee-carrying visits."""
         fields = body.model_dump(exclude={"staff"})
@@ -222,7 +227,7 @@ def _meetings(app: Scheduling) -> APIRouter:
 def _field(app: Scheduling) -> APIRouter:
     r = APIRouter(prefix="/field-activities", tags=["field work"], responses=ERRORS)
 
-    @r.post("", status_code=201)
+    @r.post("", status_code=201, dependencies=STAFF)
     def open_activity(body: FieldIn) -> FieldOut:
         """Open field work's night walks in an area for 1 day to 12 weeks; book them with
         ``POST /meetings`` (kind ``night_walk``, ``case_id`` the activity's id)."""
@@ -230,11 +235,11 @@ def _field(app: Scheduling) -> APIRouter:
             run(lambda: app.open_field_activity(body.area, body.first_day, body.last_day))
         )
 
-    @r.post("/{activity_id}/extend")
+    @r.post("/{activity_id}/extend", dependencies=STAFF)
     def extend(activity_id: UUID, body: ExtendIn) -> FieldOut:
         return field_out(run(lambda: app.extend_field_activity(activity_id, body.last_day)))
 
-    @r.get("/{activity_id}")
+    @r.get("/{activity_id}", dependencies=READ)
     def activity(activity_id: UUID) -> FieldOut:
         found = run(lambda: app.subject(activity_id))
         if not isinstance(found, FieldActivity):

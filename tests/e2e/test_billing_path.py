@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import redis
 
+from infra.auth import Role
 from infra.settings import Settings
 from lots.supervisor import Supervisor, running
 from tests.conftest import free_port
@@ -77,10 +77,10 @@ def test_a_month_of_held_meetings_closes_replays_and_computes_to_one_digest(
         redis_client.xadd(stream, fields)  # type: ignore[arg-type]  # and once more
     wait_until(lambda: len(entries(redis_client, settings, "billing.events", "SessionLogged")) == 5)
 
-    base = system.base_url("billing")
-    shown = httpx.get(f"{base}/settlements/2022-05", params={"programme": "counselling"})
+    billing = system.client("billing", Role.STAFF)
+    shown = billing.get("/settlements/2022-05", params={"programme": "counselling"})
     assert shown.status_code == 200 and shown.json()["total_ore"] == 680_625
-    closed = httpx.post(f"{base}/settlements/2022-05/close", json={"closed_by": "e2e"})
+    closed = billing.post("/settlements/2022-05/close", json={"closed_by": "e2e"})
     assert closed.status_code == 200, closed.text
     digest = closed.json()["digest"]
     wait_until(lambda: bool(entries(redis_client, settings, "billing.events", "SettlementClosed")))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from infra.auth import Role
 from infra.settings import Settings
 from lots.supervisor import running
 from tests.conftest import free_port
@@ -60,12 +61,16 @@ def test_every_service_serves_prometheus_metrics(settings: Settings, tmp_path: P
         client = redis.Redis.from_url(system.redis_url)
         client.xadd(settings.stream("intake.referrals"), entry(referral()))  # type: ignore[arg-type]
         client.close()
-        url = system.base_url("intake") + "/metrics"
+        operator = system.client("intake", Role.OPERATOR)
         wait_until(
-            lambda: 'lots_entries_processed_total{service="intake"} 1.0' in httpx.get(url).text
+            lambda: (
+                'lots_entries_processed_total{service="intake"} 1.0'
+                in operator.get("/metrics").text
+            )
         )
-        intake = httpx.get(url).text
-        scheduling = httpx.get(system.base_url("scheduling") + "/metrics").text
+        intake = operator.get("/metrics").text
+        scheduling = system.client("scheduling", Role.OPERATOR).get("/metrics").text
+        assert httpx.get(system.base_url("intake") + "/metrics").status_code == 401
     assert 'lots_group_pending{group="intake",stream="intake.referrals"} 0.0' in intake
     assert 'lots_service_level{figure="acknowledgements_waiting",service="intake"} 1.0' in intake
     assert 'lots_batch_seconds_count{service="intake"}' in intake

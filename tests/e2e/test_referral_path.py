@@ -14,6 +14,7 @@ import httpx
 import pytest
 import redis
 
+from infra.auth import Role
 from infra.monitor import drained
 from infra.redis import redis_server_binary
 from infra.settings import Settings
@@ -97,12 +98,8 @@ def test_a_referral_from_redis_cli_is_answered_and_flows_to_scheduling_and_billi
     for service in ("intake", "scheduling", "billing"):
         response = httpx.get(f"{system.base_url(service)}/health/ready", timeout=5)
         assert response.status_code == 200 and response.json()["ready"] is True
-    wait_until(
-        lambda: all(
-            httpx.get(f"{system.base_url(s)}/counters", timeout=5).json()["processed"] >= 1
-            for s in ("scheduling", "billing")
-        )
-    )
+    operator = {s: system.client(s, Role.OPERATOR, timeout=5) for s in ("scheduling", "billing")}
+    wait_until(lambda: all(c.get("/counters").json()["processed"] >= 1 for c in operator.values()))
     wait_until(lambda: redis_client.xlen(events) == 2)
     assert redis_client.xlen(events) == 2
     system.stop()

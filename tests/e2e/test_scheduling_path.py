@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 
+from infra.auth import Role
 from infra.monitor import drained, stream_report
 from infra.settings import Settings
 from lots.supervisor import Supervisor, running
@@ -78,7 +78,7 @@ def test_a_referral_is_queued_booked_held_and_its_meeting_consumed_by_billing(
     assert received["type"] == "ReferralReceived", received
     case_id = json.loads(received["data"])["case_id"]
 
-    api = httpx.Client(base_url=system.base_url("scheduling"), timeout=10)
+    api = system.client("scheduling", Role.STAFF, timeout=10)
     assert api.post("/staff", json=COUNSELLOR).status_code == 201
     wait_until(lambda: api.get(f"/queue/{case_id}").status_code == 200)
     assert api.get(f"/queue/{case_id}").json()["place"] == 1
@@ -88,7 +88,7 @@ def test_a_referral_is_queued_booked_held_and_its_meeting_consumed_by_billing(
     assert meeting["staff"] == ["staff-anna"] and meeting["provider"] == "leanlink"
 
     restart_scheduling_at(system, datetime.fromisoformat(meeting["ends_at"]) + timedelta(hours=1))
-    api = httpx.Client(base_url=system.base_url("scheduling"), timeout=10)
+    api = system.client("scheduling", Role.STAFF, timeout=10)
     held = api.post(
         f"/meetings/{meeting['meeting_id']}/held",
         json={

@@ -13,10 +13,12 @@ import pytest
 import redis
 from PIL import Image
 
+from infra.auth import Role
 from infra.settings import Settings
 from lots.statuspage import StatusPage
 from lots.supervisor import running
 from tests.conftest import free_port
+from tests.support.auth import headers
 from tests.support.flow import wait_until
 from tests.support.intake import entry, referral
 
@@ -52,7 +54,14 @@ def page(settings: Settings, tmp_path: Path) -> Iterator[StatusPage]:
         )
         status.start()
         try:
-            wait_until(lambda: len(httpx.get(status.url + "status.json").json()["series"]) >= 3)
+            operator = headers(settings, Role.OPERATOR)
+            wait_until(
+                lambda: (
+                    len(httpx.get(status.url + "status.json", headers=operator).json()["series"])
+                    >= 3
+                )
+            )
+            assert httpx.get(status.url + "status.json").status_code == 401
             yield status
         finally:
             status.stop()
@@ -61,7 +70,7 @@ def page(settings: Settings, tmp_path: Path) -> Iterator[StatusPage]:
 def test_the_status_page_renders_health_queue_streams_and_charts(
     page: StatusPage, tmp_path: Path
 ) -> None:
-    dom = browse(page.url, tmp_path, "--dump-dom")
+    dom = browse(page.link, tmp_path, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
     assert '<span id="verdict" class="ok">healthy</span>' in html
@@ -72,7 +81,7 @@ def test_the_status_page_renders_health_queue_streams_and_charts(
     assert html.count("<polyline") >= 3, "the charts are drawn"
 
     shot = tmp_path / "status.png"
-    done = browse(page.url, tmp_path, f"--screenshot={shot}")
+    done = browse(page.link, tmp_path, f"--screenshot={shot}")
     assert done.returncode == 0 and shot.exists(), done.stderr[-2000:]
     image = Image.open(shot).convert("RGB")
     assert image.size == (1280, 1400)

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
@@ -20,11 +19,13 @@ from hypothesis import strategies as st
 from events.codec import Envelope
 from events.messages import MeetingHeld
 from infra.application import Incoming
+from infra.auth import Role
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing
 from services.billing.http import router_for
 from services.billing.settlement import verify
+from tests.support.auth import api, headers
 
 CEST = timezone(timedelta(hours=2))
 
@@ -62,10 +63,9 @@ def billing(settings: Settings) -> Iterator[Billing]:
 
 
 @pytest.fixture
-def client(billing: Billing) -> TestClient:
-    http = FastAPI()
-    http.include_router(router_for(billing))
-    return TestClient(http, raise_server_exceptions=False)
+def client(billing: Billing, settings: Settings) -> TestClient:
+    http = api(settings, [router_for(billing)])
+    return TestClient(http, raise_server_exceptions=False, headers=headers(settings, Role.STAFF))
 
 
 def test_a_month_is_shown_as_json_csv_and_html(client: TestClient) -> None:

@@ -68,7 +68,8 @@ async def test_unreadable_http_bodies_get_a_clear_422_and_record_nothing(
         not_json = await http.post("/referrals", content=b"{oops")
         anonymous = await http.post("/referrals", json={"programme": "network"})
         wrong_types = await http.post(
-            "/referrals", json={"source": "s", "referral_id": "r", "persons": "many"}
+            "/referrals",
+            json={"source": "linkoping.elevhalsa", "referral_id": "r", "persons": "many"},
         )
         assert app.recorder.max_notification_id() == 1  # only the wrong-types rejection
     assert not_json.status_code == anonymous.status_code == 422

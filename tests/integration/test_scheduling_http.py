@@ -10,15 +10,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from infra.auth import Role
 from infra.settings import Settings
 from services.scheduling.application import Scheduling
 from services.scheduling.http import routers
 from tests.integration.test_scheduling_support import Clock, deliver, local, referral, scheduling
+from tests.support.auth import api, headers
 
 MONDAY = local(2026, 3, 2, 8)
 ANNA = {
@@ -41,11 +42,8 @@ def app(settings: Settings, clock: Clock) -> Scheduling:
 
 
 @pytest.fixture
-def http(app: Scheduling) -> Iterator[TestClient]:
-    api = FastAPI()
-    for router in routers(app):
-        api.include_router(router)
-    with TestClient(api) as client:
+def http(app: Scheduling, settings: Settings) -> Iterator[TestClient]:
+    with TestClient(api(settings, routers(app)), headers=headers(settings, Role.STAFF)) as client:
         yield client
 
 

@@ -18,6 +18,7 @@ from infra.settings import Settings
 from infra.store import store_env
 from services.intake.application import Intake
 from services.intake.http import routers
+from tests.support.auth import ByRoute
 
 
 def luhn(nine: str) -> str:
@@ -94,7 +95,9 @@ async def running_intake(
     await runtime.start()
     try:
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=http), base_url="http://intake"
+            transport=httpx.ASGITransport(app=http),
+            base_url="http://intake",
+            auth=ByRoute(settings),
         ) as client:
             yield app, runtime, client
     finally:

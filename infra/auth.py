@@ -1,0 +1,260 @@
+"""Who may call what over HTTP: bearer tokens with a role, checked on every route.
+
+Four roles (docs/security.md has the table of which role may call which route):
+
+* ``publisher``: a municipal system; bound to one or more referral ``source`` values, it may
+  submit referrals as those sources only and read their answers.
+* ``staff``: the people working cases, bookings and billing, day to day.
+* ``auditor``: read-only views of cases, meetings, sessions, tariffs and settlements.
+* ``operator``: ``/counters``, ``/metrics`` and the status page's data.
+
+A token is a random string of 256 bits; the settings (``LOTS_API_TOKENS``) keep only its
+SHA-256 with its role (and a publisher's sources). A plain hash is enough: nobody can guess a
+256-bit secret, so a slow password hash would only cost time on every request. The presented
+token is hashed and compared with every configured hash in constant time.
+
+With no tokens configured, development uses tokens of its own, one per role, kept in
+``var/keys/api-tokens.json`` (like the development cipher key); production refuses to start.
+
+A route declares its roles with ``dependencies=allow(Role.STAFF, ...)`` (or a parameter
+annotated with ``Security(guard(...))`` when it needs to know the caller). :func:`secure`
+installs the tokens on an app and refuses an app with a route that declares no role and is not
+one of the open ones, so that a new route cannot be left unprotected by accident.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Request, Security, params
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from infra.settings import Role, Settings, SettingsError, TokenEntry
+
+__all__ = ["Principal", "Role", "TokenEntry", "TokenRegistry", "allow", "guard", "secure"]
+
+
+#: Routes anyone may call: liveness and readiness (load balancers, compose health checks).
+HEALTH = frozenset({"/health/live", "/health/ready"})
+
+#: The sources the development publisher token may submit as (the demo's three).
+DEV_PUBLISHER_SOURCES = frozenset(
+    {"linkoping.elevhalsa", "linkoping.socialtjanst", "region.ostergotland.bup"}
+)
+
+TOKEN_PREFIX = "lots_"
+DENIED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid bearer token (the answer carries WWW-Authenticate: Bearer)"},
+    403: {"description": "the token's role may not do this"},
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller a valid token stands for."""
+
+    role: Role
+    sources: frozenset[str] = frozenset()
+    name: str | None = None
+
+    def may_publish_as(self, source: object) -> bool:
+        return self.role is Role.PUBLISHER and isinstance(source, str) and source in self.sources
+
+
+def new_token() -> str:
+    """A fresh token: 32 random bytes, URL-safe, with a prefix that secret scanners know."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def entry_for(
+    token: str, role: Role, sources: Iterable[str] = (), name: str | None = None
+) -> TokenEntry:
+    return TokenEntry(sha256=digest(token), role=role, sources=frozenset(sources), name=name)
+
+
+class TokenRegistry:
+    """The configured tokens, by hash; :meth:`identify` compares in constant time."""
+
+    def __init__(self, entries: Iterable[TokenEntry]) -> None:
+        self.entries = tuple(entries)
+        if not self.entries:
+            raise SettingsError("no API tokens: every HTTP route but health needs one")
+        self._hashes = [(bytes.fromhex(e.sha256), e) for e in self.entries]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenRegistry:
+        """The configured tokens; in development without any, the development tokens."""
+        if settings.api_tokens:
+            return cls(settings.api_tokens)
+        if settings.env == "production":
+            raise SettingsError(
+                "LOTS_API_TOKENS is not set: every HTTP route but health needs a bearer token. "
+                "Make one per caller with `lots token new --role ROLE [--source SOURCE]` and set "
+                "LOTS_API_TOKENS to the JSON list of the entries it prints"
+            )
+        return cls(dev_entries(settings))
+
+    def identify(self, token: str) -> Principal | None:
+        presented = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        found: TokenEntry | None = None
+        for stored, entry in self._hashes:  # every hash is compared: no early exit
+            if hmac.compare_digest(presented, stored):
+                found = entry
+        if found is None:
+            return None
+        return Principal(found.role, found.sources, found.name)
+
+
+# --- development tokens -------------------------------------------------------------------
+
+
+def _dev_path(settings: Settings) -> Path:
+    return settings.var_dir / "keys" / "api-tokens.json"
+
+
+def dev_tokens(settings: Settings) -> dict[Role, str]:
+    """Development only: one token per role, made once and kept (mode 0600) under var/keys/."""
+    if settings.env == "production":
+        raise SettingsError("development tokens are not used in production (LOTS_API_TOKENS)")
+    path = _dev_path(settings)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tokens = {role.value: new_token() for role in Role}
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made them first: use those
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(tokens, handle, indent=2)
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    return {role: str(stored[role.value]) for role in Role}
+
+
+def dev_entries(settings: Settings) -> list[TokenEntry]:
+    return [
+        entry_for(
+            token,
+            role,
+            DEV_PUBLISHER_SOURCES if role is Role.PUBLISHER else (),
+            name=f"development {role}",
+        )
+        for role, token in dev_tokens(settings).items()
+    ]
+
+
+def client_token(settings: Settings, role: Role) -> str:
+    """The token the project's own clients (demo, status page link) use: the development one.
+
+    With tokens configured the plain tokens are not known here, so this refuses clearly.
+    """
+    if settings.api_tokens:
+        raise SettingsError(
+            "LOTS_API_TOKENS is set, so the development tokens are not accepted: the demo and "
+            "the status page link use them; unset LOTS_API_TOKENS to run them"
+        )
+    return dev_tokens(settings)[role]
+
+
+def bearer_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --- checking requests ----------------------------------------------------------------------
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A token made by `lots token new`; its role decides what it may call.",
+)
+
+
+def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
+    challenge = "Bearer" if error is None else f'Bearer error="{error}"'
+    return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
+
+
+def guard(*roles: Role) -> Callable[..., Any]:
+    """A dependency that lets callers with one of ``roles`` through and returns who they are."""
+    if not roles:
+        raise ValueError("a guard needs at least one role")
+    allowed = frozenset(roles)
+
+    async def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    ) -> Principal:
+        registry = getattr(request.app.state, "tokens", None)
+        if not isinstance(registry, TokenRegistry):
+            raise RuntimeError("infra.auth.secure() was not called on this app")
+        if credentials is None:
+            raise _unauthorized("a bearer token is required")
+        principal = registry.identify(credentials.credentials)
+        if principal is None:
+            raise _unauthorized("the bearer token is not valid", "invalid_token")
+        if principal.role not in allowed:
+            names = ", ".join(sorted(allowed))
+            raise HTTPException(403, f"a {principal.role} token may not do this (needs {names})")
+        request.state.principal = principal
+        return principal
+
+    check.roles = allowed  # type: ignore[attr-defined]
+    return check
+
+
+def allow(*roles: Role) -> list[params.Depends]:
+    """``dependencies=allow(Role.STAFF, ...)`` on a route: only those roles may call it."""
+    return [Security(guard(*roles))]
+
+
+def _roles_in(dependant: Dependant) -> frozenset[Role] | None:
+    found: frozenset[Role] | None = getattr(dependant.call, "roles", None)
+    for sub in dependant.dependencies:
+        inner = _roles_in(sub)
+        if inner is not None:
+            found = inner if found is None else found & inner
+    return found
+
+
+def roles_of(route: APIRoute) -> frozenset[Role] | None:
+    """The roles that may call ``route``; None for a route without a guard."""
+    return _roles_in(route.dependant)
+
+
+def secure(
+    app: FastAPI, registry: TokenRegistry, open_paths: Collection[str] = HEALTH
+) -> Mapping[tuple[str, str], frozenset[Role] | None]:
+    """Install ``registry`` on ``app`` and document 401/403 on every guarded route.
+
+    Refuses an app with a route that has no guard and is not in ``open_paths``. Returns the
+    route table: (method, path) to its roles, None for an open route.
+    """
+    app.state.tokens = registry
+    table: dict[tuple[str, str], frozenset[Role] | None] = {}
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue  # the OpenAPI document and its pages: open, they describe, not serve
+        roles = roles_of(route)
+        methods = sorted(route.methods or ())
+        if roles is None and route.path not in open_paths:
+            raise RuntimeError(f"{' '.join(methods)} {route.path} declares no role")
+        if roles is not None:
+            route.responses = {**DENIED, **route.responses}
+        for method in methods:
+            table[(method, route.path)] = roles
+    app.openapi_schema = None  # documented anew with the 401/403 answers
+    return table
