@@ -28,16 +28,21 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Request, Security, params
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from infra.settings import Role, Settings, SettingsError, TokenEntry
 
@@ -54,7 +59,10 @@ DEV_PUBLISHER_SOURCES = frozenset(
 
 TOKEN_PREFIX = "lots_"
 DENIED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no valid bearer token (the answer carries WWW-Authenticate: Bearer)"},
+    401: {
+        "description": "no valid bearer token",
+        "headers": {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    },
     403: {"description": "the token's role may not do this"},
 }
 
@@ -188,6 +196,19 @@ def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
 
 
+def authorize(registry: TokenRegistry, token: str | None, allowed: frozenset[Role]) -> Principal:
+    """The caller ``token`` stands for if its role is one of ``allowed``; else 401 or 403."""
+    if not token:
+        raise _unauthorized("a bearer token is required")
+    principal = registry.identify(token)
+    if principal is None:
+        raise _unauthorized("the bearer token is not valid", "invalid_token")
+    if principal.role not in allowed:
+        names = ", ".join(sorted(allowed))
+        raise HTTPException(403, f"a {principal.role} token may not do this (needs {names})")
+    return principal
+
+
 def guard(*roles: Role) -> Callable[..., Any]:
     """A dependency that lets callers with one of ``roles`` through and returns who they are."""
     if not roles:
@@ -201,19 +222,53 @@ def guard(*roles: Role) -> Callable[..., Any]:
         registry = getattr(request.app.state, "tokens", None)
         if not isinstance(registry, TokenRegistry):
             raise RuntimeError("infra.auth.secure() was not called on this app")
-        if credentials is None:
-            raise _unauthorized("a bearer token is required")
-        principal = registry.identify(credentials.credentials)
-        if principal is None:
-            raise _unauthorized("the bearer token is not valid", "invalid_token")
-        if principal.role not in allowed:
-            names = ", ".join(sorted(allowed))
-            raise HTTPException(403, f"a {principal.role} token may not do this (needs {names})")
+        principal = authorize(registry, credentials.credentials if credentials else None, allowed)
         request.state.principal = principal
         return principal
 
     check.roles = allowed  # type: ignore[attr-defined]
     return check
+
+
+class Gate:
+    """Checks the token and its role before anything else runs, so that a request without a
+    valid token is answered 401 (and one of the wrong role 403) even when its body is malformed
+    or too large; the routes' own guards check again and document the scheme in OpenAPI."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        registry: TokenRegistry,
+        routes: Sequence[tuple[re.Pattern[str], frozenset[str], frozenset[Role]]],
+    ) -> None:
+        self.app = app
+        self.registry = registry
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path, method = scope["path"], scope["method"]
+            allowed = next(
+                (
+                    roles
+                    for pattern, methods, roles in self.routes
+                    if method in methods and pattern.match(path)
+                ),
+                None,
+            )
+            if allowed is not None:
+                header = Headers(scope=scope).get("authorization", "")
+                scheme, _, token = header.partition(" ")
+                presented = token.strip() if scheme.lower() == "bearer" else None
+                try:
+                    authorize(self.registry, presented, allowed)
+                except HTTPException as refused:
+                    response = JSONResponse(
+                        {"detail": refused.detail}, refused.status_code, refused.headers
+                    )
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def allow(*roles: Role) -> list[params.Depends]:
@@ -235,26 +290,52 @@ def roles_of(route: APIRoute) -> frozenset[Role] | None:
     return _roles_in(route.dependant)
 
 
-def secure(
-    app: FastAPI, registry: TokenRegistry, open_paths: Collection[str] = HEALTH
-) -> Mapping[tuple[str, str], frozenset[Role] | None]:
-    """Install ``registry`` on ``app`` and document 401/403 on every guarded route.
+def _api_routes(app: FastAPI) -> Iterator[tuple[str, frozenset[str], APIRoute]]:
+    """Every API route with its full path and methods, those of included routers too."""
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and context.path is not None:
+            yield context.path, frozenset(context.methods or route.methods or ()), route
 
-    Refuses an app with a route that has no guard and is not in ``open_paths``. Returns the
-    route table: (method, path) to its roles, None for an open route.
+
+def route_roles(app: FastAPI) -> dict[tuple[str, str], frozenset[Role] | None]:
+    """(method, path) of every route to the roles that may call it; None for an open one."""
+    return {
+        (method, path): roles_of(route)
+        for path, methods, route in _api_routes(app)
+        for method in sorted(methods)
+    }
+
+
+def secure(app: FastAPI, registry: TokenRegistry, open_paths: Collection[str] = HEALTH) -> None:
+    """Install ``registry`` on ``app``, check tokens before anything else (:class:`Gate`) and
+    document 401/403 on every guarded operation. Call it once all routes are added; it refuses an
+    app with a route that has no guard and is not in ``open_paths``.
     """
     app.state.tokens = registry
-    table: dict[tuple[str, str], frozenset[Role] | None] = {}
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue  # the OpenAPI document and its pages: open, they describe, not serve
+    guarded: list[tuple[re.Pattern[str], frozenset[str], frozenset[Role]]] = []
+    for path, methods, route in _api_routes(app):
         roles = roles_of(route)
-        methods = sorted(route.methods or ())
-        if roles is None and route.path not in open_paths:
-            raise RuntimeError(f"{' '.join(methods)} {route.path} declares no role")
+        if roles is None and path not in open_paths:
+            raise RuntimeError(f"{' '.join(sorted(methods))} {path} declares no role")
         if roles is not None:
-            route.responses = {**DENIED, **route.responses}
-        for method in methods:
-            table[(method, route.path)] = roles
-    app.openapi_schema = None  # documented anew with the 401/403 answers
-    return table
+            guarded.append((compile_path(path)[0], methods, roles))
+    app.add_middleware(Gate, registry=registry, routes=guarded)
+    _document_refusals(app)
+
+
+def _document_refusals(app: FastAPI) -> None:
+    """Every operation that needs a token documents its 401 and 403 answers."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if isinstance(operation, dict) and operation.get("security"):
+                    answers = operation.setdefault("responses", {})
+                    for status, documented in DENIED.items():
+                        answers.setdefault(str(status), documented)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

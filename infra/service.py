@@ -151,8 +151,8 @@ def build_http(
 
     for router in routers:
         http.include_router(router)
-    secure(http, registry)
     http.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes)
+    secure(http, registry)  # its gate is the outermost: no token, no further reading
     return http
 
 

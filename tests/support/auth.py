@@ -8,13 +8,24 @@ and staff's to the others, as the people who normally call them would.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
 
+from infra.application import ServiceApplication
 from infra.auth import Role, TokenRegistry, bearer_headers, dev_tokens, secure
-from infra.settings import Settings
+from infra.runtime import Runtime
+from infra.service import build_http
+from infra.settings import ServiceName, Settings
+from services.billing.app import make_app as make_billing
+from services.billing.app import routers as billing_routers
+from services.intake.app import make_app as make_intake
+from services.intake.http import routers as intake_routers
+from services.scheduling.app import make_app as make_scheduling
+from services.scheduling.http import routers as scheduling_routers
 
 
 def token(settings: Settings, role: Role) -> str:
@@ -47,3 +58,44 @@ class ByRoute(httpx.Auth):
             role = Role.PUBLISHER if publishing else Role.STAFF
             request.headers["Authorization"] = f"Bearer {self.tokens[role]}"
         yield request
+
+
+ROUTERS: dict[ServiceName, Callable[[ServiceApplication, Runtime], Sequence[APIRouter]]] = {
+    "intake": intake_routers,
+    "scheduling": scheduling_routers,
+    "billing": billing_routers,
+}
+MAKE_APP: dict[ServiceName, Callable[[Settings], ServiceApplication]] = {
+    "intake": make_intake,
+    "scheduling": make_scheduling,
+    "billing": make_billing,
+}
+
+
+@asynccontextmanager
+async def served(
+    settings: Settings, service: ServiceName, *, start: bool = False
+) -> AsyncIterator[tuple[FastAPI, ServiceApplication]]:
+    """A service's whole HTTP app as ``python -m services.<service>`` serves it, over a real
+    store; its runtime (Redis consumers, relay) runs only when ``start`` is given."""
+    app = MAKE_APP[service](settings)
+    runtime = Runtime(service, app, settings, settings.redis_url)
+    http = build_http(runtime, ROUTERS[service](app, runtime))
+    if start:
+        await runtime.start()
+    try:
+        yield http, app
+    finally:
+        if start:
+            await runtime.stop()
+        else:
+            await runtime.redis.aclose()
+        app.close()
+
+
+def client(http: FastAPI, settings: Settings | None = None, role: Role | None = None) -> Any:
+    """An httpx client of ``http`` in this process, with ``role``'s token if given."""
+    given = headers(settings, role) if settings is not None and role is not None else {}
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=http), base_url="http://lots", headers=given
+    )
