@@ -152,8 +152,29 @@ def build_http(
     for router in routers:
         http.include_router(router)
     http.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes)
+    _document_bodies(http, runtime.settings.http_max_body_bytes)
     secure(http, registry)  # its gate is the outermost: no token, no further reading
     return http
+
+
+def _document_bodies(http: FastAPI, limit: int) -> None:
+    """Every operation that takes a body documents the answers to one it cannot read."""
+    generate = http.openapi
+    answers = {
+        "400": {"description": "the body could not be read (not UTF-8, not parseable)"},
+        "413": {"description": f"the body is larger than {limit} bytes"},
+    }
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    for status, documented in answers.items():
+                        operation.setdefault("responses", {}).setdefault(status, documented)
+        return schema
+
+    http.openapi = openapi  # type: ignore[method-assign]
 
 
 def serve(

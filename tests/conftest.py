@@ -16,9 +16,19 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from hypothesis import settings as hypothesis_settings
 
 from infra.redis import EmbeddedRedis, reachable
 from infra.settings import Settings
+
+# Property tests: in CI the same examples on every run (derandomized, no example database),
+# so a red build is reproducible; on a developer's machine new examples each run, with the
+# failures found kept in .hypothesis/. HYPOTHESIS_PROFILE chooses explicitly.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "dev")
+)
 
 LOCAL_REDIS = os.environ.get("LOTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES = dict(

@@ -99,26 +99,27 @@ class Dated(Recorded):
 
 class RecordRate(Dated):
     programme: Programme
-    sek_per_hour: Annotated[Decimal, Field(gt=0, decimal_places=2)]
+    #: Bounded so that every price computed from it stays exact in Decimal's 28 digits.
+    sek_per_hour: Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=2)]
     price_level_year: Year
     indexed_by: Series | None = None
 
 
 class RecordFee(Dated):
     programme: Programme
-    ore_per_visit: Annotated[int, Field(ge=0)]
+    ore_per_visit: Annotated[int, Field(ge=0, le=10_000_000)]
     price_level_year: Year
     indexed_by: Series | None = None
 
 
 class RecordCap(Dated):
     programme: Programme
-    hours: Annotated[int, Field(gt=0)]
+    hours: Annotated[int, Field(gt=0, le=1_000_000)]
 
 
 class RecordFixedPayment(Dated):
     contract: Name
-    amount_ore: Annotated[int, Field(ge=0)]
+    amount_ore: Annotated[int, Field(ge=0, le=10**13)]
     per: Literal["year", "term"]
     price_level_year: Year
     indexed_by: Series | None = None
@@ -134,7 +135,9 @@ class RecordTerm(Dated):
 class RecordCallOff(Recorded):
     programme: Programme
     year: Year
-    hours: Annotated[Decimal, Field(gt=0, decimal_places=2)]
+    #: At most the hours of a year (a larger number is a typing error, and beyond Decimal's
+    #: 28 digits the quarter-hour check cannot be computed).
+    hours: Annotated[Decimal, Field(gt=0, le=8784, decimal_places=2)]
     effective_from: date | None = None
 
 
@@ -155,8 +158,16 @@ def answers() -> Iterator[None]:
         raise HTTPException(400, str(exc)) from exc
 
 
+#: The refusals of :func:`answers`, documented on every route.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a value the rules refuse; the detail says which"},
+    404: {"description": "no such case, session or month"},
+    409: {"description": "contradicts what is recorded (a closed month, a decision taken)"},
+}
+
+
 def router_for(app: Billing) -> APIRouter:
-    router = APIRouter(tags=["billing"])
+    router = APIRouter(tags=["billing"], responses=ERRORS)
 
     @router.post("/sessions/time", status_code=201, dependencies=STAFF)
     def log_time(body: LogTime) -> dict[str, Any]:

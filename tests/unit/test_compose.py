@@ -32,6 +32,21 @@ def test_prometheus_scrapes_every_service_on_its_port() -> None:
     assert "./infra/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in mounts
 
 
+def test_prometheus_presents_the_operator_token_that_compose_gives_it() -> None:
+    config = yaml.safe_load((ROOT / "infra" / "prometheus.yml").read_text())
+    [job] = config["scrape_configs"]
+    assert job["authorization"]["type"] == "Bearer"
+    secret = job["authorization"]["credentials_file"].removeprefix("/run/secrets/")
+    assert secret in compose()["services"]["prometheus"]["secrets"]
+    assert compose()["secrets"][secret] == {"environment": "LOTS_OPERATOR_TOKEN"}
+
+
+def test_the_services_require_api_tokens() -> None:
+    for name in SERVICES:
+        env = compose()["services"][name]["environment"]
+        assert env["LOTS_API_TOKENS"].startswith("${LOTS_API_TOKENS:?")
+
+
 def test_the_dashboard_only_uses_metrics_the_services_export() -> None:
     import json
     import re
