@@ -209,6 +209,25 @@ async def test_a_body_too_large_is_refused_before_it_is_read(settings: Settings)
         assert app.recorder.max_notification_id() in (None, 0)
 
 
+async def test_malformed_referral_bodies_are_answered_422_and_store_nothing(
+    settings: Settings,
+) -> None:
+    async with served(settings, "intake") as (http, app):
+        async with client(http, settings, Role.PUBLISHER) as publisher:
+            for body in (
+                json.dumps(referral()).encode("utf-16"),
+                b"[" * 200_000,
+                b'{"source": "linkoping.elevhalsa", "referral_id": "\xff"}',
+                b"",
+            ):
+                answer = await publisher.post(
+                    "/referrals", content=body, headers={"content-type": "application/json"}
+                )
+                assert answer.status_code == 422, (body[:40], answer.text)
+                assert answer.json()["reasons"][0]["code"] == "malformed"
+        assert app.recorder.max_notification_id() in (None, 0)
+
+
 @pytest.mark.parametrize("service", SERVICES)
 async def test_openapi_declares_the_bearer_scheme_and_the_refusals(
     settings: Settings, service: ServiceName
