@@ -101,6 +101,8 @@ class TokenRegistry:
         self.entries = tuple(entries)
         if not self.entries:
             raise SettingsError("no API tokens: every HTTP route but health needs one")
+        if len({e.sha256 for e in self.entries}) < len(self.entries):
+            raise SettingsError("LOTS_API_TOKENS lists the same token (sha256) twice")
         self._hashes = [(bytes.fromhex(e.sha256), e) for e in self.entries]
 
     @classmethod
@@ -140,15 +142,19 @@ def dev_tokens(settings: Settings) -> dict[Role, str]:
         raise SettingsError("development tokens are not used in production (LOTS_API_TOKENS)")
     path = _dev_path(settings)
     if not path.exists():
+        # Written aside, then linked into place: the services start together, and a process
+        # must never read a file another one is still writing. The first link wins.
         path.parent.mkdir(parents=True, exist_ok=True)
-        tokens = {role.value: new_token() for role in Role}
+        aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump({role.value: new_token() for role in Role}, handle, indent=2)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made them first: use those
+            os.link(aside, path)
+        except FileExistsError:
             pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(tokens, handle, indent=2)
+        finally:
+            aside.unlink()
     stored = json.loads(path.read_text(encoding="utf-8"))
     return {role: str(stored[role.value]) for role in Role}
 

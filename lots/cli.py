@@ -14,7 +14,7 @@ import typer
 
 from infra.logging import configure
 from infra.redis import RedisUnavailable
-from infra.settings import Settings
+from infra.settings import Settings, SettingsError
 from lots.settlement_cli import settlement_app
 
 app = typer.Typer(
@@ -61,7 +61,7 @@ def up() -> None:
         supervisor.watch()
     except KeyboardInterrupt:
         pass
-    except (RedisUnavailable, RuntimeError) as exc:
+    except (RedisUnavailable, RuntimeError, SettingsError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     finally:
@@ -88,7 +88,7 @@ def demo(
             timeout=timeout,
             echo=(lambda _: None) if as_json else typer.echo,
         )
-    except (RedisUnavailable, RuntimeError) as exc:
+    except (RedisUnavailable, RuntimeError, SettingsError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     if as_json:

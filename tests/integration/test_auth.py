@@ -277,6 +277,25 @@ def test_development_tokens_are_made_once_kept_private_and_stored_hashed(
     assert registry.identify("") is None
 
 
+def test_services_starting_together_make_and_read_one_set_of_development_tokens(
+    settings: Settings,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from infra.auth import dev_tokens
+
+    with ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(lambda _: dev_tokens(settings), range(16)))
+    assert all(tokens == seen[0] for tokens in seen)
+    assert [p.name for p in (settings.var_dir / "keys").iterdir()] == ["api-tokens.json"]
+
+
+def test_the_same_token_listed_twice_is_a_settings_error() -> None:
+    token = new_token()
+    with pytest.raises(SettingsError, match="twice"):
+        TokenRegistry([entry_for(token, Role.STAFF), entry_for(token, Role.OPERATOR)])
+
+
 def test_production_without_tokens_refuses_to_start_and_says_what_to_set(
     settings: Settings, tmp_path: Path
 ) -> None:
