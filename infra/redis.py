@@ -141,6 +141,8 @@ class EmbeddedRedis:
     directory: Path
     acl: Mapping[str, Sequence[str]] | None = field(default=None, repr=False)
     prefix: str = ""
+    #: None: :func:`redis_server_binary`.
+    binary: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -165,7 +167,7 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        binary = redis_server_binary()
+        binary = self.binary or redis_server_binary()
         args = [
             binary,
             "--port", str(self.port),

