@@ -22,13 +22,20 @@ from redis.exceptions import NoPermissionError
 
 from infra.acl import password_hash
 from infra.monitor import stream_report
-from infra.redis import EmbeddedRedis, connect, server_version
+from infra.redis import (
+    EmbeddedRedis,
+    RedisUnavailable,
+    connect,
+    login,
+    resolve_redis,
+    server_version,
+)
 from infra.settings import Settings
 from infra.topology import ensure_groups
 from lots.status import collect
 from tests.conftest import free_port
 from tests.e2e.test_referral_path import redis_cli
-from tests.support.acl import PASSWORDS, acl_server, as_user, denials
+from tests.support.acl import PASSWORDS, acl_server, as_user, denials, require_redis7
 from tests.support.flow import eventually
 from tests.support.intake import Clock, entry, referral, running_intake
 
@@ -258,3 +265,31 @@ def test_redis_62_gets_the_coarse_acl_and_keeps_publishers_to_referrals(
         intake.close()
     finally:
         server.stop()
+
+
+def test_the_embedded_redis_is_reused_with_its_passwords_and_refused_without(
+    settings: Settings, tmp_path: Path
+) -> None:
+    require_redis7()
+    mine = settings.model_copy(
+        update={"embedded_redis": "always", "embedded_redis_port": free_port()}
+    )
+    url, started = resolve_redis(mine)
+    assert started is not None
+    try:
+        assert resolve_redis(mine) == (url, None)  # a second process of the same var dir
+        other = mine.model_copy(update={"var_dir": tmp_path / "other"})
+        with pytest.raises(RedisUnavailable, match="does not know this var directory"):
+            resolve_redis(other)
+        as_intake = login(mine, url, "intake")
+        assert as_intake.redis_username == "intake"
+        client = connect(as_intake)
+        assert client.ping()
+        refused(lambda: client.xadd(mine.stream("billing.events"), {"type": "x"}))
+        client.close()
+        # configured credentials win; another Redis gets none (its default user)
+        configured = mine.model_copy(update={"redis_username": "publisher"})
+        assert login(configured, url, "intake").redis_username == "publisher"
+        assert login(mine, "redis://127.0.0.1:6379/0", "intake").redis_username is None
+    finally:
+        started.stop()
