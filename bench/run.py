@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     settings = Settings(log_level="WARNING")
     # The benchmark's own client reads and deletes streams as ``default``: no ACL.
     url, embedded = resolve_redis(settings, acl=False)
+    if args.work is not None:
+        Path(args.work).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="lots-bench-", dir=args.work))
     started = time.monotonic()
     results: dict[str, Any] = {
