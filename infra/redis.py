@@ -49,10 +49,12 @@ def connect(settings: Settings, **kwargs: Any) -> redis.Redis:
     return redis.Redis.from_url(settings.redis_url, **auth(settings), **kwargs)
 
 
-def reachable(url: str, timeout: float = 0.5, **login: Any) -> bool:
-    """PING answers (as the user of ``login``, see :func:`auth`; else ``default``)."""
+def reachable(url: str, timeout: float = 0.5, **credentials: Any) -> bool:
+    """PING answers, as the user of ``credentials`` (see :func:`auth`; else ``default``).
+
+    A refused login counts as not reachable."""
     client = redis.Redis.from_url(
-        url, socket_connect_timeout=timeout, socket_timeout=timeout, **login
+        url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials
     )
     try:
         return bool(client.ping())
@@ -226,7 +228,11 @@ def resolve_redis(settings: Settings, *, acl: bool = True) -> tuple[str, Embedde
     if settings.embedded_redis != "always" and reachable(settings.redis_url, **auth(settings)):
         return settings.redis_url, None
     if not settings.embedded_allowed():
-        raise RedisUnavailable(f"Redis at {settings.redis_url} does not answer")
+        user = settings.redis_username or "default"
+        raise RedisUnavailable(
+            f"Redis at {settings.redis_url} does not answer or refuses user {user} "
+            "(LOTS_REDIS_USERNAME/LOTS_REDIS_PASSWORD, docs/redis-acl.md)"
+        )
     embedded = EmbeddedRedis(
         settings.embedded_redis_port,
         settings.redis_dir,

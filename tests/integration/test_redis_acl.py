@@ -293,3 +293,19 @@ def test_the_embedded_redis_is_reused_with_its_passwords_and_refused_without(
         assert login(mine, "redis://127.0.0.1:6379/0", "intake").redis_username is None
     finally:
         started.stop()
+
+
+def test_a_refused_login_is_told_not_taken_for_a_missing_redis(
+    server: EmbeddedRedis, settings: Settings
+) -> None:
+    wrong = settings.model_copy(
+        update={
+            "redis_url": server.url,
+            "redis_username": "intake",
+            "redis_password": SecretStr("not-the-password"),
+        }
+    )
+    with pytest.raises(RedisUnavailable, match="refuses user intake"):
+        resolve_redis(wrong)
+    right = wrong.model_copy(update={"redis_password": SecretStr(PASSWORDS["intake"])})
+    assert resolve_redis(right) == (server.url, None)
