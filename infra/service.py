@@ -24,7 +24,7 @@ from infra.application import ServiceApplication
 from infra.auth import Role, TokenRegistry, allow, secure
 from infra.logging import configure
 from infra.process import tune_gc
-from infra.redis import resolve_redis
+from infra.redis import login, resolve_redis
 from infra.runtime import Periodic, Runtime
 from infra.settings import ServiceName, Settings
 
@@ -188,6 +188,7 @@ def serve(
     configure(settings.log_level, json=settings.log_json)
     registry = TokenRegistry.from_settings(settings)  # production without tokens stops here
     url, embedded = resolve_redis(settings)
+    settings = login(settings, url, service)  # its own ACL user on the embedded Redis
     try:
         app = make_app(settings)
         jobs = periodic(app, settings) if periodic else ()
