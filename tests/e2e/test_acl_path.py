@@ -15,9 +15,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import redis
 
+from infra.auth import Role
 from infra.monitor import drained
 from infra.redis import connect, dev_password
 from infra.settings import SERVICES, Settings
@@ -66,7 +66,7 @@ def test_each_service_runs_the_pipeline_as_its_own_acl_user(
         assert received["type"] == "ReferralReceived", received
         case_id = json.loads(received["data"])["case_id"]
 
-        api = httpx.Client(base_url=system.base_url("scheduling"), timeout=10)
+        api = system.client("scheduling", Role.STAFF, timeout=10)
         assert api.post("/staff", json=COUNSELLOR).status_code == 201
         wait_until(lambda: api.get(f"/queue/{case_id}").status_code == 200)
         booked = api.post("/bookings/first-contacts", json={"programme": "counselling"}).json()
@@ -74,7 +74,7 @@ def test_each_service_runs_the_pipeline_as_its_own_acl_user(
         restart_scheduling_at(
             system, datetime.fromisoformat(meeting["ends_at"]) + timedelta(hours=1)
         )
-        api = httpx.Client(base_url=system.base_url("scheduling"), timeout=10)
+        api = system.client("scheduling", Role.STAFF, timeout=10)
         held = api.post(
             f"/meetings/{meeting['meeting_id']}/held",
             json={"started_at": meeting["starts_at"], "ended_at": meeting["ends_at"],
