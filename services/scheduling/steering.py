@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime, timedelta
 from typing import Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -82,6 +83,7 @@ class Outlook:
         return text
 
 
+@cache
 def business_days_after(today: date, last: date, policy: CalendarPolicy) -> int:
     """Business days d with today < d <= last."""
     count, day = 0, today + timedelta(days=1)
