@@ -4,8 +4,8 @@ around two years (one a leap year) and every combination of four meetings' state
 from __future__ import annotations
 
 import itertools
-from functools import cache
 from datetime import date, timedelta
+from functools import cache
 
 import pytest
 from hypothesis import given
