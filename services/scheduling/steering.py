@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -34,6 +34,7 @@ MINIMUM_PER_YEAR = 3
 NOTICE_BUSINESS_DAYS = 10
 ORGANISATIONS = ("social_services", "education", "provider", "labour_market", "region", "other")
 Level = Literal["met", "on_track", "short", "too_late", "fell_short"]
+Status = Literal["planned", "held", "cancelled"]
 WARNINGS: frozenset[str] = frozenset({"short", "too_late", "fell_short"})
 
 
@@ -42,7 +43,7 @@ class Planned:
     """A steering meeting as the rule sees it: its Stockholm date and where it stands."""
 
     day: date
-    status: Literal["planned", "held", "cancelled"]
+    status: Status
 
 
 @dataclass(frozen=True)
@@ -208,5 +209,5 @@ class SteeringMeeting(Aggregate):
         self.status = "cancelled"
 
     def as_planned(self) -> Planned:
-        status: Literal["planned", "held", "cancelled"] = self.status  # type: ignore[assignment]
+        status: Status = self.status  # type: ignore[assignment]
         return Planned(self.day, status)

@@ -46,7 +46,7 @@ def take(entry: QualityRecord, step: str) -> None:
 
 def paths(register: str) -> dict[str, list[str]]:
     """A shortest path of steps from the initial state to each reachable state."""
-    found = {INITIAL[register]: []}
+    found: dict[str, list[str]] = {INITIAL[register]: []}
     frontier = [INITIAL[register]]
     while frontier:
         state = frontier.pop(0)

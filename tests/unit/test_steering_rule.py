@@ -16,11 +16,12 @@ from services.scheduling.steering import (
     MINIMUM_PER_YEAR,
     NOTICE_BUSINESS_DAYS,
     Planned,
+    Status,
     outlook,
 )
 
 RANK = {"met": 0, "on_track": 1, "short": 2, "too_late": 3}
-STATES = (None, "planned", "held", "cancelled")
+STATES: tuple[Status | None, ...] = (None, "planned", "held", "cancelled")
 
 
 def reference(year: int, today: date, meetings: list[Planned], policy: CalendarPolicy) -> str:
@@ -67,7 +68,7 @@ def test_every_day_and_every_combination_follows_the_rule(year: int, days_off: b
         previous = -1
         today = first
         while today <= last:
-            seen = outlook(year, today, meetings, policy)  # type: ignore[arg-type]
+            seen = outlook(year, today, meetings, policy)
             assert seen.level == reference(year, today, meetings, policy), (today, meetings)
             assert seen.warning == (seen.level in ("short", "too_late", "fell_short"))
             assert seen.held == held
