@@ -126,6 +126,8 @@ def _quality(by_type: dict[str, list[dict[str, Any]]], year: int, today: date | 
         status = "submitted" if _at(submitted["submitted_at"]) <= due else "submitted_late"
     elif today is None:
         status = "not_submitted"
+    elif today <= end:
+        status = "year_running"
     else:
         status = "due" if today <= due else "overdue"
     registers["summary"] = {

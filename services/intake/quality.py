@@ -124,8 +124,8 @@ class QualityRecord(Aggregate):
         allowed = self.allowed()
         if step not in allowed:
             raise StepRefused(
-                f"a {self.register} entry that is {self.state.replace('_', ' ')} cannot "
-                f"{step.replace('_', ' ')}; it can: {', '.join(allowed) or 'nothing (done)'}"
+                f"this {self.register.replace('_', ' ')} entry is {self.state.replace('_', ' ')}:"
+                f" it cannot {step.replace('_', ' ')}; it can: {', '.join(allowed) or 'nothing'}"
             )
         if at < self.recorded_at:
             raise QualityError("a step cannot come before the entry was recorded")

@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from infra.application import ServiceApplication
 from infra.calendar import local_date
@@ -185,7 +186,7 @@ class RegisterCommands(ServiceApplication):
         return notices
 
     def _records(self) -> list[QualityRecord]:
-        topics = [QualityRecord.Recorded.topic]  # type: ignore[attr-defined]
+        topics = [get_topic(QualityRecord.Recorded)]  # type: ignore[attr-defined]
         ids = {
             n.originator_id
             for n in self.recorder.select_notifications(start=1, limit=1_000_000, topics=topics)

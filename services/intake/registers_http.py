@@ -39,7 +39,7 @@ Occupation = Literal[
 
 
 class RecordIn(BaseModel):
-    register: QualityRegister
+    kind: Annotated[QualityRegister, Field(description="the register")]
     occurred_on: date
     by: By
     description: Text = None
@@ -59,7 +59,7 @@ class StepIn(BaseModel):
 
 class RecordOut(BaseModel):
     record_id: UUID
-    register: str
+    kind: str
     state: str
     case_id: UUID | None
     recorded_at: datetime
@@ -123,7 +123,7 @@ class FollowUpOut(BaseModel):
 def _record_out(record: QualityRecord) -> RecordOut:
     return RecordOut(
         record_id=record.id,
-        register=record.register,
+        kind=record.register,
         state=record.state,
         case_id=record.case_id,
         recorded_at=record.recorded_at,
@@ -162,7 +162,7 @@ def registers_router(intake: RegisterCommands, runtime: Runtime) -> APIRouter:
         """Enter a Lex Sarah report, a complaint or view, an incident or an IVO supervision."""
         made = await _run(
             lambda: intake.record_quality_event(
-                body.register,
+                body.kind,
                 body.occurred_on,
                 body.by,
                 description=body.description,

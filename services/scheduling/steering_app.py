@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from events.messages import SteeringMeetingCancelled, SteeringMeetingHeld, SteeringMeetingPlanned
 from infra.application import Outgoing, ServiceApplication, Translator
@@ -78,7 +79,7 @@ class SteeringCommands(ServiceApplication):
         return found
 
     def steering_meetings(self) -> list[SteeringMeeting]:
-        topics = [SteeringMeeting.Planned.topic]  # type: ignore[attr-defined]
+        topics = [get_topic(SteeringMeeting.Planned)]  # type: ignore[attr-defined]
         with self.lock:
             ids = {
                 n.originator_id
