@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic
 
 from infra.application import ServiceApplication
 from infra.calendar import local_date
-from infra.pii import StagedKeys, seal
+from infra.pii import StagedKeys, seal, unseal
 from services.intake.domain import Case, CaseError
 from services.intake.followup import FamilyFollowUp, FollowUpError, follow_up_id, occupied
 from services.intake.quality import (
@@ -279,6 +279,22 @@ class RegisterCommands(ServiceApplication):
                     continue
                 return follow
         raise RuntimeError(f"the follow-up of {case_id} kept changing; try again")
+
+    def reveal_texts(self, data: dict[str, Any], case_id: UUID) -> dict[str, Any]:
+        """An event's sealed free text and occupations readable (or erased), for the roles
+        that may see personal data in a case's history."""
+        out = dict(data)
+        texts = [k for k in ("description", "note", "text") if isinstance(out.get(k), str)]
+        if texts:
+            subject = _subject_of(self._case_or_404(case_id))
+            for key in texts:
+                out[key] = unseal(self.store, subject, out[key])
+        if isinstance(out.get("parents"), list):
+            out["parents"] = [
+                {**p, "occupation": unseal(self.store, p["person_ref"], p["occupation"])}
+                for p in out["parents"]
+            ]
+        return out
 
     # --- shared ----------------------------------------------------------------------------------
 

@@ -519,6 +519,16 @@ async def test_a_year_of_quality_follow_up_and_steering_reaches_the_yearly_repor
     assert steering_figures["cancelled"] == 1 and steering_figures["missing"] == 1
     assert steering_figures["level"] == "too_late" and steering_figures["warning"] is True
 
+    # In the case's history the narrative is hidden from an auditor, readable for a case officer.
+    look = ["audit", "case", f1, "--reason", "complaint follow-up", "--json", "--role"]
+    hidden = CliRunner().invoke(cli, [*look, "auditor"], env=env)
+    shown = CliRunner().invoke(cli, [*look, "case_officer"], env=env)
+    assert hidden.exit_code == 0 and shown.exit_code == 0
+    assert NARRATIVE not in hidden.stdout and "(hidden)" in hidden.stdout
+    assert NARRATIVE in shown.stdout and GOAL_TEXT in shown.stdout
+    assert "labour_market_programme" in shown.stdout
+    assert "labour_market_programme" not in hidden.stdout
+
     final = CliRunner().invoke(cli, ["report", "year", "2026", "--as-of", "2027-01-04"], env=env)
     assert final.exit_code == 0
     assert "WARNING: steering group 2026: only 2 held" in final.stdout
