@@ -573,3 +573,69 @@ def test_an_empty_year_reports_zeros_and_a_steering_group_short() -> None:
     assert report["coordinated_follow_up"]["kasam"]["mean_start"] is None
     assert report["volumes"]["counselling"]["percent"] == 0
     assert yearly([], 2026, date(2027, 4, 1))["quality"]["summary"]["status"] == "overdue"
+
+
+def test_the_new_commands_are_documented_in_openapi(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from services.intake.http import routers as intake_routers
+    from tests.support.intake import make_intake
+
+    clock = Clock(at(2026, 3, 2))
+    intake, scheduling = make_intake(settings, clock), build(settings, clock=clock)
+    try:
+        for app, routers, paths in (
+            (
+                intake,
+                intake_routers,
+                [
+                    "/quality/records",
+                    "/quality/records/{record_id}/steps",
+                    "/quality/summaries/{year}",
+                    "/cases/{case_id}/follow-up/assessments",
+                    "/cases/{case_id}/follow-up/goals",
+                    "/cases/{case_id}/follow-up/goals/{goal_id}",
+                    "/cases/{case_id}/follow-up/phase-out",
+                ],
+            ),
+            (
+                scheduling,
+                scheduling_routers,
+                [
+                    "/steering-group/meetings",
+                    "/steering-group/meetings/{meeting_id}/held",
+                    "/steering-group/meetings/{meeting_id}/cancel",
+                ],
+            ),
+        ):
+            runtime = Runtime(app.name, app, settings, settings.redis_url)  # type: ignore[arg-type]
+            spec = TestClient(build_http(runtime, routers(app, runtime))).get("/openapi.json")
+            documented = spec.json()["paths"]
+            for path in paths:
+                operation = documented[path]["post"]
+                assert {"404", "422"} & set(operation["responses"]), path
+    finally:
+        intake.close()
+        scheduling.close()
+
+
+def test_status_shows_the_notices_as_warnings() -> None:
+    from lots.status import render
+
+    report = {
+        "services": {},
+        "streams": [],
+        "service_levels": {},
+        "notices": [
+            {
+                "service": "scheduling",
+                "level": "critical",
+                "code": "steering_group_too_late",
+                "message": "steering group 2026: 2 held, 0 planned; 1 more needed, but ...",
+            }
+        ],
+        "healthy": True,
+        "problems": [],
+    }
+    lines = render(report)
+    assert "CRITICAL: steering group 2026: 2 held, 0 planned; 1 more needed, but ..." in lines
