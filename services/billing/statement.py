@@ -171,12 +171,35 @@ def to_html(view: Mapping[str, Any]) -> str:
 
 
 def _status(view: Mapping[str, Any]) -> str:
+    if view.get("preview"):
+        return preview_status(view)
     if view.get("status") == "closed":
         by = f" by {view['closed_by']}" if view.get("closed_by") else ""
         return f"closed {view.get('closed_at')}{by}; a closed month never changes"
     if view.get("status") == "computed":
         return "computed offline from an event-log export"
+    grace = view.get("grace") or {}
+    if grace.get("in_grace"):
+        return f"open, in its grace window until {grace['grace_ends']}: it may still change"
     return "open: as it stands, it may still change"
+
+
+def preview_status(view: Mapping[str, Any]) -> str:
+    """How a preview (``Billing.preview``) says what it is: not closed, not final."""
+    phase = {
+        "current": "the month is not over",
+        "in_grace": f"in its grace window until {(view.get('grace') or {}).get('grace_ends')}",
+        "over": "the month is over and may be closed",
+    }.get(str(view.get("status")), str(view.get("status")))
+    closable = (
+        "a close now would record this document"
+        if view.get("closable")
+        else f"a close now is refused: {view.get('close_refusal')}"
+    )
+    return (
+        f"PREVIEW computed {view.get('computed_at')}, not closed and nothing recorded; "
+        f"{phase}; {closable}. Its digest is of this preview only, not a final one"
+    )
 
 
 def _row(label: str, value: str) -> str:
