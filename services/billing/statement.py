@@ -114,7 +114,8 @@ def to_html(view: Mapping[str, Any]) -> str:
         "th,td{border:1px solid #bbb;padding:0.3em 0.6em;text-align:left}"
         "td.n{text-align:right;white-space:nowrap}code{font-size:0.85em}</style>",
         "</head><body>",
-        f"<h1>Monthly settlement {month}</h1>",
+        f"<h1>Monthly settlement {month}{' — PREVIEW, not final' if view.get('preview') else ''}"
+        "</h1>",
         "<p>Leanlink Råd och stöd to Linköping municipality (Social- och omsorgsförvaltningen), "
         f"settled monthly in arrears; {e(scope)}.</p>",
         f"<p>Status: <strong>{e(_status(view))}</strong></p>",
@@ -163,10 +164,10 @@ def to_html(view: Mapping[str, Any]) -> str:
         parts.append("<h2>Notes</h2><ul>")
         parts += [f"<li>{e(note)}</li>" for note in document["notes"]]
         parts.append("</ul>")
-    parts.append(
-        f"<p>SHA-256 of the canonical settlement document: <code>{e(document['digest'])}</code>"
-        "</p></body></html>"
+    what = (
+        "this preview (not final)" if view.get("preview") else "the canonical settlement document"
     )
+    parts.append(f"<p>SHA-256 of {what}: <code>{e(document['digest'])}</code></p></body></html>")
     return "\n".join(parts) + "\n"
 
 
@@ -198,7 +199,7 @@ def preview_status(view: Mapping[str, Any]) -> str:
     )
     return (
         f"PREVIEW computed {view.get('computed_at')}, not closed and nothing recorded; "
-        f"{phase}; {closable}. Its digest is of this preview only, not a final one"
+        f"{phase}; {closable}. Its digest is of this preview only (not final)"
     )
 
 
