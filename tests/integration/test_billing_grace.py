@@ -7,18 +7,27 @@ the window ends at 2026-04-08 00:00 Europe/Stockholm (CEST, after the change of 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from events.codec import encode
+from events.messages import MeetingHeld
+from infra.runtime import Periodic, Runtime
 from infra.settings import Settings
 from infra.store import store_env
+from lots.settlement_cli import settlement_app
+from services.billing.app import make_app
 from services.billing.application import Billing
 from services.billing.domain import Conflict, MonthClosed
 from services.billing.grace import GRACE_CLOSER, grace_ends
@@ -34,6 +43,7 @@ from services.billing.tariffs import (
     default_catalogue,
 )
 from tests.integration.test_billing_sessions import Clock, deliver, export, held, published
+from tests.support.flow import eventually
 
 CEST = timezone(timedelta(hours=2))
 CET = timezone(timedelta(hours=1))
@@ -370,3 +380,110 @@ def test_http_preview_forecast_and_early_close(billing: Billing, clock: Clock) -
     assert in_view | {"programme": "counselling"} == forecast.json()
     assert client.get("/caps/network/2026/forecast").status_code == 404
     assert client.get("/caps/nobody/2026/forecast").status_code == 422
+
+
+# --- the service: sessions on Redis, the periodic close ------------------------------------------
+
+
+async def test_the_service_closes_a_month_when_its_window_ends_and_books_later_sessions_after(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    """May 2022 ends on a Tuesday; 3 business days (1-3 June) end the window at 4 June 00:00."""
+    clock = Clock(datetime(2022, 6, 2, 10, tzinfo=CEST))
+    app = app_for(settings, clock)
+    job = Periodic("billing-grace-close", 0.05, app.close_due_months)
+    runtime = Runtime("billing", app, settings, settings.redis_url, periodic=[job])
+    stream = settings.stream("scheduling.events")
+
+    def send(meeting: MeetingHeld) -> None:
+        redis_client.xadd(stream, encode(meeting))  # type: ignore[arg-type]
+
+    def out(kind: str) -> list[dict[str, Any]]:
+        entries = redis_client.xrange(settings.stream("billing.events"))
+        return [json.loads(f["data"]) for _, f in entries if f["type"] == kind]  # type: ignore[index,union-attr]
+
+    await runtime.start()
+    try:
+        send(held(1, datetime(2022, 5, 30, 9, tzinfo=CEST), 45))  # in the window: lands in May
+        await eventually(lambda: len(out("SessionLogged")) == 1)
+        assert out("SettlementClosed") == []
+        clock.now = datetime(2022, 6, 4, 0, 0, tzinfo=CEST)  # the window has ended
+        await eventually(lambda: len(out("SettlementClosed")) == 1)
+        send(held(2, datetime(2022, 5, 31, 9, tzinfo=CEST), 60))  # after it: an adjustment
+        await eventually(lambda: len(out("AdjustmentRecorded")) == 1)
+    finally:
+        await runtime.stop()
+    try:
+        [closed] = out("SettlementClosed")
+        assert closed["month"] == "2022-05"
+        [adjustment] = out("AdjustmentRecorded")
+        assert (adjustment["month"], adjustment["belongs_to_month"]) == ("2022-06", "2022-05")
+        may = app.settlement("2022-05")
+        assert may["closed_by"] == GRACE_CLOSER and may["grace"]["close"] == "automatic"
+        assert may["grace"]["grace_ends"] == "2022-06-04T00:00:00+02:00"
+        assert replay_month(app, "2022-05").differences == ()
+    finally:
+        app.close()
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(settlement_app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def cli_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A billing store (as the CLI finds it from LOTS_ settings) with a March 2026 session,
+    on 2 April 2026 10:00, inside March's grace window of 3 business days."""
+    monkeypatch.setenv("LOTS_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("LOTS_STORE", "sqlite")
+    monkeypatch.setenv("LOTS_BILLING_GRACE_DAYS", "3")
+    monkeypatch.setenv("LOTS_SIMULATED_START", "2026-04-02T10:00:00+02:00")
+    app = make_app(Settings())
+    try:
+        deliver(app, [held(1, datetime(2026, 3, 10, 9, tzinfo=CET), 45)])
+    finally:
+        app.close()
+
+
+def test_cli_preview_close_early_and_forecast(cli_store: None) -> None:
+    text = run("preview", "--month", "2026-03")
+    assert text.exit_code == 0, text.output
+    assert "PREVIEW" in text.output and "grace window until 2026-04-08" in text.output
+    assert "digest of this preview (not final)" in text.output
+    as_json = run("preview", "--month", "2026-03", "--json")
+    body = json.loads(as_json.output)
+    assert (body["preview"], body["final"], body["status"]) == (True, False, "in_grace")
+    refused = run("close", "2026-03", "--by", "ebba")
+    assert refused.exit_code == 1 and "grace window" in refused.output
+    closed = run("close", "2026-03", "--by", "ebba", "--early", "--json")
+    assert closed.exit_code == 0 and json.loads(closed.output) == body["document"]
+    again = run("preview", "--month", "2026-03")
+    assert again.exit_code == 1 and "is closed" in again.output
+    forecast = run("forecast", "--json")
+    assert forecast.exit_code == 0 and json.loads(forecast.output)["year"] == 2026
+    said = run("forecast", "--programme", "counselling", "--year", "2026")
+    assert said.exit_code == 0 and "no forecast" in said.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("preview", "--month", "2026-13"),
+        ("preview", "--month", "March"),
+        ("preview",),
+        ("preview", "--month", "2026-03", "--programme", "nobody"),
+        ("forecast", "--programme", "nobody"),
+        ("forecast", "--year", "1999"),
+        ("forecast", "--programme", "network"),
+    ],
+)
+def test_cli_bad_arguments_say_what_was_wrong_and_exit_2(
+    cli_store: None, args: tuple[str, ...]
+) -> None:
+    result = run(*args)
+    assert result.exit_code == 2 and result.output.strip()
