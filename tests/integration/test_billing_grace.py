@@ -27,7 +27,7 @@ from infra.runtime import Periodic, Runtime
 from infra.settings import Settings
 from infra.store import store_env
 from lots.settlement_cli import settlement_app
-from services.billing.app import make_app
+from services.billing.app import make_app, periodic
 from services.billing.application import Billing
 from services.billing.domain import Conflict, MonthClosed
 from services.billing.grace import GRACE_CLOSER, grace_ends
@@ -487,3 +487,17 @@ def test_cli_bad_arguments_say_what_was_wrong_and_exit_2(
 ) -> None:
     result = run(*args)
     assert result.exit_code == 2 and result.output.strip()
+
+
+def test_the_service_runs_the_close_job_only_with_a_grace_window(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = app_for(settings, Clock(datetime(2026, 4, 20, tzinfo=CEST)), grace_days=0)
+    try:
+        assert periodic(app, settings) == []
+        monkeypatch.setenv("LOTS_BILLING_GRACE_DAYS", "3")
+        monkeypatch.setenv("LOTS_BILLING_CLOSE_CHECK_SECONDS", "60")
+        [job] = periodic(app, settings)
+        assert (job.name, job.seconds) == ("billing-grace-close", 60.0)
+    finally:
+        app.close()
