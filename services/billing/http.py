@@ -262,7 +262,7 @@ def router_for(app: Billing) -> APIRouter:
         with answers():
             return app.cap_usage(programme, year)
 
-    @router.get("/caps/{programme}/{year}/forecast")
+    @router.get("/caps/{programme}/{year}/forecast", dependencies=READ)
     def cap_forecast(
         programme: Programme, year: Annotated[int, Path(ge=2000, le=2100)]
     ) -> dict[str, Any]:
@@ -301,6 +301,7 @@ def router_for(app: Billing) -> APIRouter:
     @router.get(
         "/settlements/{month}/preview",
         responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
+        dependencies=READ,
     )
     def preview(
         month: str,

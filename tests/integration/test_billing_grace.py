@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 import redis
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from events.codec import encode
 from events.messages import MeetingHeld
+from infra.auth import Role
 from infra.runtime import Periodic, Runtime
 from infra.settings import Settings
 from infra.store import store_env
@@ -43,6 +43,7 @@ from services.billing.tariffs import (
     default_catalogue,
 )
 from tests.integration.test_billing_sessions import Clock, deliver, export, held, published
+from tests.support.auth import api, headers
 from tests.support.flow import eventually
 
 CEST = timezone(timedelta(hours=2))
@@ -356,12 +357,12 @@ def test_the_cap_forecast_moves_with_the_pace(settings: Settings, clock: Clock) 
 # --- HTTP -------------------------------------------------------------------------------------
 
 
-def test_http_preview_forecast_and_early_close(billing: Billing, clock: Clock) -> None:
+def test_http_preview_forecast_and_early_close(
+    billing: Billing, clock: Clock, settings: Settings
+) -> None:
     deliver(billing, [held(1, datetime(2026, 3, 10, 9, tzinfo=CET), 45)])
     clock.now = datetime(2026, 4, 2, 10, tzinfo=CEST)
-    http = FastAPI()
-    http.include_router(router_for(billing))
-    client = TestClient(http)
+    client = TestClient(api(settings, [router_for(billing)]), headers=headers(settings, Role.STAFF))
     preview = client.get("/settlements/2026-03/preview")
     assert preview.status_code == 200 and preview.headers["X-Settlement-Status"] == "preview"
     assert preview.json()["preview"] is True and preview.json()["final"] is False
