@@ -49,6 +49,8 @@ class Supervisor:
                 value = value.get_secret_value()
             if isinstance(value, set | frozenset | list | tuple):
                 value = json.dumps(sorted(value))  # pydantic-settings reads collections as JSON
+            elif isinstance(value, dict):
+                value = json.dumps(value, sort_keys=True)
             env[f"LOTS_{name.upper()}"] = (
                 str(value).lower() if isinstance(value, bool) else str(value)
             )
