@@ -223,7 +223,10 @@ def _name_of(referral: SubmitReferral, personal_number: str, day: Any) -> str | 
 
 class Intake(ServiceApplication):
     name = "intake"
-    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {Case: 50}
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
+        Case: 50,
+        RateLimitedReferral: 50,  # a source resending one referral while it is refused
+    }
     handlers: ClassVar[Mapping[str, Handler]] = {
         SubmitReferral.type_name: when_referral_submitted_answer,
         UnreadableReferral.type_name: when_referral_submitted_answer,

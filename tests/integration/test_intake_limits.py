@@ -155,3 +155,24 @@ async def test_an_oversized_entry_is_dead_lettered_and_the_rest_flow(
     assert f"at most {MAX_DATA_BYTES} are read" in letter["error"]
     assert "x" * 100 not in json.dumps(letter), "the content stays in intake's store"
     assert kept.error == letter["error"]
+
+
+def test_a_referral_resent_while_refused_keeps_one_snapshotted_record(settings: Settings) -> None:
+    clock = Clock()
+    app = make_intake(settings, clock, SourceLimiter(default=Rate(per_minute=1, burst=1)))
+    try:
+        assert app.submit(json.dumps(referral()).encode()).accepted
+        body = json.dumps(referral()).encode()
+        answers = [app.submit(body) for _ in range(60)]
+    finally:
+        app.close()
+    assert all(a.retry_after is not None and not a.accepted for a in answers)
+    key = referral_key(QUIET, json.loads(body)["referral_id"])
+    again = make_intake(settings, clock)
+    try:
+        found = again.repository.get(RateLimitedReferral.create_id(key))
+        snapshots = list(again.snapshots.get(RateLimitedReferral.create_id(key)))  # type: ignore[union-attr]
+    finally:
+        again.close()
+    assert found.refusals == 60
+    assert [s.originator_version for s in snapshots] == [50]
