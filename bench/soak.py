@@ -25,9 +25,9 @@ At the end it waits until everything is drained, stops the system and checks, fr
    per ``(source, referral_id)``; ``rate_limited`` refusals are transient and counted apart);
 2. every held meeting was billed exactly once (one ``SessionLogged`` per ``MeetingHeld``);
 3. the month's settlement as billing keeps it equals the settlement of a fault-free run of the
-   same input: :func:`services.billing.offline.compute` given the export *without* billing's
-   sessions prices every held meeting from scratch, in one pass, with no Redis, no process and
-   no retry, which is what billing would have done had nothing failed;
+   same input (:func:`fault_free_run`: a new billing over an empty store given what intake and
+   scheduling published, in their order, in this process: no Redis, no kill, no redelivery),
+   and the offline computation from billing's log (``lots settlement compute``);
 4. each service's memory (RSS, sampled every few seconds) is flat after warm-up: for the
    longest-lived process of each service, the last sample is within ``--rss-growth`` (a
    fraction) plus ``--rss-slack-mb`` of the first sample after the warm-up.
@@ -71,12 +71,10 @@ from bench.pipeline import (
 )
 from infra.monitor import drained
 from infra.settings import SERVICES, Settings
-from infra.topology import BILLING_EVENTS, REFERRALS
+from infra.topology import BILLING_EVENTS, INTAKE_EVENTS, REFERRALS, SCHEDULING_EVENTS
 from lots.supervisor import Supervisor
 
 SOURCES = ("linkoping.socialtjanst", "linkoping.elevhalsa", "linkoping.familjeratt")
-#: Billing's own events that the fault-free computation must not see: it prices from scratch.
-BILLED = ("SessionLogged", "SessionFlagged", "SessionDismissed", "AdjustmentRecorded")
 
 
 # --- the verdict (pure; tested in tests/unit/test_soak.py) --------------------------------------
@@ -530,8 +528,10 @@ def _rss_kib(pid: int) -> int | None:
     return None
 
 
-def settlements(settings: Settings, month: str, lines: Sequence[str]) -> dict[str, str]:
-    """The month's digest as billing keeps it, from its log offline, and fault-free."""
+def settlements(
+    settings: Settings, month: str, lines: Sequence[str], rerun: Path
+) -> dict[str, str]:
+    """The month's digest as billing keeps it, from its log offline, and in a fault-free run."""
     from services.billing.app import make_app
     from services.billing.offline import compute_from_export
     from services.billing.tariffs import default_catalogue
@@ -542,9 +542,49 @@ def settlements(settings: Settings, month: str, lines: Sequence[str]) -> dict[st
     finally:
         billing.close()
     offline = compute_from_export(lines, month, None, default_catalogue())["digest"]
-    unbilled = [line for line in lines if json.loads(line)["type"] not in BILLED]
-    fault_free = compute_from_export(unbilled, month, None, default_catalogue())["digest"]
-    return {"billing": live, "billing's log offline": offline, "fault-free": fault_free}
+    return {
+        "billing": live,
+        "billing's log offline": offline,
+        "fault-free run": fault_free_run(settings, month, lines, rerun),
+    }
+
+
+def fault_free_run(settings: Settings, month: str, lines: Sequence[str], work: Path) -> str:
+    """The month's digest of a billing that gets the same input with nothing failing: a new
+    billing over an empty store is given what intake and scheduling published (their stores'
+    export), in their order, in batches as its consumer reads them, in this process, with no
+    Redis, no kill and no redelivery."""
+    from infra.application import Incoming
+    from services.billing.app import make_app
+
+    work.mkdir(parents=True, exist_ok=True)
+    billing = make_app(settings.model_copy(update={"var_dir": work}))
+    try:
+        items = []
+        for n, text in enumerate(lines):
+            line = json.loads(text)
+            if line["stream"] not in (INTAKE_EVENTS, SCHEDULING_EVENTS):
+                continue  # billing's own events are what is being recomputed
+            fields = {
+                "type": line["type"],
+                "version": str(line["version"]),
+                "id": line["id"],
+                "data": json.dumps(line["data"]),
+            }
+            for extra in ("correlation_id", "causation_id"):
+                if line.get(extra):
+                    fields[extra] = line[extra]
+            envelope = billing.decode(line["stream"], fields)
+            items.append(Incoming(f"{n + 1}-0", line["stream"], envelope))
+        for start in range(0, len(items), settings.batch_size):
+            results = billing.process("billing", items[start : start + settings.batch_size])
+            failed = {entry: error for entry, error in results.items() if error}
+            if failed:
+                raise RuntimeError(f"the fault-free run failed: {failed}")
+        digest: str = billing.settlement(month)["document"]["digest"]
+        return digest
+    finally:
+        billing.close()
 
 
 def run_soak(options: Options, echo: Callable[[str], None] = print) -> tuple[list[Row], int]:
@@ -571,7 +611,7 @@ def run_soak(options: Options, echo: Callable[[str], None] = print) -> tuple[lis
     export(soak.settings, buffer)
     raw = buffer.getvalue().splitlines()
     lines = [json.loads(line) for line in raw]
-    digests = settlements(soak.settings, month, raw)
+    digests = settlements(soak.settings, month, raw, work / "fault-free")
     rows = verdict([(r.source, r.referral_id) for r in soak.referrals], lines, digests, memory)
     facts = [
         ("minutes", f"{options.minutes:g} (drained {soak.now / 60:.1f} min after start)"),
