@@ -70,6 +70,7 @@ from bench.pipeline import (
     staff_record,
 )
 from infra.monitor import drained
+from infra.redis import connect
 from infra.settings import SERVICES, Settings
 from infra.topology import BILLING_EVENTS, INTAKE_EVENTS, REFERRALS, SCHEDULING_EVENTS
 from lots.supervisor import Supervisor
@@ -316,7 +317,9 @@ class Soak:
         self.supervisor.start()
         self.supervisor.wait_ready(timeout=120)
         assert self.supervisor.embedded is not None  # "always": ours, to restart
-        self.client = redis.Redis.from_url(self.supervisor.redis_url, socket_timeout=5)
+        # As on a deployment: the sources write as ``publisher``, the soak watches as ``operator``.
+        self.source = connect(self.supervisor.login("publisher"), socket_timeout=5)
+        self.client = connect(self.supervisor.login("operator"), socket_timeout=5)
         staff = self.calendar.staff_needed(self.expected * 2)
         with httpx.Client(base_url=self.supervisor.base_url("scheduling"), timeout=60) as http:
             for n in range(staff):
@@ -378,7 +381,7 @@ class Soak:
 
     def _xadd(self, fields: dict[str, str]) -> bool:
         try:
-            self.client.xadd(self.settings.stream(REFERRALS), fields)  # type: ignore[arg-type]
+            self.source.xadd(self.settings.stream(REFERRALS), fields)  # type: ignore[arg-type]
         except (redis.ConnectionError, redis.TimeoutError):
             return False
         return True
