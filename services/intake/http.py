@@ -23,6 +23,7 @@ from infra.application import ServiceApplication
 from infra.runtime import Runtime
 from services.intake.application import Answer, Intake
 from services.intake.domain import OUTCOMES, CaseClosedError, CaseError
+from services.intake.registers_http import registers_router
 
 
 class Accepted(BaseModel):
@@ -199,7 +200,7 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         runtime.wake_relay()
         return await anyio.to_thread.run_sync(_view, intake, case_id)
 
-    return [router]
+    return [router, registers_router(intake, runtime)]
 
 
 async def _command(run: Any) -> None:

@@ -21,6 +21,7 @@ from events.messages import (
 from infra.application import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
 from services.intake.domain import Case, RateLimitedReferral, RejectedReferral
+from services.intake.registers_public import REGISTER_EVENTS
 
 
 def referral_received(event: Any) -> Outgoing:
@@ -101,4 +102,5 @@ PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
     # The rate limit's transient refusals: ReferralRejected with the reason rate_limited.
     RateLimitedReferral.Refused: referral_rejected,  # type: ignore[attr-defined]
     RateLimitedReferral.RefusedAgain: referral_rejected,  # type: ignore[attr-defined]
+    **REGISTER_EVENTS,
 }

@@ -48,6 +48,7 @@ from services.scheduling.resources import (
     request_of,
     staff_out,
 )
+from services.scheduling.steering_http import steering_router
 
 T = TypeVar("T")
 ERRORS: dict[int | str, dict[str, str]] = {
@@ -70,7 +71,7 @@ def run(command: Callable[[], T]) -> T:
 def routers(service: ServiceApplication, _: Runtime | None = None) -> list[APIRouter]:
     """The scheduling routes, for :func:`infra.service.serve`."""
     app = cast(Scheduling, service)
-    return [_staff(app), _queue(app), _meetings(app), _field(app)]
+    return [_staff(app), _queue(app), _meetings(app), _field(app), steering_router(app)]
 
 
 def _staff(app: Scheduling) -> APIRouter:
