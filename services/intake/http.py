@@ -1,13 +1,15 @@
 """Intake's HTTP API, for systems that cannot reach Redis and for the people working cases.
 
 ``POST /referrals`` takes exactly the ``SubmitReferral`` JSON of the stream and gives the same
-answer with the same idempotency: 202 with the case id, or 422 with every reason. Only a
+answer with the same idempotency: 202 with the case id, or 422 with every reason; 429 with
+``Retry-After`` when the source is over its rate limit (the same limit as on the stream). Only a
 publisher token may submit, and only as one of its own sources (403 otherwise, nothing stored).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -39,6 +41,16 @@ class Rejected(BaseModel):
     source: str | None
     referral_id: str | None
     reasons: list[Reason]
+
+
+class RateLimited(BaseModel):
+    """Refused for now: the source is over its rate limit; send the referral again later."""
+
+    status: str = "rate_limited"
+    source: str | None
+    referral_id: str | None
+    reasons: list[Reason]
+    retry_after_seconds: int
 
 
 class Acknowledge(BaseModel):
@@ -81,6 +93,19 @@ class CaseView(BaseModel):
 
 
 def _answer_response(answer: Answer) -> JSONResponse:
+    if answer.retry_after is not None:
+        seconds = max(1, math.ceil(answer.retry_after.total_seconds()))
+        refused = RateLimited(
+            source=answer.source,
+            referral_id=answer.referral_id,
+            reasons=[Reason(**r) for r in answer.reasons],
+            retry_after_seconds=seconds,
+        )
+        return JSONResponse(
+            refused.model_dump(mode="json"),
+            status_code=429,
+            headers={"Retry-After": str(seconds)},
+        )
     if answer.accepted:
         assert answer.case_id is not None and answer.source and answer.referral_id
         body: BaseModel = Accepted(
@@ -113,7 +138,14 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         "/referrals",
         status_code=202,
         response_model=Accepted,
-        responses={422: {"model": Rejected, "description": "rejected, with every reason"}},
+        responses={
+            422: {"model": Rejected, "description": "rejected, with every reason"},
+            429: {
+                "model": RateLimited,
+                "description": "the source is over its rate limit: send it again after "
+                "Retry-After seconds (it is evaluated anew then)",
+            },
+        },
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -128,6 +160,7 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         sources.
 
         The same (source, referral_id) again returns the first answer and creates nothing new.
+        A referral refused by the rate limit (429) is no answer: sent again, it is evaluated.
         """
         body = await request.body()
         source = _claimed_source(body)
