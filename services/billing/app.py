@@ -25,4 +25,6 @@ def make_app(settings: Settings) -> Billing:
 def routers(app: ServiceApplication, runtime: Runtime) -> Sequence[APIRouter]:
     """Billing's own routes, for :func:`infra.service.serve`."""
     assert isinstance(app, Billing)
-    return [router_for(app)]
+    from services.billing import polare_http
+
+    return [router_for(app), polare_http.router_for(app)]

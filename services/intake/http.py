@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from events.messages import Reason, SubmitReferral
 from infra.application import ServiceApplication
 from infra.runtime import Runtime
+from services.intake import polare_http
 from services.intake.application import Answer, Intake
 from services.intake.domain import OUTCOMES, CaseClosedError, CaseError
 
@@ -166,7 +167,7 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         runtime.wake_relay()
         return await anyio.to_thread.run_sync(_view, intake, case_id)
 
-    return [router]
+    return [router, polare_http.router_for(intake, runtime)]
 
 
 async def _command(run: Any) -> None:

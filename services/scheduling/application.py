@@ -20,7 +20,7 @@ from eventsourcing.persistence import IntegrityError
 
 from infra.application import Handler, Lookup, ServiceApplication, Translator, UnitOfWork
 from infra.calendar import local_date
-from services.scheduling import booking, monitor, outcomes
+from services.scheduling import booking, fieldwork, monitor, outcomes
 from services.scheduling.booking import BookingRun, MeetingRequest
 from services.scheduling.desk import Desk
 from services.scheduling.domain import FieldActivity, Meeting, WaitingCase
@@ -59,7 +59,10 @@ class Scheduling(ServiceApplication):
     name = "scheduling"
     handlers: ClassVar[Mapping[str, Handler]] = HANDLERS
     lookups: ClassVar[Mapping[str, Lookup]] = LOOKUPS
-    public_events: ClassVar[Mapping[type[Any], Translator]] = PUBLIC_EVENTS
+    public_events: ClassVar[Mapping[type[Any], Translator]] = {
+        **PUBLIC_EVENTS,
+        **fieldwork.PUBLIC_EVENTS,
+    }
 
     def __init__(
         self,

@@ -70,7 +70,9 @@ def run(command: Callable[[], T]) -> T:
 def routers(service: ServiceApplication, _: Runtime | None = None) -> list[APIRouter]:
     """The scheduling routes, for :func:`infra.service.serve`."""
     app = cast(Scheduling, service)
-    return [_staff(app), _queue(app), _meetings(app), _field(app)]
+    from services.scheduling import fieldwork_http
+
+    return [_staff(app), _queue(app), _meetings(app), _field(app), fieldwork_http.router_for(app)]
 
 
 def _staff(app: Scheduling) -> APIRouter:
