@@ -20,6 +20,9 @@ from events.messages import (
     CaseClosed,
     MeetingHeld,
     Message,
+    NightWalkReported,
+    PolarEnrolled,
+    PolareWalkAttested,
     ReferralReceived,
     ReferralRejected,
     SessionLogged,
@@ -49,6 +52,11 @@ def broker() -> RedisBroker:
         ),
         (SCHEDULING_EVENTS, MeetingHeld, "Meetings held keep each case up to date."),
         (BILLING_EVENTS, SessionLogged, "Logged preparation time counts against the case."),
+        (
+            SCHEDULING_EVENTS,
+            NightWalkReported,
+            "A night walk: intake attests its polare's ages and years in the activity.",
+        ),
     ]
     for stream, message, text in inbound:
         described.subscriber(
@@ -62,6 +70,11 @@ def broker() -> RedisBroker:
         (CaseAcknowledged, "The referral was acknowledged."),
         (AcknowledgementOverdue, "No acknowledgement within 24 weekday hours."),
         (CaseClosed, "The case was closed with its outcome."),
+        (PolarEnrolled, "A polar was enrolled for a school year (at most 20)."),
+        (
+            PolareWalkAttested,
+            "Each polar's age and years in the activity on a walk's date, or why not.",
+        ),
     ]
     for message, text in outbound:
         described.publisher(
