@@ -287,12 +287,16 @@ def register(app: Intake, school_year: str) -> list[dict[str, Any]]:
     return [view(p, school_year) for p in polare if p is not None]
 
 
-def polar(app: Intake, polar_ref: UUID) -> dict[str, Any]:
+def record_of(app: Intake, polar_ref: UUID) -> Polar:
     with app.lock:
         found = UnitOfWork(app).get(polar_ref, Polar)
     if found is None:
         raise UnknownPolar(polar_ref)
-    return view(found, None)
+    return found
+
+
+def polar(app: Intake, polar_ref: UUID) -> dict[str, Any]:
+    return view(record_of(app, polar_ref), None)
 
 
 def view(polar: Polar, school_year: str | None) -> dict[str, Any]:
