@@ -15,6 +15,7 @@ import typer
 from infra.logging import configure
 from infra.redis import RedisUnavailable
 from infra.settings import Settings
+from lots.polare_cli import polare_app
 from lots.settlement_cli import settlement_app
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(contracts, name="contracts")
 audit = typer.Typer(help="For auditors: integrity and history.", no_args_is_help=True)
 app.add_typer(audit, name="audit")
 app.add_typer(settlement_app, name="settlement")
+app.add_typer(polare_app, name="polare")
 
 
 def _settings() -> Settings:

@@ -8,6 +8,7 @@ carried from one outbox to the next consumer in the plain entry format, as the r
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -272,3 +273,24 @@ def test_a_walk_waits_for_a_rate_and_fees_are_never_repriced(work: FieldWork) ->
     with pytest.raises(Exception, match="recorded already"):
         fees.record_rates(work.billing, effective_from=date(2026, 9, 1), rates=ONE_RATE,
                           reference="r4")  # fmt: skip
+
+
+def test_the_monthly_polare_cost_on_the_command_line(work: FieldWork, settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from lots.cli import app
+
+    ref = work.enrol(date(2010, 3, 1)).polar.id
+    fees.record_rates(work.billing, effective_from=date(2026, 7, 1), rates=ONE_RATE, reference="r")
+    work.walk(date(2026, 12, 4), [ref])
+    work.carry()
+    env = {"LOTS_VAR_DIR": str(settings.var_dir), "LOTS_EMBEDDED_REDIS": "never"}
+    shown = CliRunner().invoke(app, ["polare", "fees", "2026-12", "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    report = json.loads(shown.stdout)
+    assert (report["fees_ore"], report["budget"]["month_share_ore"]) == (30_000, 41_666_674)
+    assert report["budget"]["year_to_date_share_ore"] == 500_000_000
+    text = CliRunner().invoke(app, ["polare", "fees", "2026-12"], env=env)
+    assert text.exit_code == 0 and "300,00\u00a0kr" in text.stdout
+    bad = CliRunner().invoke(app, ["polare", "fees", "2026-13"], env=env)
+    assert bad.exit_code == 2
