@@ -152,6 +152,13 @@ class PolarErased(Aggregate):
         self.polar_ref = polar_ref
 
 
+def _polar(uow: UnitOfWork, polar_ref: UUID) -> Polar | None:
+    """The polar of a ref, or None, also when the id belongs to something else (a case id
+    given as a polar's ref is not a polar)."""
+    found = uow.get(polar_ref, Aggregate)
+    return found if isinstance(found, Polar) else None
+
+
 @dataclass(frozen=True)
 class Enrolment:
     polar: Polar
@@ -226,7 +233,7 @@ def _enroll(
     now = app.clock()
     if uow.get(PolarErased.create_id(ref), PolarErased) is not None:
         raise PolareError("erased", f"polar {ref} was erased; nothing new is kept for them")
-    polar = uow.get(ref, Polar)
+    polar = _polar(uow, ref)
     if polar is not None and year in polar.school_years:
         return Enrolment(polar, year, new=False)
     roll = uow.get(PolareYear.create_id(year), PolareYear)
@@ -265,7 +272,7 @@ def record_training(
         raise PolareError("in_the_future", f"{trained_on} is after today")
     with app.lock:
         uow = UnitOfWork(app)
-        polar = uow.get(polar_ref, Polar)
+        polar = _polar(uow, polar_ref)
         if polar is None:
             raise UnknownPolar(polar_ref)
         polar.record_training(course, trained_on, recorded_by, app.clock())
@@ -283,13 +290,13 @@ def register(app: Intake, school_year: str) -> list[dict[str, Any]]:
         uow = UnitOfWork(app)
         roll = uow.get(PolareYear.create_id(school_year), PolareYear)
         refs = roll.polare if roll else []
-        polare = [uow.get(UUID(r), Polar) for r in refs]
+        polare = [_polar(uow, UUID(r)) for r in refs]
     return [view(p, school_year) for p in polare if p is not None]
 
 
 def record_of(app: Intake, polar_ref: UUID) -> Polar:
     with app.lock:
-        found = UnitOfWork(app).get(polar_ref, Polar)
+        found = _polar(UnitOfWork(app), polar_ref)
     if found is None:
         raise UnknownPolar(polar_ref)
     return found
@@ -330,7 +337,7 @@ def erase(app: Intake, polar_ref: UUID, reason: str, by: str) -> bool:
     """Destroy the polar's key; False if it was erased before."""
     with app.lock:
         uow = UnitOfWork(app)
-        if uow.get(polar_ref, Polar) is None:
+        if _polar(uow, polar_ref) is None:
             raise UnknownPolar(polar_ref)
         if uow.get(PolarErased.create_id(polar_ref), PolarErased) is not None:
             return False
@@ -348,7 +355,7 @@ def erase_expired(app: Intake, years: int = RETENTION_YEARS) -> list[str]:
     with app.lock:
         uow = UnitOfWork(app)
         for ref in _all_polare(app):
-            found = uow.get(ref, Polar)
+            found = _polar(uow, ref)
             if found is None or not found.school_years:
                 continue
             ended = parse(found.school_years[-1])[1]
@@ -407,7 +414,7 @@ class WalkAttestation(Aggregate):
 def attest(app: Intake, uow: UnitOfWork, polar_ref: UUID, walked_on: date) -> dict[str, Any]:
     """A polar's age and years in the activity on a walk's date, or why not."""
     year = school_year_of(walked_on)
-    found = uow.get(polar_ref, Polar)
+    found = _polar(uow, polar_ref)
     if found is None:
         return {"polar_ref": str(polar_ref), "reason": "unknown_polar"}
     if year not in found.school_years:

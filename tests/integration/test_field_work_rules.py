@@ -133,13 +133,15 @@ def test_attestation_ages_years_and_why_not(work: FieldWork) -> None:
     born = date(2010, 9, 10)  # 16 on 2026-09-04, 17 from 2027-09-10
     ref = work.enrol(born).polar.id
     stranger = uuid.uuid4()
+    not_a_polar = polare.PolareYear.create_id("2026/27")  # another of intake's aggregates
     fees.record_rates(work.billing, effective_from=date(2026, 7, 1), rates=ONE_RATE, reference="r")
-    walk = work.walk(date(2026, 9, 4), [ref, stranger])
+    walk = work.walk(date(2026, 9, 4), [ref, stranger, not_a_polar])
     work.carry()
     report = fees.month_report(work.billing, "2026-09")
     assert report["fees_ore"] == 30_000 and report["polare_walks"] == 1
     assert report["not_paid"] == [
-        {"walk_id": str(walk.id), "polar_ref": str(stranger), "reason": "unknown_polar"}
+        {"walk_id": str(walk.id), "polar_ref": str(r), "reason": "unknown_polar"}
+        for r in (stranger, not_a_polar)
     ]
     # Not enrolled in the walk's school year: no fee.
     work.clock.now = datetime(2027, 9, 20, 10, tzinfo=UTC)
