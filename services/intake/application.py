@@ -57,7 +57,7 @@ from services.intake.domain import (
     referral_key,
 )
 from services.intake.public import PUBLIC_EVENTS
-from services.intake.retention import expired
+from services.intake.retention import RetentionWatch
 from services.intake.rules import (
     Accepted,
     IntakePolicy,
@@ -217,6 +217,7 @@ class Intake(ServiceApplication):
         secret = base64.b64decode(self.env.get("CIPHER_KEY") or "")
         self._pseudonym_key = hmac.new(secret, b"lots person_ref v1", hashlib.sha256).digest()
         self.ack_watch = AckWatch()
+        self.retention_watch = RetentionWatch()
         # New persons' keys are saved with the events sealed with them, not one commit each.
         self.staged_keys = StagedKeys(self.store)
         self.keys = self.staged_keys
@@ -396,7 +397,8 @@ class Intake(ServiceApplication):
         """Destroy the keys of every person whose cases' retention has ended; return them."""
         now = self.clock()
         with self.lock:
-            due = expired(self, now, years)
+            self.retention_watch.advance(self)
+            due = self.retention_watch.expired(now, years)
         for ref, last_entry in sorted(due.items()):
             with self.lock:
                 self.store.erase_subject(ref, now.isoformat())

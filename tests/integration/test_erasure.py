@@ -85,3 +85,50 @@ def test_personal_numbers_and_names_are_not_stored_in_the_clear(settings: Settin
     for member in case.household:
         assert member["personal_number"].startswith("pii:v1:")
         assert member["name"].startswith("pii:v1:")
+
+
+def test_the_daily_check_reads_only_what_is_new_and_agrees_with_a_full_scan(
+    settings: Settings,
+) -> None:
+    from datetime import date
+
+    from services.intake.retention import RetentionWatch
+
+    clock = Clock()
+    intake = make_intake(settings, clock)
+    parent = {
+        "role": "guardian",
+        "personal_number": personal_number(date(1979, 3, 3)),
+        "municipality_code": "0580",
+    }
+    child = {
+        "role": "child",
+        "personal_number": personal_number(date(2013, 2, 2), "125"),
+        "municipality_code": "0580",
+    }
+    intake.submit(json.dumps(referral(persons=[child, parent])).encode())
+    assert intake.erase_expired(5) == []
+    seen = intake.retention_watch.position
+    assert seen > 0
+
+    clock.advance(days=4 * 365)  # the parent comes back with a younger sibling
+    sibling = {
+        "role": "child",
+        "personal_number": personal_number(date(2020, 6, 6), "133"),
+        "municipality_code": "0580",
+    }
+    intake.submit(
+        json.dumps(referral(persons=[sibling, parent], submitted_at=clock.now.isoformat())).encode()
+    )
+    assert intake.erase_expired(5) == []
+    assert intake.retention_watch.position > seen
+
+    clock.advance(days=int(1.5 * 365))  # the first case's retention has ended, not the second's
+    intake.retention_watch.advance(intake)
+    fresh = RetentionWatch()
+    fresh.advance(intake)
+    assert intake.retention_watch.expired(clock.now, 5) == fresh.expired(clock.now, 5)
+    erased = intake.erase_expired(5)
+    assert len(erased) == 1  # the first child only: the parent's last entry is 1.5 years old
+    assert intake.erase_expired(5) == []
+    intake.close()
