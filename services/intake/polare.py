@@ -97,6 +97,8 @@ class Polar(Aggregate):
         self.years_before = years_before
         self.recruited_on = recruited_on
         self.school_years: list[str] = []
+        #: School year -> the day the polar was enrolled for it.
+        self.enrolled: dict[str, date] = {}
         self.trainings: list[dict[str, Any]] = []
 
     def years_in(self, school_year: str) -> int:
@@ -115,6 +117,7 @@ class Polar(Aggregate):
         recorded_at: datetime,
     ) -> None:
         self.school_years = sorted([*self.school_years, school_year])
+        self.enrolled[school_year] = enrolled_on
 
     @event("Trained")
     def record_training(
@@ -417,7 +420,7 @@ def attest(app: Intake, uow: UnitOfWork, polar_ref: UUID, walked_on: date) -> di
     found = _polar(uow, polar_ref)
     if found is None:
         return {"polar_ref": str(polar_ref), "reason": "unknown_polar"}
-    if year not in found.school_years:
+    if year not in found.school_years or walked_on < found.enrolled[year]:
         return {"polar_ref": str(polar_ref), "reason": "not_enrolled"}
     birth = unseal(app.store, str(polar_ref), found.date_of_birth)
     if birth is None or birth == ERASED:

@@ -143,7 +143,10 @@ def test_attestation_ages_years_and_why_not(work: FieldWork) -> None:
         {"walk_id": str(walk.id), "polar_ref": str(r), "reason": "unknown_polar"}
         for r in (stranger, not_a_polar)
     ]
-    # Not enrolled in the walk's school year: no fee.
+    # Before the enrolment, and in a school year not enrolled for: no fee.
+    work.walk(date(2026, 8, 14), [ref])
+    work.carry()
+    assert fees.month_report(work.billing, "2026-08")["not_paid"][0]["reason"] == "not_enrolled"
     work.clock.now = datetime(2027, 9, 20, 10, tzinfo=UTC)
     work.walk(date(2027, 9, 17), [ref])
     work.carry()
