@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parts = set(args.only or ["references", "pipeline", "scale-out", "replay", "audit"])
     settings = Settings(log_level="WARNING")
     url, embedded = resolve_redis(settings)
+    if args.work is not None:
+        Path(args.work).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="lots-bench-", dir=args.work))
     started = time.monotonic()
     results: dict[str, Any] = {
