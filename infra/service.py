@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from infra.application import ServiceApplication
 from infra.logging import configure
 from infra.process import tune_gc
-from infra.redis import resolve_redis
+from infra.redis import login, resolve_redis
 from infra.runtime import Periodic, Runtime
 from infra.settings import ServiceName, Settings
 
@@ -95,6 +95,7 @@ def serve(
     settings = settings or Settings()
     configure(settings.log_level, json=settings.log_json)
     url, embedded = resolve_redis(settings)
+    settings = login(settings, url, service)  # its own ACL user on the embedded Redis
     try:
         app = make_app(settings)
         jobs = periodic(app, settings) if periodic else ()

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     embedded_redis_port: int = 6390
     #: Prepended to every stream and key name, for several environments on one Redis.
     stream_prefix: str = ""
+    #: The ACL user this process logs in as (infra/acl.py, docs/redis-acl.md); unset: the
+    #: embedded Redis's development password of the process's own user, else ``default``.
+    redis_username: str | None = None
+    redis_password: SecretStr | None = None
 
     # --- event stores ------------------------------------------------------------------------
     store: Literal["sqlite", "postgres"] = "sqlite"

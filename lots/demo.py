@@ -21,6 +21,7 @@ from uuid import UUID
 import redis
 
 from infra.monitor import drained
+from infra.redis import connect, embedded_url
 from infra.settings import SERVICES, Settings
 from infra.topology import INTAKE_EVENTS, REFERRALS, dead_letter_stream
 from lots.export import export_to
@@ -207,15 +208,19 @@ def run_demo(
     echo(f"Living through {month} (the services' clock is simulated)")
     echo(f"{opening}: roster, referrals, acknowledgements and bookings")
     first = base.model_copy(update={"simulated_start": morning_of(opening)})
-    with running(first, env, before_spawn=lambda url: _forget(url, prefix)) as sup:
-        client = redis.Redis.from_url(sup.redis_url, decode_responses=True)
+    with running(first, env, before_spawn=lambda url: _forget(base, url, prefix)) as sup:
+        # Reading as the operator (on the embedded Redis: its read-only ACL user).
+        client = connect(sup.login("operator"), decode_responses=True)
         echo(f"Redis: {'embedded, started by lots' if sup.embedded else sup.redis_url}")
         echo(f"stores: SQLite files under {demo_dir}/")
         entries = DemoFeed(count=count).entries(opening)
-        pipe = client.pipeline(transaction=False)
+        # Publishing as any municipal system would: the default user, no password.
+        publisher = redis.Redis.from_url(sup.redis_url)
+        pipe = publisher.pipeline(transaction=False)
         for fields in entries:
             pipe.xadd(f"{prefix}{REFERRALS}", fields)  # type: ignore[arg-type]
         pipe.execute()
+        publisher.close()
         echo(f"published {len(entries)} SubmitReferral entries on {REFERRALS} with plain XADD")
         _wait(client, prefix, lambda: client.xlen(f"{prefix}{INTAKE_EVENTS}") >= count, timeout)
         answered = cast(Entries, client.xrange(f"{prefix}{INTAKE_EVENTS}"))
@@ -239,7 +244,7 @@ def run_demo(
         )
         moment = morning_of(day)
         with running(base.model_copy(update={"simulated_start": moment}), env) as sup:
-            client = redis.Redis.from_url(sup.redis_url, decode_responses=True)
+            client = connect(sup.login("operator"), decode_responses=True)
             hold(sup, record, until=moment)
             _wait(client, prefix, lambda: True, timeout)
             if last:
@@ -366,9 +371,14 @@ def collect_levels(settings: Settings) -> dict[str, int]:
     return levels
 
 
-def _forget(url: str, prefix: str) -> None:
-    """Start from empty streams: the demo's stores are new, so its Redis keys must be too."""
-    client = redis.Redis.from_url(url)
+def _forget(settings: Settings, url: str, prefix: str) -> None:
+    """Start from empty streams: the demo's stores are new, so its Redis keys must be too.
+
+    Not needed on the embedded Redis, which keeps its data under the demo's var directory,
+    removed above (and whose ACL lets nobody but the admin delete keys)."""
+    if url == embedded_url(settings):
+        return
+    client = connect(settings.model_copy(update={"redis_url": url}))
     for key in client.scan_iter(match=f"{prefix}*"):
         client.delete(key)
     client.close()

@@ -13,7 +13,7 @@ import httpx
 import redis
 
 from infra.monitor import stream_report
-from infra.redis import RedisUnavailable, reachable
+from infra.redis import RedisUnavailable, auth, connect, embedded_url, login, reachable
 from infra.settings import SERVICES, Settings
 from infra.topology import PUBLISHES
 from lots.stores import open_store
@@ -35,9 +35,9 @@ def _probe(url: str) -> tuple[bool, bool]:
 
 def redis_url(settings: Settings) -> str:
     """The Redis the services use: the configured one, else the embedded one if it runs."""
-    if reachable(settings.redis_url):
+    if reachable(settings.redis_url, **auth(settings)):
         return settings.redis_url
-    embedded = f"redis://127.0.0.1:{settings.embedded_redis_port}/0"
+    embedded = embedded_url(settings)
     if settings.embedded_allowed() and reachable(embedded):
         return embedded
     raise RedisUnavailable(f"Redis at {settings.redis_url} does not answer")
@@ -61,17 +61,26 @@ def collect(settings: Settings) -> dict[str, Any]:
         finally:
             app.close()
     report: dict[str, Any] = {"services": services, "service_levels": levels}
-    try:
-        client = redis.Redis.from_url(redis_url(settings), decode_responses=True)
-        report["streams"] = stream_report(client, settings.stream_prefix)
-        client.close()
+    refused = None
+    try:  # as the operator (read-only) on the embedded Redis, else as configured
+        client = connect(login(settings, redis_url(settings), "operator"), decode_responses=True)
+        try:
+            report["streams"] = stream_report(client, settings.stream_prefix)
+        finally:
+            client.close()
         report["redis"] = True
+    except (redis.AuthenticationError, redis.exceptions.NoPermissionError) as exc:
+        refused = str(exc)
+        report["streams"] = []
+        report["redis"] = False
     except (RedisUnavailable, redis.RedisError):
         report["streams"] = []
         report["redis"] = False
     problems = [f"{s} is down" for s, v in services.items() if not v["up"]]
     problems += [f"{s} is not ready" for s, v in services.items() if v["up"] and not v["ready"]]
-    if not report["redis"]:
+    if refused is not None:
+        problems.append(f"Redis refuses this user ({refused}): see docs/redis-acl.md")
+    elif not report["redis"]:
         problems.append("Redis does not answer")
     for row in report["streams"]:
         if not row.get("exists"):

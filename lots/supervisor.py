@@ -1,7 +1,8 @@
 """Running the three services as child processes, as ``lots up`` and ``lots demo`` do.
 
 Redis is resolved once here (the embedded server is started if needed and stopped at the end)
-and handed to the children, so that all three share it. A child that dies is started again;
+and handed to the children, so that all three share it; on the embedded server each child logs
+in as its own ACL user with its development password. A child that dies is started again;
 SIGINT/SIGTERM stop the children gracefully (SIGTERM, then SIGKILL after a grace period).
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 import httpx
 import structlog
 
-from infra.redis import EmbeddedRedis, resolve_redis
+from infra.redis import EmbeddedRedis, login, resolve_redis
 from infra.settings import SERVICES, ServiceName, Settings
 
 log = structlog.get_logger(__name__)
@@ -39,10 +40,16 @@ class Supervisor:
     #: Where the children's output goes; None: this process's stdout and stderr.
     log_file: Path | None = None
 
-    def child_env(self) -> dict[str, str]:
-        """The children's environment: this process's settings, then any overrides."""
+    def login(self, user: str) -> Settings:
+        """This process's settings to reach the resolved Redis as ``user`` (infra/acl.py)."""
+        return login(self.settings, self.redis_url, user)
+
+    def child_env(self, service: ServiceName | None = None) -> dict[str, str]:
+        """The children's environment: this process's settings, then any overrides, then the
+        Redis credentials of ``service``'s own user (on the embedded Redis)."""
         env = dict(os.environ)
-        for name, value in self.settings.model_dump(exclude={"consumer_name"}).items():
+        settings = self.login(service) if service is not None else self.settings
+        for name, value in settings.model_dump(exclude={"consumer_name"}).items():
             if value is None:
                 continue
             if hasattr(value, "get_secret_value"):
@@ -72,7 +79,7 @@ class Supervisor:
             out = self.log_file.open("ab")
         self.children[service] = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}"],
-            env=self.child_env(),
+            env=self.child_env(service),
             stdout=out,
             stderr=subprocess.STDOUT if out is not None else None,
         )

@@ -132,3 +132,20 @@ def test_a_simulated_clock_starts_where_told_and_runs_and_production_refuses_it(
     assert make_clock(Settings()) is real_clock
     with pytest.raises(ValueError, match="development only"):
         Settings(env="production", simulated_start=start)
+
+
+def test_redis_loads_the_committed_acl_and_each_service_logs_in_as_itself() -> None:
+    from infra.acl import password_hash
+
+    services = compose()["services"]
+    redis_spec = services["redis"]
+    assert "./infra/redis.acl:/etc/redis/users.acl:ro" in redis_spec["volumes"]
+    command = redis_spec["command"]
+    assert command[command.index("--aclfile") + 1] == "/etc/redis/users.acl"
+    assert redis_spec["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]  # default may PING
+    acl = (ROOT / "infra" / "redis.acl").read_text().splitlines()
+    for name in SERVICES:
+        env = services[name]["environment"]
+        assert env["LOTS_REDIS_USERNAME"] == name
+        (line,) = [x for x in acl if x.startswith(f"user {name} ")]
+        assert line.split()[3] == password_hash(env["LOTS_REDIS_PASSWORD"])

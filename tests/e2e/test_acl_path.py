@@ -1,0 +1,98 @@
+"""The whole system on the embedded Redis with its ACL: each service logs in as its own user.
+
+``lots up`` starts the embedded Redis (a redis-server 7 on ``PATH``) with the ACL of
+infra/acl.py and development passwords under ``var/keys/redis/``, and hands each child its own
+user. A referral written by a plain client as ``default`` flows through intake, scheduling and
+billing and back to intake (billing.events), with a dead letter on the way; afterwards
+``ACL LOG`` shows that Redis refused nothing to anybody.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import redis
+
+from infra.monitor import drained
+from infra.redis import connect, dev_password
+from infra.settings import SERVICES, Settings
+from lots.status import collect
+from lots.supervisor import running
+from tests.conftest import free_port
+from tests.e2e.test_scheduling_path import COUNSELLOR, COUPLE, restart_scheduling_at
+from tests.support.acl import require_redis7
+from tests.support.flow import wait_until
+
+
+def test_each_service_runs_the_pipeline_as_its_own_acl_user(
+    settings: Settings, tmp_path: Path
+) -> None:
+    require_redis7()
+    ports = {f"{s}_port": free_port() for s in SERVICES}
+    settings = settings.model_copy(
+        update={**ports, "embedded_redis": "always", "embedded_redis_port": free_port()}
+    )
+    with running(settings, log_file=tmp_path / "services.log") as system:
+        assert system.embedded is not None
+        for service in SERVICES:
+            env = system.child_env(service)
+            assert env["LOTS_REDIS_USERNAME"] == service
+            assert env["LOTS_REDIS_PASSWORD"] == dev_password(settings, service)
+            key = settings.var_dir / "keys" / "redis" / service
+            assert stat.S_IMODE(key.stat().st_mode) == 0o600
+        acl = (settings.redis_dir / "users.acl").read_text()
+        assert "(" in acl and all(dev_password(settings, s) not in acl for s in SERVICES)
+        admin = connect(system.login("admin"), decode_responses=True)
+        assert {c["user"] for c in admin.client_list()} >= set(SERVICES)
+        operator = connect(system.login("operator"), decode_responses=True)
+
+        publisher = redis.Redis.from_url(system.redis_url)  # default: no password
+        fields = {"type": "SubmitReferral", "version": "1", "id": str(uuid.uuid4())}
+        fields["data"] = json.dumps(COUPLE | {"submitted_at": datetime.now(UTC).isoformat()})
+        publisher.xadd(settings.stream("intake.referrals"), fields)  # type: ignore[arg-type]
+        publisher.xadd(
+            settings.stream("intake.referrals"),
+            {"type": "SubmitReferral", "version": "1", "id": str(uuid.uuid4()), "data": "{"},
+        )
+        publisher.close()
+        intake_events = settings.stream("intake.events")
+        wait_until(lambda: operator.xlen(intake_events) >= 1)
+        (_, received), *_ = operator.xrange(intake_events)
+        assert received["type"] == "ReferralReceived", received
+        case_id = json.loads(received["data"])["case_id"]
+
+        api = httpx.Client(base_url=system.base_url("scheduling"), timeout=10)
+        assert api.post("/staff", json=COUNSELLOR).status_code == 201
+        wait_until(lambda: api.get(f"/queue/{case_id}").status_code == 200)
+        booked = api.post("/bookings/first-contacts", json={"programme": "counselling"}).json()
+        (meeting,) = booked["booked"]
+        restart_scheduling_at(
+            system, datetime.fromisoformat(meeting["ends_at"]) + timedelta(hours=1)
+        )
+        api = httpx.Client(base_url=system.base_url("scheduling"), timeout=10)
+        held = api.post(
+            f"/meetings/{meeting['meeting_id']}/held",
+            json={"started_at": meeting["starts_at"], "ended_at": meeting["ends_at"],
+                  "participants": 2},
+        )  # fmt: skip
+        assert held.status_code == 200, held.text
+
+        billing_events = settings.stream("billing.events")
+
+        def logged() -> list[str]:
+            return [f["type"] for _, f in operator.xrange(billing_events)]
+
+        wait_until(lambda: "SessionLogged" in logged())
+        wait_until(lambda: drained(operator, settings.stream_prefix))  # intake read it too
+        assert operator.xlen(settings.stream("intake.referrals.dead")) == 1
+
+        report = collect(settings.model_copy(update={"redis_url": system.redis_url}))
+        assert report["redis"] is True and all(r["exists"] for r in report["streams"])
+        assert admin.acl_log(count=1000) == [], "Redis refused a command or a login"
+        admin.close()
+        operator.close()
