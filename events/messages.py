@@ -507,6 +507,141 @@ class PolareFeesLogged(Message):
     not_paid: list[NotAttested]
 
 
+# --- intake.events: quality registers (seed 003 §4.2-4.4) -------------------------------------
+
+QualityRegister = Literal["lex_sarah", "complaint", "incident", "supervision"]
+QualityState = Literal[
+    "received",
+    "investigating",
+    "reported_to_ivo",
+    "answered",
+    "closed",
+    "opened",
+    "administration_informed",
+    "concluded",
+]
+QualityStep = Literal[
+    "investigate", "report_to_ivo", "answer", "inform_administration", "close", "conclude"
+]
+
+
+class QualityEventRecorded(Message):
+    """A Lex Sarah report, a complaint or view, an incident, or an IVO supervision was entered
+    in its register. Codes only: the narrative stays in intake's encrypted store."""
+
+    record_id: UUID
+    kind: QualityRegister
+    state: QualityState
+    #: Complaints: ``complaint`` or ``view`` (synpunkt); None in the other registers.
+    category: Literal["complaint", "view"] | None = None
+    #: Complaints: received through the provider or through the administration.
+    channel: Literal["provider", "administration"] | None = None
+    #: Complaints: whether it also concerns the administration (then it must be informed).
+    concerns_administration: bool = False
+    programme: Programme | None = None
+    case_id: UUID | None = None
+    occurred_on: date
+    recorded_at: AwareDatetime
+
+
+class QualityEventHandled(Message):
+    """One step of a register entry's handling and the state it led to."""
+
+    record_id: UUID
+    kind: QualityRegister
+    step: QualityStep
+    state: QualityState
+    #: Lex Sarah reported to IVO: a copy ``sent`` to the responsible social worker (003 §4.2),
+    #: or ``no_responsible_social_worker`` when the case has none.
+    social_worker_copy: Literal["sent", "no_responsible_social_worker"] | None = None
+    at: AwareDatetime
+
+
+class QualitySummarySubmitted(Message):
+    """The year's summary of the registers was handed to the administration (due 31 March)."""
+
+    year: int
+    submitted_at: AwareDatetime
+    records: Annotated[int, Field(ge=0)]
+
+
+# --- intake.events: follow-up of coordinated support (seed 002) -------------------------------
+
+AssessmentStage = Literal["start", "follow_up", "end"]
+Economy = Literal["income_support", "partly_self_supporting", "self_supporting"]
+GoalArea = Literal["school_eligibility", "everyday_structure", "occupation", "economy", "other"]
+GoalStatus = Literal["not_started", "in_progress", "achieved", "not_achieved"]
+
+
+class FamilyAssessed(Message):
+    """A coordinated-support family's indicators at the start, a follow-up or the end: the
+    self-rated KASAM score (SOC-13 sum, 13-91), SIPs in place, how many parents have an
+    occupation (counts, never who), and the family's economic situation as a code."""
+
+    case_id: UUID
+    stage: AssessmentStage
+    assessed_on: date
+    kasam: Annotated[int, Field(ge=13, le=91)]
+    sips: Annotated[int, Field(ge=0)]
+    parents: Annotated[int, Field(ge=0)] | None = None
+    parents_with_occupation: Annotated[int, Field(ge=0)] | None = None
+    economy: Economy | None = None
+
+
+class FamilyGoalSet(Message):
+    """A realistic goal set with the family (its wording stays in intake)."""
+
+    case_id: UUID
+    goal_id: UUID
+    area: GoalArea
+    set_on: date
+
+
+class FamilyGoalFollowedUp(Message):
+    case_id: UUID
+    goal_id: UUID
+    status: GoalStatus
+    followed_up_on: date
+
+
+class PhaseOutPlanned(Message):
+    """The planned phase-out of the team's contact with the family (seed 002, throughput)."""
+
+    case_id: UUID
+    planned_end: date
+    planned_on: date
+
+
+# --- scheduling.events: the steering group (seed 002) -----------------------------------------
+
+SteeringOrganisation = Literal[
+    "social_services", "education", "provider", "labour_market", "region", "other"
+]
+
+
+class SteeringMeetingPlanned(Message):
+    """The provider convened a steering-group meeting (at least three a year, seed 002)."""
+
+    meeting_id: UUID
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    planned_at: AwareDatetime
+
+
+class SteeringMeetingHeld(Message):
+    meeting_id: UUID
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    organisations: list[SteeringOrganisation]
+    recorded_at: AwareDatetime
+
+
+class SteeringMeetingCancelled(Message):
+    meeting_id: UUID
+    starts_at: AwareDatetime
+    cancelled_at: AwareDatetime
+
+
 MESSAGES: dict[str, type[Message]] = {
     cls.type_name: cls
     for cls in (
@@ -539,6 +674,16 @@ MESSAGES: dict[str, type[Message]] = {
         AreaDeploymentExtended,
         PolareRatesRecorded,
         PolareFeesLogged,
+        QualityEventRecorded,
+        QualityEventHandled,
+        QualitySummarySubmitted,
+        FamilyAssessed,
+        FamilyGoalSet,
+        FamilyGoalFollowedUp,
+        PhaseOutPlanned,
+        SteeringMeetingPlanned,
+        SteeringMeetingHeld,
+        SteeringMeetingCancelled,
     )
 }
 """Every public message by its contract name."""
@@ -555,6 +700,9 @@ __all__ = [
     "CaseClosed",
     "Consent",
     "Consultation",
+    "FamilyAssessed",
+    "FamilyGoalFollowedUp",
+    "FamilyGoalSet",
     "FirstContactOverdue",
     "HouseholdMember",
     "MeetingCancelled",
@@ -566,12 +714,16 @@ __all__ = [
     "NightWalkReported",
     "NotAttested",
     "Person",
+    "PhaseOutPlanned",
     "PolarEnrolled",
     "PolareFee",
     "PolareFeesLogged",
     "PolareRate",
     "PolareRatesRecorded",
     "PolareWalkAttested",
+    "QualityEventHandled",
+    "QualityEventRecorded",
+    "QualitySummarySubmitted",
     "Reason",
     "ReferralReceived",
     "ReferralRejected",
@@ -580,6 +732,9 @@ __all__ = [
     "SessionFlagged",
     "SessionLogged",
     "SettlementClosed",
+    "SteeringMeetingCancelled",
+    "SteeringMeetingHeld",
+    "SteeringMeetingPlanned",
     "SubmitReferral",
     "TariffEntry",
     "TariffRecorded",

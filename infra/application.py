@@ -487,6 +487,11 @@ class ServiceApplication(Application[UUID]):
         """Service-level figures of this service (breaches, usage); each service adds its own."""
         return {}
 
+    def notices(self) -> list[dict[str, str]]:
+        """Dated obligations operators must see (``level``, ``code``, ``message``): a report
+        due or overdue, a plan falling short; each service adds its own."""
+        return []
+
     def outbox_backlog(self, position: int, limit: int = 100_000) -> int:
         """Public events recorded after ``position`` (the relay's), counted up to ``limit``."""
         if not self._public_topics:

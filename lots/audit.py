@@ -23,7 +23,9 @@ from lots.stores import open_store
 from services.intake.application import Intake
 from services.intake.domain import CaseAccess
 
-PERSONAL = frozenset({"personal_number", "name"})
+#: Fields holding personal data: hidden unless the role may see them. Beside persons' numbers
+#: and names, the free text of quality entries and follow-ups and parents' occupations.
+PERSONAL = frozenset({"personal_number", "name", "description", "note", "text", "occupation"})
 HIDDEN = "(hidden)"
 BASE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
@@ -94,6 +96,8 @@ def history_in(
             data = {k: v for k, v in vars(event).items() if k not in BASE_FIELDS}
             if reveal and service == "intake" and "household" in data:
                 data["household"] = [intake.reveal(m) for m in data["household"]]
+            elif reveal and service == "intake":
+                data = intake.reveal_texts(data, case_id)
             rows.append(
                 {
                     "at": at.isoformat(),

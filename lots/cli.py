@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
@@ -16,6 +16,7 @@ from infra.logging import configure
 from infra.redis import RedisUnavailable
 from infra.settings import Settings
 from lots.polare_cli import polare_app
+from lots.quality_cli import quality_app
 from lots.settlement_cli import settlement_app
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ audit = typer.Typer(help="For auditors: integrity and history.", no_args_is_help
 app.add_typer(audit, name="audit")
 app.add_typer(settlement_app, name="settlement")
 app.add_typer(polare_app, name="polare")
+app.add_typer(quality_app, name="quality")
 
 
 def _settings() -> Settings:
@@ -124,40 +126,62 @@ app.add_typer(report, name="report")
 @report.command("year")
 def report_year(
     year: Annotated[int, typer.Argument(help="the calendar year, e.g. 2026")],
-    fmt: Annotated[str, typer.Option("--format", help="text, csv or html")] = "text",
+    fmt: Annotated[str, typer.Option("--format", help="text, json, csv or html")] = "text",
     out: Annotated[Path | None, typer.Option("--out", help="write to this file")] = None,
+    events: Annotated[
+        Path | None, typer.Option("--events", help="compute from this export, not the stores")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="judge what is due or short on this date (YYYY-MM-DD)"),
+    ] = None,
 ) -> None:
-    """The yearly activity summary per programme (due to the administration by 31 March)."""
+    """The yearly activity summary per programme (due to the administration by 31 March),
+    with the quality registers, the follow-up of coordinated support and the steering group."""
+    from infra.calendar import local_date
+    from infra.clock import make_clock
     from lots.export import export_lines
-    from lots.report import COLUMNS, PROGRAMMES, to_csv, to_html, yearly
+    from lots.report import to_csv, to_html, to_text, yearly
     from lots.stores import open_stores
 
     if not 2000 <= year <= 2100:
         typer.echo(f"error: {year} is not a year this system reports on (2000-2100)", err=True)
         raise typer.Exit(2)
-    if fmt not in ("text", "csv", "html"):
-        typer.echo(f"error: --format {fmt!r}: choose text, csv or html", err=True)
+    if fmt not in ("text", "json", "csv", "html"):
+        typer.echo(f"error: --format {fmt!r}: choose text, json, csv or html", err=True)
         raise typer.Exit(2)
+    settings = _settings()
+    try:
+        today = date.fromisoformat(as_of) if as_of else local_date(make_clock(settings)())
+    except ValueError as exc:
+        typer.echo(f"error: --as-of {as_of!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(2) from exc
     lines: list[str] = []
-    for _, store_app in open_stores(_settings()):
+    if events is not None:
         try:
-            lines.extend(export_lines(store_app))
-        finally:
-            store_app.close()
-    figures = yearly(lines, year)
+            lines = events.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            typer.echo(f"error: cannot read {events}: {exc.strerror}", err=True)
+            raise typer.Exit(2) from exc
+    else:
+        for _, store_app in open_stores(settings):
+            try:
+                lines.extend(export_lines(store_app))
+            finally:
+                store_app.close()
+    try:
+        figures = yearly(lines, year, today)
+    except (ValueError, KeyError, TypeError) as exc:
+        typer.echo(f"error: the events cannot be read as an export: {exc!r}", err=True)
+        raise typer.Exit(2) from exc
     if fmt == "csv":
         text = to_csv(figures)
     elif fmt == "html":
         text = to_html(figures)
+    elif fmt == "json":
+        text = json.dumps(figures, indent=2, ensure_ascii=False) + "\n"
     else:
-        rows = [f"{'':<38}" + "".join(f"{p:>13}" for p in PROGRAMMES)]
-        for key, label in COLUMNS:
-            if key == "referrals_rejected":
-                rows.append(f"{label:<38}{figures['rejected_referrals']:>13}")
-                continue
-            values = [figures["programmes"][p][key] for p in PROGRAMMES]
-            rows.append(f"{label:<38}" + "".join(f"{'' if v is None else v:>13}" for v in values))
-        text = "\n".join(rows) + "\n"
+        text = to_text(figures)
     if out is None:
         typer.echo(text, nl=False)
     else:

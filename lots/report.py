@@ -25,6 +25,8 @@ from typing import Any
 
 from infra.calendar import local_date
 from lots import field_report
+from lots.quality_report import rows as section_rows
+from lots.quality_report import sections
 
 PROGRAMMES = ("network", "coordinated", "counselling", "field")
 YEARLY_CAP_HOURS = Decimal(2590)
@@ -61,8 +63,9 @@ class _Programme:
     fees_ore: int = 0
 
 
-def yearly(lines: Iterable[str], year: int) -> dict[str, Any]:
-    """The year's figures per programme from export lines (JSON, one event each)."""
+def yearly(lines: Iterable[str], year: int, today: date | None = None) -> dict[str, Any]:
+    """The year's figures per programme from export lines (JSON, one event each), with the
+    follow-up sections of :mod:`lots.quality_report` (``today`` judges what is due or short)."""
     cases: dict[str, tuple[str, datetime]] = {}
     first_contact: dict[str, datetime] = {}
     seen: set[str] = set()
@@ -113,13 +116,15 @@ def yearly(lines: Iterable[str], year: int) -> dict[str, Any]:
             wait = (local_date(first_contact[case_id]) - local_date(received)).days
             rows[programme].waits.append(wait)
     field = field_report.field_figures(events, year)
+    programmes = {
+        p: _figures(p, rows[p]) | (field if p == "field" else dict.fromkeys(field))
+        for p in PROGRAMMES
+    }
     return {
         "year": year,
-        "programmes": {
-            p: _figures(p, rows[p]) | (field if p == "field" else dict.fromkeys(field))
-            for p in PROGRAMMES
-        },
+        "programmes": programmes,
         "rejected_referrals": rows["unknown"].rejected,
+        **sections(events, year, programmes, today),
     }
 
 
@@ -155,6 +160,9 @@ def to_csv(report: dict[str, Any]) -> str:
             writer.writerow([label, report["rejected_referrals"], "", "", ""])
             continue
         writer.writerow([label, *(_cell(report["programmes"][p][key]) for p in PROGRAMMES)])
+    writer.writerow([])
+    writer.writerow(["section", "figure", "value"])
+    writer.writerows(section_rows(report))
     return out.getvalue()
 
 
@@ -170,6 +178,16 @@ def to_html(report: dict[str, Any], today: date | None = None) -> str:
             )
         body.append(f"<tr><th>{html.escape(label)}</th>{cells}</tr>")
     year = report["year"]
+    follow = "".join(
+        f"<tr><th>{html.escape(s)}</th><th>{html.escape(f)}</th><td>{html.escape(v)}</td></tr>"
+        for s, f, v in section_rows(report)
+    )
+    steering = report["steering_group"]
+    warning = (
+        f"<p class='warning'><strong>Warning:</strong> {html.escape(steering['message'])}</p>"
+        if steering["warning"]
+        else ""
+    )
     return (
         "<!doctype html><html lang='en'><meta charset='utf-8'>"
         f"<title>Activity report {year}</title>"
@@ -178,8 +196,32 @@ def to_html(report: dict[str, Any], today: date | None = None) -> str:
         "th:first-child{text-align:left}</style>"
         f"<h1>Leanlink Råd och stöd: activity report {year}</h1>"
         f"<p>Due to the administration by 31 March {year + 1} (seed 003 §4.1).</p>"
-        f"<table><tr><th>figure</th>{head}</tr>{''.join(body)}</table></html>\n"
+        f"<table><tr><th>figure</th>{head}</tr>{''.join(body)}</table>"
+        f"<h2>Quality, follow-up and steering group</h2>{warning}"
+        f"<table><tr><th>section</th><th>figure</th><th>value</th></tr>{follow}</table></html>\n"
     )
+
+
+def to_text(report: dict[str, Any]) -> str:
+    rows = [f"{'':<38}" + "".join(f"{p:>13}" for p in PROGRAMMES)]
+    for key, label in COLUMNS:
+        if key == "referrals_rejected":
+            rows.append(f"{label:<38}{report['rejected_referrals']:>13}")
+            continue
+        values = [report["programmes"][p][key] for p in PROGRAMMES]
+        rows.append(f"{label:<38}" + "".join(f"{_cell(v):>13}" for v in values))
+    section = ""
+    for name, figure, value in section_rows(report):
+        if name != section:
+            section = name
+            rows.append(f"\n{name.replace('_', ' ')}")
+        rows.append(f"  {figure:<50} {value}")
+    summary = report["quality"]["summary"]
+    rows.append("")
+    rows.append(f"quality summary {report['year']}: {summary['status']} (due {summary['due']})")
+    steering = report["steering_group"]
+    rows.append(("WARNING: " if steering["warning"] else "") + steering["message"])
+    return "\n".join(rows) + "\n"
 
 
 def _cell(value: Any) -> str:

@@ -46,6 +46,7 @@ def redis_url(settings: Settings) -> str:
 def collect(settings: Settings) -> dict[str, Any]:
     services: dict[str, Any] = {}
     levels: dict[str, int] = {}
+    notices: list[dict[str, str]] = []
     for service in SERVICES:
         live, ready = _probe(f"http://{settings.http_host}:{settings.port_of(service)}")
         app = open_store(settings, service)
@@ -58,9 +59,10 @@ def collect(settings: Settings) -> dict[str, Any]:
                 "outbox_backlog": app.outbox_backlog(position),
             }
             levels.update(app.service_levels())
+            notices += [{"service": service, **n} for n in app.notices()]
         finally:
             app.close()
-    report: dict[str, Any] = {"services": services, "service_levels": levels}
+    report: dict[str, Any] = {"services": services, "service_levels": levels, "notices": notices}
     refused = None
     try:  # as the operator (read-only) on the embedded Redis, else as configured
         client = connect(login(settings, redis_url(settings), "operator"), decode_responses=True)
@@ -125,5 +127,7 @@ def render(report: dict[str, Any]) -> list[str]:
             or "none reported"
         )
     )
+    for notice in report.get("notices", []):
+        lines.append(f"{notice['level'].upper()}: {notice['message']}")
     lines.append("healthy" if report["healthy"] else "UNHEALTHY: " + "; ".join(report["problems"]))
     return lines

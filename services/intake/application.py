@@ -37,7 +37,6 @@ from infra.application import (
     Handler,
     Incoming,
     Lookup,
-    ServiceApplication,
     Translator,
     UnitOfWork,
 )
@@ -57,6 +56,7 @@ from services.intake.domain import (
     referral_key,
 )
 from services.intake.public import PUBLIC_EVENTS
+from services.intake.registers import RegisterCommands
 from services.intake.retention import RetentionWatch
 from services.intake.rules import (
     Accepted,
@@ -178,7 +178,7 @@ def _name_of(referral: SubmitReferral, personal_number: str, day: Any) -> str | 
     return None
 
 
-class Intake(ServiceApplication):
+class Intake(RegisterCommands):
     name = "intake"
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {Case: 50}
     handlers: ClassVar[Mapping[str, Handler]] = {
@@ -383,6 +383,9 @@ class Intake(ServiceApplication):
             "acknowledgements_past_due": self.ack_watch.past_due(now),
             "acknowledgements_waiting": len(self.ack_watch.waiting),
         }
+
+    def notices(self) -> list[dict[str, str]]:
+        return self.quality_notices()
 
     def hold_for_retention(self, case_id: UUID, reason: str, by: str) -> None:
         """Keep the case's persons past the retention period (a recorded exception)."""

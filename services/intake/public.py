@@ -21,6 +21,7 @@ from events.messages import (
 from infra.application import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
 from services.intake.domain import Case, RejectedReferral
+from services.intake.registers_public import REGISTER_EVENTS
 
 
 def referral_received(event: Any) -> Outgoing:
@@ -98,4 +99,5 @@ PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
     Case.AcknowledgementOverdue: acknowledgement_overdue,  # type: ignore[attr-defined]
     Case.Closed: case_closed,  # type: ignore[attr-defined]
     RejectedReferral.Recorded: referral_rejected,  # type: ignore[attr-defined]
+    **REGISTER_EVENTS,
 }

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from infra.application import Handler, Lookup, ServiceApplication, Translator, UnitOfWork
+from infra.application import Handler, Lookup, Translator, UnitOfWork
 from infra.calendar import local_date
 from services.scheduling import booking, fieldwork, monitor, outcomes
 from services.scheduling.booking import BookingRun, MeetingRequest
@@ -36,6 +36,7 @@ from services.scheduling.monitor import DeadlineCheck
 from services.scheduling.policy import COMPETENCES, SchedulingPolicy
 from services.scheduling.published import PUBLIC_EVENTS
 from services.scheduling.roster import Roster, StaffWeek, booked_while_away, checked_record
+from services.scheduling.steering_app import SteeringCommands
 from services.scheduling.timeplan import week_of
 from services.scheduling.view import CaseView
 
@@ -55,7 +56,7 @@ class QueueRow:
     first_contact: Meeting | None
 
 
-class Scheduling(ServiceApplication):
+class Scheduling(SteeringCommands):
     name = "scheduling"
     handlers: ClassVar[Mapping[str, Handler]] = HANDLERS
     lookups: ClassVar[Mapping[str, Lookup]] = LOOKUPS
@@ -73,6 +74,7 @@ class Scheduling(ServiceApplication):
     ) -> None:
         super().__init__(env)
         self.policy = policy or SchedulingPolicy()
+        self.calendar = self.policy.working_time.calendar
         self.clock = clock
         self.view = CaseView(self)
 
@@ -280,6 +282,9 @@ class Scheduling(ServiceApplication):
             ),
             "wait_time_reports_open": sum(1 for m in monitors if m and m.breached_since),
         }
+
+    def notices(self) -> list[dict[str, str]]:
+        return self.steering_notices()
 
     def wait_times(self, on: date | None = None) -> dict[str, tuple[float | None, int]]:
         """Per monitored programme: the median wait judged on ``on`` (today), and its sample."""

@@ -48,6 +48,7 @@ from services.scheduling.resources import (
     request_of,
     staff_out,
 )
+from services.scheduling.steering_http import steering_router
 
 T = TypeVar("T")
 ERRORS: dict[int | str, dict[str, str]] = {
@@ -72,7 +73,10 @@ def routers(service: ServiceApplication, _: Runtime | None = None) -> list[APIRo
     app = cast(Scheduling, service)
     from services.scheduling import fieldwork_http
 
-    return [_staff(app), _queue(app), _meetings(app), _field(app), fieldwork_http.router_for(app)]
+    return [
+        _staff(app), _queue(app), _meetings(app), _field(app), steering_router(app),
+        fieldwork_http.router_for(app),
+    ]  # fmt: skip
 
 
 def _staff(app: Scheduling) -> APIRouter:

@@ -20,6 +20,7 @@ from infra.application import Outgoing, Translator
 from infra.topology import SCHEDULING_EVENTS
 from services.scheduling.domain import Meeting, WaitingCase
 from services.scheduling.monitor import WaitMonitor
+from services.scheduling.steering_app import STEERING_EVENTS
 
 _MEETING = ("case_id", "programme", "kind", "format", "provider", "staff")
 
@@ -104,4 +105,5 @@ PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
     Meeting.NoShowRecorded: meeting_missed,  # type: ignore[attr-defined]
     WaitingCase.DeadlineJudged: first_contact_overdue,  # type: ignore[attr-defined]
     WaitMonitor.ReportDue: wait_time_report_due,  # type: ignore[attr-defined]
+    **STEERING_EVENTS,
 }

@@ -1,0 +1,308 @@
+"""The yearly report's follow-up sections, from the public events like the rest of the report.
+
+* **quality**: per register (Lex Sarah, complaints and views, incidents, IVO supervision), the
+  entries received in the year and the state each stood in on 31 December; Lex Sarah reports
+  to IVO and copies to the social worker; complaints by category and channel; the summary due
+  by 31 March of the next year (seed 003 §4.2-4.4).
+* **coordinated follow-up** (seed 002): families assessed in the year; KASAM at the start
+  against the latest follow-up (pairs, means, improved/unchanged/worsened); SIPs at the start
+  and at the latest follow-up; for families whose end was assessed in the year, parents with an
+  occupation and the economic situation at the start and the end, and how many improved; goals
+  set in the year and where they stood on 31 December; closures with a planned phase-out.
+* **throughput**: days from receipt to closure of the cases closed in the year, per programme.
+* **volumes**: the year's families (cases for counselling) against the contracts' expectations.
+* **steering group**: meetings held, planned, and the warning rule of
+  :func:`services.scheduling.steering.outlook`.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from infra.calendar import local_date
+from services.intake.followup import ECONOMY
+from services.intake.quality import REGISTERS, summary_due
+from services.scheduling.steering import MINIMUM_PER_YEAR, Planned, outlook
+
+#: What the contracts expect a year: families in coordinated support (002), families in
+#: network work (002), couples/cases in counselling (003 §1.2).
+EXPECTED = {"coordinated": 30, "network": 150, "counselling": 300}
+PROGRAMMES = ("network", "coordinated", "counselling", "field")
+
+
+def _at(text: str) -> date:
+    return local_date(datetime.fromisoformat(text))
+
+
+def _mean(values: list[int]) -> str | None:
+    if not values:
+        return None
+    mean = Decimal(sum(values)) / len(values)
+    return str(mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _change(before: int, after: int) -> str:
+    return "improved" if after > before else "worsened" if after < before else "unchanged"
+
+
+def sections(
+    events: list[dict[str, Any]],
+    year: int,
+    programmes: dict[str, dict[str, Any]],
+    today: date | None = None,
+) -> dict[str, Any]:
+    """The follow-up sections of ``year``; ``today`` (Stockholm) judges what is due or short,
+    and is the day after the year when not given (the year's final verdict)."""
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    seen: set[str] = set()
+    for event in events:
+        if event["id"] not in seen:
+            seen.add(event["id"])
+            by_type[event["type"]].append(event["data"])
+    return {
+        "quality": _quality(by_type, year, today),
+        "coordinated_follow_up": _follow_up(by_type, year),
+        "throughput": _throughput(by_type, year),
+        "volumes": _volumes(programmes),
+        "steering_group": _steering(by_type, year, today),
+    }
+
+
+def _quality(by_type: dict[str, list[dict[str, Any]]], year: int, today: date | None) -> Any:
+    end = date(year, 12, 31)
+    records = {
+        d["record_id"]: d
+        for d in by_type["QualityEventRecorded"]
+        if _at(d["recorded_at"]).year == year
+    }
+    state = {rid: d["state"] for rid, d in records.items()}
+    copies: Counter[str] = Counter()
+    informed: set[str] = set()
+    to_ivo: set[str] = set()
+    for step in sorted(by_type["QualityEventHandled"], key=lambda s: s["at"]):
+        rid = step["record_id"]
+        if rid not in records or _at(step["at"]) > end:
+            continue
+        state[rid] = step["state"]
+        if step["step"] == "report_to_ivo":
+            to_ivo.add(rid)
+            copies[step["social_worker_copy"]] += 1
+        if step["step"] == "inform_administration":
+            informed.add(rid)
+    registers: dict[str, Any] = {}
+    for register in REGISTERS:
+        mine = [rid for rid, d in records.items() if d["kind"] == register]
+        registers[register] = {
+            "received": len(mine),
+            "states": dict(sorted(Counter(state[rid] for rid in mine).items())),
+        }
+    lex = registers["lex_sarah"]
+    lex["reported_to_ivo"] = len(to_ivo)
+    lex["copies_to_social_worker"] = copies["sent"]
+    lex["no_responsible_social_worker"] = copies["no_responsible_social_worker"]
+    complaints = [d for d in records.values() if d["kind"] == "complaint"]
+    registers["complaint"].update(
+        {
+            "complaints": sum(1 for d in complaints if d["category"] == "complaint"),
+            "views": sum(1 for d in complaints if d["category"] == "view"),
+            "through_provider": sum(1 for d in complaints if d["channel"] == "provider"),
+            "through_administration": sum(
+                1 for d in complaints if d["channel"] == "administration"
+            ),
+            "concerning_administration": sum(1 for d in complaints if d["concerns_administration"]),
+            "administration_informed": sum(1 for d in complaints if d["record_id"] in informed),
+        }
+    )
+    registers["supervision"]["administration_informed"] = sum(
+        1 for rid, d in records.items() if d["kind"] == "supervision" and rid in informed
+    )
+    due = summary_due(year)
+    submitted = next((d for d in by_type["QualitySummarySubmitted"] if d["year"] == year), None)
+    if submitted is not None:
+        status = "submitted" if _at(submitted["submitted_at"]) <= due else "submitted_late"
+    elif today is None:
+        status = "not_submitted"
+    elif today <= end:
+        status = "year_running"
+    else:
+        status = "due" if today <= due else "overdue"
+    registers["summary"] = {
+        "due": due.isoformat(),
+        "submitted_at": submitted["submitted_at"] if submitted else None,
+        "status": status,
+    }
+    return registers
+
+
+def _follow_up(by_type: dict[str, list[dict[str, Any]]], year: int) -> dict[str, Any]:
+    end = date(year, 12, 31)
+    assessments: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for d in by_type["FamilyAssessed"]:
+        if date.fromisoformat(d["assessed_on"]) <= end:
+            assessments[d["case_id"]].append(d)
+    followed = {
+        case
+        for case, rows in assessments.items()
+        if any(date.fromisoformat(r["assessed_on"]).year == year for r in rows)
+    }
+    kasam_start, kasam_latest, kasam_change = [], [], Counter[str]()
+    sips_start = sips_latest = 0
+    occ_start = occ_end = 0
+    occ_change, economy_change = Counter[str](), Counter[str]()
+    ended = 0
+    for case in sorted(followed):
+        rows = sorted(assessments[case], key=lambda r: r["assessed_on"])
+        start = next((r for r in rows if r["stage"] == "start"), None)
+        later = [r for r in rows if r["stage"] != "start"]
+        if start is None or not later:
+            continue
+        latest = later[-1]
+        kasam_start.append(start["kasam"])
+        kasam_latest.append(latest["kasam"])
+        kasam_change[_change(start["kasam"], latest["kasam"])] += 1
+        sips_start += start["sips"]
+        sips_latest += latest["sips"]
+        if latest["stage"] == "end" and date.fromisoformat(latest["assessed_on"]).year == year:
+            ended += 1
+            occ_start += start["parents_with_occupation"]
+            occ_end += latest["parents_with_occupation"]
+            occ_change[
+                _change(start["parents_with_occupation"], latest["parents_with_occupation"])
+            ] += 1
+            economy_change[
+                _change(ECONOMY.index(start["economy"]), ECONOMY.index(latest["economy"]))
+            ] += 1
+    goals = {
+        d["goal_id"]: d
+        for d in by_type["FamilyGoalSet"]
+        if date.fromisoformat(d["set_on"]).year == year
+    }
+    status = {goal_id: "not_started" for goal_id in goals}
+    for d in sorted(by_type["FamilyGoalFollowedUp"], key=lambda d: d["followed_up_on"]):
+        if d["goal_id"] in goals and date.fromisoformat(d["followed_up_on"]) <= end:
+            status[d["goal_id"]] = d["status"]
+    planned = {d["case_id"] for d in by_type["PhaseOutPlanned"]}
+    closed = [
+        d
+        for d in by_type["CaseClosed"]
+        if _at(d["closed_at"]).year == year and d["case_id"] in _coordinated(by_type)
+    ]
+    changes = ("improved", "unchanged", "worsened")
+    return {
+        "families_followed": len(followed),
+        "kasam": {
+            "pairs": len(kasam_start),
+            "mean_start": _mean(kasam_start),
+            "mean_follow_up": _mean(kasam_latest),
+            **{c: kasam_change[c] for c in changes},
+        },
+        "sips": {"at_start": sips_start, "at_follow_up": sips_latest},
+        "families_ended": ended,
+        "occupation": {
+            "parents_with_occupation_start": occ_start,
+            "parents_with_occupation_end": occ_end,
+            **{c: occ_change[c] for c in changes},
+        },
+        "economy": {c: economy_change[c] for c in changes},
+        "goals": {
+            "set": len(goals),
+            "by_area": dict(sorted(Counter(d["area"] for d in goals.values()).items())),
+            "by_status": dict(sorted(Counter(status.values()).items())),
+        },
+        "phase_out": {
+            "families_with_plan": len(planned),
+            "closed": len(closed),
+            "closed_with_plan": sum(1 for d in closed if d["case_id"] in planned),
+            "closed_phased_out": sum(1 for d in closed if d["outcome"] == "phased_out"),
+        },
+    }
+
+
+def _coordinated(by_type: dict[str, list[dict[str, Any]]]) -> set[str]:
+    return {d["case_id"] for d in by_type["ReferralReceived"] if d["programme"] == "coordinated"}
+
+
+def _throughput(by_type: dict[str, list[dict[str, Any]]], year: int) -> dict[str, Any]:
+    received = {
+        d["case_id"]: (d["programme"], datetime.fromisoformat(d["received_at"]))
+        for d in by_type["ReferralReceived"]
+    }
+    days: dict[str, list[int]] = defaultdict(list)
+    for d in by_type["CaseClosed"]:
+        closed_at = datetime.fromisoformat(d["closed_at"])
+        if d["case_id"] in received and local_date(closed_at).year == year:
+            programme, at = received[d["case_id"]]
+            days[programme].append((closed_at - at).days)  # as Case.throughput_days
+    return {
+        p: {
+            "closed": len(days[p]),
+            "median_days": statistics.median(days[p]) if days[p] else None,
+            "mean_days": _mean(days[p]),
+            "max_days": max(days[p]) if days[p] else None,
+        }
+        for p in PROGRAMMES
+    }
+
+
+def _volumes(programmes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for programme, expected in EXPECTED.items():
+        figures = programmes[programme]
+        actual = figures["cases_opened" if programme == "counselling" else "families"]
+        out[programme] = {
+            "unit": "cases" if programme == "counselling" else "families",
+            "expected": expected,
+            "actual": actual,
+            "percent": int((Decimal(100 * actual) / expected).quantize(Decimal(1), ROUND_HALF_UP)),
+        }
+    return out
+
+
+def _steering(
+    by_type: dict[str, list[dict[str, Any]]], year: int, today: date | None
+) -> dict[str, Any]:
+    day: dict[str, date] = {}
+    status: dict[str, str] = {}
+    for d in by_type["SteeringMeetingPlanned"]:
+        day[d["meeting_id"]] = _at(d["starts_at"])
+        status[d["meeting_id"]] = "planned"
+    for d in by_type["SteeringMeetingCancelled"]:
+        status[d["meeting_id"]] = "cancelled"
+    for d in by_type["SteeringMeetingHeld"]:
+        day[d["meeting_id"]] = _at(d["started_at"])
+        status[d["meeting_id"]] = "held"
+    meetings = [Planned(day[m], status[m]) for m in day]  # type: ignore[arg-type]
+    judged_on = today or date(year + 1, 1, 1)
+    seen = outlook(year, judged_on, meetings)
+    return {
+        "minimum": MINIMUM_PER_YEAR,
+        "held": seen.held,
+        "planned": seen.planned,
+        "cancelled": sum(1 for m in meetings if m.day.year == year and m.status == "cancelled"),
+        "unrecorded": seen.unrecorded,
+        "missing": seen.missing,
+        "level": seen.level,
+        "warning": seen.warning,
+        "message": seen.message(),
+        "judged_on": judged_on.isoformat(),
+    }
+
+
+def rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The sections as (section, figure, value) rows, for text, CSV and HTML alike."""
+    out: list[tuple[str, str, str]] = []
+
+    def flat(section: str, prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                flat(section, f"{prefix}.{key}" if prefix else key, inner)
+        else:
+            out.append((section, prefix, "" if value is None else str(value)))
+
+    for section in ("quality", "coordinated_follow_up", "throughput", "volumes", "steering_group"):
+        flat(section, "", report[section])
+    return out

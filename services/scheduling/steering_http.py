@@ -1,0 +1,128 @@
+"""The steering group over HTTP: convene, record held or cancelled, and the year's outlook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, TypeVar
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException
+from pydantic import AwareDatetime, BaseModel, Field
+
+from events.messages import SteeringOrganisation
+from services.scheduling.steering import (
+    MINIMUM_PER_YEAR,
+    NOTICE_BUSINESS_DAYS,
+    SteeringError,
+    SteeringMeeting,
+    SteeringStateError,
+)
+from services.scheduling.steering_app import SteeringCommands, SteeringNotFound
+
+T = TypeVar("T")
+By = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class SteeringIn(BaseModel):
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    by: By
+
+
+class SteeringHeldIn(BaseModel):
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    organisations: Annotated[list[SteeringOrganisation], Field(min_length=1)]
+    by: By
+
+
+class SteeringCancelIn(BaseModel):
+    by: By
+
+
+class SteeringOut(BaseModel):
+    meeting_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+
+
+class OutlookOut(BaseModel):
+    year: int
+    held: int
+    planned: int
+    unrecorded: int
+    missing: int
+    business_days_left: int
+    level: str
+    warning: bool
+    message: str
+    minimum: int = MINIMUM_PER_YEAR
+    notice_business_days: int = NOTICE_BUSINESS_DAYS
+
+
+def _out(meeting: SteeringMeeting) -> SteeringOut:
+    return SteeringOut(
+        meeting_id=meeting.id,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        status=meeting.status,
+    )
+
+
+def _run(command: Callable[[], T]) -> T:
+    try:
+        return command()
+    except SteeringNotFound as exc:
+        raise HTTPException(404, detail=str(exc)) from exc
+    except SteeringStateError as exc:
+        raise HTTPException(409, detail=str(exc)) from exc
+    except SteeringError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+
+
+def steering_router(app: SteeringCommands) -> APIRouter:
+    r = APIRouter(prefix="/steering-group", tags=["steering group"])
+
+    @r.post("/meetings", status_code=201, responses={422: {}})
+    def plan(body: SteeringIn) -> SteeringOut:
+        """Convene a steering-group meeting (the same start time again changes nothing)."""
+        return _out(_run(lambda: app.plan_steering_meeting(body.starts_at, body.ends_at, body.by)))
+
+    @r.get("/meetings")
+    def meetings() -> list[SteeringOut]:
+        return [_out(m) for m in app.steering_meetings()]
+
+    @r.post("/meetings/{meeting_id}/held", responses={404: {}, 409: {}, 422: {}})
+    def held(meeting_id: UUID, body: SteeringHeldIn) -> SteeringOut:
+        """Record the meeting held, with the organisations that took part."""
+        return _out(
+            _run(
+                lambda: app.hold_steering_meeting(
+                    meeting_id, body.started_at, body.ended_at, list(body.organisations), body.by
+                )
+            )
+        )
+
+    @r.post("/meetings/{meeting_id}/cancel", responses={404: {}, 409: {}})
+    def cancel(meeting_id: UUID, body: SteeringCancelIn) -> SteeringOut:
+        return _out(_run(lambda: app.cancel_steering_meeting(meeting_id, body.by)))
+
+    @r.get("/outlook")
+    def outlook(year: int | None = None) -> OutlookOut:
+        """Where the year's meetings stand against at least three a year, and the warning."""
+        seen = app.steering_outlook(year)
+        return OutlookOut(
+            year=seen.year,
+            held=seen.held,
+            planned=seen.planned,
+            unrecorded=seen.unrecorded,
+            missing=seen.missing,
+            business_days_left=seen.business_days_left,
+            level=seen.level,
+            warning=seen.warning,
+            message=seen.message(),
+        )
+
+    return r
