@@ -77,7 +77,8 @@ def field_column(system: Supervisor, year: int) -> dict[str, str]:
     assert done.returncode == 0, done.stderr
     table = list(csv.reader(io.StringIO(done.stdout)))
     column = table[0].index("field")
-    return {row[0]: row[column] for row in table[1:]}
+    figures = table[1 : table.index([])] if [] in table else table[1:]  # then other sections
+    return {row[0]: row[column] for row in figures}
 
 
 def test_a_school_year_of_field_work_gives_the_seeds_figures_and_keeps_polare_private(
