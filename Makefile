@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: install browser demo test test-unit test-integration test-e2e lint schemas up bench clean
+.PHONY: install browser demo test test-unit test-integration test-e2e lint schemas up bench soak clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11, python3.12, ...)"; exit 1; }
@@ -66,3 +66,10 @@ schemas: $(STAMP)
 
 clean:
 	rm -rf var .pytest_cache .hypothesis
+
+# The soak with faults (bench/soak.py, docs/operations.md): the whole system at a steady rate,
+# services killed, Redis restarted empty; prints its figures, exit 1 when a check fails. Not part
+# of `make test`. SOAK_ARGS="--minutes 3" for a short run; see `python -m bench.soak --help`.
+SOAK_ARGS ?=
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, SecretStr, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServiceName = Literal["intake", "scheduling", "billing"]
@@ -22,6 +22,15 @@ SERVICES: tuple[ServiceName, ...] = ("intake", "scheduling", "billing")
 
 class SettingsError(ValueError):
     """A setting is missing or contradicts another; the text names it."""
+
+
+class SourceRate(BaseModel):
+    """A source's own rate limit on referrals (``per_minute`` 0: no limit for that source)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    per_minute: int = Field(ge=0)
+    burst: int = Field(default=1, ge=1)
 
 
 class Settings(BaseSettings):
@@ -89,6 +98,13 @@ class Settings(BaseSettings):
     first_contact_days_counselling: int = Field(default=14, ge=0)
     #: Midsummer Eve, Christmas Eve and New Year's Eve count as days off in deadlines.
     de_facto_days_off: bool = True
+
+    #: Referrals a source may send a minute on average, per intake instance (0: no limit), and
+    #: how many at once; a referral beyond them is refused with ``rate_limited``.
+    intake_rate_per_minute: int = Field(default=600, ge=0)
+    intake_rate_burst: int = Field(default=600, ge=1)
+    #: Per-source exceptions, as JSON: ``{"source": {"per_minute": 60, "burst": 10}}``.
+    intake_rate_overrides: dict[str, SourceRate] = Field(default_factory=dict)
 
     #: Years after the last entry in every case of a person before their data is erased
     #: (Social Services Act: five); a case can be held past it by a recorded exception.

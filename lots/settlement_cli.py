@@ -1,9 +1,11 @@
-"""``lots settlement``: show, close, replay and compute a month's settlement with the municipality.
+"""``lots settlement``: show, preview, close, replay and compute a month's settlement with the
+municipality, and forecast when the yearly cap is reached.
 
-``show``, ``close`` and ``replay`` open billing's store directly (the settings say where); the
-running service need not be up. ``compute`` needs nothing but an event-log export. A bad
-argument prints what was wrong and exits 2; a command the records refuse (closing a month that
-is not over, or is already closed) exits 1; ``replay`` exits 1 on any difference.
+``show``, ``preview``, ``close``, ``replay`` and ``forecast`` open billing's store directly (the
+settings say where); the running service need not be up. ``compute`` needs nothing but an
+event-log export. A bad argument prints what was wrong and exits 2; a command the records refuse
+(closing a month that is not over, in its grace window, or already closed; previewing a closed
+month) exits 1; ``replay`` exits 1 on any difference.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ import typer
 from infra.settings import Settings
 from services.billing.pricing import CallOff, PricingError
 from services.billing.settlement import PROGRAMMES, Document, SettlementError, month_start
-from services.billing.statement import kronor, to_csv, to_html
+from services.billing.statement import kronor, preview_status, to_csv, to_html
 from services.billing.tariffs import PriceNotKnown, TariffError
 
 settlement_app = typer.Typer(
-    help="The monthly settlement with the municipality: show, close, replay, compute.",
+    help=(
+        "The monthly settlement with the municipality: show, preview, close, replay, compute; "
+        "and the yearly cap's forecast."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -112,14 +117,40 @@ def show(
 
 
 @settlement_app.command()
+def preview(
+    month: Annotated[str, typer.Option(help="the month, YYYY-MM", callback=_month)],
+    programme: Programme = None,
+    as_json: AsJson = False,
+    output: Output = Format.text,
+    out: Out = None,
+) -> None:
+    """The open month's settlement as a close now would record it; nothing is recorded."""
+    with _billing() as app, _refusals():
+        view = app.preview(month, programme)
+    if as_json or output is Format.json:
+        # The whole preview, so that "preview": true and "final": false travel with the document.
+        text = json.dumps(view, indent=2, ensure_ascii=False) + "\n"
+        if out is None:
+            sys.stdout.write(text)
+            return
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+        return
+    _emit(view, output, out)
+
+
+@settlement_app.command()
 def close(
     month: Month,
     by: Annotated[str | None, typer.Option(help="who closes it")] = None,
+    early: Annotated[
+        bool, typer.Option("--early", help="close a month in its grace window now, ending it")
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Close the month: its document and digest are recorded; it never changes again."""
     with _billing() as app, _refusals():
-        document = app.close_month(month, by)
+        document = app.close_month(month, by, early=early)
     if as_json:
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
@@ -158,6 +189,42 @@ def replay(month: Month, programme: Programme = None, as_json: AsJson = False) -
         typer.echo(f"replayed digest {result.document['digest']}")
     if not result.matches:
         raise typer.Exit(1)
+
+
+def _year(value: int | None) -> int | None:
+    if value is not None and not 2000 <= value <= 2100:
+        raise typer.BadParameter(f"year must be between 2000 and 2100, got {value}")
+    return value
+
+
+@settlement_app.command()
+def forecast(
+    programme: Annotated[
+        str, typer.Option(help="the programme with a yearly cap", callback=_programme)
+    ] = "counselling",
+    year: Annotated[
+        int | None, typer.Option(help="the year (default: this year)", callback=_year)
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """The date the yearly cap (with call-offs) will be reached at the current pace."""
+    with _billing() as app, _refusals():
+        found = app.cap_forecast(programme, year)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    typer.echo(
+        f"{found['programme']} {found['year']}: {found['billed_hours']} of "
+        f"{found['limit_hours_today']} h billed; pace {found['hours_per_business_day']} h a "
+        f"business day ({found['window_hours']} h on {found['window_business_days']} business "
+        f"days, {found['window_from']} to {found['window_to']}, {found['pace_weeks']} weeks)"
+    )
+    if found["status"] == "forecast":
+        typer.echo(f"the cap is reached on {found['reached_on']} at this pace")
+    elif found["status"] == "reached":
+        typer.echo(f"the cap is reached: {found['reason']}")
+    else:
+        typer.echo(f"no forecast: {found['reason']}")
 
 
 def _call_off(value: str) -> CallOff:
@@ -226,6 +293,10 @@ def _text(view: dict[str, Any]) -> str:
         status = f"closed {view.get('closed_at')}" + (
             f" by {view['closed_by']}" if view.get("closed_by") else ""
         )
+    if view.get("preview"):
+        status = preview_status(view)
+    elif status == "open" and (view.get("grace") or {}).get("in_grace"):
+        status = f"open, in its grace window until {view['grace']['grace_ends']}"
     rows = [f"Settlement {document['month']} ({scope}): {status}", ""]
     for line in document["lines"]:
         rows.append(
@@ -249,7 +320,8 @@ def _text(view: dict[str, Any]) -> str:
              for p in document["pending_decisions"]]  # fmt: skip
     rows += [f"  waiting for a price: {reason}" for reason in view.get("awaiting_price") or []]
     rows += [f"  note: {note}" for note in document["notes"]]
-    rows += ["", f"digest {document['digest']}"]
+    label = "digest of this preview (not final)" if view.get("preview") else "digest"
+    rows += ["", f"{label} {document['digest']}"]
     return "\n".join(rows) + "\n"
 
 

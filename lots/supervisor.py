@@ -56,6 +56,8 @@ class Supervisor:
                 value = value.get_secret_value()
             if isinstance(value, set | frozenset | list | tuple):
                 value = json.dumps(sorted(value))  # pydantic-settings reads collections as JSON
+            elif isinstance(value, dict):
+                value = json.dumps(value, sort_keys=True)
             env[f"LOTS_{name.upper()}"] = (
                 str(value).lower() if isinstance(value, bool) else str(value)
             )
@@ -111,14 +113,19 @@ class Supervisor:
         """Restart children that die, until interrupted (or ``stop_after`` seconds)."""
         deadline = None if stop_after is None else time.monotonic() + stop_after
         while deadline is None or time.monotonic() < deadline:
-            for service, child in list(self.children.items()):
-                if child.poll() is not None:
-                    log.warning(
-                        "service exited, restarting", service=service, status=child.returncode
-                    )
-                    self.restarts += 1
-                    self.spawn(service)
+            self.restart_exited()
             time.sleep(0.5)
+
+    def restart_exited(self) -> list[ServiceName]:
+        """Start again every child that has exited; return which."""
+        restarted: list[ServiceName] = []
+        for service, child in list(self.children.items()):
+            if child.poll() is not None:
+                log.warning("service exited, restarting", service=service, status=child.returncode)
+                self.restarts += 1
+                self.spawn(service)
+                restarted.append(service)
+        return restarted
 
     def stop(self, grace: float = 15.0) -> None:
         for child in self.children.values():

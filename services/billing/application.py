@@ -10,18 +10,28 @@ month is read from its closed document and never recomputed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
+import structlog
 from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 
 from events.codec import describe
 from events.messages import MeetingHeld, ReferralReceived
-from infra.application import Handler, Lookup, ServiceApplication, Translator, UnitOfWork
+from infra.application import (
+    Handler,
+    Incoming,
+    Lookup,
+    ServiceApplication,
+    Translator,
+    UnitOfWork,
+)
+from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy
 from services.billing import polare, views
 from services.billing.booking import (
     Booker,
@@ -31,6 +41,7 @@ from services.billing.booking import (
 )
 from services.billing.domain import (
     BillingError,
+    CapAccount,
     CaseAccount,
     Conflict,
     MonthClosed,
@@ -39,12 +50,27 @@ from services.billing.domain import (
     Settlement,
     Worklist,
 )
+from services.billing.forecast import forecast
+from services.billing.grace import (
+    GRACE_CLOSER,
+    CloseKind,
+    grace_ends,
+    grace_over,
+    grace_record,
+    in_grace,
+)
 from services.billing.handlers import (
     LOOKUPS,
     when_meeting_held_log_session,
     when_referral_received_open_account,
 )
-from services.billing.pricing import DECISIONS, local_date, session_id_for
+from services.billing.pricing import (
+    DECISIONS,
+    call_offs_in_force,
+    local_date,
+    month_of,
+    session_id_for,
+)
 from services.billing.public import PUBLIC_EVENTS
 from services.billing.settlement import (
     PROGRAMMES,
@@ -63,12 +89,17 @@ from services.billing.tariffs import (
     FixedPayment,
     HourlyRate,
     Indexation,
+    PriceNotKnown,
     YearlyCap,
     last_day,
 )
 
 T = TypeVar("T")
 ATTEMPTS = 3
+#: How many months back the periodic job looks for months whose grace window has ended.
+SWEEP_MONTHS = 13
+
+log = structlog.get_logger(__name__)
 
 
 class Billing(ServiceApplication):
@@ -92,10 +123,20 @@ class Billing(ServiceApplication):
         env: Mapping[str, str] | None = None,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        grace_days: int = 0,
+        pace_weeks: int = 8,
+        calendar: CalendarPolicy = DEFAULT_CALENDAR,
     ) -> None:
         super().__init__(env)
+        if grace_days < 0 or pace_weeks < 1:
+            raise ValueError("grace_days must not be negative and pace_weeks must be positive")
         self.clock = clock
+        self.grace_days = grace_days
+        self.pace_weeks = pace_weeks
+        self.calendar = calendar
         self._catalogues: dict[int, Catalogue] = {}
+        #: Months known to be closed (a closed month never opens again): no store read needed.
+        self._closed_months: set[str] = set()
 
     def booker(self, uow: UnitOfWork) -> Booker:
         return Booker(uow, self.clock, self._catalogues)
@@ -141,6 +182,80 @@ class Billing(ServiceApplication):
     def catalogue_of(self, uow: UnitOfWork) -> Catalogue:
         return self.booker(uow).catalogue
 
+    # --- the grace window (services/billing/grace.py) -------------------------------------------
+
+    def process(self, group: str, items: list[Incoming]) -> dict[str, str | None]:
+        """Apply a batch; first close, each in its own transaction, the months of its meetings
+        whose grace window has ended, so that their sessions become adjustments."""
+        self.close_due(
+            month_of(local_date(item.envelope.message.started_at))
+            for item in items
+            if isinstance(item.envelope.message, MeetingHeld)
+        )
+        return super().process(group, items)
+
+    def close_due(self, months: Iterable[str], *, recorded_only: bool = False) -> list[str]:
+        """Close each of ``months`` whose grace window has ended and that is still open; return
+        the months closed now. A month with sessions waiting for a price cannot close and stays
+        open (its sessions keep landing in it until it is closed). ``recorded_only``: leave a
+        month that nothing was ever booked on alone (the periodic job's sweep)."""
+        if self.grace_days == 0:
+            return []
+        closed = []
+        for month in sorted(set(months)):
+            if month in self._closed_months or not grace_over(
+                month, self.clock(), self.grace_days, self.calendar
+            ):
+                continue
+            try:
+                outcome = self._command(
+                    partial(self._close_due, month=month, recorded_only=recorded_only)
+                )
+            except (BillingError, PriceNotKnown, SettlementError) as exc:
+                log.warning("grace window over, month not closed", month=month, error=str(exc))
+                continue
+            if outcome != "open":
+                self._closed_months.add(month)
+            if outcome == "closed":
+                log.info("month closed: grace window over", month=month)
+                closed.append(month)
+        return closed
+
+    def close_due_months(self) -> list[str]:
+        """The periodic job: close the months of the last ``SWEEP_MONTHS`` (and every month a
+        session waits in) that have a settlement and whose grace window has ended."""
+        if self.grace_days == 0:
+            return []
+        month = month_of(local_date(self.clock()))
+        recent = []
+        for _ in range(SWEEP_MONTHS):
+            month = _previous_month(month)
+            recent.append(month)
+        waiting = {str(item["month"]) for item in self.worklist()}
+        return self.close_due([*recent, *waiting], recorded_only=True)
+
+    def _close_due(self, booker: Booker, *, month: str, recorded_only: bool) -> str:
+        found = booker.uow.get(Settlement.create_id(month), Settlement)
+        if found is not None and found.is_closed:
+            return "closed before"
+        if (found is None and recorded_only) or (found is not None and found.awaiting_price):
+            return "open"
+        self._close(booker, month, GRACE_CLOSER, "automatic")
+        return "closed"
+
+    def grace(self, month: str) -> dict[str, Any]:
+        """The month's grace window as set now: its end, and whether it is running."""
+        _check(month, None)
+        now = self.clock()
+        if self.grace_days == 0:
+            return {"grace_days": 0, "grace_ends": None, "in_grace": False, "grace_over": False}
+        return {
+            "grace_days": self.grace_days,
+            "grace_ends": grace_ends(month, self.grace_days, self.calendar).isoformat(),
+            "in_grace": in_grace(month, now, self.grace_days, self.calendar),
+            "grace_over": grace_over(month, now, self.grace_days, self.calendar),
+        }
+
     # --- sessions -----------------------------------------------------------------------------
 
     def log_time(
@@ -158,6 +273,7 @@ class Billing(ServiceApplication):
     ) -> dict[str, Any]:
         """Log preparation or follow-up time on a case; priced and booked like a meeting."""
         session_id = time_session_id(entry_id or uuid4())
+        self.close_due([month_of(performed_on)])
 
         def change(booker: Booker) -> dict[str, Any]:
             case = booker.uow.get(case_id, CaseAccount)
@@ -202,6 +318,7 @@ class Billing(ServiceApplication):
             raise BillingError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
         if not decided_by.strip():
             raise BillingError("decided_by must name the person who decided")
+        self.close_due(self._meeting_month(meeting_id))
 
         def change(booker: Booker) -> dict[str, Any]:
             session = booker.uow.get(session_id_for(meeting_id), Session)
@@ -232,6 +349,18 @@ class Billing(ServiceApplication):
             return views.session_view(session)
 
         return self._command(change)
+
+    def _meeting_month(self, meeting_id: UUID) -> list[str]:
+        """The month of a held meeting known to billing (none if it is not known)."""
+
+        def read(booker: Booker) -> list[str]:
+            found = booker.uow.get(session_id_for(meeting_id), Session)
+            if found is None or found.meeting is None:
+                return []
+            held = MeetingHeld.model_validate(found.meeting)
+            return [month_of(local_date(held.started_at))]
+
+        return self._query(read)
 
     def session(self, session_id: UUID) -> dict[str, Any]:
         def read(booker: Booker) -> dict[str, Any]:
@@ -401,19 +530,58 @@ class Billing(ServiceApplication):
         }
 
     def cap_usage(self, programme: str, year: int) -> dict[str, Any]:
+        """Hours billed against the year's cap, and the forecast of when it is reached."""
+
         def read(booker: Booker) -> dict[str, Any]:
             usage = views.cap_usage(booker, programme, date(year, 12, 31))
             if usage is None:
                 raise NotFound(f"{programme} has no yearly cap in {year}")
-            return usage
+            return usage | {"forecast": self._forecast(booker, programme, year)}
 
         return self._query(read)
+
+    def cap_forecast(self, programme: str, year: int | None = None) -> dict[str, Any]:
+        """The date the year's cap (with call-offs) will be reached at the current pace."""
+        if programme not in PROGRAMMES:
+            raise SettlementError(f"unknown programme {programme!r}; expected one of {PROGRAMMES}")
+        year = local_date(self.clock()).year if year is None else year
+
+        def read(booker: Booker) -> dict[str, Any]:
+            if views.cap_usage(booker, programme, date(year, 12, 31)) is None:
+                raise NotFound(f"{programme} has no yearly cap in {year}")
+            return {"programme": programme, **self._forecast(booker, programme, year)}
+
+        return self._query(read)
+
+    def _forecast(self, booker: Booker, programme: str, year: int) -> dict[str, Any]:
+        account = booker.uow.get(CapAccount.create_id(programme, year), CapAccount)
+        catalogue, offs = booker.catalogue, booker.book.call_offs
+
+        def limit_on(day: date) -> Decimal:
+            try:
+                cap = Decimal(catalogue.yearly_cap(programme, day).hours)
+            except PriceNotKnown:
+                cap = Decimal(0)  # no cap recorded for that day: nothing can be billed
+            offs_then = call_offs_in_force(offs, programme, day)
+            return cap + sum((c.hours for c in offs_then), Decimal(0))
+
+        daily = account.daily if account else {}
+        return forecast(
+            today=local_date(self.clock()),
+            year=year,
+            billed=account.billed if account else Decimal(0),
+            limit_on=limit_on,
+            hours_by_day={date.fromisoformat(d): h for d, h in daily.items()},
+            pace_weeks=self.pace_weeks,
+            policy=self.calendar,
+        )
 
     # --- settlements ----------------------------------------------------------------------------
 
     def settlement(self, month: str, programme: str | None = None) -> dict[str, Any]:
         """The month's document as it stands (closed: as closed) and what is known about it."""
         _check(month, programme)
+        grace = self.grace(month)
 
         def read(booker: Booker) -> dict[str, Any]:
             found = booker.uow.get(Settlement.create_id(month), Settlement)
@@ -427,6 +595,7 @@ class Billing(ServiceApplication):
                     "closed_by": closed["closed_by"],
                     "cap_usage": closed["cap_usage"],
                     "awaiting_price": [],
+                    "grace": closed.get("grace"),
                 }
             return {
                 "document": views.document_of(booker, found, month, programme),
@@ -435,38 +604,129 @@ class Billing(ServiceApplication):
                 "closed_by": None,
                 "cap_usage": views.month_cap_usage(booker, month),
                 "awaiting_price": sorted(set((found.awaiting_price if found else {}).values())),
+                "grace": grace,
             }
 
         return self._query(read)
 
-    def close_month(self, month: str, closed_by: str | None = None) -> Document:
-        """Close the month: record its canonical document and digest; it never changes again."""
+    def preview(self, month: str, programme: str | None = None) -> dict[str, Any]:
+        """What closing the open month now would record, computed and recorded nowhere.
+
+        The document is exactly the one :meth:`close_month` would record at this moment (so,
+        if nothing changes in between, the close gives the same document and digest); the view
+        around it says it is a preview, not final, and whether a close would be allowed now.
+        """
+        _check(month, programme)
+        now = self.clock()
+        grace = self.grace(month)
+
+        def read(booker: Booker) -> dict[str, Any]:
+            found = booker.uow.get(Settlement.create_id(month), Settlement)
+            if found is not None and found.closed is not None:
+                raise MonthClosed(
+                    f"{month} is closed; its document is final (lots settlement show {month})"
+                )
+            awaiting = sorted(set((found.awaiting_price if found else {}).values()))
+            return {
+                "preview": True,
+                "final": False,
+                "month": month,
+                "programme": programme,
+                "computed_at": now.isoformat(),
+                "status": self._phase(month, now),
+                "grace": grace,
+                "closable": self._close_refusal(month, now, early=False, awaiting=awaiting),
+                "document": views.document_of(booker, found, month, programme),
+                "cap_usage": views.month_cap_usage(booker, month),
+                "awaiting_price": awaiting,
+            }
+
+        view = self._query(read)
+        refusal = view.pop("closable")
+        view["closable"] = refusal is None
+        view["close_refusal"] = refusal
+        return view
+
+    def _phase(self, month: str, now: datetime) -> str:
+        """``current`` (not over), ``in_grace``, or ``over`` (over, and any grace has ended)."""
+        if local_date(now) <= _last_day(month):
+            return "current"
+        if in_grace(month, now, self.grace_days, self.calendar):
+            return "in_grace"
+        return "over"
+
+    def _close_refusal(
+        self, month: str, now: datetime, *, early: bool, awaiting: list[str]
+    ) -> str | None:
+        """Why a close by hand of the open ``month`` is refused at ``now``; None if it is not."""
+        today = local_date(now)
+        if today <= _last_day(month):
+            return f"{month} is not over (today is {today}); it is settled in arrears"
+        if not early and in_grace(month, now, self.grace_days, self.calendar):
+            ends = grace_ends(month, self.grace_days, self.calendar)
+            return (
+                f"{month} is in its grace window of {self.grace_days} business day(s) until "
+                f"{ends.strftime('%Y-%m-%d %H:%M')} Europe/Stockholm: late sessions still land "
+                "in it, and it is closed when the window ends; close it early (--early, or "
+                "early=true) to end the window now"
+            )
+        if awaiting:
+            return (
+                f"{month} cannot be closed: {len(awaiting)} session(s) wait for a price "
+                f"({'; '.join(awaiting)}); record the missing tariff first"
+            )
+        return None
+
+    def close_month(
+        self, month: str, closed_by: str | None = None, *, early: bool = False
+    ) -> Document:
+        """Close the month: record its canonical document and digest; it never changes again.
+
+        With a grace window set, a month in its window is closed only if ``early`` is given
+        (the close records that it ended the window early); afterwards it may be closed by
+        hand until billing closes it itself.
+        """
         _check(month, None)
-        last = last_day(month_start(month).year, month_start(month).month)
 
         def change(booker: Booker) -> Document:
-            today = local_date(self.clock())
-            if today <= last:
-                raise Conflict(f"{month} is not over (today is {today}); it is settled in arrears")
+            now = self.clock()
+            if local_date(now) <= _last_day(month):
+                raise Conflict(
+                    f"{month} is not over (today is {local_date(now)}); it is settled in arrears"
+                )
             if booker.is_closed(month):
                 raise MonthClosed(f"{month} is already closed")
-            settlement = booker.settlement(month)
-            documents = {
-                key or "": views.document_of(booker, settlement, month, key)
-                for key in (None, *PROGRAMMES)
-            }
-            settlement.close(
-                document=canonical_json(documents[""]),
-                documents={k: canonical_json(v) for k, v in documents.items()},
-                digest=documents[""]["digest"],
-                closed_at=self.clock(),
-                closed_by=closed_by,
-                tariff_book_version=booker.book.version,
-                cap_usage=views.month_cap_usage(booker, month),
+            refusal = self._close_refusal(month, now, early=early, awaiting=[])
+            if refusal is not None:
+                raise Conflict(refusal)
+            kind: CloseKind = (
+                "early" if in_grace(month, now, self.grace_days, self.calendar) else "by_hand"
             )
-            return documents[""]
+            return self._close(booker, month, closed_by, kind)
 
-        return self._command(change)
+        document = self._command(change)
+        self._closed_months.add(month)
+        return document
+
+    def _close(
+        self, booker: Booker, month: str, closed_by: str | None, kind: CloseKind
+    ) -> Document:
+        settlement = booker.settlement(month)
+        documents = {
+            key or "": views.document_of(booker, settlement, month, key)
+            for key in (None, *PROGRAMMES)
+        }
+        settlement.close(
+            document=canonical_json(documents[""]),
+            documents={k: canonical_json(v) for k, v in documents.items()},
+            digest=documents[""]["digest"],
+            closed_at=self.clock(),
+            closed_by=closed_by,
+            tariff_book_version=booker.book.version,
+            cap_usage=views.month_cap_usage(booker, month),
+            grace=grace_record(month, self.grace_days, kind, self.calendar),
+        )
+        return documents[""]
 
     def closed_document(self, month: str, programme: str | None = None) -> Document | None:
         _check(month, programme)
@@ -507,6 +767,17 @@ def _logged_time(
         )
     except ValidationError as exc:
         raise BillingError(f"invalid time entry: {describe(exc)}") from exc
+
+
+def _last_day(month: str) -> date:
+    start = month_start(month)
+    return last_day(start.year, start.month)
+
+
+def _previous_month(month: str) -> str:
+    start = month_start(month)
+    year, number = (start.year - 1, 12) if start.month == 1 else (start.year, start.month - 1)
+    return f"{year:04d}-{number:02d}"
 
 
 def _check(month: str, programme: str | None) -> None:

@@ -254,6 +254,7 @@ class Booker:
             billed_hours=split.billed_hours,
             over_cap_hours=split.over_cap_hours,
             limit_hours=split.limit_hours,
+            performed_on=logged.performed_on,
         )
         for percent in split.thresholds_crossed:
             cap.warn(

@@ -216,6 +216,8 @@ class CapAccount(Aggregate):
         self.over_cap = Decimal(0)
         self.limit: Decimal | None = None
         self.warnings: list[dict[str, Any]] = []
+        #: Hours billed per performed-on date (ISO), for the pace of the cap forecast.
+        self.daily: dict[str, Decimal] = {}
 
     @event("HoursBilled")
     def bill(
@@ -224,10 +226,16 @@ class CapAccount(Aggregate):
         billed_hours: Decimal,
         over_cap_hours: Decimal,
         limit_hours: Decimal,
+        performed_on: date | None = None,
     ) -> None:
+        # ``performed_on`` was added later: hours billed before it carry no date, count in the
+        # year's total and not in any pace.
         self.billed += billed_hours
         self.over_cap += over_cap_hours
         self.limit = limit_hours
+        if performed_on is not None:
+            day = performed_on.isoformat()
+            self.daily[day] = self.daily.get(day, Decimal(0)) + billed_hours
 
     def warn(
         self,
@@ -345,6 +353,7 @@ class Settlement(Aggregate):
         closed_by: str | None,
         tariff_book_version: int,
         cap_usage: list[dict[str, Any]],
+        grace: dict[str, Any] | None = None,
     ) -> None:
         self._check_open()
         if self.awaiting_price:
@@ -361,6 +370,7 @@ class Settlement(Aggregate):
             closed_by=closed_by,
             tariff_book_version=tariff_book_version,
             cap_usage=cap_usage,
+            grace=grace,
         )
 
     @event("Closed")
@@ -373,7 +383,10 @@ class Settlement(Aggregate):
         closed_by: str | None,
         tariff_book_version: int,
         cap_usage: list[dict[str, Any]],
+        grace: dict[str, Any] | None = None,
     ) -> None:
+        # ``grace`` (the grace window in force and how the month closed) was added later; a
+        # month closed before it has none.
         self.closed = {
             "document": document,
             "documents": documents,
@@ -382,6 +395,7 @@ class Settlement(Aggregate):
             "closed_by": closed_by,
             "tariff_book_version": tariff_book_version,
             "cap_usage": cap_usage,
+            "grace": grace,
         }
 
     def _check_open(self) -> None:

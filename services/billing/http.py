@@ -135,6 +135,8 @@ class RecordCallOff(Recorded):
 
 class Close(Body):
     closed_by: Name | None = None
+    #: Close a month in its grace window now, ending the window (recorded with the close).
+    early: bool = False
 
 
 @contextmanager
@@ -244,6 +246,14 @@ def router_for(app: Billing) -> APIRouter:
         with answers():
             return app.cap_usage(programme, year)
 
+    @router.get("/caps/{programme}/{year}/forecast")
+    def cap_forecast(
+        programme: Programme, year: Annotated[int, Path(ge=2000, le=2100)]
+    ) -> dict[str, Any]:
+        """The date the year's cap (with call-offs) is reached at the current pace, if it is."""
+        with answers():
+            return app.cap_forecast(programme, year)
+
     @router.get(
         "/settlements/{month}",
         responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
@@ -267,7 +277,31 @@ def router_for(app: Billing) -> APIRouter:
     def close(month: str, body: Close | None = None) -> dict[str, Any]:
         """Close the month: its document and digest are recorded and never change."""
         with answers():
-            return app.close_month(month, body.closed_by if body else None)
+            if body is None:
+                return app.close_month(month)
+            return app.close_month(month, body.closed_by, early=body.early)
+
+    @router.get(
+        "/settlements/{month}/preview",
+        responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
+    )
+    def preview(
+        month: str,
+        programme: Programme | None = None,
+        format: Annotated[Literal["json", "csv", "html"], Query()] = "json",
+    ) -> Response:
+        """The open month's settlement if it were closed now; nothing is recorded. The body is
+        marked ``"preview": true, "final": false``; the document's digest is not a final one."""
+        with answers():
+            view = app.preview(month, programme)
+        headers = {"X-Settlement-Status": "preview"}
+        if format == "csv":
+            return PlainTextResponse(
+                to_csv(view["document"]), media_type="text/csv", headers=headers
+            )
+        if format == "html":
+            return HTMLResponse(to_html(view), headers=headers)
+        return JSONResponse(view, headers=headers)
 
     @router.get("/settlements/{month}/replay")
     def replay(month: str, programme: Programme | None = None) -> dict[str, Any]:

@@ -114,7 +114,8 @@ def to_html(view: Mapping[str, Any]) -> str:
         "th,td{border:1px solid #bbb;padding:0.3em 0.6em;text-align:left}"
         "td.n{text-align:right;white-space:nowrap}code{font-size:0.85em}</style>",
         "</head><body>",
-        f"<h1>Monthly settlement {month}</h1>",
+        f"<h1>Monthly settlement {month}{' — PREVIEW, not final' if view.get('preview') else ''}"
+        "</h1>",
         "<p>Leanlink Råd och stöd to Linköping municipality (Social- och omsorgsförvaltningen), "
         f"settled monthly in arrears; {e(scope)}.</p>",
         f"<p>Status: <strong>{e(_status(view))}</strong></p>",
@@ -163,20 +164,43 @@ def to_html(view: Mapping[str, Any]) -> str:
         parts.append("<h2>Notes</h2><ul>")
         parts += [f"<li>{e(note)}</li>" for note in document["notes"]]
         parts.append("</ul>")
-    parts.append(
-        f"<p>SHA-256 of the canonical settlement document: <code>{e(document['digest'])}</code>"
-        "</p></body></html>"
+    what = (
+        "this preview (not final)" if view.get("preview") else "the canonical settlement document"
     )
+    parts.append(f"<p>SHA-256 of {what}: <code>{e(document['digest'])}</code></p></body></html>")
     return "\n".join(parts) + "\n"
 
 
 def _status(view: Mapping[str, Any]) -> str:
+    if view.get("preview"):
+        return preview_status(view)
     if view.get("status") == "closed":
         by = f" by {view['closed_by']}" if view.get("closed_by") else ""
         return f"closed {view.get('closed_at')}{by}; a closed month never changes"
     if view.get("status") == "computed":
         return "computed offline from an event-log export"
+    grace = view.get("grace") or {}
+    if grace.get("in_grace"):
+        return f"open, in its grace window until {grace['grace_ends']}: it may still change"
     return "open: as it stands, it may still change"
+
+
+def preview_status(view: Mapping[str, Any]) -> str:
+    """How a preview (``Billing.preview``) says what it is: not closed, not final."""
+    phase = {
+        "current": "the month is not over",
+        "in_grace": f"in its grace window until {(view.get('grace') or {}).get('grace_ends')}",
+        "over": "the month is over and may be closed",
+    }.get(str(view.get("status")), str(view.get("status")))
+    closable = (
+        "a close now would record this document"
+        if view.get("closable")
+        else f"a close now is refused: {view.get('close_refusal')}"
+    )
+    return (
+        f"PREVIEW computed {view.get('computed_at')}, not closed and nothing recorded; "
+        f"{phase}; {closable}. Its digest is of this preview only (not final)"
+    )
 
 
 def _row(label: str, value: str) -> str:

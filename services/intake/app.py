@@ -10,6 +10,7 @@ from infra.settings import Settings
 from infra.store import store_env
 from services.intake import polare
 from services.intake.application import Intake
+from services.intake.limits import Rate, SourceLimiter
 from services.intake.rules import IntakePolicy
 
 
@@ -26,11 +27,27 @@ def policy(settings: Settings) -> IntakePolicy:
     )
 
 
+def limiter(settings: Settings) -> SourceLimiter:
+    """The per-source rate limit on referrals (``LOTS_INTAKE_RATE_*``); per_minute 0: none."""
+
+    def rate(per_minute: int, burst: int) -> Rate | None:
+        return Rate(per_minute, burst) if per_minute else None
+
+    return SourceLimiter(
+        default=rate(settings.intake_rate_per_minute, settings.intake_rate_burst),
+        overrides={
+            source: rate(r.per_minute, r.burst)
+            for source, r in settings.intake_rate_overrides.items()
+        },
+    )
+
+
 def make_app(settings: Settings) -> Intake:
     return Intake(
         store_env(settings, "intake", encrypted=True),
         policy=policy(settings),
         clock=make_clock(settings),
+        limiter=limiter(settings),
     )
 
 

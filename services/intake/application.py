@@ -1,7 +1,10 @@
 """Intake's application: answer every referral once, follow the case, and publish.
 
 A referral's answer is keyed by (source, referral_id): the first answer stands, and a repeat
-(on the stream, over HTTP, or both) creates nothing new and gets the first answer again. Persons
+(on the stream, over HTTP, or both) creates nothing new and gets the first answer again. A
+referral beyond its source's rate limit is refused first (``rate_limited``, recorded as a
+:class:`RateLimitedReferral`): that refusal is not its answer, so the referral sent again later
+is evaluated anew. Persons
 leave intake only as pseudonymous ``person_ref`` UUIDs: a keyed hash of the personal number, so
 the same person gets the same reference in every case, and nobody without intake's key can
 compute it.
@@ -15,7 +18,7 @@ import hmac
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
@@ -50,11 +53,13 @@ from services.intake.domain import (
     CaseError,
     DeadReferral,
     PersonErased,
+    RateLimitedReferral,
     RejectedReferral,
     ResidencyException,
     RetentionHold,
     referral_key,
 )
+from services.intake.limits import SourceLimiter
 from services.intake.public import PUBLIC_EVENTS
 from services.intake.registers import RegisterCommands
 from services.intake.retention import RetentionWatch
@@ -65,6 +70,7 @@ from services.intake.rules import (
     evaluate,
     malformed,
     parse_personal_number,
+    rate_limited,
 )
 from services.intake.watch import AckWatch
 
@@ -82,13 +88,15 @@ class UnreadableReferral(Message):
 
 @dataclass(frozen=True)
 class Answer:
-    """What a sender is told: accepted with its case, or rejected with every reason."""
+    """What a sender is told: accepted with its case, rejected with every reason, or refused
+    for now by the rate limit (``retry_after``: when to send it again)."""
 
     accepted: bool
     source: str | None
     referral_id: str | None
     case_id: UUID | None = None
     reasons: list[dict[str, str]] = field(default_factory=list)
+    retry_after: timedelta | None = None
 
 
 def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
@@ -98,6 +106,10 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
     if uow.get(key, Aggregate) is not None:
         return  # answered before (accepted or rejected): the first answer stands
     received_at = app.clock()
+    wait = app.limiter.admit(message.source, received_at)
+    if wait is not None:
+        _refuse(uow, app, envelope, key, received_at, wait)
+        return
     outcome = None
     if isinstance(message, SubmitReferral):
         exception = uow.get(
@@ -146,6 +158,38 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
     )
 
 
+def _refuse(
+    uow: UnitOfWork,
+    app: Intake,
+    envelope: Envelope[Any],
+    key: UUID,
+    received_at: datetime,
+    wait: timedelta,
+) -> None:
+    """Record the rate limit's refusal: published as ``ReferralRejected`` (``rate_limited``),
+    never the referral's answer."""
+    message = envelope.message
+    rate = app.limiter.rate_of(message.source)
+    assert rate is not None  # only a limited source is refused
+    reasons = [rate_limited(rate.per_minute, rate.burst, wait).model_dump()]
+    wait_ms = -(-wait // timedelta(milliseconds=1))
+    refused = uow.get(RateLimitedReferral.create_id(key), RateLimitedReferral)
+    if refused is None:
+        uow.add(
+            RateLimitedReferral(
+                key=key,
+                source=message.source,
+                referral_id=message.referral_id,
+                received_at=received_at,
+                retry_after_ms=wait_ms,
+                reasons=reasons,
+                causation_id=str(envelope.id),
+            )
+        )
+    else:
+        refused.refuse(received_at, wait_ms, reasons, str(envelope.id))
+
+
 def when_meeting_held_update_case(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
     held: MeetingHeld = envelope.message
     case = uow.get(held.case_id, Case)
@@ -180,7 +224,10 @@ def _name_of(referral: SubmitReferral, personal_number: str, day: Any) -> str | 
 
 class Intake(RegisterCommands):
     name = "intake"
-    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {Case: 50}
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
+        Case: 50,
+        RateLimitedReferral: 50,  # a source resending one referral while it is refused
+    }
     handlers: ClassVar[Mapping[str, Handler]] = {
         SubmitReferral.type_name: when_referral_submitted_answer,
         UnreadableReferral.type_name: when_referral_submitted_answer,
@@ -193,8 +240,12 @@ class Intake(RegisterCommands):
         SubmitReferral.type_name: lambda r: (
             referral_key(r.source, r.referral_id),
             ResidencyException.create_id(r.source, r.referral_id),
+            RateLimitedReferral.create_id(referral_key(r.source, r.referral_id)),
         ),
-        UnreadableReferral.type_name: lambda r: (referral_key(r.source, r.referral_id),),
+        UnreadableReferral.type_name: lambda r: (
+            referral_key(r.source, r.referral_id),
+            RateLimitedReferral.create_id(referral_key(r.source, r.referral_id)),
+        ),
         MeetingHeld.type_name: lambda held: (held.case_id,),
         SessionLogged.type_name: lambda logged: (logged.case_id,),
         **polare.LOOKUPS,
@@ -210,10 +261,13 @@ class Intake(RegisterCommands):
         *,
         policy: IntakePolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        limiter: SourceLimiter | None = None,
     ) -> None:
         super().__init__(env)
         self.policy = policy or IntakePolicy()
         self.clock = clock
+        #: The per-source rate limit; by default none (the composition root sets the deployed one).
+        self.limiter = limiter or SourceLimiter()
         secret = base64.b64decode(self.env.get("CIPHER_KEY") or "")
         self._pseudonym_key = hmac.new(secret, b"lots person_ref v1", hashlib.sha256).digest()
         self.ack_watch = AckWatch()
@@ -226,6 +280,9 @@ class Intake(RegisterCommands):
         """A case's own events belong to it; so does the answer to the referral that opened it."""
         if isinstance(event, Case.Event | RejectedReferral.Event):
             return event.originator_id
+        if isinstance(event, RateLimitedReferral.Event):
+            refused: Any = event  # a refused attempt belongs to the referral's history
+            return UUID(str(refused.key))
         if isinstance(event, CaseAccess.Event):
             return None  # looks at a case are listed by `lots audit access`, not as its history
         return super().case_of(event)
@@ -241,6 +298,17 @@ class Intake(RegisterCommands):
                     if not isinstance(parsed, str):
                         refs.add(str(self.person_ref(parsed[0])))
         self.staged_keys.prefetch(refs)
+
+    def _apply(self, group: str, items: Sequence[Incoming]) -> None:
+        """Apply a unit of work; what the rate limit admitted in it counts only once it is
+        saved (a batch applied again after a conflict is not counted twice)."""
+        self.limiter.begin()
+        try:
+            super()._apply(group, items)
+        except BaseException:
+            self.limiter.rollback()
+            raise
+        self.limiter.commit(self.clock())
 
     def member(self, member: Member, name: str | None) -> dict[str, Any]:
         """A household member as intake stores it: personal number and name sealed with the
@@ -310,17 +378,38 @@ class Intake(RegisterCommands):
         sender = _sender(fields)
         if not isinstance(data, dict) or sender is None:
             return _unrecorded("'source' and 'referral_id' must be non-empty strings")
-        fields["id"] = str(uuid5(referral_key(*sender), HTTP_CONSUMER))
+        key = referral_key(*sender)
+        # The message id is the same for a repeat, so a repeat is answered without effect; it
+        # is numbered on by each rate-limit refusal, so a send after one is evaluated anew.
+        refused = self._refused(key)
+        attempt = HTTP_CONSUMER if refused is None else f"{HTTP_CONSUMER}/{refused.refusals}"
+        fields["id"] = str(uuid5(key, attempt))
         envelope = self.decode(REFERRALS, fields)
         error = self.process(HTTP_CONSUMER, [Incoming("http", REFERRALS, envelope)])["http"]
         if error is not None:
             raise RuntimeError(f"the referral could not be recorded: {error}")
         answer = self.answer(*sender)
-        assert answer is not None  # just recorded, or recorded before
-        return answer
+        if answer is not None:
+            return answer
+        refused = self._refused(key)
+        assert refused is not None  # just refused, or answered (above)
+        return Answer(
+            False,
+            *sender,
+            reasons=list(refused.reasons),
+            retry_after=timedelta(milliseconds=refused.retry_after_ms),
+        )
+
+    def _refused(self, key: UUID) -> RateLimitedReferral | None:
+        try:
+            found: Aggregate = self.repository.get(RateLimitedReferral.create_id(key))
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, RateLimitedReferral) else None
 
     def answer(self, source: str, referral_id: str) -> Answer | None:
-        """The answer recorded for a referral, or None if it has not been received."""
+        """The answer recorded for a referral, or None if it has not been received (a referral
+        only refused by the rate limit has not been)."""
         try:
             found: Aggregate = self.repository.get(referral_key(source, referral_id))
         except AggregateNotFoundError:

@@ -73,7 +73,12 @@ def broker() -> RedisBroker:
         )(_typed(message))
     outbound: list[tuple[type[Message], str]] = [
         (ReferralReceived, "A referral was accepted and its case opened."),
-        (ReferralRejected, "A referral was rejected; `reasons` lists every problem."),
+        (
+            ReferralRejected,
+            "A referral was rejected; `reasons` lists every problem. Reason `rate_limited` "
+            "(field `source`, alone) is transient: the source was over its rate limit, the "
+            "referral was not evaluated, and sent again later as a new message it is.",
+        ),
         (CaseAcknowledged, "The referral was acknowledged."),
         (AcknowledgementOverdue, "No acknowledgement within 24 weekday hours."),
         (CaseClosed, "The case was closed with its outcome."),

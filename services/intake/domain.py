@@ -226,6 +226,70 @@ class RejectedReferral(Aggregate):
         self.reasons = reasons
 
 
+class RateLimitedReferral(Aggregate):
+    """The refusals of one referral by the per-source rate limit: a transient answer.
+
+    Kept apart from the referral's answer (:class:`Case` or :class:`RejectedReferral`, keyed by
+    :func:`referral_key`), so that the same referral sent again after the wait is evaluated
+    anew. Each refusal is an event, published as ``ReferralRejected`` with ``rate_limited``;
+    ``refusals`` counts them (the HTTP path's message ids are numbered by it).
+    """
+
+    @staticmethod
+    def create_id(key: UUID, **_: object) -> UUID:
+        return uuid5(REFERRAL_NAMESPACE, f"rate-limited/{key}")
+
+    @event("Refused")
+    def __init__(
+        self,
+        key: UUID,
+        source: str,
+        referral_id: str,
+        received_at: datetime,
+        retry_after_ms: int,
+        reasons: list[dict[str, str]],
+        causation_id: str | None,
+    ) -> None:
+        self.key = key
+        self.source = source
+        self.referral_id = referral_id
+        self.refusals = 1
+        self.retry_after_ms = retry_after_ms
+        self.reasons = reasons
+
+    def refuse(
+        self,
+        received_at: datetime,
+        retry_after_ms: int,
+        reasons: list[dict[str, str]],
+        causation_id: str | None,
+    ) -> None:
+        self._refused_again(
+            key=self.key,
+            source=self.source,
+            referral_id=self.referral_id,
+            received_at=received_at,
+            retry_after_ms=retry_after_ms,
+            reasons=reasons,
+            causation_id=causation_id,
+        )
+
+    @event("RefusedAgain")
+    def _refused_again(
+        self,
+        key: UUID,
+        source: str,
+        referral_id: str,
+        received_at: datetime,
+        retry_after_ms: int,
+        reasons: list[dict[str, str]],
+        causation_id: str | None,
+    ) -> None:
+        self.refusals += 1
+        self.retry_after_ms = retry_after_ms
+        self.reasons = reasons
+
+
 class ResidencyException(Aggregate):
     """The administration's agreement that one counselling referral may be for non-residents."""
 

@@ -1,11 +1,13 @@
 """Intake's HTTP API, for systems that cannot reach Redis and for the people working cases.
 
 ``POST /referrals`` takes exactly the ``SubmitReferral`` JSON of the stream and gives the same
-answer with the same idempotency: 202 with the case id, or 422 with every reason.
+answer with the same idempotency: 202 with the case id, or 422 with every reason; 429 with
+``Retry-After`` when the source is over its rate limit (the same limit as on the stream).
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -37,6 +39,16 @@ class Rejected(BaseModel):
     source: str | None
     referral_id: str | None
     reasons: list[Reason]
+
+
+class RateLimited(BaseModel):
+    """Refused for now: the source is over its rate limit; send the referral again later."""
+
+    status: str = "rate_limited"
+    source: str | None
+    referral_id: str | None
+    reasons: list[Reason]
+    retry_after_seconds: int
 
 
 class Acknowledge(BaseModel):
@@ -79,6 +91,19 @@ class CaseView(BaseModel):
 
 
 def _answer_response(answer: Answer) -> JSONResponse:
+    if answer.retry_after is not None:
+        seconds = max(1, math.ceil(answer.retry_after.total_seconds()))
+        refused = RateLimited(
+            source=answer.source,
+            referral_id=answer.referral_id,
+            reasons=[Reason(**r) for r in answer.reasons],
+            retry_after_seconds=seconds,
+        )
+        return JSONResponse(
+            refused.model_dump(mode="json"),
+            status_code=429,
+            headers={"Retry-After": str(seconds)},
+        )
     if answer.accepted:
         assert answer.case_id is not None and answer.source and answer.referral_id
         body: BaseModel = Accepted(
@@ -102,7 +127,14 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         "/referrals",
         status_code=202,
         response_model=Accepted,
-        responses={422: {"model": Rejected, "description": "rejected, with every reason"}},
+        responses={
+            422: {"model": Rejected, "description": "rejected, with every reason"},
+            429: {
+                "model": RateLimited,
+                "description": "the source is over its rate limit: send it again after "
+                "Retry-After seconds (it is evaluated anew then)",
+            },
+        },
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -114,6 +146,7 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         """Submit a referral (the SubmitReferral JSON of contracts.md).
 
         The same (source, referral_id) again returns the first answer and creates nothing new.
+        A referral refused by the rate limit (429) is no answer: sent again, it is evaluated.
         """
         body = await request.body()
         answer = await anyio.to_thread.run_sync(intake.submit, body)

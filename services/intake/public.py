@@ -20,7 +20,7 @@ from events.messages import (
 )
 from infra.application import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
-from services.intake.domain import Case, RejectedReferral
+from services.intake.domain import Case, RateLimitedReferral, RejectedReferral
 from services.intake.registers_public import REGISTER_EVENTS
 
 
@@ -99,5 +99,8 @@ PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
     Case.AcknowledgementOverdue: acknowledgement_overdue,  # type: ignore[attr-defined]
     Case.Closed: case_closed,  # type: ignore[attr-defined]
     RejectedReferral.Recorded: referral_rejected,  # type: ignore[attr-defined]
+    # The rate limit's transient refusals: ReferralRejected with the reason rate_limited.
+    RateLimitedReferral.Refused: referral_rejected,  # type: ignore[attr-defined]
+    RateLimitedReferral.RefusedAgain: referral_rejected,  # type: ignore[attr-defined]
     **REGISTER_EVENTS,
 }

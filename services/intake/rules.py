@@ -4,7 +4,7 @@ Pure functions (no clock, no I/O) of the referral, the instant it was received a
 :class:`IntakePolicy`, so that a decision replays identically. The seed rules are restated in
 ``domain.md`` ("Intake rules"); the choices made where the seeds are silent are written here.
 
-Reason codes are those of ``contracts.md`` plus three that its list does not cover:
+Reason codes are those of ``contracts.md`` plus four that its list does not cover:
 
 - ``invalid_role``: a person's role is not child, guardian, partner, sibling or other.
 - ``duplicate_person``: the same personal number is listed twice (a person has one role, and
@@ -12,6 +12,11 @@ Reason codes are those of ``contracts.md`` plus three that its list does not cov
 - ``basis_not_offered``: basis ``decision`` for a programme that decided assistance does not
   reach; only network work is (002 §1: coordinated support "ska inte vara biståndsprövat";
   003: counselling is a service). See :attr:`IntakePolicy.decision_programmes`.
+- ``rate_limited`` (field ``source``): the source sent more referrals than its rate limit allows
+  (``LOTS_INTAKE_RATE_*``, :mod:`services.intake.limits`); the message says when to send again.
+  Unlike every other code it is transient: it is not the referral's answer, and the same
+  ``(source, referral_id)`` sent again (as a new message) is evaluated anew. It is never listed
+  with other reasons, since the rules are not applied to a referral that was not admitted.
 
 Rules where the seeds are silent:
 
@@ -34,9 +39,10 @@ Rules where the seeds are silent:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal, NamedTuple, get_args
@@ -98,6 +104,8 @@ _MESSAGES: Mapping[str, str] = MappingProxyType(
         "no_eligibility_indicator": "coordinated support needs at least {needed} of the five "
         "known indicators; {met} given",
         "note_too_long": "the note has more than {limit} characters",
+        "rate_limited": "this source sent more than {per_minute} referrals a minute "
+        "(at most {burst} at once); send this one again in {seconds} s or later",
     }
 )
 
@@ -331,6 +339,12 @@ def _why_invalid(digits: str) -> str:
 def age_on(birth: date, day: date) -> int:
     """Completed years on ``day``; a 29 February birthday counts as 1 March in common years."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def rate_limited(per_minute: int, burst: int, retry_after: timedelta) -> Reason:
+    """The transient refusal of a referral beyond its source's rate limit."""
+    seconds = max(1, math.ceil(retry_after.total_seconds()))
+    return _reason("rate_limited", "source", per_minute=per_minute, burst=burst, seconds=seconds)
 
 
 def malformed(exc: ValidationError) -> list[Reason]:

@@ -18,6 +18,7 @@ from infra.settings import Settings
 from infra.store import store_env
 from services.intake.application import Intake
 from services.intake.http import routers
+from services.intake.limits import SourceLimiter
 
 
 def luhn(nine: str) -> str:
@@ -44,8 +45,8 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-def make_intake(settings: Settings, clock: Clock) -> Intake:
-    return Intake(store_env(settings, "intake", encrypted=True), clock=clock)
+def make_intake(settings: Settings, clock: Clock, limiter: SourceLimiter | None = None) -> Intake:
+    return Intake(store_env(settings, "intake", encrypted=True), clock=clock, limiter=limiter)
 
 
 def referral(**overrides: Any) -> dict[str, Any]:
@@ -86,9 +87,9 @@ def entry(body: dict[str, Any], message_id: uuid.UUID | None = None) -> dict[str
 
 @asynccontextmanager
 async def running_intake(
-    settings: Settings, clock: Clock
+    settings: Settings, clock: Clock, limiter: SourceLimiter | None = None
 ) -> AsyncIterator[tuple[Intake, Runtime, httpx.AsyncClient]]:
-    app = make_intake(settings, clock)
+    app = make_intake(settings, clock, limiter)
     runtime = Runtime("intake", app, settings, settings.redis_url)
     http = build_http(runtime, routers(app, runtime))
     await runtime.start()
