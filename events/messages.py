@@ -143,6 +143,51 @@ class AcknowledgementOverdue(Message):
     detected_at: AwareDatetime
 
 
+# --- field work (seed 004): polare, night walks, area deployments -------------------------
+# Polare are young people: their names and dates of birth stay in intake's encrypted store.
+# On streams a polar is the pseudonymous ``polar_ref``; billing learns only the age in whole
+# years and the years in the activity that intake attests for each walk.
+
+SchoolYear = Annotated[str, Field(pattern=r"^\d{4}/\d{2}$")]
+Area = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class PolarEnrolled(Message):
+    """intake.events: a polar was enrolled for a school year (1 July-30 June; at most 20)."""
+
+    polar_ref: UUID
+    school_year: SchoolYear
+    enrolled_on: date
+    #: The polar's year in the activity during this school year (1 in the first).
+    years_in_activity: Annotated[int, Field(ge=1)]
+    #: How many polare the school year has with this one.
+    enrolled_in_school_year: Annotated[int, Field(ge=1)]
+
+
+class AttestedPolar(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    polar_ref: UUID
+    #: Whole years on the walk's date.
+    age: Annotated[int, Field(ge=0)]
+    years_in_activity: Annotated[int, Field(ge=1)]
+
+
+class NotAttested(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    polar_ref: UUID
+    reason: Literal["unknown_polar", "not_enrolled", "erased"]
+
+
+class PolareWalkAttested(Message):
+    """intake.events: for a reported night walk, each polar's age and years in the activity on
+    its date, read from the register (what billing prices the fee by), or why not."""
+
+    walk_id: UUID
+    walked_on: date
+    attested: list[AttestedPolar]
+    not_attested: list[NotAttested]
+
+
 # --- scheduling.events ---------------------------------------------------------------------
 
 
@@ -226,6 +271,61 @@ class WaitTimeReportDue(Message):
     median_wait_days: int
     window_days: int
     detected_at: AwareDatetime
+
+
+class NightWalkReported(Message):
+    """scheduling.events: a night walk that took place: who walked, where, whom they met."""
+
+    walk_id: UUID
+    #: The booked ``night_walk`` meeting it was, if it was booked.
+    meeting_id: UUID | None = None
+    area: Area
+    walked_on: date
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    staff: Annotated[list[str], Field(min_length=1)]
+    polare: list[UUID]
+    youths_met: Annotated[int, Field(ge=0)]
+    youths_talked_with: Annotated[int, Field(ge=0)]
+    reported_at: AwareDatetime
+
+
+class Consultation(BaseModel):
+    """The consultation with the administration (samråd med omsorgskontoret) a deployment or
+    its extension rests on."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    consulted_with: Annotated[str, Field(min_length=1, max_length=200)]
+    consulted_on: date
+    reference: str | None = None
+
+
+class AreaDeploymentStarted(Message):
+    """scheduling.events: field workers focus on an area at social unrest for 1-12 weeks."""
+
+    deployment_id: UUID
+    area: Area
+    reason: str
+    first_day: date
+    weeks: Annotated[int, Field(ge=1, le=12)]
+    last_day: date
+    consultation: Consultation
+    recorded_by: str
+    recorded_at: AwareDatetime
+
+
+class AreaDeploymentExtended(Message):
+    """scheduling.events: a deployment extended by 1-12 weeks after a new consultation."""
+
+    deployment_id: UUID
+    area: Area
+    reason: str
+    weeks_added: Annotated[int, Field(ge=1, le=12)]
+    weeks_total: Annotated[int, Field(ge=2)]
+    last_day: date
+    consultation: Consultation
+    recorded_by: str
+    recorded_at: AwareDatetime
 
 
 # --- billing.events ------------------------------------------------------------------------
@@ -360,6 +460,51 @@ class YearlyCapWarning(Message):
     limit_hours: DecimalStr
     session_id: UUID
     performed_on: date
+
+
+class PolareRate(BaseModel):
+    """One row of the polare fee table: the fee per night walk for ages ``age_from``..``age_to``
+    (whole years, inclusive) from ``years_from`` years in the activity on."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    age_from: Annotated[int, Field(ge=0, le=120)]
+    age_to: Annotated[int, Field(ge=0, le=120)]
+    years_from: Annotated[int, Field(ge=1, le=50)]
+    ore_per_walk: Annotated[int, Field(ge=0)]
+
+
+class PolareRatesRecorded(Message):
+    """billing.events: the polare fee table in force from ``effective_from`` (a dated setting;
+    the seed gives no figures). It replaces the earlier table from that date on."""
+
+    table_id: str
+    effective_from: date
+    rates: Annotated[list[PolareRate], Field(min_length=1)]
+    reference: str
+    recorded_by: str | None = None
+    recorded_at: AwareDatetime
+
+
+class PolareFee(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    polar_ref: UUID
+    age: int
+    years_in_activity: int
+    ore: int
+
+
+class PolareFeesLogged(Message):
+    """billing.events: the fees of one night walk's polare: the provider's cost, paid within
+    the field-work budget and never billed to the municipality."""
+
+    walk_id: UUID
+    walked_on: date
+    month: Month
+    fees: list[PolareFee]
+    total_ore: int
+    table_id: str
+    #: Polare intake did not attest (unknown, not enrolled, erased): no fee.
+    not_paid: list[NotAttested]
 
 
 # --- intake.events: quality registers (seed 003 §4.2-4.4) -------------------------------------
@@ -522,6 +667,13 @@ MESSAGES: dict[str, type[Message]] = {
         SessionDecided,
         SessionDismissed,
         YearlyCapWarning,
+        PolarEnrolled,
+        PolareWalkAttested,
+        NightWalkReported,
+        AreaDeploymentStarted,
+        AreaDeploymentExtended,
+        PolareRatesRecorded,
+        PolareFeesLogged,
         QualityEventRecorded,
         QualityEventHandled,
         QualitySummarySubmitted,
@@ -540,10 +692,14 @@ __all__ = [
     "MESSAGES",
     "AcknowledgementOverdue",
     "AdjustmentRecorded",
+    "AreaDeploymentExtended",
+    "AreaDeploymentStarted",
+    "AttestedPolar",
     "CallOffRecorded",
     "CaseAcknowledged",
     "CaseClosed",
     "Consent",
+    "Consultation",
     "FamilyAssessed",
     "FamilyGoalFollowedUp",
     "FamilyGoalSet",
@@ -555,8 +711,16 @@ __all__ = [
     "MeetingRescheduled",
     "MeetingScheduled",
     "Message",
+    "NightWalkReported",
+    "NotAttested",
     "Person",
     "PhaseOutPlanned",
+    "PolarEnrolled",
+    "PolareFee",
+    "PolareFeesLogged",
+    "PolareRate",
+    "PolareRatesRecorded",
+    "PolareWalkAttested",
     "QualityEventHandled",
     "QualityEventRecorded",
     "QualitySummarySubmitted",

@@ -15,6 +15,7 @@ import typer
 from infra.logging import configure
 from infra.redis import RedisUnavailable
 from infra.settings import Settings, SettingsError
+from lots.polare_cli import polare_app
 from lots.quality_cli import quality_app
 from lots.settlement_cli import settlement_app
 
@@ -28,6 +29,7 @@ app.add_typer(contracts, name="contracts")
 audit = typer.Typer(help="For auditors: integrity and history.", no_args_is_help=True)
 app.add_typer(audit, name="audit")
 app.add_typer(settlement_app, name="settlement")
+app.add_typer(polare_app, name="polare")
 app.add_typer(quality_app, name="quality")
 
 

@@ -29,6 +29,7 @@ from lots.month import (
     Month,
     book,
     close_and_replay,
+    field_work,
     first_business_day,
     hold,
     month_after,
@@ -58,6 +59,19 @@ def personal_number(born: date, rng: random.Random) -> str:
     serial = f"{rng.randint(1, 999):03d}"
     short = born.strftime("%y%m%d") + serial
     return born.strftime("%Y%m%d") + serial + luhn_digit(short)
+
+
+def demo_polare(month: str) -> list[dict[str, Any]]:
+    """Three youths who walk at night with the field workers (fictitious, valid numbers),
+    14 to 17 years old in ``month``."""
+    rng = random.Random(4)
+    year = int(month[:4])
+    births = (date(year - 17, 4, 12), date(year - 16, 11, 3), date(year - 15, 6, 21))
+    names = ("Alva Nattvandrare", "Theo Nattvandrare", "Maja Nattvandrare")
+    return [
+        {"personal_number": personal_number(born, rng), "name": name, "years_before": n % 2}
+        for n, (born, name) in enumerate(zip(births, names, strict=True))
+    ]
 
 
 @dataclass
@@ -235,6 +249,7 @@ def run_demo(
             _wait(client, prefix, lambda: True, timeout)
             if last:
                 close_and_replay(sup, record)
+                field_work(sup, record, demo_polare(month))
             client.close()
     levels = collect_levels(base)
 
@@ -270,6 +285,7 @@ def run_demo(
             for key in ("total_ore", "billable_hours", "fees_ore", "net_ore", "digest")
         },
         "replay_matches": record.replay_matches,
+        "field_work": record.field_work,
         "offline_digest_matches": offline["digest"] == settlement.get("digest"),
         "service_levels": levels,
         "stored_events": {s: dict(c) for s, c in counts.items()},
@@ -318,6 +334,14 @@ def _print(summary: dict[str, Any], settlement: dict[str, Any], echo: Any) -> No
         "service levels: "
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["service_levels"].items()))
     )
+    work = summary["field_work"]
+    if work:
+        echo(
+            f"field work: {work['polare']} polare, {work['night_walks']} night walks, "
+            f"{work['youths_met']} young people met, {work['youths_talked_with']} talked with, "
+            f"polare fees {_sek(work['polare_fees_ore'])} (the provider's cost), "
+            f"{work['area_deployments']} area deployment"
+        )
     for service, tally in summary["stored_events"].items():
         echo(f"{service} store: {sum(tally.values())} events")
     echo(f"done in {summary['seconds']} s")

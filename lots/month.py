@@ -11,6 +11,7 @@ log, exported and recomputed offline. Every step goes through the services' publ
 from __future__ import annotations
 
 import random
+import time as time_module
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -36,7 +37,17 @@ ROSTER: list[dict[str, Any]] = [
      "competences": ["network_work"], "weekly_capacity_hours": 35},
     {"staff_id": "fatima", "provider": "leanlink", "programmes": ["coordinated", "network"],
      "competences": ["sip", "network_work"], "weekly_capacity_hours": 35},
+    {"staff_id": "gustav", "provider": "leanlink", "programmes": ["field"], "competences": [],
+     "weekly_capacity_hours": 40, "evenings": True, "weekends": True},
 ]  # fmt: skip
+#: Field work's fee per polar and night walk (öre), by ages and from years in the activity:
+#: the seed gives no figures, so the demo records a table of its own (docs/fieldwork.md).
+DEMO_POLARE_RATES = [
+    {"age_from": 13, "age_to": 15, "years_from": 1, "ore_per_walk": 25_000},
+    {"age_from": 13, "age_to": 15, "years_from": 2, "ore_per_walk": 27_500},
+    {"age_from": 16, "age_to": 25, "years_from": 1, "ore_per_walk": 30_000},
+    {"age_from": 16, "age_to": 25, "years_from": 2, "ore_per_walk": 33_000},
+]
 
 
 #: Network work and coordinated support together, 2.8 MSEK a year from 2018-09-01 (002).
@@ -75,6 +86,7 @@ class Month:
     held_ids: set[str] = field(default_factory=set)
     settlement: dict[str, Any] = field(default_factory=dict)
     replay_matches: bool = False
+    field_work: dict[str, Any] = field(default_factory=dict)
 
 
 def _check(response: httpx.Response) -> Any:
@@ -167,3 +179,60 @@ def close_and_replay(system: Supervisor, record: Month) -> None:
     replayed = _check(billing.get(f"/settlements/{record.month}/replay"))
     record.replay_matches = bool(replayed["matches"])
     billing.close()
+
+
+def field_work(system: Supervisor, record: Month, polare: list[dict[str, Any]]) -> None:
+    """After the month: the polare enrolled, a rate table, the month's Friday night walks and
+    an area deployment; then the month's polare fees as billing reports them."""
+    intake = httpx.Client(base_url=system.base_url("intake"), timeout=60)
+    scheduling = httpx.Client(base_url=system.base_url("scheduling"), timeout=60)
+    billing = httpx.Client(base_url=system.base_url("billing"), timeout=60)
+    first = date.fromisoformat(f"{record.month}-01")
+    refs = [
+        _check(intake.post("/polare", json=youth | {
+            "enrolled_on": first.isoformat(), "recorded_by": "gustav"}))["polar_ref"]
+        for youth in polare
+    ]  # fmt: skip
+    start = date(first.year if first.month >= 7 else first.year - 1, 7, 1)
+    rates = billing.post("/polare/rates", json={
+        "effective_from": start.isoformat(), "rates": DEMO_POLARE_RATES,
+        "reference": "demo: arvode polare", "table_id": f"demo-{start}",
+    })  # fmt: skip
+    if rates.status_code != 409:  # recorded by an earlier run
+        _check(rates)
+    fridays = [first + timedelta(days=d) for d in range(31)
+               if (first + timedelta(days=d)).month == first.month
+               and (first + timedelta(days=d)).weekday() == 4]  # fmt: skip
+    met = talked = 0
+    for n, day in enumerate(fridays):
+        starts = datetime.combine(day, time(18, 0), STOCKHOLM)
+        rng = random.Random(f"{record.month}/{n}")
+        walk = {"area": ["Berga", "Skäggetorp", "Ryd"][n % 3], "staff": ["gustav"],
+                "started_at": starts.isoformat(),
+                "ended_at": (starts + timedelta(hours=4)).isoformat(),
+                "polare": refs[n % 2 :: 1][:3], "youths_met": rng.randint(15, 40),
+                "youths_talked_with": rng.randint(2, 8), "reported_by": "gustav"}  # fmt: skip
+        done = _check(scheduling.post("/night-walks", json=walk))
+        met += done["youths_met"]
+        talked += done["youths_talked_with"]
+    monday = next(first + timedelta(days=d) for d in range(7, 14)
+                  if (first + timedelta(days=d)).weekday() == 0)  # fmt: skip
+    _check(scheduling.post("/area-deployments", json={
+        "area": "Skäggetorp", "reason": "oro i området", "first_day": monday.isoformat(),
+        "weeks": 4, "recorded_by": "enhetschef",
+        "consultation": {"consulted_with": "omsorgskontoret",
+                         "consulted_on": (monday - timedelta(days=3)).isoformat()},
+    }))  # fmt: skip
+    report: dict[str, Any] = {}
+    for _ in range(600):  # the walks reach billing through intake's attestation
+        report = _check(billing.get(f"/polare/fees/{record.month}"))
+        if report["walks"] >= len(fridays):
+            break
+        time_module.sleep(0.05)
+    record.field_work = {
+        "polare": len(refs), "night_walks": len(fridays), "youths_met": met,
+        "youths_talked_with": talked, "polare_fees_ore": report.get("fees_ore", 0),
+        "area_deployments": 1,
+    }  # fmt: skip
+    for client in (intake, scheduling, billing):
+        client.close()

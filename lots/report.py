@@ -4,7 +4,9 @@ Computed from the public events only (the same lines as ``lots export``), so it 
 from a live system and from an export, and depends on no service's internals. Per programme:
 referrals received and rejected, cases opened and closed, families (distinct households),
 meetings held, meeting hours, first-contact wait (median and share within 14 days), SIP
-meetings, client fees, billed client hours and the share of the yearly cap used (counselling).
+meetings, client fees, billed client hours and the share of the yearly cap used (counselling);
+for field work also the figures of :mod:`lots.field_report` (young people met and talked with,
+night walks, polare, their fees, area deployments).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from infra.calendar import local_date
+from lots import field_report
 from lots.quality_report import rows as section_rows
 from lots.quality_report import sections
 
@@ -41,6 +44,7 @@ COLUMNS = (
     ("client_hours_billed", "client hours billed"),
     ("cap_used_percent", "yearly cap used (%)"),
     ("fees_sek", "client fees (SEK)"),
+    *field_report.COLUMNS,
 )
 
 
@@ -111,7 +115,11 @@ def yearly(lines: Iterable[str], year: int, today: date | None = None) -> dict[s
         if local_date(received).year == year and case_id in first_contact:
             wait = (local_date(first_contact[case_id]) - local_date(received)).days
             rows[programme].waits.append(wait)
-    programmes = {p: _figures(p, rows[p]) for p in PROGRAMMES}
+    field = field_report.field_figures(events, year)
+    programmes = {
+        p: _figures(p, rows[p]) | (field if p == "field" else dict.fromkeys(field))
+        for p in PROGRAMMES
+    }
     return {
         "year": year,
         "programmes": programmes,

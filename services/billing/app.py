@@ -44,4 +44,6 @@ def periodic(app: ServiceApplication, settings: Settings) -> list[Periodic]:
 def routers(app: ServiceApplication, runtime: Runtime) -> Sequence[APIRouter]:
     """Billing's own routes, for :func:`infra.service.serve`."""
     assert isinstance(app, Billing)
-    return [router_for(app)]
+    from services.billing import polare_http
+
+    return [router_for(app), polare_http.router_for(app)]

@@ -32,7 +32,7 @@ from infra.application import (
     UnitOfWork,
 )
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy
-from services.billing import views
+from services.billing import polare, views
 from services.billing.booking import (
     Booker,
     LoggedTime,
@@ -107,12 +107,16 @@ class Billing(ServiceApplication):
     handlers: ClassVar[Mapping[str, Handler]] = {
         ReferralReceived.type_name: when_referral_received_open_account,
         MeetingHeld.type_name: when_meeting_held_log_session,
+        **polare.HANDLERS,
     }
-    lookups: ClassVar[Mapping[str, Lookup]] = LOOKUPS
+    lookups: ClassVar[Mapping[str, Lookup]] = {**LOOKUPS, **polare.LOOKUPS}
     #: Every session booked writes the month's settlement and the year's cap: instances take
     #: turns applying batches rather than collide (measured: ``docs/performance.md``).
     exclusive_batches: ClassVar[bool] = True
-    public_events: ClassVar[Mapping[type[Any], Translator]] = PUBLIC_EVENTS
+    public_events: ClassVar[Mapping[type[Any], Translator]] = {
+        **PUBLIC_EVENTS,
+        **polare.PUBLIC_EVENTS,
+    }
 
     def __init__(
         self,
@@ -166,6 +170,17 @@ class Billing(ServiceApplication):
     def _query(self, read: Callable[[Booker], T]) -> T:
         with self.lock:
             return read(self.booker(UnitOfWork(self)))
+
+    # --- polare fees (services/billing/polare.py) ------------------------------------------
+
+    def polare_command(self, change: Callable[[UnitOfWork], T]) -> T:
+        return self._command(lambda booker: change(booker.uow))
+
+    def polare_query(self, read: Callable[[UnitOfWork], T]) -> T:
+        return self._query(lambda booker: read(booker.uow))
+
+    def catalogue_of(self, uow: UnitOfWork) -> Catalogue:
+        return self.booker(uow).catalogue
 
     # --- the grace window (services/billing/grace.py) -------------------------------------------
 

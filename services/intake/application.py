@@ -46,6 +46,7 @@ from infra.application import (
 from infra.calendar import local_date
 from infra.pii import StagedKeys, seal, unseal
 from infra.topology import REFERRALS
+from services.intake import polare
 from services.intake.domain import (
     Case,
     CaseAccess,
@@ -232,6 +233,7 @@ class Intake(RegisterCommands):
         UnreadableReferral.type_name: when_referral_submitted_answer,
         MeetingHeld.type_name: when_meeting_held_update_case,
         SessionLogged.type_name: when_session_logged_count_time,
+        **polare.HANDLERS,
     }
     #: What the handlers look up, so that a batch asks the store once which of them exist.
     lookups: ClassVar[Mapping[str, Lookup]] = {
@@ -246,8 +248,12 @@ class Intake(RegisterCommands):
         ),
         MeetingHeld.type_name: lambda held: (held.case_id,),
         SessionLogged.type_name: lambda logged: (logged.case_id,),
+        **polare.LOOKUPS,
     }
-    public_events: ClassVar[Mapping[type[Any], Translator]] = PUBLIC_EVENTS
+    public_events: ClassVar[Mapping[type[Any], Translator]] = {
+        **PUBLIC_EVENTS,
+        **polare.PUBLIC_EVENTS,
+    }
 
     def __init__(
         self,
@@ -326,7 +332,11 @@ class Intake(RegisterCommands):
         }
 
     def person_ref(self, personal_number: str) -> UUID:
-        digest = hmac.new(self._pseudonym_key, personal_number.encode(), hashlib.sha256).digest()
+        return self.pseudonym(personal_number.encode())
+
+    def pseudonym(self, value: bytes) -> UUID:
+        """A UUID only intake's key can compute from ``value`` (a keyed hash)."""
+        digest = hmac.new(self._pseudonym_key, value, hashlib.sha256).digest()
         return UUID(bytes=digest[:16], version=4)
 
     # --- reading entries -------------------------------------------------------------------

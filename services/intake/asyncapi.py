@@ -23,7 +23,10 @@ from events.messages import (
     FamilyGoalSet,
     MeetingHeld,
     Message,
+    NightWalkReported,
     PhaseOutPlanned,
+    PolarEnrolled,
+    PolareWalkAttested,
     QualityEventHandled,
     QualityEventRecorded,
     QualitySummarySubmitted,
@@ -56,6 +59,11 @@ def broker() -> RedisBroker:
         ),
         (SCHEDULING_EVENTS, MeetingHeld, "Meetings held keep each case up to date."),
         (BILLING_EVENTS, SessionLogged, "Logged preparation time counts against the case."),
+        (
+            SCHEDULING_EVENTS,
+            NightWalkReported,
+            "A night walk: intake attests its polare's ages and years in the activity.",
+        ),
     ]
     for stream, message, text in inbound:
         described.subscriber(
@@ -74,6 +82,11 @@ def broker() -> RedisBroker:
         (CaseAcknowledged, "The referral was acknowledged."),
         (AcknowledgementOverdue, "No acknowledgement within 24 weekday hours."),
         (CaseClosed, "The case was closed with its outcome."),
+        (PolarEnrolled, "A polar was enrolled for a school year (at most 20)."),
+        (
+            PolareWalkAttested,
+            "Each polar's age and years in the activity on a walk's date, or why not.",
+        ),
         (QualityEventRecorded, "An entry in a quality register (codes only, 003 §4.2-4.4)."),
         (QualityEventHandled, "A step of a quality register entry's handling."),
         (QualitySummarySubmitted, "The year's register summary went to the administration."),

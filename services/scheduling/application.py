@@ -20,7 +20,7 @@ from eventsourcing.persistence import IntegrityError
 
 from infra.application import Handler, Lookup, Translator, UnitOfWork
 from infra.calendar import local_date
-from services.scheduling import booking, monitor, outcomes
+from services.scheduling import booking, fieldwork, monitor, outcomes
 from services.scheduling.booking import BookingRun, MeetingRequest
 from services.scheduling.desk import Desk
 from services.scheduling.domain import FieldActivity, Meeting, WaitingCase
@@ -60,7 +60,10 @@ class Scheduling(SteeringCommands):
     name = "scheduling"
     handlers: ClassVar[Mapping[str, Handler]] = HANDLERS
     lookups: ClassVar[Mapping[str, Lookup]] = LOOKUPS
-    public_events: ClassVar[Mapping[type[Any], Translator]] = PUBLIC_EVENTS
+    public_events: ClassVar[Mapping[type[Any], Translator]] = {
+        **PUBLIC_EVENTS,
+        **fieldwork.PUBLIC_EVENTS,
+    }
 
     def __init__(
         self,

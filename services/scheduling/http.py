@@ -76,7 +76,12 @@ def run(command: Callable[[], T]) -> T:
 def routers(service: ServiceApplication, _: Runtime | None = None) -> list[APIRouter]:
     """The scheduling routes, for :func:`infra.service.serve`."""
     app = cast(Scheduling, service)
-    return [_staff(app), _queue(app), _meetings(app), _field(app), steering_router(app)]
+    from services.scheduling import fieldwork_http
+
+    return [
+        _staff(app), _queue(app), _meetings(app), _field(app), steering_router(app),
+        fieldwork_http.router_for(app),
+    ]  # fmt: skip
 
 
 def _staff(app: Scheduling) -> APIRouter:

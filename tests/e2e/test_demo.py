@@ -43,5 +43,7 @@ def test_the_demo_settles_a_month_that_replays_and_recomputes_to_the_same_digest
     assert summary["replay_matches"] is True
     assert summary["offline_digest_matches"] is True
     assert summary["service_levels"]["acknowledgements_past_due"] == 2
+    work = summary["field_work"]  # Friday night walks with polare, priced from the demo's rates
+    assert work["polare"] == 3 and work["night_walks"] >= 4 and work["polare_fees_ore"] > 0
     assert (tmp_path / "var" / "demo" / "export.jsonl").exists()
     assert (tmp_path / "var" / "demo" / "redis").is_dir(), "the embedded Redis kept its data there"

@@ -1,0 +1,54 @@
+"""Billing's routes for polare fees (seed 004): the dated rate table and the monthly report of
+the fees as the provider's cost against the field-work budget."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import Field
+
+from events.messages import PolareRate
+from services.billing import polare
+from services.billing.application import Billing
+from services.billing.http import Body, Name, answers
+from services.billing.tariffs import TariffError
+
+
+class RecordRates(Body):
+    effective_from: date
+    rates: Annotated[list[PolareRate], Field(min_length=1, max_length=200)]
+    #: The written decision the table rests on.
+    reference: Name
+    recorded_by: Name | None = None
+    table_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] | None = None
+
+
+def router_for(app: Billing) -> APIRouter:
+    r = APIRouter(prefix="/polare", tags=["polare fees"])
+
+    @r.post("/rates", status_code=201)
+    def record_rates(body: RecordRates) -> dict[str, Any]:
+        """Record the fee per night walk by age and years in the activity, from a date (öre).
+        Walks waiting for a rate are priced at once when this table prices them."""
+        try:
+            polare.check_rates(body.rates)
+        except TariffError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        with answers():
+            return polare.record_rates(app, **body.model_dump(exclude={"rates"}), rates=body.rates)
+
+    @r.get("/rates")
+    def rates() -> list[dict[str, Any]]:
+        """Every rate table recorded, in recording order."""
+        return polare.rate_tables(app)
+
+    @r.get("/fees/{month}")
+    def fees(month: str) -> dict[str, Any]:
+        """The month's polare fees (by the walks' dates), the year to date and the field-work
+        budget they are paid from; walks waiting for a rate and polare not paid, with why."""
+        with answers():
+            return polare.month_report(app, month)
+
+    return r

@@ -1,0 +1,100 @@
+"""Intake's routes for the polare register (seed 004). Personal data goes in and never comes
+out: answers name a polar by ``polar_ref`` only.
+
+A refusal is a 422 with ``code`` (``invalid_personal_number``, ``age_out_of_range``,
+``invalid_school_year``, ``in_the_future``, ``school_year_full``) and a message; an erased polar
+is a 409, an unknown one a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+import anyio
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from infra.runtime import Runtime
+from infra.schoolyear import PATTERN
+from services.intake import polare
+from services.intake.application import Intake
+
+T = TypeVar("T")
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Enrol(Body):
+    personal_number: Annotated[str, Field(min_length=12, max_length=13)]
+    name: Name
+    enrolled_on: date
+    school_year: Annotated[str, Field(pattern=PATTERN)] | None = Field(
+        None, description="default: the school year of `enrolled_on` (1 July-30 June)"
+    )
+    years_before: Annotated[int, Field(ge=0, le=10)] = Field(
+        0, description="school years the polar walked before this register"
+    )
+    recorded_by: Name
+
+
+class Training(Body):
+    course: Name
+    trained_on: date
+    recorded_by: Name
+
+
+class Erasure(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    by: Name
+
+
+def router_for(app: Intake, runtime: Runtime) -> APIRouter:
+    r = APIRouter(prefix="/polare", tags=["polare"])
+
+    async def run(command: Callable[[], T]) -> T:
+        try:
+            return await anyio.to_thread.run_sync(command)
+        except polare.UnknownPolar as exc:
+            raise HTTPException(404, detail={"code": exc.code, "message": str(exc)}) from exc
+        except polare.PolareError as exc:
+            status = 409 if exc.code in ("erased", "busy") else 422
+            raise HTTPException(status, detail={"code": exc.code, "message": str(exc)}) from exc
+
+    @r.post("", status_code=201)
+    async def enrol(body: Enrol) -> dict[str, Any]:
+        """Recruit a polar (the first time) and enrol them for a school year; at most 20 per
+        school year. The same enrolment again changes nothing."""
+        done = await run(lambda: polare.enroll(app, **body.model_dump()))
+        runtime.wake_relay()
+        return {**polare.view(done.polar, done.school_year), "new": done.new}
+
+    @r.get("")
+    async def school_year(
+        school_year: Annotated[str, Query(pattern=PATTERN, description="e.g. 2026/27")],
+    ) -> list[dict[str, Any]]:
+        """The school year's polare (refs, years in the activity, trainings)."""
+        return await run(lambda: polare.register(app, school_year))
+
+    @r.get("/{polar_ref}")
+    async def one(polar_ref: UUID) -> dict[str, Any]:
+        return await run(lambda: polare.polar(app, polar_ref))
+
+    @r.post("/{polar_ref}/trainings", status_code=201)
+    async def training(polar_ref: UUID, body: Training) -> dict[str, Any]:
+        """Record a training (the leadership training, information evenings...)."""
+        found = await run(lambda: polare.record_training(app, polar_ref, **body.model_dump()))
+        return polare.view(found, None)
+
+    @r.post("/{polar_ref}/erasure")
+    async def erasure(polar_ref: UUID, body: Erasure) -> dict[str, Any]:
+        """Erase the polar's personal data now (their key is destroyed)."""
+        erased = await run(lambda: polare.erase(app, polar_ref, body.reason, body.by))
+        return {"polar_ref": str(polar_ref), "erased": True, "already": not erased}
+
+    return r
