@@ -184,9 +184,9 @@ def close_and_replay(system: Supervisor, record: Month) -> None:
 def field_work(system: Supervisor, record: Month, polare: list[dict[str, Any]]) -> None:
     """After the month: the polare enrolled, a rate table, the month's Friday night walks and
     an area deployment; then the month's polare fees as billing reports them."""
-    intake = httpx.Client(base_url=system.base_url("intake"), timeout=60)
-    scheduling = httpx.Client(base_url=system.base_url("scheduling"), timeout=60)
-    billing = httpx.Client(base_url=system.base_url("billing"), timeout=60)
+    intake = system.client("intake", Role.STAFF, timeout=60)
+    scheduling = system.client("scheduling", Role.STAFF, timeout=60)
+    billing = system.client("billing", Role.STAFF, timeout=60)
     first = date.fromisoformat(f"{record.month}-01")
     refs = [
         _check(intake.post("/polare", json=youth | {

@@ -10,9 +10,10 @@ from fastapi import APIRouter, HTTPException
 from pydantic import Field
 
 from events.messages import PolareRate
+from infra.auth import Role, allow
 from services.billing import polare
 from services.billing.application import Billing
-from services.billing.http import Body, Name, answers
+from services.billing.http import ERRORS, Body, Name, answers
 from services.billing.tariffs import TariffError
 
 
@@ -25,10 +26,22 @@ class RecordRates(Body):
     table_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] | None = None
 
 
-def router_for(app: Billing) -> APIRouter:
-    r = APIRouter(prefix="/polare", tags=["polare fees"])
+#: Who may call a route (docs/security.md): staff record rate tables; auditors read the fees.
+STAFF = allow(Role.STAFF)
+READ = allow(Role.STAFF, Role.AUDITOR)
 
-    @r.post("/rates", status_code=201)
+
+def router_for(app: Billing) -> APIRouter:
+    r = APIRouter(
+        prefix="/polare",
+        tags=["polare fees"],
+        responses={
+            **ERRORS,
+            422: {"description": "a rate table the rules refuse (overlapping rows); says which"},
+        },
+    )
+
+    @r.post("/rates", status_code=201, dependencies=STAFF)
     def record_rates(body: RecordRates) -> dict[str, Any]:
         """Record the fee per night walk by age and years in the activity, from a date (öre).
         Walks waiting for a rate are priced at once when this table prices them."""
@@ -39,12 +52,12 @@ def router_for(app: Billing) -> APIRouter:
         with answers():
             return polare.record_rates(app, **body.model_dump(exclude={"rates"}), rates=body.rates)
 
-    @r.get("/rates")
+    @r.get("/rates", dependencies=READ)
     def rates() -> list[dict[str, Any]]:
         """Every rate table recorded, in recording order."""
         return polare.rate_tables(app)
 
-    @r.get("/fees/{month}")
+    @r.get("/fees/{month}", dependencies=READ)
     def fees(month: str) -> dict[str, Any]:
         """The month's polare fees (by the walks' dates), the year to date and the field-work
         budget they are paid from; walks waiting for a rate and polare not paid, with why."""

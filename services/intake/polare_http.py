@@ -17,6 +17,7 @@ import anyio
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from infra.auth import Role, allow
 from infra.runtime import Runtime
 from infra.schoolyear import PATTERN
 from services.intake import polare
@@ -54,8 +55,21 @@ class Erasure(Body):
     by: Name
 
 
+#: Who may call a route (docs/security.md): staff keep the register; auditors read it.
+STAFF = allow(Role.STAFF)
+READ = allow(Role.STAFF, Role.AUDITOR)
+
+
 def router_for(app: Intake, runtime: Runtime) -> APIRouter:
-    r = APIRouter(prefix="/polare", tags=["polare"])
+    r = APIRouter(
+        prefix="/polare",
+        tags=["polare"],
+        responses={
+            404: {"description": "no such polar"},
+            409: {"description": "the polar's data is erased, or another change is under way"},
+            422: {"description": "the request breaks a rule; the detail gives its code"},
+        },
+    )
 
     async def run(command: Callable[[], T]) -> T:
         try:
@@ -66,7 +80,7 @@ def router_for(app: Intake, runtime: Runtime) -> APIRouter:
             status = 409 if exc.code in ("erased", "busy") else 422
             raise HTTPException(status, detail={"code": exc.code, "message": str(exc)}) from exc
 
-    @r.post("", status_code=201)
+    @r.post("", status_code=201, dependencies=STAFF)
     async def enrol(body: Enrol) -> dict[str, Any]:
         """Recruit a polar (the first time) and enrol them for a school year; at most 20 per
         school year. The same enrolment again changes nothing."""
@@ -74,24 +88,24 @@ def router_for(app: Intake, runtime: Runtime) -> APIRouter:
         runtime.wake_relay()
         return {**polare.view(done.polar, done.school_year), "new": done.new}
 
-    @r.get("")
+    @r.get("", dependencies=READ)
     async def school_year(
         school_year: Annotated[str, Query(pattern=PATTERN, description="e.g. 2026/27")],
     ) -> list[dict[str, Any]]:
         """The school year's polare (refs, years in the activity, trainings)."""
         return await run(lambda: polare.register(app, school_year))
 
-    @r.get("/{polar_ref}")
+    @r.get("/{polar_ref}", dependencies=READ)
     async def one(polar_ref: UUID) -> dict[str, Any]:
         return await run(lambda: polare.polar(app, polar_ref))
 
-    @r.post("/{polar_ref}/trainings", status_code=201)
+    @r.post("/{polar_ref}/trainings", status_code=201, dependencies=STAFF)
     async def training(polar_ref: UUID, body: Training) -> dict[str, Any]:
         """Record a training (the leadership training, information evenings...)."""
         found = await run(lambda: polare.record_training(app, polar_ref, **body.model_dump()))
         return polare.view(found, None)
 
-    @r.post("/{polar_ref}/erasure")
+    @r.post("/{polar_ref}/erasure", dependencies=STAFF)
     async def erasure(polar_ref: UUID, body: Erasure) -> dict[str, Any]:
         """Erase the polar's personal data now (their key is destroyed)."""
         erased = await run(lambda: polare.erase(app, polar_ref, body.reason, body.by))

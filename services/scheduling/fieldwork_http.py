@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from events.messages import Consultation
+from infra.auth import Role, allow
 from services.scheduling.application import Scheduling
 from services.scheduling.fieldwork import (
     AreaDeployment,
@@ -89,22 +90,27 @@ def deployment_out(d: AreaDeployment) -> dict[str, Any]:
     }  # fmt: skip
 
 
+#: Who may call a route (docs/security.md): staff record field work; auditors read it.
+STAFF = allow(Role.STAFF)
+READ = allow(Role.STAFF, Role.AUDITOR)
+
+
 def router_for(app: Scheduling) -> APIRouter:
     from services.scheduling.http import ERRORS, run
 
     r = APIRouter(tags=["field work"], responses=ERRORS)
 
-    @r.post("/night-walks", status_code=201)
+    @r.post("/night-walks", status_code=201, dependencies=STAFF)
     def night_walk(body: WalkIn) -> dict[str, Any]:
         """Report a night walk that took place: area, staff, polare, young people met and
         talked with. The same report again returns the first."""
         return walk_out(run(lambda: report_walk(app, **body.model_dump())))
 
-    @r.get("/night-walks/{walk_id}")
+    @r.get("/night-walks/{walk_id}", dependencies=READ)
     def walk(walk_id: UUID) -> dict[str, Any]:
         return walk_out(run(lambda: get(app, walk_id, NightWalk)))
 
-    @r.post("/area-deployments", status_code=201)
+    @r.post("/area-deployments", status_code=201, dependencies=STAFF)
     def deploy(body: DeploymentIn) -> dict[str, Any]:
         """Focus field work on an area at social unrest for 1 to 12 weeks, after consulting
         the administration (who, when)."""
@@ -114,7 +120,7 @@ def router_for(app: Scheduling) -> APIRouter:
             run(lambda: start_deployment(app, consultation=consultation, **fields))
         )
 
-    @r.post("/area-deployments/{deployment_id}/extensions")
+    @r.post("/area-deployments/{deployment_id}/extensions", dependencies=STAFF)
     def extend(deployment_id: UUID, body: ExtensionIn) -> dict[str, Any]:
         """Extend a running deployment by 1 to 12 weeks after a new consultation."""
         fields = body.model_dump(exclude={"consultation"})
@@ -123,7 +129,7 @@ def router_for(app: Scheduling) -> APIRouter:
             run(lambda: extend_deployment(app, deployment_id, consultation=consultation, **fields))
         )
 
-    @r.get("/area-deployments/{deployment_id}")
+    @r.get("/area-deployments/{deployment_id}", dependencies=READ)
     def deployment(deployment_id: UUID) -> dict[str, Any]:
         return deployment_out(run(lambda: get(app, deployment_id, AreaDeployment)))
 

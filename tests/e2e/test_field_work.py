@@ -25,6 +25,7 @@ import httpx
 import pytest
 import redis
 
+from infra.auth import Role
 from infra.settings import Settings
 from lots.supervisor import Supervisor, running
 from services.intake.rules import age_on
@@ -84,9 +85,9 @@ def field_column(system: Supervisor, year: int) -> dict[str, str]:
 def test_a_school_year_of_field_work_gives_the_seeds_figures_and_keeps_polare_private(
     system: Supervisor, settings: Settings, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
-    intake = httpx.Client(base_url=system.base_url("intake"), timeout=30)
-    scheduling = httpx.Client(base_url=system.base_url("scheduling"), timeout=30)
-    billing = httpx.Client(base_url=system.base_url("billing"), timeout=30)
+    intake = system.client("intake", Role.STAFF, timeout=30)
+    scheduling = system.client("scheduling", Role.STAFF, timeout=30)
+    billing = system.client("billing", Role.STAFF, timeout=30)
 
     # --- the register: 20 polare for 2026/27, the 21st refused ------------------------------
     youths = []
