@@ -29,20 +29,13 @@ from eventsourcing.application import (
     Repository,
 )
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import (
-    IntegrityError,
-    JSONTranscoder,
-    Recording,
-    Transcoder,
-    Transcoding,
-)
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
 from eventsourcing.utils import get_topic
 
 from events.codec import DecodeError, Envelope, decode
 from events.messages import Message
 from infra.persistence import PostgresRecorder, SQLiteRecorder
 from infra.pii import StagedKeys
-from infra.transcoding import FastJSONTranscoder
 
 log = structlog.get_logger(__name__)
 
@@ -297,12 +290,6 @@ class ServiceApplication(Application[UUID]):
             fastforward=True,
             deepcopy_from_cache=False,
         )
-
-    def construct_transcoder(self) -> Transcoder:
-        """The library's JSON transcoding, decoded with orjson (:mod:`infra.transcoding`)."""
-        transcoder = FastJSONTranscoder()
-        self.register_transcodings(transcoder)
-        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
