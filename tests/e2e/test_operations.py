@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 from infra.auth import Role
 from infra.settings import Settings
@@ -133,5 +134,9 @@ def test_status_names_a_stopped_consumer_a_dead_letter_and_an_overdue_case(
         for r in report["streams"]  # type: ignore[attr-defined]
     }
     assert lagging[("intake.events", "scheduling")] >= 1
-    assert report["breaches"] == {"acknowledgements_past_due": 1}
+    breaches = cast(dict[str, int], report["breaches"])
+    assert breaches["acknowledgements_past_due"] == 1
+    # The January case also waits past its wait-time report if scheduling consumed it before it
+    # was stopped (a race the test does not control); nothing else may be breached.
+    assert set(breaches) <= {"acknowledgements_past_due", "wait_time_reports_open"}
     assert strict.returncode == 1 and "acknowledgements_past_due 1" in strict.stdout
