@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, cast
 from uuid import UUID
 
@@ -23,6 +24,9 @@ from psycopg.sql import SQL, Identifier
 
 Processed = Sequence[tuple[str, str]]
 """(consumer group, message id) pairs recorded with a batch's events."""
+
+ScannedRow = tuple[int, str, str, int, bytes]
+"""(notification id, topic, originator id as 32 hex digits, originator version, state)."""
 
 GENESIS = "0" * 64
 
@@ -195,6 +199,32 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                     found.setdefault(cast(UUID, event.originator_id), []).append(event)
         return found
 
+    def scan_topics(
+        self,
+        topics: Sequence[str],
+        page: int = 5000,
+        lock: AbstractContextManager[Any] | None = None,
+    ) -> Iterator[ScannedRow]:
+        """Every stored event of these topics in log order, undecoded and as plain tuples
+        ``(id, topic, originator id as hex, originator version, state)``: what a fold over a
+        whole log reads, without building a notification and a UUID per row. Each page is
+        read in a transaction of its own, under ``lock`` if given."""
+        placeholders = ",".join("?" * len(topics))
+        query = (
+            "SELECT rowid, topic, originator_id, originator_version, state FROM stored_events "
+            f"WHERE rowid > ? AND topic IN ({placeholders}) ORDER BY rowid LIMIT ?"
+        )
+        position = 0
+        while True:
+            with lock or nullcontext(), self.datastore.transaction(commit=False) as c:
+                c.row_factory = None  # type: ignore[attr-defined]
+                c.execute(query, (position, *topics, page))
+                rows = c.fetchall()
+            yield from rows
+            if len(rows) < page:
+                return
+            position = rows[-1][0]
+
     def processed_among(self, consumer: str, message_ids: Iterable[str]) -> set[str]:
         ids = list(message_ids)
         found: set[str] = set()
@@ -316,6 +346,11 @@ class PostgresRecorder(PostgresApplicationRecorder):
             "SELECT originator_id, originator_version, topic, state FROM {schema}.{events} "
             "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         ).format(schema=schema, events=events)
+        self._scan_topics = SQL(
+            "SELECT notification_id AS n, topic, originator_id, originator_version, state "
+            "FROM {schema}.{events} WHERE notification_id > %s AND topic = ANY(%s) "
+            "ORDER BY notification_id LIMIT %s"
+        ).format(schema=schema, events=events)
         self._count_processed = SQL(
             "SELECT COUNT(*) AS n FROM {schema}.processed_messages WHERE consumer = %s"
         ).format(schema=schema)
@@ -413,6 +448,29 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 assert event is not None
                 found.setdefault(cast(UUID, event.originator_id), []).append(event)
         return found
+
+    def scan_topics(
+        self,
+        topics: Sequence[str],
+        page: int = 5000,
+        lock: AbstractContextManager[Any] | None = None,
+    ) -> Iterator[ScannedRow]:
+        position = 0
+        while True:
+            with lock or nullcontext(), self.datastore.transaction(commit=False) as curs:
+                curs.execute(self._scan_topics, (position, list(topics), page))
+                rows = curs.fetchall()
+            for row in rows:
+                yield (
+                    row["n"],
+                    row["topic"],
+                    row["originator_id"].hex,
+                    row["originator_version"],
+                    bytes(row["state"]),
+                )
+            if len(rows) < page:
+                return
+            position = rows[-1]["n"]
 
     def processed_among(self, consumer: str, message_ids: Iterable[str]) -> set[str]:
         with self.datastore.transaction(commit=False) as curs:

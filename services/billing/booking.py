@@ -31,16 +31,19 @@ from services.billing.domain import (
     Worklist,
 )
 from services.billing.pricing import (
+    Billable,
     CapOutcome,
     Decision,
     NeedsDecision,
     apply_cap,
     call_offs_in_force,
     local_date,
+    meeting_billable,
     month_of,
     price_decided,
     price_logged_time,
     price_meeting,
+    time_billable,
 )
 from services.billing.settlement import first_open_month, late_adjustment
 from services.billing.tariff_book import TariffBook
@@ -79,6 +82,15 @@ def source_of(meeting: Mapping[str, Any] | None, time_entry: Mapping[str, Any] |
         return MeetingHeld.model_validate(meeting)
     assert time_entry is not None  # a session is opened from exactly one of the two
     return LoggedTime.model_validate(time_entry)
+
+
+def billable_of(
+    source: Source, decision: Decision | None, catalogue: Catalogue
+) -> Billable | NeedsDecision:
+    """What a meeting or logged time bills before any price (what the cap counts)."""
+    if isinstance(source, LoggedTime):
+        return time_billable(source.programme, source.performed_on, source.minutes, catalogue)
+    return meeting_billable(source, decision, catalogue)
 
 
 def price_source(

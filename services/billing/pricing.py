@@ -42,6 +42,7 @@ GROUP_MIN_MINUTES = 60
 GROUP_MAX_MINUTES = 120
 CLIENT_HOURS_PER_GROUP_HOUR = 4
 THRESHOLDS = (80, 95, 100)
+_ZERO = Decimal(0)
 """Per cent of the year's ordered hours whose crossing is reported."""
 
 Decision = Literal["bill_as_ordinary_time", "bill_as_group", "not_billable"]
@@ -160,31 +161,74 @@ def group_rule_gap(meeting: MeetingHeld, minutes: int) -> str | None:
     return "; ".join(problems) or None
 
 
-def price_meeting(meeting: MeetingHeld, catalogue: Catalogue) -> SessionLogged | NeedsDecision:
-    """Price a held meeting, or say why a person must decide (an unclear group session)."""
+@dataclass(frozen=True, slots=True)
+class Billable:
+    """What a session bills before any price is looked up: its programme, its local date, its
+    minutes, its started quarters and its client quarters (the quarters times the group rule's
+    or the decision's multiplier)."""
+
+    programme: Programme
+    performed_on: date
+    minutes: int
+    quarters: int
+    client_quarters: int
+
+    @property
+    def client_hours(self) -> Decimal:
+        return client_hours(self.client_quarters)
+
+
+def meeting_billable(
+    meeting: MeetingHeld, decision: Decision | None, catalogue: Catalogue
+) -> Billable | NeedsDecision:
+    """What a held meeting bills, as a person decided or by the group rule, or why a person must
+    decide (an unclear group session without a decision)."""
     _check_hourly(meeting.programme, catalogue)
     minutes = minutes_between(meeting.started_at, meeting.ended_at)
-    if meeting.format != "group":
-        return _meeting_session(meeting, minutes, 1, catalogue)
-    gap = group_rule_gap(meeting, minutes)
-    if gap is not None:
-        return NeedsDecision(
-            meeting_id=meeting.meeting_id,
-            case_id=meeting.case_id,
-            programme=meeting.programme,
-            settlement_month=month_of(local_date(meeting.started_at)),
-            minutes=minutes,
-            participants=meeting.participants,
-            reason=f"group session not clearly covered by the group rule: {gap}",
-        )
-    return _meeting_session(meeting, minutes, CLIENT_HOURS_PER_GROUP_HOUR, catalogue)
+    if decision is not None:
+        multiplier = _MULTIPLIER[decision]
+    elif meeting.format != "group":
+        multiplier = 1
+    else:
+        gap = group_rule_gap(meeting, minutes)
+        if gap is not None:
+            return NeedsDecision(
+                meeting_id=meeting.meeting_id,
+                case_id=meeting.case_id,
+                programme=meeting.programme,
+                settlement_month=month_of(local_date(meeting.started_at)),
+                minutes=minutes,
+                participants=meeting.participants,
+                reason=f"group session not clearly covered by the group rule: {gap}",
+            )
+        multiplier = CLIENT_HOURS_PER_GROUP_HOUR
+    quarters = started_quarters(minutes)
+    day = local_date(meeting.started_at)
+    return Billable(meeting.programme, day, minutes, quarters, quarters * multiplier)
+
+
+def time_billable(
+    programme: Programme, performed_on: date, minutes: int, catalogue: Catalogue
+) -> Billable:
+    """What logged preparation or follow-up time bills: its started quarters, once."""
+    _check_hourly(programme, catalogue)
+    quarters = started_quarters(minutes)
+    return Billable(programme, performed_on, minutes, quarters, quarters)
+
+
+def price_meeting(meeting: MeetingHeld, catalogue: Catalogue) -> SessionLogged | NeedsDecision:
+    """Price a held meeting, or say why a person must decide (an unclear group session)."""
+    billable = meeting_billable(meeting, None, catalogue)
+    if isinstance(billable, NeedsDecision):
+        return billable
+    return _meeting_session(meeting, billable, catalogue)
 
 
 def price_decided(meeting: MeetingHeld, decision: Decision, catalogue: Catalogue) -> SessionLogged:
     """Price a meeting as a person decided: as ordinary time, as a group, or not billable."""
-    _check_hourly(meeting.programme, catalogue)
-    minutes = minutes_between(meeting.started_at, meeting.ended_at)
-    return _meeting_session(meeting, minutes, _MULTIPLIER[decision], catalogue)
+    billable = meeting_billable(meeting, decision, catalogue)
+    assert isinstance(billable, Billable)  # a decision is never sent back to a person
+    return _meeting_session(meeting, billable, catalogue)
 
 
 def price_logged_time(
@@ -198,9 +242,8 @@ def price_logged_time(
     catalogue: Catalogue,
 ) -> SessionLogged:
     """Price logged preparation or follow-up time: started quarters, no visit and no fee."""
-    _check_hourly(programme, catalogue)
+    billable = time_billable(programme, performed_on, minutes, catalogue)
     rate = catalogue.hourly_rate(programme, performed_on)
-    quarters = started_quarters(minutes)
     return SessionLogged(
         session_id=session_id,
         case_id=case_id,
@@ -209,10 +252,10 @@ def price_logged_time(
         provider=provider,
         performed_on=performed_on,
         minutes=minutes,
-        billable_quarters=quarters,
-        client_hours=client_hours(quarters),
+        billable_quarters=billable.quarters,
+        client_hours=billable.client_hours,
         rate=rate.sek_per_hour,
-        amount_ore=amount_ore(rate.sek_per_hour, quarters),
+        amount_ore=amount_ore(rate.sek_per_hour, billable.client_quarters),
         fee_ore=0,
         tariff_version=rate.tariff_version,
         settlement_month=month_of(performed_on),
@@ -229,10 +272,16 @@ def split_at_cap(
     """Split ``hours`` into what fits under the year's cap plus its call-offs, and the rest."""
     if hours < 0 or billed_before < 0:
         raise PricingError("hours cannot be negative")
-    limit = Decimal(cap_hours) + sum((c.hours for c in call_offs if c.year == year), Decimal(0))
-    billed = min(hours, max(Decimal(0), limit - billed_before))
+    limit = Decimal(cap_hours)
+    for call_off in call_offs:
+        if call_off.year == year:
+            limit += call_off.hours
+    billed = min(hours, max(_ZERO, limit - billed_before))
     after = billed_before + billed
-    crossed = tuple(t for t in THRESHOLDS if billed_before < limit * t / 100 <= after)
+    # Nothing billed crosses nothing: before < x <= before is impossible.
+    crossed = (
+        tuple(t for t in THRESHOLDS if billed_before < limit * t / 100 <= after) if billed else ()
+    )
     return CapSplit(billed, hours - billed, limit, after, crossed)
 
 
@@ -251,6 +300,39 @@ def call_offs_in_force(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """Client hours held against the year's cap: the split, and if the cap cut them, the
+    quarters still billed and the cap entry that cut them."""
+
+    split: CapSplit
+    cut_to_quarters: int | None
+    cap_version: str
+
+    def billed_hours(self, hours: Decimal) -> Decimal:
+        """What is billed of ``hours``: all of it, or the quarters the cap left."""
+        return hours if self.cut_to_quarters is None else client_hours(self.cut_to_quarters)
+
+
+def hold_against_cap(
+    programme: str,
+    performed_on: date,
+    hours: Decimal,
+    billed_before: Decimal,
+    call_offs: Iterable[CallOff],
+    catalogue: Catalogue,
+    session_id: UUID | str,
+) -> Held:
+    """Hold a session's client hours against the cap of its calendar year."""
+    cap = catalogue.yearly_cap(programme, performed_on)
+    split = split_at_cap(billed_before, hours, cap.hours, call_offs, performed_on.year)
+    if split.over_cap_hours == 0:
+        return Held(split, None, cap.tariff_version)
+    if (split.billed_hours * 4) % 1 != 0:
+        raise PricingError(f"session {session_id}: client hours are not whole quarters")
+    return Held(split, int(split.billed_hours * 4), cap.tariff_version)
+
+
 def apply_cap(
     session: SessionLogged,
     billed_before: Decimal,
@@ -262,22 +344,26 @@ def apply_cap(
     Minutes and quarters stay as performed; client hours and amount shrink to the billed part
     (its amount rounded by :func:`amount_ore`), and the cap entry joins the tariff version.
     """
-    cap = catalogue.yearly_cap(session.programme, session.performed_on)
-    year = int(session.settlement_month[:4])
-    split = split_at_cap(billed_before, session.client_hours, cap.hours, call_offs, year)
-    if split.over_cap_hours == 0:
-        return CapOutcome(session, split)
-    if (split.billed_hours * 4) % 1 != 0:
-        raise PricingError(f"session {session.session_id}: client hours are not whole quarters")
-    quarters = int(split.billed_hours * 4)
+    held = hold_against_cap(
+        session.programme,
+        session.performed_on,
+        session.client_hours,
+        billed_before,
+        call_offs,
+        catalogue,
+        session.session_id,
+    )
+    quarters = held.cut_to_quarters
+    if quarters is None:
+        return CapOutcome(session, held.split)
     billed = session.model_copy(
         update={
             "client_hours": client_hours(quarters),
             "amount_ore": amount_ore(session.rate, quarters),
-            "tariff_version": f"{session.tariff_version};{cap.tariff_version}",
+            "tariff_version": f"{session.tariff_version};{held.cap_version}",
         }
     )
-    return CapOutcome(billed, split)
+    return CapOutcome(billed, held.split)
 
 
 def _check_hourly(programme: str, catalogue: Catalogue) -> None:
@@ -286,12 +372,11 @@ def _check_hourly(programme: str, catalogue: Catalogue) -> None:
 
 
 def _meeting_session(
-    meeting: MeetingHeld, minutes: int, multiplier: int, catalogue: Catalogue
+    meeting: MeetingHeld, billable: Billable, catalogue: Catalogue
 ) -> SessionLogged:
-    day = local_date(meeting.started_at)
+    day = billable.performed_on
     rate = catalogue.hourly_rate(meeting.programme, day)
     fee = catalogue.client_fee(meeting.programme, day)
-    quarters = started_quarters(minutes)
     return SessionLogged(
         session_id=session_id_for(meeting.meeting_id),
         case_id=meeting.case_id,
@@ -299,11 +384,11 @@ def _meeting_session(
         programme=meeting.programme,
         provider=meeting.provider,
         performed_on=day,
-        minutes=minutes,
-        billable_quarters=quarters,
-        client_hours=client_hours(quarters * multiplier),
+        minutes=billable.minutes,
+        billable_quarters=billable.quarters,
+        client_hours=billable.client_hours,
         rate=rate.sek_per_hour,
-        amount_ore=amount_ore(rate.sek_per_hour, quarters * multiplier),
+        amount_ore=amount_ore(rate.sek_per_hour, billable.client_quarters),
         fee_ore=fee.ore * meeting.client_visits,
         tariff_version=f"{rate.tariff_version};{fee.tariff_version}",
         settlement_month=month_of(day),

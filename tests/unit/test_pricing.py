@@ -11,13 +11,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from events.messages import MeetingFormat, MeetingHeld, Programme, SessionLogged
+from services.billing.booking import billable_of, price_source
 from services.billing.pricing import (
+    DECISIONS,
+    THRESHOLDS,
+    Billable,
     CallOff,
     NeedsDecision,
     NotHourlyBilled,
     PricingError,
     amount_ore,
     apply_cap,
+    hold_against_cap,
     local_date,
     price_decided,
     price_logged_time,
@@ -335,3 +340,60 @@ def test_cap_reprices_the_billed_part_of_a_session() -> None:
     assert "counselling-cap-2022#" in outcome.session.tariff_version
     untouched = apply_cap(session, Decimal(0), (), CATALOGUE)
     assert untouched.session == session
+
+
+@given(
+    before=st.integers(min_value=0, max_value=4 * 2700).map(lambda q: Decimal(q) / 4),
+    hours=st.integers(min_value=0, max_value=64).map(lambda q: Decimal(q) / 4),
+    cap=st.integers(min_value=0, max_value=2700),
+    extra=st.lists(st.integers(min_value=1, max_value=400), max_size=3),
+)
+def test_the_cap_split_is_its_definition(
+    before: Decimal, hours: Decimal, cap: int, extra: list[int]
+) -> None:
+    offs = [CallOff(f"A{i}", 2022 + i % 2, Decimal(q) / 4) for i, q in enumerate(extra)]
+    split = split_at_cap(before, hours, cap, offs, 2022)
+    limit = cap + sum((o.hours for o in offs if o.year == 2022), Decimal(0))
+    billed = min(hours, max(Decimal(0), limit - before))
+    assert (split.limit_hours, split.billed_hours) == (limit, billed)
+    assert (split.over_cap_hours, split.billed_after) == (hours - billed, before + billed)
+    crossed = tuple(t for t in THRESHOLDS if before < limit * t / 100 <= before + billed)
+    assert split.thresholds_crossed == crossed
+
+
+@given(
+    minutes=st.integers(min_value=1, max_value=300),
+    format=st.sampled_from(["individual", "couple", "group"]),
+    participants=st.integers(min_value=1, max_value=9),
+    decision=st.sampled_from([None, *DECISIONS]),
+    before=st.integers(min_value=0, max_value=4 * 2700).map(lambda q: Decimal(q) / 4),
+    extra=st.lists(st.integers(min_value=1, max_value=400), max_size=2),
+)
+def test_the_hours_a_replay_derives_are_those_pricing_bills(
+    minutes: int,
+    format: MeetingFormat,
+    participants: int,
+    decision: str | None,
+    before: Decimal,
+    extra: list[int],
+) -> None:
+    """A replay holds sessions of other months against the cap without pricing them in full
+    (``services/billing/replay.py``): the hours must be exactly those of the full pricing."""
+    held = meeting(minutes, format=format, participants=participants, visits=participants)
+    offs = [CallOff(f"A{i}", 2022, Decimal(q) / 4) for i, q in enumerate(extra)]
+    billable = billable_of(held, decision, CATALOGUE)  # type: ignore[arg-type]
+    session = price_source(held, decision, CATALOGUE)  # type: ignore[arg-type]
+    if isinstance(session, NeedsDecision):
+        assert billable == session
+        return
+    assert isinstance(billable, Billable)
+    assert (billable.programme, billable.performed_on) == (session.programme, session.performed_on)
+    assert (billable.minutes, billable.quarters) == (session.minutes, session.billable_quarters)
+    assert billable.client_hours == session.client_hours
+    outcome = apply_cap(session, before, offs, CATALOGUE)
+    held_hours = hold_against_cap(
+        billable.programme, billable.performed_on, billable.client_hours, before, offs,
+        CATALOGUE, session.session_id,
+    )  # fmt: skip
+    assert held_hours.split == outcome.split
+    assert held_hours.billed_hours(billable.client_hours) == outcome.session.client_hours
