@@ -4,7 +4,9 @@ Runs, on one Redis and one machine, one after the other so that the ratios hold 
 machine:
 
 1. the three references over three hops with N messages (:mod:`bench.references`);
-2. the pipeline with N referrals, one process per service (:mod:`bench.pipeline`);
+2. the pipeline with N referrals, one process per service (:mod:`bench.pipeline`), and the
+   event store's floor: what storing a referral's events costs with the library alone
+   (:mod:`bench.floor`);
 3. the same pipeline with two processes per service (scale-out);
 4. a settlement replay over a million stored events against a raw scan (:mod:`bench.replay`);
 5. ``lots audit case`` latency in a store of a million events (:mod:`bench.audit`).
@@ -34,7 +36,7 @@ if __package__ in (None, ""):  # run as a script: python bench/run.py
 
 import redis
 
-from bench import audit, references
+from bench import audit, floor, references
 from bench.pipeline import run_pipeline
 from bench.replay import run as run_replay
 from infra.redis import resolve_redis
@@ -130,6 +132,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             one = run_pipeline(url, args.referrals, work, instances=1, profile=args.profile,
                                echo=say)  # fmt: skip
             results["pipeline"] = one.as_dict()
+            results["floor"] = run_floor(work / "floor", quick=args.quick)
         if "scale-out" in parts:
             say(f"scale-out: {args.referrals} referrals, two processes per service")
             two = run_pipeline(url, args.referrals, work, instances=2, profile=args.profile,
@@ -191,6 +194,20 @@ def run_references(url: str, count: int, work: Path) -> dict[str, Any]:
     return out
 
 
+def run_floor(var: Path, *, quick: bool) -> dict[str, Any]:
+    """The library's save path alone for a referral's events: the best of three runs."""
+    runs = [floor.run(var / str(n), referrals=600 if quick else 6_000) for n in range(3)]
+    best = min(runs, key=lambda r: r["cpu_us_per_referral"])
+    cpus = os.cpu_count() or 1
+    ceiling = cpus / (best["cpu_us_per_referral"] / 1e6)
+    _echo(
+        f"  event store floor: {best['cpu_us_per_referral']} µs of CPU per referral "
+        f"({best['cpu_us_per_event']} µs per event): at most {ceiling:,.0f} referrals/s "
+        f"on {cpus} cores"
+    )
+    return {**best, "runs": runs, "cpus": cpus, "ceiling_referrals_per_second": round(ceiling)}
+
+
 def ratios(results: dict[str, Any]) -> dict[str, float]:
     out: dict[str, float] = {}
     refs = results.get("references", {})
@@ -211,6 +228,10 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
         )
     if "replay" in results:
         out["replay_vs_raw_scan"] = results["replay"]["ratio"]
+    if "floor" in results and "naive" in refs:
+        out["floor_ceiling_vs_naive"] = round(
+            results["floor"]["ceiling_referrals_per_second"] / refs["naive"]["per_second"], 3
+        )
     return out
 
 
@@ -280,6 +301,15 @@ def table(results: dict[str, Any]) -> str:
         rows.append(
             f"  scale-out: 2 processes per service {r['scale_out_speedup']:.2f}x one "
             f"(target: faster) {verdict('scale_out_faster')}"
+        )
+    if "floor" in results:
+        f = results["floor"]
+        versus = r.get("floor_ceiling_vs_naive")
+        rows.append(
+            f"  event store floor: {f['cpu_us_per_referral']:,} µs CPU per referral "
+            f"(16 events, eventsourcing + SQLite alone) -> at most "
+            f"{f['ceiling_referrals_per_second']:,}/s on {f['cpus']} cores"
+            + (f" = {versus:.2f}x naive" if versus is not None else "")
         )
     if "replay" in results:
         rp = results["replay"]

@@ -97,7 +97,7 @@ class Settings(BaseSettings):
 
     # --- consuming and relaying ----------------------------------------------------------------
     consumer_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
-    batch_size: int = Field(default=200, ge=1, le=10_000)
+    batch_size: int = Field(default=500, ge=1, le=10_000)
     block_ms: int = Field(default=1000, ge=1)
     #: An entry pending this long with a consumer is taken over by another one.
     reclaim_idle_ms: int = Field(default=30_000, ge=1)

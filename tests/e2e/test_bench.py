@@ -34,6 +34,9 @@ def test_a_quick_benchmark_run_writes_every_part_with_exactly_once_effects(
     assert results["replay"]["replay"]["matches"] is True
     assert results["replay"]["events_in_store"] >= 3000
     assert results["audit"]["case_events"] == 200
+    assert results["floor"]["events"] == results["floor"]["referrals"] * 16
+    assert "event store floor" in done.stdout
+    assert len(results["replay"]["rounds"]["raw_scan_events_per_second"]) == 3
     assert {"pipeline_vs_naive", "pipeline_vs_batched", "replay_vs_raw_scan"} <= set(
         results["ratios"]
     )
