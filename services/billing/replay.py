@@ -3,12 +3,15 @@
 The rebuild is a fresh, in-memory fold over billing's stored events in log order, up to the
 month's ``Closed`` event. It does not trust any recorded amount: the tariff catalogue is rebuilt
 from the recorded tariff entries (at the tariff-book version each session was priced with, and
-the one the close used), every session is priced again from its recorded meeting or logged
-time and decision, held again against the yearly cap in log order, and late sessions become
-the same adjustments again. The month's document is then settled from the rebuilt sessions and
-compared, byte for byte, with the closed one. Any session that prices differently from what was
-logged, and any booking that breaks the rules (a session booked on a closed month, an adjustment
-not on the first open month), is reported as a difference too.
+the one the close used); every session's hours are derived again from its recorded meeting or
+logged time and decision and held again against the yearly cap in log order; the sessions the
+month's document is made of (its own, and late sessions of closed months, which become its
+adjustments) are priced again in full, and late sessions become the same adjustments again. The
+month's document is then settled from the rebuilt sessions and compared, byte for byte, with the
+closed one. Any session that prices differently from what was logged, any session logged with
+other hours billed before it than the log gives, and any booking that breaks the rules (a
+session booked on a closed month, an adjustment not on the first open month), is reported as a
+difference too.
 """
 
 from __future__ import annotations
