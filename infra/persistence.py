@@ -138,11 +138,17 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         return found
 
     def erase_subject(self, subject: str, at: str) -> None:
+        """Destroy every generation of the subject's key (``subject``, ``subject#2``, ...)."""
         with self.datastore.transaction(commit=True) as c:
             c.execute(
                 "INSERT INTO subject_keys (subject, key, erased_at) VALUES (?, NULL, ?) "
                 "ON CONFLICT (subject) DO UPDATE SET key = NULL, erased_at = excluded.erased_at",
                 (subject, at),
+            )
+            c.execute(  # '#' then '$': the generations sort between, byte by byte
+                "UPDATE subject_keys SET key = NULL, erased_at = ? "
+                "WHERE subject > ? AND subject < ? AND key IS NOT NULL",
+                (at, f"{subject}#", f"{subject}$"),
             )
 
     def case_stored(self, case_id: str) -> list[tuple[int, StoredEvent]]:
@@ -313,6 +319,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
             "INSERT INTO {schema}.subject_keys (subject, key, erased_at) VALUES (%s, NULL, %s) "
             "ON CONFLICT (subject) DO UPDATE SET key = NULL, erased_at = excluded.erased_at"
         ).format(schema=schema)
+        self._erase_generations = SQL(
+            "UPDATE {schema}.subject_keys SET key = NULL, erased_at = %s "
+            "WHERE starts_with(subject, %s) AND key IS NOT NULL"
+        ).format(schema=schema)
         events = Identifier(self.events_table_name)
         self._insert_case = SQL(
             "INSERT INTO {schema}.case_index (case_id, notification_id) VALUES (%s, %s)"
@@ -421,6 +431,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def erase_subject(self, subject: str, at: str) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self._erase_key, (subject, at))
+            curs.execute(self._erase_generations, (at, f"{subject}#"))
 
     def case_stored(self, case_id: str) -> list[tuple[int, StoredEvent]]:
         with self.datastore.transaction(commit=False) as curs:

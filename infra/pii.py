@@ -4,6 +4,11 @@ Each person (a *subject*: their pseudonymous ``person_ref``) gets a random AES-2
 outside the event log. Their personal number and name are stored in events only sealed with
 it. Erasing a person deletes the key (crypto-shredding): the events stay, byte for byte, so the
 hash chain still verifies and settlements still replay, but the data can no longer be read.
+
+A person whose data was erased may come back (a new referral years later): what is recorded of
+them from then on is sealed under a new key, their key's next *generation* (kept as the subject
+``<subject>#<n>``), and says so (``pii:v2:<n>:``); what was erased stays unreadable. Erasing a
+subject erases every generation of its key.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ from typing import Protocol
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PREFIX = "pii:v1:"
+"""Sealed under the subject's first key."""
+PREFIX_GENERATION = "pii:v2:"
+"""``pii:v2:<n>:``: sealed under generation ``n`` (2, 3, ...) of the subject's key."""
 ERASED = "(erased)"
+
+
+def generation_subject(subject: str, generation: int) -> str:
+    """The name a generation of the subject's key is kept under."""
+    return subject if generation == 1 else f"{subject}#{generation}"
 
 
 class KeyStore(Protocol):
@@ -75,24 +88,38 @@ class StagedKeys:
 
 
 def seal(store: KeyStore, subject: str, value: str | None) -> str | None:
-    """``value`` encrypted under the subject's key (made on first use); None stays None."""
+    """``value`` encrypted under the subject's key (made on first use; if the subject's data
+    was erased, under the next generation of their key); None stays None."""
     if value is None:
         return None
-    key = store.subject_key(subject, AESGCM.generate_key(bit_length=256))
-    if key is None:
-        raise ValueError(f"subject {subject} was erased: nothing new is kept for them")
+    generation = 1
+    while True:
+        name = generation_subject(subject, generation)
+        key = store.subject_key(name, AESGCM.generate_key(bit_length=256))
+        if key is not None:
+            break
+        generation += 1  # erased: a new generation for what is recorded from now on
     nonce = os.urandom(12)
-    sealed = AESGCM(key).encrypt(nonce, value.encode(), subject.encode())
-    return PREFIX + base64.b64encode(nonce + sealed).decode()
+    sealed = base64.b64encode(nonce + AESGCM(key).encrypt(nonce, value.encode(), name.encode()))
+    if generation == 1:
+        return PREFIX + sealed.decode()
+    return f"{PREFIX_GENERATION}{generation}:{sealed.decode()}"
 
 
 def unseal(store: KeyStore, subject: str, value: str | None) -> str | None:
-    """The plain value; :data:`ERASED` once the subject's key is gone. Plain input is returned
-    as it is (events written before sealing)."""
-    if value is None or not value.startswith(PREFIX):
+    """The plain value; :data:`ERASED` once the key it was sealed with is gone. Plain input is
+    returned as it is (events written before sealing)."""
+    if value is None:
         return value
-    key = store.subject_key(subject, None)
+    if value.startswith(PREFIX):
+        name, body = subject, value[len(PREFIX) :]
+    elif value.startswith(PREFIX_GENERATION):
+        generation, _, body = value[len(PREFIX_GENERATION) :].partition(":")
+        name = generation_subject(subject, int(generation))
+    else:
+        return value
+    key = store.subject_key(name, None)
     if key is None:
         return ERASED
-    raw = base64.b64decode(value[len(PREFIX) :])
-    return AESGCM(key).decrypt(raw[:12], raw[12:], subject.encode()).decode()
+    raw = base64.b64decode(body)
+    return AESGCM(key).decrypt(raw[:12], raw[12:], name.encode()).decode()

@@ -488,18 +488,32 @@ class Intake(RegisterCommands):
             except AggregateNotFoundError:
                 self.save(RetentionHold(case_id=case_id, reason=reason, by=by, at=self.clock()))
 
-    def erase_expired(self, years: int) -> list[str]:
-        """Destroy the keys of every person whose cases' retention has ended; return them."""
+    def erase_expired(self, years: int, chunk: int = 100) -> list[str]:
+        """Destroy the keys of every person whose cases' retention has ended; return them.
+
+        Persons are erased a chunk at a time, each chunk checked again under the application's
+        lock with what was stored meanwhile: a person referred again since the check began keeps
+        their data. The lock is let go between chunks, so referrals keep flowing.
+        """
         now = self.clock()
         with self.lock:
             self.retention_watch.advance(self)
-            due = self.retention_watch.expired(now, years)
-        for ref, last_entry in sorted(due.items()):
+            due = sorted(self.retention_watch.expired(now, years))
+        erased: list[str] = []
+        for start in range(0, len(due), chunk):
             with self.lock:
-                self.store.erase_subject(ref, now.isoformat())
-                self.save(PersonErased(person_ref=ref, at=now, last_entry=last_entry))
-            log.info("personal data erased", person_ref=ref)
-        return sorted(due)
+                self.retention_watch.advance(self)
+                still = self.retention_watch.expired(now, years, due[start : start + chunk])
+                for ref, last_entry in sorted(still.items()):
+                    self.store.erase_subject(ref, now.isoformat())
+                    erasure = self.retention_watch.erasures.get(ref, 0) + 1
+                    self.save(
+                        PersonErased(person_ref=ref, at=now, last_entry=last_entry, erasure=erasure)
+                    )
+                    erased.append(ref)
+            for ref in sorted(still):
+                log.info("personal data erased", person_ref=ref)
+        return erased
 
     def check_acknowledgements(self) -> list[UUID]:
         """Record every acknowledgement deadline missed by now; return the cases breached."""

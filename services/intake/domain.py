@@ -344,12 +344,21 @@ class RetentionHold(Aggregate):
 
 
 class PersonErased(Aggregate):
-    """A person's key was destroyed when the retention of all their cases had ended."""
+    """A person's key was destroyed when the retention of all their cases had ended.
+
+    ``erasure`` counts a person's erasures: one referred again after an erasure is erased again
+    when the new cases' retention ends (their key's later generations, :mod:`infra.pii`). The
+    id is the same for the same erasure wherever it is decided, so two instances record it once.
+    """
 
     @staticmethod
-    def create_id(person_ref: str, **_: object) -> UUID:
-        return uuid5(REFERRAL_NAMESPACE, f"erased/{person_ref}")
+    def create_id(person_ref: str, erasure: int = 1, **_: object) -> UUID:
+        suffix = "" if erasure == 1 else f"/{erasure}"
+        return uuid5(REFERRAL_NAMESPACE, f"erased/{person_ref}{suffix}")
 
     @event("Erased")
-    def __init__(self, person_ref: str, at: datetime, last_entry: datetime) -> None:
+    def __init__(
+        self, person_ref: str, at: datetime, last_entry: datetime, erasure: int = 1
+    ) -> None:
         self.person_ref = person_ref
+        self.erasure = erasure

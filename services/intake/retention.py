@@ -9,6 +9,7 @@ acknowledged, a meeting held, closed, ...). Erasure destroys the person's key
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -41,13 +42,19 @@ def years_before(moment: datetime, years: int) -> datetime:
 class RetentionWatch:
     """The last entry of every case, its persons, held cases and erased persons: a projection
     tailing intake's own log, rebuilt by one scan when the process starts and advanced
-    incrementally afterwards, so the daily check reads only what was stored since the last."""
+    incrementally afterwards, so the daily check reads only what was stored since the last.
+
+    A person erased and then named in a new case (referred again, years later) is no longer
+    counted as erased: their new data, sealed under a new key, has its own retention.
+    """
 
     position: int = 0
     last: dict[Any, datetime] = field(default_factory=dict)
-    persons: dict[Any, set[str]] = field(default_factory=lambda: defaultdict(set))
+    cases_of: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
     held: set[Any] = field(default_factory=set)
     erased: set[str] = field(default_factory=set)
+    #: How many times each person was erased (a person referred again may be erased again).
+    erasures: dict[str, int] = field(default_factory=dict)
 
     def advance(self, app: Intake, page: int = 1000) -> None:
         topics = [*_CASE_TOPICS, _HOLD_TOPIC, _ERASED_TOPIC]
@@ -60,33 +67,36 @@ class RetentionWatch:
                 if note.topic == _HOLD_TOPIC:
                     self.held.add(event.case_id)  # type: ignore[attr-defined]
                 elif note.topic == _ERASED_TOPIC:
-                    self.erased.add(event.person_ref)  # type: ignore[attr-defined]
+                    ref = event.person_ref  # type: ignore[attr-defined]
+                    self.erased.add(ref)
+                    self.erasures[ref] = self.erasures.get(ref, 0) + 1
                 else:
                     case_id = event.originator_id
                     when = _last_time(event)
                     self.last[case_id] = max(when, self.last.get(case_id, when))
                     for member in getattr(event, "household", ()):
-                        self.persons[case_id].add(member["person_ref"])
+                        ref = member["person_ref"]
+                        self.cases_of[ref].add(case_id)
+                        self.erased.discard(ref)  # named again after an erasure
                 self.position = note.id
             if len(notes) < page:
                 return
 
-    def expired(self, now: datetime, years: int) -> dict[str, datetime]:
-        """Persons whose every case had its last entry before the retention cut-off, and not
-        held: person_ref -> the last entry of their cases."""
+    def expired(
+        self, now: datetime, years: int, among: Iterable[str] | None = None
+    ) -> dict[str, datetime]:
+        """Persons (of ``among``, or all) whose every case had its last entry before the
+        retention cut-off, none of them held, not yet erased: person_ref -> that last entry."""
         cutoff = years_before(now, years)
-        latest: dict[str, datetime] = {}
-        kept: set[str] = set()
-        for case_id, refs in self.persons.items():
-            for ref in refs:
-                latest[ref] = max(self.last[case_id], latest.get(ref, self.last[case_id]))
-                if case_id in self.held:
-                    kept.add(ref)
-        return {
-            ref: when
-            for ref, when in latest.items()
-            if when < cutoff and ref not in kept and ref not in self.erased
-        }
+        out: dict[str, datetime] = {}
+        for ref in self.cases_of if among is None else among:
+            cases = self.cases_of.get(ref)
+            if not cases or ref in self.erased or not cases.isdisjoint(self.held):
+                continue
+            latest = max(self.last[case_id] for case_id in cases)
+            if latest < cutoff:
+                out[ref] = latest
+        return out
 
 
 def _case_event_classes() -> list[type]:

@@ -132,3 +132,68 @@ def test_the_daily_check_reads_only_what_is_new_and_agrees_with_a_full_scan(
     assert len(erased) == 1  # the first child only: the parent's last entry is 1.5 years old
     assert intake.erase_expired(5) == []
     intake.close()
+
+
+def test_a_person_referred_again_after_erasure_is_accepted_under_a_new_key(
+    settings: Settings,
+) -> None:
+    """Years after a family's data was erased, the same child is referred again: the referral is
+    accepted, the new case is readable, the old one stays erased, and when the new case's own
+    retention ends, every generation of the child's key is destroyed."""
+    clock = Clock()
+    intake = make_intake(settings, clock)
+    first = referral()
+    old = intake.submit(json.dumps(first).encode()).case_id
+    clock.advance(days=5 * 366)
+    assert len(intake.erase_expired(5)) == 2
+
+    again = referral(persons=first["persons"], submitted_at=clock.now.isoformat())
+    answer = intake.submit(json.dumps(again).encode())
+    assert answer.accepted and answer.case_id not in (None, old)
+    numbers = {p["personal_number"] for p in first["persons"]}
+    sealed = [m["personal_number"] for m in intake.case(answer.case_id).household]  # type: ignore[arg-type]
+    assert len(sealed) == 2 and all(value.startswith("pii:v2:2:") for value in sealed)
+    assert intake.erase_expired(5) == []  # the new case is young
+    intake.close()
+    assert {m["personal_number"] for m in _household(settings, str(old), "case_officer")} == {
+        ERASED
+    }
+    assert {
+        m["personal_number"] for m in _household(settings, str(answer.case_id), "case_officer")
+    } == numbers
+
+    intake = make_intake(settings, clock)  # a restart rebuilds the watch from the log
+    clock.advance(days=5 * 366)
+    assert len(intake.erase_expired(5)) == 2  # erased again: the second generation too
+    assert verify(intake.store).intact
+    intake.close()
+    assert {
+        m["personal_number"] for m in _household(settings, str(answer.case_id), "case_officer")
+    } == {ERASED}
+
+
+def test_a_person_referred_again_while_the_daily_check_runs_keeps_their_data(
+    settings: Settings,
+) -> None:
+    clock = Clock()
+    intake = make_intake(settings, clock)
+    first = referral()
+    intake.submit(json.dumps(first).encode())
+    clock.advance(days=5 * 366)
+    watch = intake.retention_watch
+    checked = watch.expired
+    calls = 0
+
+    def meanwhile(now: Any, years: int, among: Any = None) -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        due = checked(now, years, among)
+        if calls == 1:  # after the first look, before any key is destroyed: referred again
+            again = referral(persons=first["persons"], submitted_at=clock.now.isoformat())
+            assert intake.submit(json.dumps(again).encode()).accepted
+        return due
+
+    watch.expired = meanwhile  # type: ignore[method-assign]
+    assert intake.erase_expired(5) == []
+    assert calls == 2
+    intake.close()
