@@ -115,3 +115,30 @@ def test_a_long_case_is_snapshotted_and_read_back_the_same(settings: Settings) -
     intake.close()
     again = make_intake(settings, clock).case(case_id)
     assert again.minutes_used == 60 * 60 and again.visits == 60 and len(again.sessions) == 60
+
+
+def test_erasing_a_subject_destroys_every_generation_of_its_key_and_nothing_else(
+    store_settings: Settings,
+) -> None:
+    from infra.pii import ERASED, StagedKeys, seal, unseal
+
+    app = make_ledger(store_settings, "hop", "ledger.out")
+    store = app.store
+    ref, neighbour = str(uuid.uuid4()), str(uuid.uuid4())
+    for subject in (ref, neighbour, f"{neighbour}#2", f"{ref}0"):
+        store.subject_key(subject, f"key-of-{subject}"[:32].ljust(32, "k").encode())
+    first = seal(store, ref, "201407142395")
+    store.erase_subject(ref, "2031-01-01T00:00:00+00:00")
+    staged = StagedKeys(store)
+    second = seal(staged, ref, "201407142395")  # referred again: the key's next generation
+    assert second is not None and second.startswith("pii:v2:2:")
+    assert unseal(staged, ref, second) == "201407142395"
+    app.save(processed=[("hop", "m-keys")], subject_keys=staged.take())
+    assert unseal(store, ref, first) == ERASED and unseal(store, ref, second) == "201407142395"
+
+    store.erase_subject(ref, "2037-01-01T00:00:00+00:00")
+    assert unseal(store, ref, second) == ERASED
+    assert store.stored_subject_key(f"{ref}#2") == (True, None)
+    for kept in (neighbour, f"{neighbour}#2", f"{ref}0"):
+        assert store.stored_subject_key(kept)[1] is not None, kept
+    app.close()
