@@ -127,6 +127,10 @@ class Runtime:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._recover_lock = asyncio.Lock()
+        #: Taken to adopt a new epoch and to publish a batch: a wipe noticed by the consuming
+        #: loop and by the relay at once must reset the outbox once, and never in the middle of
+        #: a batch being published (its end position would overwrite the reset).
+        self._epoch_lock = asyncio.Lock()
         self._lease = settings.key(f"relay:{self.group}")
         self._periodic = list(periodic)
 
@@ -217,6 +221,10 @@ class Runtime:
 
     async def _sync_epoch(self) -> None:
         """Adopt Redis's epoch; if it is not the one we published into, republish everything."""
+        async with self._epoch_lock:
+            await self._adopt_epoch()
+
+    async def _adopt_epoch(self) -> None:
         key = self.settings.key("epoch")
         current = await self.redis.get(key)
         if current is None:
@@ -441,11 +449,8 @@ class Runtime:
         while not self._stopping.is_set():
             await self._sync_epoch()
             held = await self.redis.eval(LEASE_SCRIPT, 1, self._lease, self.consumer, ttl)
-            if held == 2:  # another instance may have relayed meanwhile: go on from its position
-                self._relay_position = await anyio.to_thread.run_sync(
-                    self.app.store.relay_position, self.publishes
-                )
-            published = await self.relay_once() if held else 0
+            # 2: another instance may have relayed meanwhile: go on from its position.
+            published = await self.relay_once(reread=held == 2) if held else 0
             if published == 0:
                 self._relay_wakeup.clear()
                 with suppress(TimeoutError):
@@ -459,8 +464,17 @@ class Runtime:
             self.consumer,
         )
 
-    async def relay_once(self) -> int:
-        """Publish the next batch of the outbox; return how many notifications it covered."""
+    async def relay_once(self, *, reread: bool = False) -> int:
+        """Publish the next batch of the outbox; return how many notifications it covered.
+        ``reread``: start from the position stored (another instance may have relayed)."""
+        async with self._epoch_lock:
+            if reread:
+                self._relay_position = await anyio.to_thread.run_sync(
+                    self.app.store.relay_position, self.publishes
+                )
+            return await self._publish_next()
+
+    async def _publish_next(self) -> int:
         start = self._relay_position
         position, outgoing = await anyio.to_thread.run_sync(
             self.app.outbox, start, self.settings.relay_batch_size
