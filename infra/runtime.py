@@ -345,8 +345,13 @@ class Runtime:
                 group=self.group,
             )
             name = self._name(delivery.stream)
-            # One transaction: the dead letter exists if and only if the entry is acknowledged.
-            async with self.redis.pipeline(transaction=True) as pipe:
+            # The dead letter first, then the acknowledgement, in one round trip but not in a
+            # MULTI: Redis 7 drops a MULTI/EXEC when it replays its append-only file as a
+            # restricted ``default`` user (redis/redis#14541), and with it both the dead letter
+            # and the acknowledgement. An entry is acknowledged only once its dead letter is
+            # written; if this process dies in between, the entry is reclaimed and dead-lettered
+            # again (the same ``entry_id`` twice on the dead-letter stream, nothing lost).
+            async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.xadd(dead_letter_stream(name), fields)  # type: ignore[arg-type]
                 pipe.xack(name, self.group, delivery.entry_id)
                 if delivery.stream in DELETE_AFTER_ACK:
