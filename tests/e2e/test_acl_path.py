@@ -130,8 +130,8 @@ def test_what_the_services_wrote_survives_a_restart_of_the_embedded_redis(
                      "data": "{"},
                 )  # fmt: skip
                 publisher.close()
-                wait_until(lambda: operator.xlen(events) == 1 and operator.xlen(dead) == 1)
-            wait_until(lambda: drained(operator, settings.stream_prefix))
+                wait_until(lambda op=operator: op.xlen(events) == 1 and op.xlen(dead) == 1)
+            wait_until(lambda op=operator: drained(op, settings.stream_prefix))
             # After the restart: the same dead letter is still there, once; its entry is gone.
             letters += [entry_id for entry_id, _ in operator.xrange(dead)]
             assert len(set(letters)) == 1 and len(letters) == round_ + 1, letters
