@@ -88,6 +88,8 @@ class Counters:
     published: int = 0
     reclaimed: int = 0
     recoveries: int = 0
+    #: Relay batches read but not published because the lease lapsed meanwhile.
+    lease_lapses: int = 0
     last_error: str | None = None
     last_batch_at: float | None = None
     errors: dict[str, str] = field(default_factory=dict)
@@ -455,7 +457,7 @@ class Runtime:
             await self._sync_epoch()
             held = await self.redis.eval(LEASE_SCRIPT, 1, self._lease, self.consumer, ttl)
             # 2: another instance may have relayed meanwhile: go on from its position.
-            published = await self.relay_once(reread=held == 2) if held else 0
+            published = await self.relay_once(reread=held == 2, lease_ttl=ttl) if held else 0
             if published == 0:
                 self._relay_wakeup.clear()
                 with suppress(TimeoutError):
@@ -469,23 +471,36 @@ class Runtime:
             self.consumer,
         )
 
-    async def relay_once(self, *, reread: bool = False) -> int:
+    async def relay_once(self, *, reread: bool = False, lease_ttl: int | None = None) -> int:
         """Publish the next batch of the outbox; return how many notifications it covered.
-        ``reread``: start from the position stored (another instance may have relayed)."""
+        ``reread``: start from the position stored (another instance may have relayed).
+        ``lease_ttl``: the relay's lease is renewed once the batch is read, and nothing is
+        published if it lapsed meanwhile (another instance may be publishing the same batch)."""
         async with self._epoch_lock:
             if reread:
-                self._relay_position = await anyio.to_thread.run_sync(
-                    self.app.store.relay_position, self.publishes
-                )
-            return await self._publish_next()
+                self._relay_position = await self._stored_position()
+            return await self._publish_next(lease_ttl)
 
-    async def _publish_next(self) -> int:
+    async def _stored_position(self) -> int:
+        return await anyio.to_thread.run_sync(self.app.store.relay_position, self.publishes)
+
+    async def _publish_next(self, lease_ttl: int | None) -> int:
         start = self._relay_position
         position, outgoing = await anyio.to_thread.run_sync(
             self.app.outbox, start, self.settings.relay_batch_size
         )
         if position == start:
             return 0
+        if lease_ttl is not None:
+            # Reading a batch can outlast the lease on a busy machine (a batch being applied
+            # holds the application's lock); publishing it then would double what the instance
+            # that took the lease over publishes. It cannot close the window, only shrink it to
+            # the XADDs themselves: consumers still deduplicate by message id.
+            held = await self.redis.eval(LEASE_SCRIPT, 1, self._lease, self.consumer, lease_ttl)
+            if held != 1:
+                self.counters.lease_lapses += 1
+                self._relay_position = await self._stored_position()
+                return 0
         if outgoing:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for out in outgoing:

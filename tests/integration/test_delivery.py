@@ -177,3 +177,22 @@ async def test_entries_with_the_same_id_on_two_streams_are_each_applied_and_ackn
         await runtime.stop()
         app.close()
     assert runtime.counters.reclaimed == 0, "nothing was left for the reclaimer"
+
+
+async def test_a_relay_whose_lease_lapsed_while_it_read_a_batch_publishes_nothing(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    messages = [meeting(n) for n in range(10)]
+    mid = settings.stream("ledger.mid")
+    async with Hop(settings, "hop_a", "ledger.in", "ledger.mid") as hop:
+        # Another instance holds the relay's lease: this one applies, but must not publish.
+        redis_client.set(hop.runtime._lease, "another-instance", px=60_000)
+        publish(redis_client, settings.stream("ledger.in"), messages)
+        await eventually(lambda: len(hop.app.entries()) == 10)
+        assert await hop.runtime.relay_once(lease_ttl=5_000) == 0
+        assert hop.runtime.counters.lease_lapses == 1
+        assert redis_client.xlen(mid) == 0
+        redis_client.delete(hop.runtime._lease)  # the other instance is gone
+        hop.runtime._relay_wakeup.set()
+        await eventually(lambda: redis_client.xlen(mid) == 10)
+    assert redis_client.xlen(mid) == 10
