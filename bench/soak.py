@@ -57,7 +57,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import httpx
 import redis
 from pydantic import SecretStr
 
@@ -69,6 +68,7 @@ from bench.pipeline import (
     referral,
     staff_record,
 )
+from infra.auth import Role
 from infra.monitor import drained
 from infra.redis import connect
 from infra.settings import SERVICES, Settings
@@ -321,7 +321,7 @@ class Soak:
         self.source = connect(self.supervisor.login("publisher"), socket_timeout=5)
         self.client = connect(self.supervisor.login("operator"), socket_timeout=5)
         staff = self.calendar.staff_needed(self.expected * 2)
-        with httpx.Client(base_url=self.supervisor.base_url("scheduling"), timeout=60) as http:
+        with self.supervisor.client("scheduling", Role.STAFF) as http:  # as staff would
             for n in range(staff):
                 http.post("/staff", json=staff_record(n)).raise_for_status()
         from services.intake.app import make_app as intake_app
