@@ -468,13 +468,13 @@ class Intake(RegisterCommands):
         raise RuntimeError(f"case {case_id} kept changing under this command; try again")
 
     def service_levels(self) -> dict[str, int]:
-        with self.lock:
-            self.ack_watch.advance(self)
         now = self.clock()
-        return {
-            "acknowledgements_past_due": self.ack_watch.past_due(now),
-            "acknowledgements_waiting": len(self.ack_watch.waiting),
-        }
+        with self.ack_watch.lock:
+            self.ack_watch.advance(self)
+            return {
+                "acknowledgements_past_due": self.ack_watch.past_due(now),
+                "acknowledgements_waiting": len(self.ack_watch.waiting),
+            }
 
     def notices(self) -> list[dict[str, str]]:
         return self.quality_notices()
@@ -491,17 +491,20 @@ class Intake(RegisterCommands):
     def erase_expired(self, years: int, chunk: int = 100) -> list[str]:
         """Destroy the keys of every person whose cases' retention has ended; return them.
 
-        Persons are erased a chunk at a time, each chunk checked again under the application's
-        lock with what was stored meanwhile: a person referred again since the check began keeps
-        their data. The lock is let go between chunks, so referrals keep flowing.
+        The watch catches up with the log under its own lock only, so that its first scan of
+        the whole log at start does not hold up the batches. Persons are then erased a chunk at
+        a time, each chunk checked again under the application's lock with what was stored
+        meanwhile: a person referred again since the check began keeps their data. The lock is
+        let go between chunks, so referrals keep flowing.
         """
         now = self.clock()
-        with self.lock:
-            self.retention_watch.advance(self)
-            due = sorted(self.retention_watch.expired(now, years))
+        watch = self.retention_watch
+        with watch.lock:
+            watch.advance(self)
+            due = sorted(watch.expired(now, years))
         erased: list[str] = []
         for start in range(0, len(due), chunk):
-            with self.lock:
+            with self.lock, watch.lock:
                 self.retention_watch.advance(self)
                 still = self.retention_watch.expired(now, years, due[start : start + chunk])
                 for ref, last_entry in sorted(still.items()):
@@ -516,12 +519,18 @@ class Intake(RegisterCommands):
         return erased
 
     def check_acknowledgements(self) -> list[UUID]:
-        """Record every acknowledgement deadline missed by now; return the cases breached."""
-        with self.lock:
-            self.ack_watch.advance(self)
+        """Record every acknowledgement deadline missed by now; return the cases breached.
+
+        The watch catches up under its own lock, not the application's (its first scan of the
+        whole log at start would hold up the batches); each breach is recorded on the case under
+        the application's lock, where the case itself says whether it is still unacknowledged.
+        """
         now = self.clock()
+        with self.ack_watch.lock:
+            self.ack_watch.advance(self)
+            due = self.ack_watch.due(now)
         breached = []
-        for case_id in self.ack_watch.due(now):
+        for case_id in due:
             try:
                 self._change(case_id, lambda case: case.note_ack_overdue(now))
             except RuntimeError:

@@ -8,6 +8,7 @@ acknowledged, a meeting held, closed, ...). Erasure destroys the person's key
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ class RetentionWatch:
     counted as erased: their new data, sealed under a new key, has its own retention.
     """
 
+    #: Taken to advance or read the watch: it is advanced by a periodic job and read by
+    #: status queries, each in a thread of its own, without the application's lock.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     position: int = 0
     last: dict[Any, datetime] = field(default_factory=dict)
     cases_of: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))

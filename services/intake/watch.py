@@ -6,6 +6,7 @@ periodic deadline check never loads cases that are not due.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -28,6 +29,9 @@ SETTLED = {
 
 @dataclass
 class AckWatch:
+    #: Taken to advance or read the watch: it is advanced by a periodic job and read by
+    #: status queries, each in a thread of its own, without the application's lock.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     position: int = 0
     waiting: dict[UUID, datetime] = field(default_factory=dict)
     #: Cases whose missed deadline is already recorded: still waiting, not to be noted again.

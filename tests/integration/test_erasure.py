@@ -197,3 +197,39 @@ def test_a_person_referred_again_while_the_daily_check_runs_keeps_their_data(
     assert intake.erase_expired(5) == []
     assert calls == 2
     intake.close()
+
+
+def test_the_watches_catch_up_without_holding_up_the_batches(settings: Settings) -> None:
+    """The retention and acknowledgement watches scan the whole log when intake starts; they
+    do it under locks of their own, so a batch (which holds the application's lock) is never
+    held up by it, and neither are they by a long batch when there is nothing to record."""
+    import threading
+
+    clock = Clock()
+    intake = make_intake(settings, clock)
+    assert intake.submit(json.dumps(referral()).encode()).accepted
+    batch_running, release = threading.Event(), threading.Event()
+
+    def long_batch() -> None:
+        with intake.lock:
+            batch_running.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=long_batch)
+    holder.start()
+    batch_running.wait(10)
+    results: list[Any] = []
+    checker = threading.Thread(
+        target=lambda: results.extend(
+            [intake.service_levels(), intake.check_acknowledgements(), intake.erase_expired(5)]
+        )
+    )
+    checker.start()
+    checker.join(20)
+    finished = not checker.is_alive()
+    release.set()
+    holder.join()
+    checker.join()
+    intake.close()
+    assert finished, "a watch waited for the application's lock"
+    assert results[0]["acknowledgements_waiting"] == 1 and results[1:] == [[], []]
