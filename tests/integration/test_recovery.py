@@ -116,7 +116,9 @@ def private_redis(tmp_path: Path) -> Iterator[str]:
 async def test_flushall_in_the_middle_of_a_run_recovers_to_the_same_state(
     settings: Settings, private_redis: str
 ) -> None:
-    settings = settings.model_copy(update={"redis_url": private_redis})
+    # Batches of 50: hop_b commits its work in steps, so the wipe can come between them (with
+    # the default of 500 it could take all 400 in one batch, and the wipe came after it).
+    settings = settings.model_copy(update={"redis_url": private_redis, "batch_size": 50})
     client = redis.Redis.from_url(private_redis, decode_responses=True)
     messages = [meeting(n) for n in range(400)]
     async with (
