@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -19,13 +18,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import in_subprocess
 from infra.application import ServiceApplication
 from infra.settings import Settings
 from lots.audit import Look, history_in
 from lots.stores import open_store
 from services.intake.domain import Case
 
-ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
 
@@ -101,16 +100,7 @@ def run(var: Path, events: int, looks: int = 200) -> dict[str, Any]:
     finally:
         for app in apps.values():
             app.close()
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.audit", "measure", str(var), str(target), str(looks)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.audit measure failed: {done.stderr[-2000:]}")
-    timed = json.loads(done.stdout.strip().splitlines()[-1])
+    timed = in_subprocess("bench.audit", "measure", str(var), str(target), str(looks))
     return {
         "events_in_store": stored,
         "case_events": 200,

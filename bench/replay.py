@@ -19,7 +19,6 @@ import json
 import random
 import resource
 import sqlite3
-import subprocess
 import sys
 import time
 import uuid
@@ -29,13 +28,13 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
+from bench import in_subprocess
 from events.codec import Envelope
 from events.messages import MeetingHeld
 from infra.application import Incoming
 from infra.calendar import STOCKHOLM, is_business_day
 from infra.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
 #: Meetings held per case over the year, and messages applied per batch (one transaction).
 MEETINGS_PER_CASE = 6
 BATCH = 1000
@@ -169,20 +168,6 @@ def peak_rss_mb() -> float:
     return round(kib / 1024, 1)
 
 
-def in_subprocess(*args: str) -> dict[str, Any]:
-    """Run ``python -m bench.replay <args>`` and return the JSON it prints."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.replay", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.replay {args[0]} failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
 def run(var: Path, events: int, echo: Any = print, rounds: int = 3) -> dict[str, Any]:
     """Fill billing's store with ``events`` events, then replay and scan it side by side.
 
@@ -195,8 +180,8 @@ def run(var: Path, events: int, echo: Any = print, rounds: int = 3) -> dict[str,
     path = var / "billing.sqlite"
     replays, scans = [], []
     for _ in range(rounds):
-        replays.append(in_subprocess("replay", str(var), filled["month"]))
-        scans.append(in_subprocess("scan", str(path)))
+        replays.append(in_subprocess("bench.replay", "replay", str(var), filled["month"]))
+        scans.append(in_subprocess("bench.replay", "scan", str(path)))
     for replayed in replays:
         if not replayed["matches"]:
             raise AssertionError(f"the replay does not match the closed month: {replayed}")

@@ -150,20 +150,6 @@ class Fold:
     def opened(self, session: str, source: Source) -> None:
         self.sources[session] = source
 
-    def logged(
-        self,
-        session: str,
-        version: int,
-        before_logged: Decimal,
-        logged: Callable[[], dict[str, Any]],
-    ) -> None:
-        """A session logged at tariff-book ``version`` with ``before_logged`` hours billed
-        before it in its year; ``logged()`` gives the logged session, read only if needed."""
-        self._logged(session, version, before_logged, logged)
-        # Priced again and held against the cap: only the rebuilt session is needed now.
-        self.sources.pop(session, None)
-        self.decisions.pop(session, None)
-
     def apply(self, event: Any) -> bool:
         """Take one event into account; True once the month's close has been reached."""
         kind = type(event)
@@ -204,7 +190,24 @@ class Fold:
             self._booked(event, self.months[originator])
         return False
 
-    def _logged(
+    def logged(
+        self,
+        session: str,
+        version: int,
+        before_logged: Decimal,
+        logged: Callable[[], dict[str, Any]],
+    ) -> None:
+        """A session logged at tariff-book ``version`` with ``before_logged`` hours billed
+        before it in its year (``logged()`` gives the logged session, read only if needed):
+        priced again and held against the cap, as billing did; its source is let go after.
+        """
+        try:
+            self._price_again(session, version, before_logged, logged)
+        finally:  # only the rebuilt session (if kept) is needed now
+            self.sources.pop(session, None)
+            self.decisions.pop(session, None)
+
+    def _price_again(
         self,
         session: str,
         version: int,

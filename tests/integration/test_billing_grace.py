@@ -42,8 +42,9 @@ from services.billing.tariffs import (
     YearlyCap,
     default_catalogue,
 )
-from tests.integration.test_billing_sessions import Clock, deliver, export, held, published
+from tests.integration.test_billing_sessions import export, held
 from tests.support.auth import api, headers
+from tests.support.billing import Clock, deliver, published
 from tests.support.flow import eventually
 
 CEST = timezone(timedelta(hours=2))

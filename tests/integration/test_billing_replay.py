@@ -12,32 +12,23 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from events.codec import Envelope
-from events.messages import MeetingHeld, Message
-from infra.application import Incoming
+from events.messages import MeetingHeld
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing
 from services.billing.replay import _topics, replay_month
+from tests.support.billing import Clock, deliver
 
 CET = timezone(timedelta(hours=1))
 YEAR = 2022
 MEETINGS = 420
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def held(n: int, start: datetime, minutes: int, **over: Any) -> MeetingHeld:
@@ -72,14 +63,6 @@ def year_of_meetings() -> list[MeetingHeld]:
         else:
             out.append(held(n, start, 120))
     return out
-
-
-def deliver(app: Billing, messages: Iterable[Message]) -> None:
-    items = [
-        Incoming(f"{n}-0", "scheduling.events", Envelope(m, uuid.uuid4()))
-        for n, m in enumerate(messages)
-    ]
-    assert all(error is None for error in app.process("billing", items).values())
 
 
 @pytest.fixture

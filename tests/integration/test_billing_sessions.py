@@ -15,9 +15,7 @@ from typing import Any
 
 import pytest
 
-from events.codec import Envelope
 from events.messages import MeetingHeld, Message, ReferralReceived
-from infra.application import Incoming
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing
@@ -33,18 +31,11 @@ from services.billing.tariffs import (
     YearlyCap,
     default_catalogue,
 )
+from tests.support.billing import Clock, deliver, published
 
 CEST = timezone(timedelta(hours=2))
 CET = timezone(timedelta(hours=1))
 UTC0 = UTC
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def held(n: int, start: datetime, minutes: int, **over: Any) -> MeetingHeld:
@@ -74,19 +65,6 @@ def group(n: int, start: datetime, minutes: int, participants: int) -> MeetingHe
         participants=participants,
         client_visits=participants,
     )
-
-
-def deliver(app: Billing, messages: Iterable[Message]) -> None:
-    items = [
-        Incoming(f"{n}-0", "scheduling.events", Envelope(m, uuid.uuid4()))
-        for n, m in enumerate(messages)
-    ]
-    assert all(error is None for error in app.process("billing", items).values())
-
-
-def published(app: Billing, name: str) -> list[Any]:
-    _, out = app.outbox(0, 100_000)
-    return [o.message for o in out if o.message.type_name == name]
 
 
 def export(app: Billing, meetings: Iterable[MeetingHeld]) -> list[str]:

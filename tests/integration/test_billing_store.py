@@ -30,17 +30,10 @@ from services.billing.offline import compute_from_export
 from services.billing.replay import replay_month
 from services.billing.settlement import PROGRAMMES, verify
 from services.billing.tariffs import default_catalogue
+from tests.support.billing import Clock
 
 CEST = timezone(timedelta(hours=2))
 CET = timezone(timedelta(hours=1))
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def held(n: int, start: datetime, minutes: int, **over: Any) -> MeetingHeld:
