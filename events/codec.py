@@ -9,6 +9,7 @@ records as its ``error``.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -96,7 +97,20 @@ def plain_fields(entry: Mapping[Any, Any]) -> dict[str, str]:
 
 
 def decode(entry: Mapping[Any, Any], expect: type[M] | None = None) -> Envelope[M]:
-    """Read one entry (bytes or str keys) into an :class:`Envelope`, or raise DecodeError."""
+    """Read one entry (bytes or str keys) into an :class:`Envelope`, or raise DecodeError.
+
+    Whatever else goes wrong while reading (a library's surprise on hostile input) becomes a
+    DecodeError naming only the error's type: one entry must never fail a whole batch, and the
+    message of an unknown error may hold the entry's content."""
+    try:
+        return _decode(entry, expect)
+    except DecodeError:
+        raise
+    except Exception as exc:
+        raise DecodeError(f"entry could not be read ({type(exc).__name__})") from exc
+
+
+def _decode(entry: Mapping[Any, Any], expect: type[M] | None) -> Envelope[M]:
     if len(entry) > MAX_FIELDS:
         raise DecodeError(f"entry has {len(entry)} fields; at most {MAX_FIELDS} are read")
     raw = {(_text(k, "<key>")): v for k, v in entry.items()}
@@ -124,12 +138,7 @@ def decode(entry: Mapping[Any, Any], expect: type[M] | None = None) -> Envelope[
         message_id = UUID(_text(raw["id"], "id"))
     except ValueError as exc:
         raise DecodeError("field 'id' is not a UUID") from exc
-    try:
-        payload = json.loads(_text(raw["data"], "data"))
-    except json.JSONDecodeError as exc:
-        raise DecodeError(f"field 'data' is not JSON: {exc.msg} at position {exc.pos}") from exc
-    except RecursionError as exc:
-        raise DecodeError("field 'data' is not JSON this reader takes: nested too deeply") from exc
+    payload = _json(_text(raw["data"], "data"))
     if not isinstance(payload, dict):
         raise DecodeError("field 'data' is not a JSON object")
     while version < cls.version:
@@ -147,6 +156,31 @@ def decode(entry: Mapping[Any, Any], expect: type[M] | None = None) -> Envelope[
         causation_id=_optional(raw, "causation_id"),
         extra={k: _text(v, k) for k, v in raw.items() if k not in known},
     )
+
+
+def _reject_constant(name: str) -> Any:
+    raise DecodeError(f"field 'data' is not JSON: {name} is not a JSON number")
+
+
+def _json(text: str) -> Any:
+    """Parse ``data`` as strict JSON. ``json.loads`` also raises a plain ``ValueError`` (an
+    integer of more than 4,300 digits), ``RecursionError`` (nesting) and accepts ``NaN`` and
+    ``Infinity``, which JSON has not: each becomes a DecodeError that echoes nothing."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except DecodeError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"field 'data' is not JSON: {exc.msg} at position {exc.pos}") from exc
+    except RecursionError as exc:
+        raise DecodeError("field 'data' is not JSON this reader takes: nested too deeply") from exc
+    except ValueError as exc:  # the parent of JSONDecodeError: int-string conversion limit
+        if "digits" not in str(exc):
+            raise DecodeError("field 'data' is not JSON this reader takes") from exc
+        raise DecodeError(
+            "field 'data' is not JSON this reader takes: a number has more than "
+            f"{sys.get_int_max_str_digits()} digits"
+        ) from exc
 
 
 def _optional(raw: Mapping[str, Any], name: str) -> str | None:

@@ -34,6 +34,7 @@ from eventsourcing.utils import get_topic
 
 from events.codec import DecodeError, Envelope, decode
 from events.messages import Message
+from infra.logging import describe_error
 from infra.persistence import PostgresRecorder, SQLiteRecorder
 from infra.pii import StagedKeys
 
@@ -433,7 +434,7 @@ class ServiceApplication(Application[UUID]):
                         message_id=str(item.envelope.id),
                         error=type(exc).__name__,
                     )
-                    return f"{type(exc).__name__}: {exc}"
+                    return describe_error(exc)
                 return None
         return error
 

@@ -14,8 +14,12 @@ def _id(value: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-def stream_report(client: redis.Redis, prefix: str = "") -> list[dict[str, Any]]:
-    """Per (stream, group): length, lag (entries not yet read), pending, dead letters."""
+def stream_report(
+    client: redis.Redis, prefix: str = "", max_deliveries: int | None = None
+) -> list[dict[str, Any]]:
+    """Per (stream, group): length, lag (entries not yet read), pending, dead letters, and
+    ``stuck``: pending entries delivered more than ``max_deliveries`` times, which should have
+    been dead-lettered by then (a consumer that fails before it can)."""
     rows = []
     for stream, group in groups():
         name = f"{prefix}{stream}"
@@ -34,12 +38,13 @@ def stream_report(client: redis.Redis, prefix: str = "") -> list[dict[str, Any]]
             last = _decode(g.get("last-delivered-id", "0-0"))
             lag = len(cast(list[Any], client.xrange(name, min=f"({last}", count=100_000)))
         oldest_ms = None
+        stuck = 0
         if g.get("pending"):
-            summary = client.xpending(name, group)
-            oldest = client.xpending_range(name, group, min="-", max="+", count=1)
-            if oldest:
-                oldest_ms = int(oldest[0]["time_since_delivered"])
-            del summary
+            pending = client.xpending_range(name, group, min="-", max="+", count=100)
+            if pending:
+                oldest_ms = max(int(p["time_since_delivered"]) for p in pending)
+            if max_deliveries is not None:
+                stuck = sum(int(p["times_delivered"]) > max_deliveries for p in pending)
         rows.append(
             {
                 **row,
@@ -49,6 +54,7 @@ def stream_report(client: redis.Redis, prefix: str = "") -> list[dict[str, Any]]
                 "pending": int(g.get("pending", 0)),
                 "oldest_pending_ms": oldest_ms,
                 "dead_letters": int(client.xlen(dead_letter_stream(name))),
+                "stuck": stuck,
             }
         )
     return rows

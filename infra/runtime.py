@@ -37,6 +37,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from events.codec import DecodeError, encode, plain_fields
 from infra.application import Incoming, ServiceApplication
+from infra.logging import describe_error
 from infra.metrics import Metrics
 from infra.redis import auth
 from infra.settings import ServiceName, Settings
@@ -91,6 +92,8 @@ class Counters:
     #: Relay batches read but not published because the lease lapsed meanwhile.
     lease_lapses: int = 0
     last_error: str | None = None
+    #: Times a loop failed with an error that was not Redis being away.
+    loop_failures: int = 0
     last_batch_at: float | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -135,6 +138,8 @@ class Runtime:
         self._epoch_lock = asyncio.Lock()
         self._lease = settings.key(f"relay:{self.group}")
         self._periodic = list(periodic)
+        #: Loops whose last round failed: name -> (since when, the error in safe words).
+        self.failing_loops: dict[str, tuple[float, str]] = {}
 
     async def _ensure_groups(self) -> None:
         await ensure_groups(self.redis, self.settings.stream_prefix)
@@ -189,12 +194,24 @@ class Runtime:
                 if "NOGROUP" in text or "UNBLOCKED" in text or "no such key" in text.lower():
                     await self.recover(f"{loop.__name__}: {exc}")
                 else:
-                    self.counters.last_error = str(exc)
+                    self._failing(loop.__name__, exc)
                     log.exception("redis error", loop=loop.__name__)
                     await self._sleep(1.0)
-            except Exception:
+            except Exception as exc:
+                self._failing(loop.__name__, exc)
                 log.exception("loop failed", loop=loop.__name__)
                 await self._sleep(1.0)
+
+    def _failing(self, loop: str, exc: BaseException) -> None:
+        """Remember that ``loop`` failed: readiness says so until it completes a round."""
+        error = describe_error(exc)
+        self.counters.last_error = error
+        self.counters.loop_failures += 1
+        self.failing_loops.setdefault(loop, (time.time(), error))
+
+    def _round_done(self, loop: str) -> None:
+        if self.failing_loops:
+            self.failing_loops.pop(loop, None)
 
     async def _every(self, job: Periodic) -> None:
         """Run a job of the application's (a deadline check, say) every ``job.seconds``."""
@@ -274,6 +291,7 @@ class Runtime:
             ]
             if deliveries:
                 await self.handle(deliveries)
+            self._round_done("_consume_loop")
 
     def _logical(self, name: bytes | str) -> str:
         text = name.decode() if isinstance(name, bytes) else name
@@ -294,6 +312,9 @@ class Runtime:
                 envelope = self.app.decode(delivery.stream, delivery.fields)
             except DecodeError as exc:
                 dead.append((delivery, str(exc)))
+                continue
+            except Exception as exc:  # one entry never fails its batch, whatever it holds
+                dead.append((delivery, f"entry could not be read: {describe_error(exc)}"))
                 continue
             incoming.append(Incoming(delivery.key, delivery.stream, envelope))
             by_entry[delivery.key] = delivery
@@ -407,6 +428,7 @@ class Runtime:
                 self.metrics.reclaimed.inc(len(deliveries))
                 if deliveries:
                     await self.handle(deliveries)
+            self._round_done("_reclaim_loop")
             await self._sleep(self.settings.reclaim_interval_ms / 1000)
 
     @property
@@ -458,6 +480,7 @@ class Runtime:
             held = await self.redis.eval(LEASE_SCRIPT, 1, self._lease, self.consumer, ttl)
             # 2: another instance may have relayed meanwhile: go on from its position.
             published = await self.relay_once(reread=held == 2, lease_ttl=ttl) if held else 0
+            self._round_done("_relay_loop")
             if published == 0:
                 self._relay_wakeup.clear()
                 with suppress(TimeoutError):
@@ -537,7 +560,15 @@ class Runtime:
         except Exception as exc:
             checks["store"] = False
             checks["store_error"] = type(exc).__name__
-        checks["ready"] = bool(checks["subscribers"] and checks["redis"] and checks["store"])
+        checks["loops"] = not self.failing_loops
+        if self.failing_loops:
+            checks["failing"] = {
+                name.strip("_").removesuffix("_loop"): {"since": since, "error": error}
+                for name, (since, error) in self.failing_loops.items()
+            }
+        checks["ready"] = bool(
+            checks["subscribers"] and checks["redis"] and checks["store"] and checks["loops"]
+        )
         return checks
 
 

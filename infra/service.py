@@ -136,6 +136,8 @@ def build_http(
             "reclaimed": c.reclaimed,
             "recoveries": c.recoveries,
             "failing": len(c.errors),
+            "loop_failures": c.loop_failures,
+            "failing_loops": sorted(runtime.failing_loops),
         }
 
     @http.get(

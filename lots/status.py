@@ -24,13 +24,18 @@ BREACHES = frozenset(
 )
 
 
-def _probe(url: str) -> tuple[bool, bool]:
+def _probe(url: str) -> tuple[bool, bool, dict[str, Any]]:
+    """Whether the service is live and ready, and the loops it says are failing."""
     try:
         live = httpx.get(f"{url}/health/live", timeout=1).status_code == 200
-        ready = httpx.get(f"{url}/health/ready", timeout=2).status_code == 200
+        answer = httpx.get(f"{url}/health/ready", timeout=2)
     except httpx.HTTPError:
-        return False, False
-    return live, ready
+        return False, False, {}
+    try:
+        failing = answer.json().get("failing") or {}
+    except ValueError:
+        failing = {}
+    return live, answer.status_code == 200, failing if isinstance(failing, dict) else {}
 
 
 def redis_url(settings: Settings) -> str:
@@ -48,7 +53,7 @@ def collect(settings: Settings) -> dict[str, Any]:
     levels: dict[str, int] = {}
     notices: list[dict[str, str]] = []
     for service in SERVICES:
-        live, ready = _probe(f"http://{settings.http_host}:{settings.port_of(service)}")
+        live, ready, failing = _probe(f"http://{settings.http_host}:{settings.port_of(service)}")
         app = open_store(settings, service)
         try:
             position = app.store.relay_position(PUBLISHES[service])
@@ -57,6 +62,7 @@ def collect(settings: Settings) -> dict[str, Any]:
                 "ready": ready,
                 "events_stored": app.recorder.max_notification_id() or 0,
                 "outbox_backlog": app.outbox_backlog(position),
+                "failing": failing,
             }
             levels.update(app.service_levels())
             notices += [{"service": service, **n} for n in app.notices()]
@@ -67,7 +73,9 @@ def collect(settings: Settings) -> dict[str, Any]:
     try:  # as the operator (read-only) on the embedded Redis, else as configured
         client = connect(login(settings, redis_url(settings), "operator"), decode_responses=True)
         try:
-            report["streams"] = stream_report(client, settings.stream_prefix)
+            report["streams"] = stream_report(
+                client, settings.stream_prefix, settings.max_deliveries
+            )
         finally:
             client.close()
         report["redis"] = True
@@ -80,6 +88,11 @@ def collect(settings: Settings) -> dict[str, Any]:
         report["redis"] = False
     problems = [f"{s} is down" for s, v in services.items() if not v["up"]]
     problems += [f"{s} is not ready" for s, v in services.items() if v["up"] and not v["ready"]]
+    problems += [
+        f"{s}'s {loop} loop is failing: {detail.get('error', '?')}"
+        for s, v in services.items()
+        for loop, detail in v["failing"].items()
+    ]
     if refused is not None:
         problems.append(f"Redis refuses this user ({refused}): see docs/redis-acl.md")
     elif not report["redis"]:
@@ -89,6 +102,12 @@ def collect(settings: Settings) -> dict[str, Any]:
             problems.append(f"group {row['group']} on {row['stream']} is missing")
         elif row["dead_letters"]:
             problems.append(f"{row['dead_letters']} dead letters on {row['stream']}.dead")
+        if row.get("stuck"):
+            problems.append(
+                f"{row['stuck']} entries of {row['stream']} delivered more than "
+                f"{settings.max_deliveries} times to {row['group']} and not dead-lettered: "
+                "its consumer fails before it can (see its log)"
+            )
     breaches = {k: v for k, v in levels.items() if k in BREACHES and v}
     if levels.get("counselling_cap_used_percent", 0) >= 100:
         breaches["counselling_cap_used_percent"] = levels["counselling_cap_used_percent"]

@@ -18,8 +18,13 @@ import pytest
 import redis
 from hypothesis import settings as hypothesis_settings
 
+from infra.logging import configure
 from infra.redis import EmbeddedRedis, reachable
 from infra.settings import Settings
+
+# The processes' own logging (tracebacks without locals, personal numbers masked), so that a
+# test's output shows what a service's log would.
+configure(os.environ.get("LOTS_LOG_LEVEL", "INFO"))
 
 # Property tests: in CI the same examples on every run (derandomized, no example database),
 # so a red build is reproducible; on a developer's machine new examples each run, with the
