@@ -30,7 +30,11 @@ At the end it waits until everything is drained, stops the system and checks, fr
    and the offline computation from billing's log (``lots settlement compute``);
 4. each service's memory (RSS, sampled every few seconds) is flat after warm-up: for the
    longest-lived process of each service, the last sample is within ``--rss-growth`` (a
-   fraction) plus ``--rss-slack-mb`` of the first sample after the warm-up.
+   fraction) plus ``--rss-slack-mb`` of the first sample after the warm-up;
+5. every poison entry (``--poison-every``: one after every N referrals, each kind in turn of
+   ``bench/hostile.py``, each carrying a personal number) was kept by intake as a dead letter,
+   unless Redis lost it in its wipe, and the good referrals around it were answered (1.);
+6. no personal number or name of any referral or poison entry sent is in the services' log.
 
 It prints the figures as a table and exits 1 when a check fails.
 """
@@ -60,6 +64,7 @@ from uuid import UUID
 import redis
 from pydantic import SecretStr
 
+from bench import hostile
 from bench.pipeline import (
     MEETING_MINUTES,
     Calendar,
@@ -222,6 +227,31 @@ def verdict(
     return rows
 
 
+def hostile_rows(soak: Soak, log: Path) -> list[Row]:
+    """Every poison entry dead-lettered (unless Redis lost it), and a log with no personal
+    number or name of any referral or poison entry sent."""
+    kept = hostile.dead_letters_kept(soak.settings)
+    wiped = max(soak.redis_restarts, default=-1.0)
+    lost = [p for p in soak.poisons if p.message_id not in kept]
+    unexplained = [p for p in lost if p.sent_at > wiped]
+    words = hostile.private_words((r.fields for r in soak.referrals), soak.poisons)
+    lines, found = hostile.leaks(log, words)
+    return [
+        Row(
+            "every poison entry dead-lettered, none stalling",
+            f"{len(soak.poisons) - len(lost)}/{len(soak.poisons)} kept by intake as dead "
+            f"letters, {len(lost) - len(unexplained)} lost with Redis's wipe, "
+            f"{len(unexplained)} lost otherwise",
+            not unexplained,
+        ),
+        Row(
+            "no personal number or name in the services' log",
+            f"{lines} lines scanned for {len(words)} numbers and names: {len(found)} found",
+            not found,
+        ),
+    ]
+
+
 def table(rows: Sequence[Row], facts: Sequence[tuple[str, str]]) -> str:
     width = max(len(r.check) for r in rows)
     out = [f"{name:<{width}}  {value}" for name, value in facts]
@@ -247,6 +277,8 @@ class Options:
     drain_timeout: float = 900.0
     seed: int = 2026
     keep: bool = False
+    #: A poison entry after every this many referrals (0: none).
+    poison_every: int = 20
 
     @property
     def seconds(self) -> float:
@@ -284,6 +316,7 @@ class Soak:
     kills: list[tuple[float, str]] = field(default_factory=list)
     redis_restarts: list[float] = field(default_factory=list)
     resends: int = 0
+    poisons: list[hostile.Poison] = field(default_factory=list)
     rss: dict[tuple[str, int], list[tuple[float, int]]] = field(default_factory=dict)
     began: float = 0.0
 
@@ -373,13 +406,23 @@ class Soak:
             fields = referral(n, self.run, self.calendar.opening, self.rng)
             body = json.loads(fields["data"])
             body["source"] = SOURCES[n % len(SOURCES)]
+            for k, person in enumerate(body["persons"]):
+                person["name"] = hostile.name(3 * n + k)
             fields["data"] = json.dumps(body, ensure_ascii=False)
             sent = Referral(body["source"], body["referral_id"], fields, self.now)
             if not self._xadd(fields):
                 return  # Redis is away: the source tries again
             self.referrals.append(sent)
+            every = self.options.poison_every
+            if every and n % every == every - 1:
+                self._poison(body["persons"][0]["personal_number"])
 
-    def _xadd(self, fields: dict[str, str]) -> bool:
+    def _poison(self, personal_number: str) -> None:
+        entry = hostile.poison(len(self.poisons), personal_number, self.now)
+        if self._xadd(entry.fields):  # type: ignore[arg-type]
+            self.poisons.append(entry)
+
+    def _xadd(self, fields: dict[str, str] | dict[str, str | bytes]) -> bool:
         try:
             self.source.xadd(self.settings.stream(REFERRALS), fields)  # type: ignore[arg-type]
         except (redis.ConnectionError, redis.TimeoutError):
@@ -616,9 +659,11 @@ def run_soak(options: Options, echo: Callable[[str], None] = print) -> tuple[lis
     lines = [json.loads(line) for line in raw]
     digests = settlements(soak.settings, month, raw, work / "fault-free")
     rows = verdict([(r.source, r.referral_id) for r in soak.referrals], lines, digests, memory)
+    rows += hostile_rows(soak, work / "services.log")
     facts = [
         ("minutes", f"{options.minutes:g} (drained {soak.now / 60:.1f} min after start)"),
         ("referrals sent", f"{len(soak.referrals)} ({soak.resends} sent again)"),
+        ("poison entries sent", ", ".join(_kinds(soak.poisons)) or "none"),
         ("cases / meetings held", f"{len(soak.answered)} / {len(soak.held)}"),
         ("kills (SIGKILL)", ", ".join(f"{s} at {t:.0f} s" for t, s in soak.kills) or "none"),
         ("restarts by the supervisor", str(restarts)),
@@ -631,6 +676,10 @@ def run_soak(options: Options, echo: Callable[[str], None] = print) -> tuple[lis
     else:
         shutil.rmtree(work, ignore_errors=True)
     return rows, 0 if all(r.ok for r in rows) else 1
+
+
+def _kinds(poisons: Sequence[hostile.Poison]) -> list[str]:
+    return [f"{n} {kind}" for kind, n in sorted(Counter(p.kind for p in poisons).items())]
 
 
 def parse(argv: Sequence[str]) -> Options:
@@ -677,6 +726,12 @@ def parse(argv: Sequence[str]) -> Options:
     p.add_argument("--drain-timeout", type=float, default=d.drain_timeout)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--keep", action="store_true", help="keep the stores and the services' log")
+    p.add_argument(
+        "--poison-every",
+        type=int,
+        default=d.poison_every,
+        help="a poison entry after every N referrals (0: none)",
+    )
     a = p.parse_args(argv)  # fmt: skip
     return Options(
         minutes=a.minutes,
@@ -690,6 +745,7 @@ def parse(argv: Sequence[str]) -> Options:
         drain_timeout=a.drain_timeout,
         seed=a.seed,
         keep=a.keep,
+        poison_every=a.poison_every,
     )
 
 

@@ -26,6 +26,9 @@ def test_a_short_soak_with_kills_and_a_redis_restart_passes_its_checks() -> None
         "PASS  every referral answered exactly once",
         "PASS  every held meeting billed exactly once",
         "PASS  settlement equals a fault-free run",
+        "PASS  every poison entry dead-lettered, none stalling",
+        "PASS  no personal number or name in the services' log",
     ):
         assert check in done.stdout, done.stdout[-3000:]
     assert "killed" in done.stdout and "Redis restarted empty" in done.stdout
+    assert "huge integer" in done.stdout and "NaN" in done.stdout  # poison was sent
