@@ -13,12 +13,13 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events import MESSAGES, DecodeError, decode, encode
 from events.codec import MAX_DATA_BYTES, MAX_FIELD_BYTES, MAX_FIELDS, plain_fields
-from events.messages import Message
+from events.messages import Message, SubmitReferral
 from tests.unit.test_codec import SAMPLES
 
 VALID = {name: encode(MESSAGES[name].model_validate(SAMPLES[name])) for name in SAMPLES}
@@ -36,7 +37,11 @@ ANY_VALUE = st.one_of(
     st.sampled_from(sorted(MESSAGES)),
 )
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()  # NaN and infinities too, which json.dumps writes and JSON has not
+    | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
     max_leaves=20,
 )
@@ -167,3 +172,67 @@ def test_json_nested_past_the_interpreter_s_recursion_limit_is_a_decode_error() 
         nested = (opener * 100_000)[: MAX_DATA_BYTES - 1] + "1"
         result = outcome(dict(VALID["SubmitReferral"]) | {"data": nested})
         assert isinstance(result, DecodeError) and "nested too deeply" in str(result)
+
+
+#: What a hostile or careless writer puts where a referral's values go: JSON that Python's parser
+#: reads (or half reads) but no contract allows.
+HOSTILE_JSON = st.one_of(
+    st.integers(4_301, 6_000).map(lambda n: "9" * n),  # past the int-string conversion limit
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-0", '"\\ud800"', "null"]),
+    st.integers(1, 3_000).map(lambda depth: "[" * depth + "]" * depth),
+    st.text(st.characters(categories=["Cc", "Cf", "Zl", "Zp"]), min_size=1).map(json.dumps),
+    st.text(max_size=40).map(json.dumps),
+)
+
+
+@given(
+    path=st.sampled_from(
+        [
+            ("referral_id",),
+            ("urgency",),
+            ("submitted_at",),
+            ("persons",),
+            ("persons", 0, "personal_number"),
+            ("persons", 0, "municipality_code"),
+            ("consent",),
+            ("consent", "given"),
+            ("note",),
+            ("extra",),
+        ]
+    ),
+    value=HOSTILE_JSON,
+)
+def test_hostile_values_in_a_referral_decode_or_raise_decode_error_without_echo(
+    path: tuple[str | int, ...], value: str
+) -> None:
+    body = SubmitReferral.model_validate(SAMPLES["SubmitReferral"]).model_dump(mode="json")
+    marker = "__HOSTILE__"
+    target: Any = body
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = marker
+    data = json.dumps(body).replace(f'"{marker}"', value)
+    entry = {"type": "SubmitReferral", "version": "1", "id": str(uuid.uuid4()), "data": data}
+    try:
+        decode(entry)
+    except DecodeError as exc:
+        numbers = [p["personal_number"] for p in body["persons"] if isinstance(p, dict)]
+        assert not any(n in str(exc) for n in numbers if isinstance(n, str) and len(n) > 8)
+        assert len(str(exc)) < 2_000
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1])
+def test_data_at_the_limit_is_read_and_one_byte_over_is_refused(extra: int) -> None:
+    from events.codec import MAX_DATA_BYTES
+
+    body = SubmitReferral.model_validate(SAMPLES["SubmitReferral"]).model_dump(mode="json")
+    base = json.dumps(body | {"note": ""})
+    pad = MAX_DATA_BYTES + extra - len(base.encode())
+    data = base.replace('"note": ""', '"note": "' + "n" * pad + '"')
+    entry = {"type": "SubmitReferral", "version": "1", "id": str(uuid.uuid4()), "data": data}
+    assert len(data.encode()) == MAX_DATA_BYTES + extra
+    if extra > 0:
+        with pytest.raises(DecodeError, match=f"at most {MAX_DATA_BYTES} are read"):
+            decode(entry)
+    else:  # read whole: a note this long is intake's rule to refuse (note_too_long), not ours
+        assert len(decode(entry).message.note) == pad
