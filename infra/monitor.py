@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, cast
 
 import redis
@@ -14,13 +15,16 @@ def _id(value: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-def stream_report(client: redis.Redis, prefix: str = "") -> list[dict[str, Any]]:
-    """Per (stream, group): length, lag (entries not yet read), pending, dead letters."""
+def stream_report(
+    client: redis.Redis, prefix: str = "", sources: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """Per (stream, group): length, lag (entries not yet read), pending, dead letters;
+    ``sources``: those with a referral stream of their own (``LOTS_INTAKE_SOURCES``)."""
     rows = []
-    for stream, group in groups():
+    for stream, group in groups(sources):
         name = f"{prefix}{stream}"
         row: dict[str, Any] = {"stream": stream, "group": group}
-        try:  # XLEN, not XINFO STREAM: the operator may not see intake.referrals' entries
+        try:  # XLEN, not XINFO STREAM: the operator may not see the referral streams' entries
             by_name = {g["name"]: g for g in client.xinfo_groups(name)}
             length = int(client.xlen(name))
         except redis.exceptions.NoPermissionError:
@@ -54,11 +58,11 @@ def stream_report(client: redis.Redis, prefix: str = "") -> list[dict[str, Any]]
     return rows
 
 
-def drained(client: redis.Redis, prefix: str = "") -> bool:
+def drained(client: redis.Redis, prefix: str = "", sources: Collection[str] = ()) -> bool:
     """Every group has read and acknowledged every entry of its streams."""
     return all(
         r.get("exists") and r["lag"] == 0 and r["pending"] == 0
-        for r in stream_report(client, prefix)
+        for r in stream_report(client, prefix, sources)
     )
 
 

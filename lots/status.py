@@ -65,9 +65,13 @@ def collect(settings: Settings) -> dict[str, Any]:
     report: dict[str, Any] = {"services": services, "service_levels": levels, "notices": notices}
     refused = None
     try:  # as the operator (read-only) on the embedded Redis, else as configured
-        client = connect(login(settings, redis_url(settings), "operator"), decode_responses=True)
+        url = redis_url(settings)
+        operator = login(settings, url, "operator")
+        client = connect(operator, decode_responses=True)
         try:
-            report["streams"] = stream_report(client, settings.stream_prefix)
+            report["streams"] = stream_report(
+                client, settings.stream_prefix, settings.intake_sources
+            )
         finally:
             client.close()
         report["redis"] = True
@@ -106,17 +110,18 @@ def render(report: dict[str, Any]) -> list[str]:
             f"{s['events_stored']:>8} {s['outbox_backlog']:>7}"
         )
     lines.append("")
+    width = max([20, *(len(r["stream"]) for r in report["streams"])])  # sources' own are long
     lines.append(
-        f"{'stream':<20} {'group':<11} {'length':>7} {'lag':>6} {'pending':>8} "
+        f"{'stream':<{width}} {'group':<11} {'length':>7} {'lag':>6} {'pending':>8} "
         f"{'oldest':>8} {'dead':>5}"
     )
     for r in report["streams"]:
         if not r.get("exists"):
-            lines.append(f"{r['stream']:<20} {r['group']:<11} missing")
+            lines.append(f"{r['stream']:<{width}} {r['group']:<11} missing")
             continue
         oldest = f"{r['oldest_pending_ms'] / 1000:.0f}s" if r["oldest_pending_ms"] else "-"
         lines.append(
-            f"{r['stream']:<20} {r['group']:<11} {r['length']:>7} {r['lag']:>6} "
+            f"{r['stream']:<{width}} {r['group']:<11} {r['length']:>7} {r['lag']:>6} "
             f"{r['pending']:>8} {oldest:>8} {r['dead_letters']:>5}"
         )
     lines.append("")
