@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     #: embedded Redis's development password of the process's own user, else ``default``.
     redis_username: str | None = None
     redis_password: SecretStr | None = None
+    #: Run on a Redis without the project's ACL (anyone who reaches it may forge events):
+    #: production refuses to start on one unless this is set; development warns.
+    allow_open_redis: bool = False
 
     # --- event stores ------------------------------------------------------------------------
     store: Literal["sqlite", "postgres"] = "sqlite"

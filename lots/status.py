@@ -14,6 +14,7 @@ import redis
 
 from infra.monitor import stream_report
 from infra.redis import RedisUnavailable, auth, connect, embedded_url, login, reachable
+from infra.redis_guard import inspect
 from infra.settings import SERVICES, Settings
 from infra.topology import PUBLISHES
 from lots.stores import open_store
@@ -64,6 +65,7 @@ def collect(settings: Settings) -> dict[str, Any]:
             app.close()
     report: dict[str, Any] = {"services": services, "service_levels": levels, "notices": notices}
     refused = None
+    report["redis_acl"] = None  # not known: Redis did not answer
     try:  # as the operator (read-only) on the embedded Redis, else as configured
         url = redis_url(settings)
         operator = login(settings, url, "operator")
@@ -75,6 +77,7 @@ def collect(settings: Settings) -> dict[str, Any]:
         finally:
             client.close()
         report["redis"] = True
+        report["redis_acl"] = _redis_acl(operator, url, notices)
     except (redis.AuthenticationError, redis.exceptions.NoPermissionError) as exc:
         refused = str(exc)
         report["streams"] = []
@@ -100,6 +103,15 @@ def collect(settings: Settings) -> dict[str, Any]:
     report["breaches"] = breaches
     report["healthy"] = not problems
     return report
+
+
+def _redis_acl(settings: Settings, url: str, notices: list[dict[str, str]]) -> dict[str, Any]:
+    """Whether the project's ACL guards Redis (:mod:`infra.redis_guard`); a warning if not."""
+    guard = inspect(settings, url)
+    problem = guard.problem()
+    if problem is not None:
+        notices.append({"service": "redis", "level": "warning", "message": problem})
+    return {"guarded": guard.guarded, "open": guard.open, "warning": problem}
 
 
 def render(report: dict[str, Any]) -> list[str]:

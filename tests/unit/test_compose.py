@@ -148,6 +148,7 @@ def test_the_supervisor_hands_its_settings_to_the_services_readably(
         batch_size=17,
         intake_sources=frozenset({"x.y", "z"}),
         intake_shared_stream=False,
+        allow_open_redis=True,
     )
     for name, value in Supervisor(settings).child_env().items():
         if name.startswith("LOTS_"):
@@ -155,6 +156,7 @@ def test_the_supervisor_hands_its_settings_to_the_services_readably(
     again = Settings()  # as a child process reads them
     assert again.audit_personal_data_roles == {"a", "b"} and again.batch_size == 17
     assert again.intake_sources == {"x.y", "z"} and again.intake_shared_stream is False
+    assert again.allow_open_redis is True
 
 
 def test_a_simulated_clock_starts_where_told_and_runs_and_production_refuses_it() -> None:
