@@ -76,8 +76,8 @@ def inspect(settings: Settings, url: str, timeout: float = 2.0) -> Guard:
 
     Raises ``redis.RedisError`` when Redis does not answer."""
     credentials = auth(settings)
-    anonymous = redis.Redis.from_url(
-        url, socket_connect_timeout=timeout, socket_timeout=timeout, driver_info=None
+    anonymous = redis.Redis.from_url(  # a URL's credentials would log it in
+        where(url), socket_connect_timeout=timeout, socket_timeout=timeout, driver_info=None
     )
     own = redis.Redis.from_url(
         url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials
@@ -93,9 +93,14 @@ def inspect(settings: Settings, url: str, timeout: float = 2.0) -> Guard:
 
 
 def where(url: str) -> str:
-    """``url`` without its credentials: host, port and database."""
+    """``url`` without the credentials it may hold (to connect anonymously, and to print)."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{query}"
 
 
 def check(settings: Settings, url: str, *, warn: bool = True) -> Guard:

@@ -84,16 +84,14 @@ def groups(sources: Collection[str] = ()) -> list[tuple[str, str]]:
     return [(stream, service) for service in CONSUMES for stream in consumed_by(service, sources)]
 
 
-async def ensure_groups(
-    client: aioredis.Redis, prefix: str = "", sources: Collection[str] = ()
-) -> int:
+async def ensure_groups(client: aioredis.Redis, prefix: str = "") -> int:
     """Create every missing group at the start of its stream; return how many were created.
 
-    ``sources``: also on those sources' own streams, which only intake may do (infra/acl.py);
-    its runtime creates them as it starts (nobody trims them, so a group created after an entry
-    was written still reads that entry)."""
+    Not those of the sources' own streams, which only intake may create (infra/acl.py): its
+    runtime creates them as it starts, and since nobody trims them, a group created after an
+    entry was written still reads that entry."""
     created = 0
-    for stream, group in groups(sources):
+    for stream, group in groups():
         try:
             await client.xgroup_create(f"{prefix}{stream}", group, id="0", mkstream=True)
             created += 1

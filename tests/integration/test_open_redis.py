@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from infra.auth import entry_for, new_token
 from infra.redis import EmbeddedRedis
-from infra.redis_guard import OPEN_REDIS, Guard, check, inspect
+from infra.redis_guard import OPEN_REDIS, Guard, check, inspect, where
 from infra.settings import Role, Settings, SettingsError
 from lots.cli import app as cli
 from lots.status import collect, render
@@ -88,6 +88,18 @@ def test_lots_up_in_production_refuses_it_before_starting_any_service(
             monkeypatch.setenv(name, value)
     done = CliRunner().invoke(cli, ["up"])
     assert done.exit_code == 1 and "error: refusing to start: Redis has no" in done.output
+
+
+def test_credentials_in_the_url_neither_hide_an_open_redis_nor_reach_the_message(
+    plain: str, settings: Settings
+) -> None:
+    with_password = plain.replace("redis://", "redis://someone:hunter2@")
+    assert where(with_password) == plain and where("unix:///run/r.sock?db=1") == (
+        "unix:///run/r.sock?db=1"
+    )
+    with pytest.raises(SettingsError, match="has no access control") as refused:
+        check(production(settings), with_password)
+    assert "hunter2" not in str(refused.value) and plain in str(refused.value)
 
 
 def test_told_explicitly_production_runs_on_it_and_development_warns_once(
