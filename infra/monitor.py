@@ -16,7 +16,7 @@ def _id(value: str) -> tuple[int, int]:
 
 
 def stream_report(
-    client: redis.Redis, prefix: str = "", sources: Collection[str] = ()
+    client: redis.Redis, prefix: str = "", *, sources: Collection[str] = ()
 ) -> list[dict[str, Any]]:
     """Per (stream, group): length, lag (entries not yet read), pending, dead letters;
     ``sources``: those with a referral stream of their own (``LOTS_INTAKE_SOURCES``)."""
@@ -58,11 +58,11 @@ def stream_report(
     return rows
 
 
-def drained(client: redis.Redis, prefix: str = "", sources: Collection[str] = ()) -> bool:
+def drained(client: redis.Redis, prefix: str = "", *, sources: Collection[str] = ()) -> bool:
     """Every group has read and acknowledged every entry of its streams."""
     return all(
         r.get("exists") and r["lag"] == 0 and r["pending"] == 0
-        for r in stream_report(client, prefix, sources)
+        for r in stream_report(client, prefix, sources=sources)
     )
 
 

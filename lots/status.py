@@ -72,7 +72,7 @@ def collect(settings: Settings) -> dict[str, Any]:
         client = connect(operator, decode_responses=True)
         try:
             report["streams"] = stream_report(
-                client, settings.stream_prefix, settings.intake_sources
+                client, settings.stream_prefix, sources=settings.intake_sources
             )
         finally:
             client.close()

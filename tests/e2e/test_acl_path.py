@@ -107,7 +107,7 @@ def test_each_service_runs_the_pipeline_as_its_own_acl_user(
             lambda: any(json.loads(f["data"]).get("source") == BUP
                         for _, f in operator.xrange(intake_events))
         )  # fmt: skip
-        wait_until(lambda: drained(operator, settings.stream_prefix, {BUP}))  # intake read all
+        wait_until(lambda: drained(operator, settings.stream_prefix, sources={BUP}))
         assert operator.xlen(settings.stream("intake.referrals.dead")) == 1
 
         report = collect(settings.model_copy(update={"redis_url": system.redis_url}))

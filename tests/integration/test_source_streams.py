@@ -105,7 +105,7 @@ async def test_each_source_is_answered_on_its_own_stream_and_cannot_speak_for_an
             await eventually(lambda: len(answers(admin, events)) == 5, timeout=30)
             await eventually(lambda: admin.xlen(bups) + admin.xlen(own) + admin.xlen(shared) == 0)
         operator = as_user(server.url, "operator")
-        rows = {r["stream"]: r for r in stream_report(operator, prefix, OWN)}
+        rows = {r["stream"]: r for r in stream_report(operator, prefix, sources=OWN)}
 
         got = answers(admin, events)
         expected = [(ELEVHALSA, first["referral_id"]), (SOCIAL, unmigrated["referral_id"])]
