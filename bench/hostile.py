@@ -67,9 +67,7 @@ def poison(n: int, personal_number: str, sent_at: float) -> Poison:
     """The ``n``-th poison entry, carrying ``personal_number``."""
     kind = list(POISON)[n % len(POISON)]
     text = POISON[kind].replace("{pn}", personal_number)
-    data: str | bytes = (
-        text.encode("utf-8", "surrogateescape") if kind == "not UTF-8" else text
-    )
+    data: str | bytes = text.encode("utf-8", "surrogateescape") if kind == "not UTF-8" else text
     fields: dict[str, str | bytes] = {
         "type": "SubmitReferral",
         "version": "1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, cast
 
 import redis
@@ -15,16 +16,21 @@ def _id(value: str) -> tuple[int, int]:
 
 
 def stream_report(
-    client: redis.Redis, prefix: str = "", max_deliveries: int | None = None
+    client: redis.Redis,
+    prefix: str = "",
+    max_deliveries: int | None = None,
+    *,
+    sources: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """Per (stream, group): length, lag (entries not yet read), pending, dead letters, and
     ``stuck``: pending entries delivered more than ``max_deliveries`` times, which should have
-    been dead-lettered by then (a consumer that fails before it can)."""
+    been dead-lettered by then (a consumer that fails before it can). ``sources``: those with
+    a referral stream of their own (``LOTS_INTAKE_SOURCES``)."""
     rows = []
-    for stream, group in groups():
+    for stream, group in groups(sources):
         name = f"{prefix}{stream}"
         row: dict[str, Any] = {"stream": stream, "group": group}
-        try:  # XLEN, not XINFO STREAM: the operator may not see intake.referrals' entries
+        try:  # XLEN, not XINFO STREAM: the operator may not see the referral streams' entries
             by_name = {g["name"]: g for g in client.xinfo_groups(name)}
             length = int(client.xlen(name))
         except redis.exceptions.NoPermissionError:
@@ -60,11 +66,11 @@ def stream_report(
     return rows
 
 
-def drained(client: redis.Redis, prefix: str = "") -> bool:
+def drained(client: redis.Redis, prefix: str = "", *, sources: Collection[str] = ()) -> bool:
     """Every group has read and acknowledged every entry of its streams."""
     return all(
         r.get("exists") and r["lag"] == 0 and r["pending"] == 0
-        for r in stream_report(client, prefix)
+        for r in stream_report(client, prefix, sources=sources)
     )
 
 

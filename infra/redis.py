@@ -25,7 +25,7 @@ import redis
 import structlog
 from pydantic import SecretStr
 
-from infra.acl import USERS, password_hash, render
+from infra.acl import password_hash, render, users
 from infra.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -113,7 +113,11 @@ def dev_password(settings: Settings, user: str) -> str:
 
 
 def dev_hashes(settings: Settings) -> dict[str, list[str]]:
-    return {user: [password_hash(dev_password(settings, user))] for user in USERS}
+    """Every user's development password hash, sources' own (``LOTS_INTAKE_SOURCES``) too."""
+    return {
+        user: [password_hash(dev_password(settings, user))]
+        for user in users(settings.intake_sources)
+    }
 
 
 def login(settings: Settings, url: str, user: str) -> Settings:
@@ -136,13 +140,16 @@ class EmbeddedRedis:
     """A ``redis-server`` process owned by this process.
 
     With ``acl`` (password hashes per user, see :func:`infra.acl.render`) it loads the ACL
-    for ``prefix``; without, its ``default`` user may do anything (tests that wipe it).
+    for ``prefix``, ``sources`` with streams of their own and the ``shared`` stream open or
+    not; without, its ``default`` user may do anything (tests that wipe it).
     """
 
     port: int
     directory: Path
     acl: Mapping[str, Sequence[str]] | None = field(default=None, repr=False)
     prefix: str = ""
+    sources: frozenset[str] = frozenset()
+    shared: bool = True
     #: None: :func:`redis_server_binary`.
     binary: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -163,7 +170,10 @@ class EmbeddedRedis:
                 binary=binary,
             )
         path = self.directory / "users.acl"
-        path.write_text(render(self.acl or {}, self.prefix, coarse=coarse))
+        text = render(
+            self.acl or {}, self.prefix, coarse=coarse, sources=self.sources, shared=self.shared
+        )
+        path.write_text(text)
         path.chmod(0o600)
         return path
 
@@ -238,6 +248,8 @@ def resolve_redis(settings: Settings, *, acl: bool = True) -> tuple[str, Embedde
         settings.redis_dir,
         acl=dev_hashes(settings) if acl else None,
         prefix=settings.stream_prefix,
+        sources=settings.intake_sources,
+        shared=settings.intake_shared_stream,
     )
     if reachable(embedded.url):  # started earlier by another process of ours
         return (_ours(settings, embedded.url) if acl else embedded.url), None

@@ -41,7 +41,13 @@ from infra.logging import describe_error
 from infra.metrics import Metrics
 from infra.redis import auth
 from infra.settings import ServiceName, Settings
-from infra.topology import CONSUMES, DELETE_AFTER_ACK, PUBLISHES, dead_letter_stream, ensure_groups
+from infra.topology import (
+    DELETE_AFTER_ACK,
+    PUBLISHES,
+    consumed_by,
+    dead_letter_stream,
+    ensure_groups,
+)
 
 log = structlog.get_logger(__name__)
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
@@ -121,7 +127,9 @@ class Runtime:
         )
         self.group = group or service
         self.consumer = settings.consumer_name
-        self.consumes = consumes if consumes is not None else CONSUMES[service]
+        self.consumes = (
+            consumes if consumes is not None else consumed_by(service, settings.intake_sources)
+        )
         self.publishes = publishes if publishes is not None else PUBLISHES[service]
         self.counters = Counters()
         self.metrics = Metrics(self.group)

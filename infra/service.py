@@ -25,6 +25,7 @@ from infra.auth import Role, TokenRegistry, allow, secure
 from infra.logging import configure
 from infra.process import tune_gc
 from infra.redis import login, resolve_redis
+from infra.redis_guard import check
 from infra.runtime import Periodic, Runtime
 from infra.settings import ServiceName, Settings
 
@@ -192,6 +193,7 @@ def serve(
     url, embedded = resolve_redis(settings)
     settings = login(settings, url, service)  # its own ACL user on the embedded Redis
     try:
+        check(settings, url)  # production refuses a Redis anyone may write to
         app = make_app(settings)
         jobs = periodic(app, settings) if periodic else ()
         tune_gc()

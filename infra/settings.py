@@ -8,13 +8,22 @@ refuses the shortcuts that are only safe on a developer's machine.
 from __future__ import annotations
 
 import os
+import re
 import socket
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServiceName = Literal["intake", "scheduling", "billing"]
@@ -23,6 +32,25 @@ SERVICES: tuple[ServiceName, ...] = ("intake", "scheduling", "billing")
 
 class SettingsError(ValueError):
     """A setting is missing or contradicts another; the text names it."""
+
+
+#: What a referral ``source`` may be: safe in a Redis key and in an ACL pattern.
+SOURCE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def stream_source(value: str) -> str:
+    """``value`` if it may have a referral stream of its own (``intake.referrals.<source>``).
+
+    ``dead`` and ``*.dead`` are refused: their stream would be another one's dead-letter stream.
+    """
+    if not SOURCE_PATTERN.fullmatch(value):
+        raise ValueError("a source is 1-100 letters, digits, '.', '_' or '-', starting alnum")
+    if value == "dead" or value.endswith(".dead"):
+        raise ValueError("a source named 'dead' or '*.dead' would share a dead-letter stream")
+    return value
+
+
+StreamSource = Annotated[str, AfterValidator(stream_source)]
 
 
 class Role(StrEnum):
@@ -82,6 +110,9 @@ class Settings(BaseSettings):
     #: embedded Redis's development password of the process's own user, else ``default``.
     redis_username: str | None = None
     redis_password: SecretStr | None = None
+    #: Run on a Redis without the project's ACL (anyone who reaches it may forge events):
+    #: production refuses to start on one unless this is set; development warns.
+    allow_open_redis: bool = False
 
     # --- event stores ------------------------------------------------------------------------
     store: Literal["sqlite", "postgres"] = "sqlite"
@@ -140,6 +171,13 @@ class Settings(BaseSettings):
     intake_rate_burst: int = Field(default=600, ge=1)
     #: Per-source exceptions, as JSON: ``{"source": {"per_minute": 60, "burst": 10}}``.
     intake_rate_overrides: dict[str, SourceRate] = Field(default_factory=dict)
+    #: Sources that send referrals on Redis on a stream of their own, ``intake.referrals.<source>``,
+    #: written only by their own ACL user (JSON list; docs/redis-acl.md). Intake reads these
+    #: streams besides the shared one, and refuses such a source on the shared one.
+    intake_sources: frozenset[StreamSource] = frozenset()
+    #: Whether ``intake.referrals`` takes referrals of sources without a stream of their own;
+    #: false (recommended in production once every source has its own): every entry is refused.
+    intake_shared_stream: bool = True
 
     #: Years after the last entry in every case of a person before their data is erased
     #: (Social Services Act: five); a case can be held past it by a recorded exception.

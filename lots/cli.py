@@ -53,6 +53,9 @@ def up() -> None:
     page: StatusPage | None = None
     try:
         supervisor.start()
+        problem = supervisor.guard.problem() if supervisor.guard else None
+        if problem is not None:  # production has refused it unless LOTS_ALLOW_OPEN_REDIS
+            typer.echo(f"WARNING: {problem}", err=True)
         supervisor.wait_ready()
         page = StatusPage(
             settings.model_copy(update={"redis_url": supervisor.redis_url}), settings.status_port

@@ -14,6 +14,7 @@ import redis
 
 from infra.monitor import stream_report
 from infra.redis import RedisUnavailable, auth, connect, embedded_url, login, reachable
+from infra.redis_guard import inspect
 from infra.settings import SERVICES, Settings
 from infra.topology import PUBLISHES
 from lots.stores import open_store
@@ -70,15 +71,22 @@ def collect(settings: Settings) -> dict[str, Any]:
             app.close()
     report: dict[str, Any] = {"services": services, "service_levels": levels, "notices": notices}
     refused = None
+    report["redis_acl"] = None  # not known: Redis did not answer
     try:  # as the operator (read-only) on the embedded Redis, else as configured
-        client = connect(login(settings, redis_url(settings), "operator"), decode_responses=True)
+        url = redis_url(settings)
+        operator = login(settings, url, "operator")
+        client = connect(operator, decode_responses=True)
         try:
             report["streams"] = stream_report(
-                client, settings.stream_prefix, settings.max_deliveries
+                client,
+                settings.stream_prefix,
+                settings.max_deliveries,
+                sources=settings.intake_sources,
             )
         finally:
             client.close()
         report["redis"] = True
+        report["redis_acl"] = _redis_acl(operator, url, notices)
     except (redis.AuthenticationError, redis.exceptions.NoPermissionError) as exc:
         refused = str(exc)
         report["streams"] = []
@@ -117,6 +125,15 @@ def collect(settings: Settings) -> dict[str, Any]:
     return report
 
 
+def _redis_acl(settings: Settings, url: str, notices: list[dict[str, str]]) -> dict[str, Any]:
+    """Whether the project's ACL guards Redis (:mod:`infra.redis_guard`); a warning if not."""
+    guard = inspect(settings, url)
+    problem = guard.problem()
+    if problem is not None:
+        notices.append({"service": "redis", "level": "warning", "message": problem})
+    return {"guarded": guard.guarded, "open": guard.open, "warning": problem}
+
+
 def render(report: dict[str, Any]) -> list[str]:
     lines = [f"{'service':<11} {'up':<4} {'ready':<6} {'events':>8} {'outbox':>7}"]
     for name, s in report["services"].items():
@@ -125,17 +142,18 @@ def render(report: dict[str, Any]) -> list[str]:
             f"{s['events_stored']:>8} {s['outbox_backlog']:>7}"
         )
     lines.append("")
+    width = max([20, *(len(r["stream"]) for r in report["streams"])])  # sources' own are long
     lines.append(
-        f"{'stream':<20} {'group':<11} {'length':>7} {'lag':>6} {'pending':>8} "
+        f"{'stream':<{width}} {'group':<11} {'length':>7} {'lag':>6} {'pending':>8} "
         f"{'oldest':>8} {'dead':>5}"
     )
     for r in report["streams"]:
         if not r.get("exists"):
-            lines.append(f"{r['stream']:<20} {r['group']:<11} missing")
+            lines.append(f"{r['stream']:<{width}} {r['group']:<11} missing")
             continue
         oldest = f"{r['oldest_pending_ms'] / 1000:.0f}s" if r["oldest_pending_ms"] else "-"
         lines.append(
-            f"{r['stream']:<20} {r['group']:<11} {r['length']:>7} {r['lag']:>6} "
+            f"{r['stream']:<{width}} {r['group']:<11} {r['length']:>7} {r['lag']:>6} "
             f"{r['pending']:>8} {oldest:>8} {r['dead_letters']:>5}"
         )
     lines.append("")

@@ -24,6 +24,7 @@ import structlog
 
 from infra.auth import Role, bearer_headers, client_token
 from infra.redis import EmbeddedRedis, login, resolve_redis
+from infra.redis_guard import Guard, check
 from infra.settings import SERVICES, ServiceName, Settings
 
 log = structlog.get_logger(__name__)
@@ -40,6 +41,8 @@ class Supervisor:
     restarts: int = 0
     #: Where the children's output goes; None: this process's stdout and stderr.
     log_file: Path | None = None
+    #: What a look at the resolved Redis found (its ACL): :mod:`infra.redis_guard`.
+    guard: Guard | None = None
 
     def login(self, user: str) -> Settings:
         """This process's settings to reach the resolved Redis as ``user`` (infra/acl.py)."""
@@ -74,6 +77,9 @@ class Supervisor:
 
     def start(self, before_spawn: Callable[[str], None] | None = None) -> None:
         self.redis_url, self.embedded = resolve_redis(self.settings)
+        # Production refuses an open Redis here, before any child would exit and be restarted
+        # for the same reason; the children check again, and each warns in its log.
+        self.guard = check(self.login("operator"), self.redis_url, warn=False)
         if before_spawn is not None:
             before_spawn(self.redis_url)
         for service in self.services:

@@ -12,6 +12,7 @@ from services.intake import polare
 from services.intake.application import Intake
 from services.intake.limits import Rate, SourceLimiter
 from services.intake.rules import IntakePolicy
+from services.intake.sources import StreamSources
 
 
 def policy(settings: Settings) -> IntakePolicy:
@@ -48,6 +49,7 @@ def make_app(settings: Settings) -> Intake:
         policy=policy(settings),
         clock=make_clock(settings),
         limiter=limiter(settings),
+        sources=StreamSources.from_settings(settings),
     )
 
 

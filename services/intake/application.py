@@ -45,7 +45,7 @@ from infra.application import (
 )
 from infra.calendar import local_date
 from infra.pii import StagedKeys, seal, unseal
-from infra.topology import REFERRALS
+from infra.topology import REFERRALS, is_referral_stream
 from services.intake import polare
 from services.intake.domain import (
     Case,
@@ -72,6 +72,7 @@ from services.intake.rules import (
     parse_personal_number,
     rate_limited,
 )
+from services.intake.sources import StreamSources
 from services.intake.watch import AckWatch
 
 HTTP_CONSUMER = "http"
@@ -262,12 +263,15 @@ class Intake(RegisterCommands):
         policy: IntakePolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         limiter: SourceLimiter | None = None,
+        sources: StreamSources | None = None,
     ) -> None:
         super().__init__(env)
         self.policy = policy or IntakePolicy()
         self.clock = clock
         #: The per-source rate limit; by default none (the composition root sets the deployed one).
         self.limiter = limiter or SourceLimiter()
+        #: Which referral stream may carry which source (none of their own by default).
+        self.sources = sources or StreamSources()
         secret = base64.b64decode(self.env.get("CIPHER_KEY") or "")
         self._pseudonym_key = hmac.new(secret, b"lots person_ref v1", hashlib.sha256).digest()
         self.ack_watch = AckWatch()
@@ -342,10 +346,21 @@ class Intake(RegisterCommands):
     # --- reading entries -------------------------------------------------------------------
 
     def decode(self, stream: str, fields: Mapping[Any, Any]) -> Envelope[Any]:
+        """An entry as intake reads it; refused (a dead letter) on a referral stream that may
+        not carry its source (:mod:`services.intake.sources`)."""
+        envelope = self._read(stream, fields)
+        message = envelope.message
+        referral = isinstance(message, SubmitReferral | UnreadableReferral)
+        refusal = self.sources.refusal(stream, message.source if referral else None)
+        if refusal is not None:
+            raise DecodeError(refusal)
+        return envelope
+
+    def _read(self, stream: str, fields: Mapping[Any, Any]) -> Envelope[Any]:
         try:
             return decode(fields)
         except DecodeError as exc:
-            if stream != REFERRALS or not isinstance(exc.__cause__, ValidationError):
+            if not is_referral_stream(stream) or not isinstance(exc.__cause__, ValidationError):
                 raise
             sender = _sender(fields)
             if sender is None:
@@ -359,7 +374,7 @@ class Intake(RegisterCommands):
 
     def redact_dead_letter(self, stream: str, fields: dict[str, str], error: str) -> dict[str, str]:
         """Referrals may carry personal data: keep the entry here, encrypted; name it on Redis."""
-        if stream != REFERRALS:
+        if not is_referral_stream(stream):
             return fields
         with self.lock:
             kept = DeadReferral(stream=stream, fields=fields, error=error)
@@ -387,7 +402,7 @@ class Intake(RegisterCommands):
         refused = self._refused(key)
         attempt = HTTP_CONSUMER if refused is None else f"{HTTP_CONSUMER}/{refused.refusals}"
         fields["id"] = str(uuid5(key, attempt))
-        envelope = self.decode(REFERRALS, fields)
+        envelope = self._read(REFERRALS, fields)  # the token has bound the source, not a stream
         error = self.process(HTTP_CONSUMER, [Incoming("http", REFERRALS, envelope)])["http"]
         if error is not None:
             raise RuntimeError(f"the referral could not be recorded: {error}")

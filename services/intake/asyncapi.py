@@ -55,7 +55,10 @@ def broker() -> RedisBroker:
             REFERRALS,
             SubmitReferral,
             "Referrals from other municipal systems. Answered on "
-            "intake.events; once answered the entry is acknowledged and deleted (XACK, XDEL).",
+            "intake.events; once answered the entry is acknowledged and deleted (XACK, XDEL). "
+            "A source with a stream of its own (LOTS_INTAKE_SOURCES) sends the same entries on "
+            "intake.referrals.<source>, which only its Redis user may write, and is refused "
+            "here; an entry there naming another source is dead-lettered (source_mismatch).",
         ),
         (SCHEDULING_EVENTS, MeetingHeld, "Meetings held keep each case up to date."),
         (BILLING_EVENTS, SessionLogged, "Logged preparation time counts against the case."),

@@ -3,8 +3,9 @@
 ``lots up`` starts the embedded Redis (a redis-server 7 on ``PATH``) with the ACL of
 infra/acl.py and development passwords under ``var/keys/redis/``, and hands each child its own
 user. A referral written by a plain client as ``default`` flows through intake, scheduling and
-billing and back to intake (billing.events), with a dead letter on the way; afterwards
-``ACL LOG`` shows that Redis refused nothing to anybody.
+billing and back to intake (billing.events), with a dead letter on the way, and a source with
+a stream of its own sends as its own user; afterwards ``ACL LOG`` shows that Redis refused
+nothing to anybody but the start-up check's ``ACL WHOAMI`` (infra/redis_guard.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from tests.e2e.test_scheduling_path import COUNSELLOR, COUPLE, restart_schedulin
 from tests.support.acl import require_redis7
 from tests.support.flow import wait_until
 
+BUP = "region.ostergotland.bup"
+
 
 def test_each_service_runs_the_pipeline_as_its_own_acl_user(
     settings: Settings, tmp_path: Path
@@ -35,10 +38,16 @@ def test_each_service_runs_the_pipeline_as_its_own_acl_user(
     require_redis7()
     ports = {f"{s}_port": free_port() for s in SERVICES}
     settings = settings.model_copy(
-        update={**ports, "embedded_redis": "always", "embedded_redis_port": free_port()}
+        update={
+            **ports,
+            "embedded_redis": "always",
+            "embedded_redis_port": free_port(),
+            "intake_sources": frozenset({BUP}),
+        }
     )
     with running(settings, log_file=tmp_path / "services.log") as system:
         assert system.embedded is not None
+        assert system.guard is not None and system.guard.guarded
         for service in SERVICES:
             env = system.child_env(service)
             assert env["LOTS_REDIS_USERNAME"] == service
@@ -88,12 +97,27 @@ def test_each_service_runs_the_pipeline_as_its_own_acl_user(
             return [f["type"] for _, f in operator.xrange(billing_events)]
 
         wait_until(lambda: "SessionLogged" in logged())
-        wait_until(lambda: drained(operator, settings.stream_prefix))  # intake read it too
+        # a source with a stream of its own sends as its own user (development password)
+        bup = connect(system.login(f"source.{BUP}"))
+        own = COUPLE | {"source": BUP, "submitted_at": datetime.now(UTC).isoformat()}
+        sent = fields | {"id": str(uuid.uuid4()), "data": json.dumps(own)}
+        bup.xadd(settings.stream(f"intake.referrals.{BUP}"), sent)  # type: ignore[arg-type]
+        bup.close()
+        wait_until(
+            lambda: any(json.loads(f["data"]).get("source") == BUP
+                        for _, f in operator.xrange(intake_events))
+        )  # fmt: skip
+        wait_until(lambda: drained(operator, settings.stream_prefix, sources={BUP}))
         assert operator.xlen(settings.stream("intake.referrals.dead")) == 1
 
         report = collect(settings.model_copy(update={"redis_url": system.redis_url}))
         assert report["redis"] is True and all(r["exists"] for r in report["streams"])
-        assert admin.acl_log(count=1000) == [], "Redis refused a command or a login"
+        assert f"intake.referrals.{BUP}" in {r["stream"] for r in report["streams"]}
+        assert report["redis_acl"] == {"guarded": True, "open": False, "warning": None}
+        log = admin.acl_log(count=1000)
+        probes = {e["username"] for e in log if e["object"] == "acl|whoami"}
+        assert probes >= {"default", *SERVICES}, "each service checked Redis's ACL"
+        assert [e for e in log if e["object"] != "acl|whoami"] == [], "Redis refused something"
         admin.close()
         operator.close()
 

@@ -35,7 +35,14 @@ from infra.topology import ensure_groups
 from lots.status import collect
 from tests.conftest import free_port
 from tests.e2e.test_referral_path import redis_cli
-from tests.support.acl import PASSWORDS, acl_server, as_user, denials, require_redis7
+from tests.support.acl import (
+    PASSWORDS,
+    acl_server,
+    as_user,
+    denials,
+    password,
+    require_redis7,
+)
 from tests.support.flow import eventually
 from tests.support.intake import Clock, entry, referral, running_intake
 
@@ -146,6 +153,62 @@ def test_the_contracts_redis_cli_example_works_as_written(tmp_path: Path) -> Non
         )
         assert "NOPERM" in read.stdout + read.stderr
         assert as_user(server.url, "admin").xlen("intake.referrals") == 1
+
+
+def test_a_sources_user_adds_to_its_own_stream_only_with_plain_redis_cli(
+    tmp_path: Path, prefix: str
+) -> None:
+    """Source a.src is bound to its writer: nobody else may write its stream, it no other."""
+    mine, theirs = f"{prefix}intake.referrals.a.src", f"{prefix}intake.referrals.b.src"
+    with acl_server(tmp_path / "redis", prefix, ["a.src", "b.src"]) as server:
+        login = ["--user", "source.a.src", "--pass", password("source.a.src"), "--no-auth-warning"]
+        args = ["XADD", mine, "*", "type", "SubmitReferral", "version", "1",
+                "id", str(uuid.uuid4()), "data", json.dumps(referral(source="a.src"))]  # fmt: skip
+        out = subprocess.run(
+            [redis_cli(), "-p", str(server.port), *login, *args], capture_output=True, text=True
+        )
+        assert out.returncode == 0 and "-" in out.stdout and "NOPERM" not in out.stdout, out
+        a = as_user(server.url, "source.a.src")
+        fields = {"type": "SubmitReferral", "version": "1", "id": str(uuid.uuid4()), "data": "{}"}
+        for denied in (
+            lambda: a.xadd(theirs, fields),  # type: ignore[arg-type]
+            lambda: a.xadd(f"{prefix}intake.referrals", fields),  # type: ignore[arg-type]
+            lambda: a.xadd(f"{mine}.dead", fields),  # type: ignore[arg-type]
+            lambda: a.xadd(f"{prefix}scheduling.events", fields),  # type: ignore[arg-type]
+            lambda: a.xrange(mine),
+            lambda: a.xdel(mine, "0-1"),
+        ):
+            refused(denied)
+        for other in (
+            as_user(server.url, "publisher"),
+            redis.Redis.from_url(server.url),  # default
+            as_user(server.url, "source.b.src"),
+            as_user(server.url, "scheduling"),
+        ):
+            refused(lambda o=other: o.xadd(mine, fields))  # type: ignore[misc]
+            other.close()
+        operator = as_user(server.url, "operator")
+        assert operator.xlen(mine) == 1
+        refused(lambda: operator.xrange(mine))
+        refused(lambda: operator.xinfo_stream(mine))
+        assert operator.xrange(f"{mine}.dead") == []  # dead letters name referrals, no more
+        log = denials(server.url)
+        assert sum(e["count"] for e in log) == 12, str([(e["username"], e["object"]) for e in log])
+        assert {e["object"] for e in log if e["username"] != "source.a.src"} == {mine}
+        a.close()
+        operator.close()
+
+
+def test_a_closed_shared_stream_takes_nothing_from_anyone(tmp_path: Path, prefix: str) -> None:
+    with acl_server(tmp_path / "redis", prefix, ["a.src"], shared=False) as server:
+        fields = {"type": "SubmitReferral", "version": "1", "id": str(uuid.uuid4()), "data": "{}"}
+        for client in (redis.Redis.from_url(server.url), as_user(server.url, "publisher")):
+            assert client.ping()
+            refused(lambda c=client: c.xadd(f"{prefix}intake.referrals", fields))  # type: ignore[misc]
+            client.close()
+        a = as_user(server.url, "source.a.src")
+        assert a.xadd(f"{prefix}intake.referrals.a.src", fields)  # type: ignore[arg-type]
+        a.close()
 
 
 def test_the_operator_inspects_but_reads_no_referral_and_changes_nothing(

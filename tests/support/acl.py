@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -11,11 +11,16 @@ from typing import Any
 import pytest
 import redis
 
-from infra.acl import USERS, password_hash
+from infra.acl import USERS, password_hash, users
 from infra.redis import EmbeddedRedis, redis_server_binary, server_version
 from tests.conftest import free_port
 
 PASSWORDS = {user: f"{user}-test-password" for user in USERS}
+
+
+def password(user: str) -> str:
+    """A user's password on :func:`acl_server`: those of :data:`USERS` and sources' own."""
+    return f"{user}-test-password"
 
 
 def require_redis7() -> None:
@@ -29,10 +34,16 @@ def require_redis7() -> None:
 
 
 @contextmanager
-def acl_server(directory: Path, prefix: str) -> Iterator[EmbeddedRedis]:
+def acl_server(
+    directory: Path, prefix: str, sources: Collection[str] = (), *, shared: bool = True
+) -> Iterator[EmbeddedRedis]:
+    """A redis-server 7 with the ACL of ``prefix``, ``sources`` with streams of their own and
+    the ``shared`` stream open or not."""
     require_redis7()
-    hashes = {user: [password_hash(p)] for user, p in PASSWORDS.items()}
-    server = EmbeddedRedis(free_port(), directory, acl=hashes, prefix=prefix)
+    hashes = {user: [password_hash(password(user))] for user in users(sources)}
+    server = EmbeddedRedis(
+        free_port(), directory, acl=hashes, prefix=prefix, sources=frozenset(sources), shared=shared
+    )
     server.start()
     try:
         yield server
@@ -42,7 +53,7 @@ def acl_server(directory: Path, prefix: str) -> Iterator[EmbeddedRedis]:
 
 def as_user(url: str, user: str, **kwargs: Any) -> redis.Redis:
     return redis.Redis.from_url(
-        url, username=user, password=PASSWORDS[user], driver_info=None, **kwargs
+        url, username=user, password=password(user), driver_info=None, **kwargs
     )
 
 

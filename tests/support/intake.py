@@ -19,6 +19,7 @@ from infra.store import store_env
 from services.intake.application import Intake
 from services.intake.http import routers
 from services.intake.limits import SourceLimiter
+from services.intake.sources import StreamSources
 from tests.support.auth import ByRoute
 
 
@@ -47,7 +48,12 @@ class Clock:
 
 
 def make_intake(settings: Settings, clock: Clock, limiter: SourceLimiter | None = None) -> Intake:
-    return Intake(store_env(settings, "intake", encrypted=True), clock=clock, limiter=limiter)
+    return Intake(
+        store_env(settings, "intake", encrypted=True),
+        clock=clock,
+        limiter=limiter,
+        sources=StreamSources.from_settings(settings),
+    )
 
 
 def referral(**overrides: Any) -> dict[str, Any]:

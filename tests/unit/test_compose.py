@@ -81,19 +81,35 @@ def test_each_service_runs_its_own_module_on_its_own_port() -> None:
         assert set(spec["depends_on"]) == {"redis", "postgres"}
 
 
-def test_every_lots_variable_in_compose_is_a_setting() -> None:
+def as_read_from(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The settings a service reads from compose's ``env`` (its ``${...}`` left out)."""
+    with monkeypatch.context() as patch:
+        for key, value in env.items():
+            if not str(value).startswith("${"):
+                patch.setenv(key, str(value))
+        return Settings()
+
+
+def test_every_lots_variable_in_compose_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     fields = {f"LOTS_{name.upper()}" for name in Settings.model_fields}
     for name in SERVICES:
         env = compose()["services"][name]["environment"]
         unknown = {k for k in env if k.startswith("LOTS_")} - fields
         assert not unknown, f"{name}: {unknown}"
         assert env["LOTS_STORE"] == "postgres" and env["LOTS_EMBEDDED_REDIS"] == "never"
-        assert (
-            Settings.model_validate(
-                {k[5:].lower(): v for k, v in env.items() if not str(v).startswith("${")}
-            ).env
-            == "production"
-        )
+        assert as_read_from(env, monkeypatch).env == "production"
+
+
+def test_the_sources_with_their_own_stream_are_those_of_the_committed_acl(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from infra.acl import COMPOSE_SOURCES
+
+    for name in SERVICES:  # lots status run in any of them reports their streams too
+        env = compose()["services"][name]["environment"]
+        assert as_read_from(env, monkeypatch).intake_sources == set(COMPOSE_SOURCES)
+    acl = (ROOT / "infra" / "redis.acl").read_text()
+    assert all(f"user source.{s} on " in acl for s in COMPOSE_SOURCES)
 
 
 def test_intake_requires_the_cipher_key() -> None:
@@ -127,12 +143,20 @@ def test_the_supervisor_hands_its_settings_to_the_services_readably(
 ) -> None:
     from lots.supervisor import Supervisor
 
-    settings = Settings(audit_personal_data_roles=frozenset({"a", "b"}), batch_size=17)
+    settings = Settings(
+        audit_personal_data_roles=frozenset({"a", "b"}),
+        batch_size=17,
+        intake_sources=frozenset({"x.y", "z"}),
+        intake_shared_stream=False,
+        allow_open_redis=True,
+    )
     for name, value in Supervisor(settings).child_env().items():
         if name.startswith("LOTS_"):
             monkeypatch.setenv(name, value)
     again = Settings()  # as a child process reads them
     assert again.audit_personal_data_roles == {"a", "b"} and again.batch_size == 17
+    assert again.intake_sources == {"x.y", "z"} and again.intake_shared_stream is False
+    assert again.allow_open_redis is True
 
 
 def test_a_simulated_clock_starts_where_told_and_runs_and_production_refuses_it() -> None:
