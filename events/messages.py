@@ -558,11 +558,23 @@ class QualityEventHandled(Message):
 
 
 class QualitySummarySubmitted(Message):
-    """The year's summary of the registers was handed to the administration (due 31 March)."""
+    """The year's lex Sarah summary was handed to the administration (due 31 March, 003 §4.2):
+    its lex Sarah reports and reports to IVO and, beside them and never added in, the
+    complaints and views, incidents and IVO supervisions received in the year."""
 
     year: int
     submitted_at: AwareDatetime
+    #: Every register's entries received in the year (all kinds together; not the lex Sarah
+    #: count, which is ``lex_sarah_reports``).
     records: Annotated[int, Field(ge=0)]
+    #: Lex Sarah reports (rapporter) received in the year. The five counts below are absent
+    #: from summaries submitted before they were recorded.
+    lex_sarah_reports: Annotated[int, Field(ge=0)] | None = None
+    #: Reports to IVO (anmälningar) made in the year, whatever year their report was received.
+    reports_to_ivo: Annotated[int, Field(ge=0)] | None = None
+    complaints_and_views: Annotated[int, Field(ge=0)] | None = None
+    incidents: Annotated[int, Field(ge=0)] | None = None
+    supervisions: Annotated[int, Field(ge=0)] | None = None
 
 
 # --- intake.events: follow-up of coordinated support (seed 002) -------------------------------
