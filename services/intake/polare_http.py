@@ -77,6 +77,17 @@ STAFF = allow(Role.STAFF)
 READ = allow(Role.STAFF, Role.AUDITOR)
 
 
+async def run(command: Callable[[], T]) -> T:
+    """The command in a worker thread; a refusal answered with its status, code and words."""
+    try:
+        return await anyio.to_thread.run_sync(command)
+    except polare.UnknownPolar as exc:
+        raise HTTPException(404, detail={"code": exc.code, "message": str(exc)}) from exc
+    except polare.PolareError as exc:
+        status = 409 if exc.code in CONFLICTS else 422
+        raise HTTPException(status, detail={"code": exc.code, "message": str(exc)}) from exc
+
+
 def router_for(app: Intake, runtime: Runtime) -> APIRouter:
     r = APIRouter(
         prefix="/polare",
@@ -90,15 +101,6 @@ def router_for(app: Intake, runtime: Runtime) -> APIRouter:
             422: {"description": "the request breaks a rule; the detail gives its code"},
         },
     )
-
-    async def run(command: Callable[[], T]) -> T:
-        try:
-            return await anyio.to_thread.run_sync(command)
-        except polare.UnknownPolar as exc:
-            raise HTTPException(404, detail={"code": exc.code, "message": str(exc)}) from exc
-        except polare.PolareError as exc:
-            status = 409 if exc.code in CONFLICTS else 422
-            raise HTTPException(status, detail={"code": exc.code, "message": str(exc)}) from exc
 
     @r.post("", status_code=201, dependencies=STAFF)
     async def enrol(body: Enrol) -> dict[str, Any]:
@@ -116,13 +118,7 @@ def router_for(app: Intake, runtime: Runtime) -> APIRouter:
         """The school year's polare (refs, years in the activity, trainings)."""
         return await run(lambda: polare.register(app, school_year))
 
-    @r.get("/places", dependencies=READ)
-    async def school_year_places(
-        school_year: Annotated[str, Query(pattern=PATTERN, description="e.g. 2026/27")],
-        on: Annotated[date | None, Query(description="default: today")] = None,
-    ) -> dict[str, Any]:
-        """The school year's places on a day: active, free of the 20, enrolled, left."""
-        return await run(lambda: polare_leave.places(app, school_year, on))
+    add_places_and_leave(r, app, runtime)  # before /{polar_ref}, which would take "places"
 
     @r.get("/{polar_ref}", dependencies=READ)
     async def one(polar_ref: UUID) -> dict[str, Any]:
@@ -133,6 +129,26 @@ def router_for(app: Intake, runtime: Runtime) -> APIRouter:
         """Record a training (the leadership training, information evenings...)."""
         found = await run(lambda: polare.record_training(app, polar_ref, **body.model_dump()))
         return polare.view(found, None)
+
+    @r.post("/{polar_ref}/erasure", dependencies=STAFF)
+    async def erasure(polar_ref: UUID, body: Erasure) -> dict[str, Any]:
+        """Erase the polar's personal data now (their key is destroyed)."""
+        erased = await run(lambda: polare_erasure.erase(app, polar_ref, body.reason, body.by))
+        return {"polar_ref": str(polar_ref), "erased": True, "already": not erased}
+
+    return r
+
+
+def add_places_and_leave(r: APIRouter, app: Intake, runtime: Runtime) -> None:
+    """The school year's places and recording a drop-out (the 20 at once of seed 004)."""
+
+    @r.get("/places", dependencies=READ)
+    async def school_year_places(
+        school_year: Annotated[str, Query(pattern=PATTERN, description="e.g. 2026/27")],
+        on: Annotated[date | None, Query(description="default: today")] = None,
+    ) -> dict[str, Any]:
+        """The school year's places on a day: active, free of the 20, enrolled, left."""
+        return await run(lambda: polare_leave.places(app, school_year, on))
 
     @r.post("/{polar_ref}/leave", dependencies=STAFF)
     async def leave(polar_ref: UUID, body: Leave) -> dict[str, Any]:
@@ -145,11 +161,3 @@ def router_for(app: Intake, runtime: Runtime) -> APIRouter:
             "active_in_school_year": done.active,
             "new": done.new,
         }
-
-    @r.post("/{polar_ref}/erasure", dependencies=STAFF)
-    async def erasure(polar_ref: UUID, body: Erasure) -> dict[str, Any]:
-        """Erase the polar's personal data now (their key is destroyed)."""
-        erased = await run(lambda: polare_erasure.erase(app, polar_ref, body.reason, body.by))
-        return {"polar_ref": str(polar_ref), "erased": True, "already": not erased}
-
-    return r

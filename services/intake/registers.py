@@ -194,8 +194,7 @@ class RegisterCommands(ServiceApplication):
                     "level": "warning" if late else "due",
                     "code": "quality_summary_overdue" if late else "quality_summary_due",
                     "message": (
-                        f"the lex Sarah summary of {year} (lex Sarah reports and reports to "
-                        "IVO) "
+                        f"the lex Sarah summary of {year} (reports and reports to IVO) "
                         + (f"is overdue since {due}" if late else f"is due by {due}")
                         + " (003 §4.2)"
                     ),
