@@ -153,15 +153,30 @@ Area = Annotated[str, Field(min_length=1, max_length=80)]
 
 
 class PolarEnrolled(Message):
-    """intake.events: a polar was enrolled for a school year (1 July-30 June; at most 20)."""
+    """intake.events: a polar was enrolled for a school year (1 July-30 June; at most 20 active
+    at once)."""
 
     polar_ref: UUID
     school_year: SchoolYear
     enrolled_on: date
     #: The polar's year in the activity during this school year (1 in the first).
     years_in_activity: Annotated[int, Field(ge=1)]
-    #: How many polare the school year has with this one.
+    #: How many polare the school year has with this one (replacements included).
     enrolled_in_school_year: Annotated[int, Field(ge=1)]
+    #: How many are active on ``enrolled_on`` with this one (at most 20 at once; absent from
+    #: enrolments recorded before drop-outs were).
+    active_in_school_year: Annotated[int, Field(ge=1)] | None = None
+
+
+class PolarLeft(Message):
+    """intake.events: a polar dropped out of a school year; from ``left_on`` they are not
+    active (their walks are not attested) and a replacement may take their place."""
+
+    polar_ref: UUID
+    school_year: SchoolYear
+    left_on: date
+    #: How many polare are active on ``left_on``, after this one left.
+    active_in_school_year: Annotated[int, Field(ge=0)]
 
 
 class AttestedPolar(BaseModel):
@@ -558,11 +573,23 @@ class QualityEventHandled(Message):
 
 
 class QualitySummarySubmitted(Message):
-    """The year's summary of the registers was handed to the administration (due 31 March)."""
+    """The year's lex Sarah summary was handed to the administration (due 31 March, 003 §4.2):
+    its lex Sarah reports and reports to IVO and, beside them and never added in, the
+    complaints and views, incidents and IVO supervisions received in the year."""
 
     year: int
     submitted_at: AwareDatetime
+    #: Every register's entries received in the year (all kinds together; not the lex Sarah
+    #: count, which is ``lex_sarah_reports``).
     records: Annotated[int, Field(ge=0)]
+    #: Lex Sarah reports (rapporter) received in the year. The five counts below are absent
+    #: from summaries submitted before they were recorded.
+    lex_sarah_reports: Annotated[int, Field(ge=0)] | None = None
+    #: Reports to IVO (anmälningar) made in the year, whatever year their report was received.
+    reports_to_ivo: Annotated[int, Field(ge=0)] | None = None
+    complaints_and_views: Annotated[int, Field(ge=0)] | None = None
+    incidents: Annotated[int, Field(ge=0)] | None = None
+    supervisions: Annotated[int, Field(ge=0)] | None = None
 
 
 # --- intake.events: follow-up of coordinated support (seed 002) -------------------------------
@@ -668,6 +695,7 @@ MESSAGES: dict[str, type[Message]] = {
         SessionDismissed,
         YearlyCapWarning,
         PolarEnrolled,
+        PolarLeft,
         PolareWalkAttested,
         NightWalkReported,
         AreaDeploymentStarted,
@@ -716,6 +744,7 @@ __all__ = [
     "Person",
     "PhaseOutPlanned",
     "PolarEnrolled",
+    "PolarLeft",
     "PolareFee",
     "PolareFeesLogged",
     "PolareRate",

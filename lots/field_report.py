@@ -2,9 +2,10 @@
 
 The seed follows field work by the young people met and talked with (the field app's two
 counts); with them: night walks, the polare enrolled for the school year that starts in the
-year (1 July) and those who walked, their walk shifts and fees (the provider's cost, inside its
-budget; counted from intake's attestations, so a ref the register does not know is not a
-polar), and area deployments started in the year with their weeks including extensions.
+year (1 July; replacements for drop-outs included) and those of them who left it, the polare
+who walked, their walk shifts and fees (the provider's cost, inside its budget; counted from
+intake's attestations, so a ref the register does not know is not a polar), and area
+deployments started in the year with their weeks including extensions.
 A walk belongs to the year of its date, a deployment to the year of its first day.
 """
 
@@ -20,6 +21,7 @@ COLUMNS = (
     ("youths_met", "young people met"),
     ("youths_talked_with", "young people talked with"),
     ("polare_enrolled", "polare enrolled (school year from 1 July)"),
+    ("polare_left", "polare who left (school year from 1 July)"),
     ("polare_walked", "polare who walked"),
     ("polare_walks", "polare walk shifts"),
     ("polare_fees_sek", "polare fees (SEK, provider's cost)"),
@@ -33,6 +35,7 @@ def field_figures(events: Iterable[dict[str, Any]], year: int) -> dict[str, Any]
     school_year = f"{year}/{(year + 1) % 100:02d}"
     walks = met = talked = shifts = fees_ore = 0
     enrolled: set[str] = set()
+    left: set[str] = set()
     walked: set[str] = set()
     deployments: dict[str, int] = {}
     extensions: list[tuple[str, int]] = []
@@ -51,6 +54,8 @@ def field_figures(events: Iterable[dict[str, Any]], year: int) -> dict[str, Any]
             walked.update(a["polar_ref"] for a in data["attested"])
         elif kind == "PolarEnrolled" and data["school_year"] == school_year:
             enrolled.add(data["polar_ref"])
+        elif kind == "PolarLeft" and data["school_year"] == school_year:
+            left.add(data["polar_ref"])
         elif kind == "PolareFeesLogged" and date.fromisoformat(data["walked_on"]).year == year:
             fees_ore += int(data["total_ore"])
         elif kind == "AreaDeploymentStarted":
@@ -64,6 +69,7 @@ def field_figures(events: Iterable[dict[str, Any]], year: int) -> dict[str, Any]
         "youths_met": met,
         "youths_talked_with": talked,
         "polare_enrolled": len(enrolled),
+        "polare_left": len(left),
         "polare_walked": len(walked),
         "polare_walks": shifts,
         "polare_fees_sek": str((Decimal(fees_ore) / 100).quantize(Decimal("0.01"))),

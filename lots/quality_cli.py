@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,8 +26,9 @@ def _settings() -> Settings:
 def submit_summary(
     year: Annotated[int, typer.Argument(help="the calendar year the summary covers")],
     by: Annotated[str, typer.Option("--by", help="who handed it to the administration")],
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Record that the year's register summary went to the administration (due 31 March)."""
+    """Record that the year's lex Sarah summary went to the administration (due 31 March)."""
     from infra.calendar import local_date
     from services.intake.app import make_app
     from services.intake.quality import QualityError, summary_due
@@ -40,17 +41,51 @@ def submit_summary(
         raise typer.Exit(2)
     app = make_app(_settings())
     try:
-        summary = app.submit_quality_summary(year, by)
+        summary, figures = app.submit_quality_summary(year, by)
     except QualityError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     finally:
         app.close()
-    on_time = "on time" if local_date(summary.submitted_at) <= summary_due(year) else "late"
+    due = summary_due(year)
+    if as_json:
+        body = {"year": year, "due": due.isoformat(),
+                "submitted_at": summary.submitted_at.isoformat(), **figures}  # fmt: skip
+        typer.echo(json.dumps(body, indent=2, ensure_ascii=False))
+        return
+    on_time = "on time" if local_date(summary.submitted_at) <= due else "late"
     typer.echo(
-        f"summary of {year} submitted {summary.submitted_at.isoformat()} ({on_time}, due "
-        f"{summary_due(year)}): {summary.records} register entries"
+        f"lex Sarah summary of {year} submitted {summary.submitted_at.isoformat()} "
+        f"({on_time}, due {due})"
     )
+    for line in summary_lines(figures):
+        typer.echo(line)
+
+
+def summary_lines(figures: dict[str, Any]) -> list[str]:
+    """The summary in words: the lex Sarah counts, each report's handling, then the other
+    registers, each under its own label."""
+    from services.intake.quality_summary import describe, describe_report_to_ivo, words
+
+    lex = figures["lex_sarah"]
+    handled = ", ".join(f"{n} {words(h)}" for h, n in lex["handling"].items() if n)
+    lines = [
+        f"  {lex['label']}",
+        f"    lex Sarah reports received      {lex['reports']}",
+        f"    reports to IVO made             {lex['reports_to_ivo']}"
+        f" (of earlier years' reports: {lex['reports_to_ivo_of_earlier_years']})",
+        f"    copies to the social worker     {lex['copies_to_social_worker']}"
+        f" (no responsible social worker: {lex['no_responsible_social_worker']})",
+        f"    on 31 December                  {handled or 'no report'}",
+        *(f"    {describe(r)}" for r in lex["reports_listed"]),
+        *(f"    {describe_report_to_ivo(m)}" for m in lex["reports_to_ivo_listed"]),
+    ]
+    for key in ("complaints_and_views", "incidents", "ivo_supervision"):
+        section = figures[key]
+        states = ", ".join(f"{n} {words(s)}" for s, n in section["states"].items())
+        lines.append(f"  {section['label']}: {section['received']} received"
+                     + (f" ({states} on 31 December)" if states else ""))  # fmt: skip
+    return lines
 
 
 @quality_app.command("steering")

@@ -1,9 +1,9 @@
 """The yearly report's follow-up sections, from the public events like the rest of the report.
 
-* **quality**: per register (Lex Sarah, complaints and views, incidents, IVO supervision), the
-  entries received in the year and the state each stood in on 31 December; Lex Sarah reports
-  to IVO and copies to the social worker; complaints by category and channel; the summary due
-  by 31 March of the next year (seed 003 §4.2-4.4).
+* **quality**: the lex Sarah summary of seed 003 §4.2 (lex Sarah reports and reports to IVO,
+  each report's handling on 31 December; :mod:`services.intake.quality_summary`) and, beside
+  it and labelled "not lex Sarah", complaints and views, incidents (§4.3) and IVO supervision
+  (§4.4); the summary due by 31 March of the next year.
 * **coordinated follow-up** (seed 002): families assessed in the year; KASAM at the start
   against the latest follow-up (pairs, means, improved/unchanged/worsened); SIPs at the start
   and at the latest follow-up; for families whose end was assessed in the year, parents with an
@@ -25,7 +25,14 @@ from typing import Any
 
 from infra.calendar import local_date
 from services.intake.followup import ECONOMY
-from services.intake.quality import REGISTERS, summary_due
+from services.intake.quality import summary_due
+from services.intake.quality_summary import (
+    Entry,
+    Step,
+    describe,
+    describe_report_to_ivo,
+    year_summary,
+)
 from services.scheduling.steering import MINIMUM_PER_YEAR, Planned, outlook
 
 #: What the contracts expect a year: families in coordinated support (002), families in
@@ -73,53 +80,27 @@ def sections(
 
 
 def _quality(by_type: dict[str, list[dict[str, Any]]], year: int, today: date | None) -> Any:
-    end = date(year, 12, 31)
-    records = {
-        d["record_id"]: d
-        for d in by_type["QualityEventRecorded"]
-        if _at(d["recorded_at"]).year == year
-    }
-    state = {rid: d["state"] for rid, d in records.items()}
-    copies: Counter[str] = Counter()
-    informed: set[str] = set()
-    to_ivo: set[str] = set()
+    steps: dict[str, list[Step]] = defaultdict(list)
     for step in sorted(by_type["QualityEventHandled"], key=lambda s: s["at"]):
-        rid = step["record_id"]
-        if rid not in records or _at(step["at"]) > end:
-            continue
-        state[rid] = step["state"]
-        if step["step"] == "report_to_ivo":
-            to_ivo.add(rid)
-            copies[step["social_worker_copy"]] += 1
-        if step["step"] == "inform_administration":
-            informed.add(rid)
-    registers: dict[str, Any] = {}
-    for register in REGISTERS:
-        mine = [rid for rid, d in records.items() if d["kind"] == register]
-        registers[register] = {
-            "received": len(mine),
-            "states": dict(sorted(Counter(state[rid] for rid in mine).items())),
-        }
-    lex = registers["lex_sarah"]
-    lex["reported_to_ivo"] = len(to_ivo)
-    lex["copies_to_social_worker"] = copies["sent"]
-    lex["no_responsible_social_worker"] = copies["no_responsible_social_worker"]
-    complaints = [d for d in records.values() if d["kind"] == "complaint"]
-    registers["complaint"].update(
-        {
-            "complaints": sum(1 for d in complaints if d["category"] == "complaint"),
-            "views": sum(1 for d in complaints if d["category"] == "view"),
-            "through_provider": sum(1 for d in complaints if d["channel"] == "provider"),
-            "through_administration": sum(
-                1 for d in complaints if d["channel"] == "administration"
-            ),
-            "concerning_administration": sum(1 for d in complaints if d["concerns_administration"]),
-            "administration_informed": sum(1 for d in complaints if d["record_id"] in informed),
-        }
-    )
-    registers["supervision"]["administration_informed"] = sum(
-        1 for rid, d in records.items() if d["kind"] == "supervision" and rid in informed
-    )
+        steps[step["record_id"]].append(
+            Step(step["step"], step["state"], _at(step["at"]), step["social_worker_copy"])
+        )
+    entries = [
+        Entry(
+            record_id=d["record_id"],
+            register=d["kind"],
+            received_on=_at(d["recorded_at"]),
+            occurred_on=date.fromisoformat(d["occurred_on"]),
+            programme=d["programme"],
+            category=d["category"],
+            channel=d["channel"],
+            concerns_administration=d["concerns_administration"],
+            steps=tuple(steps[d["record_id"]]),
+        )
+        for d in by_type["QualityEventRecorded"]
+    ]
+    registers = year_summary(entries, year)
+    end = date(year, 12, 31)
     due = summary_due(year)
     submitted = next((d for d in by_type["QualitySummarySubmitted"] if d["year"] == year), None)
     if submitted is not None:
@@ -131,6 +112,7 @@ def _quality(by_type: dict[str, list[dict[str, Any]]], year: int, today: date | 
     else:
         status = "due" if today <= due else "overdue"
     registers["summary"] = {
+        "label": "the lex Sarah summary to the administration (003 §4.2)",
         "due": due.isoformat(),
         "submitted_at": submitted["submitted_at"] if submitted else None,
         "status": status,
@@ -293,16 +275,24 @@ def _steering(
 
 
 def rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """The sections as (section, figure, value) rows, for text, CSV and HTML alike."""
+    """The sections as (section, figure, value) rows, for text, CSV and HTML alike. The quality
+    registers are one section each, named by their label (the lex Sarah summary, and beside
+    it, labelled "not lex Sarah", the others); each listed report is a sentence."""
     out: list[tuple[str, str, str]] = []
 
     def flat(section: str, prefix: str, value: Any) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
                 flat(section, f"{prefix}.{key}" if prefix else key, inner)
+        elif isinstance(value, list):
+            say = describe if prefix.endswith("reports_listed") else describe_report_to_ivo
+            for n, item in enumerate(value, 1):
+                out.append((section, f"{prefix}.{n}", say(item)))
         else:
             out.append((section, prefix, "" if value is None else str(value)))
 
-    for section in ("quality", "coordinated_follow_up", "throughput", "volumes", "steering_group"):
+    for figures in report["quality"].values():
+        flat(figures["label"], "", {k: v for k, v in figures.items() if k != "label"})
+    for section in ("coordinated_follow_up", "throughput", "volumes", "steering_group"):
         flat(section, "", report[section])
     return out

@@ -216,9 +216,12 @@ def to_text(report: dict[str, Any]) -> str:
             section = name
             rows.append(f"\n{name.replace('_', ' ')}")
         rows.append(f"  {figure:<50} {value}")
-    summary = report["quality"]["summary"]
+    summary, lex = report["quality"]["summary"], report["quality"]["lex_sarah"]
     rows.append("")
-    rows.append(f"quality summary {report['year']}: {summary['status']} (due {summary['due']})")
+    rows.append(
+        f"lex Sarah summary {report['year']}: {lex['reports']} lex Sarah reports, "
+        f"{lex['reports_to_ivo']} reports to IVO; {summary['status']} (due {summary['due']})"
+    )
     steering = report["steering_group"]
     rows.append(("WARNING: " if steering["warning"] else "") + steering["message"])
     return "\n".join(rows) + "\n"

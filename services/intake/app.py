@@ -8,7 +8,7 @@ from infra.clock import make_clock
 from infra.runtime import Periodic
 from infra.settings import Settings
 from infra.store import store_env
-from services.intake import polare
+from services.intake import polare_erasure
 from services.intake.application import Intake
 from services.intake.limits import Rate, SourceLimiter
 from services.intake.rules import IntakePolicy
@@ -58,5 +58,5 @@ def periodic(app: ServiceApplication, settings: Settings) -> list[Periodic]:
     return [
         Periodic("acknowledgement deadlines", 60.0, app.check_acknowledgements),
         Periodic("retention", 24 * 3600.0, lambda: app.erase_expired(settings.retention_years)),
-        Periodic("polare retention", 24 * 3600.0, lambda: polare.erase_expired(app)),
+        Periodic("polare retention", 24 * 3600.0, lambda: polare_erasure.erase_expired(app)),
     ]

@@ -1,5 +1,6 @@
 """The polare register (seed 004): the young people field work recruits, trains and leads on
-night walks, at most 20 per school year, and what billing may know of them.
+night walks, at most 20 active at once in a school year (a drop-out's place may be taken by a
+replacement, :mod:`services.intake.polare_roll`), and what billing may know of them.
 
 Polare are young people, so their data gets the protection of a case's persons: the personal
 number, name and date of birth are sealed with the polar's own key (:mod:`infra.pii`) inside
@@ -13,10 +14,10 @@ Years in the activity: the polar's year in the activity during a school year, 1 
 school year they are enrolled for, plus one for every earlier school year they were enrolled
 for, plus the years they had walked before the register (``years_before``).
 
-Erasure: a polar's key is destroyed two years (``LOTS_POLARE_RETENTION_YEARS``) after the end
-of the last school year they were enrolled for, or at once when the polar asks (erasure on
-request: these are not social-services case records). The events stay byte for byte; the
-personal data then reads ``(erased)`` and walks after it are not attested (``erased``).
+Erasure (:mod:`services.intake.polare_erasure`): a polar's key is destroyed two years after the
+end of the last school year they were enrolled for, or at once when the polar asks. The events
+stay byte for byte; the personal data then reads ``(erased)`` and walks after it are not
+attested (``erased``).
 """
 
 from __future__ import annotations
@@ -27,36 +28,29 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-import structlog
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
 from events.codec import Envelope
-from events.messages import (
-    AttestedPolar,
-    NightWalkReported,
-    NotAttested,
-    PolarEnrolled,
-    PolareWalkAttested,
-)
-from infra.application import Handler, Lookup, Outgoing, Translator, UnitOfWork
+from events.messages import NightWalkReported
+from infra.application import Handler, Lookup, Translator, UnitOfWork
 from infra.calendar import local_date
 from infra.pii import ERASED, seal, unseal
 from infra.schoolyear import SchoolYearError, parse, school_year_of
-from infra.topology import INTAKE_EVENTS
+from services.intake.polare_public import polar_enrolled, polar_left, walk_attested
+from services.intake.polare_roll import AT_ONCE, Period, active_on, full_message, room_from
 from services.intake.rules import age_on, parse_personal_number
 
 if TYPE_CHECKING:
     from services.intake.application import Intake
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/polare")
-#: Seed 004: "läsårsvis rekrytera, utbilda och arbetsleda 20 ungdomar".
-PER_SCHOOL_YEAR = 20
+#: Seed 004: "läsårsvis rekrytera, utbilda och arbetsleda 20 ungdomar": at once, per school
+#: year (:mod:`services.intake.polare_roll`).
+PER_SCHOOL_YEAR = AT_ONCE
 #: Polare are young people ("ungdomar"): 13 to 25 years old when enrolled. The seed gives no
 #: ages; this is the municipality's usual meaning of youth work's age group.
 MIN_AGE, MAX_AGE = 13, 25
-RETENTION_YEARS = 2
-log = structlog.get_logger(__name__)
 
 
 class PolareError(Exception):
@@ -99,7 +93,13 @@ class Polar(Aggregate):
         self.school_years: list[str] = []
         #: School year -> the day the polar was enrolled for it.
         self.enrolled: dict[str, date] = {}
+        #: School year -> the day the polar left it (not active from that day).
+        self.left: dict[str, date] = {}
         self.trainings: list[dict[str, Any]] = []
+
+    def period(self, school_year: str) -> Period:
+        """The polar's time in ``school_year`` (they must be enrolled for it)."""
+        return Period(self.enrolled[school_year], self.left.get(school_year))
 
     def years_in(self, school_year: str) -> int:
         """The polar's year in the activity during ``school_year`` (enrolled or not)."""
@@ -115,9 +115,23 @@ class Polar(Aggregate):
         enrolled_in_school_year: int,
         recorded_by: str,
         recorded_at: datetime,
+        active_in_school_year: int | None = None,
     ) -> None:
         self.school_years = sorted([*self.school_years, school_year])
         self.enrolled[school_year] = enrolled_on
+
+    @event("Left")
+    def leave(
+        self,
+        school_year: str,
+        left_on: date,
+        active_in_school_year: int,
+        recorded_by: str,
+        recorded_at: datetime,
+    ) -> None:
+        """The polar dropped out of ``school_year`` on ``left_on`` (checked by
+        :func:`services.intake.polare_leave.leave`)."""
+        self.left[school_year] = left_on
 
     @event("Trained")
     def record_training(
@@ -127,7 +141,9 @@ class Polar(Aggregate):
 
 
 class PolareYear(Aggregate):
-    """A school year's roll: who is enrolled, never more than the school year allows."""
+    """A school year's roll: everyone enrolled for it, replacements included; never more
+    active at once than the school year allows. Every enrolment changes it, so two at the same
+    time cannot both take the last place."""
 
     @staticmethod
     def create_id(school_year: str, **_: object) -> UUID:
@@ -155,7 +171,7 @@ class PolarErased(Aggregate):
         self.polar_ref = polar_ref
 
 
-def _polar(uow: UnitOfWork, polar_ref: UUID) -> Polar | None:
+def polar_in(uow: UnitOfWork, polar_ref: UUID) -> Polar | None:
     """The polar of a ref, or None, also when the id belongs to something else (a case id
     given as a polar's ref is not a polar)."""
     found = uow.get(polar_ref, Aggregate)
@@ -236,19 +252,23 @@ def _enroll(
     now = app.clock()
     if uow.get(PolarErased.create_id(ref), PolarErased) is not None:
         raise PolareError("erased", f"polar {ref} was erased; nothing new is kept for them")
-    polar = _polar(uow, ref)
+    polar = polar_in(uow, ref)
+    if polar is not None and year in polar.left:
+        raise PolareError(
+            "left_school_year",
+            f"polar {ref} left school year {year} on {polar.left[year]}; a polar is enrolled "
+            "once per school year",
+        )
     if polar is not None and year in polar.school_years:
         return Enrolment(polar, year, new=False)
     roll = uow.get(PolareYear.create_id(year), PolareYear)
     if roll is None:
         roll = PolareYear(school_year=year)
         uow.add(roll)
-    if len(roll.polare) >= limit:
-        raise PolareError(
-            "school_year_full",
-            f"school year {year} has {len(roll.polare)} polare already, the most it may have "
-            f"({limit}, seed 004)",
-        )
+    periods = roll_periods(uow, roll)
+    room, busiest, when = room_from(periods, enrolled_on, limit)
+    if not room:
+        raise PolareError("school_year_full", full_message(year, busiest, when, limit))
     if polar is None:
         subject = str(ref)
         polar = Polar(
@@ -263,8 +283,19 @@ def _enroll(
         )
         uow.add(polar)
     roll.add(str(ref))
-    polar.enroll(year, enrolled_on, polar.years_in(year), len(roll.polare), recorded_by, now)
+    active = active_on([*periods, Period(enrolled_on)], enrolled_on)
+    polar.enroll(
+        year, enrolled_on, polar.years_in(year), len(roll.polare), recorded_by, now, active
+    )
     return Enrolment(polar, year, new=True)
+
+
+def roll_periods(uow: UnitOfWork, roll: PolareYear) -> list[Period]:
+    """Each enrolled polar's period in the roll's school year."""
+    refs = [UUID(r) for r in roll.polare]
+    uow.prefetch(refs)
+    polare = [polar_in(uow, r) for r in refs]
+    return [p.period(roll.school_year) for p in polare if p is not None]
 
 
 def record_training(
@@ -275,7 +306,7 @@ def record_training(
         raise PolareError("in_the_future", f"{trained_on} is after today")
     with app.lock:
         uow = UnitOfWork(app)
-        polar = _polar(uow, polar_ref)
+        polar = polar_in(uow, polar_ref)
         if polar is None:
             raise UnknownPolar(polar_ref)
         polar.record_training(course, trained_on, recorded_by, app.clock())
@@ -293,13 +324,13 @@ def register(app: Intake, school_year: str) -> list[dict[str, Any]]:
         uow = UnitOfWork(app)
         roll = uow.get(PolareYear.create_id(school_year), PolareYear)
         refs = roll.polare if roll else []
-        polare = [_polar(uow, UUID(r)) for r in refs]
+        polare = [polar_in(uow, UUID(r)) for r in refs]
     return [view(p, school_year) for p in polare if p is not None]
 
 
 def record_of(app: Intake, polar_ref: UUID) -> Polar:
     with app.lock:
-        found = _polar(UnitOfWork(app), polar_ref)
+        found = polar_in(UnitOfWork(app), polar_ref)
     if found is None:
         raise UnknownPolar(polar_ref)
     return found
@@ -311,10 +342,15 @@ def polar(app: Intake, polar_ref: UUID) -> dict[str, Any]:
 
 def view(polar: Polar, school_year: str | None) -> dict[str, Any]:
     """A polar without personal data: what staff planning walks need."""
+    enrolled = polar.enrolled.get(school_year) if school_year else None
+    left = polar.left.get(school_year) if school_year else None
     return {
         "polar_ref": str(polar.id),
         "school_years": list(polar.school_years),
         "years_in_activity": polar.years_in(school_year) if school_year else None,
+        "enrolled_on": enrolled.isoformat() if enrolled else None,
+        "left_on": left.isoformat() if left else None,
+        "left": {y: d.isoformat() for y, d in sorted(polar.left.items())},
         "recruited_on": polar.recruited_on.isoformat(),
         "trainings": [
             {"course": t["course"], "trained_on": t["trained_on"].isoformat()}
@@ -331,65 +367,6 @@ def reveal(app: Intake, polar: Polar) -> dict[str, str | None]:
         "name": unseal(app.store, subject, polar.name),
         "date_of_birth": unseal(app.store, subject, polar.date_of_birth),
     }
-
-
-# --- erasure ---------------------------------------------------------------------------------
-
-
-def erase(app: Intake, polar_ref: UUID, reason: str, by: str) -> bool:
-    """Destroy the polar's key; False if it was erased before."""
-    with app.lock:
-        uow = UnitOfWork(app)
-        if _polar(uow, polar_ref) is None:
-            raise UnknownPolar(polar_ref)
-        if uow.get(PolarErased.create_id(polar_ref), PolarErased) is not None:
-            return False
-        now = app.clock()
-        app.store.erase_subject(str(polar_ref), now.isoformat())
-        app.save(PolarErased(polar_ref=polar_ref, reason=reason, by=by, at=now))
-    log.info("polar erased", polar_ref=str(polar_ref))
-    return True
-
-
-def erase_expired(app: Intake, years: int = RETENTION_YEARS) -> list[str]:
-    """Erase every polar whose last school year ended ``years`` or more years ago."""
-    today = local_date(app.clock())
-    due = []
-    with app.lock:
-        uow = UnitOfWork(app)
-        for ref in _all_polare(app):
-            found = _polar(uow, ref)
-            if found is None or not found.school_years:
-                continue
-            ended = parse(found.school_years[-1])[1]
-            if _add_years(ended, years) < today and (
-                uow.get(PolarErased.create_id(ref), PolarErased) is None
-            ):
-                due.append(ref)
-    for ref in due:
-        erase(app, ref, f"retention: {years} years after the last school year", "retention")
-    return sorted(str(r) for r in due)
-
-
-def _all_polare(app: Intake) -> list[UUID]:
-    from eventsourcing.utils import get_topic
-
-    topic = get_topic(Polar.Recruited)  # type: ignore[attr-defined]
-    refs: list[Any] = []
-    position = 0
-    while True:
-        notes = app.recorder.select_notifications(start=position + 1, limit=1000, topics=[topic])
-        refs.extend(n.originator_id for n in notes)
-        if len(notes) < 1000:
-            return [UUID(str(r)) for r in refs]
-        position = notes[-1].id
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 # --- attesting a night walk's polare ------------------------------------------------------
@@ -417,10 +394,10 @@ class WalkAttestation(Aggregate):
 def attest(app: Intake, uow: UnitOfWork, polar_ref: UUID, walked_on: date) -> dict[str, Any]:
     """A polar's age and years in the activity on a walk's date, or why not."""
     year = school_year_of(walked_on)
-    found = _polar(uow, polar_ref)
+    found = polar_in(uow, polar_ref)
     if found is None:
         return {"polar_ref": str(polar_ref), "reason": "unknown_polar"}
-    if year not in found.school_years or walked_on < found.enrolled[year]:
+    if year not in found.school_years or not found.period(year).active_on(walked_on):
         return {"polar_ref": str(polar_ref), "reason": "not_enrolled"}
     birth = unseal(app.store, str(polar_ref), found.date_of_birth)
     if birth is None or birth == ERASED:
@@ -461,34 +438,8 @@ LOOKUPS: Mapping[str, Lookup] = {NightWalkReported.type_name: _walk_lookups}
 # --- public events --------------------------------------------------------------------------
 
 
-def polar_enrolled(event: Any) -> Outgoing:
-    return Outgoing(
-        INTAKE_EVENTS,
-        PolarEnrolled(
-            polar_ref=event.originator_id,
-            school_year=event.school_year,
-            enrolled_on=event.enrolled_on,
-            years_in_activity=event.years_in_activity,
-            enrolled_in_school_year=event.enrolled_in_school_year,
-        ),
-    )
-
-
-def walk_attested(event: Any) -> Outgoing:
-    return Outgoing(
-        INTAKE_EVENTS,
-        PolareWalkAttested(
-            walk_id=event.walk_id,
-            walked_on=event.walked_on,
-            attested=[AttestedPolar.model_validate(a) for a in event.attested],
-            not_attested=[NotAttested.model_validate(n) for n in event.not_attested],
-        ),
-        correlation_id=str(event.walk_id),
-        causation_id=event.causation_id,
-    )
-
-
 PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
     Polar.Enrolled: polar_enrolled,  # type: ignore[attr-defined]
+    Polar.Left: polar_left,  # type: ignore[attr-defined]
     WalkAttestation.Attested: walk_attested,  # type: ignore[attr-defined]
 }

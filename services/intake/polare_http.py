@@ -1,9 +1,11 @@
 """Intake's routes for the polare register (seed 004). Personal data goes in and never comes
 out: answers name a polar by ``polar_ref`` only.
 
-A refusal is a 422 with ``code`` (``invalid_personal_number``, ``age_out_of_range``,
-``invalid_school_year``, ``in_the_future``, ``school_year_full``) and a message; an erased polar
-is a 409, an unknown one a 404.
+A refusal carries ``code`` and a message that names no person: 422 when the request breaks a
+rule (``invalid_personal_number``, ``age_out_of_range``, ``invalid_school_year``,
+``in_the_future``, ``before_enrolment``), 409 when the register as it stands refuses it
+(``school_year_full``: 20 polare active at once already; ``left_school_year``, ``not_enrolled``,
+``already_left``, ``walked_after_leaving``, ``erased``, ``busy``); an unknown polar is a 404.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from infra.auth import Role, allow
 from infra.runtime import Runtime
 from infra.schoolyear import PATTERN
-from services.intake import polare
+from services.intake import polare, polare_erasure, polare_leave
 from services.intake.application import Intake
 
 T = TypeVar("T")
@@ -50,14 +52,40 @@ class Training(Body):
     recorded_by: Name
 
 
+class Leave(Body):
+    left_on: date = Field(
+        description="from this day the polar is not active; a replacement may start"
+    )
+    school_year: Annotated[str, Field(pattern=PATTERN)] | None = Field(
+        None, description="default: the school year of `left_on`"
+    )
+    recorded_by: Name
+
+
 class Erasure(Body):
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
     by: Name
 
 
+#: Refusals by the register as it stands (409); other refusals break a rule (422).
+CONFLICTS = frozenset(
+    {"erased", "busy", "school_year_full", "left_school_year", "not_enrolled", "already_left",
+     "walked_after_leaving"}
+)  # fmt: skip
 #: Who may call a route (docs/security.md): staff keep the register; auditors read it.
 STAFF = allow(Role.STAFF)
 READ = allow(Role.STAFF, Role.AUDITOR)
+
+
+async def run(command: Callable[[], T]) -> T:
+    """The command in a worker thread; a refusal answered with its status, code and words."""
+    try:
+        return await anyio.to_thread.run_sync(command)
+    except polare.UnknownPolar as exc:
+        raise HTTPException(404, detail={"code": exc.code, "message": str(exc)}) from exc
+    except polare.PolareError as exc:
+        status = 409 if exc.code in CONFLICTS else 422
+        raise HTTPException(status, detail={"code": exc.code, "message": str(exc)}) from exc
 
 
 def router_for(app: Intake, runtime: Runtime) -> APIRouter:
@@ -66,24 +94,19 @@ def router_for(app: Intake, runtime: Runtime) -> APIRouter:
         tags=["polare"],
         responses={
             404: {"description": "no such polar"},
-            409: {"description": "the polar's data is erased, or another change is under way"},
+            409: {
+                "description": "the register refuses it as it stands: 20 polare active at once "
+                "already, the polar left or is not enrolled, their data is erased"
+            },
             422: {"description": "the request breaks a rule; the detail gives its code"},
         },
     )
 
-    async def run(command: Callable[[], T]) -> T:
-        try:
-            return await anyio.to_thread.run_sync(command)
-        except polare.UnknownPolar as exc:
-            raise HTTPException(404, detail={"code": exc.code, "message": str(exc)}) from exc
-        except polare.PolareError as exc:
-            status = 409 if exc.code in ("erased", "busy") else 422
-            raise HTTPException(status, detail={"code": exc.code, "message": str(exc)}) from exc
-
     @r.post("", status_code=201, dependencies=STAFF)
     async def enrol(body: Enrol) -> dict[str, Any]:
-        """Recruit a polar (the first time) and enrol them for a school year; at most 20 per
-        school year. The same enrolment again changes nothing."""
+        """Recruit a polar (the first time) and enrol them for a school year; at most 20 active
+        at once in a school year (409 ``school_year_full``), a drop-out's place free from the
+        day they left. The same enrolment again changes nothing."""
         done = await run(lambda: polare.enroll(app, **body.model_dump()))
         runtime.wake_relay()
         return {**polare.view(done.polar, done.school_year), "new": done.new}
@@ -94,6 +117,8 @@ def router_for(app: Intake, runtime: Runtime) -> APIRouter:
     ) -> list[dict[str, Any]]:
         """The school year's polare (refs, years in the activity, trainings)."""
         return await run(lambda: polare.register(app, school_year))
+
+    add_places_and_leave(r, app, runtime)  # before /{polar_ref}, which would take "places"
 
     @r.get("/{polar_ref}", dependencies=READ)
     async def one(polar_ref: UUID) -> dict[str, Any]:
@@ -108,7 +133,31 @@ def router_for(app: Intake, runtime: Runtime) -> APIRouter:
     @r.post("/{polar_ref}/erasure", dependencies=STAFF)
     async def erasure(polar_ref: UUID, body: Erasure) -> dict[str, Any]:
         """Erase the polar's personal data now (their key is destroyed)."""
-        erased = await run(lambda: polare.erase(app, polar_ref, body.reason, body.by))
+        erased = await run(lambda: polare_erasure.erase(app, polar_ref, body.reason, body.by))
         return {"polar_ref": str(polar_ref), "erased": True, "already": not erased}
 
     return r
+
+
+def add_places_and_leave(r: APIRouter, app: Intake, runtime: Runtime) -> None:
+    """The school year's places and recording a drop-out (the 20 at once of seed 004)."""
+
+    @r.get("/places", dependencies=READ)
+    async def school_year_places(
+        school_year: Annotated[str, Query(pattern=PATTERN, description="e.g. 2026/27")],
+        on: Annotated[date | None, Query(description="default: today")] = None,
+    ) -> dict[str, Any]:
+        """The school year's places on a day: active, free of the 20, enrolled, left."""
+        return await run(lambda: polare_leave.places(app, school_year, on))
+
+    @r.post("/{polar_ref}/leave", dependencies=STAFF)
+    async def leave(polar_ref: UUID, body: Leave) -> dict[str, Any]:
+        """The polar dropped out of the school year: not active from ``left_on``, their place
+        free for a replacement. The same again changes nothing."""
+        done = await run(lambda: polare_leave.leave(app, polar_ref, **body.model_dump()))
+        runtime.wake_relay()
+        return {
+            **polare.view(done.polar, done.school_year),
+            "active_in_school_year": done.active,
+            "new": done.new,
+        }

@@ -95,6 +95,9 @@ class QualityRecord(Aggregate):
     ) -> None:
         self.register = register
         self.category = category
+        self.channel = channel
+        self.programme = programme
+        self.occurred_on = occurred_on
         self.concerns_administration = concerns_administration
         self.case_id = case_id
         self.state = INITIAL[register]
@@ -171,18 +174,46 @@ class QualityRecord(Aggregate):
         self.state = state
         if step == "inform_administration":
             self.administration_informed = True
-        self.steps.append({"step": step, "state": state, "at": at.isoformat(), "by": by})
+        self.steps.append(
+            {
+                "step": step,
+                "state": state,
+                "at": at.isoformat(),
+                "by": by,
+                "social_worker_copy": social_worker_copy,
+            }
+        )
 
 
 class QualitySummary(Aggregate):
-    """The year's register summary handed to the administration (once per year)."""
+    """The year's Lex Sarah summary handed to the administration (once per year), with what
+    it said: the Lex Sarah reports and reports to IVO (003 §4.2) and, beside them, the
+    complaints and views, incidents and IVO supervisions (003 §4.3-4.4), never added in.
+
+    ``records`` is every register's entries received in the year (the first version's only
+    figure, kept for its readers). Summaries submitted before the Lex Sarah figures were
+    recorded read ``None`` for them (:mod:`services.intake.quality_summary` recomputes them).
+    """
 
     @staticmethod
     def create_id(year: int, **_: object) -> UUID:
         return uuid5(QUALITY_NAMESPACE, f"summary/{year}")
 
     @event("Submitted")
-    def __init__(self, year: int, submitted_at: datetime, by: str, records: int) -> None:
+    def __init__(
+        self,
+        year: int,
+        submitted_at: datetime,
+        by: str,
+        records: int,
+        lex_sarah_reports: int | None = None,
+        reports_to_ivo: int | None = None,
+        complaints_and_views: int | None = None,
+        incidents: int | None = None,
+        supervisions: int | None = None,
+    ) -> None:
         self.year = year
         self.submitted_at = submitted_at
         self.records = records
+        self.lex_sarah_reports = lex_sarah_reports
+        self.reports_to_ivo = reports_to_ivo

@@ -30,6 +30,7 @@ from services.intake.quality import (
     QualitySummary,
     summary_due,
 )
+from services.intake.quality_summary import Entry, Step, year_summary
 
 A = TypeVar("A", bound=Aggregate)
 CATEGORIES = ("complaint", "view")
@@ -130,21 +131,46 @@ class RegisterCommands(ServiceApplication):
     def quality_record(self, record_id: UUID) -> QualityRecord:
         return self._get(record_id, QualityRecord)
 
-    def submit_quality_summary(self, year: int, by: str) -> QualitySummary:
-        """Record that the summary of ``year`` went to the administration; counted from the
-        records received that year. Submitting twice keeps the first."""
+    def submit_quality_summary(self, year: int, by: str) -> tuple[QualitySummary, dict[str, Any]]:
+        """Record that the Lex Sarah summary of ``year`` went to the administration, with its
+        figures (:func:`services.intake.quality_summary.year_summary`, as on 31 December).
+        Submitting twice keeps the first. Returns the summary and its figures."""
         now = self.clock()
         if local_date(now) <= date(year, 12, 31):
             raise QualityError(f"the summary of {year} can be submitted once the year is over")
         with self.lock:
+            records = self._records()
+            figures = year_summary(map(_entry, records), year)
             try:
-                return self._get(QualitySummary.create_id(year), QualitySummary)
+                return self._get(QualitySummary.create_id(year), QualitySummary), figures
             except NotFound:
                 pass
-            count = sum(1 for r in self._records() if local_date(r.recorded_at).year == year)
-            summary = QualitySummary(year=year, submitted_at=now, by=by, records=count)
+            count = sum(1 for r in records if local_date(r.recorded_at).year == year)
+            summary = QualitySummary(
+                year=year,
+                submitted_at=now,
+                by=by,
+                records=count,
+                lex_sarah_reports=figures["lex_sarah"]["reports"],
+                reports_to_ivo=figures["lex_sarah"]["reports_to_ivo"],
+                complaints_and_views=figures["complaints_and_views"]["received"],
+                incidents=figures["incidents"]["received"],
+                supervisions=figures["ivo_supervision"]["received"],
+            )
             self.save(summary)
-            return summary
+            return summary, figures
+
+    def quality_year_summary(self, year: int) -> dict[str, Any]:
+        """The Lex Sarah summary of ``year`` as it stands (the year may still be running)."""
+        with self.lock:
+            return year_summary(map(_entry, self._records()), year)
+
+    def quality_summary_submitted(self, year: int) -> datetime | None:
+        """When the summary of ``year`` was handed in, or None."""
+        try:
+            return self._get(QualitySummary.create_id(year), QualitySummary).submitted_at
+        except NotFound:
+            return None
 
     def quality_notices(self) -> list[dict[str, str]]:
         """What operators must see: the summary due or overdue, supervision not yet reported."""
@@ -168,7 +194,7 @@ class RegisterCommands(ServiceApplication):
                     "level": "warning" if late else "due",
                     "code": "quality_summary_overdue" if late else "quality_summary_due",
                     "message": (
-                        f"the quality summary of {year} (Lex Sarah, complaints, incidents) "
+                        f"the lex Sarah summary of {year} (reports and reports to IVO) "
                         + (f"is overdue since {due}" if late else f"is due by {due}")
                         + " (003 §4.2)"
                     ),
@@ -333,6 +359,29 @@ class RegisterCommands(ServiceApplication):
             return seal(self.staged_keys, subject, text)
         except ValueError as exc:  # the person was erased: nothing new is kept about them
             raise QualityError(str(exc)) from exc
+
+
+def _entry(record: QualityRecord) -> Entry:
+    """A register entry as the summary reads it: codes and Stockholm dates only."""
+    return Entry(
+        record_id=str(record.id),
+        register=record.register,
+        received_on=local_date(record.recorded_at),
+        occurred_on=record.occurred_on,
+        programme=record.programme,
+        category=record.category,
+        channel=record.channel,
+        concerns_administration=record.concerns_administration,
+        steps=tuple(
+            Step(
+                step=s["step"],
+                state=s["state"],
+                on=local_date(datetime.fromisoformat(s["at"])),
+                social_worker_copy=s["social_worker_copy"],
+            )
+            for s in record.steps
+        ),
+    )
 
 
 def _subject_of(case: Case) -> str:

@@ -78,10 +78,17 @@ class SummaryIn(BaseModel):
 
 
 class SummaryOut(BaseModel):
+    """The lex Sarah summary as handed in: ``lex_sarah`` is what 003 §4.2 asks for (reports
+    and reports to IVO, each with its handling on 31 December); the other registers are
+    beside it, each with its ``label``, never counted into it."""
+
     year: int
     due: date
     submitted_at: datetime
-    records: int
+    lex_sarah: dict[str, Any]
+    complaints_and_views: dict[str, Any]
+    incidents: dict[str, Any]
+    ivo_supervision: dict[str, Any]
 
 
 class AssessmentIn(BaseModel):
@@ -196,17 +203,7 @@ def registers_router(intake: RegisterCommands, runtime: Runtime) -> APIRouter:
         runtime.wake_relay()
         return _record_out(done)
 
-    @r.post("/quality/summaries/{year}", status_code=201, dependencies=STAFF)
-    async def submit(year: Annotated[int, Path(ge=2000, le=2100)], body: SummaryIn) -> SummaryOut:
-        """Record that the year's summary went to the administration (due 31 March after)."""
-        made = await _run(lambda: intake.submit_quality_summary(year, body.by))
-        runtime.wake_relay()
-        return SummaryOut(
-            year=made.year,
-            due=summary_due(made.year),
-            submitted_at=made.submitted_at,
-            records=made.records,
-        )
+    add_summary_routes(r, intake, runtime)
 
     @r.get("/quality/notices", dependencies=READ)
     async def notices() -> list[dict[str, str]]:
@@ -267,3 +264,30 @@ def registers_router(intake: RegisterCommands, runtime: Runtime) -> APIRouter:
         return _follow_out(done)
 
     return r
+
+
+def add_summary_routes(r: APIRouter, intake: RegisterCommands, runtime: Runtime) -> None:
+    """The yearly lex Sarah summary (003 §4.2): read as it stands, and record it handed in."""
+
+    @r.post("/quality/summaries/{year}", status_code=201, dependencies=STAFF)
+    async def submit(year: Annotated[int, Path(ge=2000, le=2100)], body: SummaryIn) -> SummaryOut:
+        """Record that the year's lex Sarah summary went to the administration (due 31 March
+        after), with its figures."""
+        made, figures = await _run(lambda: intake.submit_quality_summary(year, body.by))
+        runtime.wake_relay()
+        return SummaryOut(
+            year=made.year, due=summary_due(made.year), submitted_at=made.submitted_at, **figures
+        )
+
+    @r.get("/quality/summaries/{year}", dependencies=READ)
+    async def summary(year: Annotated[int, Path(ge=2000, le=2100)]) -> dict[str, Any]:
+        """The year's lex Sarah summary as it stands (as on 31 December once the year is
+        over), with the other registers beside it; ``submitted_at`` once it was handed in."""
+        figures = await _run(lambda: intake.quality_year_summary(year))
+        submitted = await _run(lambda: intake.quality_summary_submitted(year))
+        return {
+            "year": year,
+            "due": summary_due(year).isoformat(),
+            "submitted_at": submitted.isoformat() if submitted else None,
+            **figures,
+        }

@@ -65,7 +65,14 @@ def quality_handled(event: Any) -> Outgoing:
 def summary_submitted(event: Any) -> Outgoing:
     return _out(
         QualitySummarySubmitted(
-            year=event.year, submitted_at=event.submitted_at, records=event.records
+            year=event.year,
+            submitted_at=event.submitted_at,
+            records=event.records,
+            lex_sarah_reports=getattr(event, "lex_sarah_reports", None),
+            reports_to_ivo=getattr(event, "reports_to_ivo", None),
+            complaints_and_views=getattr(event, "complaints_and_views", None),
+            incidents=getattr(event, "incidents", None),
+            supervisions=getattr(event, "supervisions", None),
         ),
         None,
     )

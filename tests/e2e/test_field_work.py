@@ -89,7 +89,7 @@ def test_a_school_year_of_field_work_gives_the_seeds_figures_and_keeps_polare_pr
     scheduling = system.client("scheduling", Role.STAFF, timeout=30)
     billing = system.client("billing", Role.STAFF, timeout=30)
 
-    # --- the register: 20 polare for 2026/27, the 21st refused ------------------------------
+    # --- the register: 20 polare for 2026/27, a 21st at once refused ----------------------------
     youths = []
     for i in range(21):
         born = date(2008 + i % 5, 1 + i % 12, 1 + i % 27)
@@ -111,9 +111,9 @@ def test_a_school_year_of_field_work_gives_the_seeds_figures_and_keeps_polare_pr
         "personal_number": last["personal_number"], "name": last["name"],
         "enrolled_on": "2026-09-01", "recorded_by": "fältledare",
     })  # fmt: skip
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert refused.json()["detail"]["code"] == "school_year_full"
-    assert "20 polare already" in refused.json()["detail"]["message"]
+    assert "has 20 active polare on 2026-09-01" in refused.json()["detail"]["message"]
     again = intake.post("/polare", json={
         "personal_number": youths[0]["personal_number"], "name": youths[0]["name"],
         "enrolled_on": "2026-08-20", "recorded_by": "fältledare",

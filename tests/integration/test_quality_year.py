@@ -33,6 +33,14 @@ from tests.support.intake import Clock, personal_number, referral, running_intak
 NARRATIVE = "Personalen skrek åt Vera Hemligsson i väntrummet"
 GOAL_TEXT = "Mira Hemligsson ska klara matematik i åk 9"
 NOTE = "Pappan Olle Hemligsson har fått praktikplats"
+#: How the year's three lex Sarah reports stood on 31 December.
+LEX_SARAH_HANDLING = {
+    "received": 1,
+    "investigating": 0,
+    "reported_to_ivo": 0,
+    "closed_after_report_to_ivo": 1,
+    "closed_without_report_to_ivo": 1,
+}
 NAMES = ("Vera Hemligsson", "Mira Hemligsson", "Olle Hemligsson", "Alva Exempel", "Kim Exempel")
 
 
@@ -412,8 +420,22 @@ async def test_a_year_of_quality_follow_up_and_steering_reaches_the_yearly_repor
         assert [n["code"] for n in intake.notices()] == ["quality_summary_due"]
         clock.now = at(2027, 4, 1)
         assert [n["code"] for n in intake.notices()] == ["quality_summary_overdue"]
+        preview = (await http.get("/quality/summaries/2026")).json()
+        assert preview["submitted_at"] is None
         summary = await call(http, "/quality/summaries/2026", {"by": "chef"}, 201)
-        assert summary["records"] == 8 and summary["due"] == "2027-03-31"
+        assert summary["due"] == "2027-03-31"
+        # The lex Sarah summary counts lex Sarah reports and reports to IVO (003 §4.2) ...
+        assert (summary["lex_sarah"]["reports"], summary["lex_sarah"]["reports_to_ivo"]) == (3, 1)
+        assert summary["lex_sarah"]["handling"] == LEX_SARAH_HANDLING
+        # ... and the other registers stand beside it, labelled, not counted into it.
+        assert summary["complaints_and_views"]["received"] == 2
+        assert summary["incidents"]["received"] == 2
+        assert summary["ivo_supervision"]["received"] == 1
+        for beside in ("complaints_and_views", "incidents", "ivo_supervision"):
+            assert summary[beside]["label"].endswith("not lex Sarah")
+        assert {k: v for k, v in preview.items() if k != "submitted_at"} == {
+            k: v for k, v in summary.items() if k != "submitted_at"
+        }
         assert intake.notices() == []
 
         await eventually(lambda: _published(intake, redis_client, settings, "intake.events"))
@@ -441,14 +463,21 @@ async def test_a_year_of_quality_follow_up_and_steering_reaches_the_yearly_repor
     report = json.loads(live.stdout)
 
     quality = report["quality"]
-    assert quality["lex_sarah"] == {
-        "received": 3,
-        "states": {"closed": 2, "received": 1},
-        "reported_to_ivo": 1,
-        "copies_to_social_worker": 1,
-        "no_responsible_social_worker": 0,
-    }
-    assert quality["complaint"] == {
+    lex_sarah = quality["lex_sarah"]
+    assert lex_sarah["label"] == "lex Sarah summary: reports and reports to IVO (003 §4.2)"
+    assert lex_sarah["reports"] == 3 and lex_sarah["reports_to_ivo"] == 1
+    assert lex_sarah["reports_to_ivo_of_earlier_years"] == 0
+    assert lex_sarah["copies_to_social_worker"] == 1
+    assert lex_sarah["no_responsible_social_worker"] == 0
+    assert lex_sarah["handling"] == LEX_SARAH_HANDLING
+    assert sorted(r["handling"] for r in lex_sarah["reports_listed"]) == [
+        "closed_after_report_to_ivo",
+        "closed_without_report_to_ivo",
+        "received",
+    ]
+    assert lex_sarah["reports_to_ivo_listed"][0]["reported_on"] == "2026-03-09"
+    assert quality["complaints_and_views"] == {
+        "label": "complaints and views (003 §4.3): not lex Sarah",
         "received": 2,
         "states": {"closed": 1, "investigating": 1},
         "complaints": 1,
@@ -458,8 +487,13 @@ async def test_a_year_of_quality_follow_up_and_steering_reaches_the_yearly_repor
         "concerning_administration": 1,
         "administration_informed": 1,
     }
-    assert quality["incident"] == {"received": 2, "states": {"closed": 1, "received": 1}}
-    assert quality["supervision"] == {
+    assert quality["incidents"] == {
+        "label": "incidents, tillbud (003 §4.3): not lex Sarah",
+        "received": 2,
+        "states": {"closed": 1, "received": 1},
+    }
+    assert quality["ivo_supervision"] == {
+        "label": "IVO supervision (003 §4.4): not lex Sarah",
         "received": 1,
         "states": {"concluded": 1},
         "administration_informed": 1,
@@ -535,7 +569,21 @@ async def test_a_year_of_quality_follow_up_and_steering_reaches_the_yearly_repor
     final = CliRunner().invoke(cli, ["report", "year", "2026", "--as-of", "2027-01-04"], env=env)
     assert final.exit_code == 0
     assert "WARNING: steering group 2026: only 2 held" in final.stdout
-    assert "quality summary 2026: submitted_late (due 2027-03-31)" in final.stdout
+    assert (
+        "lex Sarah summary 2026: 3 lex Sarah reports, 1 reports to IVO; submitted_late "
+        "(due 2027-03-31)" in final.stdout
+    )
+    assert "\nincidents, tillbud (003 §4.3): not lex Sarah\n  received" in final.stdout
+    csv_out = CliRunner().invoke(cli, ["report", "year", "2026", "--format", "csv"], env=env)
+    assert "lex Sarah summary: reports and reports to IVO (003 §4.2),reports,3" in csv_out.stdout
+    assert "lex Sarah summary: reports and reports to IVO (003 §4.2),reports_to_ivo,1" in (
+        csv_out.stdout
+    )
+    assert "complaints and views (003 §4.3): not lex Sarah,received,2" in csv_out.stdout
+    html_out = CliRunner().invoke(cli, ["report", "year", "2026", "--format", "html"], env=env)
+    assert "<th>incidents, tillbud (003 §4.3): not lex Sarah</th><th>received</th><td>2" in (
+        html_out.stdout
+    )
 
 
 def _published(
@@ -572,7 +620,8 @@ def test_an_empty_year_reports_zeros_and_a_steering_group_short() -> None:
     assert report["steering_group"]["level"] == "short"
     assert report["steering_group"]["missing"] == 3
     assert report["quality"]["summary"]["status"] == "year_running"
-    assert report["quality"]["lex_sarah"]["received"] == 0
+    assert report["quality"]["lex_sarah"]["reports"] == 0
+    assert report["quality"]["lex_sarah"]["reports_to_ivo"] == 0
     assert report["coordinated_follow_up"]["kasam"]["mean_start"] is None
     assert report["volumes"]["counselling"]["percent"] == 0
     assert yearly([], 2026, date(2027, 4, 1))["quality"]["summary"]["status"] == "overdue"

@@ -241,6 +241,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "years_in_activity": 2,
         "enrolled_in_school_year": 7,
     },
+    "PolarLeft": {
+        "polar_ref": uuid.uuid4(),
+        "school_year": "2026/27",
+        "left_on": date(2026, 10, 1),
+        "active_in_school_year": 19,
+    },
     "PolareWalkAttested": {
         "walk_id": uuid.uuid4(),
         "walked_on": date(2026, 9, 4),
