@@ -20,6 +20,8 @@ from infra.logging import configure
 
 #: The loggers :func:`infra.logging.configure` sets a level on (restored afterwards).
 TOUCHED = ("faststream", "faststream.access", "uvicorn", "uvicorn.error")
+#: The test's own HTTP clients log the URLs they call: not the service's log.
+CLIENTS = ("httpx", "httpcore", "urllib3", "requests")
 
 
 class ServiceLog:
@@ -46,7 +48,7 @@ class ServiceLog:
                 logging.getLogger(name).setLevel(level)
 
     def records(self) -> list[logging.LogRecord]:
-        return list(self.caplog.records)
+        return [r for r in self.caplog.records if r.name.split(".")[0] not in CLIENTS]
 
     def text(self) -> str:
         """Everything logged so far: structlog's lines and the formatted stdlib records."""
