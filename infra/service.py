@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.application import ServiceApplication
 from infra.auth import Role, TokenRegistry, allow, secure
+from infra.http_input import install
 from infra.logging import configure
 from infra.process import tune_gc
 from infra.redis import login, resolve_redis
@@ -154,6 +155,7 @@ def build_http(
 
     for router in routers:
         http.include_router(router)
+    install(http)  # strict JSON, no echo of input in errors: inside the body limit
     http.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes)
     _document_bodies(http, runtime.settings.http_max_body_bytes)
     secure(http, registry)  # its gate is the outermost: no token, no further reading

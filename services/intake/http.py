@@ -2,13 +2,13 @@
 
 ``POST /referrals`` takes exactly the ``SubmitReferral`` JSON of the stream and gives the same
 answer with the same idempotency: 202 with the case id, or 422 with every reason; 429 with
-``Retry-After`` when the source is over its rate limit (the same limit as on the stream). Only a
-publisher token may submit, and only as one of its own sources (403 otherwise, nothing stored).
+``Retry-After`` when the source is over its rate limit (the same limit as on the stream); 413
+for a body over the stream's 256 KiB limit on ``data``. Only a publisher token may submit, and
+only as one of its own sources (403 otherwise, nothing stored).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime
 from typing import Annotated, Any
@@ -20,7 +20,9 @@ from fastapi import APIRouter, Body, HTTPException, Request, Security
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from events.codec import MAX_DATA_BYTES
 from events.messages import Reason, SubmitReferral
+from events.strictjson import NotJson, loads
 from infra.application import ServiceApplication
 from infra.auth import Principal, Role, allow, guard
 from infra.runtime import Runtime
@@ -121,13 +123,29 @@ def _answer_response(answer: Answer) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=422)
 
 
-def _claimed_source(body: bytes) -> object:
-    """The ``source`` the body claims, if it can be read (else intake rejects the body)."""
+def _read(body: bytes) -> Any:
+    """The body's JSON: at most the stream's limit on ``data`` (256 KiB; else 413 naming it,
+    where the stream dead-letters the entry), UTF-8 and strict JSON (:mod:`events.strictjson`:
+    no NaN or Infinity, no 4,301-digit integer). A body that is not JSON is answered 422
+    ``malformed`` and not recorded, as before intake reads its sender (:class:`_Unread`)."""
+    if len(body) > MAX_DATA_BYTES:
+        raise HTTPException(
+            413,
+            f"a referral is at most {MAX_DATA_BYTES} bytes of JSON (as on the stream); "
+            f"this body is {len(body)} bytes",
+        )
     try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return None
-    return data.get("source") if isinstance(data, dict) else None
+        return loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, NotJson) as exc:
+        raise _Unread(f"the body is not JSON: {exc}") from exc
+
+
+class _Unread(Exception):
+    """A referral body that is not JSON; the text is its reason (without the input)."""
+
+    def answer(self) -> JSONResponse:
+        reason = {"code": "malformed", "field": "", "message": str(self)}
+        return _answer_response(Answer(False, None, None, reasons=[reason]))
 
 
 def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
@@ -164,7 +182,11 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         A referral refused by the rate limit (429) is no answer: sent again, it is evaluated.
         """
         body = await request.body()
-        source = _claimed_source(body)
+        try:
+            data = _read(body)
+        except _Unread as unread:
+            return unread.answer()
+        source = data.get("source") if isinstance(data, dict) else None
         if source is not None and not caller.may_publish_as(source):
             raise HTTPException(403, "this token may not submit referrals as that source")
         answer = await anyio.to_thread.run_sync(intake.submit, body)
