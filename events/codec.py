@@ -8,8 +8,6 @@ records as its ``error``.
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -18,6 +16,7 @@ from uuid import UUID, uuid4
 from pydantic import ValidationError
 
 from events.messages import MESSAGES, Message
+from events.strictjson import NotJson, loads
 
 M = TypeVar("M", bound=Message)
 
@@ -158,29 +157,12 @@ def _decode(entry: Mapping[Any, Any], expect: type[M] | None) -> Envelope[M]:
     )
 
 
-def _reject_constant(name: str) -> Any:
-    raise DecodeError(f"field 'data' is not JSON: {name} is not a JSON number")
-
-
 def _json(text: str) -> Any:
-    """Parse ``data`` as strict JSON. ``json.loads`` also raises a plain ``ValueError`` (an
-    integer of more than 4,300 digits), ``RecursionError`` (nesting) and accepts ``NaN`` and
-    ``Infinity``, which JSON has not: each becomes a DecodeError that echoes nothing."""
+    """Parse ``data`` as the strict JSON of the contracts (no NaN, no 5,000-digit numbers)."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except DecodeError:
-        raise
-    except json.JSONDecodeError as exc:
-        raise DecodeError(f"field 'data' is not JSON: {exc.msg} at position {exc.pos}") from exc
-    except RecursionError as exc:
-        raise DecodeError("field 'data' is not JSON this reader takes: nested too deeply") from exc
-    except ValueError as exc:  # the parent of JSONDecodeError: int-string conversion limit
-        if "digits" not in str(exc):
-            raise DecodeError("field 'data' is not JSON this reader takes") from exc
-        raise DecodeError(
-            "field 'data' is not JSON this reader takes: a number has more than "
-            f"{sys.get_int_max_str_digits()} digits"
-        ) from exc
+        return loads(text)
+    except NotJson as exc:
+        raise DecodeError(f"field 'data' is not JSON: {exc}") from exc
 
 
 def _optional(raw: Mapping[str, Any], name: str) -> str | None:
