@@ -60,3 +60,6 @@ def test_a_store_damaged_where_its_service_starts_is_named_too(
     damaged = report["services"]["billing"]["damaged"]
     assert (damaged["position"], damaged["problem"]) == (1, problem)
     assert any(p.startswith("billing's store is damaged at event 1") for p in report["problems"])
+
+    code, out = lots(store_settings, "audit", "verify", "--json")  # opened without start-up
+    assert code == 1 and json.loads(out)["stores"]["billing"]["broken_at"] == 1
