@@ -157,9 +157,13 @@ def up(venv: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict
     try:
         yield process, env
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        if process.poll() is None:  # a failed test: stopped as Ctrl-C does, children included
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         log.close()
 
 
