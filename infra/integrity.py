@@ -1,8 +1,12 @@
-"""Checking a store's hash chain: no stored event altered, inserted or removed."""
+"""Checking a store: its hash chain (no stored event altered, inserted or removed), and where
+an event can no longer be read back."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper
 
 from infra.persistence import GENESIS, PostgresRecorder, SQLiteRecorder, link
 
@@ -38,3 +42,39 @@ def verify(store: SQLiteRecorder | PostgresRecorder) -> Verdict:
         previous = recorded
         checked += 1
     return Verdict(checked)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A stored event its store's mapper cannot turn back into a domain event."""
+
+    position: int
+    topic: str
+    aggregate: str
+    version: int
+
+
+def first_unreadable(
+    store: SQLiteRecorder | PostgresRecorder, mapper: Mapper[UUID]
+) -> Unreadable | None:
+    """The first stored event that cannot be read (bytes altered, a topic no class has), in
+    log order, or None. One pass over the store, decoding every event: for locating damage
+    already seen, not for every read."""
+    for notification_id, event, _ in store.chain():
+        if event is None:
+            continue
+        try:
+            mapper.to_domain_event(event)
+        except Exception:  # whatever the cause, this event cannot be read: that is the finding
+            return Unreadable(
+                notification_id,
+                _shown(event.topic),
+                _shown(str(event.originator_id)),
+                event.originator_version,
+            )
+    return None
+
+
+def _shown(text: str) -> str:
+    """Stored text as it may be printed: an altered row may hold anything."""
+    return text if text.isprintable() and len(text) <= 200 else ascii(text[:200])

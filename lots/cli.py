@@ -292,41 +292,17 @@ def audit_access(
 def audit_verify(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Check every store's hash chain; exit 1 naming the first broken link."""
-    from infra.integrity import verify
-    from lots.stores import open_stores
+    """Check every store's hash chain and reconcile the stores with each other; exit 1 naming
+    the first broken link and every event whose source's store does not hold what it names."""
+    from lots.verify import render, verify_stores
 
-    settings = _settings()
-    results = {}
-    for service, store_app in open_stores(settings):
-        try:
-            results[service] = verify(store_app.store)
-        finally:
-            store_app.close()
-    intact = all(v.intact for v in results.values())
+    report = verify_stores(_settings())
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "intact": intact,
-                    "stores": {
-                        s: {"events": v.events, "broken_at": v.broken_at, "problem": v.problem}
-                        for s, v in results.items()
-                    },
-                },
-                indent=2,
-            )
-        )
+        typer.echo(json.dumps(report, indent=2))
     else:
-        for service, verdict in results.items():
-            if verdict.intact:
-                typer.echo(f"{service}: intact ({verdict.events} events)")
-            else:
-                typer.echo(
-                    f"{service}: BROKEN at event {verdict.broken_at}: {verdict.problem} "
-                    f"({verdict.events} events before it verified)"
-                )
-    raise typer.Exit(0 if intact else 1)
+        for line in render(report):
+            typer.echo(line)
+    raise typer.Exit(0 if report["intact"] and report["reconciled"] else 1)
 
 
 token = typer.Typer(help="HTTP bearer tokens (docs/security.md).", no_args_is_help=True)

@@ -2,22 +2,26 @@
 
 Read from the places that know: each service's health routes, each store (events stored, the
 outbox's backlog, the service-level figures) and Redis (stream lengths, consumer lag, pending
-entries and their age, dead letters).
+entries and their age, dead letters). A store that cannot be read is reported with the event
+that fails, not with a traceback.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import httpx
 import redis
 
+from infra.application import ServiceApplication
+from infra.integrity import first_unreadable, verify
 from infra.monitor import stream_report
 from infra.redis import RedisUnavailable, auth, connect, embedded_url, login, reachable
 from infra.redis_guard import inspect
-from infra.settings import SERVICES, Settings
+from infra.settings import SERVICES, ServiceName, Settings
 from infra.topology import PUBLISHES
-from lots.stores import open_store
+from lots.stores import open_reader, open_store
 
 #: Service-level figures that are breaches when above zero.
 BREACHES = frozenset(
@@ -49,26 +53,65 @@ def redis_url(settings: Settings) -> str:
     raise RedisUnavailable(f"Redis at {settings.redis_url} does not answer")
 
 
+def _figures(app: ServiceApplication, service: ServiceName) -> dict[str, Any]:
+    position = app.store.relay_position(PUBLISHES[service])
+    return {
+        "events_stored": app.recorder.max_notification_id() or 0,
+        "outbox_backlog": app.outbox_backlog(position),
+        "damaged": None,
+    }
+
+
+def _read_store(
+    settings: Settings, service: ServiceName
+) -> tuple[dict[str, Any], dict[str, int], list[dict[str, str]]]:
+    """The store's figures, the service levels and the notices, read from the service's store."""
+    app = open_store(settings, service)
+    try:
+        return _figures(app, service), app.service_levels(), app.notices()
+    finally:
+        app.close()
+
+
+def _damaged(settings: Settings, service: ServiceName, error: Exception) -> dict[str, Any]:
+    """The store's figures naming the event that cannot be read, or where its chain breaks
+    (``lots audit verify``'s check); ``error`` raised again when the store is sound."""
+    app = open_reader(settings, service)
+    try:
+        damage: dict[str, Any]
+        unreadable = first_unreadable(app.store, app.mapper)
+        if unreadable is not None:
+            damage = asdict(unreadable) | {"problem": "the event cannot be read"}
+        else:
+            verdict = verify(app.store)
+            if verdict.intact:
+                raise error
+            damage = {"position": verdict.broken_at, "problem": verdict.problem}
+        return _figures(app, service) | {"damaged": damage}
+    finally:
+        app.close()
+
+
+def _damage_problem(service: str, damage: dict[str, Any]) -> str:
+    event = f"event {damage['position']}"
+    if "topic" in damage:
+        event += f" ({damage['topic']} of {damage['aggregate']}, version {damage['version']})"
+    return f"{service}'s store is damaged at {event}: {damage['problem']}; see lots audit verify"
+
+
 def collect(settings: Settings) -> dict[str, Any]:
     services: dict[str, Any] = {}
     levels: dict[str, int] = {}
     notices: list[dict[str, str]] = []
     for service in SERVICES:
         live, ready, failing = _probe(f"http://{settings.http_host}:{settings.port_of(service)}")
-        app = open_store(settings, service)
         try:
-            position = app.store.relay_position(PUBLISHES[service])
-            services[service] = {
-                "up": live,
-                "ready": ready,
-                "events_stored": app.recorder.max_notification_id() or 0,
-                "outbox_backlog": app.outbox_backlog(position),
-                "failing": failing,
-            }
-            levels.update(app.service_levels())
-            notices += [{"service": service, **n} for n in app.notices()]
-        finally:
-            app.close()
+            figures, service_levels, service_notices = _read_store(settings, service)
+        except Exception as exc:  # reported if the store is damaged, else raised again
+            figures, service_levels, service_notices = _damaged(settings, service, exc), {}, []
+        services[service] = {"up": live, "ready": ready, "failing": failing, **figures}
+        levels.update(service_levels)
+        notices += [{"service": service, **n} for n in service_notices]
     report: dict[str, Any] = {"services": services, "service_levels": levels, "notices": notices}
     refused = None
     report["redis_acl"] = None  # not known: Redis did not answer
@@ -94,7 +137,8 @@ def collect(settings: Settings) -> dict[str, Any]:
     except (RedisUnavailable, redis.RedisError):
         report["streams"] = []
         report["redis"] = False
-    problems = [f"{s} is down" for s, v in services.items() if not v["up"]]
+    problems = [_damage_problem(s, v["damaged"]) for s, v in services.items() if v["damaged"]]
+    problems += [f"{s} is down" for s, v in services.items() if not v["up"]]
     problems += [f"{s} is not ready" for s, v in services.items() if v["up"] and not v["ready"]]
     problems += [
         f"{s}'s {loop} loop is failing: {detail.get('error', '?')}"
