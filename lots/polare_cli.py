@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from lots.settlement_cli import AsJson, Month, _billing, _refusals
+from lots.text import escaped
 from services.billing import polare
 from services.billing.statement import kronor
 
@@ -28,7 +29,7 @@ def fees(month: Month, as_json: AsJson = False) -> None:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
     for line in render(report):
-        typer.echo(line)
+        typer.echo(escaped(line))
 
 
 def render(report: dict[str, Any]) -> list[str]:
