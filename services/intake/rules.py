@@ -4,7 +4,7 @@ Pure functions (no clock, no I/O) of the referral, the instant it was received a
 :class:`IntakePolicy`, so that a decision replays identically. The seed rules are restated in
 ``domain.md`` ("Intake rules"); the choices made where the seeds are silent are written here.
 
-Reason codes are those of ``contracts.md`` plus four that its list does not cover:
+Reason codes are those of ``contracts.md`` plus five that its list does not cover:
 
 - ``invalid_role``: a person's role is not child, guardian, partner, sibling or other.
 - ``duplicate_person``: the same personal number is listed twice (a person has one role, and
