@@ -146,6 +146,13 @@ class SubmitReferral(Message):
 # --- intake.events -------------------------------------------------------------------------
 
 
+#: What ``repeat_of`` says on intake's answers.
+REPEAT_OF = (
+    "optional: the id of the answer this message repeats, given again to the same referral "
+    "re-sent under a new message id; nothing new happened, so a consumer may skip it"
+)
+
+
 class HouseholdMember(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     person_ref: UUID
@@ -173,9 +180,8 @@ class ReferralReceived(Message):
     first_contact_due: date
     household: list[HouseholdMember]
     consent: bool
-    #: Optional: set on the same answer sent again to a referral re-sent under a new message
-    #: id: the ``id`` of the answer it repeats. Nothing new happened: consumers may skip it.
-    repeat_of: UUID | None = None
+    #: Optional (see :data:`REPEAT_OF`).
+    repeat_of: Annotated[UUID | None, Field(description=REPEAT_OF)] = None
 
 
 class ReferralRejected(Message):
@@ -183,8 +189,8 @@ class ReferralRejected(Message):
     referral_id: str
     received_at: AwareDatetime
     reasons: Annotated[list[Reason], Field(min_length=1)]
-    #: Optional: as on ``ReferralReceived``, the ``id`` of the rejection this one repeats.
-    repeat_of: UUID | None = None
+    #: Optional (see :data:`REPEAT_OF`).
+    repeat_of: Annotated[UUID | None, Field(description=REPEAT_OF)] = None
 
 
 class CaseClosed(Message):
