@@ -142,13 +142,16 @@ def longest_lived(processes: Iterable[Rss]) -> dict[str, Rss]:
 def answers_per_referral(
     lines: Iterable[dict[str, Any]],
 ) -> tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]:
-    """(answers, rate-limit refusals) per (source, referral_id), from export lines."""
+    """(answers, rate-limit refusals) per (source, referral_id), from export lines. A referral
+    sent again gets its answer again (``repeat_of``): no second answer, and not counted."""
     answers: Counter[tuple[str, str]] = Counter()
     refusals: Counter[tuple[str, str]] = Counter()
     for line in lines:
         if line["type"] not in ("ReferralReceived", "ReferralRejected"):
             continue
         data = line["data"]
+        if data.get("repeat_of"):
+            continue
         key = (data["source"], data["referral_id"])
         codes = [r["code"] for r in data.get("reasons", [])]
         if codes == ["rate_limited"]:

@@ -8,12 +8,23 @@ add optional fields without breaking older consumers.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+)
+from pydantic_core import PydanticCustomError
 
 Programme = Literal["network", "coordinated", "counselling", "field"]
 Role = Literal["child", "guardian", "partner", "sibling", "other"]
@@ -47,32 +58,85 @@ class Message(BaseModel):
 
 # --- inbound: intake.referrals -------------------------------------------------------------
 
+#: A referral's sender: safe in a Redis key and in an ACL pattern.
+SOURCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+#: Error types of the validators below: fixed texts that never quote the input.
+NOT_PRINTABLE, NOT_ISO_TEXT = "not_printable", "not_iso_text"
+
+
+def printable(value: str) -> str:
+    """Refuse a text with a character of Unicode's category C (control, format such as the
+    bidirectional overrides, surrogate, private use, unassigned): such text can forge lines or
+    reorder what a person reads where it is printed."""
+    if any(unicodedata.category(ch)[0] == "C" for ch in value):
+        raise PydanticCustomError(
+            NOT_PRINTABLE, "must be printable: no control, format or unassigned characters"
+        )
+    return value
+
+
+def iso_text(value: object) -> object:
+    """Dates travel as ISO 8601 text: refuse the numbers pydantic would read as Unix time
+    (a ``date`` or ``datetime`` made in Python passes)."""
+    if value is not None and not isinstance(value, str | date):
+        raise PydanticCustomError(NOT_ISO_TEXT, "must be an ISO 8601 text")
+    return value
+
+
+Source = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=SOURCE_PATTERN,
+        description="letters, digits, '.', '_' and '-' (not first); at most 100",
+    ),
+]
+ReferralId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        description="1 to 200 printable characters: none of Unicode's category C (control, "
+        "format, surrogate, private use, unassigned)",
+    ),
+    AfterValidator(printable),
+]
+#: Checked by intake's rules, which know the day received (``services/intake/rules.py``).
+SANE_DATES = "ISO 8601, from 2000-01-01 to the day after the referral is received"
+SenderDate = Annotated[date, BeforeValidator(iso_text), Field(description=SANE_DATES)]
+SenderTime = Annotated[AwareDatetime, BeforeValidator(iso_text), Field(description=SANE_DATES)]
+MunicipalityCode = Annotated[
+    str, Field(pattern=r"^[0-9]{4}$", description="the four digits of a Swedish municipality")
+]
+
 
 class Person(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     role: str
     personal_number: str
     name: str | None = None
-    municipality_code: str | None = None
+    municipality_code: MunicipalityCode | None = None
 
 
 class Consent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
-    given: bool
+    #: A JSON boolean only: not "yes", not 1.
+    given: StrictBool
     form_ref: str | None = None
-    given_at: date | None = None
+    given_at: SenderDate | None = None
 
 
 class SubmitReferral(Message):
     """A referral from another municipal system. Carries personal data: intake only."""
 
-    source: Annotated[str, Field(min_length=1, max_length=200)]
-    referral_id: Annotated[str, Field(min_length=1, max_length=200)]
+    source: Source
+    referral_id: ReferralId
     programme: str
     basis: str = "service"
     decision_ref: str | None = None
     urgency: str = "normal"
-    submitted_at: AwareDatetime | None = None
+    submitted_at: SenderTime | None = None
     persons: list[Person] = Field(default_factory=list)
     consent: Consent | None = None
     indicators: list[str] = Field(default_factory=list)
@@ -80,6 +144,13 @@ class SubmitReferral(Message):
 
 
 # --- intake.events -------------------------------------------------------------------------
+
+
+#: What ``repeat_of`` says on intake's answers.
+REPEAT_OF = (
+    "optional: the id of the answer this message repeats, given again to the same referral "
+    "re-sent under a new message id; nothing new happened, so a consumer may skip it"
+)
 
 
 class HouseholdMember(BaseModel):
@@ -109,6 +180,8 @@ class ReferralReceived(Message):
     first_contact_due: date
     household: list[HouseholdMember]
     consent: bool
+    #: Optional (see :data:`REPEAT_OF`).
+    repeat_of: Annotated[UUID | None, Field(description=REPEAT_OF)] = None
 
 
 class ReferralRejected(Message):
@@ -116,6 +189,8 @@ class ReferralRejected(Message):
     referral_id: str
     received_at: AwareDatetime
     reasons: Annotated[list[Reason], Field(min_length=1)]
+    #: Optional (see :data:`REPEAT_OF`).
+    repeat_of: Annotated[UUID | None, Field(description=REPEAT_OF)] = None
 
 
 class CaseClosed(Message):

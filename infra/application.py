@@ -371,17 +371,27 @@ class ServiceApplication(Application[UUID]):
     def _unprocessed(
         self, group: str, items: list[Incoming], results: dict[str, str | None]
     ) -> list[Incoming]:
-        """The items whose messages this group has not processed (the others are done)."""
+        """The items whose messages this group has not processed; the others are done, or
+        failed when :meth:`already_processed` says so."""
         seen = self.store.processed_among(group, {str(i.envelope.id) for i in items})
+        first: dict[str, Incoming] = {}
         todo: list[Incoming] = []
         for item in items:
             message_id = str(item.envelope.id)
-            if message_id in seen:
-                results[item.entry_id] = None  # a redelivery or a republished copy
+            if message_id in seen or message_id in first:
+                results[item.entry_id] = self.already_processed(group, item, first.get(message_id))
                 continue
-            seen.add(message_id)
+            first[message_id] = item
             todo.append(item)
         return todo
+
+    def already_processed(self, group: str, item: Incoming, earlier: Incoming | None) -> str | None:
+        """The error of an entry whose message id this group has processed already (``earlier``:
+        the entry of the same batch that carries it; None: an earlier batch did). None means the
+        same message again, a redelivery or a republished copy: done. A service whose senders
+        choose ids can tell an id used again for other content here; its error fails the entry,
+        which is dead-lettered with it after its last delivery."""
+        return None
 
     def prepare(self, items: Sequence[Incoming]) -> None:
         """Read ahead in bulk what a batch's handlers will need; a service may override it."""
@@ -420,7 +430,7 @@ class ServiceApplication(Application[UUID]):
                 _pause(attempt)
             with self.lock:
                 if self.store.processed_among(group, [str(item.envelope.id)]):
-                    return None
+                    return self.already_processed(group, item, None)
                 try:
                     with self._turn():
                         self._apply(group, [item])

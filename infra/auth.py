@@ -305,9 +305,10 @@ def _api_routes(app: FastAPI) -> Iterator[tuple[str, frozenset[str], APIRoute]]:
 
 
 def route_roles(app: FastAPI) -> dict[tuple[str, str], frozenset[Role] | None]:
-    """(method, path) of every route to the roles that may call it; None for an open one."""
+    """(method, path) of every route to the roles that may call it; None for an open one.
+    Paths read as in the OpenAPI document: ``{referral_id}``, not ``{referral_id:path}``."""
     return {
-        (method, path): roles_of(route)
+        (method, re.sub(r"\{(\w+):\w+\}", r"{\1}", path)): roles_of(route)
         for path, methods, route in _api_routes(app)
         for method in sorted(methods)
     }

@@ -26,6 +26,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from events import messages
+
 ServiceName = Literal["intake", "scheduling", "billing"]
 SERVICES: tuple[ServiceName, ...] = ("intake", "scheduling", "billing")
 
@@ -34,8 +36,8 @@ class SettingsError(ValueError):
     """A setting is missing or contradicts another; the text names it."""
 
 
-#: What a referral ``source`` may be: safe in a Redis key and in an ACL pattern.
-SOURCE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: What a referral ``source`` may be (the contract's pattern): safe in a Redis key and an ACL.
+SOURCE_PATTERN = re.compile(messages.SOURCE_PATTERN)
 
 
 def stream_source(value: str) -> str:

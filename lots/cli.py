@@ -18,6 +18,7 @@ from infra.settings import Settings, SettingsError
 from lots.polare_cli import polare_app
 from lots.quality_cli import quality_app
 from lots.settlement_cli import settlement_app
+from lots.text import escaped
 
 app = typer.Typer(
     help="lots: the back office of Leanlink Råd och stöd (intake, scheduling, billing).",
@@ -118,7 +119,7 @@ def status(
         typer.echo(json.dumps(report, indent=2, default=str))
     else:
         for line in render(report):
-            typer.echo(line)
+            typer.echo(escaped(line))
     raise typer.Exit(0 if healthy else 1)
 
 
@@ -258,7 +259,8 @@ def audit_case(
         )
         for row in report["events"]:
             fields = ", ".join(f"{k}={v}" for k, v in row["data"].items() if v not in (None, []))
-            typer.echo(f"{row['at']}  {row['service']:<10} {row['event']:<28} {fields}")
+            # Stored strings (a referral id, a reason) are printed escaped: one line an event.
+            typer.echo(escaped(f"{row['at']}  {row['service']:<10} {row['event']:<28} {fields}"))
         if not report["events"]:
             typer.echo("no events: no such case, or nothing happened before that moment")
     raise typer.Exit(0 if report["events"] else 1)
@@ -283,8 +285,10 @@ def audit_access(
         return
     for look in looks:
         typer.echo(
-            f"{look['at']}  {look['by']} ({look['role']}) looked at {look['case_id']}: "
-            f"{look['reason']}"
+            escaped(
+                f"{look['at']}  {look['by']} ({look['role']}) looked at {look['case_id']}: "
+                f"{look['reason']}"
+            )
         )
 
 

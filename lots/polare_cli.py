@@ -23,6 +23,7 @@ import typer
 
 from infra.settings import Settings
 from lots.settlement_cli import AsJson, Month, _billing, _fail, _refusals
+from lots.text import escaped
 from services.billing import polare
 from services.billing.statement import kronor
 
@@ -165,7 +166,7 @@ def fees(month: Month, as_json: AsJson = False) -> None:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
     for line in render(report):
-        typer.echo(line)
+        typer.echo(escaped(line))
 
 
 def render(report: dict[str, Any]) -> list[str]:

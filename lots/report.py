@@ -79,7 +79,8 @@ def yearly(lines: Iterable[str], year: int, today: date | None = None) -> dict[s
                 datetime.fromisoformat(data["received_at"]),
             )
     for event in events:
-        if event["id"] in seen:
+        # An answer sent again to a referral re-sent (``repeat_of``) is no new referral.
+        if event["id"] in seen or event["data"].get("repeat_of"):
             continue
         seen.add(event["id"])
         data, kind = event["data"], event["type"]

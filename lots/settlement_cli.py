@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import typer
 
 from infra.settings import Settings
+from lots.text import escaped
 from services.billing.pricing import CallOff, PricingError
 from services.billing.settlement import PROGRAMMES, Document, SettlementError, month_start
 from services.billing.statement import kronor, preview_status, to_csv, to_html
@@ -184,7 +185,7 @@ def replay(month: Month, programme: Programme = None, as_json: AsJson = False) -
     else:
         typer.echo(f"{month} does NOT replay to the closed document:")
         for difference in result.differences:
-            typer.echo(f"  - {difference}")
+            typer.echo(escaped(f"  - {difference}"))
         typer.echo(f"closed digest   {result.closed['digest']}")
         typer.echo(f"replayed digest {result.document['digest']}")
     if not result.matches:
@@ -322,7 +323,8 @@ def _text(view: dict[str, Any]) -> str:
     rows += [f"  note: {note}" for note in document["notes"]]
     label = "digest of this preview (not final)" if view.get("preview") else "digest"
     rows += ["", f"{label} {document['digest']}"]
-    return "\n".join(rows) + "\n"
+    # Stored strings (who closed it, a reason, a note) are printed escaped: one line a row.
+    return "\n".join(escaped(row) for row in rows) + "\n"
 
 
 def _what(line: dict[str, Any]) -> str:

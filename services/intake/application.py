@@ -1,8 +1,9 @@
 """Intake's application: answer every referral once, follow the case, and publish.
 
-A referral's answer is keyed by (source, referral_id): the first answer stands, and a repeat
-(on the stream, over HTTP, or both) creates nothing new and gets the first answer again. A
-referral beyond its source's rate limit is refused first (``rate_limited``, recorded as a
+A referral's answer is keyed by (source, referral_id): the first answer stands. The same
+referral sent again (on the stream, over HTTP, or both) creates nothing new and gets the first
+answer again; a different one under a used key is refused (:mod:`services.intake.resubmission`).
+A referral beyond its source's rate limit is refused first (``rate_limited``, recorded as a
 :class:`RateLimitedReferral`): that refusal is not its answer, so the referral sent again later
 is evaluated anew. Persons
 leave intake only as pseudonymous ``person_ref`` UUIDs: a keyed hash of the personal number, so
@@ -15,9 +16,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID, uuid5
@@ -31,11 +31,10 @@ from pydantic import ValidationError
 from events.codec import DecodeError, Envelope, decode
 from events.messages import (
     MeetingHeld,
-    Message,
-    Reason,
     SessionLogged,
     SubmitReferral,
 )
+from events.strictjson import NotJson, loads
 from infra.application import (
     Handler,
     Incoming,
@@ -46,7 +45,7 @@ from infra.application import (
 from infra.calendar import local_date
 from infra.pii import StagedKeys, seal, unseal
 from infra.topology import REFERRALS, is_referral_stream
-from services.intake import polare
+from services.intake import polare, resubmission
 from services.intake.domain import (
     Case,
     CaseAccess,
@@ -59,14 +58,24 @@ from services.intake.domain import (
     RetentionHold,
     referral_key,
 )
+from services.intake.inbound import Sender, UnreadableReferral, envelope_id, read_sender
 from services.intake.limits import SourceLimiter
 from services.intake.public import PUBLIC_EVENTS
 from services.intake.registers import RegisterCommands
+from services.intake.resubmission import (
+    answer_again,
+    fingerprint,
+    fingerprint_key,
+    raw_fingerprint,
+    reused_id,
+    same_content,
+)
 from services.intake.retention import RetentionWatch
 from services.intake.rules import (
     Accepted,
     IntakePolicy,
     Member,
+    conflicting_resubmission,
     evaluate,
     malformed,
     parse_personal_number,
@@ -79,18 +88,11 @@ HTTP_CONSUMER = "http"
 log = structlog.get_logger(__name__)
 
 
-class UnreadableReferral(Message):
-    """Internal: a referral whose payload is not a valid SubmitReferral but says who sent it."""
-
-    source: str
-    referral_id: str
-    reasons: list[Reason]
-
-
 @dataclass(frozen=True)
 class Answer:
-    """What a sender is told: accepted with its case, rejected with every reason, or refused
-    for now by the rate limit (``retry_after``: when to send it again)."""
+    """What a sender is told: accepted with its case, rejected with every reason, refused for
+    now by the rate limit (``retry_after``: when to send it again), or refused as a different
+    referral under a used ``(source, referral_id)`` (``conflict``)."""
 
     accepted: bool
     source: str | None
@@ -98,18 +100,24 @@ class Answer:
     case_id: UUID | None = None
     reasons: list[dict[str, str]] = field(default_factory=list)
     retry_after: timedelta | None = None
+    conflict: bool = False
 
 
 def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
     app: Intake = uow.app  # type: ignore[assignment]
     message = envelope.message
     key = referral_key(message.source, message.referral_id)
-    if uow.get(key, Aggregate) is not None:
-        return  # answered before (accepted or rejected): the first answer stands
+    content = app.fingerprint(message)
     received_at = app.clock()
+    answered = uow.get(key, Aggregate)
+    if isinstance(answered, Case | RejectedReferral):
+        # The first answer stands: given again, or this other referral refused. Outside the
+        # rate limit, which guards evaluating referrals: this is answered from the record.
+        answer_again(uow, str(envelope.id), answered, content, received_at)
+        return
     wait = app.limiter.admit(message.source, received_at)
     if wait is not None:
-        _refuse(uow, app, envelope, key, received_at, wait)
+        _refuse(uow, app, envelope, key, received_at, wait, content)
         return
     outcome = None
     if isinstance(message, SubmitReferral):
@@ -123,28 +131,7 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
             residency_exception=exception is not None,
         )
     if isinstance(outcome, Accepted):
-        day = local_date(received_at)
-        uow.add(
-            Case(
-                case_id=key,
-                source=message.source,
-                referral_id=message.referral_id,
-                programme=outcome.programme,
-                basis=outcome.basis,
-                urgency=outcome.urgency,
-                priority=outcome.priority,
-                received_at=received_at,
-                first_contact_due=outcome.first_contact_due,
-                ack_due=outcome.ack_due,
-                household=[
-                    app.member(m, _name_of(message, m.personal_number, day))
-                    for m in outcome.household
-                ],
-                indicators_met=list(outcome.indicators_met),
-                consent=outcome.consent,
-                causation_id=str(envelope.id),
-            )
-        )
+        uow.add(_case(app, envelope, outcome, received_at, content))
         return
     reasons = outcome.reasons if outcome is not None else tuple(message.reasons)
     uow.add(
@@ -155,7 +142,35 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
             received_at=received_at,
             reasons=[r.model_dump() for r in reasons],
             causation_id=str(envelope.id),
+            fingerprint=content,
         )
+    )
+
+
+def _case(
+    app: Intake, envelope: Envelope[Any], outcome: Accepted, received_at: datetime, content: str
+) -> Case:
+    """The case an accepted referral opens."""
+    message: SubmitReferral = envelope.message
+    day = local_date(received_at)
+    return Case(
+        case_id=referral_key(message.source, message.referral_id),
+        source=message.source,
+        referral_id=message.referral_id,
+        programme=outcome.programme,
+        basis=outcome.basis,
+        urgency=outcome.urgency,
+        priority=outcome.priority,
+        received_at=received_at,
+        first_contact_due=outcome.first_contact_due,
+        ack_due=outcome.ack_due,
+        household=[
+            app.member(m, _name_of(message, m.personal_number, day)) for m in outcome.household
+        ],
+        indicators_met=list(outcome.indicators_met),
+        consent=outcome.consent,
+        causation_id=str(envelope.id),
+        fingerprint=content,
     )
 
 
@@ -166,6 +181,7 @@ def _refuse(
     key: UUID,
     received_at: datetime,
     wait: timedelta,
+    content: str,
 ) -> None:
     """Record the rate limit's refusal: published as ``ReferralRejected`` (``rate_limited``),
     never the referral's answer."""
@@ -185,10 +201,11 @@ def _refuse(
                 retry_after_ms=wait_ms,
                 reasons=reasons,
                 causation_id=str(envelope.id),
+                fingerprint=content,
             )
         )
     else:
-        refused.refuse(received_at, wait_ms, reasons, str(envelope.id))
+        refused.refuse(received_at, wait_ms, reasons, str(envelope.id), content)
 
 
 def when_meeting_held_update_case(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
@@ -253,6 +270,7 @@ class Intake(RegisterCommands):
     }
     public_events: ClassVar[Mapping[type[Any], Translator]] = {
         **PUBLIC_EVENTS,
+        **resubmission.PUBLIC_EVENTS,
         **polare.PUBLIC_EVENTS,
     }
 
@@ -274,6 +292,7 @@ class Intake(RegisterCommands):
         self.sources = sources or StreamSources()
         secret = base64.b64decode(self.env.get("CIPHER_KEY") or "")
         self._pseudonym_key = hmac.new(secret, b"lots person_ref v1", hashlib.sha256).digest()
+        self._fingerprint_key = fingerprint_key(secret)
         self.ack_watch = AckWatch()
         self.retention_watch = RetentionWatch()
         # New persons' keys are saved with the events sealed with them, not one commit each.
@@ -284,9 +303,14 @@ class Intake(RegisterCommands):
         """A case's own events belong to it; so does the answer to the referral that opened it."""
         if isinstance(event, Case.Event | RejectedReferral.Event):
             return event.originator_id
-        if isinstance(event, RateLimitedReferral.Event):
-            refused: Any = event  # a refused attempt belongs to the referral's history
-            return UUID(str(refused.key))
+        if isinstance(
+            event,
+            RateLimitedReferral.Event
+            | resubmission.RepeatedReferral.Event
+            | resubmission.ConflictingReferral.Event,
+        ):
+            attempt: Any = event  # a refused or repeated attempt belongs to the referral's history
+            return UUID(str(attempt.key))
         if isinstance(event, CaseAccess.Event):
             return None  # looks at a case are listed by `lots audit access`, not as its history
         return super().case_of(event)
@@ -338,6 +362,17 @@ class Intake(RegisterCommands):
     def person_ref(self, personal_number: str) -> UUID:
         return self.pseudonym(personal_number.encode())
 
+    def fingerprint(self, referral: SubmitReferral | UnreadableReferral) -> str:
+        """The keyed hash of a referral's content (:mod:`services.intake.resubmission`)."""
+        if isinstance(referral, UnreadableReferral):
+            return referral.fingerprint
+        return fingerprint(self._fingerprint_key, referral)
+
+    def already_processed(self, group: str, item: Incoming, earlier: Incoming | None) -> str | None:
+        """A referral's message id used again for another referral is an error (dead-lettered
+        as ``reused_message_id``); the same message again is done."""
+        return reused_id(UnitOfWork(self), item, earlier)
+
     def pseudonym(self, value: bytes) -> UUID:
         """A UUID only intake's key can compute from ``value`` (a keyed hash)."""
         digest = hmac.new(self._pseudonym_key, value, hashlib.sha256).digest()
@@ -362,14 +397,18 @@ class Intake(RegisterCommands):
         except DecodeError as exc:
             if not is_referral_stream(stream) or not isinstance(exc.__cause__, ValidationError):
                 raise
-            sender = _sender(fields)
+            sender = read_sender(fields)
             if sender is None:
                 raise
+            source, referral_id, data = sender
             return Envelope(
                 UnreadableReferral(
-                    source=sender[0], referral_id=sender[1], reasons=malformed(exc.__cause__)
+                    source=source,
+                    referral_id=referral_id,
+                    reasons=malformed(exc.__cause__),
+                    fingerprint=raw_fingerprint(self._fingerprint_key, data),
                 ),
-                id=_envelope_id(fields, sender),
+                id=envelope_id(fields, source, referral_id),
             )
 
     def redact_dead_letter(self, stream: str, fields: dict[str, str], error: str) -> dict[str, str]:
@@ -387,33 +426,47 @@ class Intake(RegisterCommands):
         """A referral over HTTP: the same rules and the same idempotency as on the stream."""
         try:
             text = body.decode("utf-8")  # as on the stream: UTF-8 only, not UTF-16 or -32
-            data = json.loads(text)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = loads(text)  # and the stream's strict JSON
+        except (UnicodeDecodeError, NotJson) as exc:
             return _unrecorded(f"the body is not JSON: {exc}")
-        except RecursionError:
-            return _unrecorded("the body is not JSON: nested too deeply")
+        if not isinstance(data, dict):
+            return _unrecorded("the body is not a JSON object")
+        try:
+            sender = Sender.model_validate(data)
+        except ValidationError as exc:  # nobody to answer under: nothing is recorded
+            return Answer(False, None, None, reasons=[r.model_dump() for r in malformed(exc)])
+        source, referral_id = sender.source, sender.referral_id
         fields = {"type": "SubmitReferral", "version": "1", "data": text}
-        sender = _sender(fields)
-        if not isinstance(data, dict) or sender is None:
-            return _unrecorded("'source' and 'referral_id' must be non-empty strings")
-        key = referral_key(*sender)
-        # The message id is the same for a repeat, so a repeat is answered without effect; it
-        # is numbered on by each rate-limit refusal, so a send after one is evaluated anew.
+        key = referral_key(source, referral_id)
+        fields["id"] = str(uuid5(key, HTTP_CONSUMER))  # decoding needs one; replaced below
+        try:  # the token has bound the source, not a stream
+            envelope = self._read(REFERRALS, fields)
+        except DecodeError as exc:  # past the stream's limits: refused as there, unrecorded
+            return _unrecorded(str(exc))
+        content = self.fingerprint(envelope.message)
+        # The message id is the same for the same content, so a repeat is answered without
+        # effect; it is numbered on by each rate-limit refusal, so a send after one is
+        # evaluated anew; other content under a used key is another message, refused.
         refused = self._refused(key)
-        attempt = HTTP_CONSUMER if refused is None else f"{HTTP_CONSUMER}/{refused.refusals}"
-        fields["id"] = str(uuid5(key, attempt))
-        envelope = self._read(REFERRALS, fields)  # the token has bound the source, not a stream
+        attempt = f"{HTTP_CONSUMER}/{content}"
+        if refused is not None:
+            attempt += f"/{refused.refusals}"
+        envelope = replace(envelope, id=uuid5(key, attempt))
         error = self.process(HTTP_CONSUMER, [Incoming("http", REFERRALS, envelope)])["http"]
         if error is not None:
             raise RuntimeError(f"the referral could not be recorded: {error}")
-        answer = self.answer(*sender)
-        if answer is not None:
-            return answer
+        found = self._answered(key)
+        if found is not None and not same_content(found, content):
+            reason = conflicting_resubmission().model_dump()
+            return Answer(False, source, referral_id, reasons=[reason], conflict=True)
+        if found is not None:
+            return _answer_of(found)
         refused = self._refused(key)
         assert refused is not None  # just refused, or answered (above)
         return Answer(
             False,
-            *sender,
+            source,
+            referral_id,
             reasons=list(refused.reasons),
             retry_after=timedelta(milliseconds=refused.retry_after_ms),
         )
@@ -428,15 +481,15 @@ class Intake(RegisterCommands):
     def answer(self, source: str, referral_id: str) -> Answer | None:
         """The answer recorded for a referral, or None if it has not been received (a referral
         only refused by the rate limit has not been)."""
+        found = self._answered(referral_key(source, referral_id))
+        return None if found is None else _answer_of(found)
+
+    def _answered(self, key: UUID) -> Case | RejectedReferral | None:
         try:
-            found: Aggregate = self.repository.get(referral_key(source, referral_id))
+            found: Aggregate = self.repository.get(key)
         except AggregateNotFoundError:
             return None
-        if isinstance(found, Case):
-            return Answer(True, source, referral_id, case_id=found.id)
-        if isinstance(found, RejectedReferral):
-            return Answer(False, source, referral_id, reasons=list(found.reasons))
-        return None
+        return found if isinstance(found, Case | RejectedReferral) else None
 
     def grant_residency_exception(
         self, source: str, referral_id: str, granted_by: str, reason: str
@@ -554,29 +607,13 @@ class Intake(RegisterCommands):
         return breached
 
 
+def _answer_of(found: Case | RejectedReferral) -> Answer:
+    if isinstance(found, Case):
+        return Answer(True, found.source, found.referral_id, case_id=found.id)
+    return Answer(False, found.source, found.referral_id, reasons=list(found.reasons))
+
+
 def _unrecorded(message: str) -> Answer:
     return Answer(
         False, None, None, reasons=[{"code": "malformed", "field": "", "message": message}]
     )
-
-
-def _sender(fields: Mapping[Any, Any]) -> tuple[str, str] | None:
-    raw = fields.get(b"data", fields.get("data"))
-    try:
-        data = json.loads(raw)
-    except (TypeError, ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    source, referral_id = data.get("source"), data.get("referral_id")
-    if isinstance(source, str) and isinstance(referral_id, str) and source and referral_id:
-        return source[:200], referral_id[:200]
-    return None
-
-
-def _envelope_id(fields: Mapping[Any, Any], sender: tuple[str, str]) -> UUID:
-    raw = fields.get(b"id", fields.get("id"))
-    try:
-        return UUID(raw.decode() if isinstance(raw, bytes) else str(raw))
-    except (ValueError, AttributeError):
-        return uuid5(referral_key(*sender), "unreadable")

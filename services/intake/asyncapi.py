@@ -76,12 +76,20 @@ def broker() -> RedisBroker:
             description=f"{text} {ENVELOPE}",
         )(_typed(message))
     outbound: list[tuple[type[Message], str]] = [
-        (ReferralReceived, "A referral was accepted and its case opened."),
+        (
+            ReferralReceived,
+            "A referral was accepted and its case opened. With `repeat_of`: the same answer "
+            "again, to the same referral sent again under a new message id (nothing new).",
+        ),
         (
             ReferralRejected,
             "A referral was rejected; `reasons` lists every problem. Reason `rate_limited` "
             "(field `source`, alone) is transient: the source was over its rate limit, the "
-            "referral was not evaluated, and sent again later as a new message it is.",
+            "referral was not evaluated, and sent again later as a new message it is. Reason "
+            "`conflicting_resubmission` (field `referral_id`, alone): another referral was "
+            "already answered under this (source, referral_id); its answer stands, and this "
+            "one must be sent under a new referral_id. With `repeat_of`: the same rejection "
+            "again, to the same referral sent again.",
         ),
         (CaseAcknowledged, "The referral was acknowledged."),
         (AcknowledgementOverdue, "No acknowledgement within 24 weekday hours."),

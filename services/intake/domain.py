@@ -67,9 +67,14 @@ class Case(Aggregate):
         indicators_met: list[str],
         consent: bool,
         causation_id: str | None,
+        fingerprint: str | None = None,
     ) -> None:
         self.source = source
         self.referral_id = referral_id
+        #: The message that opened the case, and its content's fingerprint
+        #: (:mod:`services.intake.resubmission`; None if opened before fingerprints were kept).
+        self.causation_id = causation_id
+        self.fingerprint = fingerprint
         self.programme = programme
         self.basis = basis
         self.urgency = urgency
@@ -219,11 +224,14 @@ class RejectedReferral(Aggregate):
         received_at: datetime,
         reasons: list[dict[str, str]],
         causation_id: str | None,
+        fingerprint: str | None = None,
     ) -> None:
         self.source = source
         self.referral_id = referral_id
         self.received_at = received_at
         self.reasons = reasons
+        self.causation_id = causation_id
+        self.fingerprint = fingerprint
 
 
 class RateLimitedReferral(Aggregate):
@@ -232,7 +240,9 @@ class RateLimitedReferral(Aggregate):
     Kept apart from the referral's answer (:class:`Case` or :class:`RejectedReferral`, keyed by
     :func:`referral_key`), so that the same referral sent again after the wait is evaluated
     anew. Each refusal is an event, published as ``ReferralRejected`` with ``rate_limited``;
-    ``refusals`` counts them (the HTTP path's message ids are numbered by it).
+    ``refusals`` counts them (the HTTP path's message ids are numbered by it); ``messages``
+    holds each refused message's content fingerprint, by message id (a redelivered message is
+    told from an id used again for another referral by it).
     """
 
     @staticmethod
@@ -249,6 +259,7 @@ class RateLimitedReferral(Aggregate):
         retry_after_ms: int,
         reasons: list[dict[str, str]],
         causation_id: str | None,
+        fingerprint: str | None = None,
     ) -> None:
         self.key = key
         self.source = source
@@ -256,6 +267,9 @@ class RateLimitedReferral(Aggregate):
         self.refusals = 1
         self.retry_after_ms = retry_after_ms
         self.reasons = reasons
+        self.messages: dict[str, str | None] = {}
+        if causation_id is not None:
+            self.messages[causation_id] = fingerprint
 
     def refuse(
         self,
@@ -263,6 +277,7 @@ class RateLimitedReferral(Aggregate):
         retry_after_ms: int,
         reasons: list[dict[str, str]],
         causation_id: str | None,
+        fingerprint: str | None = None,
     ) -> None:
         self._refused_again(
             key=self.key,
@@ -272,6 +287,7 @@ class RateLimitedReferral(Aggregate):
             retry_after_ms=retry_after_ms,
             reasons=reasons,
             causation_id=causation_id,
+            fingerprint=fingerprint,
         )
 
     @event("RefusedAgain")
@@ -284,10 +300,15 @@ class RateLimitedReferral(Aggregate):
         retry_after_ms: int,
         reasons: list[dict[str, str]],
         causation_id: str | None,
+        fingerprint: str | None = None,
     ) -> None:
         self.refusals += 1
         self.retry_after_ms = retry_after_ms
         self.reasons = reasons
+        if not hasattr(self, "messages"):  # a snapshot taken before messages were kept
+            self.messages = {}
+        if causation_id is not None:
+            self.messages[causation_id] = fingerprint
 
 
 class ResidencyException(Aggregate):

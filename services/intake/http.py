@@ -2,9 +2,10 @@
 
 ``POST /referrals`` takes exactly the ``SubmitReferral`` JSON of the stream and gives the same
 answer with the same idempotency: 202 with the case id, or 422 with every reason; 429 with
-``Retry-After`` when the source is over its rate limit (the same limit as on the stream); 413
-for a body over the stream's 256 KiB limit on ``data``. Only a publisher token may submit, and
-only as one of its own sources (403 otherwise, nothing stored).
+``Retry-After`` when the source is over its rate limit (the same limit as on the stream); 409
+(``conflicting_resubmission``) for a different referral under a ``(source, referral_id)``
+already used; 413 for a body over the stream's 256 KiB limit on ``data``. Only a publisher
+token may submit, and only as one of its own sources (403 otherwise, nothing stored).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from events.codec import MAX_DATA_BYTES
-from events.messages import Reason, SubmitReferral
+from events.messages import Reason, ReferralId, Source, SubmitReferral
 from events.strictjson import NotJson, loads
 from infra.application import ServiceApplication
 from infra.auth import Principal, Role, allow, guard
@@ -67,8 +68,8 @@ class Close(BaseModel):
 
 
 class GrantException(BaseModel):
-    source: Annotated[str, Field(min_length=1, max_length=200)]
-    referral_id: Annotated[str, Field(min_length=1, max_length=200)]
+    source: Source
+    referral_id: ReferralId
     granted_by: Annotated[str, Field(min_length=1, max_length=200)]
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -120,7 +121,7 @@ def _answer_response(answer: Answer) -> JSONResponse:
         referral_id=answer.referral_id,
         reasons=[Reason(**r) for r in answer.reasons],
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=422)
+    return JSONResponse(body.model_dump(mode="json"), status_code=409 if answer.conflict else 422)
 
 
 def _read(body: bytes) -> Any:
@@ -158,6 +159,12 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         status_code=202,
         response_model=Accepted,
         responses={
+            409: {
+                "model": Rejected,
+                "description": "conflicting_resubmission: another referral was already received "
+                "under this (source, referral_id); its answer stands. Send this one under a new "
+                "referral_id",
+            },
             422: {"model": Rejected, "description": "rejected, with every reason"},
             429: {
                 "model": RateLimited,
@@ -178,8 +185,9 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         """Submit a referral (the SubmitReferral JSON of contracts.md) as one of the token's
         sources.
 
-        The same (source, referral_id) again returns the first answer and creates nothing new.
-        A referral refused by the rate limit (429) is no answer: sent again, it is evaluated.
+        The same (source, referral_id) again returns the first answer and creates nothing new;
+        a different referral under it is refused (409). A referral refused by the rate limit
+        (429) is no answer: sent again, it is evaluated.
         """
         body = await request.body()
         try:
@@ -193,8 +201,9 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         runtime.wake_relay()
         return _answer_response(answer)
 
+    # ``:path``: a referral_id may hold '/' (percent-encoded or not) and is read back whole.
     @router.get(
-        "/referrals/{source}/{referral_id}",
+        "/referrals/{source}/{referral_id:path}",
         response_model=Accepted,
         responses={404: {"description": "not received"}, 422: {"model": Rejected}},
     )
@@ -203,12 +212,14 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         referral_id: str,
         caller: Annotated[Principal, Security(guard(Role.PUBLISHER, Role.STAFF, Role.AUDITOR))],
     ) -> JSONResponse:
-        """The answer given to a referral (a publisher: to one of its own sources)."""
+        """The answer given to a referral (a publisher: to one of its own sources). A
+        referral_id with '/' is read back as it is; percent-encode '.' and '..' segments
+        (%2E), which clients otherwise resolve away."""
         if caller.role is Role.PUBLISHER and not caller.may_publish_as(source):
             raise HTTPException(403, "this token may not read that source's referrals")
         answer = await anyio.to_thread.run_sync(intake.answer, source, referral_id)
         if answer is None:
-            raise HTTPException(404, f"no referral {referral_id!r} from {source!r} was received")
+            raise HTTPException(404, "no such referral was received from that source")
         return _answer_response(answer)
 
     @router.post("/residency-exceptions", status_code=201, dependencies=allow(Role.STAFF))

@@ -4,7 +4,7 @@ Pure functions (no clock, no I/O) of the referral, the instant it was received a
 :class:`IntakePolicy`, so that a decision replays identically. The seed rules are restated in
 ``domain.md`` ("Intake rules"); the choices made where the seeds are silent are written here.
 
-Reason codes are those of ``contracts.md`` plus four that its list does not cover:
+Reason codes are those of ``contracts.md`` plus five that its list does not cover:
 
 - ``invalid_role``: a person's role is not child, guardian, partner, sibling or other.
 - ``duplicate_person``: the same personal number is listed twice (a person has one role, and
@@ -17,6 +17,11 @@ Reason codes are those of ``contracts.md`` plus four that its list does not cove
   Unlike every other code it is transient: it is not the referral's answer, and the same
   ``(source, referral_id)`` sent again (as a new message) is evaluated anew. It is never listed
   with other reasons, since the rules are not applied to a referral that was not admitted.
+- ``conflicting_resubmission`` (field ``referral_id``, alone): a referral whose content differs
+  from the one already received under its ``(source, referral_id)``
+  (:mod:`services.intake.resubmission` says what counts as the same content). It answers that
+  message only: the first referral's answer and case stay as they are, and the sender is told
+  to send the new referral under a new ``referral_id``.
 
 Rules where the seeds are silent:
 
@@ -34,6 +39,10 @@ Rules where the seeds are silent:
   ``missing_persons`` alone, a person with an invalid number gets no age reason, a basis that is
   not offered is not also asked for its decision reference, and ``missing_child`` is not listed
   while some role is invalid (that person may be the child).
+- ``submitted_at`` and ``consent.given_at`` must fall between 2000-01-01 and the day after the
+  Stockholm date the referral was received (a day's grace for clocks and time zones): a date
+  outside is ``malformed`` for that field. Nothing this system serves began before 2000, and a
+  date after tomorrow is a typing error or a forged one (pydantic alone takes years 1 to 9999).
 - Messages never echo an input value, so no personal number or name can reach a stream.
 """
 
@@ -50,7 +59,7 @@ from typing import Literal, NamedTuple, get_args
 from personnummer import personnummer as pn
 from pydantic import ValidationError
 
-from events.messages import Person, Reason, Role, SubmitReferral
+from events.messages import NOT_ISO_TEXT, NOT_PRINTABLE, Person, Reason, Role, SubmitReferral
 from infra.calendar import CalendarPolicy, add_business_hours, add_calendar_days, local_date
 
 Referable = Literal["network", "coordinated", "counselling"]
@@ -106,8 +115,15 @@ _MESSAGES: Mapping[str, str] = MappingProxyType(
         "note_too_long": "the note has more than {limit} characters",
         "rate_limited": "this source sent more than {per_minute} referrals a minute "
         "(at most {burst} at once); send this one again in {seconds} s or later",
+        "malformed:date": "must be a date from {earliest} to the day after the referral was "
+        "received",
+        "conflicting_resubmission": "another referral, with other content, was already "
+        "received under this referral_id from this source; its answer stands. Send this "
+        "referral under a new referral_id",
     }
 )
+#: The earliest ``submitted_at`` or ``consent.given_at`` taken (see the module docstring).
+EARLIEST_DATE = date(2000, 1, 1)
 
 
 def _reason(key: str, field: str, **values: object) -> Reason:
@@ -230,6 +246,7 @@ def evaluate(
         )
     if referral.note is not None and len(referral.note) > policy.note_max_chars:
         reasons.append(_reason("note_too_long", "note", limit=policy.note_max_chars))
+    _check_dates(referral, day, reasons)
 
     if reasons or programme is None or basis is None or urgency is None:
         return Rejected(reasons=tuple(reasons))
@@ -306,6 +323,27 @@ def _check_programme(
             reasons.append(_reason("missing_consent:given", "consent.given"))
 
 
+def _check_dates(referral: SubmitReferral, day: date, reasons: list[Reason]) -> None:
+    dates: dict[str, date | datetime | None] = {
+        "submitted_at": referral.submitted_at,
+        "consent.given_at": referral.consent.given_at if referral.consent else None,
+    }
+    for name, value in dates.items():
+        if value is not None and not within_bounds(value, day):
+            reasons.append(_reason("malformed:date", name, earliest=EARLIEST_DATE.isoformat()))
+
+
+def within_bounds(value: date | datetime, day: date) -> bool:
+    """Whether a sender's date (a datetime: its Stockholm date) lies from 2000-01-01 to the day
+    after ``day``, the day received."""
+    # The year roughly first (its offset may move it a year either way in Stockholm):
+    # converting a datetime of year 1 or 9999 to Stockholm time can overflow.
+    if not EARLIEST_DATE.year - 1 <= value.year <= day.year + 2:
+        return False
+    on = local_date(value) if isinstance(value, datetime) else value
+    return EARLIEST_DATE <= on <= day + timedelta(days=1)
+
+
 @lru_cache(maxsize=1024)  # a referral's persons are parsed more than once (rules, names)
 def parse_personal_number(raw: str, on: date) -> tuple[str, date] | str:
     """``(the 12 digits, birth date)``, or why the number is invalid: ``format``, ``date``,
@@ -347,6 +385,11 @@ def rate_limited(per_minute: int, burst: int, retry_after: timedelta) -> Reason:
     return _reason("rate_limited", "source", per_minute=per_minute, burst=burst, seconds=seconds)
 
 
+def conflicting_resubmission() -> Reason:
+    """The answer to a referral whose ``(source, referral_id)`` was already used for another."""
+    return _reason("conflicting_resubmission", "referral_id")
+
+
 def malformed(exc: ValidationError) -> list[Reason]:
     """One ``malformed`` reason per pydantic error, with its field path and no input value."""
     return [
@@ -377,6 +420,7 @@ _SAFE_ERROR_TYPES = frozenset(
         "datetime_parsing", "datetime_object_invalid", "datetime_from_date_parsing",
         "timezone_aware", "timezone_naive", "literal_error", "json_type", "json_invalid",
         "too_short", "too_long", "extra_forbidden", "none_required",
+        NOT_PRINTABLE, NOT_ISO_TEXT,
     )
 )  # fmt: skip
 

@@ -100,7 +100,7 @@ def test_status_names_a_stopped_consumer_a_dead_letter_and_an_overdue_case(
     from tests.support.intake import Clock, entry, make_intake, referral
 
     old = make_intake(settings, Clock(datetime(2026, 1, 12, 9, 0, tzinfo=UTC)))
-    old.submit(json.dumps(referral()).encode())
+    old.submit(json.dumps(referral(submitted_at="2026-01-12T09:00:00+01:00")).encode())
     old.close()
     ports = {f"{s}_port": free_port() for s in ("intake", "scheduling", "billing")}
     settings = settings.model_copy(update=ports)

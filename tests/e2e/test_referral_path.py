@@ -87,7 +87,7 @@ def test_a_referral_from_redis_cli_is_answered_and_flows_to_scheduling_and_billi
     assert {m["role"] for m in data["household"]} == {"child", "guardian"}
     assert fields["correlation_id"] == data["case_id"]
 
-    # The same referral again: the first answer stands, nothing new is created.
+    # The same referral again (a new message): its first answer again, nothing new created.
     _xadd_with_redis_cli(system.redis_url, referrals, EXAMPLE_DATA)
     named = json.loads(EXAMPLE_DATA)
     named["referral_id"] = "EH-2026-000124"
@@ -100,12 +100,15 @@ def test_a_referral_from_redis_cli_is_answered_and_flows_to_scheduling_and_billi
         assert response.status_code == 200 and response.json()["ready"] is True
     operator = {s: system.client(s, Role.OPERATOR, timeout=5) for s in ("scheduling", "billing")}
     wait_until(lambda: all(c.get("/counters").json()["processed"] >= 1 for c in operator.values()))
-    wait_until(lambda: redis_client.xlen(events) == 2)
-    assert redis_client.xlen(events) == 2
+    wait_until(lambda: redis_client.xlen(events) == 3)
+    answers = [json.loads(f["data"]) for _, f in redis_client.xrange(events)]
+    assert [a["repeat_of"] for a in answers] == [None, fields["id"], None]
+    assert answers[1]["case_id"] == data["case_id"]
     system.stop()
 
     counts = stored_event_counts(settings)
     assert counts["intake"]["Case.Opened"] == 2
+    assert counts["intake"]["RepeatedReferral.AnsweredAgain"] == 1
     assert counts["scheduling"]["WaitingCase.Queued"] == 2
     assert counts["billing"]["CaseAccount.Opened"] == 2
 

@@ -104,10 +104,11 @@ def _without_lifespan(http: FastAPI) -> Any:
 
 
 def _recorded_rejection(path: str, status: int, body: Any) -> bool:
-    """Intake keeps its answer to a referral it could read the sender of, rejections too."""
+    """Intake keeps its answer to a referral it could read the sender of, rejections too (and
+    its refusal of a different referral under a used key, 409)."""
     return (
         path == "/referrals"
-        and status == 422
+        and status in (409, 422)
         and isinstance(body, dict)
         and body.get("status") == "rejected"
         and body.get("referral_id") is not None

@@ -27,19 +27,29 @@ async def test_http_and_stream_share_one_answer_per_referral(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
     body = referral()
+    resent = [entry(body), entry(body)]  # the same referral sent again, under new message ids
     async with running_intake(settings, Clock()) as (app, _, http):
         first = await http.post("/referrals", json=body)
         again = await http.post("/referrals", json=body)
-        redis_client.xadd(settings.stream("intake.referrals"), entry(body))  # type: ignore[arg-type]
-        redis_client.xadd(settings.stream("intake.referrals"), entry(body))  # type: ignore[arg-type]
+        for fields in resent:
+            redis_client.xadd(settings.stream("intake.referrals"), fields)  # type: ignore[arg-type]
         await eventually(lambda: app.store.count_processed("intake") == 2)
-        await eventually(lambda: len(_events(redis_client, settings)) == 1)
+        await eventually(lambda: len(_events(redis_client, settings)) == 3)
         looked_up = await http.get(f"/referrals/{body['source']}/{body['referral_id']}")
+        stored = app.recorder.max_notification_id()
     assert first.status_code == again.status_code == looked_up.status_code == 202
     assert first.json()["case_id"] == again.json()["case_id"] == looked_up.json()["case_id"]
-    [received] = _events(redis_client, settings)
-    assert received["type"] == "ReferralReceived"
+    entries = [f for _, f in redis_client.xrange(settings.stream("intake.events"))]
+    received, *repeats = _events(redis_client, settings)
+    assert received["type"] == "ReferralReceived" and received["repeat_of"] is None
     assert received["case_id"] == first.json()["case_id"]
+    # Each re-sent message gets the first answer again, caused by it; the HTTP repeat does
+    # not (its answer was the response).
+    assert [f["causation_id"] for f in entries[1:]] == [f["id"] for f in resent]
+    for repeat in repeats:
+        assert repeat.pop("repeat_of") == entries[0]["id"]
+        assert repeat == {k: v for k, v in received.items() if k != "repeat_of"}
+    assert stored == 3, "one case, and two answers given again"
 
 
 async def test_a_rejection_over_http_lists_every_reason(settings: Settings) -> None:
@@ -47,7 +57,7 @@ async def test_a_rejection_over_http_lists_every_reason(settings: Settings) -> N
     body["persons"][0]["personal_number"] = "201407142396"
     async with running_intake(settings, Clock()) as (_, _, http):
         response = await http.post("/referrals", json=body)
-        repeat = await http.post("/referrals", json=body | {"note": None})
+        repeat = await http.post("/referrals", json=body)
     assert response.status_code == 422
     codes = {r["code"] for r in response.json()["reasons"]}
     assert {
@@ -74,11 +84,42 @@ async def test_unreadable_http_bodies_get_a_clear_422_and_record_nothing(
         assert app.recorder.max_notification_id() == 1  # only the wrong-types rejection
     assert not_json.status_code == anonymous.status_code == 422
     assert not_json.json()["reasons"][0]["code"] == "malformed"
-    assert "source" in anonymous.json()["reasons"][0]["message"]
+    assert {(r["code"], r["field"]) for r in anonymous.json()["reasons"]} == {
+        ("malformed", "source"),
+        ("malformed", "referral_id"),
+    }
     assert wrong_types.status_code == 422
     reasons = wrong_types.json()["reasons"]
     assert {r["code"] for r in reasons} == {"malformed"}
     assert {r["field"] for r in reasons} == {"programme", "persons"}
+
+
+async def test_an_id_with_slashes_reads_back_and_one_that_forges_lines_is_refused(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    slashed = referral(referral_id="EH/2026/000123/")
+    source = slashed["source"]
+    forged = referral(referral_id="EH-1\n2026-11-02T09:00:00+01:00  intake  Case.Closed")
+    stream = settings.stream("intake.referrals")
+    async with running_intake(settings, Clock()) as (app, _, http):
+        sent = await http.post("/referrals", json=slashed)
+        plain = await http.get(f"/referrals/{source}/EH/2026/000123/")
+        encoded = await http.get(f"/referrals/{source}/EH%2F2026%2F000123%2F")
+        shorter = await http.get(f"/referrals/{source}/EH/2026/000123")
+        refused = await http.post("/referrals", json=forged)
+        redis_client.xadd(stream, entry(forged))  # type: ignore[arg-type]
+        await eventually(lambda: redis_client.xlen(f"{stream}.dead") == 1)
+        stored = app.recorder.max_notification_id()
+    assert sent.status_code == plain.status_code == encoded.status_code == 202
+    assert sent.json() == plain.json() == encoded.json()
+    assert shorter.status_code == 404 and "EH" not in shorter.text
+    assert refused.status_code == 422 and refused.json()["referral_id"] is None
+    assert [(r["code"], r["field"]) for r in refused.json()["reasons"]] == [
+        ("malformed", "referral_id")
+    ]
+    assert "2026-11-02T09" not in refused.text, "the input is not echoed"
+    assert stored == 2, "the case and the dead letter's kept content; nothing for the forged id"
+    assert len(_events(redis_client, settings)) == 1
 
 
 async def test_counselling_for_non_residents_needs_a_recorded_exception(

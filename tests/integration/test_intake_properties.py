@@ -1,8 +1,11 @@
-"""For any referral, well-formed or not, intake answers: a case, or a rejection with reasons."""
+"""For any referral, well-formed or not, intake answers: a case, or a rejection with reasons;
+sent again under a new id, it is answered again (or refused, if another took its key first)."""
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 import uuid
 from datetime import date
 from pathlib import Path
@@ -20,6 +23,7 @@ from infra.store import cipher_key
 from infra.topology import REFERRALS
 from services.intake.application import Intake
 from services.intake.domain import Case, RejectedReferral, referral_key
+from services.intake.resubmission import ConflictingReferral, RepeatedReferral, resubmission_id
 from tests.support.intake import Clock, make_intake, personal_number
 
 valid_numbers = st.builds(
@@ -34,27 +38,40 @@ person = st.fixed_dictionaries(
     },
     optional={
         "name": st.text(max_size=20),
-        "municipality_code": st.sampled_from(["0580", "0581", ""]),
+        "municipality_code": st.sampled_from(["0580", "0581", "", "580", "Linköping"]),
     },
 )
+#: Senders valid and not: the shared source pattern or any text; ids printable, with '/', or
+#: with control characters.
+sources = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,29}\Z") | st.text(min_size=1, max_size=30)
+referral_ids = (
+    st.text(st.characters(exclude_categories=("C",)), min_size=1, max_size=30)
+    | st.from_regex(r"\A[A-Z]{2}/[0-9]{4}/[0-9]{1,6}\Z")
+    | st.text(min_size=1, max_size=30)
+)
 referral = st.fixed_dictionaries(
-    {
-        "source": st.text(min_size=1, max_size=30),
-        "referral_id": st.text(min_size=1, max_size=30),
-    },
+    {"source": sources, "referral_id": referral_ids},
     optional={
         "programme": st.sampled_from(["network", "coordinated", "counselling", "field", "x"]),
         "basis": st.sampled_from(["service", "decision", "?"]),
         "decision_ref": st.one_of(st.none(), st.text(max_size=10)),
         "urgency": st.sampled_from(["normal", "acute", "soon"]),
         "persons": st.lists(person, max_size=4),
-        "consent": st.one_of(st.none(), st.fixed_dictionaries({"given": st.booleans()})),
+        "consent": st.one_of(
+            st.none(),
+            st.fixed_dictionaries(
+                {"given": st.one_of(st.booleans(), st.sampled_from(["yes", 1, 0, "true"]))},
+                optional={"given_at": st.sampled_from(["2026-11-01", "0001-01-01", 0])},
+            ),
+        ),
         "indicators": st.lists(
             st.sampled_from(["uncoordinated_actors", "economic_vulnerability", "other"]),
             max_size=3,
         ),
         "note": st.one_of(st.none(), st.text(max_size=30), st.just("x" * 2001)),
-        "submitted_at": st.sampled_from(["2026-11-02T09:14:00+01:00", "yesterday", 3]),
+        "submitted_at": st.sampled_from(
+            ["2026-11-02T09:14:00+01:00", "yesterday", 3, "0001-01-01T00:30:00+14:00"]
+        ),
     },
 )
 garbage = st.recursive(
@@ -90,15 +107,10 @@ def test_every_referral_is_accepted_with_a_case_or_rejected_with_a_reason(
     try:
         envelope = intake.decode(REFERRALS, fields)
     except DecodeError:
-        # Nothing says who sent it, so nobody can be answered: a dead letter, by design.
-        assert not (
-            isinstance(body, dict)
-            and isinstance(body.get("source"), str)
-            and body["source"]
-            and isinstance(body.get("referral_id"), str)
-            and body["referral_id"]
-        )
+        # Nothing valid says who sent it, so nobody can be answered: a dead letter, by design.
+        assert not (isinstance(body, dict) and _valid_sender(body))
         return
+    assert _valid_sender(envelope.message.model_dump())
     result = intake.process("intake", [Incoming("1-1", REFERRALS, envelope)])
     assert result == {"1-1": None}
     answer: Aggregate = intake.repository.get(
@@ -107,6 +119,27 @@ def test_every_referral_is_accepted_with_a_case_or_rejected_with_a_reason(
     assert isinstance(answer, Case | RejectedReferral)
     if isinstance(answer, RejectedReferral):
         assert answer.reasons and all(r["code"] for r in answer.reasons)
+    # Sent again under a new id: the first answer again, if the key was answered for this
+    # content (another example may have taken the key with other content: then refused).
+    again = intake.decode(REFERRALS, {**fields, "id": str(uuid.uuid4())})
+    assert intake.process("intake", [Incoming("1-2", REFERRALS, again)]) == {"1-2": None}
+    second: Aggregate = intake.repository.get(resubmission_id(str(again.id)))
+    same = answer.fingerprint == intake.fingerprint(envelope.message)
+    assert isinstance(second, RepeatedReferral if same else ConflictingReferral)
+    assert second.key == answer.id
+
+
+def _valid_sender(body: dict[str, Any]) -> bool:
+    """The shared rules of a sender (brief and contracts): a source of the pattern, an id of
+    1 to 200 characters none of which is of Unicode's category C."""
+    source, referral_id = body.get("source"), body.get("referral_id")
+    return (
+        isinstance(source, str)
+        and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", source) is not None
+        and isinstance(referral_id, str)
+        and 1 <= len(referral_id) <= 200
+        and not any(unicodedata.category(c).startswith("C") for c in referral_id)
+    )
 
 
 def test_production_refuses_to_run_intake_without_a_cipher_key(tmp_path: Path) -> None:

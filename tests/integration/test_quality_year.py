@@ -94,7 +94,10 @@ def family(n: int, programme: str = "coordinated", **extra: Any) -> dict[str, An
             "municipality_code": "0580",
         },
     ]
-    body = referral(programme=programme, persons=persons, **extra)
+    # Sent the morning it is received (intake refuses a submitted_at after the day received).
+    body = referral(
+        programme=programme, persons=persons, submitted_at="2026-01-12T08:00:00+01:00", **extra
+    )
     if programme == "coordinated":
         body["consent"] = {"given": True, "form_ref": f"SAMTYCKE-{n}", "given_at": "2026-01-05"}
         body["indicators"] = ["economic_vulnerability", "uncoordinated_actors"]

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError, field_validator
 
-from events.messages import Consent, Person, Reason, SubmitReferral
+from events.messages import SOURCE_PATTERN, Consent, Person, Reason, SubmitReferral
 from infra.calendar import STOCKHOLM, CalendarPolicy, add_business_hours, local_date
+from services.intake.resubmission import fingerprint
 from services.intake.rules import (
     INDICATORS,
     Accepted,
@@ -20,6 +21,7 @@ from services.intake.rules import (
     Member,
     Rejected,
     age_on,
+    conflicting_resubmission,
     evaluate,
     field_path,
     malformed,
@@ -487,6 +489,109 @@ def test_malformed_gives_one_reason_per_error_with_its_path_and_no_value() -> No
     assert not any(CHILD in r.message or "198507099805" in r.message for r in reasons)
 
 
+STRICT_FIELDS: list[tuple[str, dict[str, Any], str]] = [
+    ("a line feed forges lines", {"referral_id": "EH-1\n2026-11-02 intake x"}, "referral_id"),
+    ("a right-to-left override", {"referral_id": "EH-\u202e1"}, "referral_id"),
+    ("a private-use character", {"referral_id": "EH-\ue000"}, "referral_id"),
+    ("a source with a space", {"source": "linkoping elevhalsa"}, "source"),
+    ("a source with a slash", {"source": "linkoping/elevhalsa"}, "source"),
+    ("a source starting with a dot", {"source": ".linkoping"}, "source"),
+    ("a source of 101 characters", {"source": "s" * 101}, "source"),
+    ("consent as a word", {"consent": {"given": "yes"}}, "consent.given"),
+    ("consent as a number", {"consent": {"given": 1}}, "consent.given"),
+    ("a time stamp as Unix time", {"submitted_at": 1793606040}, "submitted_at"),
+    ("a consent date as a number", {"consent": {"given": True, "given_at": 0}}, "consent.given_at"),
+    ("three digits", {"persons": [{"role": "child", "personal_number": CHILD,
+                                   "municipality_code": "580"}]}, "persons[0].municipality_code"),
+    ("other digits", {"persons": [{"role": "child", "personal_number": CHILD,
+                                   "municipality_code": "\u0660580"}]},
+     "persons[0].municipality_code"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "change", "where"), STRICT_FIELDS, ids=[c[0] for c in STRICT_FIELDS]
+)
+def test_lax_fields_are_malformed_naming_the_field_and_not_the_value(
+    case: str, change: dict[str, Any], where: str
+) -> None:
+    raw = {"source": "linkoping.elevhalsa", "referral_id": "EH-1", "programme": "network", **change}
+    with pytest.raises(ValidationError) as caught:
+        SubmitReferral.model_validate(raw)
+    [reason] = malformed(caught.value)
+    assert (reason.code, reason.field) == ("malformed", where)
+    assert "invalid value" not in reason.message, "a message of our own, not a placeholder"
+    for value in change.values():
+        assert str(value) not in reason.message
+
+
+def test_strict_fields_take_what_the_contract_allows() -> None:
+    raw = {
+        "source": "region.ostergotland_bup-2",
+        "referral_id": "2026/EH 000123 — Åsa's",  # '/' and any printable text
+        "programme": "network",
+        "consent": {"given": False, "given_at": "2026-11-01"},
+        "persons": [{"role": "child", "personal_number": CHILD, "municipality_code": "0580"}],
+        "submitted_at": "2026-11-02T09:14:00+01:00",
+    }
+    assert SubmitReferral.model_validate(raw).referral_id == raw["referral_id"]
+
+
+EAST, WEST = timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))
+SUBMITTED: list[tuple[str, datetime, bool]] = [
+    ("year 1, which converting would overflow", datetime(1, 1, 1, 0, 30, tzinfo=EAST), False),
+    ("year 9999", datetime(9999, 12, 31, 23, 59, tzinfo=WEST), False),
+    ("1999's last minute in Stockholm", datetime(1999, 12, 31, 23, 59, tzinfo=STOCKHOLM), False),
+    ("1999 in UTC but 2000 in Stockholm", datetime(1999, 12, 31, 23, 0, tzinfo=UTC), True),
+    ("the day received", RECEIVED, True),
+    ("the day after, its last minute", datetime(2026, 11, 3, 23, 59, tzinfo=STOCKHOLM), True),
+    ("two days after", datetime(2026, 11, 4, 0, 0, tzinfo=STOCKHOLM), False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "at", "ok"), SUBMITTED, ids=[c[0] for c in SUBMITTED])
+def test_submitted_at_lies_from_2000_to_the_day_after_receipt(
+    case: str, at: datetime, ok: bool
+) -> None:
+    found = problems(referral(submitted_at=at))
+    assert found == (set() if ok else {("malformed", "submitted_at")})
+
+
+def test_a_consent_dated_outside_the_bounds_is_malformed_without_its_value() -> None:
+    outcome = evaluate(
+        referral(
+            programme="coordinated",
+            consent=Consent(given=True, given_at=date(1, 1, 1)),
+            submitted_at=datetime(9999, 1, 1, tzinfo=UTC),
+        ),
+        received_at=RECEIVED,
+        policy=POLICY,
+    )
+    assert isinstance(outcome, Rejected)
+    assert [(r.code, r.field) for r in outcome.reasons] == [
+        ("malformed", "submitted_at"),
+        ("malformed", "consent.given_at"),
+    ]
+    assert outcome.reasons[0].message == (
+        "must be a date from 2000-01-01 to the day after the referral was received"
+    )
+    assert (
+        problems(
+            referral(
+                programme="coordinated",
+                consent=Consent(given=True, given_at=DAY + timedelta(days=1)),
+            )
+        )
+        == set()
+    )
+
+
+def test_a_conflicting_resubmission_names_the_id_and_asks_for_a_new_one() -> None:
+    reason = conflicting_resubmission()
+    assert (reason.code, reason.field) == ("conflicting_resubmission", "referral_id")
+    assert "new referral_id" in reason.message
+
+
 def test_malformed_json_is_reported_against_the_whole_message() -> None:
     with pytest.raises(ValidationError) as caught:
         SubmitReferral.model_validate_json('{"source": "' + CHILD)
@@ -530,19 +635,25 @@ persons = st.builds(
     role=st.sampled_from(["child", "guardian", "partner", "sibling", "other"]) | text,
     personal_number=numbers,
     name=st.none() | text,
-    municipality_code=st.sampled_from([None, "0580", "0581"]) | text,
+    municipality_code=st.sampled_from([None, "0580", "0581"]) | st.from_regex(r"\A[0-9]{4}\Z"),
 )
+#: What SubmitReferral takes as a sender: the shared source pattern, printable referral ids.
+sources = st.from_regex(SOURCE_PATTERN.replace("^", "\\A").replace("$", "\\Z"))
+referral_ids = st.text(st.characters(exclude_categories=("C",)), min_size=1, max_size=20)
 referrals = st.builds(
     SubmitReferral,
-    source=st.text(min_size=1, max_size=20),
-    referral_id=st.text(min_size=1, max_size=20),
+    source=sources,
+    referral_id=referral_ids,
     programme=st.sampled_from(["network", "coordinated", "counselling", "field"]) | text,
     basis=st.sampled_from(["service", "decision"]) | text,
     decision_ref=st.none() | text,
     urgency=st.sampled_from(["normal", "acute"]) | text,
     submitted_at=st.none() | st.datetimes(timezones=st.just(UTC)),
     persons=st.lists(persons, max_size=5),
-    consent=st.none() | st.from_type(Consent),
+    consent=st.none()
+    | st.builds(
+        Consent, given=st.booleans(), form_ref=st.none() | text, given_at=st.none() | st.dates()
+    ),
     indicators=st.lists(st.sampled_from(sorted(INDICATORS)) | text, max_size=7),
     note=st.none() | text | st.integers(1995, 2005).map(lambda n: "n" * n),
 )
@@ -557,7 +668,7 @@ plausible_persons = st.builds(
 plausible_referrals = st.builds(
     SubmitReferral,
     source=st.just("linkoping.elevhalsa"),
-    referral_id=st.text(min_size=1, max_size=5),
+    referral_id=st.text(st.characters(exclude_categories=("C",)), min_size=1, max_size=5),
     programme=st.sampled_from(["network", "coordinated", "counselling"]),
     basis=st.just("service"),
     urgency=st.sampled_from(["normal", "acute"]),
@@ -637,3 +748,63 @@ def test_acknowledgement_deadline_follows_the_calendar_policy() -> None:
     strict = evaluate(referral(), received_at=before_christmas, policy=legal_only)
     assert isinstance(strict, Accepted)
     assert strict.ack_due == datetime(2026, 12, 24, 14, tzinfo=STOCKHOLM)
+
+
+@given(
+    at=st.datetimes(timezones=st.sampled_from([UTC, STOCKHOLM, WEST, EAST])),
+    received_at=received,
+)
+@settings(max_examples=500, deadline=None)
+def test_a_date_is_malformed_exactly_when_outside_2000_to_the_day_after(
+    at: datetime, received_at: datetime
+) -> None:
+    try:
+        local = at.astimezone(STOCKHOLM).date()
+    except OverflowError:
+        local = date.min if at.year < 2000 else date.max
+    inside = date(2000, 1, 1) <= local <= local_date(received_at) + timedelta(days=1)
+    found = problems(referral(submitted_at=at), received_at=received_at)
+    assert (("malformed", "submitted_at") in found) is not inside
+
+
+# --- what counts as the same referral (services.intake.resubmission) -------------------------
+
+KEY = b"k" * 32
+
+
+def _content(r: SubmitReferral) -> str:
+    return fingerprint(KEY, r)
+
+
+@given(r=referrals | plausible_referrals, stamp=st.none() | received)
+@settings(max_examples=300, deadline=None)
+def test_a_referral_written_another_way_or_restamped_is_the_same_referral(
+    r: SubmitReferral, stamp: datetime | None
+) -> None:
+    data = r.model_dump(mode="json")
+    rewritten = {"unknown": [1, 2], **dict(reversed(data.items())), "submitted_at": stamp}
+    assert _content(SubmitReferral.model_validate(rewritten)) == _content(r)
+    if r.basis == "service":  # a default written out or left out
+        del rewritten["basis"]
+        assert _content(SubmitReferral.model_validate(rewritten)) == _content(r)
+
+
+@given(r=plausible_referrals, data=st.data())
+@settings(max_examples=300, deadline=None)
+def test_any_change_to_what_intake_reads_is_another_referral(
+    r: SubmitReferral, data: st.DataObject
+) -> None:
+    changes = {
+        "referral_id": r.referral_id + "x",
+        "programme": "field" if r.programme != "field" else "network",
+        "urgency": "acute" if r.urgency == "normal" else "normal",
+        "note": (r.note or "") + "n",
+        "indicators": [*r.indicators, "other"],
+        "persons": r.persons[1:] if len(r.persons) > 1 else [*r.persons, r.persons[0]],
+        "consent": None if r.consent else Consent(given=True),
+        "decision_ref": (r.decision_ref or "") + "d",
+    }
+    name = data.draw(st.sampled_from(sorted(changes)))
+    changed = r.model_copy(update={name: changes[name]})
+    assert _content(changed) != _content(r)
+    assert fingerprint(b"another key" * 3, r) != _content(r), "keyed: none can compute it"

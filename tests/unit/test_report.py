@@ -74,3 +74,16 @@ def test_the_year_is_summarised_per_programme() -> None:
 def test_a_duplicate_event_counts_once() -> None:
     once = received("a", "network", "2026-01-05T09:00:00+01:00", ("p1",))
     assert yearly([once, once], 2026)["programmes"]["network"]["referrals_received"] == 1
+
+
+def test_an_answer_repeated_to_a_referral_sent_again_counts_once() -> None:
+    first = received("a", "network", "2026-01-05T09:00:00+01:00", ("p1",))
+    again = json.loads(first) | {"id": str(uuid.uuid4())}
+    again["data"]["repeat_of"] = json.loads(first)["id"]
+    rejected = json.loads(line("ReferralRejected", received_at="2026-05-01T10:00:00+02:00"))
+    rejected_again = rejected | {"id": str(uuid.uuid4())}
+    rejected_again["data"] = rejected["data"] | {"repeat_of": rejected["id"]}
+    lines = [first, json.dumps(again), json.dumps(rejected), json.dumps(rejected_again)]
+    report = yearly(lines, 2026)
+    assert report["programmes"]["network"]["referrals_received"] == 1
+    assert report["rejected_referrals"] == 1

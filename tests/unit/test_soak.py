@@ -57,6 +57,13 @@ def test_an_unanswered_a_twice_answered_or_an_unknown_referral_fails() -> None:
     assert not verdict([], [], SAME, [])[0].ok  # nothing sent proves nothing
 
 
+def test_an_answer_given_again_to_a_referral_sent_again_is_not_a_second_answer() -> None:
+    again = received("a", "1")
+    again["data"]["repeat_of"] = "the first answer's id"
+    rows = verdict(SENT, [*GOOD, again], SAME, [])
+    assert rows[0].ok and "3/3 once" in rows[0].figure
+
+
 def test_a_meeting_billed_twice_or_not_at_all_fails() -> None:
     assert not verdict(SENT, [*GOOD, logged("m2")], SAME, [])[1].ok
     assert not verdict(SENT, [*GOOD, held("m3")], SAME, [])[1].ok

@@ -1,0 +1,58 @@
+"""What intake reads of a referral entry before its rules: who sent it, and a referral that
+could not be read but says validly who sent it (answered ``malformed`` under its sender)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID, uuid5
+
+from pydantic import BaseModel, ValidationError
+
+from events.messages import Message, Reason, ReferralId, Source
+from services.intake.domain import referral_key
+
+
+class Sender(BaseModel):
+    """Who a referral is from. Its answer is published under them, so both must be valid: a
+    source of the shared pattern, a printable referral id (``events.messages``)."""
+
+    source: Source
+    referral_id: ReferralId
+
+
+class UnreadableReferral(Message):
+    """Internal: a referral whose payload is not a valid SubmitReferral but says who sent it."""
+
+    source: str
+    referral_id: str
+    reasons: list[Reason]
+    #: Of its JSON as sent (:func:`services.intake.resubmission.raw_fingerprint`).
+    fingerprint: str
+
+
+def read_sender(fields: Mapping[Any, Any]) -> tuple[str, str, dict[str, Any]] | None:
+    """Who sent a referral entry's data, if it says so validly, and the data; None if it does
+    not, or the data is not a JSON object (then nobody can be answered)."""
+    raw = fields.get(b"data", fields.get("data"))
+    try:
+        data = json.loads(raw)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        sender = Sender.model_validate(data)
+    except ValidationError:
+        return None
+    return sender.source, sender.referral_id, data
+
+
+def envelope_id(fields: Mapping[Any, Any], source: str, referral_id: str) -> UUID:
+    """The entry's id, or one derived from its sender when the id is not a UUID."""
+    raw = fields.get(b"id", fields.get("id"))
+    try:
+        return UUID(raw.decode() if isinstance(raw, bytes) else str(raw))
+    except (ValueError, AttributeError):
+        return uuid5(referral_key(source, referral_id), "unreadable")
