@@ -86,10 +86,13 @@ def check_one_at_a_time(desk: Desk, meeting: Meeting, staff: Sequence[str], span
             continue
         other, when = clash
         start, end = (t.astimezone(STOCKHOLM) for t in when)
+        if when.start <= span.start:
+            advice = f"if this meeting started late, record it as started at {end:%H:%M} or later"
+        else:  # the other, later meeting was recorded first, and a held record is final
+            advice = f"this meeting must have ended by {start:%H:%M}, when that one started"
         raise HeldElsewhere(
             f"{staff_id} already held meeting {other} from {start:%Y-%m-%d %H:%M} to "
-            f"{end:%H:%M}; one person holds one meeting at a time. If this meeting started "
-            f"late, record it as started at {end:%H:%M} or later"
+            f"{end:%H:%M}; one person holds one meeting at a time: {advice}"
         )
 
 

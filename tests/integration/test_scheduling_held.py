@@ -84,6 +84,17 @@ def test_a_booking_a_longer_meeting_ran_into_is_recorded_as_started_late(
     assert held(app, second, at(10, 20), at(11, 15)).id == second.id  # a retry changes nothing
 
 
+def test_a_longer_meeting_recorded_after_the_one_it_ran_into_is_refused_naming_it(
+    app: Scheduling, clock: Clock
+) -> None:
+    first, second = book(app, "anna", 9), book(app, "anna", 10)
+    clock.now = at(18)
+    held(app, second, at(10), at(11))
+    with pytest.raises(HeldElsewhere, match=f"{second.id}.*must have ended by 10:00"):
+        held(app, first, at(9), at(10, 20))
+    held(app, first, at(9), at(10))
+
+
 def test_meetings_may_follow_each_other_to_the_minute_and_other_staff_are_not_affected(
     app: Scheduling, clock: Clock
 ) -> None:
