@@ -328,25 +328,39 @@ def book(settings: Settings, calendar: Calendar, case_ids: Sequence[UUID]) -> li
 
 
 def hold(settings: Settings, meeting_ids: Sequence[UUID], seed: int) -> None:
-    """Record every meeting held as booked, some longer (``POST /meetings/{id}/held``), and
-    run the deadline check the service would have run on the days that passed."""
+    """Record every meeting held, some longer than booked (``POST /meetings/{id}/held``), and
+    run the deadline check the service would have run on the days that passed. ``meeting_ids``
+    are in booking order, each staff member's in time order: a meeting a longer one ran into
+    started late, once its staff member was free (one meeting at a time)."""
     from services.scheduling.app import build
+    from services.scheduling.held import when_free
     from services.scheduling.outcomes import record_held
 
     rng = random.Random(seed)
     app = build(settings)
+    free: dict[str, datetime] = {}
     try:
         for start in range(0, len(meeting_ids), CHUNK):
             chunk = meeting_ids[start : start + CHUNK]
             extra = [rng.choice((0, 0, 0, 15, 30)) for _ in chunk]
 
-            def held(desk: Any, ids: Sequence[UUID] = chunk, more: list[int] = extra) -> None:
+            def held(
+                desk: Any,
+                ids: Sequence[UUID] = chunk,
+                more: list[int] = extra,
+                before: dict[str, datetime] = free,
+            ) -> dict[str, datetime]:
+                ended = dict(before)  # a fresh copy on each attempt of the unit of work
                 for meeting_id, minutes in zip(ids, more, strict=True):
                     meeting = desk.meeting(meeting_id)
-                    ends = meeting.ends_at + timedelta(minutes=minutes)
-                    record_held(desk, meeting_id, meeting.starts_at, ends, participants=2)
+                    starts = when_free(meeting.starts_at, meeting.staff, ended)
+                    ends = starts + (meeting.ends_at - meeting.starts_at)
+                    ends += timedelta(minutes=minutes)
+                    record_held(desk, meeting_id, starts, ends, participants=2)
+                    ended.update(dict.fromkeys(meeting.staff, ends))
+                return ended
 
-            app.transact(held)
+            free = app.transact(held)
         app.check_deadlines()
     finally:
         app.close()

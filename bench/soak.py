@@ -55,7 +55,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -316,6 +316,8 @@ class Soak:
     acknowledged: list[UUID] = field(default_factory=list)
     booked: list[tuple[UUID, UUID]] = field(default_factory=list)  # (case, meeting)
     held: list[UUID] = field(default_factory=list)
+    #: Per staff member, when the last meeting they held ended.
+    free_from: dict[str, datetime] = field(default_factory=dict)
     kills: list[tuple[float, str]] = field(default_factory=list)
     redis_restarts: list[float] = field(default_factory=list)
     resends: int = 0
@@ -491,22 +493,30 @@ class Soak:
         return True
 
     def _hold(self) -> None:
+        from services.scheduling.held import when_free
         from services.scheduling.outcomes import record_held
 
         for _, meeting_id in self.booked[len(self.held) :]:
             extra = random.Random(str(meeting_id)).choice((0, 0, 0, 15, 30))
 
-            def held(desk: Any, m: UUID = meeting_id, more: int = extra) -> None:
+            def held(desk: Any, m: UUID = meeting_id, more: int = extra) -> Any:
+                # One meeting at a time: one a longer meeting ran into started late.
                 meeting = desk.meeting(m)
                 if meeting.status != "held":
-                    ends = meeting.ends_at + timedelta(minutes=more)
-                    record_held(desk, m, meeting.starts_at, ends, participants=2)
+                    starts = when_free(meeting.starts_at, meeting.staff, self.free_from)
+                    ends = starts + (meeting.ends_at - meeting.starts_at)
+                    ends += timedelta(minutes=more)
+                    record_held(desk, m, starts, ends, participants=2)
+                return meeting
 
             try:
-                self.desk.transact(held)
+                meeting = self.desk.transact(held)
             except Exception:
                 return
             self.held.append(meeting_id)
+            if meeting.status == "held":
+                ended = meeting.outcome["ended_at"]
+                self.free_from.update(dict.fromkeys(meeting.outcome["staff"], ended))
 
     # --- the run -------------------------------------------------------------------------------
 

@@ -174,7 +174,9 @@ class ReferralReceived(Message):
     programme: Programme
     basis: Literal["service", "decision"]
     urgency: Literal["normal", "acute"]
-    #: 1 acute, 2 decided assistance, 3 service: lower is served first.
+    #: 1 is served first, by the programme's order (services/intake/priority.py): network
+    #: work 1 decided assistance, 2 acute service, 3 service; counselling and coordinated
+    #: support 1 acute, 3 the others (by default; a setting per programme).
     priority: Annotated[int, Field(ge=1, le=3)]
     received_at: AwareDatetime
     first_contact_due: date

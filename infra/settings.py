@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from events import messages
 
 ServiceName = Literal["intake", "scheduling", "billing"]
+Referable = Literal["network", "coordinated", "counselling"]
+PriorityLabel = Literal["acute", "decision", "service"]
 SERVICES: tuple[ServiceName, ...] = ("intake", "scheduling", "billing")
 
 
@@ -164,6 +167,12 @@ class Settings(BaseSettings):
     first_contact_days_network: int = Field(default=14, ge=0)
     first_contact_days_coordinated: int = Field(default=14, ge=0)
     first_contact_days_counselling: int = Field(default=14, ge=0)
+    #: Per programme, the order its waiting cases are served in, as JSON
+    #: (``{"network": ["acute", "decision", "service"]}``); a programme not named keeps the
+    #: seeds' order (services/intake/priority.py).
+    intake_priority_order: dict[Referable, tuple[PriorityLabel, PriorityLabel, PriorityLabel]] = (
+        Field(default_factory=dict)
+    )
     #: Midsummer Eve, Christmas Eve and New Year's Eve count as days off in deadlines.
     de_facto_days_off: bool = True
 
@@ -193,6 +202,14 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = False
+
+    @field_validator("intake_priority_order")
+    @classmethod
+    def _each_label_once(cls, orders: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for programme, order in orders.items():
+            if len(set(order)) != len(order):
+                raise ValueError(f"{programme}: rank acute, decision and service, each once")
+        return orders
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

@@ -279,6 +279,7 @@ def run_demo(
         "not_booked": record.not_booked,
         "second_conversations": record.second_conversations,
         "meetings_held": record.held,
+        "meetings_started_late": record.started_late,
         "meetings_cancelled": record.cancelled,
         "settlement": {
             key: settlement.get(key)
@@ -315,7 +316,11 @@ def _print(summary: dict[str, Any], settlement: dict[str, Any], echo: Any) -> No
         + (f" (not booked: {summary['not_booked']})" if summary["not_booked"] else "")
         + f"; second conversations {summary['second_conversations']}"
     )
-    echo(f"meetings held {summary['meetings_held']}, cancelled {summary['meetings_cancelled']}")
+    echo(
+        f"meetings held {summary['meetings_held']} ({summary['meetings_started_late']} started "
+        f"late, after a longer meeting of the same staff), cancelled "
+        f"{summary['meetings_cancelled']}"
+    )
     lines = settlement.get("lines", [])
     for line in lines:
         echo(f"  {line['programme']:<22} {line['kind']:<10} {_sek(line['amount_ore']):>16}")

@@ -3,9 +3,10 @@
 Used by ``lots demo``. Phase one lives through the first day of the month (the services' clock
 is simulated): Leanlink records its roster, municipal systems send referrals with plain
 ``XADD``, staff acknowledge them and book first contacts and second conversations. Phase two
-starts after the month has ended: staff record the meetings held (some longer than booked,
-one cancelled by the family), billing logs the sessions, the month is closed, replayed from the
-log, exported and recomputed offline. Every step goes through the services' public interfaces.
+starts after the month has ended: staff record the meetings held (some longer than booked, so
+that the next meeting of the same staff started late; one cancelled by the family), billing
+logs the sessions, the month is closed, replayed from the log, exported and recomputed offline.
+Every step goes through the services' public interfaces.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import httpx
 from infra.auth import Role
 from infra.calendar import STOCKHOLM, is_business_day
 from lots.supervisor import Supervisor
+from services.scheduling.held import when_free
 
 ROSTER: list[dict[str, Any]] = [
     {"staff_id": "anna", "provider": "leanlink", "programmes": ["counselling"],
@@ -81,6 +83,10 @@ class Month:
     second_conversations: int = 0
     booked: list[dict[str, Any]] = field(default_factory=list)
     held: int = 0
+    #: Held meetings that started late because a longer meeting of their staff ran into them.
+    started_late: int = 0
+    #: Per staff member, when the last meeting they held ended.
+    free_from: dict[str, datetime] = field(default_factory=dict)
     cancelled: int = 0
     cancelled_ids: set[str] = field(default_factory=set)
     held_ids: set[str] = field(default_factory=set)
@@ -149,18 +155,21 @@ def book(system: Supervisor, case_ids: list[UUID], record: Month) -> None:
 
 def hold(system: Supervisor, record: Month, until: datetime) -> None:
     """Record the month's meetings that ended before ``until`` as held, as staff do weekly
-    (one meeting was cancelled by the family; some ran longer or shorter than booked)."""
+    (one meeting was cancelled by the family; some ran longer or shorter than booked).
+
+    A staff member holds one meeting at a time: a meeting that a longer one ran into started
+    late, when its staff were free, and is recorded so (docs/scheduling.md, "Outcomes")."""
     scheduling = system.client("scheduling", Role.STAFF, timeout=60)
     for meeting in sorted(record.booked, key=lambda m: m["starts_at"]):
-        starts = datetime.fromisoformat(meeting["starts_at"])
-        if starts.astimezone(STOCKHOLM).strftime("%Y-%m") != record.month:
+        booked = datetime.fromisoformat(meeting["starts_at"])
+        if booked.astimezone(STOCKHOLM).strftime("%Y-%m") != record.month:
             continue  # booked beyond the month: not part of this settlement
         ended = datetime.fromisoformat(meeting["ends_at"])
         if meeting["meeting_id"] in record.cancelled_ids | record.held_ids or ended > until:
             continue
         rng = random.Random(meeting["meeting_id"])  # the same story on every run
-        booked_minutes = int((datetime.fromisoformat(meeting["ends_at"]) - starts).seconds // 60)
-        minutes = booked_minutes + rng.choice([0, 0, 0, 10, 20, -15])
+        minutes = int((ended - booked).seconds // 60) + rng.choice([0, 0, 0, 10, 20, -15])
+        starts = when_free(booked, meeting["staff"], record.free_from)
         adults = 2 if meeting["format"] == "couple" else 1
         _check(scheduling.post(f"/meetings/{meeting['meeting_id']}/held", json={
             "started_at": starts.isoformat(),
@@ -168,7 +177,10 @@ def hold(system: Supervisor, record: Month, until: datetime) -> None:
             "participants": adults + (1 if meeting["programme"] != "counselling" else 0),
         }))  # fmt: skip
         record.held += 1
+        record.started_late += starts > booked
         record.held_ids.add(meeting["meeting_id"])
+        for staff_id in meeting["staff"]:
+            record.free_from[staff_id] = starts + timedelta(minutes=minutes)
     scheduling.close()
 
 

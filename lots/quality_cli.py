@@ -115,6 +115,8 @@ def steering(
             "level": seen.level,
             "warning": seen.warning,
             "message": seen.message(),
+            "required": seen.required,
+            "incomplete": seen.incomplete,
         }
         typer.echo(json.dumps(body, indent=2))
     else:

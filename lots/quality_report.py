@@ -11,8 +11,10 @@
   set in the year and where they stood on 31 December; closures with a planned phase-out.
 * **throughput**: days from receipt to closure of the cases closed in the year, per programme.
 * **volumes**: the year's families (cases for counselling) against the contracts' expectations.
-* **steering group**: meetings held, planned, and the warning rule of
-  :func:`services.scheduling.steering.outlook`.
+* **steering group**: meetings held (counted only with social services, education and the
+  provider present), planned, and the warning rule of
+  :func:`services.scheduling.steering.outlook`, within the contract term scheduling is set to
+  (``LOTS_SCHEDULING_STEERING_TERM_FROM``/``_TO``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from services.intake.quality_summary import (
     describe_report_to_ivo,
     year_summary,
 )
+from services.scheduling.policy import SchedulingSettings
 from services.scheduling.steering import MINIMUM_PER_YEAR, Planned, outlook
 
 #: What the contracts expect a year: families in coordinated support (002), families in
@@ -249,6 +252,7 @@ def _steering(
 ) -> dict[str, Any]:
     day: dict[str, date] = {}
     status: dict[str, str] = {}
+    present: dict[str, frozenset[str]] = {}
     for d in by_type["SteeringMeetingPlanned"]:
         day[d["meeting_id"]] = _at(d["starts_at"])
         status[d["meeting_id"]] = "planned"
@@ -257,12 +261,20 @@ def _steering(
     for d in by_type["SteeringMeetingHeld"]:
         day[d["meeting_id"]] = _at(d["started_at"])
         status[d["meeting_id"]] = "held"
-    meetings = [Planned(day[m], status[m]) for m in day]  # type: ignore[arg-type]
+        present[d["meeting_id"]] = frozenset(d["organisations"])
+    meetings = [
+        Planned(day[m], status[m], present.get(m, frozenset()))  # type: ignore[arg-type]
+        for m in day
+    ]
     judged_on = today or date(year + 1, 1, 1)
-    seen = outlook(year, judged_on, meetings)
+    # The term is scheduling's setting, so the report judges as the service does.
+    term = SchedulingSettings().steering_term()
+    seen = outlook(year, judged_on, meetings, term=term)
     return {
         "minimum": MINIMUM_PER_YEAR,
+        "required": seen.required,
         "held": seen.held,
+        "held_without_all_three": seen.incomplete,
         "planned": seen.planned,
         "cancelled": sum(1 for m in meetings if m.day.year == year and m.status == "cancelled"),
         "unrecorded": seen.unrecorded,

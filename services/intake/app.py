@@ -11,6 +11,7 @@ from infra.store import store_env
 from services.intake import polare_erasure
 from services.intake.application import Intake
 from services.intake.limits import Rate, SourceLimiter
+from services.intake.priority import DEFAULT_ORDERS
 from services.intake.rules import IntakePolicy
 from services.intake.sources import StreamSources
 
@@ -24,6 +25,7 @@ def policy(settings: Settings) -> IntakePolicy:
             "coordinated": settings.first_contact_days_coordinated,
             "counselling": settings.first_contact_days_counselling,
         },
+        priority_orders={**DEFAULT_ORDERS, **dict(settings.intake_priority_order.items())},
         calendar=CalendarPolicy(de_facto_days_off=settings.de_facto_days_off),
     )
 

@@ -61,6 +61,7 @@ from pydantic import ValidationError
 
 from events.messages import NOT_ISO_TEXT, NOT_PRINTABLE, Person, Reason, Role, SubmitReferral
 from infra.calendar import CalendarPolicy, add_business_hours, add_calendar_days, local_date
+from services.intake.priority import DEFAULT_ORDERS, Order, check_order, priority_of
 
 Referable = Literal["network", "coordinated", "counselling"]
 Basis = Literal["service", "decision"]
@@ -139,7 +140,8 @@ class IntakePolicy:
     range in completed years. ``resident_only`` names the programmes restricted to residents of
     ``home_municipality``; network work and coordinated support are not, because their seeds set
     no residency rule at intake. ``decision_programmes`` names the programmes that decided
-    assistance reaches.
+    assistance reaches. ``priority_orders`` is each programme's order of service
+    (:mod:`services.intake.priority`).
     """
 
     min_indicators: int = 1
@@ -152,6 +154,7 @@ class IntakePolicy:
     home_municipality: str = "0580"
     resident_only: frozenset[str] = frozenset({"counselling"})
     decision_programmes: frozenset[str] = frozenset({"network"})
+    priority_orders: Mapping[str, Order] = field(default_factory=lambda: DEFAULT_ORDERS)
     note_max_chars: int = 2000
     ack_hours: int = 24
     calendar: CalendarPolicy = field(default_factory=CalendarPolicy)
@@ -167,6 +170,10 @@ class IntakePolicy:
             raise ValueError("age_ranges must map known programmes to 0 <= low <= high")
         if not (self.resident_only | self.decision_programmes) <= known:
             raise ValueError("resident_only and decision_programmes must name known programmes")
+        if set(self.priority_orders) != known:
+            raise ValueError("priority_orders needs an order for every programme")
+        for order in self.priority_orders.values():
+            check_order(order)
         if not 0 <= self.min_indicators <= len(INDICATORS):
             raise ValueError("min_indicators must be between 0 and 5")
         if self.note_max_chars < 0 or self.ack_hours < 0:
@@ -186,7 +193,7 @@ class Accepted:
     programme: Referable
     basis: Basis
     urgency: Urgency
-    #: 1 acute, 2 decided assistance, 3 service: lower is served first.
+    #: 1, 2 or 3 by the programme's order (:mod:`services.intake.priority`): 1 is served first.
     priority: int
     first_contact_due: date
     ack_due: datetime
@@ -254,7 +261,7 @@ def evaluate(
         programme=programme,
         basis=basis,
         urgency=urgency,
-        priority=1 if urgency == "acute" else 2 if basis == "decision" else 3,
+        priority=priority_of(policy.priority_orders[programme], basis, urgency),
         first_contact_due=add_calendar_days(day, policy.first_contact_days[programme]),
         ack_due=add_business_hours(received_at, policy.ack_hours, policy.calendar),
         household=tuple(c.member for c in checked if c.member is not None),

@@ -75,6 +75,7 @@ class Scheduling(SteeringCommands):
         super().__init__(env)
         self.policy = policy or SchedulingPolicy()
         self.calendar = self.policy.working_time.calendar
+        self.steering_term = self.policy.steering_term
         self.clock = clock
         self.view = CaseView(self)
 

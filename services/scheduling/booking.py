@@ -71,7 +71,7 @@ def book_first_contacts(desk: Desk, queue: Sequence[QueuedCase], limit: int | No
     seekers = [
         Seeker(case.id, case.programme, case.priority, case.first_contact_due, case.received_at,
                frozenset(case.needs), Wishes(case.evenings, case.weekends), case.provider,
-               desk.policy.first_contact_minutes)
+               desk.policy.first_contact_minutes, acute=case.acute)
         for case in cases
     ]  # fmt: skip
     roster = desk.roster()

@@ -38,9 +38,12 @@ class WaitingCase(Aggregate):
         first_contact_due: date,
         causation_id: str | None,
         adults: int = 1,
+        urgency: str | None = None,
     ) -> None:
         self.programme = programme
+        #: Intake's priority by the programme's order (services/intake/priority.py).
         self.priority = priority
+        self.urgency = urgency
         self.received_at = received_at
         self.first_contact_due = first_contact_due
         self.adults = adults
@@ -63,6 +66,10 @@ class WaitingCase(Aggregate):
     @property
     def waiting(self) -> bool:
         return self.first_held_at is None and self.closed_at is None
+
+    @property
+    def acute(self) -> bool:
+        return is_acute(self.urgency, self.priority)
 
     def offered_in_time(self) -> bool:
         due = self.first_contact_due
@@ -134,6 +141,12 @@ class WaitingCase(Aggregate):
     @event("Closed")
     def close(self, closed_at: datetime, outcome: str, causation_id: str | None) -> None:
         self.closed_at = closed_at
+
+
+def is_acute(urgency: str | None, priority: int) -> bool:
+    """Whether a queued case is acute. Cases queued before scheduling kept the urgency have
+    none: intake then gave priority 1 to acute cases and to no others."""
+    return urgency == "acute" if urgency is not None else priority == 1
 
 
 class EarlyClosure(Aggregate):

@@ -45,6 +45,11 @@ class OverCapacity(Conflict):
     pass
 
 
+class HeldElsewhere(Conflict):
+    """A staff member is already recorded as holding another meeting at some of those minutes;
+    the text names that meeting."""
+
+
 class MeetingClosed(Conflict):
     """The meeting was already held, cancelled or missed."""
 

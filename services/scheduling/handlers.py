@@ -35,6 +35,7 @@ def when_referral_received_queue_case(uow: UnitOfWork, envelope: Envelope[Any]) 
         first_contact_due=referral.first_contact_due,
         causation_id=str(envelope.id),
         adults=sum(1 for m in referral.household if m.role in ADULT_ROLES),
+        urgency=referral.urgency,
     )
     uow.add(case)
     early = uow.get(EarlyClosure.create_id(referral.case_id), EarlyClosure)

@@ -118,7 +118,8 @@ def _queue(app: Scheduling) -> APIRouter:
 
     @r.get("/queue", dependencies=STAFF)
     def queue(programme: Programme | None = None) -> list[QueueItem]:
-        """The waiting cases, first served first: by priority, then due date."""
+        """The waiting cases, first served first: by priority (the programme's order), acute
+        first within a priority, then due date."""
         return [queue_item(row) for row in app.queue(programme)]
 
     @r.get("/queue/{case_id}", dependencies=STAFF)

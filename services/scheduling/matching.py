@@ -66,6 +66,8 @@ class Seeker:
     wishes: Wishes = field(default_factory=Wishes)
     provider: str | None = None
     minutes: int = 60
+    #: An acute case gets the earliest time any matching staff member has.
+    acute: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,7 @@ def _best(
         )
         if slot is None:
             continue
-        rank = _rank(seeker, member, time, slot, earliest=late or seeker.priority == 1)
+        rank = _rank(seeker, member, time, slot, earliest=late or seeker.acute)
         if best is None or rank < best[0]:
             best = (rank, member, slot)
     if best is None:

@@ -4,7 +4,9 @@ A meeting can be moved or cancelled until it begins, and recorded missed (a no-s
 once it has begun; whatever happens to it, its history stays in its events. Cancelling frees the
 staff's time; a no-show or a held meeting keeps it (the time was spent). A meeting is recorded
 held on the day it was booked for: if it took place on another day, it is moved first, so the
-history shows the move.
+history shows the move. A staff member holds one meeting at a time: a held record overlapping
+another of theirs is refused, and a booking a longer meeting ran into is recorded as started
+late (:mod:`services.scheduling.held`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from services.scheduling.booking import check_minutes, kind_rule
 from services.scheduling.desk import Desk
 from services.scheduling.domain import Meeting, WaitingCase
 from services.scheduling.errors import Conflict, Invalid, MeetingClosed
+from services.scheduling.held import check_one_at_a_time, note_held
 from services.scheduling.timeplan import Interval
 
 #: Longer than any working window: a meeting recorded longer than this is a typing error.
@@ -154,8 +157,11 @@ def record_held(
         raise Invalid(
             f"the meeting is {meeting.provider}'s; its staff come from {meeting.provider}"
         )
+    span = Interval(started_at, ended_at)
+    check_one_at_a_time(desk, meeting, staff, span)
     subject = desk.subject(meeting.case_id)
     meeting.hold(started_at, ended_at, participants, client_visits, list(staff), desk.now)
+    note_held(desk, meeting, staff, span)
     if isinstance(subject, WaitingCase):
         subject.note_held(meeting.id, started_at)
     return meeting

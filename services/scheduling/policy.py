@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.calendar import CalendarPolicy
+from services.scheduling.steering import DEFAULT_TERM, Term
 
 Competence = Literal[
     "violence_in_close_relationships",
@@ -168,6 +169,8 @@ class SchedulingPolicy:
     wait_programmes: tuple[str, ...] = ("network", "coordinated", "counselling")
     working_time: WorkingTime = field(default_factory=WorkingTime)
     network_plan: tuple[PlanStep, ...] = NETWORK_PLAN
+    #: The contract term the steering group is judged within (002; services/scheduling/steering.py).
+    steering_term: Term = DEFAULT_TERM
 
     def __post_init__(self) -> None:
         if self.providers[0] != LEANLINK or self.providers[1] in ("", LEANLINK):
@@ -194,6 +197,18 @@ class SchedulingSettings(BaseSettings):
     wait_window_days: int = Field(default=28, ge=1)
     wait_report_days: int = Field(default=28, ge=1)
     check_interval_seconds: float = Field(default=60.0, gt=0)
+    #: The steering group's contract term (002): from 2018-09-01, until further notice; set
+    #: the last day when the contract ends (a notice given, an extension not made).
+    steering_term_from: date = DEFAULT_TERM.first_day
+    steering_term_to: date | None = DEFAULT_TERM.last_day
+
+    @model_validator(mode="after")
+    def _term_ends_after_it_starts(self) -> SchedulingSettings:
+        self.steering_term()
+        return self
+
+    def steering_term(self) -> Term:
+        return Term(self.steering_term_from, self.steering_term_to)
 
     def policy(self, calendar: CalendarPolicy | None = None) -> SchedulingPolicy:
         """The policy of these settings, on the deployment's calendar (``de_facto_days_off``)."""
@@ -205,4 +220,5 @@ class SchedulingSettings(BaseSettings):
             wait_window_days=self.wait_window_days,
             wait_report_days=self.wait_report_days,
             working_time=WorkingTime(calendar=calendar or CalendarPolicy()),
+            steering_term=self.steering_term(),
         )

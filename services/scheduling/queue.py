@@ -1,8 +1,10 @@
 """The wait queue's order and the wait-time rules: pure functions, no clock, no store.
 
-Order (003 §2.3 "acute cases first", 000/002 "decided assistance before service"): priority
-(1 acute, 2 decided assistance, 3 service), then the first-contact due date, then the instant
-the referral was received, then the case id so that the order is total and replays the same.
+Order: intake's priority (1 first), which already follows the programme's order of the seeds
+(network work: decided assistance before service, 000/002; counselling: acute first, 003 §2.3;
+:mod:`services.intake.priority` owns it and says why); within one priority acute cases first;
+then the first-contact due date, then the instant the referral was received, then the case id
+so that the order is total and replays the same.
 
 Wait time is counted in calendar days from the Stockholm date a referral was received to the
 date its first contact was held. The wait-time rule looks at the ``window_days`` full days
@@ -25,6 +27,8 @@ from uuid import UUID
 
 class QueueKey(NamedTuple):
     priority: int
+    #: False sorts first: acute before the others of the same priority.
+    not_acute: bool
     first_contact_due: date
     received_at: datetime
     case_id: UUID
@@ -40,6 +44,7 @@ class QueuedCase:
     first_contact_due: date
     received_at: datetime
     received_on: date
+    acute: bool = False
     #: Local date the first contact was held; None while the case waits.
     held_on: date | None = None
     #: Local date the case was closed; a closed case no longer waits.
@@ -47,7 +52,9 @@ class QueuedCase:
 
     @property
     def key(self) -> QueueKey:
-        return QueueKey(self.priority, self.first_contact_due, self.received_at, self.case_id)
+        return QueueKey(
+            self.priority, not self.acute, self.first_contact_due, self.received_at, self.case_id
+        )
 
     @property
     def waiting(self) -> bool:

@@ -143,7 +143,8 @@ class MeetingOut(BaseModel):
 class CaseOut(BaseModel):
     case_id: UUID
     programme: str
-    priority: int
+    priority: int = Field(description="intake's priority by the programme's order: 1 first")
+    acute: bool
     received_at: datetime
     first_contact_due: date
     needs: list[str]
@@ -159,7 +160,9 @@ class QueueItem(BaseModel):
     place: int
     case_id: UUID
     programme: str
-    priority: int
+    priority: int = Field(description="intake's priority by the programme's order: 1 first")
+    #: Within one priority, acute cases come first.
+    acute: bool
     first_contact_due: date
     received_at: datetime
     overdue: bool
@@ -213,7 +216,7 @@ def case_out(case: WaitingCase, meetings: Sequence[Meeting]) -> CaseOut:
         else "booked" if case.live else "waiting"
     )  # fmt: skip
     return CaseOut(
-        case_id=case.id, programme=case.programme, priority=case.priority,
+        case_id=case.id, programme=case.programme, priority=case.priority, acute=case.acute,
         received_at=case.received_at, first_contact_due=case.first_contact_due, needs=case.needs,
         evenings=case.evenings, weekends=case.weekends, provider=case.provider,
         status=cast(Any, status), overdue=case.overdue,
@@ -238,7 +241,8 @@ def queue_item(row: QueueRow) -> QueueItem:
     c = row.case
     return QueueItem(
         place=row.place, case_id=c.id, programme=c.programme, priority=c.priority,
-        first_contact_due=c.first_contact_due, received_at=c.received_at, overdue=c.overdue,
+        acute=c.acute, first_contact_due=c.first_contact_due, received_at=c.received_at,
+        overdue=c.overdue,
         first_contact=meeting_out(row.first_contact) if row.first_contact else None,
     )  # fmt: skip
 

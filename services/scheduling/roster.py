@@ -6,7 +6,8 @@ same transaction as the meeting itself. A week checks that the new time overlaps
 reservations and fits the weekly capacity; two bookings made at once from stale copies of the
 same week cannot both be stored, because the event store accepts only one event per aggregate
 version. Bookings never span two dates (working windows end by midnight), so the week of a
-booking's start holds all of it.
+booking's start holds all of it. A week also notes the meetings its staff member held, as
+recorded, so that nobody is recorded holding two at once (:mod:`services.scheduling.held`).
 """
 
 from __future__ import annotations
@@ -152,6 +153,9 @@ class StaffWeek(Aggregate):
         self.week = week
         #: Meeting id -> [start, end].
         self.bookings: dict[str, list[datetime]] = {}
+        #: Meeting id -> [started, ended]: what this staff member held, as recorded (also a
+        #: meeting booked for someone else that they held in that person's place).
+        self.held: dict[str, list[datetime]] = {}
 
     def intervals(self) -> list[Interval]:
         return sorted(Interval(start, end) for start, end in self.bookings.values())
@@ -192,3 +196,12 @@ class StaffWeek(Aggregate):
     @event("Released")
     def _released(self, meeting_id: UUID) -> None:
         del self.bookings[str(meeting_id)]
+
+    def note_held(self, meeting_id: UUID, started_at: datetime, ended_at: datetime) -> None:
+        """Record that the staff member held the meeting then (checked by the caller)."""
+        if self.held.get(str(meeting_id)) != [started_at, ended_at]:
+            self._held_noted(meeting_id, started_at, ended_at)
+
+    @event("HeldNoted")
+    def _held_noted(self, meeting_id: UUID, started_at: datetime, ended_at: datetime) -> None:
+        self.held[str(meeting_id)] = [started_at, ended_at]

@@ -20,9 +20,11 @@ from infra.application import Outgoing, ServiceApplication, Translator
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, local_date
 from infra.topology import SCHEDULING_EVENTS
 from services.scheduling.steering import (
+    DEFAULT_TERM,
     Outlook,
     SteeringError,
     SteeringMeeting,
+    Term,
     outlook,
 )
 
@@ -36,6 +38,8 @@ class SteeringCommands(ServiceApplication):
 
     clock: Callable[[], datetime]
     calendar: CalendarPolicy = DEFAULT_CALENDAR
+    #: The contract term the year is judged within (``LOTS_SCHEDULING_STEERING_TERM_*``).
+    steering_term: Term = DEFAULT_TERM
 
     def plan_steering_meeting(
         self, starts_at: datetime, ends_at: datetime, by: str
@@ -91,7 +95,7 @@ class SteeringCommands(ServiceApplication):
     def steering_outlook(self, year: int | None = None) -> Outlook:
         today = local_date(self.clock())
         meetings = [m.as_planned() for m in self.steering_meetings()]
-        return outlook(year or today.year, today, meetings, self.calendar)
+        return outlook(year or today.year, today, meetings, self.calendar, self.steering_term)
 
     def steering_notices(self) -> list[dict[str, str]]:
         seen = self.steering_outlook()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, TypeVar
 from uuid import UUID
 
@@ -65,6 +65,12 @@ class OutlookOut(BaseModel):
     message: str
     minimum: int = MINIMUM_PER_YEAR
     notice_business_days: int = NOTICE_BUSINESS_DAYS
+    #: The meetings the part of the year the contract covers requires (``minimum`` pro rata).
+    required: int
+    #: Held without social services, education and the provider all present: not counted.
+    incomplete: int
+    covered_from: date | None
+    covered_to: date | None
 
 
 def _out(meeting: SteeringMeeting) -> SteeringOut:
@@ -120,7 +126,8 @@ def steering_router(app: SteeringCommands) -> APIRouter:
 
     @r.get("/outlook", dependencies=READ)
     def outlook(year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> OutlookOut:
-        """Where the year's meetings stand against at least three a year, and the warning."""
+        """Where the year's meetings stand against at least three a year (with social services,
+        education and the provider; pro rata for the part of a year the contract covers)."""
         seen = app.steering_outlook(year)
         return OutlookOut(
             year=seen.year,
@@ -132,6 +139,10 @@ def steering_router(app: SteeringCommands) -> APIRouter:
             level=seen.level,
             warning=seen.warning,
             message=seen.message(),
+            required=seen.required,
+            incomplete=seen.incomplete,
+            covered_from=seen.covered[0] if seen.covered else None,
+            covered_to=seen.covered[1] if seen.covered else None,
         )
 
     return r

@@ -16,7 +16,7 @@ from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
 from infra.calendar import local_date
-from services.scheduling.domain import WaitingCase
+from services.scheduling.domain import WaitingCase, is_acute
 from services.scheduling.queue import QueuedCase, ordered
 
 _QUEUED = get_topic(WaitingCase.Queued)  # type: ignore[attr-defined]
@@ -56,6 +56,7 @@ class CaseView:
                 case_id=case_id,
                 programme=event.programme,
                 priority=event.priority,
+                acute=is_acute(getattr(event, "urgency", None), event.priority),
                 first_contact_due=event.first_contact_due,
                 received_at=event.received_at,
                 received_on=local_date(event.received_at),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
 import sys
+from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 from tests.conftest import free_port
@@ -45,5 +48,22 @@ def test_the_demo_settles_a_month_that_replays_and_recomputes_to_the_same_digest
     assert summary["service_levels"]["acknowledgements_past_due"] == 2
     work = summary["field_work"]  # Friday night walks with polare, priced from the demo's rates
     assert work["polare"] == 3 and work["night_walks"] >= 4 and work["polare_fees_ore"] > 0
-    assert (tmp_path / "var" / "demo" / "export.jsonl").exists()
+    export = tmp_path / "var" / "demo" / "export.jsonl"
+    held: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for line in export.read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event["type"] == "MeetingHeld":
+            data = event["data"]
+            for staff_id in data["staff"]:
+                held[staff_id].append(
+                    (
+                        datetime.fromisoformat(data["started_at"]),
+                        datetime.fromisoformat(data["ended_at"]),
+                    )
+                )
+    assert sum(len(spans) for spans in held.values()) >= summary["meetings_held"]
+    for staff_id, spans in held.items():  # one meeting at a time per staff member
+        spans.sort()
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), staff_id
+    assert isinstance(summary["meetings_started_late"], int)
     assert (tmp_path / "var" / "demo" / "redis").is_dir(), "the embedded Redis kept its data there"

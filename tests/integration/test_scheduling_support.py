@@ -17,6 +17,7 @@ from events.messages import CaseClosed, HouseholdMember, ReferralReceived
 from infra.application import Incoming
 from infra.calendar import STOCKHOLM, add_calendar_days, local_date
 from infra.settings import Settings
+from services.intake.priority import DEFAULT_ORDERS, priority_of
 from services.scheduling.app import build
 from services.scheduling.application import Scheduling
 from services.scheduling.domain import Meeting
@@ -77,8 +78,9 @@ def referral(
     adults: int = 2,
     case_id: uuid.UUID | None = None,
 ) -> ReferralReceived:
-    """A ReferralReceived as intake publishes it: due 14 calendar days after receipt."""
-    priority = 1 if urgency == "acute" else 2 if basis == "decision" else 3
+    """A ReferralReceived as intake publishes it: due 14 calendar days after receipt, with the
+    priority of the programme's default order."""
+    priority = priority_of(DEFAULT_ORDERS[programme], basis, urgency)
     role = "partner" if programme == "counselling" else "guardian"
     household = [HouseholdMember(person_ref=uuid.uuid4(), role=role, age=40) for _ in range(adults)]
     if programme != "counselling":

@@ -365,10 +365,10 @@ def test_more_indicators_can_be_required() -> None:
 
 @pytest.mark.parametrize(
     ("urgency", "basis", "ref", "priority"),
-    [("acute", "service", None, 1), ("acute", "decision", "D", 1), ("normal", "decision", "D", 2),
+    [("acute", "service", None, 2), ("acute", "decision", "D", 1), ("normal", "decision", "D", 1),
      ("normal", "service", None, 3)],
 )  # fmt: skip
-def test_acute_goes_first_then_decided_assistance(
+def test_network_work_serves_decided_assistance_first_then_acute_service(
     urgency: str, basis: str, ref: str | None, priority: int
 ) -> None:
     r = referral(urgency=urgency, basis=basis, decision_ref=ref)

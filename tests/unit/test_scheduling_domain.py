@@ -3,12 +3,15 @@ refuses, how a meeting ends, and what the roster accepts."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
 
 from infra.calendar import STOCKHOLM, CalendarPolicy
+from services.scheduling.application import Scheduling
 from services.scheduling.domain import Meeting, WaitingCase
 from services.scheduling.errors import (
     Conflict,
@@ -247,3 +250,26 @@ def test_the_named_settings_are_read_from_the_environment(
     monkeypatch.setenv("LOTS_SCHEDULING_OTHER_PROVIDER", "Leanlink AB")
     with pytest.raises(ValueError, match="other_provider"):
         SchedulingSettings()
+
+
+@pytest.mark.parametrize(("priority", "acute"), [(1, True), (2, False), (3, False)])
+def test_a_case_queued_before_the_urgency_was_kept_is_acute_when_its_priority_was_1(
+    priority: int, acute: bool
+) -> None:
+    """Before priorities followed each programme's order, intake gave 1 to acute cases only:
+    a stored Queued event without ``urgency`` still says whether the case is acute."""
+    app = Scheduling(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    case = WaitingCase(
+        case_id=uuid.uuid4(), programme="network", priority=priority, received_at=RECEIVED,
+        first_contact_due=DUE, causation_id=None, urgency="normal",
+    )  # fmt: skip
+    stored = app.mapper.to_stored_event(case.collect_events()[0])
+    state = json.loads(stored.state)
+    del state["urgency"]
+    old = dataclasses.replace(stored, state=json.dumps(state).encode())
+    replayed = app.mapper.to_domain_event(old).mutate(None)
+    assert isinstance(replayed, WaitingCase) and replayed.acute is acute
+    assert WaitingCase(
+        case_id=uuid.uuid4(), programme="network", priority=1, received_at=RECEIVED,
+        first_contact_due=DUE, causation_id=None, urgency="normal",
+    ).acute is False  # fmt: skip

@@ -7,6 +7,7 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from hypothesis import given, settings
@@ -45,10 +46,19 @@ def seeker(
     needs: Sequence[str] = (),
     programme: str = "counselling",
     provider: str | None = None,
+    acute: bool | None = None,
 ) -> Seeker:
     due = add_calendar_days(local_date(received), 14)
     return Seeker(
-        uuid.UUID(int=n), programme, priority, due, received, frozenset(needs), Wishes(), provider
+        uuid.UUID(int=n),
+        programme,
+        priority,
+        due,
+        received,
+        frozenset(needs),
+        Wishes(),
+        provider,
+        acute=priority == 1 if acute is None else acute,
     )
 
 
@@ -103,6 +113,14 @@ def test_an_acute_case_gets_the_earliest_time_even_from_the_busier_staff_member(
     assert offers(plan)[0].staff_id == "early"
     normal = plan_first_contacts([seeker(1)], [early, idle_away], diaries, NOW, POLICY)
     assert offers(normal)[0].staff_id == "idle"  # a normal case goes to the less loaded week
+    # Network work's priority 1 is decided assistance: first in the queue, not acute.
+    decided = seeker(1, priority=1, programme="network", acute=False)
+    network = [
+        replace(m, programmes=frozenset({"network"}), competences=frozenset({"network_work"}))
+        for m in (early, idle_away)
+    ]
+    plan = plan_first_contacts([decided], network, diaries, NOW, POLICY)
+    assert offers(plan)[0].staff_id == "idle"
 
 
 def test_offers_start_after_the_notice_and_never_overlap() -> None:

@@ -196,3 +196,10 @@ def test_a_report_is_due_exactly_when_waits_are_long_and_none_was_made_recently(
         assert verdict == (None if state.breached_since is not None and recent else "report")
     else:
         assert verdict == ("recovered" if state.breached_since is not None else None)
+
+
+def test_within_a_priority_acute_cases_come_first_then_the_due_date() -> None:
+    decided = case(1, date(2026, 3, 10), n=1)
+    acute_decided = case(1, date(2026, 3, 20), n=2, acute=True)
+    acute_service = case(2, date(2026, 3, 5), n=3, acute=True)
+    assert [c.case_id.int for c in ordered([acute_service, decided, acute_decided])] == [2, 1, 3]
