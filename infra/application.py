@@ -50,6 +50,13 @@ PREFETCH_EVENTS = 20
 OUTBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/outbox")
 
 
+class Refusal(str):
+    """An entry's error that no retry can change (a message id used again for other content):
+    the runtime dead-letters the entry at once instead of after its last delivery."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Incoming:
     """One delivered entry, decoded."""
@@ -390,7 +397,7 @@ class ServiceApplication(Application[UUID]):
         the entry of the same batch that carries it; None: an earlier batch did). None means the
         same message again, a redelivery or a republished copy: done. A service whose senders
         choose ids can tell an id used again for other content here; its error fails the entry,
-        which is dead-lettered with it after its last delivery."""
+        which is dead-lettered with it (at once if it is a :class:`Refusal`)."""
         return None
 
     def prepare(self, items: Sequence[Incoming]) -> None:
@@ -534,6 +541,7 @@ __all__ = [
     "Incoming",
     "Lookup",
     "Outgoing",
+    "Refusal",
     "ServiceApplication",
     "UnitOfWork",
 ]

@@ -36,7 +36,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from events.codec import DecodeError, encode, plain_fields
-from infra.application import Incoming, ServiceApplication
+from infra.application import Incoming, Refusal, ServiceApplication
 from infra.logging import describe_error
 from infra.metrics import Metrics
 from infra.redis import auth
@@ -332,7 +332,10 @@ class Runtime:
             if error is None:
                 acks.append(delivery)
                 self.counters.errors.pop(key, None)
-            elif delivery.times_delivered >= self.settings.max_deliveries:
+            elif (
+                isinstance(error, Refusal)
+                or delivery.times_delivered >= self.settings.max_deliveries
+            ):
                 dead.append((delivery, error))
             else:
                 self.counters.errors[key] = error  # stays pending; reclaimed later

@@ -40,7 +40,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from events.messages import Reason, ReferralReceived, ReferralRejected, SubmitReferral
-from infra.application import Incoming, Outgoing, Translator, UnitOfWork
+from infra.application import Incoming, Outgoing, Refusal, Translator, UnitOfWork
 from infra.topology import INTAKE_EVENTS
 from services.intake.domain import (
     REFERRAL_NAMESPACE,
@@ -55,7 +55,7 @@ from services.intake.rules import conflicting_resubmission
 #: The field of a referral that is not its content (see the module docstring).
 NOT_CONTENT = "submitted_at"
 #: The error a message id used again for other content is dead-lettered with.
-REUSED_ID = (
+REUSED_ID = Refusal(
     "reused_message_id: this message id was already used for another referral; "
     "send each message under an id of its own"
 )

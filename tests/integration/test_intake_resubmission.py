@@ -165,6 +165,7 @@ async def test_a_message_id_used_again_for_another_referral_is_dead_lettered(
         other_answer = app.answer(other["source"], other["referral_id"])
         answered = app.repository.get(referral_key(first["source"], first["referral_id"]))
     assert [f["error"].split(":")[0] for f in letters] == ["reused_message_id"] * 2
+    assert [f["attempts"] for f in letters] == ["1", "1"], "no retry changes it: at once"
     assert "personal_number" not in json.dumps(letters), "the content stays in intake's store"
     assert [json.loads(k.fields["data"])["referral_id"] for k in kept] == [
         other["referral_id"],
