@@ -54,7 +54,6 @@ from infra.monitor import drained
 from infra.settings import SERVICES, ServiceName, Settings
 from infra.topology import (
     BILLING_EVENTS,
-    DELETE_AFTER_ACK,
     INTAKE_EVENTS,
     REFERRALS,
     SCHEDULING_EVENTS,
@@ -608,9 +607,7 @@ def verify(
         "distinct_session_messages": len(logged.ids),
         "sessions_logged_in_billing_store": stored_sessions,
         "dead_letters": sum(dead.values()),
-        "referrals_left_on_redis": int(
-            sum(client.xlen(settings.stream(s)) for s in DELETE_AFTER_ACK)
-        ),
+        "referrals_left_on_redis": int(client.xlen(settings.stream(REFERRALS))),
     }
     expected = {
         "referrals_received": count,

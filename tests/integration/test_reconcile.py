@@ -149,7 +149,8 @@ def test_the_stores_reconcile_alike_on_sqlite_and_postgres(store_settings: Setti
     """The same reconciliation over stores filled without Redis, each batch as delivered; then
     a session's stored bytes are damaged, and it is named as unreadable besides the chain."""
     intake = make_intake(store_settings, IntakeClock(MONDAY))
-    answer = intake.submit(json.dumps(referral(programme="counselling")).encode())
+    body = referral(programme="counselling", submitted_at=MONDAY.isoformat())
+    answer = intake.submit(json.dumps(body).encode())
     intake.close()
     assert answer.case_id is not None
     planner = scheduling(store_settings, Clock(MONDAY))

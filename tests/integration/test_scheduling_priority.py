@@ -20,9 +20,15 @@ from services.intake.priority import DEFAULT_ORDERS
 from services.intake.rules import IntakePolicy
 from services.scheduling.application import Scheduling
 from tests.integration.test_scheduling_support import Clock, scheduling
-from tests.support.intake import entry, personal_number, referral
+from tests.support.intake import entry, personal_number
+from tests.support.intake import referral as any_referral
 
 RECEIVED = datetime(2026, 3, 2, 9, tzinfo=STOCKHOLM)
+
+
+def referral(**fields: Any) -> dict[str, Any]:
+    """A referral sent the day it is received (intake refuses one dated after that day)."""
+    return any_referral(**{"submitted_at": RECEIVED.isoformat(), **fields})
 
 
 def _counselling(**fields: Any) -> dict[str, Any]:
