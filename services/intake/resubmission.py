@@ -39,7 +39,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from events.messages import Reason, ReferralReceived, ReferralRejected, SubmitReferral
+from events.messages import ReferralReceived, ReferralRejected, SubmitReferral
 from infra.application import Incoming, Outgoing, Refusal, Translator, UnitOfWork
 from infra.topology import INTAKE_EVENTS
 from services.intake.domain import (
@@ -50,6 +50,7 @@ from services.intake.domain import (
     referral_key,
 )
 from services.intake.inbound import UnreadableReferral
+from services.intake.public import referral_rejected
 from services.intake.rules import conflicting_resubmission
 
 #: The field of a referral that is not its content (see the module docstring).
@@ -237,21 +238,8 @@ def answered_again(event: Any) -> Outgoing:
     )
 
 
-def conflict_refused(event: Any) -> Outgoing:
-    return Outgoing(
-        INTAKE_EVENTS,
-        ReferralRejected(
-            source=event.source,
-            referral_id=event.referral_id,
-            received_at=event.received_at,
-            reasons=[Reason(**r) for r in event.reasons],
-        ),
-        correlation_id=str(event.key),
-        causation_id=event.causation_id,
-    )
-
-
 PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
     RepeatedReferral.AnsweredAgain: answered_again,  # type: ignore[attr-defined]
-    ConflictingReferral.Refused: conflict_refused,  # type: ignore[attr-defined]
+    # published as any rejection is
+    ConflictingReferral.Refused: referral_rejected,  # type: ignore[attr-defined]
 }
