@@ -332,5 +332,13 @@ def _what(line: dict[str, Any]) -> str:
             f"fees {kronor(line['fees_collected_ore'])}"
         )
     if line["kind"] == "fixed":
-        return f"{line['contract']}, month {line['month_of_period']} of {line['period_months']}"
+        covered = (
+            f" ({line['covered_months']} covered from {line['covered_from']})"
+            if "covered_from" in line
+            else ""
+        )
+        return (
+            f"{line['contract']}, month {line['month_of_period']} of {line['period_months']}"
+            f"{covered}"
+        )
     return f"for {line['belongs_to_month']}: {line['reason']}"

@@ -49,6 +49,7 @@ from services.billing.pricing import (
     session_id_for,
 )
 from services.billing.settlement import (
+    DOCUMENT_VERSION,
     Document,
     canonical_json,
     first_open_month,
@@ -90,8 +91,19 @@ def replay_month(
         if read(fold, topic, originator, version, state):
             break
     document = fold.document(programme)
-    differences = [*fold.differences, *compare(closed, document)]
+    differences = [*_rules_changed(closed), *fold.differences, *compare(closed, document)]
     return Replayed(month, programme, closed, document, tuple(differences))
+
+
+def _rules_changed(closed: Document) -> list[str]:
+    """A month closed under other settlement rules cannot replay to its document: say so."""
+    version = closed.get("document_version")
+    if version == DOCUMENT_VERSION:
+        return []
+    return [
+        f"{closed.get('month')} was closed under settlement document version {version}; this "
+        f"replay applies version {DOCUMENT_VERSION} (docs/billing.md, document versions)"
+    ]
 
 
 def compare(closed: Document, rebuilt: Document) -> list[str]:

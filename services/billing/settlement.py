@@ -14,11 +14,11 @@ Lines, each with ``programme``, ``kind`` and ``amount_ore``:
 - ``hourly``: the month's sessions as they stand, one line per (programme, rate, tariff
   version), with sessions, minutes, quarters, client hours and fees collected for the auditor.
 - ``fixed``: one per contract whose term (with its recorded extensions) covers the month, at the
-  payment in force on the month's first day. A yearly payment gives ``floor(yearly / 12)`` in
-  January..November and ``yearly - 11 * floor(yearly / 12)`` in December, so twelve months of an
-  unchanged amount sum exactly to it; a payment for a term of n months gives ``floor(amount / n)``
-  and the remainder in the term's last month. A joint contract's line is named after all its
-  programmes (``coordinated+network``); a programme filter keeps it for any of them.
+  payment in force on the month's first day, its share a running total rounded once
+  (:func:`~services.billing.fixed.fixed_lines`): the months a yearly payment covers in a year
+  sum to the yearly amount x those months / 12, rounded once, and a term's months to its amount.
+  A joint contract's line is named after all its programmes (``coordinated+network``); a
+  programme filter keeps it for any of them.
 - ``adjustment``: one per ``AdjustmentRecorded`` booked on this month. An adjustment that bills a
   late session (:func:`late_adjustment`) also names the session and carries its client hours and
   client fees (``client_hours``, ``fees_collected_ore``): they count in this month's
@@ -50,11 +50,14 @@ from pydantic import BaseModel, ValidationError
 
 from events.codec import describe
 from events.messages import AdjustmentRecorded, SessionLogged
+from services.billing.fixed import fixed_lines
 from services.billing.pricing import NeedsDecision
 from services.billing.tariffs import Catalogue
 
 PROGRAMMES = ("network", "coordinated", "counselling", "field")
-DOCUMENT_VERSION = 1
+DOCUMENT_VERSION = 2
+"""Version 2: fixed shares are running totals (``fixed.py``). A month closed under an earlier
+version keeps its closed document; docs/billing.md says what changed."""
 _KIND_ORDER = {"fixed": 0, "hourly": 1, "adjustment": 2}
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 ADJUSTMENT_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:late-session-adjustment")
@@ -112,16 +115,6 @@ def late_adjustment(session: SessionLogged, month: str) -> AdjustmentRecorded:
     )
 
 
-def monthly_share(period_amount_ore: int, period_months: int, month_of_period: int) -> int:
-    """One month's share of a fixed payment; the period's last month takes the remainder."""
-    if not 1 <= month_of_period <= period_months:
-        raise SettlementError(f"month {month_of_period} is outside a {period_months}-month period")
-    share = period_amount_ore // period_months
-    if month_of_period == period_months:
-        return period_amount_ore - share * (period_months - 1)
-    return share
-
-
 def canonical_json(document: Mapping[str, Any]) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -163,7 +156,7 @@ def settle(
         for a in _unique(adjustments, AdjustmentRecorded, "adjustment_id")
         if a.month == month and wanted([a.programme])
     ]
-    fixed, notes = _fixed_lines(start, catalogue, wanted)
+    fixed, notes = fixed_lines(start, catalogue, wanted)
     hourly = _hourly_lines(logged)
     notes += [
         f"{line['programme']} hourly line at {line['rate']} SEK/h: {part}, "
@@ -242,42 +235,6 @@ def _hourly_lines(sessions: list[SessionLogged]) -> list[Document]:
     ]
 
 
-def _fixed_lines(
-    start: date, catalogue: Catalogue, wanted: Callable[[Iterable[str]], bool]
-) -> tuple[list[Document], list[str]]:
-    lines: list[Document] = []
-    notes: list[str] = []
-    for term in catalogue.terms_in_force(start):
-        if term.billing != "fixed" or not wanted(term.programmes):
-            continue
-        quote = catalogue.fixed_payment(term.contract, start)
-        payment = quote.payment
-        if payment.per == "year":
-            months, position = 12, start.month
-        else:
-            assert payment.valid_to is not None  # Catalogue refuses a per-term payment without.
-            months = _months_from(payment.valid_from, payment.valid_to) + 1
-            position = _months_from(payment.valid_from, start) + 1
-        programmes = sorted(term.programmes)
-        lines.append(
-            {
-                "programme": "+".join(programmes),
-                "programmes": programmes,
-                "kind": "fixed",
-                "contract": term.contract,
-                "per": payment.per,
-                "period_amount_ore": quote.period_amount_ore,
-                "period_months": months,
-                "month_of_period": position,
-                "price_level_year": payment.price_level_year,
-                "tariff_version": quote.tariff_version,
-                "amount_ore": monthly_share(quote.period_amount_ore, months, position),
-            }
-        )
-        notes.extend(quote.notes)
-    return lines, notes
-
-
 def _adjustment_line(adjustment: AdjustmentRecorded) -> Document:
     line: Document = {
         "programme": adjustment.programme,
@@ -295,10 +252,6 @@ def _adjustment_line(adjustment: AdjustmentRecorded) -> Document:
     if adjustment.fee_ore is not None:
         line["fees_collected_ore"] = adjustment.fee_ore
     return line
-
-
-def _months_from(first: date, later: date) -> int:
-    return (later.year - first.year) * 12 + later.month - first.month
 
 
 def _decimal(value: Decimal) -> str:

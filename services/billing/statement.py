@@ -53,9 +53,14 @@ def describe(line: Mapping[str, Any]) -> str:
     if line["kind"] == "hourly":
         return f"sessions at {line['rate']} SEK/h ({line['tariff_version']})"
     if line["kind"] == "fixed":
+        covered = (
+            f", {line['covered_months']} month(s) of the year covered from {line['covered_from']}"
+            if "covered_from" in line
+            else ""
+        )
         return (
             f"{line['contract']}: month {line['month_of_period']} of {line['period_months']} "
-            f"of {sek(line['period_amount_ore'])} SEK per {line['per']} "
+            f"of {sek(line['period_amount_ore'])} SEK per {line['per']}{covered} "
             f"({line['price_level_year']} price level; {line['tariff_version']})"
         )
     return f"{line['reason']} (belongs to {line['belongs_to_month']})"

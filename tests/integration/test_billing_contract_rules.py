@@ -1,0 +1,102 @@
+"""Issue 14's money rules through billing's store (SQLite and PostgreSQL): the month is closed,
+replayed from the log and computed offline from the export, and all three must agree."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from events.messages import MeetingHeld, Message
+from infra.settings import Settings
+from infra.store import store_env
+from services.billing import settlement
+from services.billing.application import Billing
+from services.billing.offline import compute_from_export
+from services.billing.replay import replay_month
+from services.billing.tariffs import default_catalogue
+from tests.support.billing import Clock, deliver
+
+CEST = timezone(timedelta(hours=2))
+
+
+def held(n: int, start: datetime, minutes: int, **over: Any) -> MeetingHeld:
+    fields: dict[str, Any] = {
+        "meeting_id": uuid.UUID(int=7000 + n),
+        "case_id": uuid.UUID(int=8000 + n % 3),
+        "programme": "counselling",
+        "kind": "counselling",
+        "format": "couple",
+        "provider": "leanlink",
+        "staff": ["staff-bo"],
+        "started_at": start,
+        "ended_at": start + timedelta(minutes=minutes),
+        "participants": 2,
+        "client_visits": 1,
+    }
+    return MeetingHeld(**(fields | over))
+
+
+def export(app: Billing, meetings: Iterable[MeetingHeld]) -> list[str]:
+    def line(stream: str, message: Message, ident: uuid.UUID) -> str:
+        data = message.model_dump(mode="json")
+        return json.dumps(
+            {"stream": stream, "type": message.type_name, "version": 1, "id": str(ident),
+             "data": data}
+        )  # fmt: skip
+
+    _, out = app.outbox(0, 100_000)
+    return [line("scheduling.events", m, uuid.uuid4()) for m in meetings] + [
+        line(o.stream, o.message, o.id) for o in out
+    ]
+
+
+def close_and_check(app: Billing, month: str, meetings: Iterable[MeetingHeld]) -> dict[str, Any]:
+    """Close the month; its replay and its offline computation must give the closed document."""
+    closed = app.close_month(month)
+    replayed = replay_month(app, month)
+    assert replayed.differences == () and replayed.document == closed
+    offline = compute_from_export(export(app, meetings), month, None, default_catalogue())
+    assert offline == closed
+    return closed
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2024, 1, 20, 12, tzinfo=UTC))
+
+
+@pytest.fixture
+def billing(store_settings: Settings, clock: Clock) -> Iterator[Billing]:
+    app = Billing(store_env(store_settings, "billing"), clock=clock)
+    app.record_default_tariffs()
+    yield app
+    app.close()
+
+
+def test_a_month_closed_under_the_first_rules_replays_saying_so_first(
+    billing: Billing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meeting = held(1, datetime(2022, 5, 3, 9, tzinfo=CEST), 45)
+    deliver(billing, [meeting])
+    with monkeypatch.context() as patched:
+        patched.setattr(settlement, "DOCUMENT_VERSION", 1)
+        billing.close_month("2022-05")
+    first, *rest = replay_month(billing, "2022-05").differences
+    assert first == (
+        "2022-05 was closed under settlement document version 1; this replay applies version 2 "
+        "(docs/billing.md, document versions)"
+    )
+    assert any(r.startswith("document_version: closed 1, replayed 2") for r in rest)
+
+
+def test_the_joint_contracts_partial_years_close_and_replay_exactly(billing: Billing) -> None:
+    documents = [close_and_check(billing, f"2018-{m:02d}", []) for m in range(9, 13)]
+    amounts = [
+        line["amount_ore"] for d in documents for line in d["lines"] if line["kind"] == "fixed"
+    ]
+    assert sum(amounts) == 93_333_333
