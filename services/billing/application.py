@@ -66,7 +66,9 @@ from services.billing.handlers import (
 )
 from services.billing.pricing import (
     DECISIONS,
+    DecisionRefused,
     call_offs_in_force,
+    check_decision,
     local_date,
     month_of,
     session_id_for,
@@ -324,6 +326,11 @@ class Billing(ServiceApplication):
             session = booker.uow.get(session_id_for(meeting_id), Session)
             if session is None or session.meeting is None:
                 raise NotFound(f"no held meeting {meeting_id} is known to billing")
+            if session.status == "awaiting_decision":
+                try:  # the group rule allows no group billing of fewer than 5 participants
+                    check_decision(decision, int(session.meeting["participants"]))
+                except DecisionRefused as exc:
+                    raise BillingError(str(exc)) from exc
             session.decide(
                 decision=decision, decided_by=decided_by, note=note, decided_at=self.clock()
             )

@@ -37,6 +37,7 @@ from services.billing.pricing import (
     NeedsDecision,
     apply_cap,
     call_offs_in_force,
+    decision_options,
     local_date,
     meeting_billable,
     month_of,
@@ -133,6 +134,7 @@ def needs_of(pending: Mapping[str, Any]) -> NeedsDecision:
         minutes=int(pending["minutes"]),
         participants=int(pending["participants"]),
         reason=str(pending["reason"]),
+        options=decision_options(int(pending["participants"])),
     )
 
 

@@ -51,6 +51,7 @@ from services.billing.pricing import (
     NeedsDecision,
     apply_cap,
     call_offs_in_force,
+    decision_options,
     local_date,
     month_of,
     price_meeting,
@@ -274,6 +275,7 @@ def _pending(flags: Iterable[SessionFlagged], month: str, logged: set[UUID]) -> 
             minutes=f.minutes,
             participants=f.participants,
             reason=f.reason,
+            options=decision_options(f.participants),
         )
         for f in flags
         if f.settlement_month == month and f.meeting_id not in logged

@@ -10,7 +10,9 @@ settlement both call them, so a meeting is priced the same way everywhere.
   which is the same thing: 45 min -> 3, 60 -> 4, 61 -> 5, 80 -> 6.
 - client quarters: the billable quarters; for a group session the group rule covers (format
   ``group``, 60..120 minutes, at least 5 participants) four times as many, since every group
-  hour, and so every quarter of group time, earns 4 client hours.
+  hour, and so every quarter of group time, earns 4 client hours. Any other group session waits
+  for a person's decision, and a group of fewer than 5 is never billed as a group
+  (:func:`decision_options`).
 - ``client_hours``: client quarters / 4, two decimals.
 - ``amount_ore``: rate (SEK per hour, whole öre) x client hours, in öre, rounded half-up to whole
   öre once per session in :func:`amount_ore`, the only place a session's amount is rounded.
@@ -60,6 +62,10 @@ class PricingError(ValueError):
 
 class NotHourlyBilled(PricingError):
     """The programme is paid by a fixed sum, not by the hour."""
+
+
+class DecisionRefused(PricingError):
+    """A decision the group rule does not allow (a group of fewer than 5 billed as a group)."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,30 @@ def session_id_for(meeting_id: UUID) -> UUID:
     return uuid5(SESSION_NAMESPACE, str(meeting_id))
 
 
+def decision_options(participants: int) -> tuple[Decision, ...]:
+    """What a person may decide for a group session the group rule does not clearly cover.
+
+    003 §1.2 earns 4 client hours per group hour only "med minst 5 deltagare": a group of fewer
+    is never billed as a group, only as ordinary time or not at all. Only a group of at least 5
+    whose duration is outside 1-2 hours (where the seed's principle does not say) leaves
+    ``bill_as_group`` to a person.
+    """
+    if participants < GROUP_MIN_PARTICIPANTS:
+        return tuple(d for d in DECISIONS if d != "bill_as_group")
+    return DECISIONS
+
+
+def check_decision(decision: Decision, participants: int) -> None:
+    """Raise :class:`DecisionRefused` unless the group rule allows ``decision``."""
+    if decision not in decision_options(participants):
+        raise DecisionRefused(
+            f"a group of {participants} participants cannot be billed as a group: the group "
+            f"rule earns 4 client hours per group hour only with at least "
+            f"{GROUP_MIN_PARTICIPANTS} participants (003 §1.2); decide "
+            f"{' or '.join(decision_options(participants))}"
+        )
+
+
 def group_rule_gap(meeting: MeetingHeld, minutes: int) -> str | None:
     """Why the group rule does not clearly cover this group session, or None if it does."""
     problems = []
@@ -186,6 +216,7 @@ def meeting_billable(
     _check_hourly(meeting.programme, catalogue)
     minutes = minutes_between(meeting.started_at, meeting.ended_at)
     if decision is not None:
+        check_decision(decision, meeting.participants)
         multiplier = _MULTIPLIER[decision]
     elif meeting.format != "group":
         multiplier = 1
@@ -200,6 +231,7 @@ def meeting_billable(
                 minutes=minutes,
                 participants=meeting.participants,
                 reason=f"group session not clearly covered by the group rule: {gap}",
+                options=decision_options(meeting.participants),
             )
         multiplier = CLIENT_HOURS_PER_GROUP_HOUR
     quarters = started_quarters(minutes)
@@ -225,7 +257,8 @@ def price_meeting(meeting: MeetingHeld, catalogue: Catalogue) -> SessionLogged |
 
 
 def price_decided(meeting: MeetingHeld, decision: Decision, catalogue: Catalogue) -> SessionLogged:
-    """Price a meeting as a person decided: as ordinary time, as a group, or not billable."""
+    """Price a meeting as a person decided: as ordinary time, as a group, or not billable;
+    raise :class:`DecisionRefused` for a decision the group rule does not allow."""
     billable = meeting_billable(meeting, decision, catalogue)
     assert isinstance(billable, Billable)  # a decision is never sent back to a person
     return _meeting_session(meeting, billable, catalogue)

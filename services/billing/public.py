@@ -29,7 +29,7 @@ from events.messages import (
 from infra.application import Outgoing, Translator
 from infra.topology import BILLING_EVENTS
 from services.billing.domain import CapAccount, Session, Settlement
-from services.billing.pricing import DECISIONS
+from services.billing.pricing import decision_options
 from services.billing.tariff_book import TariffBook
 
 
@@ -76,7 +76,7 @@ def session_flagged(event: Any) -> Outgoing:
             minutes=event.minutes,
             participants=event.participants,
             reason=event.reason,
-            options=list(DECISIONS),
+            options=list(decision_options(event.participants)),
         ),
         correlation_id=str(event.case_id),
     )

@@ -94,7 +94,9 @@ def year(billing: Billing, clock: Clock) -> Billing:
         deliver(billing, [m for m in meetings if m.started_at.month == month])
         for m in meetings:
             if m.started_at.month == month and m.participants == 3:
-                billing.decide(meeting_id=m.meeting_id, decision="bill_as_group", decided_by="chef")
+                billing.decide(
+                    meeting_id=m.meeting_id, decision="bill_as_ordinary_time", decided_by="chef"
+                )
         billing.log_time(
             case_id=uuid.UUID(int=80_000 + month % 11), minutes=50, activity="preparation",
             performed_on=date(YEAR, month, 20), logged_by="staff-bo",
