@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
@@ -63,7 +64,13 @@ from services.billing.settlement import (
     month_start,
     settle,
 )
-from services.billing.tariffs import Catalogue, Entry, TariffError, entry_from_record
+from services.billing.tariffs import (
+    Catalogue,
+    Entry,
+    PriceNotKnown,
+    TariffError,
+    entry_from_record,
+)
 
 _USED: dict[str, type[Message]] = {
     m.type_name: m
@@ -301,6 +308,26 @@ def _catalogue(default: Catalogue, recorded: Sequence[TariffRecorded]) -> Catalo
         return default.with_entries(*fresh)
     except TariffError as exc:
         raise ExportError(f"the export's tariffs cannot be used: {exc}") from exc
+
+
+def cap_limit(
+    default: Catalogue,
+    tariffs: Sequence[TariffRecorded],
+    call_offs: Sequence[CallOffRecorded],
+    programme: str,
+    year: int,
+) -> Decimal | None:
+    """The hours ``programme`` may bill in ``year`` as recorded: the yearly cap in force on
+    31 December (the default catalogue with the recorded tariff entries) plus the year's
+    recorded call-offs, as billing's cap usage counts it; None if no cap is in force then."""
+    catalogue = _catalogue(default, tariffs)
+    end = date(year, 12, 31)
+    try:
+        cap = catalogue.yearly_cap(programme, end)
+    except PriceNotKnown:
+        return None
+    offs = call_offs_in_force([_call_off(c) for c in call_offs], programme, end)
+    return Decimal(cap.hours) + sum((c.hours for c in offs), Decimal(0))
 
 
 def _call_off(message: CallOffRecorded) -> dict[str, Any]:
