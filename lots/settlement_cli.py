@@ -263,7 +263,8 @@ def compute(
         raise _fail(f"{events}: {exc}", 2) from exc
     except (PriceNotKnown, PricingError, SettlementError, TariffError) as exc:
         raise _fail(str(exc), 1) from exc
-    view = {"document": document, "status": "computed"}
+    waiting = [f"{w['reason']} (meeting {w['meeting_id']})" for w in document["awaiting_price"]]
+    view = {"document": document, "status": "computed", "awaiting_price": waiting}
     _emit(view, Format.json if as_json else output, out)
 
 

@@ -19,6 +19,9 @@ contracts.md and settles the month exactly as the billing service would have:
   first open month after it, where it becomes an adjustment (:func:`late_adjustment`). A group
   session the rule does not clearly cover is listed under ``pending_decisions``; a meeting
   whose session was dismissed (``SessionDismissed``: no price, ruled out by a person) is not.
+  A meeting with no price in force on its date (no rate, fee, cap or contract term) is listed
+  under ``awaiting_price`` on that month, bills nothing and takes no hours from the cap, as
+  billing leaves it waiting; the computation still succeeds.
 
 Entries are deduplicated on their ``id``, and a message that travelled twice under different ids
 (a re-publication) is kept once, at its first position; two different versions of the same
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -56,8 +59,10 @@ from services.billing.pricing import (
     local_date,
     month_of,
     price_meeting,
+    session_id_for,
 )
 from services.billing.settlement import (
+    Awaiting,
     Document,
     first_open_month,
     late_adjustment,
@@ -182,47 +187,87 @@ def compute(
         return _closed_month(export, month, programme, catalogue, close)
     tariffs = _catalogue(catalogue, [t for _, t in export.tariffs])
     sessions = [s for _, s in export.sessions]
-    adjustments = [a for _, a in export.adjustments]
     logged = {s.meeting_id for s in sessions if s.meeting_id is not None}
-    pending = _pending([f for _, f in export.flags], month, logged)
+    book = _OpenMonth(
+        month=month,
+        tariffs=tariffs,
+        call_offs=[*call_offs],
+        recorded=[_call_off(c) for _, c in export.call_offs],
+        sessions=sessions,
+        adjustments=[a for _, a in export.adjustments],
+        pending=_pending([f for _, f in export.flags], month, logged),
+    )
     if programme is None or programme in tariffs.hourly_programmes():
         closed = {c.month for _, c in export.closes}
         # Flagged meetings are pending already; dismissed ones are never billed.
-        handled = {f.meeting_id for _, f in export.flags}
+        handled = logged | {f.meeting_id for _, f in export.flags}
         handled |= {d.meeting_id for _, d in export.dismissed if d.meeting_id is not None}
-        recorded = [_call_off(c) for _, c in export.call_offs]
-
-        def offs(session: SessionLogged) -> list[CallOff]:
-            own = call_offs_in_force(recorded, session.programme, session.performed_on)
-            return [*call_offs, *own]
-
-        billed: dict[tuple[str, int], Decimal] = {}
-        for s in sessions:
-            key = (s.programme, s.performed_on.year)
-            billed[key] = billed.get(key, Decimal(0)) + s.client_hours
         unlogged = [
             m
             for m in export.meetings
-            if m.programme in tariffs.hourly_programmes()
-            and m.meeting_id not in logged
-            and m.meeting_id not in handled
+            if m.programme in tariffs.hourly_programmes() and m.meeting_id not in handled
         ]
         for meeting, own, target in _due(unlogged, month, closed.__contains__):
-            priced = price_meeting(meeting, tariffs)
-            if isinstance(priced, NeedsDecision):
-                if target == month:
-                    pending.append(replace(priced, settlement_month=target))
-                continue
-            key = (priced.programme, priced.performed_on.year)
-            outcome = apply_cap(priced, billed.get(key, Decimal(0)), offs(priced), tariffs)
-            billed[key] = billed.get(key, Decimal(0)) + outcome.session.client_hours
-            if target == own:
-                sessions.append(outcome.session)
-            elif target == month:
-                adjustments.append(late_adjustment(outcome.session, month))
+            book.price(meeting, own, target)
     return settle(
-        month, sessions, tariffs, programme=programme, adjustments=adjustments, pending=pending
+        month,
+        book.sessions,
+        tariffs,
+        programme=programme,
+        adjustments=book.adjustments,
+        pending=book.pending,
+        awaiting=book.awaiting,
     )
+
+
+@dataclass
+class _OpenMonth:
+    """An open month being settled offline: what billing logged, and the meetings it has not
+    logged yet, priced as it would price them when they reach it."""
+
+    month: str
+    tariffs: Catalogue
+    call_offs: list[CallOff]
+    recorded: list[dict[str, Any]]
+    sessions: list[SessionLogged]
+    adjustments: list[AdjustmentRecorded]
+    pending: list[NeedsDecision]
+    awaiting: list[Awaiting] = field(default_factory=list)
+    billed: dict[tuple[str, int], Decimal] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for s in self.sessions:
+            key = (s.programme, s.performed_on.year)
+            self.billed[key] = self.billed.get(key, Decimal(0)) + s.client_hours
+
+    def price(self, meeting: MeetingHeld, own: str, target: str) -> None:
+        """Price a meeting billing has not logged, booked on ``target`` (its own month, or the
+        first open one after it); only what lands on this month is kept, but every one of them
+        holds its hours against the cap. A price not known leaves it waiting, as in billing."""
+        try:
+            priced = price_meeting(meeting, self.tariffs)
+            if isinstance(priced, NeedsDecision):
+                if target == self.month:
+                    self.pending.append(replace(priced, settlement_month=target))
+                return
+            key = (priced.programme, priced.performed_on.year)
+            own_offs = call_offs_in_force(self.recorded, priced.programme, priced.performed_on)
+            before = self.billed.get(key, Decimal(0))
+            outcome = apply_cap(priced, before, [*self.call_offs, *own_offs], self.tariffs)
+        except PriceNotKnown as exc:
+            if target == self.month:
+                self.awaiting.append(
+                    Awaiting(
+                        session_id_for(meeting.meeting_id), meeting.meeting_id,
+                        meeting.programme, target, str(exc),
+                    )
+                )  # fmt: skip
+            return
+        self.billed[key] = before + outcome.session.client_hours
+        if target == own:
+            self.sessions.append(outcome.session)
+        elif target == self.month:
+            self.adjustments.append(late_adjustment(outcome.session, self.month))
 
 
 def _closed_month(

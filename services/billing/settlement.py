@@ -24,9 +24,12 @@ Lines, each with ``programme``, ``kind`` and ``amount_ore``:
   client fees (``client_hours``, ``fees_collected_ore``): they count in this month's
   ``billable_hours`` and ``fees_ore``, since the month the session belongs to is closed.
 
-``pending_decisions`` lists the month's group sessions waiting for a person's decision (given by
-the caller; they are not billed). ``notes`` says where a price was carried forward because no
-indexation was recorded (from the fixed quotes and the hourly lines' tariff versions).
+``pending_decisions`` lists the month's group sessions waiting for a person's decision, and
+``awaiting_price`` the sessions waiting for a price that is not known (each with its
+``session_id``, ``meeting_id`` and the reason), both given by the caller and neither billed; a
+month with a session waiting for a price cannot close, so a closed document lists none.
+``notes`` says where a price was carried forward because no indexation was recorded (from the
+fixed quotes and the hourly lines' tariff versions).
 
 ``digest`` is the hex SHA-256 of :func:`canonical_json` of the document without ``digest``:
 ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` as UTF-8. Sessions are
@@ -41,10 +44,11 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
-from uuid import NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import BaseModel, ValidationError
 
@@ -56,8 +60,8 @@ from services.billing.tariffs import Catalogue
 
 PROGRAMMES = ("network", "coordinated", "counselling", "field")
 DOCUMENT_VERSION = 2
-"""Version 2: fixed shares are running totals (``fixed.py``). A month closed under an earlier
-version keeps its closed document; docs/billing.md says what changed."""
+"""Version 2: fixed shares are running totals (``fixed.py``); ``awaiting_price``. A month closed
+under an earlier version keeps its closed document; docs/billing.md says what changed."""
 _KIND_ORDER = {"fixed": 0, "hourly": 1, "adjustment": 2}
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 ADJUSTMENT_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:late-session-adjustment")
@@ -69,6 +73,18 @@ M = TypeVar("M", bound=BaseModel)
 
 class SettlementError(ValueError):
     """Inputs that cannot be settled: a bad month or programme, or conflicting duplicates."""
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """A session whose price is not known: it waits, listed on its month, until the price is
+    recorded or a person dismisses it (docs/billing.md)."""
+
+    session_id: UUID
+    meeting_id: UUID | None
+    programme: str
+    settlement_month: str
+    reason: str
 
 
 def month_start(month: str) -> date:
@@ -137,6 +153,7 @@ def settle(
     programme: str | None = None,
     adjustments: Iterable[AdjustmentRecorded | Mapping[str, Any]] = (),
     pending: Iterable[NeedsDecision] = (),
+    awaiting: Iterable[Awaiting] = (),
 ) -> Document:
     """The month's settlement document, limited to one programme when ``programme`` is given."""
     start = month_start(month)
@@ -175,11 +192,6 @@ def settle(
     hours += sum(
         (a.client_hours or Decimal(0) for a in booked if a.programme == "counselling"), Decimal(0)
     )
-    undecided = {
-        (str(p.meeting_id), p.reason, p.minutes, p.participants)
-        for p in pending
-        if p.settlement_month == month and wanted([p.programme])
-    }
     document: Document = {
         "month": month,
         "programme": programme,
@@ -189,14 +201,40 @@ def settle(
         "billable_hours": _decimal(hours),
         "fees_ore": fees,
         "net_ore": total - fees,
-        "pending_decisions": [
-            {"meeting_id": m, "reason": r, "minutes": n, "participants": p}
-            for m, r, n, p in sorted(undecided)
-        ],
+        **_waiting(month, wanted, pending, awaiting),
         "notes": sorted(set(notes)),
     }
     document["digest"] = digest_of(document)
     return document
+
+
+def _waiting(
+    month: str,
+    wanted: Callable[[Iterable[str]], bool],
+    pending: Iterable[NeedsDecision],
+    awaiting: Iterable[Awaiting],
+) -> Document:
+    """What waits on the month, not billed: decisions on group sessions, and unknown prices."""
+    undecided = {
+        (str(p.meeting_id), p.reason, p.minutes, p.participants)
+        for p in pending
+        if p.settlement_month == month and wanted([p.programme])
+    }
+    unpriced = {
+        (str(a.session_id), None if a.meeting_id is None else str(a.meeting_id), a.reason)
+        for a in awaiting
+        if a.settlement_month == month and wanted([a.programme])
+    }
+    return {
+        "pending_decisions": [
+            {"meeting_id": m, "reason": r, "minutes": n, "participants": p}
+            for m, r, n, p in sorted(undecided)
+        ],
+        "awaiting_price": [
+            {"session_id": s, "meeting_id": m, "reason": r}
+            for s, m, r in sorted(unpriced, key=lambda u: u[0])
+        ],
+    }
 
 
 def _unique(items: Iterable[M | Mapping[str, Any]], model: type[M], key: str) -> list[M]:

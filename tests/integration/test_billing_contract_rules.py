@@ -100,3 +100,19 @@ def test_the_joint_contracts_partial_years_close_and_replay_exactly(billing: Bil
         line["amount_ore"] for d in documents for line in d["lines"] if line["kind"] == "fixed"
     ]
     assert sum(amounts) == 93_333_333
+
+
+def test_a_meeting_with_no_price_waits_in_the_service_and_offline_alike(billing: Billing) -> None:
+    """Issue 14, Money 5: offline, a meeting with no price in force is listed as waiting."""
+    before_contract = held(2, datetime(2021, 11, 5, 10, tzinfo=CEST), 60)
+    may = held(3, datetime(2022, 5, 5, 10, tzinfo=CEST), 60)
+    deliver(billing, [before_contract, may])
+    live = billing.settlement("2021-11")["document"]
+    [waiting] = live["awaiting_price"]
+    assert waiting["meeting_id"] == str(before_contract.meeting_id)
+    assert "counselling hourly rate is not known for 2021-11-05" in waiting["reason"]
+    lines = export(billing, [before_contract, may])
+    for month in ("2021-11", "2022-05"):
+        offline = compute_from_export(lines, month, None, default_catalogue())
+        assert offline == billing.settlement(month)["document"]
+    close_and_check(billing, "2022-05", [before_contract, may])
