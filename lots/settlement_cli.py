@@ -22,7 +22,8 @@ from typing import Annotated, Any
 import typer
 
 from infra.settings import Settings
-from services.billing.pricing import CallOff, PricingError
+from services.billing.cap import CallOff
+from services.billing.pricing import PricingError
 from services.billing.settlement import PROGRAMMES, Document, SettlementError, month_start
 from services.billing.statement import kronor, preview_status, to_csv, to_html
 from services.billing.tariffs import PriceNotKnown, TariffError

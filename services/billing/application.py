@@ -39,6 +39,7 @@ from services.billing.booking import (
     new_tariff_book,
     time_session_id,
 )
+from services.billing.cap import call_offs_in_force
 from services.billing.domain import (
     BillingError,
     CapAccount,
@@ -67,7 +68,6 @@ from services.billing.handlers import (
 from services.billing.pricing import (
     DECISIONS,
     DecisionRefused,
-    call_offs_in_force,
     check_decision,
     local_date,
     month_of,

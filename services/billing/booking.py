@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import MeetingHeld, Programme, SessionLogged
 from infra.application import UnitOfWork
+from services.billing.cap import CapOutcome, apply_cap, call_offs_in_force
 from services.billing.domain import (
     CapAccount,
     Session,
@@ -32,11 +33,8 @@ from services.billing.domain import (
 )
 from services.billing.pricing import (
     Billable,
-    CapOutcome,
     Decision,
     NeedsDecision,
-    apply_cap,
-    call_offs_in_force,
     decision_options,
     local_date,
     meeting_billable,

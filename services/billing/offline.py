@@ -50,11 +50,9 @@ from events.messages import (
     SettlementClosed,
     TariffRecorded,
 )
+from services.billing.cap import CallOff, apply_cap, call_offs_in_force
 from services.billing.pricing import (
-    CallOff,
     NeedsDecision,
-    apply_cap,
-    call_offs_in_force,
     decision_options,
     local_date,
     month_of,

@@ -37,13 +37,11 @@ from services.billing.booking import (
     price_source,
     source_of,
 )
+from services.billing.cap import apply_cap, call_offs_in_force, hold_against_cap
 from services.billing.domain import NotFound, Session, Settlement
 from services.billing.pricing import (
     NeedsDecision,
     PricingError,
-    apply_cap,
-    call_offs_in_force,
-    hold_against_cap,
     month_of,
     price_meeting,
     session_id_for,

@@ -13,8 +13,8 @@ from uuid import UUID
 
 from events.messages import MeetingHeld
 from services.billing.booking import Booker, needs_of, source_of
+from services.billing.cap import call_offs_in_force
 from services.billing.domain import CapAccount, Session, Settlement
-from services.billing.pricing import call_offs_in_force
 from services.billing.settlement import Awaiting, Document, month_start, settle
 from services.billing.tariffs import PriceNotKnown, last_day
 

@@ -12,25 +12,21 @@ from hypothesis import strategies as st
 
 from events.messages import MeetingFormat, MeetingHeld, Programme, SessionLogged
 from services.billing.booking import billable_of, price_source
+from services.billing.cap import THRESHOLDS, CallOff, apply_cap, hold_against_cap, split_at_cap
 from services.billing.pricing import (
     DECISIONS,
-    THRESHOLDS,
     Billable,
-    CallOff,
     DecisionRefused,
     NeedsDecision,
     NotHourlyBilled,
     PricingError,
     amount_ore,
-    apply_cap,
     decision_options,
-    hold_against_cap,
     local_date,
     price_decided,
     price_logged_time,
     price_meeting,
     session_id_for,
-    split_at_cap,
     started_quarters,
 )
 from services.billing.tariffs import default_catalogue

@@ -17,9 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from events.messages import AdjustmentRecorded, MeetingHeld, SessionLogged
+from services.billing.cap import CallOff
 from services.billing.fixed import monthly_share
 from services.billing.offline import ExportError, compute_from_export
-from services.billing.pricing import CallOff, price_meeting
+from services.billing.pricing import price_meeting
 from services.billing.settlement import (
     SettlementError,
     canonical_json,
