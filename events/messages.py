@@ -439,6 +439,26 @@ class SessionDecided(Message):
     decided_at: AwareDatetime
 
 
+class SessionReportedApart(Message):
+    """A meeting another provider held (003 §2.3: Leanlink distributes the cases "mellan sig och
+    annan utförare"): recorded and reported to the administration apart, never priced into
+    Leanlink's settlement, its yearly cap or the fees Leanlink collects (003 §1.2)."""
+
+    session_id: UUID
+    meeting_id: UUID
+    case_id: UUID
+    programme: Programme
+    provider: str
+    performed_on: date
+    #: The month whose settlement reports it (its own, or the first open one after it).
+    settlement_month: Month
+    minutes: Annotated[int, Field(ge=0)]
+    billable_quarters: Annotated[int, Field(ge=0)]
+    participants: Annotated[int, Field(ge=0)]
+    client_visits: Annotated[int, Field(ge=0)]
+    reason: str
+
+
 class SessionDismissed(Message):
     """A person ruled out billing a session whose price is not known; it is never billed."""
 
@@ -666,6 +686,7 @@ MESSAGES: dict[str, type[Message]] = {
         SessionFlagged,
         SessionDecided,
         SessionDismissed,
+        SessionReportedApart,
         YearlyCapWarning,
         PolarEnrolled,
         PolareWalkAttested,
@@ -731,6 +752,7 @@ __all__ = [
     "SessionDismissed",
     "SessionFlagged",
     "SessionLogged",
+    "SessionReportedApart",
     "SettlementClosed",
     "SteeringMeetingCancelled",
     "SteeringMeetingHeld",

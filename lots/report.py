@@ -31,6 +31,7 @@ from lots import field_report
 from lots.quality_report import rows as section_rows
 from lots.quality_report import sections
 from services.billing.offline import cap_limit
+from services.billing.pricing import LEANLINK, bills_for_leanlink
 from services.billing.tariffs import default_catalogue
 
 PROGRAMMES = ("network", "coordinated", "counselling", "field")
@@ -112,7 +113,11 @@ def yearly(lines: Iterable[str], year: int, today: date | None = None) -> dict[s
                 row.meetings += 1
                 row.meeting_minutes += int((ended - started).total_seconds() // 60)
                 row.sips += data["kind"] == "sip_meeting"
-        elif kind == "SessionLogged" and int(data["settlement_month"][:4]) == year:
+        elif (
+            kind == "SessionLogged"
+            and int(data["settlement_month"][:4]) == year
+            and bills_for_leanlink(data.get("provider", LEANLINK))
+        ):  # Leanlink's own hours and fees: another provider's are never Leanlink's (003 §1.2)
             row = rows[data["programme"]]
             row.client_hours += Decimal(data["client_hours"])
             row.fees_ore += int(data["fee_ore"])

@@ -25,7 +25,7 @@ from infra.settings import Settings
 from services.billing.cap import CallOff
 from services.billing.pricing import PricingError
 from services.billing.settlement import PROGRAMMES, Document, SettlementError, month_start
-from services.billing.statement import kronor, preview_status, to_csv, to_html
+from services.billing.statement import apart, kronor, preview_status, to_csv, to_html
 from services.billing.tariffs import PriceNotKnown, TariffError
 
 settlement_app = typer.Typer(
@@ -250,7 +250,8 @@ def compute(
     out: Out = None,
 ) -> None:
     """Compute a month's settlement from an export, offline, with no services running."""
-    from services.billing.offline import ExportError, compute_from_export
+    from services.billing.export_reader import ExportError
+    from services.billing.offline import compute_from_export
     from services.billing.tariffs import default_catalogue
 
     offs = [_call_off(v) for v in call_off or []]
@@ -321,6 +322,8 @@ def _text(view: dict[str, Any]) -> str:
     rows += [f"  waiting for a decision: {p['meeting_id']}: {p['reason']}"
              for p in document["pending_decisions"]]  # fmt: skip
     rows += [f"  waiting for a price: {reason}" for reason in view.get("awaiting_price") or []]
+    rows += [f"  other provider: {row['programme']} {apart(row)}"
+             for row in document.get("other_providers", [])]  # fmt: skip
     rows += [f"  note: {note}" for note in document["notes"]]
     label = "digest of this preview (not final)" if view.get("preview") else "digest"
     rows += ["", f"{label} {document['digest']}"]

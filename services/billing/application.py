@@ -68,6 +68,7 @@ from services.billing.handlers import (
 from services.billing.pricing import (
     DECISIONS,
     DecisionRefused,
+    bills_for_leanlink,
     check_decision,
     local_date,
     month_of,
@@ -273,7 +274,13 @@ class Billing(ServiceApplication):
         logged_by: str | None = None,
         note: str | None = None,
     ) -> dict[str, Any]:
-        """Log preparation or follow-up time on a case; priced and booked like a meeting."""
+        """Log preparation or follow-up time on a case; priced and booked like a meeting.
+        Only Leanlink's own time is Leanlink's to bill (003 §1.2): another provider's is refused."""
+        if not bills_for_leanlink(provider):
+            raise BillingError(
+                f"time performed by {provider} is not Leanlink's to bill (003 §1.2, §2.3): "
+                "only Leanlink's own time is logged here"
+            )
         session_id = time_session_id(entry_id or uuid4())
         self.close_due([month_of(performed_on)])
 

@@ -35,6 +35,7 @@ from services.billing.pricing import (
     Billable,
     Decision,
     NeedsDecision,
+    bills_for_leanlink,
     decision_options,
     local_date,
     meeting_billable,
@@ -44,6 +45,7 @@ from services.billing.pricing import (
     price_meeting,
     time_billable,
 )
+from services.billing.providers import report_apart
 from services.billing.settlement import first_open_month, late_adjustment
 from services.billing.tariff_book import TariffBook
 from services.billing.tariffs import Catalogue, PriceNotKnown, default_catalogue, entry_record
@@ -199,8 +201,12 @@ class Booker:
     # --- pricing and booking ------------------------------------------------------------------
 
     def price(self, session: Session, causation_id: str | None) -> None:
-        """Price a session and book it, or leave it waiting for a decision or a price."""
+        """Price a session and book it, or leave it waiting for a decision or a price; a
+        meeting another provider held is reported apart instead (providers.py)."""
         source = source_of(session.meeting, session.time_entry)
+        if isinstance(source, MeetingHeld) and not bills_for_leanlink(source.provider):
+            self._report_apart(session, source, causation_id)
+            return
         decision: Decision | None = session.decision  # type: ignore[assignment]
         try:
             priced = price_source(source, decision, self.catalogue)
@@ -216,6 +222,14 @@ class Booker:
             self._await_price(session, source, str(exc))
             return
         self._log(session, outcome, cap, causation_id)
+
+    def _report_apart(self, session: Session, held: MeetingHeld, causation_id: str | None) -> None:
+        if session.status == "reported_apart":
+            return
+        month = self.open_month(month_of(local_date(held.started_at)))
+        record = report_apart(held, month).model_dump(mode="json")
+        session.report_apart(record=record, causation_id=causation_id)
+        self.settlement(month).report_apart(record)
 
     def _flag(self, session: Session, needs: NeedsDecision) -> None:
         if session.status == "awaiting_decision":

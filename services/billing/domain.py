@@ -62,6 +62,8 @@ class Session(Aggregate):
         self.waiting_in: str | None = None
         self.decision: str | None = None
         self.logged: dict[str, Any] | None = None
+        #: Another provider's meeting: what is reported apart (providers.py), never billed.
+        self.apart: dict[str, Any] | None = None
 
     def flag(
         self,
@@ -162,6 +164,18 @@ class Session(Aggregate):
         decided_at: datetime,
     ) -> None:
         self.status = "dismissed"
+
+    def report_apart(self, *, record: dict[str, Any], causation_id: str | None) -> None:
+        """Record that another provider held the meeting: reported apart, never billed."""
+        self._check_not_logged()
+        if self.status != "received":
+            raise Conflict(f"session {self.id} is {self.status}; it cannot be reported apart")
+        self._report_apart(record=record, causation_id=causation_id)
+
+    @event("ReportedApart")
+    def _report_apart(self, record: dict[str, Any], causation_id: str | None) -> None:
+        self.status = "reported_apart"
+        self.apart = record
 
     def log(
         self,
@@ -286,6 +300,8 @@ class Settlement(Aggregate):
         self.adjustments: dict[str, dict[str, Any]] = {}
         self.awaiting_decision: dict[str, dict[str, Any]] = {}
         self.awaiting_price: dict[str, str] = {}
+        #: Meetings other providers held, reported apart on this month (never billed).
+        self.apart: dict[str, dict[str, Any]] = {}
         self.closed: dict[str, Any] | None = None
 
     @property
@@ -309,6 +325,16 @@ class Settlement(Aggregate):
     @event("AdjustmentBooked")
     def _book_adjustment(self, adjustment: dict[str, Any]) -> None:
         self.adjustments[str(adjustment["adjustment_id"])] = adjustment
+
+    def report_apart(self, record: dict[str, Any]) -> None:
+        self._check_open()
+        if record["settlement_month"] != self.month:
+            raise BillingError(f"a record of {record['settlement_month']} is not {self.month}'s")
+        self._report_apart(record=record)
+
+    @event("TimeReportedApart")
+    def _report_apart(self, record: dict[str, Any]) -> None:
+        self.apart[str(record["session_id"])] = record
 
     def await_decision(self, pending: dict[str, Any]) -> None:
         self._check_open()

@@ -23,42 +23,40 @@ contracts.md and settles the month exactly as the billing service would have:
   under ``awaiting_price`` on that month, bills nothing and takes no hours from the cap, as
   billing leaves it waiting; the computation still succeeds.
 
-Entries are deduplicated on their ``id``, and a message that travelled twice under different ids
-(a re-publication) is kept once, at its first position; two different versions of the same
-message are refused, naming the line.
+The export is read by :func:`~services.billing.export_reader.read_export`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from events.codec import DecodeError, decode
 from events.messages import (
     AdjustmentRecorded,
     CallOffRecorded,
     MeetingHeld,
-    Message,
-    SessionDismissed,
     SessionFlagged,
     SessionLogged,
+    SessionReportedApart,
     SettlementClosed,
     TariffRecorded,
 )
 from services.billing.cap import CallOff, apply_cap, call_offs_in_force
+from services.billing.export_reader import Export, ExportError, Positioned, read_export
 from services.billing.pricing import (
     NeedsDecision,
+    bills_for_leanlink,
     decision_options,
     local_date,
     month_of,
     price_meeting,
     session_id_for,
 )
+from services.billing.providers import report_apart
 from services.billing.settlement import (
     Awaiting,
     Document,
@@ -74,89 +72,6 @@ from services.billing.tariffs import (
     TariffError,
     entry_from_record,
 )
-
-_USED: dict[str, type[Message]] = {
-    m.type_name: m
-    for m in (
-        MeetingHeld,
-        SessionLogged,
-        AdjustmentRecorded,
-        SessionFlagged,
-        SessionDismissed,
-        TariffRecorded,
-        CallOffRecorded,
-        SettlementClosed,
-    )
-}
-M = TypeVar("M", bound=Message)
-Positioned = tuple[int, M]
-"""A message and the line where it first appeared: billing's log order."""
-
-
-class ExportError(ValueError):
-    """A line of the export that cannot be read; the message starts with its line number."""
-
-
-@dataclass(frozen=True)
-class Export:
-    """The entries of an export that a settlement reads, each once, in the export's order."""
-
-    sessions: tuple[Positioned[SessionLogged], ...]
-    meetings: tuple[MeetingHeld, ...]
-    adjustments: tuple[Positioned[AdjustmentRecorded], ...]
-    flags: tuple[Positioned[SessionFlagged], ...]
-    dismissed: tuple[Positioned[SessionDismissed], ...]
-    tariffs: tuple[Positioned[TariffRecorded], ...]
-    call_offs: tuple[Positioned[CallOffRecorded], ...]
-    closes: tuple[Positioned[SettlementClosed], ...]
-
-
-def read_export(lines: Iterable[str]) -> Export:
-    """Read and check the export; raise :class:`ExportError` naming the first bad line."""
-    entries: dict[str, tuple[int, str]] = {}
-    by_key: dict[tuple[str, str], tuple[int, str, Message]] = {}
-    for number, raw in enumerate(lines, start=1):
-        text = raw.strip()
-        if not text:
-            continue
-        entry = _parse(number, text)
-        ident, kind = str(entry["id"]), str(entry["type"])
-        content = json.dumps(entry, sort_keys=True, ensure_ascii=False)
-        if ident in entries:
-            first, seen = entries[ident]
-            if seen != content:
-                raise ExportError(
-                    f"line {number}: entry id {ident} already appeared on line {first} "
-                    "with different content"
-                )
-            continue
-        entries[ident] = (number, content)
-        if kind not in _USED:
-            continue
-        message = _decode(number, entry, _USED[kind])
-        key = (kind, _natural_key(message))
-        body = message.model_dump_json()
-        if key in by_key and by_key[key][1] != body:
-            raise ExportError(
-                f"line {number}: {kind} {key[1]} already appeared on line {by_key[key][0]} "
-                "with different content"
-            )
-        by_key.setdefault(key, (number, body, message))
-    found = sorted((line, message) for line, _, message in by_key.values())
-
-    def of(model: type[M]) -> tuple[Positioned[M], ...]:
-        return tuple((line, m) for line, m in found if isinstance(m, model))
-
-    return Export(
-        sessions=of(SessionLogged),
-        meetings=tuple(m for _, m in of(MeetingHeld)),
-        adjustments=of(AdjustmentRecorded),
-        flags=of(SessionFlagged),
-        dismissed=of(SessionDismissed),
-        tariffs=of(TariffRecorded),
-        call_offs=of(CallOffRecorded),
-        closes=of(SettlementClosed),
-    )
 
 
 def compute_from_export(
@@ -184,7 +99,7 @@ def compute(
     if close is not None:
         return _closed_month(export, month, programme, catalogue, close)
     tariffs = _catalogue(catalogue, [t for _, t in export.tariffs])
-    sessions = [s for _, s in export.sessions]
+    sessions = _leanlinks([s for _, s in export.sessions])
     logged = {s.meeting_id for s in sessions if s.meeting_id is not None}
     book = _OpenMonth(
         month=month,
@@ -194,12 +109,15 @@ def compute(
         sessions=sessions,
         adjustments=[a for _, a in export.adjustments],
         pending=_pending([f for _, f in export.flags], month, logged),
+        apart=[r for _, r in export.apart],
     )
     if programme is None or programme in tariffs.hourly_programmes():
         closed = {c.month for _, c in export.closes}
-        # Flagged meetings are pending already; dismissed ones are never billed.
+        # Flagged meetings are pending already; dismissed ones are never billed; other
+        # providers' meetings that billing reported apart are reported as they stand.
         handled = logged | {f.meeting_id for _, f in export.flags}
         handled |= {d.meeting_id for _, d in export.dismissed if d.meeting_id is not None}
+        handled |= {r.meeting_id for _, r in export.apart}
         unlogged = [
             m
             for m in export.meetings
@@ -215,6 +133,7 @@ def compute(
         adjustments=book.adjustments,
         pending=book.pending,
         awaiting=book.awaiting,
+        apart=book.apart,
     )
 
 
@@ -230,6 +149,7 @@ class _OpenMonth:
     sessions: list[SessionLogged]
     adjustments: list[AdjustmentRecorded]
     pending: list[NeedsDecision]
+    apart: list[SessionReportedApart]
     awaiting: list[Awaiting] = field(default_factory=list)
     billed: dict[tuple[str, int], Decimal] = field(default_factory=dict)
 
@@ -241,7 +161,12 @@ class _OpenMonth:
     def price(self, meeting: MeetingHeld, own: str, target: str) -> None:
         """Price a meeting billing has not logged, booked on ``target`` (its own month, or the
         first open one after it); only what lands on this month is kept, but every one of them
-        holds its hours against the cap. A price not known leaves it waiting, as in billing."""
+        holds its hours against the cap. A price not known leaves it waiting, as in billing;
+        a meeting another provider held is reported apart, never priced (providers.py)."""
+        if not bills_for_leanlink(meeting.provider):
+            if target == self.month:
+                self.apart.append(report_apart(meeting, target))
+            return
         try:
             priced = price_meeting(meeting, self.tariffs)
             if isinstance(priced, NeedsDecision):
@@ -285,7 +210,7 @@ def _closed_month(
             if (t.book_version <= version if version is not None else line < cut)
         ],
     )
-    sessions = [s for line, s in export.sessions if line < cut]
+    sessions = _leanlinks([s for line, s in export.sessions if line < cut])
     logged = {s.meeting_id for s in sessions if s.meeting_id is not None}
     return settle(
         month,
@@ -294,7 +219,15 @@ def _closed_month(
         programme=programme,
         adjustments=[a for line, a in export.adjustments if line < cut],
         pending=_pending([f for line, f in export.flags if line < cut], month, logged),
+        apart=[r for line, r in export.apart if line < cut],
     )
+
+
+def _leanlinks(sessions: list[SessionLogged]) -> list[SessionLogged]:
+    """Leanlink's sessions. A ``SessionLogged`` of another provider (billing logged them before
+    settlement document version 2) is not Leanlink's to bill: it is left out, and its meeting,
+    if the export holds it, is reported apart like any other provider's."""
+    return [s for s in sessions if bills_for_leanlink(s.provider)]
 
 
 def _due(
@@ -381,49 +314,3 @@ def _call_off(message: CallOffRecorded) -> dict[str, Any]:
         "hours": message.hours,
         "effective_from": message.effective_from,
     }
-
-
-def _parse(number: int, text: str) -> dict[str, Any]:
-    try:
-        entry = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ExportError(f"line {number}: not JSON: {exc.msg} at column {exc.colno}") from exc
-    if not isinstance(entry, dict):
-        raise ExportError(f"line {number}: not a JSON object")
-    if not isinstance(entry.get("type"), str) or not isinstance(entry.get("id"), str):
-        raise ExportError(f"line {number}: needs a string 'type' and a string 'id'")
-    if not isinstance(entry.get("data"), dict):
-        raise ExportError(f"line {number}: 'data' must be a JSON object")
-    return entry
-
-
-def _decode(number: int, entry: dict[str, Any], model: type[Message]) -> Message:
-    version = entry.get("version")
-    if isinstance(version, bool) or not isinstance(version, int | str):
-        raise ExportError(f"line {number}: 'version' must be an integer")
-    fields = {
-        "type": entry["type"],
-        "version": str(version),
-        "id": entry["id"],
-        "data": json.dumps(entry["data"], ensure_ascii=False),
-    }
-    try:
-        return decode(fields, expect=model).message
-    except DecodeError as exc:
-        raise ExportError(f"line {number}: {exc}") from exc
-
-
-def _natural_key(message: Message) -> str:
-    if isinstance(message, SessionLogged | SessionFlagged | SessionDismissed):
-        return str(message.session_id)
-    if isinstance(message, MeetingHeld):
-        return str(message.meeting_id)
-    if isinstance(message, AdjustmentRecorded):
-        return str(message.adjustment_id)
-    if isinstance(message, TariffRecorded):
-        return str(message.book_version)
-    if isinstance(message, CallOffRecorded):
-        return message.reference
-    if isinstance(message, SettlementClosed):
-        return message.month
-    raise TypeError(type(message).__name__)

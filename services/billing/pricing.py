@@ -34,6 +34,8 @@ from zoneinfo import ZoneInfo
 from events.messages import MeetingHeld, Programme, SessionLogged
 from services.billing.tariffs import Catalogue, ore_half_up
 
+LEANLINK = "leanlink"
+"""The provider this back office bills for, as scheduling's roster names it."""
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SESSION_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:session")
 """Namespace of session ids derived from meeting ids; never change it (ids must re-derive)."""
@@ -60,6 +62,10 @@ class NotHourlyBilled(PricingError):
     """The programme is paid by a fixed sum, not by the hour."""
 
 
+class NotLeanlinks(PricingError):
+    """Time another provider performed: it is not Leanlink's to bill (003 §1.2, §2.3)."""
+
+
 class DecisionRefused(PricingError):
     """A decision the group rule does not allow (a group of fewer than 5 billed as a group)."""
 
@@ -76,6 +82,20 @@ class NeedsDecision:
     participants: int
     reason: str
     options: tuple[Decision, ...] = DECISIONS
+
+
+def bills_for_leanlink(provider: str) -> bool:
+    """Whether time a provider performed is Leanlink's to bill: only Leanlink's own is
+    (:mod:`services.billing.providers`)."""
+    return provider == LEANLINK
+
+
+def _check_leanlinks(provider: str, what: str) -> None:
+    if not bills_for_leanlink(provider):
+        raise NotLeanlinks(
+            f"{what} was performed by {provider}: only Leanlink's own time is Leanlink's to bill "
+            "(003 §1.2, §2.3)"
+        )
 
 
 def local_date(moment: datetime) -> date:
@@ -179,6 +199,7 @@ def meeting_billable(
 ) -> Billable | NeedsDecision:
     """What a held meeting bills, as a person decided or by the group rule, or why a person must
     decide (an unclear group session without a decision)."""
+    _check_leanlinks(meeting.provider, f"meeting {meeting.meeting_id}")
     _check_hourly(meeting.programme, catalogue)
     minutes = minutes_between(meeting.started_at, meeting.ended_at)
     if decision is not None:
@@ -241,6 +262,7 @@ def price_logged_time(
     catalogue: Catalogue,
 ) -> SessionLogged:
     """Price logged preparation or follow-up time: started quarters, no visit and no fee."""
+    _check_leanlinks(provider, f"time entry {session_id}")
     billable = time_billable(programme, performed_on, minutes, catalogue)
     rate = catalogue.hourly_rate(programme, performed_on)
     return SessionLogged(

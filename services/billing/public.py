@@ -21,6 +21,7 @@ from events.messages import (
     SessionDismissed,
     SessionFlagged,
     SessionLogged,
+    SessionReportedApart,
     SettlementClosed,
     TariffEntry,
     TariffRecorded,
@@ -113,6 +114,16 @@ def session_dismissed(event: Any) -> Outgoing:
     )
 
 
+def session_reported_apart(event: Any) -> Outgoing:
+    record = SessionReportedApart.model_validate(event.record)
+    return Outgoing(
+        BILLING_EVENTS,
+        record,
+        correlation_id=str(record.case_id),
+        causation_id=event.causation_id,
+    )
+
+
 def session_logged(event: Any) -> Outgoing:
     session = SessionLogged.model_validate(event.session)
     return Outgoing(
@@ -169,6 +180,7 @@ PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
     Session.Decided: session_decided,  # type: ignore[attr-defined]
     Session.Dismissed: session_dismissed,  # type: ignore[attr-defined]
     Session.Logged: session_logged,  # type: ignore[attr-defined]
+    Session.ReportedApart: session_reported_apart,  # type: ignore[attr-defined]
     CapAccount.ThresholdCrossed: threshold_crossed,  # type: ignore[attr-defined]
     Settlement.AdjustmentBooked: adjustment_booked,  # type: ignore[attr-defined]
     Settlement.Closed: settlement_closed,  # type: ignore[attr-defined]

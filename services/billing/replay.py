@@ -19,18 +19,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
-from pydantic import BaseModel, ConfigDict, Field
 
-from events.messages import AdjustmentRecorded, MeetingHeld, SessionLogged
+from events.messages import AdjustmentRecorded, MeetingHeld, SessionLogged, SessionReportedApart
 from services.billing.application import Billing
 from services.billing.booking import (
-    LoggedTime,
     Source,
     billable_of,
     needs_of,
@@ -42,10 +39,14 @@ from services.billing.domain import NotFound, Session, Settlement
 from services.billing.pricing import (
     NeedsDecision,
     PricingError,
+    bills_for_leanlink,
+    local_date,
     month_of,
     price_meeting,
     session_id_for,
 )
+from services.billing.providers import report_apart
+from services.billing.replay_reader import Reader
 from services.billing.settlement import (
     DOCUMENT_VERSION,
     Document,
@@ -140,6 +141,7 @@ class Fold:
     booked: list[str] = field(default_factory=list)
     adjustments: list[AdjustmentRecorded] = field(default_factory=list)
     pending: dict[UUID, NeedsDecision] = field(default_factory=dict)
+    apart: list[SessionReportedApart] = field(default_factory=list)
     close_version: int | None = None
     differences: list[str] = field(default_factory=list)
     _catalogues: dict[int, Catalogue] = field(default_factory=dict)
@@ -158,6 +160,12 @@ class Fold:
         return month is not None and month != self.month and month not in self.closed
 
     def opened(self, session: str, source: Source) -> None:
+        if isinstance(source, MeetingHeld) and not bills_for_leanlink(source.provider):
+            # Another provider's meeting is reported apart on its own month, or, if that was
+            # closed, on the first open one: kept only if that can be this month.
+            own = month_of(local_date(source.started_at))
+            if own != self.month and own not in self.closed:
+                return
         self.sources[session] = source
 
     def apply(self, event: Any) -> bool:
@@ -233,7 +241,10 @@ class Fold:
         version, and its prices looked up), its amount is checked when its own month is
         replayed.
         """
-        source = self.sources[session]
+        source = self.sources.get(session)
+        if source is None:  # only another provider's meeting is let go unread (``opened``)
+            self._differs(session, "logged, but another provider held the meeting (003 §1.2)")
+            return
         decision = self.decisions.get(session)
         try:
             catalogue = self.catalogue(version)
@@ -302,6 +313,15 @@ class Fold:
             self.pending[pending.meeting_id] = pending
         elif name == "DecisionResolved":
             self.pending.pop(UUID(str(event.meeting_id)), None)
+        elif name == "TimeReportedApart":
+            record = SessionReportedApart.model_validate(event.record)
+            own = month_of(record.performed_on)
+            if first_open_month(own, self.closed.__contains__) != month:
+                self.differences.append(
+                    f"session {record.session_id}: reported apart on {month}, not on the first "
+                    f"open month from {own}"
+                )
+            self.apart.append(record)
 
     def _adjustment(self, booked: AdjustmentRecorded, month: str) -> None:
         belongs = booked.belongs_to_month
@@ -333,6 +353,22 @@ class Fold:
             out.append(late_adjustment(session, booked.month))
         return out
 
+    def _check_apart(self) -> None:
+        """Every meeting reported apart is one another provider held, reported as it was held
+        (the record is made again from the recorded meeting)."""
+        for record in self.apart:
+            held = self.sources.get(record.session_id.hex)
+            again = (
+                report_apart(held, record.settlement_month)
+                if isinstance(held, MeetingHeld) and not bills_for_leanlink(held.provider)
+                else None
+            )
+            if again != record:
+                self.differences.append(
+                    f"session {record.session_id}: reported apart, but its recorded meeting "
+                    "gives another record (or is Leanlink's own)"
+                )
+
     def _check_pending(self) -> None:
         """Every pending decision is a meeting the group rule, applied again, still flags."""
         for pending in self.pending.values():
@@ -355,6 +391,7 @@ class Fold:
         if self.close_version is None:
             raise NotFound(f"the log holds no close of {self.month}")
         self._check_pending()
+        self._check_apart()
         return settle(
             self.month,
             [self.rebuilt[s] for s in self.booked if s in self.rebuilt],
@@ -362,6 +399,7 @@ class Fold:
             programme=programme,
             adjustments=self._rebuilt_adjustments(),
             pending=list(self.pending.values()),
+            apart=self.apart,
         )
 
 
@@ -389,87 +427,3 @@ def _events_of(aggregate: type[Any]) -> list[type[Any]]:
     return [
         v for v in vars(aggregate).values() if isinstance(v, type) and issubclass(v, DomainEvent)
     ]
-
-
-class _Opened(BaseModel):
-    """What the fold reads of a stored ``Session.Opened``: what the session was opened from."""
-
-    model_config = ConfigDict(extra="ignore")
-    meeting: MeetingHeld | None = None
-    time_entry: LoggedTime | None = None
-
-
-class _DecimalStr(BaseModel):
-    """A decimal as eventsourcing's JSON transcoder tags it."""
-
-    model_config = ConfigDict(extra="forbid")
-    type_: Literal["decimal_str"] = Field(alias="_type_")
-    data: str = Field(alias="_data_")
-
-
-class _Logged(BaseModel):
-    """What the fold reads of every stored ``Session.Logged``."""
-
-    model_config = ConfigDict(extra="ignore")
-    tariff_book_version: int
-    billed_before: _DecimalStr
-
-
-class _LoggedSession(BaseModel):
-    """The session a ``Session.Logged`` logged, read when the fold compares it."""
-
-    model_config = ConfigDict(extra="ignore")
-    session: dict[str, Any]
-
-
-_OPENED = get_topic(Session.Opened)  # type: ignore[attr-defined]
-_LOGGED = get_topic(Session.Logged)  # type: ignore[attr-defined]
-
-
-class Reader:
-    """Decodes the rows of a fold, in log order, and hands each to the fold.
-
-    Two rows of every session, the one that opened it and the one that logged it, are most of
-    what a replay reads; they are parsed straight from their JSON into what the fold needs, by
-    pydantic's parser (a meeting is validated as it is parsed), without building the library's
-    domain event. Every other row, and every row of a store that is encrypted or compressed or
-    whose event classes are versioned, goes through the application's mapper. Both ways give
-    the fold the same values (``tests/integration/test_billing_replay.py`` replays through
-    both).
-    """
-
-    def __init__(self, mapper: Mapper[UUID], *, lean: bool = True) -> None:
-        self.mapper = mapper
-        self.lean = (
-            lean
-            and mapper.cipher is None
-            and mapper.compressor is None
-            and all(
-                getattr(kind, "class_version", 1) == 1
-                for kind in (Session.Opened, Session.Logged)  # type: ignore[attr-defined]
-            )
-        )
-
-    def __call__(self, fold: Fold, topic: str, originator: str, version: int, state: bytes) -> bool:
-        """Give one stored event to ``fold``; True once the month's close has been reached."""
-        if self.lean:
-            if topic == _OPENED:
-                opened = _Opened.model_validate_json(state)
-                if opened.meeting is not None:
-                    fold.opened(originator, opened.meeting)
-                else:
-                    assert opened.time_entry is not None  # opened from exactly one of the two
-                    fold.opened(originator, opened.time_entry)
-                return False
-            if topic == _LOGGED:
-                logged = _Logged.model_validate_json(state)
-                before = Decimal(logged.billed_before.data)
-                fold.logged(
-                    originator,
-                    logged.tariff_book_version,
-                    before,
-                    lambda: _LoggedSession.model_validate_json(state).session,
-                )
-                return False
-        stored = StoredEvent(UUID(hex=originator), version, topic, state)
-        return fold.apply(self.mapper.to_domain_event(stored))

@@ -28,8 +28,11 @@ Lines, each with ``programme``, ``kind`` and ``amount_ore``:
 ``awaiting_price`` the sessions waiting for a price that is not known (each with its
 ``session_id``, ``meeting_id`` and the reason), both given by the caller and neither billed; a
 month with a session waiting for a price cannot close, so a closed document lists none.
-``notes`` says where a price was carried forward because no indexation was recorded (from the
-fixed quotes and the hourly lines' tariff versions).
+``other_providers`` reports apart, per provider, programme and month held, the meetings other
+providers held (:mod:`services.billing.providers`): never lines, never in ``total_ore``,
+``billable_hours`` or ``fees_ore``, which are Leanlink's alone; a ``SessionLogged`` of another
+provider is refused. ``notes`` says where a price was carried forward because no indexation
+was recorded (from the fixed quotes and the hourly lines' tariff versions).
 
 ``digest`` is the hex SHA-256 of :func:`canonical_json` of the document without ``digest``:
 ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` as UTF-8. Sessions are
@@ -53,15 +56,17 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from pydantic import BaseModel, ValidationError
 
 from events.codec import describe
-from events.messages import AdjustmentRecorded, SessionLogged
+from events.messages import AdjustmentRecorded, SessionLogged, SessionReportedApart
 from services.billing.fixed import fixed_lines
-from services.billing.pricing import NeedsDecision
+from services.billing.pricing import NeedsDecision, bills_for_leanlink
+from services.billing.providers import other_providers
 from services.billing.tariffs import Catalogue
 
 PROGRAMMES = ("network", "coordinated", "counselling", "field")
 DOCUMENT_VERSION = 2
-"""Version 2: fixed shares are running totals (``fixed.py``); ``awaiting_price``. A month closed
-under an earlier version keeps its closed document; docs/billing.md says what changed."""
+"""Version 2: fixed shares are running totals (``fixed.py``); ``awaiting_price`` and
+``other_providers``. A month closed under an earlier version keeps its closed document;
+docs/billing.md says what changed."""
 _KIND_ORDER = {"fixed": 0, "hourly": 1, "adjustment": 2}
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 ADJUSTMENT_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:late-session-adjustment")
@@ -154,6 +159,7 @@ def settle(
     adjustments: Iterable[AdjustmentRecorded | Mapping[str, Any]] = (),
     pending: Iterable[NeedsDecision] = (),
     awaiting: Iterable[Awaiting] = (),
+    apart: Iterable[SessionReportedApart | Mapping[str, Any]] = (),
 ) -> Document:
     """The month's settlement document, limited to one programme when ``programme`` is given."""
     start = month_start(month)
@@ -168,6 +174,12 @@ def settle(
         for s in _unique(sessions, SessionLogged, "session_id")
         if s.settlement_month == month and wanted([s.programme])
     ]
+    for s in logged:
+        if not bills_for_leanlink(s.provider):
+            raise SettlementError(
+                f"session {s.session_id} was logged for {s.provider}: only Leanlink's own time "
+                "is Leanlink's to bill (003 §1.2, §2.3); it is reported apart, never settled"
+            )
     booked = [
         a
         for a in _unique(adjustments, AdjustmentRecorded, "adjustment_id")
@@ -202,6 +214,9 @@ def settle(
         "fees_ore": fees,
         "net_ore": total - fees,
         **_waiting(month, wanted, pending, awaiting),
+        "other_providers": other_providers(
+            _unique(apart, SessionReportedApart, "session_id"), month, wanted
+        ),
         "notes": sorted(set(notes)),
     }
     document["digest"] = digest_of(document)

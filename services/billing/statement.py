@@ -100,8 +100,22 @@ def to_csv(document: Mapping[str, Any]) -> str:
             [month, "", kind, text, "", "", "", "", hours if kind == "total" else "", "", ore,
              sek(ore)]
         )  # fmt: skip
+    for row in document.get("other_providers", []):
+        writer.writerow(
+            [month, row["programme"], "other_provider", apart(row), "", row["meetings"],
+             row["minutes"], row["billable_quarters"], "", "", "", ""]
+        )  # fmt: skip
     writer.writerow([month, "", "digest", document["digest"], *[""] * 8])
     return out.getvalue()
+
+
+def apart(row: Mapping[str, Any]) -> str:
+    """A row of ``other_providers`` for people: reported apart, never owed to Leanlink."""
+    return (
+        f"held by {row['provider']} in {row['month_held']}: {row['meetings']} meeting(s), "
+        f"{row['minutes']} min, {row['client_visits']} client visit(s); reported apart, not "
+        "in what is owed to Leanlink"
+    )
 
 
 def to_html(view: Mapping[str, Any]) -> str:
@@ -153,6 +167,15 @@ def to_html(view: Mapping[str, Any]) -> str:
         parts.append(f"<tr><th colspan=5>Subtotal</th><td class=n>{kronor(subtotal)}</td></tr>")
         parts.append("</table>")
     parts.extend(_cap_usage(view.get("cap_usage") or []))
+    if document.get("other_providers"):
+        parts.append(
+            "<h2>Meetings held by other providers (reported apart, not owed to Leanlink)</h2><ul>"
+        )
+        parts += [
+            f"<li>{e(TITLES.get(r['programme'], r['programme']))}: {e(apart(r))}</li>"
+            for r in document["other_providers"]
+        ]
+        parts.append("</ul>")
     if document["pending_decisions"]:
         parts.append("<h2>Group sessions waiting for a decision (not billed)</h2><ul>")
         parts += [

@@ -43,6 +43,7 @@ def document_of(
         adjustments=list(settlement.adjustments.values()),
         pending=[needs_of(p) for p in settlement.awaiting_decision.values()],
         awaiting=awaiting_of(booker, settlement),
+        apart=list(settlement.apart.values()),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -16,10 +16,12 @@ from infra.settings import Settings
 from infra.store import store_env
 from services.billing import settlement
 from services.billing.application import Billing
+from services.billing.domain import BillingError
 from services.billing.offline import compute_from_export
+from services.billing.pricing import session_id_for
 from services.billing.replay import replay_month
 from services.billing.tariffs import default_catalogue
-from tests.support.billing import Clock, deliver
+from tests.support.billing import Clock, deliver, published
 
 CEST = timezone(timedelta(hours=2))
 
@@ -116,3 +118,55 @@ def test_a_meeting_with_no_price_waits_in_the_service_and_offline_alike(billing:
         offline = compute_from_export(lines, month, None, default_catalogue())
         assert offline == billing.settlement(month)["document"]
     close_and_check(billing, "2022-05", [before_contract, may])
+
+
+# --- only Leanlink's own time is Leanlink's to bill (issue 14, Money 1) ---------------------
+
+
+def test_the_other_providers_meetings_are_reported_apart_never_billed(billing: Billing) -> None:
+    ours = [held(10, datetime(2022, 5, 3, 9, tzinfo=CEST), 45),
+            held(11, datetime(2022, 5, 4, 9, tzinfo=CEST), 80)]  # fmt: skip
+    theirs = [
+        held(12, datetime(2022, 5, 4, 10, tzinfo=CEST), 120, provider="other_provider",
+             kind="group_session", format="group", participants=7, client_visits=7),
+        held(13, datetime(2022, 5, 5, 9, tzinfo=CEST), 60, provider="other_provider"),
+    ]  # fmt: skip
+    deliver(billing, [*ours, *theirs])
+    logged = published(billing, "SessionLogged")
+    assert sorted(s.meeting_id for s in logged) == [m.meeting_id for m in ours]
+    apart = published(billing, "SessionReportedApart")
+    assert sorted(r.meeting_id for r in apart) == [m.meeting_id for m in theirs]
+    document = billing.settlement("2022-05", "counselling")["document"]
+    assert (document["total_ore"], document["billable_hours"], document["fees_ore"]) == (
+        45_375 + 90_750, "2.25", 40_000,
+    )  # fmt: skip
+    [row] = document["other_providers"]
+    assert (row["provider"], row["meetings"], row["minutes"], row["client_visits"]) == (
+        "other_provider", 2, 180, 8,
+    )  # fmt: skip
+    assert billing.cap_usage("counselling", 2022)["billed_hours"] == "2.25"
+    assert billing.session(session_id_for(theirs[0].meeting_id))["status"] == "reported_apart"
+    close_and_check(billing, "2022-05", [*ours, *theirs])
+
+
+def test_an_other_providers_meeting_after_its_month_closed_is_reported_on_the_next(
+    billing: Billing,
+) -> None:
+    billing.close_month("2022-05")
+    late = held(14, datetime(2022, 5, 31, 16, tzinfo=CEST), 60, provider="other_provider")
+    deliver(billing, [late])
+    june = close_and_check(billing, "2022-06", [late])
+    assert [(r["month_held"], r["meetings"]) for r in june["other_providers"]] == [("2022-05", 1)]
+    counselling = billing.closed_document("2022-06", "counselling")
+    assert counselling is not None and counselling["lines"] == []
+    assert counselling["total_ore"] == 0 and counselling["fees_ore"] == 0
+
+
+def test_time_of_the_other_provider_is_not_logged_for_leanlink(billing: Billing) -> None:
+    case = held(15, datetime(2022, 5, 3, 9, tzinfo=CEST), 45)
+    deliver(billing, [case])
+    with pytest.raises(BillingError, match="not Leanlink's to bill"):
+        billing.log_time(
+            case_id=case.case_id, minutes=30, performed_on=date(2022, 5, 3),
+            activity="preparation", provider="other_provider",
+        )  # fmt: skip

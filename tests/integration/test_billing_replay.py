@@ -1,6 +1,6 @@
 """The settlement replay over a real store: its two readers agree, and what it checks, it catches.
 
-A replay reads the log through :class:`services.billing.replay.Reader`, which parses the two
+A replay reads the log through :class:`services.billing.replay_reader.Reader`, which parses the two
 rows every session has (opened, logged) straight into what the fold needs and hands every other
 row to the application's mapper; ``lean=False`` sends every row through the mapper. A year of
 sessions that reaches the yearly cap (with a call-off, decided group sessions, logged time and a
@@ -51,7 +51,8 @@ def held(n: int, start: datetime, minutes: int, **over: Any) -> MeetingHeld:
 def year_of_meetings() -> list[MeetingHeld]:
     """Two-hour group sessions (8 client hours each) through the year: 420 of them pass the
     counselling cap of 2,590 hours in October; every 25th is a couple, every 40th a group of
-    three (not covered by the group rule: it waits for a decision)."""
+    three (not covered by the group rule: it waits for a decision), every 30th (from the 17th)
+    held by the other provider (reported apart, never billed)."""
     out = []
     for n in range(MEETINGS):
         day = date(YEAR, 1, 3) + timedelta(days=n * 354 // MEETINGS)
@@ -60,6 +61,8 @@ def year_of_meetings() -> list[MeetingHeld]:
             out.append(held(n, start, 90, participants=3, client_visits=3))
         elif n % 25 == 24:
             out.append(held(n, start, 80, kind="counselling", format="couple", participants=2))
+        elif n % 30 == 17:
+            out.append(held(n, start, 120, provider="other_provider"))
         else:
             out.append(held(n, start, 120))
     return out
@@ -113,6 +116,8 @@ def test_both_readers_replay_every_month_of_the_year_to_its_closed_document(
 ) -> None:
     usage = year.cap_usage("counselling", YEAR)
     assert Decimal(usage["billed_hours"]) == 2590 + Decimal("20.25")  # the cap was reached
+    may = year.closed_document(f"{YEAR}-05")
+    assert may is not None and [r["provider"] for r in may["other_providers"]] == ["other_provider"]
     for month in (f"{YEAR}-{m:02d}" for m in range(1, 13)):
         for programme in (None, "counselling"):
             lean = replay_month(year, month, programme)
@@ -181,6 +186,20 @@ def test_a_session_logged_with_another_amount_is_reported_by_its_months_replay(
     # Another month's replay does not price June's sessions in full: only their hours can reach
     # its document, through the cap, and those are unchanged.
     assert _both(year, f"{YEAR}-12") == ()
+
+
+@pytest.mark.parametrize("store_settings", ["sqlite"], indirect=True)
+def test_another_providers_meeting_recorded_as_leanlinks_is_reported_by_its_months_replay(
+    year: Billing,
+) -> None:
+    def as_leanlinks(body: dict[str, Any]) -> None:
+        body["meeting"]["provider"] = "leanlink"
+
+    theirs_in_may = (f'"started_at":"{YEAR}-05-', '"provider":"other_provider"')
+    _rewrite(year, "Session.Opened", theirs_in_may, as_leanlinks)
+    [difference] = _both(year, f"{YEAR}-05")
+    assert "reported apart, but its recorded meeting gives another record" in difference
+    assert _both(year, f"{YEAR}-06") == ()
 
 
 @pytest.mark.parametrize("store_settings", ["sqlite"], indirect=True)

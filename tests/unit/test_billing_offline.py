@@ -21,7 +21,8 @@ from events.messages import (
     TariffEntry,
     TariffRecorded,
 )
-from services.billing.offline import ExportError, compute_from_export
+from services.billing.export_reader import ExportError
+from services.billing.offline import compute_from_export
 from services.billing.pricing import price_meeting
 from services.billing.settlement import late_adjustment, settle
 from services.billing.tariffs import (

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from events.messages import AdjustmentRecorded, MeetingHeld, SessionLogged
 from services.billing.cap import CallOff
+from services.billing.export_reader import ExportError
 from services.billing.fixed import monthly_share
-from services.billing.offline import ExportError, compute_from_export
+from services.billing.offline import compute_from_export
 from services.billing.pricing import price_meeting
 from services.billing.settlement import (
     SettlementError,
