@@ -348,6 +348,16 @@ class SessionLogged(Message):
     settlement_month: Month
 
 
+class SessionRecut(SessionLogged):
+    """A session billed against the yearly cap gives way to one performed before it that was
+    recorded after it (the cap is consumed in the order sessions were performed, 003 §1.2):
+    the session as now billed, re-booked on its month, which is still open."""
+
+    #: The session performed earlier that took the hours.
+    given_to: UUID
+    reason: str
+
+
 class SettlementClosed(Message):
     month: Month
     total_ore: int
@@ -687,6 +697,7 @@ MESSAGES: dict[str, type[Message]] = {
         SessionDecided,
         SessionDismissed,
         SessionReportedApart,
+        SessionRecut,
         YearlyCapWarning,
         PolarEnrolled,
         PolareWalkAttested,
@@ -752,6 +763,7 @@ __all__ = [
     "SessionDismissed",
     "SessionFlagged",
     "SessionLogged",
+    "SessionRecut",
     "SessionReportedApart",
     "SettlementClosed",
     "SteeringMeetingCancelled",

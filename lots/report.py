@@ -113,14 +113,7 @@ def yearly(lines: Iterable[str], year: int, today: date | None = None) -> dict[s
                 row.meetings += 1
                 row.meeting_minutes += int((ended - started).total_seconds() // 60)
                 row.sips += data["kind"] == "sip_meeting"
-        elif (
-            kind == "SessionLogged"
-            and int(data["settlement_month"][:4]) == year
-            and bills_for_leanlink(data.get("provider", LEANLINK))
-        ):  # Leanlink's own hours and fees: another provider's are never Leanlink's (003 §1.2)
-            row = rows[data["programme"]]
-            row.client_hours += Decimal(data["client_hours"])
-            row.fees_ore += int(data["fee_ore"])
+    _billed(events, year, rows)
     for case_id, (programme, received) in cases.items():
         if local_date(received).year == year and case_id in first_contact:
             wait = (local_date(first_contact[case_id]) - local_date(received)).days
@@ -137,6 +130,24 @@ def yearly(lines: Iterable[str], year: int, today: date | None = None) -> dict[s
         "rejected_referrals": rows["unknown"].rejected,
         **sections(events, year, programmes, today),
     }
+
+
+def _billed(events: list[dict[str, Any]], year: int, rows: dict[str, _Programme]) -> None:
+    """Leanlink's client hours and fees of the year's sessions, each as billing bills it now:
+    as logged, or as its last ``SessionRecut`` re-booked it (it gave way at the cap to a session
+    performed before it). Another provider's time is never Leanlink's (003 §1.2)."""
+    sessions: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event["type"] in ("SessionLogged", "SessionRecut"):
+            sessions[str(event["data"].get("session_id") or event["id"])] = event["data"]
+    for data in sessions.values():
+        if int(data["settlement_month"][:4]) != year:
+            continue
+        if not bills_for_leanlink(data.get("provider", LEANLINK)):
+            continue
+        row = rows[data["programme"]]
+        row.client_hours += Decimal(data["client_hours"])
+        row.fees_ore += int(data["fee_ore"])
 
 
 def _cap_in_force(events: list[dict[str, Any]], year: int) -> Decimal | None:

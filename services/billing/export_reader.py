@@ -21,6 +21,7 @@ from events.messages import (
     SessionDismissed,
     SessionFlagged,
     SessionLogged,
+    SessionRecut,
     SessionReportedApart,
     SettlementClosed,
     TariffRecorded,
@@ -35,6 +36,7 @@ _USED: dict[str, type[Message]] = {
         SessionFlagged,
         SessionDismissed,
         SessionReportedApart,
+        SessionRecut,
         TariffRecorded,
         CallOffRecorded,
         SettlementClosed,
@@ -59,6 +61,7 @@ class Export:
     flags: tuple[Positioned[SessionFlagged], ...]
     dismissed: tuple[Positioned[SessionDismissed], ...]
     apart: tuple[Positioned[SessionReportedApart], ...]
+    recuts: tuple[Positioned[SessionRecut], ...]
     tariffs: tuple[Positioned[TariffRecorded], ...]
     call_offs: tuple[Positioned[CallOffRecorded], ...]
     closes: tuple[Positioned[SettlementClosed], ...]
@@ -98,7 +101,8 @@ def read_export(lines: Iterable[str]) -> Export:
     found = sorted((line, message) for line, _, message in by_key.values())
 
     def of(model: type[M]) -> tuple[Positioned[M], ...]:
-        return tuple((line, m) for line, m in found if isinstance(m, model))
+        # The type itself, not a subclass: a SessionRecut is not a SessionLogged.
+        return tuple((line, m) for line, m in found if type(m) is model)
 
     return Export(
         sessions=of(SessionLogged),
@@ -107,6 +111,7 @@ def read_export(lines: Iterable[str]) -> Export:
         flags=of(SessionFlagged),
         dismissed=of(SessionDismissed),
         apart=of(SessionReportedApart),
+        recuts=of(SessionRecut),
         tariffs=of(TariffRecorded),
         call_offs=of(CallOffRecorded),
         closes=of(SettlementClosed),
@@ -144,6 +149,8 @@ def _decode(number: int, entry: dict[str, Any], model: type[Message]) -> Message
 
 
 def _natural_key(message: Message) -> str:
+    if isinstance(message, SessionRecut):  # one per session that took hours from it
+        return f"{message.session_id}/{message.given_to}"
     if isinstance(
         message, SessionLogged | SessionFlagged | SessionDismissed | SessionReportedApart
     ):

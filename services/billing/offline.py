@@ -14,9 +14,12 @@ contracts.md and settles the month exactly as the billing service would have:
   never changes, so its unlogged meetings are not priced into it.
 - **an open month**: every ``MeetingHeld`` of an hourly programme that has no ``SessionLogged``
   and no ``SessionFlagged`` is priced with :func:`~services.billing.pricing.price_meeting` at the
-  tariff in force on its local date, then held against the yearly cap, in order of start (then
-  meeting id), after every logged session of its year. Its month is its own if open, else the
-  first open month after it, where it becomes an adjustment (:func:`late_adjustment`). A group
+  tariff in force on its local date, then held against the yearly cap in the order performed
+  (:mod:`services.billing.cap_order`: after the sessions of its year performed before it and
+  those of closed months; later sessions of open months give way, as in billing). Logged
+  sessions are taken as billing now bills them (``SessionRecut`` replaces a ``SessionLogged``).
+  Its month is its own if open, else the first open month after it, where it becomes an
+  adjustment (:func:`late_adjustment`). A group
   session the rule does not clearly cover is listed under ``pending_decisions``; a meeting
   whose session was dismissed (``SessionDismissed``: no price, ruled out by a person) is not.
   A meeting with no price in force on its date (no rate, fee, cap or contract term) is listed
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -41,11 +44,21 @@ from events.messages import (
     MeetingHeld,
     SessionFlagged,
     SessionLogged,
+    SessionRecut,
     SessionReportedApart,
     SettlementClosed,
     TariffRecorded,
 )
 from services.billing.cap import CallOff, apply_cap, call_offs_in_force
+from services.billing.cap_order import (
+    CapLedger,
+    Key,
+    cut_to,
+    day_key,
+    give_way,
+    limit_on,
+    performed_key,
+)
 from services.billing.export_reader import Export, ExportError, Positioned, read_export
 from services.billing.pricing import (
     NeedsDecision,
@@ -99,8 +112,9 @@ def compute(
     if close is not None:
         return _closed_month(export, month, programme, catalogue, close)
     tariffs = _catalogue(catalogue, [t for _, t in export.tariffs])
-    sessions = _leanlinks([s for _, s in export.sessions])
+    sessions = _as_now(_leanlinks([s for _, s in export.sessions]), export.recuts)
     logged = {s.meeting_id for s in sessions if s.meeting_id is not None}
+    closed = {c.month for _, c in export.closes}
     book = _OpenMonth(
         month=month,
         tariffs=tariffs,
@@ -110,9 +124,10 @@ def compute(
         adjustments=[a for _, a in export.adjustments],
         pending=_pending([f for _, f in export.flags], month, logged),
         apart=[r for _, r in export.apart],
+        closed=closed,
+        started={m.meeting_id: m.started_at for m in export.meetings},
     )
     if programme is None or programme in tariffs.hourly_programmes():
-        closed = {c.month for _, c in export.closes}
         # Flagged meetings are pending already; dismissed ones are never billed; other
         # providers' meetings that billing reported apart are reported as they stand.
         handled = logged | {f.meeting_id for _, f in export.flags}
@@ -150,13 +165,27 @@ class _OpenMonth:
     adjustments: list[AdjustmentRecorded]
     pending: list[NeedsDecision]
     apart: list[SessionReportedApart]
+    closed: set[str]
+    #: When each meeting of the export started: a logged session's place in the order
+    #: performed (without its meeting, the start of its day).
+    started: dict[UUID, datetime]
     awaiting: list[Awaiting] = field(default_factory=list)
-    billed: dict[tuple[str, int], Decimal] = field(default_factory=dict)
+    ledgers: dict[tuple[str, int], CapLedger] = field(default_factory=dict)
+    index: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for s in self.sessions:
-            key = (s.programme, s.performed_on.year)
-            self.billed[key] = self.billed.get(key, Decimal(0)) + s.client_hours
+        for n, s in enumerate(self.sessions):
+            start = self.started.get(s.meeting_id) if s.meeting_id is not None else None
+            place = (
+                performed_key(start, s.session_id)
+                if start is not None
+                else day_key(s.performed_on, s.session_id)
+            )
+            ledger = self.ledgers.setdefault((s.programme, s.performed_on.year), CapLedger())
+            ledger.record(
+                s.session_id.hex, place, s.settlement_month, s.performed_on, s.client_hours
+            )
+            self.index[s.session_id.hex] = n
 
     def price(self, meeting: MeetingHeld, own: str, target: str) -> None:
         """Price a meeting billing has not logged, booked on ``target`` (its own month, or the
@@ -173,10 +202,13 @@ class _OpenMonth:
                 if target == self.month:
                     self.pending.append(replace(priced, settlement_month=target))
                 return
-            key = (priced.programme, priced.performed_on.year)
-            own_offs = call_offs_in_force(self.recorded, priced.programme, priced.performed_on)
-            before = self.billed.get(key, Decimal(0))
-            outcome = apply_cap(priced, before, [*self.call_offs, *own_offs], self.tariffs)
+            ledger = self.ledgers.setdefault(
+                (priced.programme, priced.performed_on.year), CapLedger()
+            )
+            place = performed_key(meeting.started_at, priced.session_id)
+            before = ledger.billed_before(place, own, self.closed.__contains__)
+            outcome = apply_cap(priced, before, self.offs(priced.programme)(priced.performed_on),
+                                self.tariffs)  # fmt: skip
         except PriceNotKnown as exc:
             if target == self.month:
                 self.awaiting.append(
@@ -186,11 +218,40 @@ class _OpenMonth:
                     )
                 )  # fmt: skip
             return
-        self.billed[key] = before + outcome.session.client_hours
+        billed = outcome.session
+        ledger.record(billed.session_id.hex, place, own, billed.performed_on, billed.client_hours)
+        self.give_way(ledger, place, before, billed)
         if target == own:
-            self.sessions.append(outcome.session)
+            self.index[billed.session_id.hex] = len(self.sessions)
+            self.sessions.append(billed)
         elif target == self.month:
-            self.adjustments.append(late_adjustment(outcome.session, self.month))
+            self.adjustments.append(late_adjustment(billed, self.month))
+
+    def offs(self, programme: str) -> Callable[[date], list[CallOff]]:
+        """The call-offs in force on a day: the export's and those given on the command line."""
+
+        def on(day: date) -> list[CallOff]:
+            return [*self.call_offs, *call_offs_in_force(self.recorded, programme, day)]
+
+        return on
+
+    def give_way(
+        self, ledger: CapLedger, place: Key, before: Decimal, taker: SessionLogged
+    ) -> None:
+        """The sessions of open months performed after ``taker`` give way to it at the cap,
+        as billing would re-book them (cap_order.py)."""
+        programme = taker.programme
+        limit = limit_on(self.tariffs, programme, self.offs(programme))
+        closed = self.closed.__contains__
+        month = taker.settlement_month
+        hours = (before, taker.client_hours)
+        for session, keeps in give_way(ledger, place, month, hours, limit, closed):
+            ledger.give_way(session, keeps)
+            n = self.index.get(session)
+            if n is not None:
+                was = self.sessions[n]
+                cap = self.tariffs.yearly_cap(programme, was.performed_on).tariff_version
+                self.sessions[n] = cut_to(was, keeps, cap)
 
 
 def _closed_month(
@@ -211,6 +272,7 @@ def _closed_month(
         ],
     )
     sessions = _leanlinks([s for line, s in export.sessions if line < cut])
+    sessions = _as_now(sessions, [(line, r) for line, r in export.recuts if line < cut])
     logged = {s.meeting_id for s in sessions if s.meeting_id is not None}
     return settle(
         month,
@@ -221,6 +283,19 @@ def _closed_month(
         pending=_pending([f for line, f in export.flags if line < cut], month, logged),
         apart=[r for line, r in export.apart if line < cut],
     )
+
+
+def _as_now(
+    sessions: list[SessionLogged], recuts: Iterable[Positioned[SessionRecut]]
+) -> list[SessionLogged]:
+    """The logged sessions as billing now bills them: each as its last ``SessionRecut`` re-booked
+    it, if one did (it gave way at the cap to a session performed before it)."""
+    latest: dict[UUID, SessionLogged] = {}
+    for _, recut in sorted(recuts, key=lambda r: r[0]):
+        latest[recut.session_id] = SessionLogged.model_validate(
+            recut.model_dump(exclude={"given_to", "reason"})
+        )
+    return [latest.get(s.session_id, s) for s in sessions]
 
 
 def _leanlinks(sessions: list[SessionLogged]) -> list[SessionLogged]:
@@ -245,7 +320,9 @@ def _due(
         if target > month or (target != month and own[:4] != month[:4]):
             continue
         due.append((meeting, own, target))
-    return sorted(due, key=lambda d: (d[0].started_at, str(d[0].meeting_id)))
+    return sorted(
+        due, key=lambda d: performed_key(d[0].started_at, session_id_for(d[0].meeting_id))
+    )
 
 
 def _pending(flags: Iterable[SessionFlagged], month: str, logged: set[UUID]) -> list[NeedsDecision]:

@@ -21,6 +21,7 @@ from events.messages import (
     SessionDismissed,
     SessionFlagged,
     SessionLogged,
+    SessionRecut,
     SessionReportedApart,
     SettlementClosed,
     TariffEntry,
@@ -124,6 +125,12 @@ def session_reported_apart(event: Any) -> Outgoing:
     )
 
 
+def session_recut(event: Any) -> Outgoing:
+    body = {**event.session, "given_to": event.given_to, "reason": event.reason}
+    recut = SessionRecut.model_validate(body)
+    return Outgoing(BILLING_EVENTS, recut, correlation_id=str(recut.case_id))
+
+
 def session_logged(event: Any) -> Outgoing:
     session = SessionLogged.model_validate(event.session)
     return Outgoing(
@@ -181,6 +188,7 @@ PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
     Session.Dismissed: session_dismissed,  # type: ignore[attr-defined]
     Session.Logged: session_logged,  # type: ignore[attr-defined]
     Session.ReportedApart: session_reported_apart,  # type: ignore[attr-defined]
+    Session.Recut: session_recut,  # type: ignore[attr-defined]
     CapAccount.ThresholdCrossed: threshold_crossed,  # type: ignore[attr-defined]
     Settlement.AdjustmentBooked: adjustment_booked,  # type: ignore[attr-defined]
     Settlement.Closed: settlement_closed,  # type: ignore[attr-defined]

@@ -4,7 +4,9 @@ The rebuild is a fresh, in-memory fold over billing's stored events in log order
 month's ``Closed`` event. It does not trust any recorded amount: the tariff catalogue is rebuilt
 from the recorded tariff entries (at the tariff-book version each session was priced with, and
 the one the close used); every session's hours are derived again from its recorded meeting or
-logged time and decision and held again against the yearly cap in log order; the sessions the
+logged time and decision and held again against the yearly cap in log order, in the order
+performed as billing holds them (:mod:`services.billing.cap_order`: the same ledger, the same
+sessions of open months giving way and cut again); the sessions the
 month's document is made of (its own, and late sessions of closed months, which become its
 adjustments) are priced again in full, and late sessions become the same adjustments again. The
 month's document is then settled from the rebuilt sessions and compared, byte for byte, with the
@@ -18,12 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
-
-from eventsourcing.domain import DomainEvent
-from eventsourcing.utils import get_topic
 
 from events.messages import AdjustmentRecorded, MeetingHeld, SessionLogged, SessionReportedApart
 from services.billing.application import Billing
@@ -31,10 +31,12 @@ from services.billing.booking import (
     Source,
     billable_of,
     needs_of,
+    place_of,
     price_source,
     source_of,
 )
-from services.billing.cap import apply_cap, call_offs_in_force, hold_against_cap
+from services.billing.cap import CallOff, apply_cap, call_offs_in_force, hold_against_cap
+from services.billing.cap_order import CapLedger, Key, cut_to, give_way, limit_on
 from services.billing.domain import NotFound, Session, Settlement
 from services.billing.pricing import (
     NeedsDecision,
@@ -46,7 +48,7 @@ from services.billing.pricing import (
     session_id_for,
 )
 from services.billing.providers import report_apart
-from services.billing.replay_reader import Reader
+from services.billing.replay_reader import BOOKINGS, Reader, topics
 from services.billing.settlement import (
     DOCUMENT_VERSION,
     Document,
@@ -84,7 +86,7 @@ def replay_month(
         raise NotFound(f"{month} is not closed: there is no closed document to replay")
     fold = Fold(month)
     read = Reader(app.mapper, lean=lean)
-    for _, topic, originator, version, state in app.store.scan_topics(_topics(), lock=app.lock):
+    for _, topic, originator, version, state in app.store.scan_topics(topics(), lock=app.lock):
         if fold.skips(topic, originator):
             continue
         if read(fold, topic, originator, version, state):
@@ -134,7 +136,7 @@ class Fold:
     offs: list[tuple[dict[str, Any], ...]] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
     decisions: dict[str, Any] = field(default_factory=dict)
-    billed: dict[tuple[str, int], Decimal] = field(default_factory=dict)
+    ledgers: dict[tuple[str, int], CapLedger] = field(default_factory=dict)
     rebuilt: dict[str, SessionLogged] = field(default_factory=dict)
     months: dict[str, str] = field(default_factory=dict)
     closed: set[str] = field(default_factory=set)
@@ -154,7 +156,7 @@ class Fold:
     def skips(self, topic: str, originator: str) -> bool:
         """Whether an event can be left undecoded: one booked on another month's settlement
         that is still open (it neither belongs to this month nor breaks a closed one)."""
-        if topic not in _BOOKINGS:
+        if topic not in BOOKINGS:
             return False
         month = self.months.get(originator)
         return month is not None and month != self.month and month not in self.closed
@@ -256,7 +258,9 @@ class Fold:
             own = month_of(day)
             full = own == self.month or own in self.closed
             key = (billable.programme, day.year)
-            before = self.billed.get(key, _ZERO)
+            ledger = self.ledgers.setdefault(key, CapLedger())
+            place = place_of(source, UUID(hex=session))
+            before = ledger.billed_before(place, own, self.closed.__contains__)
             offs = call_offs_in_force(self.offs[version - 1], billable.programme, day)
             if full:
                 priced = price_source(source, decision, catalogue)
@@ -283,7 +287,8 @@ class Fold:
                 f"logged with {before_logged} hours billed before it in {key[1]}, "
                 f"the log gives {before}",
             )
-        self.billed[key] = before + hours
+        ledger.record(session, place, own, day, hours)
+        self._give_way(ledger, place, own, (before, hours), billable.programme, version)
         if not full:
             return
         again = outcome.session.model_dump(mode="json")
@@ -294,6 +299,31 @@ class Fold:
         # Kept: the month's document needs it (booked on the month, or late and so an
         # adjustment, perhaps on this month). Memory stays a month's.
         self.rebuilt[session] = outcome.session
+
+    def _give_way(
+        self,
+        ledger: CapLedger,
+        place: Key,
+        month: str,
+        hours: tuple[Decimal, Decimal],
+        programme: str,
+        version: int,
+    ) -> None:
+        """The sessions of open months performed after a session give way to it at the cap,
+        as billing re-booked them (cap_order.py); the month's own are cut again here."""
+        catalogue = self.catalogue(version)
+
+        def offs(day: date) -> list[CallOff]:
+            return call_offs_in_force(self.offs[version - 1], programme, day)
+
+        limit = limit_on(catalogue, programme, offs)
+        closed = self.closed.__contains__
+        for other, keeps in give_way(ledger, place, month, hours, limit, closed):
+            ledger.give_way(other, keeps)
+            kept = self.rebuilt.get(other)
+            if kept is not None:
+                cap = catalogue.yearly_cap(programme, kept.performed_on).tariff_version
+                self.rebuilt[other] = cut_to(kept, keeps, cap)
 
     def _differs(self, session: str, what: str) -> None:
         self.differences.append(f"session {UUID(hex=session)}: {what}")
@@ -401,29 +431,3 @@ class Fold:
             pending=list(self.pending.values()),
             apart=self.apart,
         )
-
-
-_ZERO = Decimal(0)
-
-#: What is booked on a month's settlement after it was opened, and before it is closed.
-_BOOKINGS = frozenset(
-    get_topic(kind)
-    for kind in vars(Settlement).values()
-    if isinstance(kind, type)
-    and issubclass(kind, DomainEvent)
-    and kind.__name__ not in ("Opened", "Closed", "Created", "Event")
-)
-
-
-def _topics() -> list[str]:
-    """The topics of the events the fold reads; the rest (case accounts, the cap's own
-    account, the worklist) cannot change a settlement's document and are not decoded."""
-    session = [Session.Opened, Session.Decided, Session.Logged]  # type: ignore[attr-defined]
-    kinds = [*session, *_events_of(TariffBook), *_events_of(Settlement)]
-    return [get_topic(kind) for kind in kinds]
-
-
-def _events_of(aggregate: type[Any]) -> list[type[Any]]:
-    return [
-        v for v in vars(aggregate).values() if isinstance(v, type) and issubclass(v, DomainEvent)
-    ]

@@ -1,4 +1,5 @@
-"""How a replay reads billing's stored events: most of them straight from their JSON.
+"""What a replay reads of billing's stored events, and how: most of them straight from their
+JSON.
 
 Split from :mod:`services.billing.replay`, whose fold it feeds.
 """
@@ -9,16 +10,42 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
+from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import MeetingHeld
 from services.billing.booking import LoggedTime
-from services.billing.domain import Session
+from services.billing.domain import Session, Settlement
+from services.billing.tariff_book import TariffBook
 
 if TYPE_CHECKING:
     from services.billing.replay import Fold
+
+
+#: What is booked on a month's settlement after it was opened, and before it is closed.
+BOOKINGS = frozenset(
+    get_topic(kind)
+    for kind in vars(Settlement).values()
+    if isinstance(kind, type)
+    and issubclass(kind, DomainEvent)
+    and kind.__name__ not in ("Opened", "Closed", "Created", "Event")
+)
+
+
+def topics() -> list[str]:
+    """The topics of the events the fold reads; the rest (case accounts, the cap's own
+    account, the worklist) cannot change a settlement's document and are not decoded."""
+    session = [Session.Opened, Session.Decided, Session.Logged]  # type: ignore[attr-defined]
+    kinds = [*session, *_events_of(TariffBook), *_events_of(Settlement)]
+    return [get_topic(kind) for kind in kinds]
+
+
+def _events_of(aggregate: type[Any]) -> list[type[Any]]:
+    return [
+        v for v in vars(aggregate).values() if isinstance(v, type) and issubclass(v, DomainEvent)
+    ]
 
 
 class _Opened(BaseModel):

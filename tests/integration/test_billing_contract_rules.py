@@ -7,9 +7,12 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from events.messages import MeetingHeld, Message
 from infra.settings import Settings
@@ -20,10 +23,11 @@ from services.billing.domain import BillingError
 from services.billing.offline import compute_from_export
 from services.billing.pricing import session_id_for
 from services.billing.replay import replay_month
-from services.billing.tariffs import default_catalogue
+from services.billing.tariffs import YearlyCap, default_catalogue
 from tests.support.billing import Clock, deliver, published
 
 CEST = timezone(timedelta(hours=2))
+CET = timezone(timedelta(hours=1))
 
 
 def held(n: int, start: datetime, minutes: int, **over: Any) -> MeetingHeld:
@@ -170,3 +174,114 @@ def test_time_of_the_other_provider_is_not_logged_for_leanlink(billing: Billing)
             case_id=case.case_id, minutes=30, performed_on=date(2022, 5, 3),
             activity="preparation", provider="other_provider",
         )  # fmt: skip
+
+
+# --- the yearly cap goes in the order sessions were performed (issue 14, Money 5) -------------
+
+TEN_HOURS = YearlyCap(
+    entry_id="cap-2023-test", programme="counselling", hours=10, valid_from=date(2023, 1, 1)
+)
+
+
+def two_hours(n: int, day: date, hour: int = 9) -> MeetingHeld:
+    return held(n, datetime(day.year, day.month, day.day, hour, tzinfo=CET), 120)
+
+
+def tariff_lines(app: Billing) -> list[str]:
+    """What an export says of the tariffs (the cap recorded for the test), and nothing else."""
+    _, out = app.outbox(0, 100_000)
+    return [
+        json.dumps({"stream": o.stream, "type": o.message.type_name, "version": 1,
+                    "id": str(o.id), "data": o.message.model_dump(mode="json")})
+        for o in out
+        if o.message.type_name in ("TariffRecorded", "CallOffRecorded")
+    ]  # fmt: skip
+
+
+def scheduling_lines(meetings: Iterable[MeetingHeld]) -> list[str]:
+    return [
+        json.dumps({"stream": "scheduling.events", "type": "MeetingHeld", "version": 1,
+                    "id": str(uuid.uuid4()), "data": m.model_dump(mode="json")})
+        for m in meetings
+    ]  # fmt: skip
+
+
+def test_the_cap_goes_in_the_order_performed_whatever_order_they_are_recorded(
+    billing: Billing,
+) -> None:
+    billing.record_price(TEN_HOURS, reference="SON 2022-99")
+    february = [two_hours(20 + d, date(2023, 2, 1 + d)) for d in range(6)]  # 12 h for a 10 h cap
+    for meeting in reversed(february):  # recorded held last first
+        deliver(billing, [meeting])
+    now = {s.session_id: s for s in published(billing, "SessionLogged")}
+    now |= {r.session_id: r for r in published(billing, "SessionRecut")}
+    billed = [now[session_id_for(m.meeting_id)].client_hours for m in february]
+    assert billed == [Decimal("2.00")] * 5 + [Decimal("0.00")]  # the last performed, not recorded
+    assert billing.cap_usage("counselling", 2023)["billed_hours"] == "10.00"
+    document = billing.settlement("2023-02", "counselling")["document"]
+    assert document["billable_hours"] == "10.00" and document["total_ore"] == 10 * 60_500
+    from_scratch = compute_from_export(
+        tariff_lines(billing) + scheduling_lines(february), "2023-02", "counselling",
+        default_catalogue(),
+    )  # fmt: skip
+    assert from_scratch == document
+    close_and_check(billing, "2023-02", february)
+
+
+def test_a_closed_months_sessions_keep_their_hours_and_a_late_one_takes_from_open_months(
+    billing: Billing, clock: Clock
+) -> None:
+    billing.record_price(TEN_HOURS, reference="SON 2022-99")
+    january = [two_hours(30 + d, date(2023, 1, 10 + d)) for d in range(4)]  # 8 h
+    deliver(billing, january)
+    billing.close_month("2023-01")
+    february = [two_hours(40 + d, date(2023, 2, 1 + d)) for d in range(3)]  # 2 h fit
+    deliver(billing, february)
+    late = two_hours(50, date(2023, 1, 5))  # held in January, recorded after it closed
+    deliver(billing, [late])
+    [recut] = published(billing, "SessionRecut")
+    assert recut.session_id == session_id_for(february[0].meeting_id)
+    assert recut.client_hours == Decimal("0.00") and recut.given_to == session_id_for(
+        late.meeting_id
+    )
+    closed = billing.closed_document("2023-01", "counselling")
+    assert closed is not None and closed["billable_hours"] == "8.00"
+    feb = close_and_check(billing, "2023-02", [*january, *february, late])
+    [adjustment] = [line for line in feb["lines"] if line["kind"] == "adjustment"]
+    assert (adjustment["belongs_to_month"], adjustment["client_hours"]) == ("2023-01", "2.00")
+    assert feb["billable_hours"] == "2.00"  # February gave its 2 hours to the late session
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_recording_order_bills_what_the_offline_computation_bills(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """The service given the meetings of a month in any order, in any batches, and the offline
+    computation given them alone agree to the byte while the month is open, cap included."""
+    count = data.draw(st.integers(1, 14))
+    meetings = [
+        held(60 + n, datetime(2023, 3, 1 + data.draw(st.integers(0, 27)),
+                              8 + data.draw(st.integers(0, 9)), tzinfo=CET),
+             data.draw(st.sampled_from([30, 60, 80, 120])))
+        for n in range(count)
+    ]  # fmt: skip
+    order = data.draw(st.permutations(meetings))
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, count - 1)), max_size=3)))
+    var = tmp_path_factory.mktemp("billing")
+    app = Billing(store_env(settings.model_copy(update={"var_dir": var}), "billing"),
+                  clock=Clock(datetime(2024, 1, 20, 12, tzinfo=UTC)))  # fmt: skip
+    try:
+        app.record_default_tariffs()
+        app.record_price(TEN_HOURS, reference="SON 2022-99")
+        for batch in (order[a:b] for a, b in zip([0, *cuts], [*cuts, count], strict=True)):
+            if batch:
+                deliver(app, batch)
+        document = app.settlement("2023-03")["document"]
+        lines = tariff_lines(app) + scheduling_lines(meetings)
+        assert compute_from_export(lines, "2023-03", None, default_catalogue()) == document
+        assert Decimal(document["billable_hours"]) <= 10
+    finally:
+        app.close()

@@ -23,7 +23,8 @@ from events.messages import MeetingHeld
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing
-from services.billing.replay import _topics, replay_month
+from services.billing.replay import replay_month
+from services.billing.replay_reader import topics
 from tests.support.billing import Clock, deliver
 
 CET = timezone(timedelta(hours=1))
@@ -132,10 +133,10 @@ def test_both_readers_replay_every_month_of_the_year_to_its_closed_document(
 
 
 def test_the_scan_reads_the_same_rows_as_the_notification_log(year: Billing) -> None:
-    topics = _topics()
-    rows = list(year.store.scan_topics(topics, page=97))  # pages that end mid-way
+    read = topics()
+    rows = list(year.store.scan_topics(read, page=97))  # pages that end mid-way
     notifications = [
-        n for n in year.recorder.select_notifications(start=1, limit=1_000_000) if n.topic in topics
+        n for n in year.recorder.select_notifications(start=1, limit=1_000_000) if n.topic in read
     ]
     assert len(rows) == len(notifications) > 1000
     for (ident, topic, originator, version, state), n in zip(rows, notifications, strict=True):

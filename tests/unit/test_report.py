@@ -80,15 +80,28 @@ def test_a_duplicate_event_counts_once() -> None:
     assert yearly([once, once], 2026)["programmes"]["network"]["referrals_received"] == 1
 
 
-def logged(hours: str, month: str = "2026-03") -> str:
+def logged(hours: str, month: str = "2026-03", kind: str = "SessionLogged", n: int = 1) -> str:
     return line(
-        "SessionLogged",
+        kind,
+        session_id=str(uuid.UUID(int=n)),
         programme="counselling",
         provider="leanlink",
         client_hours=hours,
         fee_ore=0,
         settlement_month=month,
     )
+
+
+def test_a_session_that_gave_way_at_the_cap_counts_as_it_is_billed_now() -> None:
+    lines = [logged("2.00", n=1), logged("1.50", n=2), logged("0.50", kind="SessionRecut", n=2)]
+    assert yearly(lines, 2026)["programmes"]["counselling"]["client_hours_billed"] == "2.50"
+
+
+def test_time_logged_for_another_provider_is_not_leanlinks() -> None:
+    theirs = json.loads(logged("4.00", n=3))
+    theirs["data"]["provider"] = "other_provider"
+    figures = yearly([logged("1.00"), json.dumps(theirs)], 2026)["programmes"]["counselling"]
+    assert figures["client_hours_billed"] == "1.00"
 
 
 def recorded_cap(hours: int, valid_from: date, book_version: int) -> str:
