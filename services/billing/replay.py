@@ -39,6 +39,7 @@ from services.billing.cap import CallOff, apply_cap, call_offs_in_force, hold_ag
 from services.billing.cap_order import CapLedger, Key, cut_to, give_way, limit_on
 from services.billing.domain import NotFound, Session, Settlement
 from services.billing.pricing import (
+    Billable,
     NeedsDecision,
     PricingError,
     bills_for_leanlink,
@@ -94,6 +95,32 @@ def replay_month(
     document = fold.document(programme)
     differences = [*_rules_changed(closed), *fold.differences, *compare(closed, document)]
     return Replayed(month, programme, closed, document, tuple(differences))
+
+
+def _hold_again(
+    session: str,
+    source: Source,
+    decision: Any,
+    catalogue: Catalogue,
+    held: tuple[Billable, Decimal, list[CallOff]],
+    full: bool,
+) -> SessionLogged | Decimal | None:
+    """A logged session priced again in full and held against the cap after ``held[1]`` hours
+    (``full``), or only the hours it holds, its prices looked up; None if it needs a decision
+    it does not have."""
+    billable, before, offs = held
+    day = billable.performed_on
+    if full:
+        priced = price_source(source, decision, catalogue)
+        if isinstance(priced, NeedsDecision):
+            return None
+        return apply_cap(priced, before, offs, catalogue).session
+    catalogue.hourly_rate(billable.programme, day)
+    if isinstance(source, MeetingHeld):
+        catalogue.client_fee(billable.programme, day)
+    unbilled = billable.client_hours
+    cap = hold_against_cap(billable.programme, day, unbilled, before, offs, catalogue, session)
+    return cap.billed_hours(unbilled)
 
 
 def _rules_changed(closed: Document) -> list[str]:
@@ -262,25 +289,15 @@ class Fold:
             place = place_of(source, UUID(hex=session))
             before = ledger.billed_before(place, own, self.closed.__contains__)
             offs = call_offs_in_force(self.offs[version - 1], billable.programme, day)
-            if full:
-                priced = price_source(source, decision, catalogue)
-                if isinstance(priced, NeedsDecision):
-                    self._differs(session, "logged without a decision")
-                    return
-                outcome = apply_cap(priced, before, offs, catalogue)
-                hours = outcome.session.client_hours
-            else:
-                catalogue.hourly_rate(billable.programme, day)
-                if isinstance(source, MeetingHeld):
-                    catalogue.client_fee(billable.programme, day)
-                unbilled = billable.client_hours
-                held = hold_against_cap(
-                    billable.programme, day, unbilled, before, offs, catalogue, session
-                )
-                hours = held.billed_hours(unbilled)
+            held = (billable, before, offs)
+            again = _hold_again(session, source, decision, catalogue, held, full)
         except (PriceNotKnown, PricingError) as exc:
             self._differs(session, f"cannot be priced again: {exc}")
             return
+        if again is None:
+            self._differs(session, "logged without a decision")
+            return
+        hours = again.client_hours if isinstance(again, SessionLogged) else again
         if before_logged != before:
             self._differs(
                 session,
@@ -289,16 +306,15 @@ class Fold:
             )
         ledger.record(session, place, own, day, hours)
         self._give_way(ledger, place, own, (before, hours), billable.programme, version)
-        if not full:
+        if not isinstance(again, SessionLogged):
             return
-        again = outcome.session.model_dump(mode="json")
-        if again != (was := logged()):
+        if (now := again.model_dump(mode="json")) != (was := logged()):
             self._differs(
-                session, f"logged {canonical_json(was)}, priced again {canonical_json(again)}"
+                session, f"logged {canonical_json(was)}, priced again {canonical_json(now)}"
             )
         # Kept: the month's document needs it (booked on the month, or late and so an
         # adjustment, perhaps on this month). Memory stays a month's.
-        self.rebuilt[session] = outcome.session
+        self.rebuilt[session] = again
 
     def _give_way(
         self,

@@ -169,17 +169,11 @@ def settle(
     def wanted(programmes: Iterable[str]) -> bool:
         return programme is None or programme in programmes
 
-    logged = [
+    logged = _leanlinks(
         s
         for s in _unique(sessions, SessionLogged, "session_id")
         if s.settlement_month == month and wanted([s.programme])
-    ]
-    for s in logged:
-        if not bills_for_leanlink(s.provider):
-            raise SettlementError(
-                f"session {s.session_id} was logged for {s.provider}: only Leanlink's own time "
-                "is Leanlink's to bill (003 §1.2, §2.3); it is reported apart, never settled"
-            )
+    )
     booked = [
         a
         for a in _unique(adjustments, AdjustmentRecorded, "adjustment_id")
@@ -187,13 +181,7 @@ def settle(
     ]
     fixed, notes = fixed_lines(start, catalogue, wanted)
     hourly = _hourly_lines(logged)
-    notes += [
-        f"{line['programme']} hourly line at {line['rate']} SEK/h: {part}, "
-        "the previous price level carried forward"
-        for line in hourly
-        for part in re.split(r"[+;]", line["tariff_version"])
-        if part.startswith("unindexed-")
-    ]
+    notes += _carried_forward(hourly)
     lines = sorted(
         [*hourly, *fixed, *(_adjustment_line(a) for a in booked)],
         key=lambda line: (line["programme"], _KIND_ORDER[line["kind"]], canonical_json(line)),
@@ -221,6 +209,30 @@ def settle(
     }
     document["digest"] = digest_of(document)
     return document
+
+
+def _carried_forward(hourly: list[Document]) -> list[str]:
+    """Where an hourly line's price level was carried forward: no indexation recorded."""
+    return [
+        f"{line['programme']} hourly line at {line['rate']} SEK/h: {part}, "
+        "the previous price level carried forward"
+        for line in hourly
+        for part in re.split(r"[+;]", line["tariff_version"])
+        if part.startswith("unindexed-")
+    ]
+
+
+def _leanlinks(sessions: Iterable[SessionLogged]) -> list[SessionLogged]:
+    """The sessions, each Leanlink's own; another provider's is refused (providers.py)."""
+    out = []
+    for s in sessions:
+        if not bills_for_leanlink(s.provider):
+            raise SettlementError(
+                f"session {s.session_id} was logged for {s.provider}: only Leanlink's own time "
+                "is Leanlink's to bill (003 §1.2, §2.3); it is reported apart, never settled"
+            )
+        out.append(s)
+    return out
 
 
 def _waiting(
