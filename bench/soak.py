@@ -23,7 +23,8 @@ At the end it waits until everything is drained, stops the system and checks, fr
 
 1. every referral sent was answered exactly once (``ReferralReceived`` or ``ReferralRejected``
    per ``(source, referral_id)``; ``rate_limited`` refusals are transient and counted apart);
-2. every held meeting was billed exactly once (one ``SessionLogged`` per ``MeetingHeld``);
+2. every held meeting was billed exactly once (one ``SessionLogged`` per ``MeetingHeld``, or
+   one ``SessionReportedApart`` for a meeting the other counselling provider held);
 3. the month's settlement as billing keeps it equals the settlement of a fault-free run of the
    same input (:func:`fault_free_run`: a new billing over an empty store given what intake and
    scheduling published, in their order, in this process: no Redis, no kill, no redelivery),
@@ -67,6 +68,7 @@ from pydantic import SecretStr
 from bench import hostile
 from bench.pipeline import (
     MEETING_MINUTES,
+    SESSION_KINDS,
     Calendar,
     Tail,
     free_port,
@@ -162,13 +164,13 @@ def answers_per_referral(
 
 
 def billed_per_meeting(lines: Iterable[dict[str, Any]]) -> tuple[set[str], Counter[str]]:
-    """(meetings held, sessions logged per meeting), from export lines."""
+    """(meetings held, sessions logged or reported apart per meeting), from export lines."""
     held: set[str] = set()
     sessions: Counter[str] = Counter()
     for line in lines:
         if line["type"] == "MeetingHeld":
             held.add(line["data"]["meeting_id"])
-        elif line["type"] == "SessionLogged" and line["data"].get("meeting_id"):
+        elif line["type"] in SESSION_KINDS and line["data"].get("meeting_id"):
             sessions[line["data"]["meeting_id"]] += 1
     return held, sessions
 
@@ -544,7 +546,7 @@ class Soak:
     def drain(self) -> None:
         """Until every referral is answered, every meeting held and billed, every group empty."""
         deadline = time.monotonic() + self.options.drain_timeout
-        logged = Tail(self.client, self.settings.stream(BILLING_EVENTS), "SessionLogged")
+        logged = Tail(self.client, self.settings.stream(BILLING_EVENTS), SESSION_KINDS)
         quiet = 0
         while time.monotonic() < deadline:
             self.supervisor.restart_exited()

@@ -440,6 +440,16 @@ class SessionLogged(Message):
     settlement_month: Month
 
 
+class SessionRecut(SessionLogged):
+    """A session billed against the yearly cap gives way to one performed before it that was
+    recorded after it (the cap is consumed in the order sessions were performed, 003 §1.2):
+    the session as now billed, re-booked on its month, which is still open."""
+
+    #: The session performed earlier that took the hours.
+    given_to: UUID
+    reason: str
+
+
 class SettlementClosed(Message):
     month: Month
     total_ore: int
@@ -529,6 +539,26 @@ class SessionDecided(Message):
     decided_by: str
     note: str | None = None
     decided_at: AwareDatetime
+
+
+class SessionReportedApart(Message):
+    """A meeting another provider held (003 §2.3: Leanlink distributes the cases "mellan sig och
+    annan utförare"): recorded and reported to the administration apart, never priced into
+    Leanlink's settlement, its yearly cap or the fees Leanlink collects (003 §1.2)."""
+
+    session_id: UUID
+    meeting_id: UUID
+    case_id: UUID
+    programme: Programme
+    provider: str
+    performed_on: date
+    #: The month whose settlement reports it (its own, or the first open one after it).
+    settlement_month: Month
+    minutes: Annotated[int, Field(ge=0)]
+    billable_quarters: Annotated[int, Field(ge=0)]
+    participants: Annotated[int, Field(ge=0)]
+    client_visits: Annotated[int, Field(ge=0)]
+    reason: str
 
 
 class SessionDismissed(Message):
@@ -770,6 +800,8 @@ MESSAGES: dict[str, type[Message]] = {
         SessionFlagged,
         SessionDecided,
         SessionDismissed,
+        SessionReportedApart,
+        SessionRecut,
         YearlyCapWarning,
         PolarEnrolled,
         PolarLeft,
@@ -837,6 +869,8 @@ __all__ = [
     "SessionDismissed",
     "SessionFlagged",
     "SessionLogged",
+    "SessionRecut",
+    "SessionReportedApart",
     "SettlementClosed",
     "SteeringMeetingCancelled",
     "SteeringMeetingHeld",

@@ -4,7 +4,9 @@ Computed from the public events only (the same lines as ``lots export``), so it 
 from a live system and from an export, and depends on no service's internals. Per programme:
 referrals received and rejected, cases opened and closed, families (distinct households),
 meetings held, meeting hours, first-contact wait (median and share within 14 days), SIP
-meetings, client fees, billed client hours and the share of the yearly cap used (counselling);
+meetings, client fees, billed client hours, the yearly cap in force and the share of it used
+(counselling: the cap recorded in the tariffs, 2,590 hours from 2022 unless a later entry says
+otherwise, plus the year's call-offs, as :func:`~services.billing.offline.cap_limit` reads them);
 for field work also the figures of :mod:`lots.field_report` (young people met and talked with,
 night walks, polare, their fees, area deployments).
 """
@@ -23,13 +25,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from events.messages import CallOffRecorded, TariffRecorded
 from infra.calendar import local_date
 from lots import field_report
 from lots.quality_report import rows as section_rows
 from lots.quality_report import sections
+from services.billing.offline import cap_limit
+from services.billing.pricing import LEANLINK, bills_for_leanlink
+from services.billing.tariffs import default_catalogue
 
 PROGRAMMES = ("network", "coordinated", "counselling", "field")
-YEARLY_CAP_HOURS = Decimal(2590)
 COLUMNS = (
     ("referrals_received", "referrals received"),
     ("referrals_rejected", "referrals rejected"),
@@ -42,6 +47,7 @@ COLUMNS = (
     ("first_contact_within_14_days", "first contact within 14 days (%)"),
     ("sip_meetings", "SIP meetings"),
     ("client_hours_billed", "client hours billed"),
+    ("yearly_cap_hours", "yearly cap in force (hours)"),
     ("cap_used_percent", "yearly cap used (%)"),
     ("fees_sek", "client fees (SEK)"),
     *field_report.COLUMNS,
@@ -108,17 +114,15 @@ def yearly(lines: Iterable[str], year: int, today: date | None = None) -> dict[s
                 row.meetings += 1
                 row.meeting_minutes += int((ended - started).total_seconds() // 60)
                 row.sips += data["kind"] == "sip_meeting"
-        elif kind == "SessionLogged" and int(data["settlement_month"][:4]) == year:
-            row = rows[data["programme"]]
-            row.client_hours += Decimal(data["client_hours"])
-            row.fees_ore += int(data["fee_ore"])
+    _billed(events, year, rows)
     for case_id, (programme, received) in cases.items():
         if local_date(received).year == year and case_id in first_contact:
             wait = (local_date(first_contact[case_id]) - local_date(received)).days
             rows[programme].waits.append(wait)
     field = field_report.field_figures(events, year)
+    cap = _cap_in_force(events, year)
     programmes = {
-        p: _figures(p, rows[p]) | (field if p == "field" else dict.fromkeys(field))
+        p: _figures(p, rows[p], cap) | (field if p == "field" else dict.fromkeys(field))
         for p in PROGRAMMES
     }
     return {
@@ -129,8 +133,44 @@ def yearly(lines: Iterable[str], year: int, today: date | None = None) -> dict[s
     }
 
 
-def _figures(programme: str, row: _Programme) -> dict[str, Any]:
+def _billed(events: list[dict[str, Any]], year: int, rows: dict[str, _Programme]) -> None:
+    """Leanlink's client hours and fees of the year's sessions, each as billing bills it now:
+    as logged, or as its last ``SessionRecut`` re-booked it (it gave way at the cap to a session
+    performed before it). Another provider's time is never Leanlink's (003 §1.2)."""
+    sessions: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event["type"] in ("SessionLogged", "SessionRecut"):
+            sessions[str(event["data"].get("session_id") or event["id"])] = event["data"]
+    for data in sessions.values():
+        if int(data["settlement_month"][:4]) != year:
+            continue
+        if not bills_for_leanlink(data.get("provider", LEANLINK)):
+            continue
+        row = rows[data["programme"]]
+        row.client_hours += Decimal(data["client_hours"])
+        row.fees_ore += int(data["fee_ore"])
+
+
+def _cap_in_force(events: list[dict[str, Any]], year: int) -> Decimal | None:
+    """Counselling's yearly cap of ``year`` with its call-offs, as recorded in the events (each
+    recording once, however often it was published)."""
+    tariffs: dict[int, TariffRecorded] = {}
+    call_offs: dict[str, CallOffRecorded] = {}
+    for event in events:
+        if event["type"] == TariffRecorded.type_name:
+            recorded = TariffRecorded.model_validate(event["data"])
+            tariffs.setdefault(recorded.book_version, recorded)
+        elif event["type"] == CallOffRecorded.type_name:
+            call_off = CallOffRecorded.model_validate(event["data"])
+            call_offs.setdefault(call_off.reference, call_off)
+    return cap_limit(
+        default_catalogue(), list(tariffs.values()), list(call_offs.values()), "counselling", year
+    )
+
+
+def _figures(programme: str, row: _Programme, cap: Decimal | None) -> dict[str, Any]:
     within = sum(1 for w in row.waits if w <= 14)
+    capped = programme == "counselling" and cap is not None
     return {
         "referrals_received": row.received,
         "referrals_rejected": None,
@@ -143,10 +183,9 @@ def _figures(programme: str, row: _Programme) -> dict[str, Any]:
         "first_contact_within_14_days": round(100 * within / len(row.waits)) if row.waits else None,
         "sip_meetings": row.sips,
         "client_hours_billed": str(row.client_hours.quantize(Decimal("0.01"))),
+        "yearly_cap_hours": str(cap) if capped else None,
         "cap_used_percent": (
-            str((100 * row.client_hours / YEARLY_CAP_HOURS).quantize(Decimal("0.1")))
-            if programme == "counselling"
-            else None
+            str((100 * row.client_hours / cap).quantize(Decimal("0.1"))) if capped and cap else None
         ),
         "fees_sek": str((Decimal(row.fees_ore) / 100).quantize(Decimal("0.01"))),
     }

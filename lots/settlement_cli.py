@@ -23,9 +23,10 @@ import typer
 
 from infra.settings import Settings
 from lots.text import escaped
-from services.billing.pricing import CallOff, PricingError
+from services.billing.cap import CallOff
+from services.billing.pricing import PricingError
 from services.billing.settlement import PROGRAMMES, Document, SettlementError, month_start
-from services.billing.statement import kronor, preview_status, to_csv, to_html
+from services.billing.statement import apart, kronor, preview_status, to_csv, to_html
 from services.billing.tariffs import PriceNotKnown, TariffError
 
 settlement_app = typer.Typer(
@@ -250,7 +251,8 @@ def compute(
     out: Out = None,
 ) -> None:
     """Compute a month's settlement from an export, offline, with no services running."""
-    from services.billing.offline import ExportError, compute_from_export
+    from services.billing.export_reader import ExportError
+    from services.billing.offline import compute_from_export
     from services.billing.tariffs import default_catalogue
 
     offs = [_call_off(v) for v in call_off or []]
@@ -264,7 +266,8 @@ def compute(
         raise _fail(f"{events}: {exc}", 2) from exc
     except (PriceNotKnown, PricingError, SettlementError, TariffError) as exc:
         raise _fail(str(exc), 1) from exc
-    view = {"document": document, "status": "computed"}
+    waiting = [f"{w['reason']} (meeting {w['meeting_id']})" for w in document["awaiting_price"]]
+    view = {"document": document, "status": "computed", "awaiting_price": waiting}
     _emit(view, Format.json if as_json else output, out)
 
 
@@ -320,6 +323,8 @@ def _text(view: dict[str, Any]) -> str:
     rows += [f"  waiting for a decision: {p['meeting_id']}: {p['reason']}"
              for p in document["pending_decisions"]]  # fmt: skip
     rows += [f"  waiting for a price: {reason}" for reason in view.get("awaiting_price") or []]
+    rows += [f"  other provider: {row['programme']} {apart(row)}"
+             for row in document.get("other_providers", [])]  # fmt: skip
     rows += [f"  note: {note}" for note in document["notes"]]
     label = "digest of this preview (not final)" if view.get("preview") else "digest"
     rows += ["", f"{label} {document['digest']}"]
@@ -334,5 +339,13 @@ def _what(line: dict[str, Any]) -> str:
             f"fees {kronor(line['fees_collected_ore'])}"
         )
     if line["kind"] == "fixed":
-        return f"{line['contract']}, month {line['month_of_period']} of {line['period_months']}"
+        covered = (
+            f" ({line['covered_months']} covered from {line['covered_from']})"
+            if "covered_from" in line
+            else ""
+        )
+        return (
+            f"{line['contract']}, month {line['month_of_period']} of {line['period_months']}"
+            f"{covered}"
+        )
     return f"for {line['belongs_to_month']}: {line['reason']}"

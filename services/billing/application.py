@@ -39,6 +39,7 @@ from services.billing.booking import (
     new_tariff_book,
     time_session_id,
 )
+from services.billing.cap import call_offs_in_force
 from services.billing.domain import (
     BillingError,
     CapAccount,
@@ -66,7 +67,9 @@ from services.billing.handlers import (
 )
 from services.billing.pricing import (
     DECISIONS,
-    call_offs_in_force,
+    DecisionRefused,
+    bills_for_leanlink,
+    check_decision,
     local_date,
     month_of,
     session_id_for,
@@ -271,7 +274,13 @@ class Billing(ServiceApplication):
         logged_by: str | None = None,
         note: str | None = None,
     ) -> dict[str, Any]:
-        """Log preparation or follow-up time on a case; priced and booked like a meeting."""
+        """Log preparation or follow-up time on a case; priced and booked like a meeting.
+        Only Leanlink's own time is Leanlink's to bill (003 §1.2): another provider's is refused."""
+        if not bills_for_leanlink(provider):
+            raise BillingError(
+                f"time performed by {provider} is not Leanlink's to bill (003 §1.2, §2.3): "
+                "only Leanlink's own time is logged here"
+            )
         session_id = time_session_id(entry_id or uuid4())
         self.close_due([month_of(performed_on)])
 
@@ -324,6 +333,11 @@ class Billing(ServiceApplication):
             session = booker.uow.get(session_id_for(meeting_id), Session)
             if session is None or session.meeting is None:
                 raise NotFound(f"no held meeting {meeting_id} is known to billing")
+            if session.status == "awaiting_decision":
+                try:  # the group rule allows no group billing of fewer than 5 participants
+                    check_decision(decision, int(session.meeting["participants"]))
+                except DecisionRefused as exc:
+                    raise BillingError(str(exc)) from exc
             session.decide(
                 decision=decision, decided_by=decided_by, note=note, decided_at=self.clock()
             )

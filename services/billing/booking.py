@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -24,6 +25,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import MeetingHeld, Programme, SessionLogged
 from infra.application import UnitOfWork
+from services.billing.cap import CallOff, CapOutcome, apply_cap, call_offs_in_force
+from services.billing.cap_order import (
+    Key,
+    cut_to,
+    day_key,
+    give_way,
+    limit_on,
+    performed_key,
+    thresholds_crossed,
+)
 from services.billing.domain import (
     CapAccount,
     Session,
@@ -32,11 +43,10 @@ from services.billing.domain import (
 )
 from services.billing.pricing import (
     Billable,
-    CapOutcome,
     Decision,
     NeedsDecision,
-    apply_cap,
-    call_offs_in_force,
+    bills_for_leanlink,
+    decision_options,
     local_date,
     meeting_billable,
     month_of,
@@ -45,6 +55,7 @@ from services.billing.pricing import (
     price_meeting,
     time_billable,
 )
+from services.billing.providers import report_apart
 from services.billing.settlement import first_open_month, late_adjustment
 from services.billing.tariff_book import TariffBook
 from services.billing.tariffs import Catalogue, PriceNotKnown, default_catalogue, entry_record
@@ -133,6 +144,7 @@ def needs_of(pending: Mapping[str, Any]) -> NeedsDecision:
         minutes=int(pending["minutes"]),
         participants=int(pending["participants"]),
         reason=str(pending["reason"]),
+        options=decision_options(int(pending["participants"])),
     )
 
 
@@ -199,8 +211,12 @@ class Booker:
     # --- pricing and booking ------------------------------------------------------------------
 
     def price(self, session: Session, causation_id: str | None) -> None:
-        """Price a session and book it, or leave it waiting for a decision or a price."""
+        """Price a session and book it, or leave it waiting for a decision or a price; a
+        meeting another provider held is reported apart instead (providers.py)."""
         source = source_of(session.meeting, session.time_entry)
+        if isinstance(source, MeetingHeld) and not bills_for_leanlink(source.provider):
+            self._report_apart(session, source, causation_id)
+            return
         decision: Decision | None = session.decision  # type: ignore[assignment]
         try:
             priced = price_source(source, decision, self.catalogue)
@@ -211,11 +227,21 @@ class Booker:
             call_offs = call_offs_in_force(
                 self.book.call_offs, priced.programme, priced.performed_on
             )
-            outcome = apply_cap(priced, cap.billed, call_offs, self.catalogue)
+            place = place_of(source, session.id)
+            before = cap.ledger.billed_before(place, priced.settlement_month, self.is_closed)
+            outcome = apply_cap(priced, before, call_offs, self.catalogue)
         except PriceNotKnown as exc:
             self._await_price(session, source, str(exc))
             return
-        self._log(session, outcome, cap, causation_id)
+        self._log(session, outcome, cap, place, causation_id)
+
+    def _report_apart(self, session: Session, held: MeetingHeld, causation_id: str | None) -> None:
+        if session.status == "reported_apart":
+            return
+        month = self.open_month(month_of(local_date(held.started_at)))
+        record = report_apart(held, month).model_dump(mode="json")
+        session.report_apart(record=record, causation_id=causation_id)
+        self.settlement(month).report_apart(record)
 
     def _flag(self, session: Session, needs: NeedsDecision) -> None:
         if session.status == "awaiting_decision":
@@ -256,22 +282,31 @@ class Booker:
         )
 
     def _log(
-        self, session: Session, outcome: CapOutcome, cap: CapAccount, causation_id: str | None
+        self,
+        session: Session,
+        outcome: CapOutcome,
+        cap: CapAccount,
+        place: Key,
+        causation_id: str | None,
     ) -> None:
         logged, split = outcome.session, outcome.split
         waited_in, status = session.waiting_in, session.status
-        billed_before = cap.billed
+        billed_before = split.billed_after - split.billed_hours  # in the order performed
+        year_before = cap.billed
         cap.bill(
             session_id=session.id,
             billed_hours=split.billed_hours,
             over_cap_hours=split.over_cap_hours,
             limit_hours=split.limit_hours,
             performed_on=logged.performed_on,
+            performed_at=place[0],
+            month=logged.settlement_month,
         )
-        for percent in split.thresholds_crossed:
+        self._give_way(cap, place, billed_before, logged, session.id)
+        for percent in thresholds_crossed(year_before, cap.billed, split.limit_hours):
             cap.warn(
                 percent=percent,
-                billed_hours=split.billed_after,
+                billed_hours=cap.billed,
                 limit_hours=split.limit_hours,
                 session_id=session.id,
                 performed_on=logged.performed_on,
@@ -296,6 +331,47 @@ class Booker:
         else:
             adjustment = late_adjustment(logged, month)
             self.settlement(month).book_adjustment(adjustment.model_dump(mode="json"))
+
+    def _give_way(
+        self, cap: CapAccount, place: Key, before: Decimal, taker: SessionLogged, taker_id: UUID
+    ) -> None:
+        """The sessions of open months performed after ``taker`` give way to it at the cap,
+        each re-booked on its month with the hours it keeps (cap_order.py)."""
+        programme = taker.programme
+
+        def offs(day: date) -> list[CallOff]:
+            return call_offs_in_force(self.book.call_offs, programme, day)
+
+        limit = limit_on(self.catalogue, programme, offs)
+        month = taker.settlement_month
+        for session_hex, keeps in give_way(
+            cap.ledger, place, month, (before, taker.client_hours), limit, self.is_closed
+        ):
+            other = self.uow.get(UUID(hex=session_hex), Session)
+            assert other is not None and other.logged is not None  # the ledger holds logged ones
+            was = SessionLogged.model_validate(other.logged)
+            cap_version = self.catalogue.yearly_cap(programme, was.performed_on).tariff_version
+            payload = cut_to(was, keeps, cap_version).model_dump(mode="json")
+            other.recut(session=payload, given_to=taker_id, reason=gave_way(taker))
+            self.settlement(was.settlement_month).book_session(payload)
+            cap.give_way(
+                session_id=other.id, billed_hours=keeps, given_to=taker_id,
+                performed_on=was.performed_on,
+            )  # fmt: skip
+
+
+def place_of(source: Source, session_id: UUID) -> Key:
+    """A session's place in the order performed (cap_order.py)."""
+    if isinstance(source, LoggedTime):
+        return day_key(source.performed_on, session_id)
+    return performed_key(source.started_at, session_id)
+
+
+def gave_way(taker: SessionLogged) -> str:
+    return (
+        f"the yearly cap goes in the order sessions were performed: session {taker.session_id}, "
+        f"performed on {taker.performed_on.isoformat()} and recorded later, comes first"
+    )
 
 
 def tariff_book(uow: UnitOfWork, clock: Callable[[], datetime]) -> TariffBook:

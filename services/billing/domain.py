@@ -16,6 +16,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.billing.cap_order import CapLedger, day_key
+
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/billing")
 WORKLIST_ID = uuid5(NAMESPACE, "worklist")
 
@@ -62,6 +64,8 @@ class Session(Aggregate):
         self.waiting_in: str | None = None
         self.decision: str | None = None
         self.logged: dict[str, Any] | None = None
+        #: Another provider's meeting: what is reported apart (providers.py), never billed.
+        self.apart: dict[str, Any] | None = None
 
     def flag(
         self,
@@ -163,6 +167,18 @@ class Session(Aggregate):
     ) -> None:
         self.status = "dismissed"
 
+    def report_apart(self, *, record: dict[str, Any], causation_id: str | None) -> None:
+        """Record that another provider held the meeting: reported apart, never billed."""
+        self._check_not_logged()
+        if self.status != "received":
+            raise Conflict(f"session {self.id} is {self.status}; it cannot be reported apart")
+        self._report_apart(record=record, causation_id=causation_id)
+
+    @event("ReportedApart")
+    def _report_apart(self, record: dict[str, Any], causation_id: str | None) -> None:
+        self.status = "reported_apart"
+        self.apart = record
+
     def log(
         self,
         *,
@@ -194,6 +210,17 @@ class Session(Aggregate):
         self.status = "logged"
         self.waiting_in = None
 
+    def recut(self, *, session: dict[str, Any], given_to: UUID, reason: str) -> None:
+        """Re-book the logged session with fewer hours: it gave way at the yearly cap to a
+        session performed before it that was recorded after it (cap_order.py)."""
+        if self.logged is None:
+            raise Conflict(f"session {self.id} is not logged; it has no hours to give way")
+        self._recut(session=session, given_to=given_to, reason=reason)
+
+    @event("Recut")
+    def _recut(self, session: dict[str, Any], given_to: UUID, reason: str) -> None:
+        self.logged = session
+
     def _check_not_logged(self) -> None:
         if self.logged is not None:
             raise Conflict(f"session {self.id} is already logged")
@@ -218,6 +245,8 @@ class CapAccount(Aggregate):
         self.warnings: list[dict[str, Any]] = []
         #: Hours billed per performed-on date (ISO), for the pace of the cap forecast.
         self.daily: dict[str, Decimal] = {}
+        #: Every session's hours, in the order performed (who gives way to whom).
+        self.ledger = CapLedger()
 
     @event("HoursBilled")
     def bill(
@@ -227,15 +256,53 @@ class CapAccount(Aggregate):
         over_cap_hours: Decimal,
         limit_hours: Decimal,
         performed_on: date | None = None,
+        performed_at: str | None = None,
+        month: str | None = None,
     ) -> None:
         # ``performed_on`` was added later: hours billed before it carry no date, count in the
-        # year's total and not in any pace.
+        # year's total and not in any pace. ``performed_at`` and ``month`` (the session's place
+        # in the order performed, cap_order.py) later still: hours billed before them are
+        # placed at the start of their day, or first.
         self.billed += billed_hours
         self.over_cap += over_cap_hours
         self.limit = limit_hours
         if performed_on is not None:
             day = performed_on.isoformat()
             self.daily[day] = self.daily.get(day, Decimal(0)) + billed_hours
+        if performed_at is not None:
+            key = (performed_at, session_id.hex)
+        elif performed_on is not None:
+            key = day_key(performed_on, session_id)
+        else:
+            key = ("", session_id.hex)
+        on = performed_on or date(self.year, 1, 1)
+        place = month or f"{on.year:04d}-{on.month:02d}"
+        self.ledger.record(session_id.hex, key, place, on, billed_hours)
+
+    def give_way(
+        self, *, session_id: UUID, billed_hours: Decimal, given_to: UUID, performed_on: date
+    ) -> None:
+        """A billed session keeps only ``billed_hours``: one performed before it, recorded
+        after it, took the rest (cap_order.py); never more than it had."""
+        row = self.ledger.rows.get(session_id.hex)
+        if row is None or not Decimal(0) <= billed_hours < row.billed:
+            raise BillingError(f"session {session_id} cannot give way to {billed_hours} hours")
+        self._give_way(
+            session_id=session_id,
+            billed_hours=billed_hours,
+            given_to=given_to,
+            performed_on=performed_on,
+        )
+
+    @event("HoursGivenWay")
+    def _give_way(
+        self, session_id: UUID, billed_hours: Decimal, given_to: UUID, performed_on: date
+    ) -> None:
+        given = self.ledger.give_way(session_id.hex, billed_hours)
+        self.billed -= given
+        self.over_cap += given
+        day = performed_on.isoformat()
+        self.daily[day] = self.daily.get(day, Decimal(0)) - given
 
     def warn(
         self,
@@ -286,6 +353,8 @@ class Settlement(Aggregate):
         self.adjustments: dict[str, dict[str, Any]] = {}
         self.awaiting_decision: dict[str, dict[str, Any]] = {}
         self.awaiting_price: dict[str, str] = {}
+        #: Meetings other providers held, reported apart on this month (never billed).
+        self.apart: dict[str, dict[str, Any]] = {}
         self.closed: dict[str, Any] | None = None
 
     @property
@@ -309,6 +378,16 @@ class Settlement(Aggregate):
     @event("AdjustmentBooked")
     def _book_adjustment(self, adjustment: dict[str, Any]) -> None:
         self.adjustments[str(adjustment["adjustment_id"])] = adjustment
+
+    def report_apart(self, record: dict[str, Any]) -> None:
+        self._check_open()
+        if record["settlement_month"] != self.month:
+            raise BillingError(f"a record of {record['settlement_month']} is not {self.month}'s")
+        self._report_apart(record=record)
+
+    @event("TimeReportedApart")
+    def _report_apart(self, record: dict[str, Any]) -> None:
+        self.apart[str(record["session_id"])] = record
 
     def await_decision(self, pending: dict[str, Any]) -> None:
         self._check_open()

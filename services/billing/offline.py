@@ -14,138 +14,77 @@ contracts.md and settles the month exactly as the billing service would have:
   never changes, so its unlogged meetings are not priced into it.
 - **an open month**: every ``MeetingHeld`` of an hourly programme that has no ``SessionLogged``
   and no ``SessionFlagged`` is priced with :func:`~services.billing.pricing.price_meeting` at the
-  tariff in force on its local date, then held against the yearly cap, in order of start (then
-  meeting id), after every logged session of its year. Its month is its own if open, else the
-  first open month after it, where it becomes an adjustment (:func:`late_adjustment`). A group
+  tariff in force on its local date, then held against the yearly cap in the order performed
+  (:mod:`services.billing.cap_order`: after the sessions of its year performed before it and
+  those of closed months; later sessions of open months give way, as in billing). Logged
+  sessions are taken as billing now bills them (``SessionRecut`` replaces a ``SessionLogged``).
+  Its month is its own if open, else the first open month after it, where it becomes an
+  adjustment (:func:`late_adjustment`). A group
   session the rule does not clearly cover is listed under ``pending_decisions``; a meeting
   whose session was dismissed (``SessionDismissed``: no price, ruled out by a person) is not.
+  A meeting with no price in force on its date (no rate, fee, cap or contract term) is listed
+  under ``awaiting_price`` on that month, bills nothing and takes no hours from the cap, as
+  billing leaves it waiting; the computation still succeeds.
 
-Entries are deduplicated on their ``id``, and a message that travelled twice under different ids
-(a re-publication) is kept once, at its first position; two different versions of the same
-message are refused, naming the line.
+The export is read by :func:`~services.billing.export_reader.read_export`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from events.codec import DecodeError, decode
 from events.messages import (
     AdjustmentRecorded,
     CallOffRecorded,
     MeetingHeld,
-    Message,
-    SessionDismissed,
     SessionFlagged,
     SessionLogged,
+    SessionRecut,
+    SessionReportedApart,
     SettlementClosed,
     TariffRecorded,
 )
+from services.billing.cap import CallOff, apply_cap, call_offs_in_force
+from services.billing.cap_order import (
+    CapLedger,
+    Key,
+    cut_to,
+    day_key,
+    give_way,
+    limit_on,
+    performed_key,
+)
+from services.billing.export_reader import Export, ExportError, Positioned, read_export
 from services.billing.pricing import (
-    CallOff,
     NeedsDecision,
-    apply_cap,
-    call_offs_in_force,
+    bills_for_leanlink,
+    decision_options,
     local_date,
     month_of,
     price_meeting,
+    session_id_for,
 )
+from services.billing.providers import report_apart
 from services.billing.settlement import (
+    Awaiting,
     Document,
     first_open_month,
     late_adjustment,
     month_start,
     settle,
 )
-from services.billing.tariffs import Catalogue, Entry, TariffError, entry_from_record
-
-_USED: dict[str, type[Message]] = {
-    m.type_name: m
-    for m in (
-        MeetingHeld,
-        SessionLogged,
-        AdjustmentRecorded,
-        SessionFlagged,
-        SessionDismissed,
-        TariffRecorded,
-        CallOffRecorded,
-        SettlementClosed,
-    )
-}
-M = TypeVar("M", bound=Message)
-Positioned = tuple[int, M]
-"""A message and the line where it first appeared: billing's log order."""
-
-
-class ExportError(ValueError):
-    """A line of the export that cannot be read; the message starts with its line number."""
-
-
-@dataclass(frozen=True)
-class Export:
-    """The entries of an export that a settlement reads, each once, in the export's order."""
-
-    sessions: tuple[Positioned[SessionLogged], ...]
-    meetings: tuple[MeetingHeld, ...]
-    adjustments: tuple[Positioned[AdjustmentRecorded], ...]
-    flags: tuple[Positioned[SessionFlagged], ...]
-    dismissed: tuple[Positioned[SessionDismissed], ...]
-    tariffs: tuple[Positioned[TariffRecorded], ...]
-    call_offs: tuple[Positioned[CallOffRecorded], ...]
-    closes: tuple[Positioned[SettlementClosed], ...]
-
-
-def read_export(lines: Iterable[str]) -> Export:
-    """Read and check the export; raise :class:`ExportError` naming the first bad line."""
-    entries: dict[str, tuple[int, str]] = {}
-    by_key: dict[tuple[str, str], tuple[int, str, Message]] = {}
-    for number, raw in enumerate(lines, start=1):
-        text = raw.strip()
-        if not text:
-            continue
-        entry = _parse(number, text)
-        ident, kind = str(entry["id"]), str(entry["type"])
-        content = json.dumps(entry, sort_keys=True, ensure_ascii=False)
-        if ident in entries:
-            first, seen = entries[ident]
-            if seen != content:
-                raise ExportError(
-                    f"line {number}: entry id {ident} already appeared on line {first} "
-                    "with different content"
-                )
-            continue
-        entries[ident] = (number, content)
-        if kind not in _USED:
-            continue
-        message = _decode(number, entry, _USED[kind])
-        key = (kind, _natural_key(message))
-        body = message.model_dump_json()
-        if key in by_key and by_key[key][1] != body:
-            raise ExportError(
-                f"line {number}: {kind} {key[1]} already appeared on line {by_key[key][0]} "
-                "with different content"
-            )
-        by_key.setdefault(key, (number, body, message))
-    found = sorted((line, message) for line, _, message in by_key.values())
-
-    def of(model: type[M]) -> tuple[Positioned[M], ...]:
-        return tuple((line, m) for line, m in found if isinstance(m, model))
-
-    return Export(
-        sessions=of(SessionLogged),
-        meetings=tuple(m for _, m in of(MeetingHeld)),
-        adjustments=of(AdjustmentRecorded),
-        flags=of(SessionFlagged),
-        dismissed=of(SessionDismissed),
-        tariffs=of(TariffRecorded),
-        call_offs=of(CallOffRecorded),
-        closes=of(SettlementClosed),
-    )
+from services.billing.tariffs import (
+    Catalogue,
+    Entry,
+    PriceNotKnown,
+    TariffError,
+    entry_from_record,
+)
 
 
 def compute_from_export(
@@ -173,48 +112,146 @@ def compute(
     if close is not None:
         return _closed_month(export, month, programme, catalogue, close)
     tariffs = _catalogue(catalogue, [t for _, t in export.tariffs])
-    sessions = [s for _, s in export.sessions]
-    adjustments = [a for _, a in export.adjustments]
+    sessions = _as_now(_leanlinks([s for _, s in export.sessions]), export.recuts)
     logged = {s.meeting_id for s in sessions if s.meeting_id is not None}
-    pending = _pending([f for _, f in export.flags], month, logged)
+    closed = {c.month for _, c in export.closes}
+    book = _OpenMonth(
+        month=month,
+        tariffs=tariffs,
+        call_offs=[*call_offs],
+        recorded=[_call_off(c) for _, c in export.call_offs],
+        sessions=sessions,
+        adjustments=[a for _, a in export.adjustments],
+        pending=_pending([f for _, f in export.flags], month, logged),
+        apart=[r for _, r in export.apart],
+        closed=closed,
+        started={m.meeting_id: m.started_at for m in export.meetings},
+    )
     if programme is None or programme in tariffs.hourly_programmes():
-        closed = {c.month for _, c in export.closes}
-        # Flagged meetings are pending already; dismissed ones are never billed.
-        handled = {f.meeting_id for _, f in export.flags}
+        # Flagged meetings are pending already; dismissed ones are never billed; other
+        # providers' meetings that billing reported apart are reported as they stand.
+        handled = logged | {f.meeting_id for _, f in export.flags}
         handled |= {d.meeting_id for _, d in export.dismissed if d.meeting_id is not None}
-        recorded = [_call_off(c) for _, c in export.call_offs]
-
-        def offs(session: SessionLogged) -> list[CallOff]:
-            own = call_offs_in_force(recorded, session.programme, session.performed_on)
-            return [*call_offs, *own]
-
-        billed: dict[tuple[str, int], Decimal] = {}
-        for s in sessions:
-            key = (s.programme, s.performed_on.year)
-            billed[key] = billed.get(key, Decimal(0)) + s.client_hours
+        handled |= {r.meeting_id for _, r in export.apart}
         unlogged = [
             m
             for m in export.meetings
-            if m.programme in tariffs.hourly_programmes()
-            and m.meeting_id not in logged
-            and m.meeting_id not in handled
+            if m.programme in tariffs.hourly_programmes() and m.meeting_id not in handled
         ]
         for meeting, own, target in _due(unlogged, month, closed.__contains__):
-            priced = price_meeting(meeting, tariffs)
-            if isinstance(priced, NeedsDecision):
-                if target == month:
-                    pending.append(replace(priced, settlement_month=target))
-                continue
-            key = (priced.programme, priced.performed_on.year)
-            outcome = apply_cap(priced, billed.get(key, Decimal(0)), offs(priced), tariffs)
-            billed[key] = billed.get(key, Decimal(0)) + outcome.session.client_hours
-            if target == own:
-                sessions.append(outcome.session)
-            elif target == month:
-                adjustments.append(late_adjustment(outcome.session, month))
+            book.price(meeting, own, target)
     return settle(
-        month, sessions, tariffs, programme=programme, adjustments=adjustments, pending=pending
+        month,
+        book.sessions,
+        tariffs,
+        programme=programme,
+        adjustments=book.adjustments,
+        pending=book.pending,
+        awaiting=book.awaiting,
+        apart=book.apart,
     )
+
+
+@dataclass
+class _OpenMonth:
+    """An open month being settled offline: what billing logged, and the meetings it has not
+    logged yet, priced as it would price them when they reach it."""
+
+    month: str
+    tariffs: Catalogue
+    call_offs: list[CallOff]
+    recorded: list[dict[str, Any]]
+    sessions: list[SessionLogged]
+    adjustments: list[AdjustmentRecorded]
+    pending: list[NeedsDecision]
+    apart: list[SessionReportedApart]
+    closed: set[str]
+    #: When each meeting of the export started: a logged session's place in the order
+    #: performed (without its meeting, the start of its day).
+    started: dict[UUID, datetime]
+    awaiting: list[Awaiting] = field(default_factory=list)
+    ledgers: dict[tuple[str, int], CapLedger] = field(default_factory=dict)
+    index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for n, s in enumerate(self.sessions):
+            start = self.started.get(s.meeting_id) if s.meeting_id is not None else None
+            place = (
+                performed_key(start, s.session_id)
+                if start is not None
+                else day_key(s.performed_on, s.session_id)
+            )
+            ledger = self.ledgers.setdefault((s.programme, s.performed_on.year), CapLedger())
+            ledger.record(
+                s.session_id.hex, place, s.settlement_month, s.performed_on, s.client_hours
+            )
+            self.index[s.session_id.hex] = n
+
+    def price(self, meeting: MeetingHeld, own: str, target: str) -> None:
+        """Price a meeting billing has not logged, booked on ``target`` (its own month, or the
+        first open one after it); only what lands on this month is kept, but every one of them
+        holds its hours against the cap. A price not known leaves it waiting, as in billing;
+        a meeting another provider held is reported apart, never priced (providers.py)."""
+        if not bills_for_leanlink(meeting.provider):
+            if target == self.month:
+                self.apart.append(report_apart(meeting, target))
+            return
+        try:
+            priced = price_meeting(meeting, self.tariffs)
+            if isinstance(priced, NeedsDecision):
+                if target == self.month:
+                    self.pending.append(replace(priced, settlement_month=target))
+                return
+            ledger = self.ledgers.setdefault(
+                (priced.programme, priced.performed_on.year), CapLedger()
+            )
+            place = performed_key(meeting.started_at, priced.session_id)
+            before = ledger.billed_before(place, own, self.closed.__contains__)
+            outcome = apply_cap(priced, before, self.offs(priced.programme)(priced.performed_on),
+                                self.tariffs)  # fmt: skip
+        except PriceNotKnown as exc:
+            if target == self.month:
+                self.awaiting.append(
+                    Awaiting(
+                        session_id_for(meeting.meeting_id), meeting.meeting_id,
+                        meeting.programme, target, str(exc),
+                    )
+                )  # fmt: skip
+            return
+        billed = outcome.session
+        ledger.record(billed.session_id.hex, place, own, billed.performed_on, billed.client_hours)
+        self.give_way(ledger, place, before, billed)
+        if target == own:
+            self.index[billed.session_id.hex] = len(self.sessions)
+            self.sessions.append(billed)
+        elif target == self.month:
+            self.adjustments.append(late_adjustment(billed, self.month))
+
+    def offs(self, programme: str) -> Callable[[date], list[CallOff]]:
+        """The call-offs in force on a day: the export's and those given on the command line."""
+
+        def on(day: date) -> list[CallOff]:
+            return [*self.call_offs, *call_offs_in_force(self.recorded, programme, day)]
+
+        return on
+
+    def give_way(
+        self, ledger: CapLedger, place: Key, before: Decimal, taker: SessionLogged
+    ) -> None:
+        """The sessions of open months performed after ``taker`` give way to it at the cap,
+        as billing would re-book them (cap_order.py)."""
+        programme = taker.programme
+        limit = limit_on(self.tariffs, programme, self.offs(programme))
+        closed = self.closed.__contains__
+        month = taker.settlement_month
+        hours = (before, taker.client_hours)
+        for session, keeps in give_way(ledger, place, month, hours, limit, closed):
+            ledger.give_way(session, keeps)
+            n = self.index.get(session)
+            if n is not None:
+                was = self.sessions[n]
+                cap = self.tariffs.yearly_cap(programme, was.performed_on).tariff_version
+                self.sessions[n] = cut_to(was, keeps, cap)
 
 
 def _closed_month(
@@ -234,7 +271,8 @@ def _closed_month(
             if (t.book_version <= version if version is not None else line < cut)
         ],
     )
-    sessions = [s for line, s in export.sessions if line < cut]
+    sessions = _leanlinks([s for line, s in export.sessions if line < cut])
+    sessions = _as_now(sessions, [(line, r) for line, r in export.recuts if line < cut])
     logged = {s.meeting_id for s in sessions if s.meeting_id is not None}
     return settle(
         month,
@@ -243,7 +281,28 @@ def _closed_month(
         programme=programme,
         adjustments=[a for line, a in export.adjustments if line < cut],
         pending=_pending([f for line, f in export.flags if line < cut], month, logged),
+        apart=[r for line, r in export.apart if line < cut],
     )
+
+
+def _as_now(
+    sessions: list[SessionLogged], recuts: Iterable[Positioned[SessionRecut]]
+) -> list[SessionLogged]:
+    """The logged sessions as billing now bills them: each as its last ``SessionRecut`` re-booked
+    it, if one did (it gave way at the cap to a session performed before it)."""
+    latest: dict[UUID, SessionLogged] = {}
+    for _, recut in sorted(recuts, key=lambda r: r[0]):
+        latest[recut.session_id] = SessionLogged.model_validate(
+            recut.model_dump(exclude={"given_to", "reason"})
+        )
+    return [latest.get(s.session_id, s) for s in sessions]
+
+
+def _leanlinks(sessions: list[SessionLogged]) -> list[SessionLogged]:
+    """Leanlink's sessions. A ``SessionLogged`` of another provider (billing logged them before
+    settlement document version 2) is not Leanlink's to bill: it is left out, and its meeting,
+    if the export holds it, is reported apart like any other provider's."""
+    return [s for s in sessions if bills_for_leanlink(s.provider)]
 
 
 def _due(
@@ -261,7 +320,9 @@ def _due(
         if target > month or (target != month and own[:4] != month[:4]):
             continue
         due.append((meeting, own, target))
-    return sorted(due, key=lambda d: (d[0].started_at, str(d[0].meeting_id)))
+    return sorted(
+        due, key=lambda d: performed_key(d[0].started_at, session_id_for(d[0].meeting_id))
+    )
 
 
 def _pending(flags: Iterable[SessionFlagged], month: str, logged: set[UUID]) -> list[NeedsDecision]:
@@ -274,6 +335,7 @@ def _pending(flags: Iterable[SessionFlagged], month: str, logged: set[UUID]) -> 
             minutes=f.minutes,
             participants=f.participants,
             reason=f.reason,
+            options=decision_options(f.participants),
         )
         for f in flags
         if f.settlement_month == month and f.meeting_id not in logged
@@ -301,6 +363,26 @@ def _catalogue(default: Catalogue, recorded: Sequence[TariffRecorded]) -> Catalo
         raise ExportError(f"the export's tariffs cannot be used: {exc}") from exc
 
 
+def cap_limit(
+    default: Catalogue,
+    tariffs: Sequence[TariffRecorded],
+    call_offs: Sequence[CallOffRecorded],
+    programme: str,
+    year: int,
+) -> Decimal | None:
+    """The hours ``programme`` may bill in ``year`` as recorded: the yearly cap in force on
+    31 December (the default catalogue with the recorded tariff entries) plus the year's
+    recorded call-offs, as billing's cap usage counts it; None if no cap is in force then."""
+    catalogue = _catalogue(default, tariffs)
+    end = date(year, 12, 31)
+    try:
+        cap = catalogue.yearly_cap(programme, end)
+    except PriceNotKnown:
+        return None
+    offs = call_offs_in_force([_call_off(c) for c in call_offs], programme, end)
+    return Decimal(cap.hours) + sum((c.hours for c in offs), Decimal(0))
+
+
 def _call_off(message: CallOffRecorded) -> dict[str, Any]:
     return {
         "reference": message.reference,
@@ -309,49 +391,3 @@ def _call_off(message: CallOffRecorded) -> dict[str, Any]:
         "hours": message.hours,
         "effective_from": message.effective_from,
     }
-
-
-def _parse(number: int, text: str) -> dict[str, Any]:
-    try:
-        entry = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ExportError(f"line {number}: not JSON: {exc.msg} at column {exc.colno}") from exc
-    if not isinstance(entry, dict):
-        raise ExportError(f"line {number}: not a JSON object")
-    if not isinstance(entry.get("type"), str) or not isinstance(entry.get("id"), str):
-        raise ExportError(f"line {number}: needs a string 'type' and a string 'id'")
-    if not isinstance(entry.get("data"), dict):
-        raise ExportError(f"line {number}: 'data' must be a JSON object")
-    return entry
-
-
-def _decode(number: int, entry: dict[str, Any], model: type[Message]) -> Message:
-    version = entry.get("version")
-    if isinstance(version, bool) or not isinstance(version, int | str):
-        raise ExportError(f"line {number}: 'version' must be an integer")
-    fields = {
-        "type": entry["type"],
-        "version": str(version),
-        "id": entry["id"],
-        "data": json.dumps(entry["data"], ensure_ascii=False),
-    }
-    try:
-        return decode(fields, expect=model).message
-    except DecodeError as exc:
-        raise ExportError(f"line {number}: {exc}") from exc
-
-
-def _natural_key(message: Message) -> str:
-    if isinstance(message, SessionLogged | SessionFlagged | SessionDismissed):
-        return str(message.session_id)
-    if isinstance(message, MeetingHeld):
-        return str(message.meeting_id)
-    if isinstance(message, AdjustmentRecorded):
-        return str(message.adjustment_id)
-    if isinstance(message, TariffRecorded):
-        return str(message.book_version)
-    if isinstance(message, CallOffRecorded):
-        return message.reference
-    if isinstance(message, SettlementClosed):
-        return message.month
-    raise TypeError(type(message).__name__)

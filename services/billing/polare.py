@@ -40,6 +40,7 @@ from events.messages import (
 from infra.application import Handler, Lookup, Outgoing, Translator, UnitOfWork
 from infra.topology import BILLING_EVENTS
 from services.billing.domain import Conflict
+from services.billing.fixed import covered_months, monthly_share, year_to_date
 from services.billing.settlement import month_start
 from services.billing.tariffs import Catalogue, PriceNotKnown, TariffError, last_day
 
@@ -388,7 +389,7 @@ def month_report(app: Billing, month: str) -> dict[str, Any]:
 
 def budget(catalogue: Catalogue, first: date, to_date_ore: int) -> dict[str, Any]:
     """Field work's yearly payment in force in the month, the months' shares so far (as the
-    settlement pays them: floor(yearly / 12), the rest in December), and the fees' share."""
+    settlement pays them, :mod:`services.billing.fixed`), and the fees' share."""
     terms = [t for t in catalogue.terms_in_force(first) if "field" in t.programmes]
     if not terms:
         return {"contract": None, "note": f"no field-work contract is in force on {first}"}
@@ -400,9 +401,8 @@ def budget(catalogue: Catalogue, first: date, to_date_ore: int) -> dict[str, Any
     if quote.payment.per != "year":
         return {"contract": contract, "note": "the field-work payment is not yearly"}
     yearly = quote.period_amount_ore
-    share = yearly // 12
-    month_share = yearly - 11 * share if first.month == 12 else share
-    shares_to_date = share * first.month + (yearly - 12 * share if first.month == 12 else 0)
+    month_share = monthly_share(yearly, 12, covered_months(catalogue, contract, first, quote))
+    shares_to_date = year_to_date(catalogue, contract, first)
     percent = (Decimal(100 * to_date_ore) / Decimal(yearly)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP
     ) if yearly else None  # fmt: skip

@@ -10,7 +10,9 @@ settlement both call them, so a meeting is priced the same way everywhere.
   which is the same thing: 45 min -> 3, 60 -> 4, 61 -> 5, 80 -> 6.
 - client quarters: the billable quarters; for a group session the group rule covers (format
   ``group``, 60..120 minutes, at least 5 participants) four times as many, since every group
-  hour, and so every quarter of group time, earns 4 client hours.
+  hour, and so every quarter of group time, earns 4 client hours. Any other group session waits
+  for a person's decision, and a group of fewer than 5 is never billed as a group
+  (:func:`decision_options`).
 - ``client_hours``: client quarters / 4, two decimals.
 - ``amount_ore``: rate (SEK per hour, whole öre) x client hours, in öre, rounded half-up to whole
   öre once per session in :func:`amount_ore`, the only place a session's amount is rounded.
@@ -22,17 +24,18 @@ settlement both call them, so a meeting is priced the same way everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
 from events.messages import MeetingHeld, Programme, SessionLogged
 from services.billing.tariffs import Catalogue, ore_half_up
 
+LEANLINK = "leanlink"
+"""The provider this back office bills for, as scheduling's roster names it."""
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SESSION_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:session")
 """Namespace of session ids derived from meeting ids; never change it (ids must re-derive)."""
@@ -41,9 +44,6 @@ GROUP_MIN_PARTICIPANTS = 5
 GROUP_MIN_MINUTES = 60
 GROUP_MAX_MINUTES = 120
 CLIENT_HOURS_PER_GROUP_HOUR = 4
-THRESHOLDS = (80, 95, 100)
-_ZERO = Decimal(0)
-"""Per cent of the year's ordered hours whose crossing is reported."""
 
 Decision = Literal["bill_as_ordinary_time", "bill_as_group", "not_billable"]
 DECISIONS: tuple[Decision, ...] = ("bill_as_ordinary_time", "bill_as_group", "not_billable")
@@ -62,6 +62,14 @@ class NotHourlyBilled(PricingError):
     """The programme is paid by a fixed sum, not by the hour."""
 
 
+class NotLeanlinks(PricingError):
+    """Time another provider performed: it is not Leanlink's to bill (003 §1.2, §2.3)."""
+
+
+class DecisionRefused(PricingError):
+    """A decision the group rule does not allow (a group of fewer than 5 billed as a group)."""
+
+
 @dataclass(frozen=True)
 class NeedsDecision:
     """A group session the group rule does not clearly cover: a person decides how to bill it."""
@@ -76,34 +84,18 @@ class NeedsDecision:
     options: tuple[Decision, ...] = DECISIONS
 
 
-@dataclass(frozen=True)
-class CallOff:
-    """A written call-off (avrop) of extra hours for one calendar year (003 §1.2)."""
-
-    ref: str
-    year: int
-    hours: Decimal
-
-    def __post_init__(self) -> None:
-        if self.hours <= 0 or (self.hours * 4) % 1 != 0:
-            raise PricingError(f"call-off {self.ref}: hours must be a positive number of quarters")
+def bills_for_leanlink(provider: str) -> bool:
+    """Whether time a provider performed is Leanlink's to bill: only Leanlink's own is
+    (:mod:`services.billing.providers`)."""
+    return provider == LEANLINK
 
 
-@dataclass(frozen=True)
-class CapSplit:
-    """How one session's client hours fall against the year's ordered hours."""
-
-    billed_hours: Decimal
-    over_cap_hours: Decimal
-    limit_hours: Decimal
-    billed_after: Decimal
-    thresholds_crossed: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class CapOutcome:
-    session: SessionLogged
-    split: CapSplit
+def _check_leanlinks(provider: str, what: str) -> None:
+    if not bills_for_leanlink(provider):
+        raise NotLeanlinks(
+            f"{what} was performed by {provider}: only Leanlink's own time is Leanlink's to bill "
+            "(003 §1.2, §2.3)"
+        )
 
 
 def local_date(moment: datetime) -> date:
@@ -145,6 +137,30 @@ def session_id_for(meeting_id: UUID) -> UUID:
     return uuid5(SESSION_NAMESPACE, str(meeting_id))
 
 
+def decision_options(participants: int) -> tuple[Decision, ...]:
+    """What a person may decide for a group session the group rule does not clearly cover.
+
+    003 §1.2 earns 4 client hours per group hour only "med minst 5 deltagare": a group of fewer
+    is never billed as a group, only as ordinary time or not at all. Only a group of at least 5
+    whose duration is outside 1-2 hours (where the seed's principle does not say) leaves
+    ``bill_as_group`` to a person.
+    """
+    if participants < GROUP_MIN_PARTICIPANTS:
+        return tuple(d for d in DECISIONS if d != "bill_as_group")
+    return DECISIONS
+
+
+def check_decision(decision: Decision, participants: int) -> None:
+    """Raise :class:`DecisionRefused` unless the group rule allows ``decision``."""
+    if decision not in decision_options(participants):
+        raise DecisionRefused(
+            f"a group of {participants} participants cannot be billed as a group: the group "
+            f"rule earns 4 client hours per group hour only with at least "
+            f"{GROUP_MIN_PARTICIPANTS} participants (003 §1.2); decide "
+            f"{' or '.join(decision_options(participants))}"
+        )
+
+
 def group_rule_gap(meeting: MeetingHeld, minutes: int) -> str | None:
     """Why the group rule does not clearly cover this group session, or None if it does."""
     problems = []
@@ -183,9 +199,11 @@ def meeting_billable(
 ) -> Billable | NeedsDecision:
     """What a held meeting bills, as a person decided or by the group rule, or why a person must
     decide (an unclear group session without a decision)."""
+    _check_leanlinks(meeting.provider, f"meeting {meeting.meeting_id}")
     _check_hourly(meeting.programme, catalogue)
     minutes = minutes_between(meeting.started_at, meeting.ended_at)
     if decision is not None:
+        check_decision(decision, meeting.participants)
         multiplier = _MULTIPLIER[decision]
     elif meeting.format != "group":
         multiplier = 1
@@ -200,6 +218,7 @@ def meeting_billable(
                 minutes=minutes,
                 participants=meeting.participants,
                 reason=f"group session not clearly covered by the group rule: {gap}",
+                options=decision_options(meeting.participants),
             )
         multiplier = CLIENT_HOURS_PER_GROUP_HOUR
     quarters = started_quarters(minutes)
@@ -225,7 +244,8 @@ def price_meeting(meeting: MeetingHeld, catalogue: Catalogue) -> SessionLogged |
 
 
 def price_decided(meeting: MeetingHeld, decision: Decision, catalogue: Catalogue) -> SessionLogged:
-    """Price a meeting as a person decided: as ordinary time, as a group, or not billable."""
+    """Price a meeting as a person decided: as ordinary time, as a group, or not billable;
+    raise :class:`DecisionRefused` for a decision the group rule does not allow."""
     billable = meeting_billable(meeting, decision, catalogue)
     assert isinstance(billable, Billable)  # a decision is never sent back to a person
     return _meeting_session(meeting, billable, catalogue)
@@ -242,6 +262,7 @@ def price_logged_time(
     catalogue: Catalogue,
 ) -> SessionLogged:
     """Price logged preparation or follow-up time: started quarters, no visit and no fee."""
+    _check_leanlinks(provider, f"time entry {session_id}")
     billable = time_billable(programme, performed_on, minutes, catalogue)
     rate = catalogue.hourly_rate(programme, performed_on)
     return SessionLogged(
@@ -260,110 +281,6 @@ def price_logged_time(
         tariff_version=rate.tariff_version,
         settlement_month=month_of(performed_on),
     )
-
-
-def split_at_cap(
-    billed_before: Decimal,
-    hours: Decimal,
-    cap_hours: int,
-    call_offs: Iterable[CallOff],
-    year: int,
-) -> CapSplit:
-    """Split ``hours`` into what fits under the year's cap plus its call-offs, and the rest."""
-    if hours < 0 or billed_before < 0:
-        raise PricingError("hours cannot be negative")
-    limit = Decimal(cap_hours)
-    for call_off in call_offs:
-        if call_off.year == year:
-            limit += call_off.hours
-    billed = min(hours, max(_ZERO, limit - billed_before))
-    after = billed_before + billed
-    # Nothing billed crosses nothing: before < x <= before is impossible.
-    crossed = (
-        tuple(t for t in THRESHOLDS if billed_before < limit * t / 100 <= after) if billed else ()
-    )
-    return CapSplit(billed, hours - billed, limit, after, crossed)
-
-
-def call_offs_in_force(
-    recorded: Iterable[Mapping[str, Any]], programme: str, on: date
-) -> list[CallOff]:
-    """The recorded call-offs of ``on``'s year for ``programme`` in force on ``on``.
-
-    A call-off orders extra hours from its ``effective_from`` date: sessions performed before it
-    stay within the hours ordered before it.
-    """
-    return [
-        CallOff(str(c["reference"]), int(c["year"]), Decimal(c["hours"]))
-        for c in recorded
-        if c["programme"] == programme and c["year"] == on.year and c["effective_from"] <= on
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class Held:
-    """Client hours held against the year's cap: the split, and if the cap cut them, the
-    quarters still billed and the cap entry that cut them."""
-
-    split: CapSplit
-    cut_to_quarters: int | None
-    cap_version: str
-
-    def billed_hours(self, hours: Decimal) -> Decimal:
-        """What is billed of ``hours``: all of it, or the quarters the cap left."""
-        return hours if self.cut_to_quarters is None else client_hours(self.cut_to_quarters)
-
-
-def hold_against_cap(
-    programme: str,
-    performed_on: date,
-    hours: Decimal,
-    billed_before: Decimal,
-    call_offs: Iterable[CallOff],
-    catalogue: Catalogue,
-    session_id: UUID | str,
-) -> Held:
-    """Hold a session's client hours against the cap of its calendar year."""
-    cap = catalogue.yearly_cap(programme, performed_on)
-    split = split_at_cap(billed_before, hours, cap.hours, call_offs, performed_on.year)
-    if split.over_cap_hours == 0:
-        return Held(split, None, cap.tariff_version)
-    if (split.billed_hours * 4) % 1 != 0:
-        raise PricingError(f"session {session_id}: client hours are not whole quarters")
-    return Held(split, int(split.billed_hours * 4), cap.tariff_version)
-
-
-def apply_cap(
-    session: SessionLogged,
-    billed_before: Decimal,
-    call_offs: Iterable[CallOff],
-    catalogue: Catalogue,
-) -> CapOutcome:
-    """The billed part of a session given the hours already billed in its calendar year.
-
-    Minutes and quarters stay as performed; client hours and amount shrink to the billed part
-    (its amount rounded by :func:`amount_ore`), and the cap entry joins the tariff version.
-    """
-    held = hold_against_cap(
-        session.programme,
-        session.performed_on,
-        session.client_hours,
-        billed_before,
-        call_offs,
-        catalogue,
-        session.session_id,
-    )
-    quarters = held.cut_to_quarters
-    if quarters is None:
-        return CapOutcome(session, held.split)
-    billed = session.model_copy(
-        update={
-            "client_hours": client_hours(quarters),
-            "amount_ore": amount_ore(session.rate, quarters),
-            "tariff_version": f"{session.tariff_version};{held.cap_version}",
-        }
-    )
-    return CapOutcome(billed, held.split)
 
 
 def _check_hourly(programme: str, catalogue: Catalogue) -> None:

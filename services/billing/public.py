@@ -21,6 +21,8 @@ from events.messages import (
     SessionDismissed,
     SessionFlagged,
     SessionLogged,
+    SessionRecut,
+    SessionReportedApart,
     SettlementClosed,
     TariffEntry,
     TariffRecorded,
@@ -29,7 +31,7 @@ from events.messages import (
 from infra.application import Outgoing, Translator
 from infra.topology import BILLING_EVENTS
 from services.billing.domain import CapAccount, Session, Settlement
-from services.billing.pricing import DECISIONS
+from services.billing.pricing import decision_options
 from services.billing.tariff_book import TariffBook
 
 
@@ -76,7 +78,7 @@ def session_flagged(event: Any) -> Outgoing:
             minutes=event.minutes,
             participants=event.participants,
             reason=event.reason,
-            options=list(DECISIONS),
+            options=list(decision_options(event.participants)),
         ),
         correlation_id=str(event.case_id),
     )
@@ -111,6 +113,22 @@ def session_dismissed(event: Any) -> Outgoing:
         ),
         correlation_id=str(event.case_id),
     )
+
+
+def session_reported_apart(event: Any) -> Outgoing:
+    record = SessionReportedApart.model_validate(event.record)
+    return Outgoing(
+        BILLING_EVENTS,
+        record,
+        correlation_id=str(record.case_id),
+        causation_id=event.causation_id,
+    )
+
+
+def session_recut(event: Any) -> Outgoing:
+    body = {**event.session, "given_to": event.given_to, "reason": event.reason}
+    recut = SessionRecut.model_validate(body)
+    return Outgoing(BILLING_EVENTS, recut, correlation_id=str(recut.case_id))
 
 
 def session_logged(event: Any) -> Outgoing:
@@ -169,6 +187,8 @@ PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
     Session.Decided: session_decided,  # type: ignore[attr-defined]
     Session.Dismissed: session_dismissed,  # type: ignore[attr-defined]
     Session.Logged: session_logged,  # type: ignore[attr-defined]
+    Session.ReportedApart: session_reported_apart,  # type: ignore[attr-defined]
+    Session.Recut: session_recut,  # type: ignore[attr-defined]
     CapAccount.ThresholdCrossed: threshold_crossed,  # type: ignore[attr-defined]
     Settlement.AdjustmentBooked: adjustment_booked,  # type: ignore[attr-defined]
     Settlement.Closed: settlement_closed,  # type: ignore[attr-defined]

@@ -4,7 +4,9 @@ The rebuild is a fresh, in-memory fold over billing's stored events in log order
 month's ``Closed`` event. It does not trust any recorded amount: the tariff catalogue is rebuilt
 from the recorded tariff entries (at the tariff-book version each session was priced with, and
 the one the close used); every session's hours are derived again from its recorded meeting or
-logged time and decision and held again against the yearly cap in log order; the sessions the
+logged time and decision and held again against the yearly cap in log order, in the order
+performed as billing holds them (:mod:`services.billing.cap_order`: the same ledger, the same
+sessions of open months giving way and cut again); the sessions the
 month's document is made of (its own, and late sessions of closed months, which become its
 adjustments) are priced again in full, and late sessions become the same adjustments again. The
 month's document is then settled from the rebuilt sessions and compared, byte for byte, with the
@@ -18,37 +20,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import Mapper, StoredEvent
-from eventsourcing.utils import get_topic
-from pydantic import BaseModel, ConfigDict, Field
-
-from events.messages import AdjustmentRecorded, MeetingHeld, SessionLogged
+from events.messages import AdjustmentRecorded, MeetingHeld, SessionLogged, SessionReportedApart
 from services.billing.application import Billing
 from services.billing.booking import (
-    LoggedTime,
     Source,
     billable_of,
     needs_of,
+    place_of,
     price_source,
     source_of,
 )
+from services.billing.cap import CallOff, apply_cap, call_offs_in_force, hold_against_cap
+from services.billing.cap_order import CapLedger, Key, cut_to, give_way, limit_on
 from services.billing.domain import NotFound, Session, Settlement
 from services.billing.pricing import (
+    Billable,
     NeedsDecision,
     PricingError,
-    apply_cap,
-    call_offs_in_force,
-    hold_against_cap,
+    bills_for_leanlink,
+    local_date,
     month_of,
     price_meeting,
     session_id_for,
 )
+from services.billing.providers import report_apart
+from services.billing.replay_reader import BOOKINGS, Reader, topics
 from services.billing.settlement import (
+    DOCUMENT_VERSION,
     Document,
     canonical_json,
     first_open_month,
@@ -84,14 +87,51 @@ def replay_month(
         raise NotFound(f"{month} is not closed: there is no closed document to replay")
     fold = Fold(month)
     read = Reader(app.mapper, lean=lean)
-    for _, topic, originator, version, state in app.store.scan_topics(_topics(), lock=app.lock):
+    for _, topic, originator, version, state in app.store.scan_topics(topics(), lock=app.lock):
         if fold.skips(topic, originator):
             continue
         if read(fold, topic, originator, version, state):
             break
     document = fold.document(programme)
-    differences = [*fold.differences, *compare(closed, document)]
+    differences = [*_rules_changed(closed), *fold.differences, *compare(closed, document)]
     return Replayed(month, programme, closed, document, tuple(differences))
+
+
+def _hold_again(
+    session: str,
+    source: Source,
+    decision: Any,
+    catalogue: Catalogue,
+    held: tuple[Billable, Decimal, list[CallOff]],
+    full: bool,
+) -> SessionLogged | Decimal | None:
+    """A logged session priced again in full and held against the cap after ``held[1]`` hours
+    (``full``), or only the hours it holds, its prices looked up; None if it needs a decision
+    it does not have."""
+    billable, before, offs = held
+    day = billable.performed_on
+    if full:
+        priced = price_source(source, decision, catalogue)
+        if isinstance(priced, NeedsDecision):
+            return None
+        return apply_cap(priced, before, offs, catalogue).session
+    catalogue.hourly_rate(billable.programme, day)
+    if isinstance(source, MeetingHeld):
+        catalogue.client_fee(billable.programme, day)
+    unbilled = billable.client_hours
+    cap = hold_against_cap(billable.programme, day, unbilled, before, offs, catalogue, session)
+    return cap.billed_hours(unbilled)
+
+
+def _rules_changed(closed: Document) -> list[str]:
+    """A month closed under other settlement rules cannot replay to its document: say so."""
+    version = closed.get("document_version")
+    if version == DOCUMENT_VERSION:
+        return []
+    return [
+        f"{closed.get('month')} was closed under settlement document version {version}; this "
+        f"replay applies version {DOCUMENT_VERSION} (docs/billing.md, document versions)"
+    ]
 
 
 def compare(closed: Document, rebuilt: Document) -> list[str]:
@@ -123,13 +163,14 @@ class Fold:
     offs: list[tuple[dict[str, Any], ...]] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
     decisions: dict[str, Any] = field(default_factory=dict)
-    billed: dict[tuple[str, int], Decimal] = field(default_factory=dict)
+    ledgers: dict[tuple[str, int], CapLedger] = field(default_factory=dict)
     rebuilt: dict[str, SessionLogged] = field(default_factory=dict)
     months: dict[str, str] = field(default_factory=dict)
     closed: set[str] = field(default_factory=set)
     booked: list[str] = field(default_factory=list)
     adjustments: list[AdjustmentRecorded] = field(default_factory=list)
     pending: dict[UUID, NeedsDecision] = field(default_factory=dict)
+    apart: list[SessionReportedApart] = field(default_factory=list)
     close_version: int | None = None
     differences: list[str] = field(default_factory=list)
     _catalogues: dict[int, Catalogue] = field(default_factory=dict)
@@ -142,12 +183,18 @@ class Fold:
     def skips(self, topic: str, originator: str) -> bool:
         """Whether an event can be left undecoded: one booked on another month's settlement
         that is still open (it neither belongs to this month nor breaks a closed one)."""
-        if topic not in _BOOKINGS:
+        if topic not in BOOKINGS:
             return False
         month = self.months.get(originator)
         return month is not None and month != self.month and month not in self.closed
 
     def opened(self, session: str, source: Source) -> None:
+        if isinstance(source, MeetingHeld) and not bills_for_leanlink(source.provider):
+            # Another provider's meeting is reported apart on its own month, or, if that was
+            # closed, on the first open one: kept only if that can be this month.
+            own = month_of(local_date(source.started_at))
+            if own != self.month and own not in self.closed:
+                return
         self.sources[session] = source
 
     def apply(self, event: Any) -> bool:
@@ -223,7 +270,10 @@ class Fold:
         version, and its prices looked up), its amount is checked when its own month is
         replayed.
         """
-        source = self.sources[session]
+        source = self.sources.get(session)
+        if source is None:  # only another provider's meeting is let go unread (``opened``)
+            self._differs(session, "logged, but another provider held the meeting (003 §1.2)")
+            return
         decision = self.decisions.get(session)
         try:
             catalogue = self.catalogue(version)
@@ -235,44 +285,61 @@ class Fold:
             own = month_of(day)
             full = own == self.month or own in self.closed
             key = (billable.programme, day.year)
-            before = self.billed.get(key, _ZERO)
+            ledger = self.ledgers.setdefault(key, CapLedger())
+            place = place_of(source, UUID(hex=session))
+            before = ledger.billed_before(place, own, self.closed.__contains__)
             offs = call_offs_in_force(self.offs[version - 1], billable.programme, day)
-            if full:
-                priced = price_source(source, decision, catalogue)
-                if isinstance(priced, NeedsDecision):
-                    self._differs(session, "logged without a decision")
-                    return
-                outcome = apply_cap(priced, before, offs, catalogue)
-                hours = outcome.session.client_hours
-            else:
-                catalogue.hourly_rate(billable.programme, day)
-                if isinstance(source, MeetingHeld):
-                    catalogue.client_fee(billable.programme, day)
-                unbilled = billable.client_hours
-                held = hold_against_cap(
-                    billable.programme, day, unbilled, before, offs, catalogue, session
-                )
-                hours = held.billed_hours(unbilled)
+            held = (billable, before, offs)
+            again = _hold_again(session, source, decision, catalogue, held, full)
         except (PriceNotKnown, PricingError) as exc:
             self._differs(session, f"cannot be priced again: {exc}")
             return
+        if again is None:
+            self._differs(session, "logged without a decision")
+            return
+        hours = again.client_hours if isinstance(again, SessionLogged) else again
         if before_logged != before:
             self._differs(
                 session,
                 f"logged with {before_logged} hours billed before it in {key[1]}, "
                 f"the log gives {before}",
             )
-        self.billed[key] = before + hours
-        if not full:
+        ledger.record(session, place, own, day, hours)
+        self._give_way(ledger, place, own, (before, hours), billable.programme, version)
+        if not isinstance(again, SessionLogged):
             return
-        again = outcome.session.model_dump(mode="json")
-        if again != (was := logged()):
+        if (now := again.model_dump(mode="json")) != (was := logged()):
             self._differs(
-                session, f"logged {canonical_json(was)}, priced again {canonical_json(again)}"
+                session, f"logged {canonical_json(was)}, priced again {canonical_json(now)}"
             )
         # Kept: the month's document needs it (booked on the month, or late and so an
         # adjustment, perhaps on this month). Memory stays a month's.
-        self.rebuilt[session] = outcome.session
+        self.rebuilt[session] = again
+
+    def _give_way(
+        self,
+        ledger: CapLedger,
+        place: Key,
+        month: str,
+        hours: tuple[Decimal, Decimal],
+        programme: str,
+        version: int,
+    ) -> None:
+        """The sessions of open months performed after a session give way to it at the cap,
+        as billing re-booked them (cap_order.py); the month's own are cut again here."""
+        catalogue = self.catalogue(version)
+
+        def offs(day: date) -> list[CallOff]:
+            return call_offs_in_force(self.offs[version - 1], programme, day)
+
+        limit = limit_on(catalogue, programme, offs)
+        closed = self.closed.__contains__
+        for other, keeps in give_way(ledger, place, month, hours, limit, closed):
+            ledger.give_way(other, keeps)
+            kept = self.rebuilt.get(other)
+            if kept is not None:
+                cap = catalogue.yearly_cap(programme, kept.performed_on).tariff_version
+                self.rebuilt[other] = cut_to(kept, keeps, cap)
 
     def _differs(self, session: str, what: str) -> None:
         self.differences.append(f"session {UUID(hex=session)}: {what}")
@@ -292,6 +359,15 @@ class Fold:
             self.pending[pending.meeting_id] = pending
         elif name == "DecisionResolved":
             self.pending.pop(UUID(str(event.meeting_id)), None)
+        elif name == "TimeReportedApart":
+            record = SessionReportedApart.model_validate(event.record)
+            own = month_of(record.performed_on)
+            if first_open_month(own, self.closed.__contains__) != month:
+                self.differences.append(
+                    f"session {record.session_id}: reported apart on {month}, not on the first "
+                    f"open month from {own}"
+                )
+            self.apart.append(record)
 
     def _adjustment(self, booked: AdjustmentRecorded, month: str) -> None:
         belongs = booked.belongs_to_month
@@ -323,6 +399,22 @@ class Fold:
             out.append(late_adjustment(session, booked.month))
         return out
 
+    def _check_apart(self) -> None:
+        """Every meeting reported apart is one another provider held, reported as it was held
+        (the record is made again from the recorded meeting)."""
+        for record in self.apart:
+            held = self.sources.get(record.session_id.hex)
+            again = (
+                report_apart(held, record.settlement_month)
+                if isinstance(held, MeetingHeld) and not bills_for_leanlink(held.provider)
+                else None
+            )
+            if again != record:
+                self.differences.append(
+                    f"session {record.session_id}: reported apart, but its recorded meeting "
+                    "gives another record (or is Leanlink's own)"
+                )
+
     def _check_pending(self) -> None:
         """Every pending decision is a meeting the group rule, applied again, still flags."""
         for pending in self.pending.values():
@@ -345,6 +437,7 @@ class Fold:
         if self.close_version is None:
             raise NotFound(f"the log holds no close of {self.month}")
         self._check_pending()
+        self._check_apart()
         return settle(
             self.month,
             [self.rebuilt[s] for s in self.booked if s in self.rebuilt],
@@ -352,114 +445,5 @@ class Fold:
             programme=programme,
             adjustments=self._rebuilt_adjustments(),
             pending=list(self.pending.values()),
+            apart=self.apart,
         )
-
-
-_ZERO = Decimal(0)
-
-#: What is booked on a month's settlement after it was opened, and before it is closed.
-_BOOKINGS = frozenset(
-    get_topic(kind)
-    for kind in vars(Settlement).values()
-    if isinstance(kind, type)
-    and issubclass(kind, DomainEvent)
-    and kind.__name__ not in ("Opened", "Closed", "Created", "Event")
-)
-
-
-def _topics() -> list[str]:
-    """The topics of the events the fold reads; the rest (case accounts, the cap's own
-    account, the worklist) cannot change a settlement's document and are not decoded."""
-    session = [Session.Opened, Session.Decided, Session.Logged]  # type: ignore[attr-defined]
-    kinds = [*session, *_events_of(TariffBook), *_events_of(Settlement)]
-    return [get_topic(kind) for kind in kinds]
-
-
-def _events_of(aggregate: type[Any]) -> list[type[Any]]:
-    return [
-        v for v in vars(aggregate).values() if isinstance(v, type) and issubclass(v, DomainEvent)
-    ]
-
-
-class _Opened(BaseModel):
-    """What the fold reads of a stored ``Session.Opened``: what the session was opened from."""
-
-    model_config = ConfigDict(extra="ignore")
-    meeting: MeetingHeld | None = None
-    time_entry: LoggedTime | None = None
-
-
-class _DecimalStr(BaseModel):
-    """A decimal as eventsourcing's JSON transcoder tags it."""
-
-    model_config = ConfigDict(extra="forbid")
-    type_: Literal["decimal_str"] = Field(alias="_type_")
-    data: str = Field(alias="_data_")
-
-
-class _Logged(BaseModel):
-    """What the fold reads of every stored ``Session.Logged``."""
-
-    model_config = ConfigDict(extra="ignore")
-    tariff_book_version: int
-    billed_before: _DecimalStr
-
-
-class _LoggedSession(BaseModel):
-    """The session a ``Session.Logged`` logged, read when the fold compares it."""
-
-    model_config = ConfigDict(extra="ignore")
-    session: dict[str, Any]
-
-
-_OPENED = get_topic(Session.Opened)  # type: ignore[attr-defined]
-_LOGGED = get_topic(Session.Logged)  # type: ignore[attr-defined]
-
-
-class Reader:
-    """Decodes the rows of a fold, in log order, and hands each to the fold.
-
-    Two rows of every session, the one that opened it and the one that logged it, are most of
-    what a replay reads; they are parsed straight from their JSON into what the fold needs, by
-    pydantic's parser (a meeting is validated as it is parsed), without building the library's
-    domain event. Every other row, and every row of a store that is encrypted or compressed or
-    whose event classes are versioned, goes through the application's mapper. Both ways give
-    the fold the same values (``tests/integration/test_billing_replay.py`` replays through
-    both).
-    """
-
-    def __init__(self, mapper: Mapper[UUID], *, lean: bool = True) -> None:
-        self.mapper = mapper
-        self.lean = (
-            lean
-            and mapper.cipher is None
-            and mapper.compressor is None
-            and all(
-                getattr(kind, "class_version", 1) == 1
-                for kind in (Session.Opened, Session.Logged)  # type: ignore[attr-defined]
-            )
-        )
-
-    def __call__(self, fold: Fold, topic: str, originator: str, version: int, state: bytes) -> bool:
-        """Give one stored event to ``fold``; True once the month's close has been reached."""
-        if self.lean:
-            if topic == _OPENED:
-                opened = _Opened.model_validate_json(state)
-                if opened.meeting is not None:
-                    fold.opened(originator, opened.meeting)
-                else:
-                    assert opened.time_entry is not None  # opened from exactly one of the two
-                    fold.opened(originator, opened.time_entry)
-                return False
-            if topic == _LOGGED:
-                logged = _Logged.model_validate_json(state)
-                before = Decimal(logged.billed_before.data)
-                fold.logged(
-                    originator,
-                    logged.tariff_book_version,
-                    before,
-                    lambda: _LoggedSession.model_validate_json(state).session,
-                )
-                return False
-        stored = StoredEvent(UUID(hex=originator), version, topic, state)
-        return fold.apply(self.mapper.to_domain_event(stored))

@@ -14,19 +14,25 @@ Lines, each with ``programme``, ``kind`` and ``amount_ore``:
 - ``hourly``: the month's sessions as they stand, one line per (programme, rate, tariff
   version), with sessions, minutes, quarters, client hours and fees collected for the auditor.
 - ``fixed``: one per contract whose term (with its recorded extensions) covers the month, at the
-  payment in force on the month's first day. A yearly payment gives ``floor(yearly / 12)`` in
-  January..November and ``yearly - 11 * floor(yearly / 12)`` in December, so twelve months of an
-  unchanged amount sum exactly to it; a payment for a term of n months gives ``floor(amount / n)``
-  and the remainder in the term's last month. A joint contract's line is named after all its
-  programmes (``coordinated+network``); a programme filter keeps it for any of them.
+  payment in force on the month's first day, its share a running total rounded once
+  (:func:`~services.billing.fixed.fixed_lines`): the months a yearly payment covers in a year
+  sum to the yearly amount x those months / 12, rounded once, and a term's months to its amount.
+  A joint contract's line is named after all its programmes (``coordinated+network``); a
+  programme filter keeps it for any of them.
 - ``adjustment``: one per ``AdjustmentRecorded`` booked on this month. An adjustment that bills a
   late session (:func:`late_adjustment`) also names the session and carries its client hours and
   client fees (``client_hours``, ``fees_collected_ore``): they count in this month's
   ``billable_hours`` and ``fees_ore``, since the month the session belongs to is closed.
 
-``pending_decisions`` lists the month's group sessions waiting for a person's decision (given by
-the caller; they are not billed). ``notes`` says where a price was carried forward because no
-indexation was recorded (from the fixed quotes and the hourly lines' tariff versions).
+``pending_decisions`` lists the month's group sessions waiting for a person's decision, and
+``awaiting_price`` the sessions waiting for a price that is not known (each with its
+``session_id``, ``meeting_id`` and the reason), both given by the caller and neither billed; a
+month with a session waiting for a price cannot close, so a closed document lists none.
+``other_providers`` reports apart, per provider, programme and month held, the meetings other
+providers held (:mod:`services.billing.providers`): never lines, never in ``total_ore``,
+``billable_hours`` or ``fees_ore``, which are Leanlink's alone; a ``SessionLogged`` of another
+provider is refused. ``notes`` says where a price was carried forward because no indexation
+was recorded (from the fixed quotes and the hourly lines' tariff versions).
 
 ``digest`` is the hex SHA-256 of :func:`canonical_json` of the document without ``digest``:
 ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` as UTF-8. Sessions are
@@ -41,20 +47,26 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
-from uuid import NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import BaseModel, ValidationError
 
 from events.codec import describe
-from events.messages import AdjustmentRecorded, SessionLogged
-from services.billing.pricing import NeedsDecision
+from events.messages import AdjustmentRecorded, SessionLogged, SessionReportedApart
+from services.billing.fixed import fixed_lines
+from services.billing.pricing import NeedsDecision, bills_for_leanlink
+from services.billing.providers import other_providers
 from services.billing.tariffs import Catalogue
 
 PROGRAMMES = ("network", "coordinated", "counselling", "field")
-DOCUMENT_VERSION = 1
+DOCUMENT_VERSION = 2
+"""Version 2: fixed shares are running totals (``fixed.py``); ``awaiting_price`` and
+``other_providers``. A month closed under an earlier version keeps its closed document;
+docs/billing.md says what changed."""
 _KIND_ORDER = {"fixed": 0, "hourly": 1, "adjustment": 2}
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 ADJUSTMENT_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:late-session-adjustment")
@@ -66,6 +78,18 @@ M = TypeVar("M", bound=BaseModel)
 
 class SettlementError(ValueError):
     """Inputs that cannot be settled: a bad month or programme, or conflicting duplicates."""
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """A session whose price is not known: it waits, listed on its month, until the price is
+    recorded or a person dismisses it (docs/billing.md)."""
+
+    session_id: UUID
+    meeting_id: UUID | None
+    programme: str
+    settlement_month: str
+    reason: str
 
 
 def month_start(month: str) -> date:
@@ -112,16 +136,6 @@ def late_adjustment(session: SessionLogged, month: str) -> AdjustmentRecorded:
     )
 
 
-def monthly_share(period_amount_ore: int, period_months: int, month_of_period: int) -> int:
-    """One month's share of a fixed payment; the period's last month takes the remainder."""
-    if not 1 <= month_of_period <= period_months:
-        raise SettlementError(f"month {month_of_period} is outside a {period_months}-month period")
-    share = period_amount_ore // period_months
-    if month_of_period == period_months:
-        return period_amount_ore - share * (period_months - 1)
-    return share
-
-
 def canonical_json(document: Mapping[str, Any]) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -144,6 +158,8 @@ def settle(
     programme: str | None = None,
     adjustments: Iterable[AdjustmentRecorded | Mapping[str, Any]] = (),
     pending: Iterable[NeedsDecision] = (),
+    awaiting: Iterable[Awaiting] = (),
+    apart: Iterable[SessionReportedApart | Mapping[str, Any]] = (),
 ) -> Document:
     """The month's settlement document, limited to one programme when ``programme`` is given."""
     start = month_start(month)
@@ -153,25 +169,19 @@ def settle(
     def wanted(programmes: Iterable[str]) -> bool:
         return programme is None or programme in programmes
 
-    logged = [
+    logged = _leanlinks(
         s
         for s in _unique(sessions, SessionLogged, "session_id")
         if s.settlement_month == month and wanted([s.programme])
-    ]
+    )
     booked = [
         a
         for a in _unique(adjustments, AdjustmentRecorded, "adjustment_id")
         if a.month == month and wanted([a.programme])
     ]
-    fixed, notes = _fixed_lines(start, catalogue, wanted)
+    fixed, notes = fixed_lines(start, catalogue, wanted)
     hourly = _hourly_lines(logged)
-    notes += [
-        f"{line['programme']} hourly line at {line['rate']} SEK/h: {part}, "
-        "the previous price level carried forward"
-        for line in hourly
-        for part in re.split(r"[+;]", line["tariff_version"])
-        if part.startswith("unindexed-")
-    ]
+    notes += _carried_forward(hourly)
     lines = sorted(
         [*hourly, *fixed, *(_adjustment_line(a) for a in booked)],
         key=lambda line: (line["programme"], _KIND_ORDER[line["kind"]], canonical_json(line)),
@@ -182,11 +192,6 @@ def settle(
     hours += sum(
         (a.client_hours or Decimal(0) for a in booked if a.programme == "counselling"), Decimal(0)
     )
-    undecided = {
-        (str(p.meeting_id), p.reason, p.minutes, p.participants)
-        for p in pending
-        if p.settlement_month == month and wanted([p.programme])
-    }
     document: Document = {
         "month": month,
         "programme": programme,
@@ -196,14 +201,67 @@ def settle(
         "billable_hours": _decimal(hours),
         "fees_ore": fees,
         "net_ore": total - fees,
-        "pending_decisions": [
-            {"meeting_id": m, "reason": r, "minutes": n, "participants": p}
-            for m, r, n, p in sorted(undecided)
-        ],
+        **_waiting(month, wanted, pending, awaiting),
+        "other_providers": other_providers(
+            _unique(apart, SessionReportedApart, "session_id"), month, wanted
+        ),
         "notes": sorted(set(notes)),
     }
     document["digest"] = digest_of(document)
     return document
+
+
+def _carried_forward(hourly: list[Document]) -> list[str]:
+    """Where an hourly line's price level was carried forward: no indexation recorded."""
+    return [
+        f"{line['programme']} hourly line at {line['rate']} SEK/h: {part}, "
+        "the previous price level carried forward"
+        for line in hourly
+        for part in re.split(r"[+;]", line["tariff_version"])
+        if part.startswith("unindexed-")
+    ]
+
+
+def _leanlinks(sessions: Iterable[SessionLogged]) -> list[SessionLogged]:
+    """The sessions, each Leanlink's own; another provider's is refused (providers.py)."""
+    out = []
+    for s in sessions:
+        if not bills_for_leanlink(s.provider):
+            raise SettlementError(
+                f"session {s.session_id} was logged for {s.provider}: only Leanlink's own time "
+                "is Leanlink's to bill (003 §1.2, §2.3); it is reported apart, never settled"
+            )
+        out.append(s)
+    return out
+
+
+def _waiting(
+    month: str,
+    wanted: Callable[[Iterable[str]], bool],
+    pending: Iterable[NeedsDecision],
+    awaiting: Iterable[Awaiting],
+) -> Document:
+    """What waits on the month, not billed: decisions on group sessions, and unknown prices."""
+    undecided = {
+        (str(p.meeting_id), p.reason, p.minutes, p.participants)
+        for p in pending
+        if p.settlement_month == month and wanted([p.programme])
+    }
+    unpriced = {
+        (str(a.session_id), None if a.meeting_id is None else str(a.meeting_id), a.reason)
+        for a in awaiting
+        if a.settlement_month == month and wanted([a.programme])
+    }
+    return {
+        "pending_decisions": [
+            {"meeting_id": m, "reason": r, "minutes": n, "participants": p}
+            for m, r, n, p in sorted(undecided)
+        ],
+        "awaiting_price": [
+            {"session_id": s, "meeting_id": m, "reason": r}
+            for s, m, r in sorted(unpriced, key=lambda u: u[0])
+        ],
+    }
 
 
 def _unique(items: Iterable[M | Mapping[str, Any]], model: type[M], key: str) -> list[M]:
@@ -242,42 +300,6 @@ def _hourly_lines(sessions: list[SessionLogged]) -> list[Document]:
     ]
 
 
-def _fixed_lines(
-    start: date, catalogue: Catalogue, wanted: Callable[[Iterable[str]], bool]
-) -> tuple[list[Document], list[str]]:
-    lines: list[Document] = []
-    notes: list[str] = []
-    for term in catalogue.terms_in_force(start):
-        if term.billing != "fixed" or not wanted(term.programmes):
-            continue
-        quote = catalogue.fixed_payment(term.contract, start)
-        payment = quote.payment
-        if payment.per == "year":
-            months, position = 12, start.month
-        else:
-            assert payment.valid_to is not None  # Catalogue refuses a per-term payment without.
-            months = _months_from(payment.valid_from, payment.valid_to) + 1
-            position = _months_from(payment.valid_from, start) + 1
-        programmes = sorted(term.programmes)
-        lines.append(
-            {
-                "programme": "+".join(programmes),
-                "programmes": programmes,
-                "kind": "fixed",
-                "contract": term.contract,
-                "per": payment.per,
-                "period_amount_ore": quote.period_amount_ore,
-                "period_months": months,
-                "month_of_period": position,
-                "price_level_year": payment.price_level_year,
-                "tariff_version": quote.tariff_version,
-                "amount_ore": monthly_share(quote.period_amount_ore, months, position),
-            }
-        )
-        notes.extend(quote.notes)
-    return lines, notes
-
-
 def _adjustment_line(adjustment: AdjustmentRecorded) -> Document:
     line: Document = {
         "programme": adjustment.programme,
@@ -295,10 +317,6 @@ def _adjustment_line(adjustment: AdjustmentRecorded) -> Document:
     if adjustment.fee_ore is not None:
         line["fees_collected_ore"] = adjustment.fee_ore
     return line
-
-
-def _months_from(first: date, later: date) -> int:
-    return (later.year - first.year) * 12 + later.month - first.month
 
 
 def _decimal(value: Decimal) -> str:

@@ -53,9 +53,14 @@ def describe(line: Mapping[str, Any]) -> str:
     if line["kind"] == "hourly":
         return f"sessions at {line['rate']} SEK/h ({line['tariff_version']})"
     if line["kind"] == "fixed":
+        covered = (
+            f", {line['covered_months']} month(s) of the year covered from {line['covered_from']}"
+            if "covered_from" in line
+            else ""
+        )
         return (
             f"{line['contract']}: month {line['month_of_period']} of {line['period_months']} "
-            f"of {sek(line['period_amount_ore'])} SEK per {line['per']} "
+            f"of {sek(line['period_amount_ore'])} SEK per {line['per']}{covered} "
             f"({line['price_level_year']} price level; {line['tariff_version']})"
         )
     return f"{line['reason']} (belongs to {line['belongs_to_month']})"
@@ -95,8 +100,22 @@ def to_csv(document: Mapping[str, Any]) -> str:
             [month, "", kind, text, "", "", "", "", hours if kind == "total" else "", "", ore,
              sek(ore)]
         )  # fmt: skip
+    for row in document.get("other_providers", []):
+        writer.writerow(
+            [month, row["programme"], "other_provider", apart(row), "", row["meetings"],
+             row["minutes"], row["billable_quarters"], "", "", "", ""]
+        )  # fmt: skip
     writer.writerow([month, "", "digest", document["digest"], *[""] * 8])
     return out.getvalue()
+
+
+def apart(row: Mapping[str, Any]) -> str:
+    """A row of ``other_providers`` for people: reported apart, never owed to Leanlink."""
+    return (
+        f"held by {row['provider']} in {row['month_held']}: {row['meetings']} meeting(s), "
+        f"{row['minutes']} min, {row['client_visits']} client visit(s); reported apart, not "
+        "in what is owed to Leanlink"
+    )
 
 
 def to_html(view: Mapping[str, Any]) -> str:
@@ -148,27 +167,43 @@ def to_html(view: Mapping[str, Any]) -> str:
         parts.append(f"<tr><th colspan=5>Subtotal</th><td class=n>{kronor(subtotal)}</td></tr>")
         parts.append("</table>")
     parts.extend(_cap_usage(view.get("cap_usage") or []))
-    if document["pending_decisions"]:
-        parts.append("<h2>Group sessions waiting for a decision (not billed)</h2><ul>")
-        parts += [
-            f"<li>meeting <code>{e(p['meeting_id'])}</code>: {e(p['reason'])}</li>"
-            for p in document["pending_decisions"]
-        ]
-        parts.append("</ul>")
-    waiting = view.get("awaiting_price") or []
-    if waiting:
-        parts.append("<h2>Sessions waiting for a price (the month cannot close)</h2><ul>")
-        parts += [f"<li>{e(reason)}</li>" for reason in waiting]
-        parts.append("</ul>")
-    if document["notes"]:
-        parts.append("<h2>Notes</h2><ul>")
-        parts += [f"<li>{e(note)}</li>" for note in document["notes"]]
-        parts.append("</ul>")
+    parts.extend(_asides(view))
     what = (
         "this preview (not final)" if view.get("preview") else "the canonical settlement document"
     )
     parts.append(f"<p>SHA-256 of {what}: <code>{e(document['digest'])}</code></p></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _asides(view: Mapping[str, Any]) -> list[str]:
+    """What the statement lists beside the money: other providers' meetings, what waits for a
+    person or a price, and the notes; each an HTML list, only if there is something in it."""
+    document = view["document"]
+    e = html.escape
+    lists = (
+        (
+            "Meetings held by other providers (reported apart, not owed to Leanlink)",
+            [f"{e(TITLES.get(r['programme'], r['programme']))}: {e(apart(r))}"
+             for r in document.get("other_providers", [])],
+        ),
+        (
+            "Group sessions waiting for a decision (not billed)",
+            [f"meeting <code>{e(p['meeting_id'])}</code>: {e(p['reason'])}"
+             for p in document["pending_decisions"]],
+        ),
+        (
+            "Sessions waiting for a price (the month cannot close)",
+            [e(reason) for reason in view.get("awaiting_price") or []],
+        ),
+        ("Notes", [e(note) for note in document["notes"]]),
+    )  # fmt: skip
+    parts: list[str] = []
+    for title, items in lists:
+        if items:
+            parts.append(f"<h2>{e(title)}</h2><ul>")
+            parts += [f"<li>{item}</li>" for item in items]
+            parts.append("</ul>")
+    return parts
 
 
 def _status(view: Mapping[str, Any]) -> str:

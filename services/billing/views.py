@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
-from services.billing.booking import Booker, needs_of
+from events.messages import MeetingHeld
+from services.billing.booking import Booker, needs_of, source_of
+from services.billing.cap import call_offs_in_force
 from services.billing.domain import CapAccount, Session, Settlement
-from services.billing.pricing import call_offs_in_force
-from services.billing.settlement import Document, month_start, settle
+from services.billing.settlement import Awaiting, Document, month_start, settle
 from services.billing.tariffs import PriceNotKnown, last_day
 
 
@@ -31,14 +33,30 @@ def session_view(session: Session) -> dict[str, Any]:
 def document_of(
     booker: Booker, settlement: Settlement | None, month: str, programme: str | None
 ) -> Document:
+    if settlement is None:
+        return settle(month, [], booker.catalogue, programme=programme)
     return settle(
         month,
-        list(settlement.sessions.values()) if settlement else [],
+        list(settlement.sessions.values()),
         booker.catalogue,
         programme=programme,
-        adjustments=list(settlement.adjustments.values()) if settlement else [],
-        pending=[needs_of(p) for p in settlement.awaiting_decision.values()] if settlement else [],
+        adjustments=list(settlement.adjustments.values()),
+        pending=[needs_of(p) for p in settlement.awaiting_decision.values()],
+        awaiting=awaiting_of(booker, settlement),
+        apart=list(settlement.apart.values()),
     )
+
+
+def awaiting_of(booker: Booker, settlement: Settlement) -> list[Awaiting]:
+    """The sessions waiting on the month for a price, each with what it was opened from."""
+    out = []
+    for session_id, reason in settlement.awaiting_price.items():
+        session = booker.uow.get(UUID(session_id), Session)
+        assert session is not None  # a month lists only sessions billing holds
+        source = source_of(session.meeting, session.time_entry)
+        meeting_id = source.meeting_id if isinstance(source, MeetingHeld) else None
+        out.append(Awaiting(session.id, meeting_id, source.programme, settlement.month, reason))
+    return out
 
 
 def month_cap_usage(booker: Booker, month: str) -> list[dict[str, Any]]:

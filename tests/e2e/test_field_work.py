@@ -242,7 +242,7 @@ def test_a_school_year_of_field_work_gives_the_seeds_figures_and_keeps_polare_pr
     assert october["budget"]["yearly_ore"] == 500_000_000
     december = month("2026-12")
     assert december["year_to_date_ore"] == per_year[2026]["fees"]
-    assert december["budget"]["month_share_ore"] == 500_000_000 - 11 * (500_000_000 // 12)
+    assert december["budget"]["month_share_ore"] == 41_666_667  # R(5 MSEK x 12/12) - R(x 11/12)
     assert december["budget"]["year_to_date_share_ore"] == 500_000_000
     assert month("2027-06")["year_to_date_ore"] == per_year[2027]["fees"]
     assert billing.get("/polare/fees/2027-13").status_code == 400

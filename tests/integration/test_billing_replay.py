@@ -1,6 +1,6 @@
 """The settlement replay over a real store: its two readers agree, and what it checks, it catches.
 
-A replay reads the log through :class:`services.billing.replay.Reader`, which parses the two
+A replay reads the log through :class:`services.billing.replay_reader.Reader`, which parses the two
 rows every session has (opened, logged) straight into what the fold needs and hands every other
 row to the application's mapper; ``lean=False`` sends every row through the mapper. A year of
 sessions that reaches the yearly cap (with a call-off, decided group sessions, logged time and a
@@ -23,7 +23,8 @@ from events.messages import MeetingHeld
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing
-from services.billing.replay import _topics, replay_month
+from services.billing.replay import replay_month
+from services.billing.replay_reader import topics
 from tests.support.billing import Clock, deliver
 
 CET = timezone(timedelta(hours=1))
@@ -51,7 +52,8 @@ def held(n: int, start: datetime, minutes: int, **over: Any) -> MeetingHeld:
 def year_of_meetings() -> list[MeetingHeld]:
     """Two-hour group sessions (8 client hours each) through the year: 420 of them pass the
     counselling cap of 2,590 hours in October; every 25th is a couple, every 40th a group of
-    three (not covered by the group rule: it waits for a decision)."""
+    three (not covered by the group rule: it waits for a decision), every 30th (from the 17th)
+    held by the other provider (reported apart, never billed)."""
     out = []
     for n in range(MEETINGS):
         day = date(YEAR, 1, 3) + timedelta(days=n * 354 // MEETINGS)
@@ -60,6 +62,8 @@ def year_of_meetings() -> list[MeetingHeld]:
             out.append(held(n, start, 90, participants=3, client_visits=3))
         elif n % 25 == 24:
             out.append(held(n, start, 80, kind="counselling", format="couple", participants=2))
+        elif n % 30 == 17:
+            out.append(held(n, start, 120, provider="other_provider"))
         else:
             out.append(held(n, start, 120))
     return out
@@ -94,7 +98,9 @@ def year(billing: Billing, clock: Clock) -> Billing:
         deliver(billing, [m for m in meetings if m.started_at.month == month])
         for m in meetings:
             if m.started_at.month == month and m.participants == 3:
-                billing.decide(meeting_id=m.meeting_id, decision="bill_as_group", decided_by="chef")
+                billing.decide(
+                    meeting_id=m.meeting_id, decision="bill_as_ordinary_time", decided_by="chef"
+                )
         billing.log_time(
             case_id=uuid.UUID(int=80_000 + month % 11), minutes=50, activity="preparation",
             performed_on=date(YEAR, month, 20), logged_by="staff-bo",
@@ -111,6 +117,8 @@ def test_both_readers_replay_every_month_of_the_year_to_its_closed_document(
 ) -> None:
     usage = year.cap_usage("counselling", YEAR)
     assert Decimal(usage["billed_hours"]) == 2590 + Decimal("20.25")  # the cap was reached
+    may = year.closed_document(f"{YEAR}-05")
+    assert may is not None and [r["provider"] for r in may["other_providers"]] == ["other_provider"]
     for month in (f"{YEAR}-{m:02d}" for m in range(1, 13)):
         for programme in (None, "counselling"):
             lean = replay_month(year, month, programme)
@@ -125,10 +133,10 @@ def test_both_readers_replay_every_month_of_the_year_to_its_closed_document(
 
 
 def test_the_scan_reads_the_same_rows_as_the_notification_log(year: Billing) -> None:
-    topics = _topics()
-    rows = list(year.store.scan_topics(topics, page=97))  # pages that end mid-way
+    read = topics()
+    rows = list(year.store.scan_topics(read, page=97))  # pages that end mid-way
     notifications = [
-        n for n in year.recorder.select_notifications(start=1, limit=1_000_000) if n.topic in topics
+        n for n in year.recorder.select_notifications(start=1, limit=1_000_000) if n.topic in read
     ]
     assert len(rows) == len(notifications) > 1000
     for (ident, topic, originator, version, state), n in zip(rows, notifications, strict=True):
@@ -179,6 +187,20 @@ def test_a_session_logged_with_another_amount_is_reported_by_its_months_replay(
     # Another month's replay does not price June's sessions in full: only their hours can reach
     # its document, through the cap, and those are unchanged.
     assert _both(year, f"{YEAR}-12") == ()
+
+
+@pytest.mark.parametrize("store_settings", ["sqlite"], indirect=True)
+def test_another_providers_meeting_recorded_as_leanlinks_is_reported_by_its_months_replay(
+    year: Billing,
+) -> None:
+    def as_leanlinks(body: dict[str, Any]) -> None:
+        body["meeting"]["provider"] = "leanlink"
+
+    theirs_in_may = (f'"started_at":"{YEAR}-05-', '"provider":"other_provider"')
+    _rewrite(year, "Session.Opened", theirs_in_may, as_leanlinks)
+    [difference] = _both(year, f"{YEAR}-05")
+    assert "reported apart, but its recorded meeting gives another record" in difference
+    assert _both(year, f"{YEAR}-06") == ()
 
 
 @pytest.mark.parametrize("store_settings", ["sqlite"], indirect=True)

@@ -129,17 +129,23 @@ def test_an_unclear_group_session_waits_for_a_decision_then_is_priced_as_decided
     [item] = billing.worklist()
     assert item["need"] == "decision" and item["meeting_id"] == str(meeting.meeting_id)
 
+    assert flag.options == ["bill_as_ordinary_time", "not_billable"]  # never as a group
+    with pytest.raises(BillingError, match="at least 5 participants"):
+        billing.decide(meeting_id=meeting.meeting_id, decision="bill_as_group", decided_by="c")
+    assert published(billing, "SessionDecided") == [] and len(billing.worklist()) == 1
+
     view = billing.decide(
-        meeting_id=meeting.meeting_id, decision="bill_as_group", decided_by="chef", note="ok"
-    )
-    assert view["status"] == "logged" and view["decision"] == "bill_as_group"
+        meeting_id=meeting.meeting_id, decision="bill_as_ordinary_time", decided_by="chef",
+        note="ok",
+    )  # fmt: skip
+    assert view["status"] == "logged" and view["decision"] == "bill_as_ordinary_time"
     [session] = published(billing, "SessionLogged")
-    assert (session.billable_quarters, session.client_hours) == (6, Decimal("6.00"))
+    assert (session.billable_quarters, session.client_hours) == (6, Decimal("1.50"))
     [decided] = published(billing, "SessionDecided")
-    assert (decided.decision, decided.decided_by) == ("bill_as_group", "chef")
+    assert (decided.decision, decided.decided_by) == ("bill_as_ordinary_time", "chef")
     assert billing.settlement("2022-05")["document"]["pending_decisions"] == []
     assert billing.worklist() == []
-    with pytest.raises(Conflict, match="already decided: bill_as_group"):
+    with pytest.raises(Conflict, match="already decided: bill_as_ordinary_time"):
         billing.decide(meeting_id=meeting.meeting_id, decision="not_billable", decided_by="x")
     close_and_check(billing, "2022-05", [meeting])
 

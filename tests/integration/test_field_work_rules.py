@@ -293,7 +293,7 @@ def test_the_monthly_polare_cost_on_the_command_line(work: FieldWork, settings: 
     shown = CliRunner().invoke(app, ["polare", "fees", "2026-12", "--json"], env=env)
     assert shown.exit_code == 0, shown.output
     report = json.loads(shown.stdout)
-    assert (report["fees_ore"], report["budget"]["month_share_ore"]) == (30_000, 41_666_674)
+    assert (report["fees_ore"], report["budget"]["month_share_ore"]) == (30_000, 41_666_667)
     assert report["budget"]["year_to_date_share_ore"] == 500_000_000
     text = CliRunner().invoke(app, ["polare", "fees", "2026-12"], env=env)
     assert text.exit_code == 0 and "300,00\u00a0kr" in text.stdout

@@ -109,3 +109,33 @@ def test_a_call_off_given_on_the_command_line_raises_the_cap(tmp_path: Path) -> 
     assert capped["billable_hours"] == "1.00" and earlier["programme"] == "counselling"
     free = json.loads(run(*base, "--call-off", "AVROP-2022-1:2022:100").stdout)
     assert free["billable_hours"] == "11.25"
+
+
+def test_a_meeting_with_no_price_in_force_is_listed_as_waiting_and_exits_0(
+    tmp_path: Path,
+) -> None:
+    """As billing does: the meeting waits for its price, the rest of the month is settled."""
+    first = json.loads(EXAMPLE.read_text().splitlines()[0])
+    december = dict(first["data"])  # a month before the counselling contract (003) started
+    december |= {
+        "meeting_id": str(uuid.uuid4()),
+        "started_at": "2021-12-07T09:00:00+01:00",
+        "ended_at": "2021-12-07T10:00:00+01:00",
+    }
+    export = tmp_path / "export.jsonl"
+    lines = [
+        *EXAMPLE.read_text().splitlines(),
+        json.dumps(first | {"id": str(uuid.uuid4()), "data": december}),
+    ]
+    export.write_text("\n".join(lines) + "\n")  # fmt: skip
+    result = run("compute", "--events", str(export), "--month", "2021-12", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    [waiting] = document["awaiting_price"]
+    assert waiting["meeting_id"] == december["meeting_id"]
+    assert waiting["reason"].startswith("counselling hourly rate is not known for 2021-12-07")
+    assert document["billable_hours"] == "0.00" and verify(document)
+    text = run("compute", "--events", str(export), "--month", "2021-12")
+    assert text.exit_code == 0 and "waiting for a price: counselling hourly rate" in text.stdout
+    may = json.loads(run("compute", "--events", str(export), "--month", "2022-05", "--json").stdout)
+    assert may["billable_hours"] == "11.25" and may["awaiting_price"] == []

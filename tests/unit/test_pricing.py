@@ -12,23 +12,21 @@ from hypothesis import strategies as st
 
 from events.messages import MeetingFormat, MeetingHeld, Programme, SessionLogged
 from services.billing.booking import billable_of, price_source
+from services.billing.cap import THRESHOLDS, CallOff, apply_cap, hold_against_cap, split_at_cap
 from services.billing.pricing import (
     DECISIONS,
-    THRESHOLDS,
     Billable,
-    CallOff,
+    DecisionRefused,
     NeedsDecision,
     NotHourlyBilled,
     PricingError,
     amount_ore,
-    apply_cap,
-    hold_against_cap,
+    decision_options,
     local_date,
     price_decided,
     price_logged_time,
     price_meeting,
     session_id_for,
-    split_at_cap,
     started_quarters,
 )
 from services.billing.tariffs import default_catalogue
@@ -161,16 +159,20 @@ def test_group_rule_covers_one_to_two_hours_inclusive(minutes: int, client_hours
     )
 
 
+ALL_THREE = ("bill_as_ordinary_time", "bill_as_group", "not_billable")
+NEVER_AS_GROUP = ("bill_as_ordinary_time", "not_billable")
+
+
 @pytest.mark.parametrize(
-    ("minutes", "participants", "why"),
+    ("minutes", "participants", "why", "options"),
     [
-        (90, 4, "4 participants; the group rule needs at least 5"),
-        (59, 5, "59 minutes; the group rule covers sessions of 60 to 120 minutes"),
-        (121, 8, "121 minutes; the group rule covers sessions of 60 to 120 minutes"),
+        (90, 4, "4 participants; the group rule needs at least 5", NEVER_AS_GROUP),
+        (59, 5, "59 minutes; the group rule covers sessions of 60 to 120 minutes", ALL_THREE),
+        (121, 8, "121 minutes; the group rule covers sessions of 60 to 120 minutes", ALL_THREE),
     ],
 )
 def test_group_session_outside_the_rule_needs_a_decision(
-    minutes: int, participants: int, why: str
+    minutes: int, participants: int, why: str, options: tuple[str, ...]
 ) -> None:
     result = price_meeting(meeting(minutes, format="group", participants=participants), CATALOGUE)
     assert isinstance(result, NeedsDecision)
@@ -181,13 +183,14 @@ def test_group_session_outside_the_rule_needs_a_decision(
         participants,
     )
     assert result.settlement_month == "2022-05"
-    assert result.options == ("bill_as_ordinary_time", "bill_as_group", "not_billable")
+    assert result.options == options
 
 
 def test_both_gaps_are_named() -> None:
     result = price_meeting(meeting(45, format="group", participants=3), CATALOGUE)
     assert isinstance(result, NeedsDecision)
     assert "3 participants" in result.reason and "45 minutes" in result.reason
+    assert result.options == NEVER_AS_GROUP  # too few participants: never as a group
 
 
 def test_five_participants_is_enough_four_is_not() -> None:
@@ -199,13 +202,43 @@ def test_five_participants_is_enough_four_is_not() -> None:
 def test_decided_group_session_is_priced_as_decided() -> None:
     held = meeting(90, format="group", participants=4, visits=4)
     ordinary = price_decided(held, "bill_as_ordinary_time", CATALOGUE)
-    group = price_decided(held, "bill_as_group", CATALOGUE)
     nothing = price_decided(held, "not_billable", CATALOGUE)
     assert (ordinary.client_hours, ordinary.amount_ore) == (Decimal("1.50"), 90_750)
-    assert (group.client_hours, group.amount_ore) == (Decimal("6.00"), 363_000)
     assert (nothing.client_hours, nothing.amount_ore) == (Decimal("0.00"), 0)
-    assert ordinary.fee_ore == group.fee_ore == nothing.fee_ore == 80_000
-    assert ordinary.session_id == group.session_id == session_id_for(MEETING_ID)
+    assert ordinary.fee_ore == nothing.fee_ore == 80_000
+    assert ordinary.session_id == nothing.session_id == session_id_for(MEETING_ID)
+    longer = meeting(135, format="group", participants=6, visits=6)  # 2 h 15 min: a person's call
+    group = price_decided(longer, "bill_as_group", CATALOGUE)
+    assert (group.billable_quarters, group.client_hours) == (9, Decimal("9.00"))
+    assert (group.amount_ore, group.fee_ore) == (544_500, 120_000)
+
+
+@pytest.mark.parametrize("participants", [0, 1, 2, 3, 4])
+def test_a_group_of_fewer_than_five_is_never_billed_as_a_group(participants: int) -> None:
+    """003 §1.2: four client hours per group hour "med minst 5 deltagare"."""
+    held = meeting(90, format="group", participants=participants, visits=participants)
+    with pytest.raises(DecisionRefused, match="at least 5 participants"):
+        price_decided(held, "bill_as_group", CATALOGUE)
+    with pytest.raises(DecisionRefused):
+        billable_of(held, "bill_as_group", CATALOGUE)
+    assert decision_options(participants) == NEVER_AS_GROUP
+
+
+@given(
+    minutes=st.integers(min_value=1, max_value=300),
+    participants=st.integers(min_value=0, max_value=12),
+)
+def test_only_the_duration_leaves_billing_as_a_group_to_a_person(
+    minutes: int, participants: int
+) -> None:
+    result = price_meeting(meeting(minutes, format="group", participants=participants), CATALOGUE)
+    if participants < 5:
+        assert isinstance(result, NeedsDecision) and "bill_as_group" not in result.options
+    elif 60 <= minutes <= 120:
+        assert isinstance(result, SessionLogged)
+        assert result.client_hours == started_quarters(minutes)  # 4 per group hour
+    else:
+        assert isinstance(result, NeedsDecision) and result.options == ALL_THREE
 
 
 @pytest.mark.parametrize(
@@ -381,6 +414,12 @@ def test_the_hours_a_replay_derives_are_those_pricing_bills(
     (``services/billing/replay.py``): the hours must be exactly those of the full pricing."""
     held = meeting(minutes, format=format, participants=participants, visits=participants)
     offs = [CallOff(f"A{i}", 2022, Decimal(q) / 4) for i, q in enumerate(extra)]
+    if decision == "bill_as_group" and participants < 5:  # never a group (003 §1.2)
+        with pytest.raises(DecisionRefused):
+            billable_of(held, decision, CATALOGUE)
+        with pytest.raises(DecisionRefused):
+            price_source(held, decision, CATALOGUE)
+        return
     billable = billable_of(held, decision, CATALOGUE)  # type: ignore[arg-type]
     session = price_source(held, decision, CATALOGUE)  # type: ignore[arg-type]
     if isinstance(session, NeedsDecision):

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
+from events.messages import CallOffRecorded, TariffEntry, TariffRecorded
 from lots.report import to_csv, to_html, yearly
+from services.billing.tariffs import YearlyCap, entry_record
 
 
 def line(message_type: str, **data: Any) -> str:
@@ -87,3 +91,72 @@ def test_an_answer_repeated_to_a_referral_sent_again_counts_once() -> None:
     report = yearly(lines, 2026)
     assert report["programmes"]["network"]["referrals_received"] == 1
     assert report["rejected_referrals"] == 1
+
+
+def logged(hours: str, month: str = "2026-03", kind: str = "SessionLogged", n: int = 1) -> str:
+    return line(
+        kind,
+        session_id=str(uuid.UUID(int=n)),
+        programme="counselling",
+        provider="leanlink",
+        client_hours=hours,
+        fee_ore=0,
+        settlement_month=month,
+    )
+
+
+def test_a_session_that_gave_way_at_the_cap_counts_as_it_is_billed_now() -> None:
+    lines = [logged("2.00", n=1), logged("1.50", n=2), logged("0.50", kind="SessionRecut", n=2)]
+    assert yearly(lines, 2026)["programmes"]["counselling"]["client_hours_billed"] == "2.50"
+
+
+def test_time_logged_for_another_provider_is_not_leanlinks() -> None:
+    theirs = json.loads(logged("4.00", n=3))
+    theirs["data"]["provider"] = "other_provider"
+    figures = yearly([logged("1.00"), json.dumps(theirs)], 2026)["programmes"]["counselling"]
+    assert figures["client_hours_billed"] == "1.00"
+
+
+def recorded_cap(hours: int, valid_from: date, book_version: int) -> str:
+    cap = YearlyCap(
+        entry_id=f"cap-{valid_from}", programme="counselling", hours=hours, valid_from=valid_from
+    )
+    message = TariffRecorded(
+        entries=[TariffEntry.model_validate(entry_record(cap))],
+        book_version=book_version,
+        reason="new cap",
+        reference="SON 2025-9",
+        recorded_at=datetime(2025, 12, 1, tzinfo=UTC),
+    )
+    return line("TariffRecorded", **message.model_dump(mode="json"))
+
+
+def call_off(reference: str, year: int, hours: str, effective_from: date) -> str:
+    message = CallOffRecorded(
+        reference=reference,
+        programme="counselling",
+        year=year,
+        hours=Decimal(hours),
+        effective_from=effective_from,
+        book_version=3,
+        recorded_at=datetime(2026, 5, 1, tzinfo=UTC),
+    )
+    return line("CallOffRecorded", **message.model_dump(mode="json"))
+
+
+def test_the_cap_used_is_of_the_cap_in_force_with_the_years_call_offs() -> None:
+    hours = [logged("1500.00")]
+    default = yearly(hours, 2026)["programmes"]["counselling"]
+    assert (default["yearly_cap_hours"], default["cap_used_percent"]) == ("2590", "57.9")
+    raised = [*hours, recorded_cap(2800, date(2026, 1, 1), 2)]
+    raised += [call_off("AVROP-1", 2026, "200", date(2026, 9, 1))] * 2  # published twice
+    raised.append(call_off("AVROP-OLD", 2025, "500", date(2025, 9, 1)))  # another year's
+    figures = yearly(raised, 2026)["programmes"]["counselling"]
+    assert (figures["yearly_cap_hours"], figures["cap_used_percent"]) == ("3000", "50.0")
+    assert yearly(raised, 2025)["programmes"]["counselling"]["yearly_cap_hours"] == "3090"
+    assert "yearly cap in force (hours),,,3000," in to_csv(yearly(raised, 2026))
+
+
+def test_a_year_with_no_cap_in_force_has_no_share_of_it() -> None:
+    figures = yearly([logged("3.00", "2021-05")], 2021)["programmes"]["counselling"]
+    assert figures["yearly_cap_hours"] is None and figures["cap_used_percent"] is None

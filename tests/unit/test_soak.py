@@ -70,6 +70,13 @@ def test_a_meeting_billed_twice_or_not_at_all_fails() -> None:
     assert not verdict(SENT, [*GOOD, logged("m9")], SAME, [])[1].ok
 
 
+def test_a_meeting_of_the_other_provider_counts_once_reported_apart() -> None:
+    apart = {"type": "SessionReportedApart", "data": {"meeting_id": "m3"}}
+    rows = verdict(SENT, [*GOOD, held("m3"), apart], SAME, [])
+    assert rows[1].ok and "3/3 once" in rows[1].figure
+    assert not verdict(SENT, [*GOOD, held("m3"), apart, logged("m3")], SAME, [])[1].ok
+
+
 def test_settlements_must_all_agree() -> None:
     assert not verdict(SENT, GOOD, {"billing": "d1", "fault-free": "d2"}, [])[2].ok
     assert not verdict(SENT, GOOD, {"billing": "d1"}, [])[2].ok  # nothing to compare with
