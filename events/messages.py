@@ -478,10 +478,10 @@ class AdjustmentRecorded(Message):
 
 
 class TariffEntry(BaseModel):
-    """One catalogue entry: ``kind`` (term, fixed, rate, fee, cap, indexation, extension)."""
+    """One catalogue entry: ``kind`` (term, fixed, rate, fee, cap, indexation, extension, posts)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
-    kind: Literal["term", "fixed", "rate", "fee", "cap", "indexation", "extension"]
+    kind: Literal["term", "fixed", "rate", "fee", "cap", "indexation", "extension", "posts"]
     entry_id: str
     #: ``entry_id#fingerprint`` of the content, as it appears in tariff versions.
     ref: str

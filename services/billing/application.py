@@ -92,6 +92,7 @@ from services.billing.tariffs import (
     FixedPayment,
     HourlyRate,
     Indexation,
+    Posts,
     PriceNotKnown,
     YearlyCap,
     last_day,
@@ -431,12 +432,13 @@ class Billing(ServiceApplication):
 
     def record_price(
         self,
-        entry: HourlyRate | ClientFee | YearlyCap | FixedPayment | ContractTerm,
+        entry: HourlyRate | ClientFee | YearlyCap | FixedPayment | ContractTerm | Posts,
         *,
         reference: str,
         recorded_by: str | None = None,
     ) -> dict[str, Any]:
-        """Record a new price or contract term (rate, client fee, yearly cap, fixed payment)."""
+        """Record a new price or contract term (rate, client fee, yearly cap, fixed payment,
+        agreed posts)."""
         return self._record_entries([entry], f"new {type(entry).__name__}", reference, recorded_by)
 
     def _record_entries(

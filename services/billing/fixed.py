@@ -17,6 +17,13 @@ month the amount took effect. A term that starts or ends inside a year (2018-09.
 2021-01..08) is paid exactly the yearly amount x its months / 12, rounded once; a year whose
 amount changes (a new payment entry, an index applied from a later month) is paid each part
 that way.
+
+The joint contract's yearly amount is for agreed full-time posts (002: 2.8 MSEK "motsvarar 4
+årsarbetare", paid "för överenskomna antal årsarbetare"): while a ``Posts`` entry is in force
+the year is ``amount x factor x ftes / payment_ftes``, rounded once (``Catalogue.fixed_payment``),
+so a change of posts from a month on is a change of the yearly amount like any other: each part
+of the year is paid its amount x its months / 12, rounded once. The line then carries ``ftes``
+and ``payment_ftes``.
 """
 
 from __future__ import annotations
@@ -110,6 +117,9 @@ def fixed_lines(
             "price_level_year": payment.price_level_year,
             "tariff_version": quote.tariff_version,
         }
+        if quote.posts is not None:
+            # 002 pays "för överenskomna antal årsarbetare": the posts the amount is for.
+            line |= {"ftes": str(quote.posts.ftes), "payment_ftes": str(quote.posts.payment_ftes)}
         if payment.per == "year":
             covered = covered_months(catalogue, term.contract, start, quote)
             line |= {

@@ -32,6 +32,7 @@ from services.billing.tariffs import (
     ContractTerm,
     FixedPayment,
     HourlyRate,
+    Posts,
     PriceNotKnown,
     TariffError,
     YearlyCap,
@@ -130,6 +131,14 @@ class RecordTerm(Dated):
     programmes: Annotated[list[Programme], Field(min_length=1)]
     billing: Literal["fixed", "hourly"]
     extension_years: Annotated[int, Field(ge=1, le=10)] | None = None
+
+
+class RecordPosts(Dated):
+    contract: Name
+    #: The full-time posts (årsarbetare) agreed from ``valid_from``.
+    ftes: Annotated[Decimal, Field(ge=0, le=1000, decimal_places=2)]
+    #: The posts the contract's fixed payment is for (002: 2.8 MSEK "motsvarar 4 årsarbetare").
+    payment_ftes: Annotated[Decimal, Field(gt=0, le=1000, decimal_places=2)]
 
 
 class RecordCallOff(Recorded):
@@ -248,6 +257,13 @@ def router_for(app: Billing) -> APIRouter:
         with answers():
             fields = _price(body) | {"programmes": tuple(body.programmes)}
             entry = ContractTerm(entry_id=f"{body.contract}-term", **fields)
+            return app.record_price(entry, **_who(body))
+
+    @router.post("/tariffs/posts", status_code=201, dependencies=STAFF)
+    def record_posts(body: RecordPosts) -> dict[str, Any]:
+        """Record the full-time posts agreed for a fixed payment's contract from a month."""
+        with answers():
+            entry = Posts(entry_id=f"{body.contract}-posts-{body.valid_from}", **_price(body))
             return app.record_price(entry, **_who(body))
 
     @router.post("/call-offs", status_code=201, dependencies=STAFF)

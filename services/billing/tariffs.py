@@ -115,6 +115,21 @@ class FixedPayment(Dated):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Posts(Dated):
+    """The full-time posts (årsarbetare) agreed for a fixed payment's contract from a date.
+
+    002: "2,8 mnkr/år, vilket motsvarar 4 årsarbetare", paid "för överenskomna antal
+    årsarbetare": the payment's yearly amount is for ``payment_ftes`` posts, so while these
+    posts are in force the year is paid ``amount x ftes / payment_ftes`` (see
+    :meth:`Catalogue.fixed_payment`). Whole months only, like the payment itself.
+    """
+
+    contract: str
+    ftes: Decimal
+    payment_ftes: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
 class Indexation(Entry):
     series: str
     year: int
@@ -165,6 +180,8 @@ class FixedQuote:
     period_amount_ore: int
     tariff_version: str
     notes: tuple[str, ...] = ()
+    #: The agreed posts the amount was derived from, when a :class:`Posts` entry is in force.
+    posts: Posts | None = None
 
 
 D = TypeVar("D", bound=Dated)
@@ -194,6 +211,7 @@ class Catalogue:
     indexations: tuple[Indexation, ...] = ()
     terms: tuple[ContractTerm, ...] = ()
     extensions: tuple[Extension, ...] = ()
+    posts: tuple[Posts, ...] = ()
     unindexed: Unindexed = "carry_forward"
     #: Quotes given, by (price, programme, day): a catalogue never changes, so neither do they
     #: (a replay prices a year's sessions again; most share their days).
@@ -203,7 +221,7 @@ class Catalogue:
 
     def __post_init__(self) -> None:
         everything: list[Entry] = [*self.rates, *self.fees, *self.caps, *self.fixed]
-        everything += [*self.indexations, *self.terms, *self.extensions]
+        everything += [*self.indexations, *self.terms, *self.extensions, *self.posts]
         _unique([e.entry_id for e in everything], "entry id")
         _unique([("rate", r.programme, r.valid_from) for r in self.rates], "rate start")
         _unique([("fee", f.programme, f.valid_from) for f in self.fees], "fee start")
@@ -211,6 +229,7 @@ class Catalogue:
         _unique([(p.contract, p.valid_from) for p in self.fixed], "fixed payment start")
         _unique([(i.series, i.year) for i in self.indexations], "indexation year")
         _unique([t.contract for t in self.terms], "contract term")
+        _unique([(p.contract, p.valid_from) for p in self.posts], "posts start")
         terms = {t.contract: t for t in self.terms}
         for term in self.terms:
             _month_aligned(term)
@@ -221,6 +240,8 @@ class Catalogue:
             _month_aligned(payment)
             if payment.per == "term" and payment.valid_to is None:
                 raise TariffError(f"{payment.entry_id}: a payment per term needs valid_to")
+        for posts in self.posts:
+            _check_posts(posts, terms.get(posts.contract))
         for ext in self.extensions:
             extended = terms.get(ext.contract)
             if extended is None or extended.extension_years is None or extended.valid_to is None:
@@ -236,6 +257,7 @@ class Catalogue:
             indexations=self.indexations + _of(Indexation, entries),
             terms=self.terms + _of(ContractTerm, entries),
             extensions=self.extensions + _of(Extension, entries),
+            posts=self.posts + _of(Posts, entries),
             unindexed=self.unindexed,
         )
 
@@ -245,7 +267,7 @@ class Catalogue:
     def entries(self) -> tuple[Entry, ...]:
         """Every entry, kind by kind in the order they were added."""
         return (*self.terms, *self.fixed, *self.rates, *self.fees, *self.caps,
-                *self.indexations, *self.extensions)  # fmt: skip
+                *self.indexations, *self.extensions, *self.posts)  # fmt: skip
 
     def entry(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries() if e.entry_id == entry_id), None)
@@ -326,8 +348,22 @@ class Catalogue:
         name = f"fixed payment of contract {contract}"
         payment = _in_force(tuple(p for p in self.fixed if p.contract == contract), on, name)
         factor, refs, notes = self._index(payment.indexed_by, payment.price_level_year, on, name)
+        posts = self.posts_in_force(contract, on)
+        if posts is not None:
+            # The year's amount for the posts in force: per post x posts, rounded once.
+            factor = factor * posts.ftes / posts.payment_ftes
+            refs = [*refs, posts.ref]
         version = "+".join([payment.ref, *refs, self.term_version(contract)])
-        return FixedQuote(payment, ore_half_up(payment.amount_ore * factor), version, notes)
+        amount = ore_half_up(payment.amount_ore * factor)
+        return FixedQuote(payment, amount, version, notes, posts)
+
+    def posts_in_force(self, contract: str, on: date) -> Posts | None:
+        """The agreed posts of a contract on a day (the newest entry covering it), if any."""
+        own = tuple(p for p in self.posts if p.contract == contract)
+        try:
+            return _in_force(own, on, f"posts of {contract}")
+        except PriceNotKnown:
+            return None
 
     # --- internals ------------------------------------------------------------------------
 
@@ -371,10 +407,11 @@ KINDS: dict[str, type[Entry]] = {
     "cap": YearlyCap,
     "indexation": Indexation,
     "extension": Extension,
+    "posts": Posts,
 }
 """Every kind of catalogue entry by the name it is recorded under."""
 _DATES = frozenset({"valid_from", "valid_to", "applies_from"})
-_DECIMALS = frozenset({"sek_per_hour", "percent"})
+_DECIMALS = frozenset({"sek_per_hour", "percent", "ftes", "payment_ftes"})
 
 
 def entry_record(entry: Entry) -> dict[str, Any]:
@@ -425,6 +462,16 @@ def _unique(keys: list[object], what: str) -> None:
         seen.add(key)
 
 
+def _check_posts(posts: Posts, term: ContractTerm | None) -> None:
+    if term is None or term.billing != "fixed":
+        raise TariffError(f"{posts.entry_id}: no fixed-price term '{posts.contract}'")
+    if posts.ftes < 0 or posts.payment_ftes <= 0:
+        raise TariffError(f"{posts.entry_id}: posts must be >= 0 and the payment's posts > 0")
+    # A change agreed inside a month is refused rather than moved: the month it is paid from
+    # is the parties' to state (the seeds pay by whole months and say nothing finer).
+    _month_aligned(posts)
+
+
 def _month_aligned(entry: Dated) -> None:
     # Fixed payments are shared out by whole months, so their bounds must be whole months.
     start, end = entry.valid_from, entry.valid_to
@@ -471,5 +518,8 @@ def default_catalogue() -> Catalogue:
                         valid_from=date(2022, 1, 1)),),
         caps=(YearlyCap(entry_id="counselling-cap-2022", programme="counselling", hours=2590,
                         valid_from=date(2022, 1, 1)),),
+        # 002: "2,8 mnkr/år, vilket motsvarar 4 årsarbetare" (700 000 SEK a post and year).
+        posts=(Posts(entry_id=f"{joint}-posts", contract=joint, ftes=Decimal(4),
+                     payment_ftes=Decimal(4), valid_from=date(2018, 9, 1)),),
     )
 # fmt: on

@@ -131,6 +131,25 @@ def test_tariffs_and_call_offs_are_recorded_over_http(client: TestClient) -> Non
     assert (cap["limit_hours"], cap["billed_hours"]) == ("2630", "0.75")
 
 
+def test_agreed_posts_are_recorded_over_http_and_set_the_fixed_line(
+    client: TestClient, billing: Billing
+) -> None:
+    posts = {
+        "contract": "coordinated-network-2018", "ftes": "5", "payment_ftes": "4",
+        "valid_from": "2020-07-01", "reference": "SON 2020-7", "recorded_by": "ekonom",
+    }  # fmt: skip
+    assert client.post("/tariffs/posts", json=posts).status_code == 201
+    assert client.post("/tariffs/posts", json=posts).status_code == 409
+    mid_month = client.post("/tariffs/posts", json=posts | {"valid_from": "2021-02-15"})
+    assert mid_month.status_code == 409 and "first day" in mid_month.json()["detail"]
+    shown = client.get("/settlements/2020-07", params={"programme": "network"}).json()
+    [line] = shown["lines"]
+    assert (line["ftes"], line["amount_ore"]) == ("5", 29_166_667)  # 3.5 MSEK / 12
+    assert shown == billing.settlement("2020-07", "network")["document"]
+    kinds = [e["kind"] for e in client.get("/tariffs").json()["entries"]]
+    assert kinds.count("posts") == 2
+
+
 def test_logged_time_over_http(client: TestClient) -> None:
     body = {
         "case_id": str(uuid.UUID(int=8000)), "minutes": 20, "performed_on": "2022-05-10",
@@ -199,7 +218,8 @@ FIELDS = (
     "case_id", "minutes", "performed_on", "activity", "programme", "entry_id", "decision",
     "decided_by", "reason", "series", "year", "percent", "applies_from", "reference", "contract",
     "sek_per_hour", "price_level_year", "indexed_by", "valid_from", "valid_to", "ore_per_visit",
-    "hours", "amount_ore", "per", "programmes", "billing", "effective_from", "closed_by",
+    "hours", "amount_ore", "per", "programmes", "billing", "effective_from", "closed_by", "ftes",
+    "payment_ftes",
 )  # fmt: skip
 PLAUSIBLE = st.sampled_from(
     [
@@ -213,7 +233,8 @@ PLAUSIBLE = st.sampled_from(
 ROUTES = (
     "/sessions/time", f"/decisions/{uuid.UUID(int=7001)}", "/tariffs/indexations",
     "/tariffs/extensions", "/tariffs/rates", "/tariffs/fees", "/tariffs/caps",
-    "/tariffs/fixed-payments", "/tariffs/terms", "/call-offs", "/settlements/2022-04/close",
+    "/tariffs/fixed-payments", "/tariffs/terms", "/tariffs/posts", "/call-offs",
+    "/settlements/2022-04/close",
     f"/sessions/{uuid.UUID(int=1)}/dismissal",
 )  # fmt: skip
 

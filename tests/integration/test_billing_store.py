@@ -12,7 +12,7 @@ import json
 import random
 import uuid
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +29,7 @@ from services.billing.domain import Conflict, MonthClosed
 from services.billing.offline import compute_from_export
 from services.billing.replay import replay_month
 from services.billing.settlement import PROGRAMMES, verify
-from services.billing.tariffs import default_catalogue
+from services.billing.tariffs import Posts, default_catalogue
 from tests.support.billing import Clock
 
 CEST = timezone(timedelta(hours=2))
@@ -227,3 +227,15 @@ def test_a_session_waiting_for_a_price_blocks_the_close_until_dismissed(billing:
     closed = billing.close_month("2021-12")
     assert [line.get("contract") for line in closed["lines"]] == ["field-2021"]
     assert_reproducible(billing, "2021-12", [before_contract])
+
+
+def test_agreed_posts_set_the_fixed_line_in_service_replay_and_offline(billing: Billing) -> None:
+    posts = Posts(
+        entry_id="joint-posts-2020-07", contract="coordinated-network-2018", ftes=Decimal("5"),
+        payment_ftes=Decimal("4"), valid_from=date(2020, 7, 1),
+    )  # fmt: skip
+    billing.record_price(posts, reference="SON 2020-7", recorded_by="ekonom")
+    closed = billing.close_month("2020-07")
+    [line] = [x for x in closed["lines"] if x["kind"] == "fixed"]
+    assert (line["ftes"], line["amount_ore"]) == ("5", 29_166_667)  # 3.5 MSEK / 12
+    assert_reproducible(billing, "2020-07", [])

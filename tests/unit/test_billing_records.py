@@ -41,7 +41,7 @@ def test_every_default_entry_is_recorded_and_read_back_unchanged() -> None:
         assert entry_from_record(record) == entry
         assert TariffEntry.model_validate(record).ref == entry.ref
     assert {entry_record(e)["kind"] for e in CATALOGUE.entries()} == {
-        "term", "fixed", "rate", "fee", "cap",
+        "term", "fixed", "rate", "fee", "cap", "posts",
     }  # fmt: skip
 
 
