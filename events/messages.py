@@ -561,6 +561,28 @@ class SessionReportedApart(Message):
     reason: str
 
 
+class SeparateAmountRecorded(Message):
+    """A premises share or a state grant (003 §1.2) recorded on a month's statement, reported
+    apart from Leanlink's lines: never in its ``total_ore``, ``fees_ore`` or ``net_ore``.
+
+    ``premises_share``: "Lokalkostnadens ... andel av totalkostnaden ska vid efterfrågan kunna
+    redovisas separat", a part of what Leanlink's price already covers. ``state_grant``:
+    "Eventuella statsbidrag ... tillfaller social- och omsorgsnämnden"."""
+
+    item_id: UUID
+    kind: Literal["premises_share", "state_grant"]
+    programme: Programme
+    amount_ore: Annotated[int, Field(ge=0, le=10**13)]
+    #: The period the amount concerns (first and last day), as the written reference states it.
+    period_from: date
+    period_to: date
+    #: The month whose statement shows it.
+    settlement_month: Month
+    reference: Annotated[str, Field(min_length=1, max_length=200)]
+    note: str | None = None
+    recorded_by: str | None = None
+
+
 class SessionDismissed(Message):
     """A person ruled out billing a session whose price is not known; it is never billed."""
 
@@ -801,6 +823,7 @@ MESSAGES: dict[str, type[Message]] = {
         SessionDecided,
         SessionDismissed,
         SessionReportedApart,
+        SeparateAmountRecorded,
         SessionRecut,
         YearlyCapWarning,
         PolarEnrolled,
@@ -865,6 +888,7 @@ __all__ = [
     "Reason",
     "ReferralReceived",
     "ReferralRejected",
+    "SeparateAmountRecorded",
     "SessionDecided",
     "SessionDismissed",
     "SessionFlagged",

@@ -26,7 +26,15 @@ from lots.text import escaped
 from services.billing.cap import CallOff
 from services.billing.pricing import PricingError
 from services.billing.settlement import PROGRAMMES, Document, SettlementError, month_start
-from services.billing.statement import apart, kronor, preview_status, to_csv, to_html
+from services.billing.statement import (
+    apart,
+    kronor,
+    preview_status,
+    separate_items,
+    separately,
+    to_csv,
+    to_html,
+)
 from services.billing.tariffs import PriceNotKnown, TariffError
 
 settlement_app = typer.Typer(
@@ -325,6 +333,7 @@ def _text(view: dict[str, Any]) -> str:
     rows += [f"  waiting for a price: {reason}" for reason in view.get("awaiting_price") or []]
     rows += [f"  other provider: {row['programme']} {apart(row)}"
              for row in document.get("other_providers", [])]  # fmt: skip
+    rows += [f"  apart: {i['programme']} {separately(i)}" for i in separate_items(document)]
     rows += [f"  note: {note}" for note in document["notes"]]
     label = "digest of this preview (not final)" if view.get("preview") else "digest"
     rows += ["", f"{label} {document['digest']}"]

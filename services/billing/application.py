@@ -75,6 +75,8 @@ from services.billing.pricing import (
     session_id_for,
 )
 from services.billing.public import PUBLIC_EVENTS
+from services.billing.separate import KINDS as SEPARATE_KINDS
+from services.billing.separate import SeparateAmountError, separate_amount
 from services.billing.settlement import (
     PROGRAMMES,
     Document,
@@ -500,6 +502,25 @@ class Billing(ServiceApplication):
                 recorded_at=self.clock(),
             )
             return {"book_version": booker.book.version, "reference": reference}
+
+        return self._command(change)
+
+    def record_separately(
+        self, *, kind: str, programme: str, month: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Record a premises share or a state grant on an open month's statement, reported
+        apart from Leanlink's lines (003 §1.2, separate.py); a closed month is refused."""
+        _check(month, programme)
+        if kind not in SEPARATE_KINDS:
+            raise BillingError(f"unknown kind {kind!r}; expected one of {SEPARATE_KINDS}")
+        try:
+            record = separate_amount(kind=kind, programme=programme, month=month, **fields)
+        except SeparateAmountError as exc:
+            raise BillingError(str(exc)) from exc
+
+        def change(booker: Booker) -> dict[str, Any]:
+            booker.settlement(month).record_separately(record.model_dump(mode="json"))
+            return {"item_id": str(record.item_id), "month": month, "kind": kind}
 
         return self._command(change)
 

@@ -389,6 +389,27 @@ class Settlement(Aggregate):
     def _report_apart(self, record: dict[str, Any]) -> None:
         self.apart[str(record["session_id"])] = record
 
+    def record_separately(self, record: dict[str, Any]) -> None:
+        """Record a premises share or a state grant on this open month (separate.py)."""
+        self._check_open()
+        if record["settlement_month"] != self.month:
+            raise BillingError(f"an amount for {record['settlement_month']} is not {self.month}'s")
+        if str(record["item_id"]) in self.separate:
+            raise Conflict(
+                f"{record['kind']} {record['reference']} is already recorded on {self.month}"
+            )
+        self._record_separately(record=record)
+
+    @event("AmountRecordedSeparately")
+    def _record_separately(self, record: dict[str, Any]) -> None:
+        self.separate[str(record["item_id"])] = record
+
+    @property
+    def separate(self) -> dict[str, dict[str, Any]]:
+        """Premises shares and state grants recorded on this month (never lines)."""
+        found: dict[str, dict[str, Any]] = self.__dict__.setdefault("_separate", {})
+        return found
+
     def await_decision(self, pending: dict[str, Any]) -> None:
         self._check_open()
         self._await_decision(pending=pending)

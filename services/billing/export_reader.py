@@ -18,6 +18,7 @@ from events.messages import (
     CallOffRecorded,
     MeetingHeld,
     Message,
+    SeparateAmountRecorded,
     SessionDismissed,
     SessionFlagged,
     SessionLogged,
@@ -36,6 +37,7 @@ _USED: dict[str, type[Message]] = {
         SessionFlagged,
         SessionDismissed,
         SessionReportedApart,
+        SeparateAmountRecorded,
         SessionRecut,
         TariffRecorded,
         CallOffRecorded,
@@ -61,6 +63,7 @@ class Export:
     flags: tuple[Positioned[SessionFlagged], ...]
     dismissed: tuple[Positioned[SessionDismissed], ...]
     apart: tuple[Positioned[SessionReportedApart], ...]
+    separate: tuple[Positioned[SeparateAmountRecorded], ...]
     recuts: tuple[Positioned[SessionRecut], ...]
     tariffs: tuple[Positioned[TariffRecorded], ...]
     call_offs: tuple[Positioned[CallOffRecorded], ...]
@@ -111,6 +114,7 @@ def read_export(lines: Iterable[str]) -> Export:
         flags=of(SessionFlagged),
         dismissed=of(SessionDismissed),
         apart=of(SessionReportedApart),
+        separate=of(SeparateAmountRecorded),
         recuts=of(SessionRecut),
         tariffs=of(TariffRecorded),
         call_offs=of(CallOffRecorded),
@@ -163,6 +167,8 @@ def _natural_key(message: Message) -> str:
         return str(message.book_version)
     if isinstance(message, CallOffRecorded):
         return message.reference
+    if isinstance(message, SeparateAmountRecorded):
+        return str(message.item_id)
     if isinstance(message, SettlementClosed):
         return message.month
     raise TypeError(type(message).__name__)

@@ -150,6 +150,17 @@ class RecordCallOff(Recorded):
     effective_from: date | None = None
 
 
+class RecordSeparately(Recorded):
+    kind: Literal["premises_share", "state_grant"]
+    programme: Programme
+    #: The month whose statement shows it (an open month).
+    month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+    amount_ore: Annotated[int, Field(ge=0, le=10**13)]
+    period_from: date
+    period_to: date
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
 class Close(Body):
     closed_by: Name | None = None
     #: Close a month in its grace window now, ending the window (recorded with the close).
@@ -271,6 +282,13 @@ def router_for(app: Billing) -> APIRouter:
         """Record a written call-off of hours beyond the yearly cap."""
         with answers():
             return app.record_call_off(**body.model_dump())
+
+    @router.post("/settlements/separate-amounts", status_code=201, dependencies=STAFF)
+    def record_separately(body: RecordSeparately) -> dict[str, Any]:
+        """Record a premises share or a state grant (003 §1.2) on an open month's statement,
+        reported apart from Leanlink's lines and never in its total, fees or net."""
+        with answers():
+            return app.record_separately(**body.model_dump())
 
     @router.get("/caps/{programme}/{year}", dependencies=READ)
     def cap(programme: Programme, year: Annotated[int, Path(ge=2000, le=2100)]) -> dict[str, Any]:

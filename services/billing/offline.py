@@ -149,6 +149,7 @@ def compute(
         pending=book.pending,
         awaiting=book.awaiting,
         apart=book.apart,
+        separate=[r for _, r in export.separate],
     )
 
 
@@ -282,6 +283,7 @@ def _closed_month(
         adjustments=[a for line, a in export.adjustments if line < cut],
         pending=_pending([f for line, f in export.flags if line < cut], month, logged),
         apart=[r for line, r in export.apart if line < cut],
+        separate=[r for line, r in export.separate if line < cut],
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from events.messages import (
     AdjustmentRecorded,
     CallOffRecorded,
+    SeparateAmountRecorded,
     SessionDecided,
     SessionDismissed,
     SessionFlagged,
@@ -125,6 +126,10 @@ def session_reported_apart(event: Any) -> Outgoing:
     )
 
 
+def amount_recorded_separately(event: Any) -> Outgoing:
+    return Outgoing(BILLING_EVENTS, SeparateAmountRecorded.model_validate(event.record))
+
+
 def session_recut(event: Any) -> Outgoing:
     body = {**event.session, "given_to": event.given_to, "reason": event.reason}
     recut = SessionRecut.model_validate(body)
@@ -191,6 +196,7 @@ PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
     Session.Recut: session_recut,  # type: ignore[attr-defined]
     CapAccount.ThresholdCrossed: threshold_crossed,  # type: ignore[attr-defined]
     Settlement.AdjustmentBooked: adjustment_booked,  # type: ignore[attr-defined]
+    Settlement.AmountRecordedSeparately: amount_recorded_separately,  # type: ignore[attr-defined]
     Settlement.Closed: settlement_closed,  # type: ignore[attr-defined]
 }
 """Billing's domain event classes and their translation to public messages."""

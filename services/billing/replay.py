@@ -25,7 +25,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from events.messages import AdjustmentRecorded, MeetingHeld, SessionLogged, SessionReportedApart
+from events.messages import (
+    AdjustmentRecorded,
+    MeetingHeld,
+    SeparateAmountRecorded,
+    SessionLogged,
+    SessionReportedApart,
+)
 from services.billing.application import Billing
 from services.billing.booking import (
     Source,
@@ -171,6 +177,7 @@ class Fold:
     adjustments: list[AdjustmentRecorded] = field(default_factory=list)
     pending: dict[UUID, NeedsDecision] = field(default_factory=dict)
     apart: list[SessionReportedApart] = field(default_factory=list)
+    separate: list[SeparateAmountRecorded] = field(default_factory=list)
     close_version: int | None = None
     differences: list[str] = field(default_factory=list)
     _catalogues: dict[int, Catalogue] = field(default_factory=dict)
@@ -359,6 +366,8 @@ class Fold:
             self.pending[pending.meeting_id] = pending
         elif name == "DecisionResolved":
             self.pending.pop(UUID(str(event.meeting_id)), None)
+        elif name == "AmountRecordedSeparately":
+            self.separate.append(SeparateAmountRecorded.model_validate(event.record))
         elif name == "TimeReportedApart":
             record = SessionReportedApart.model_validate(event.record)
             own = month_of(record.performed_on)
@@ -446,4 +455,5 @@ class Fold:
             adjustments=self._rebuilt_adjustments(),
             pending=list(self.pending.values()),
             apart=self.apart,
+            separate=self.separate,
         )

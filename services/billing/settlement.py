@@ -33,6 +33,9 @@ providers held (:mod:`services.billing.providers`): never lines, never in ``tota
 ``billable_hours`` or ``fees_ore``, which are Leanlink's alone; a ``SessionLogged`` of another
 provider is refused. ``notes`` says where a price was carried forward because no indexation
 was recorded (from the fixed quotes and the hourly lines' tariff versions).
+``reported_separately`` (present only when the month has any) lists the premises shares and
+state grants recorded on the month (003 §1.2, :mod:`services.billing.separate`): never lines,
+never in ``total_ore``, ``fees_ore`` or ``net_ore``.
 
 ``digest`` is the hex SHA-256 of :func:`canonical_json` of the document without ``digest``:
 ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` as UTF-8. Sessions are
@@ -56,10 +59,16 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from pydantic import BaseModel, ValidationError
 
 from events.codec import describe
-from events.messages import AdjustmentRecorded, SessionLogged, SessionReportedApart
+from events.messages import (
+    AdjustmentRecorded,
+    SeparateAmountRecorded,
+    SessionLogged,
+    SessionReportedApart,
+)
 from services.billing.fixed import fixed_lines
 from services.billing.pricing import NeedsDecision, bills_for_leanlink
 from services.billing.providers import other_providers
+from services.billing.separate import reported_separately
 from services.billing.tariffs import Catalogue
 
 PROGRAMMES = ("network", "coordinated", "counselling", "field")
@@ -160,6 +169,7 @@ def settle(
     pending: Iterable[NeedsDecision] = (),
     awaiting: Iterable[Awaiting] = (),
     apart: Iterable[SessionReportedApart | Mapping[str, Any]] = (),
+    separate: Iterable[SeparateAmountRecorded | Mapping[str, Any]] = (),
 ) -> Document:
     """The month's settlement document, limited to one programme when ``programme`` is given."""
     start = month_start(month)
@@ -207,6 +217,11 @@ def settle(
         ),
         "notes": sorted(set(notes)),
     }
+    apart_amounts = reported_separately(
+        _unique(separate, SeparateAmountRecorded, "item_id"), month, wanted
+    )
+    if apart_amounts is not None:
+        document["reported_separately"] = apart_amounts
     document["digest"] = digest_of(document)
     return document
 

@@ -105,6 +105,11 @@ def to_csv(document: Mapping[str, Any]) -> str:
             [month, row["programme"], "other_provider", apart(row), "", row["meetings"],
              row["minutes"], row["billable_quarters"], "", "", "", ""]
         )  # fmt: skip
+    for item in separate_items(document):
+        writer.writerow(
+            [month, item["programme"], item["kind"], separately(item), *[""] * 6,
+             item["amount_ore"], sek(item["amount_ore"])]
+        )  # fmt: skip
     writer.writerow([month, "", "digest", document["digest"], *[""] * 8])
     return out.getvalue()
 
@@ -115,6 +120,30 @@ def apart(row: Mapping[str, Any]) -> str:
         f"held by {row['provider']} in {row['month_held']}: {row['meetings']} meeting(s), "
         f"{row['minutes']} min, {row['client_visits']} client visit(s); reported apart, not "
         "in what is owed to Leanlink"
+    )
+
+
+SEPARATE_TITLES = {"premises_share": "premises share", "state_grant": "state grant"}
+
+
+def separate_items(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The premises shares and state grants recorded on the month (003 §1.2), if any."""
+    found: list[Mapping[str, Any]] = (document.get("reported_separately") or {}).get("items", [])
+    return found
+
+
+def separately(item: Mapping[str, Any]) -> str:
+    """A premises share or state grant for people: reported apart, never in the month's total."""
+    why = (
+        "part of the costs the price already covers"
+        if item["kind"] == "premises_share"
+        else "belongs to social- och omsorgsnämnden"
+    )
+    note = f"; {item['note']}" if item.get("note") else ""
+    return (
+        f"{SEPARATE_TITLES[item['kind']]} {sek(item['amount_ore'])} SEK for "
+        f"{item['period_from']}..{item['period_to']} ({item['reference']}): {why} (003 §1.2); "
+        f"reported apart, not in what is owed{note}"
     )
 
 
@@ -185,6 +214,11 @@ def _asides(view: Mapping[str, Any]) -> list[str]:
             "Meetings held by other providers (reported apart, not owed to Leanlink)",
             [f"{e(TITLES.get(r['programme'], r['programme']))}: {e(apart(r))}"
              for r in document.get("other_providers", [])],
+        ),
+        (
+            "Premises share and state grants (003 §1.2; reported apart, not in the total)",
+            [f"{e(TITLES.get(i['programme'], i['programme']))}: {e(separately(i))}"
+             for i in separate_items(document)],
         ),
         (
             "Group sessions waiting for a decision (not billed)",

@@ -44,6 +44,7 @@ def document_of(
         pending=[needs_of(p) for p in settlement.awaiting_decision.values()],
         awaiting=awaiting_of(booker, settlement),
         apart=list(settlement.apart.values()),
+        separate=list(settlement.separate.values()),
     )
 
 

@@ -150,6 +150,27 @@ def test_agreed_posts_are_recorded_over_http_and_set_the_fixed_line(
     assert kinds.count("posts") == 2
 
 
+def test_a_premises_share_and_a_grant_are_recorded_over_http_and_shown_apart(
+    client: TestClient,
+) -> None:
+    body = {
+        "kind": "state_grant", "programme": "counselling", "month": "2022-05",
+        "amount_ore": 12_300, "period_from": "2022-01-01", "period_to": "2022-12-31",
+        "reference": "SB 2022-1", "recorded_by": "ekonom",
+    }  # fmt: skip
+    assert client.post("/settlements/separate-amounts", json=body).status_code == 201
+    assert client.post("/settlements/separate-amounts", json=body).status_code == 409
+    backwards = body | {"reference": "SB 2", "period_to": "2021-12-31"}
+    assert client.post("/settlements/separate-amounts", json=backwards).status_code == 400
+    document = client.get("/settlements/2022-05", params={"programme": "counselling"}).json()
+    assert (document["total_ore"], document["fees_ore"], document["net_ore"]) == (
+        45_375, 20_000, 25_375,
+    )  # fmt: skip
+    assert document["reported_separately"]["state_grant_ore"] == 12_300
+    page = client.get("/settlements/2022-05", params={"format": "html"}).text
+    assert "state grant 123.00 SEK" in page and "SB 2022-1" in page
+
+
 def test_logged_time_over_http(client: TestClient) -> None:
     body = {
         "case_id": str(uuid.UUID(int=8000)), "minutes": 20, "performed_on": "2022-05-10",
@@ -219,7 +240,7 @@ FIELDS = (
     "decided_by", "reason", "series", "year", "percent", "applies_from", "reference", "contract",
     "sek_per_hour", "price_level_year", "indexed_by", "valid_from", "valid_to", "ore_per_visit",
     "hours", "amount_ore", "per", "programmes", "billing", "effective_from", "closed_by", "ftes",
-    "payment_ftes",
+    "payment_ftes", "kind", "month", "period_from", "period_to", "note",
 )  # fmt: skip
 PLAUSIBLE = st.sampled_from(
     [
@@ -234,6 +255,7 @@ ROUTES = (
     "/sessions/time", f"/decisions/{uuid.UUID(int=7001)}", "/tariffs/indexations",
     "/tariffs/extensions", "/tariffs/rates", "/tariffs/fees", "/tariffs/caps",
     "/tariffs/fixed-payments", "/tariffs/terms", "/tariffs/posts", "/call-offs",
+    "/settlements/separate-amounts",
     "/settlements/2022-04/close",
     f"/sessions/{uuid.UUID(int=1)}/dismissal",
 )  # fmt: skip

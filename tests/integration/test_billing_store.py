@@ -239,3 +239,33 @@ def test_agreed_posts_set_the_fixed_line_in_service_replay_and_offline(billing: 
     [line] = [x for x in closed["lines"] if x["kind"] == "fixed"]
     assert (line["ftes"], line["amount_ore"]) == ("5", 29_166_667)  # 3.5 MSEK / 12
     assert_reproducible(billing, "2020-07", [])
+
+
+def test_premises_share_and_grants_are_reported_apart_in_service_replay_and_offline(
+    billing: Billing,
+) -> None:
+    common = {"period_from": date(2019, 1, 1), "period_to": date(2019, 12, 31)}
+    billing.record_separately(
+        kind="premises_share", programme="network", month="2019-03", amount_ore=30_000_000,
+        reference="Leanlink 2019 premises", recorded_by="ekonom", **common,
+    )  # fmt: skip
+    billing.record_separately(
+        kind="state_grant", programme="coordinated", month="2019-03", amount_ore=5_000_000,
+        reference="SB 2019-4", **common,
+    )  # fmt: skip
+    with pytest.raises(Conflict, match="already"):
+        billing.record_separately(
+            kind="state_grant", programme="coordinated", month="2019-03", amount_ore=1,
+            reference="SB 2019-4", **common,
+        )  # fmt: skip
+    closed = billing.close_month("2019-03")
+    apart = closed["reported_separately"]
+    assert (apart["premises_share_ore"], apart["state_grant_ore"]) == (30_000_000, 5_000_000)
+    assert closed["total_ore"] == 23_333_333 and closed["net_ore"] == closed["total_ore"]
+    assert [m.type_name for m in published(billing)].count("SeparateAmountRecorded") == 2
+    assert_reproducible(billing, "2019-03", [])
+    with pytest.raises(MonthClosed):
+        billing.record_separately(
+            kind="state_grant", programme="network", month="2019-03", amount_ore=1,
+            reference="SB late", **common,
+        )  # fmt: skip

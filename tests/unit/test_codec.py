@@ -240,6 +240,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "client_visits": 1,
         "reason": "held by other_provider: only Leanlink's own time is Leanlink's to bill",
     },
+    "SeparateAmountRecorded": {
+        "item_id": uuid.uuid4(),
+        "kind": "premises_share",
+        "programme": "counselling",
+        "amount_ore": 12_000_000,
+        "period_from": date(2022, 1, 1),
+        "period_to": date(2022, 12, 31),
+        "settlement_month": "2023-01",
+        "reference": "Leanlink lokalkostnad 2022",
+        "note": None,
+        "recorded_by": "ekonom",
+    },
     "SessionDecided": {
         "session_id": uuid.uuid4(),
         "meeting_id": uuid.uuid4(),
