@@ -478,10 +478,13 @@ class AdjustmentRecorded(Message):
 
 
 class TariffEntry(BaseModel):
-    """One catalogue entry: ``kind`` (term, fixed, rate, fee, cap, indexation, extension, posts)."""
+    """One catalogue entry: ``kind`` (term, fixed, rate, fee, cap, indexation, extension, posts,
+    termination)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
-    kind: Literal["term", "fixed", "rate", "fee", "cap", "indexation", "extension", "posts"]
+    kind: Literal[
+        "term", "fixed", "rate", "fee", "cap", "indexation", "extension", "posts", "termination"
+    ]
     entry_id: str
     #: ``entry_id#fingerprint`` of the content, as it appears in tariff versions.
     ref: str

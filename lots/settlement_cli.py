@@ -14,6 +14,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -170,6 +171,29 @@ def close(
         f"{document['billable_hours']} counselling hours"
     )
     typer.echo(f"digest {document['digest']}")
+
+
+@settlement_app.command()
+def terminate(
+    contract: Annotated[str, typer.Argument(help="the contract, e.g. field-2021")],
+    given_on: Annotated[str, typer.Option("--given-on", help="the day notice was given")],
+    reference: Annotated[str, typer.Option(help="the written notice (diarienummer)")],
+    ends_on: Annotated[
+        str | None, typer.Option("--ends-on", help="another end the parties agreed")
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="who records it")] = None,
+) -> None:
+    """Record a written notice of termination (12 months; 002, 003 §1.1, 004)."""
+    try:
+        given, end = date.fromisoformat(given_on), date.fromisoformat(ends_on) if ends_on else None
+    except ValueError as exc:
+        raise _fail(f"bad date: {exc}", 2) from exc
+    with _billing() as app, _refusals():
+        done = app.record_termination(
+            contract=contract, given_on=given, reference=reference, ends_on=end, recorded_by=by
+        )
+        ends = app.catalogue_end(contract)
+    typer.echo(f"notice of {contract} recorded ({done['recorded'][0]}); its term ends on {ends}")
 
 
 @settlement_app.command()

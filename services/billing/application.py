@@ -96,9 +96,11 @@ from services.billing.tariffs import (
     Indexation,
     Posts,
     PriceNotKnown,
+    Termination,
     YearlyCap,
     last_day,
 )
+from services.billing.terms import notice_end, term_notices
 
 T = TypeVar("T")
 ATTEMPTS = 3
@@ -427,10 +429,55 @@ class Billing(ServiceApplication):
         self, *, contract: str, reference: str, recorded_by: str | None = None
     ) -> dict[str, Any]:
         def entries(catalogue: Catalogue) -> list[Entry]:
+            notice = catalogue.termination(contract)
+            if notice is not None:
+                raise Conflict(
+                    f"{contract} was terminated by the notice given on {notice.given_on}; "
+                    "it cannot be extended"
+                )
             done = sum(1 for e in catalogue.extensions if e.contract == contract)
             return [Extension(entry_id=f"{contract}-extension-{done + 1}", contract=contract)]
 
         return self._record_entries(entries, f"extension of {contract}", reference, recorded_by)
+
+    def record_termination(
+        self,
+        *,
+        contract: str,
+        given_on: date,
+        reference: str,
+        ends_on: date | None = None,
+        recorded_by: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a written notice of termination; the term ends as ``terms.py`` says, or on
+        ``ends_on`` where the parties agreed another end."""
+
+        def entries(catalogue: Catalogue) -> list[Entry]:
+            if catalogue.termination(contract) is not None:
+                raise Conflict(f"a notice of termination of {contract} is already recorded")
+            if not any(t.contract == contract for t in catalogue.terms):
+                raise NotFound(f"no contract {contract!r}")
+            end = ends_on or notice_end(catalogue, contract, given_on)
+            return [
+                Termination(
+                    entry_id=f"{contract}-termination", contract=contract, given_on=given_on,
+                    ends_on=end,
+                )
+            ]  # fmt: skip
+
+        return self._record_entries(entries, f"notice of termination of {contract}", reference,
+                                    recorded_by)  # fmt: skip
+
+    def catalogue_end(self, contract: str) -> str:
+        """A contract's last day as recorded now ("until further notice" if none)."""
+        end = self._query(lambda booker: booker.catalogue.term_end(contract))
+        return end.isoformat() if end is not None else "until further notice"
+
+    def notices(self) -> list[dict[str, str]]:
+        """Programmes with no contract in force, fixed terms near their notice deadline, and
+        terms ending by a notice (``terms.py``), judged on today's date in Stockholm."""
+        today = local_date(self.clock())
+        return self._query(lambda booker: term_notices(booker.catalogue, PROGRAMMES, today))
 
     def record_price(
         self,

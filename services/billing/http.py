@@ -141,6 +141,14 @@ class RecordPosts(Dated):
     payment_ftes: Annotated[Decimal, Field(gt=0, le=1000, decimal_places=2)]
 
 
+class RecordTermination(Recorded):
+    contract: Name
+    #: The day the written notice was given.
+    given_on: date
+    #: Another end the parties agreed (a month's last day); by default as terms.py says.
+    ends_on: date | None = None
+
+
 class RecordCallOff(Recorded):
     programme: Programme
     year: Year
@@ -276,6 +284,12 @@ def router_for(app: Billing) -> APIRouter:
         with answers():
             entry = Posts(entry_id=f"{body.contract}-posts-{body.valid_from}", **_price(body))
             return app.record_price(entry, **_who(body))
+
+    @router.post("/tariffs/terminations", status_code=201, dependencies=STAFF)
+    def record_termination(body: RecordTermination) -> dict[str, Any]:
+        """Record a written notice of termination (12 months; 002, 003 §1.1, 004)."""
+        with answers():
+            return app.record_termination(**body.model_dump())
 
     @router.post("/call-offs", status_code=201, dependencies=STAFF)
     def record_call_off(body: RecordCallOff) -> dict[str, Any]:

@@ -32,7 +32,9 @@ month with a session waiting for a price cannot close, so a closed document list
 providers held (:mod:`services.billing.providers`): never lines, never in ``total_ore``,
 ``billable_hours`` or ``fees_ore``, which are Leanlink's alone; a ``SessionLogged`` of another
 provider is refused. ``notes`` says where a price was carried forward because no indexation
-was recorded (from the fixed quotes and the hourly lines' tariff versions).
+was recorded (from the fixed quotes and the hourly lines' tariff versions), and each wanted
+programme with no contract in force on the month's first day ("network: contract ... ended on
+2021-08-31, no extension recorded; no contract in force", :mod:`services.billing.terms`).
 ``reported_separately`` (present only when the month has any) lists the premises shares and
 state grants recorded on the month (003 §1.2, :mod:`services.billing.separate`): never lines,
 never in ``total_ore``, ``fees_ore`` or ``net_ore``.
@@ -70,11 +72,13 @@ from services.billing.pricing import NeedsDecision, bills_for_leanlink
 from services.billing.providers import other_providers
 from services.billing.separate import reported_separately
 from services.billing.tariffs import Catalogue
+from services.billing.terms import term_notes
 
 PROGRAMMES = ("network", "coordinated", "counselling", "field")
-DOCUMENT_VERSION = 2
-"""Version 2: fixed shares are running totals (``fixed.py``); ``awaiting_price`` and
-``other_providers``. A month closed under an earlier version keeps its closed document;
+DOCUMENT_VERSION = 3
+"""Version 3: a note for each programme with no contract in force (``terms.py``). Version 2:
+fixed shares are running totals (``fixed.py``); ``awaiting_price`` and ``other_providers``.
+A month closed under an earlier version keeps its closed document;
 docs/billing.md says what changed."""
 _KIND_ORDER = {"fixed": 0, "hourly": 1, "adjustment": 2}
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -192,6 +196,7 @@ def settle(
     fixed, notes = fixed_lines(start, catalogue, wanted)
     hourly = _hourly_lines(logged)
     notes += _carried_forward(hourly)
+    notes += term_notes(start, catalogue, PROGRAMMES, wanted)
     lines = sorted(
         [*hourly, *fixed, *(_adjustment_line(a) for a in booked)],
         key=lambda line: (line["programme"], _KIND_ORDER[line["kind"]], canonical_json(line)),

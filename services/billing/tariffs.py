@@ -154,6 +154,16 @@ class Extension(Entry):
     contract: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class Termination(Entry):
+    """A written notice of termination (uppsägning) of a contract, given on ``given_on``; the
+    term ends on ``ends_on`` (a month's last day; ``services/billing/terms.py`` says which)."""
+
+    contract: str
+    given_on: date
+    ends_on: date
+
+
 @dataclass(frozen=True)
 class RateQuote:
     sek_per_hour: Decimal
@@ -212,6 +222,7 @@ class Catalogue:
     terms: tuple[ContractTerm, ...] = ()
     extensions: tuple[Extension, ...] = ()
     posts: tuple[Posts, ...] = ()
+    terminations: tuple[Termination, ...] = ()
     unindexed: Unindexed = "carry_forward"
     #: Quotes given, by (price, programme, day): a catalogue never changes, so neither do they
     #: (a replay prices a year's sessions again; most share their days).
@@ -222,6 +233,7 @@ class Catalogue:
     def __post_init__(self) -> None:
         everything: list[Entry] = [*self.rates, *self.fees, *self.caps, *self.fixed]
         everything += [*self.indexations, *self.terms, *self.extensions, *self.posts]
+        everything += self.terminations
         _unique([e.entry_id for e in everything], "entry id")
         _unique([("rate", r.programme, r.valid_from) for r in self.rates], "rate start")
         _unique([("fee", f.programme, f.valid_from) for f in self.fees], "fee start")
@@ -242,6 +254,15 @@ class Catalogue:
                 raise TariffError(f"{payment.entry_id}: a payment per term needs valid_to")
         for posts in self.posts:
             _check_posts(posts, terms.get(posts.contract))
+        _unique([t.contract for t in self.terminations], "termination of contract")
+        for notice in self.terminations:
+            ended = terms.get(notice.contract)
+            if ended is None or notice.ends_on != last_day(
+                notice.ends_on.year, notice.ends_on.month
+            ):
+                raise TariffError(
+                    f"{notice.entry_id}: no term '{notice.contract}' to end on a month's last day"
+                )
         for ext in self.extensions:
             extended = terms.get(ext.contract)
             if extended is None or extended.extension_years is None or extended.valid_to is None:
@@ -258,6 +279,7 @@ class Catalogue:
             terms=self.terms + _of(ContractTerm, entries),
             extensions=self.extensions + _of(Extension, entries),
             posts=self.posts + _of(Posts, entries),
+            terminations=self.terminations + _of(Termination, entries),
             unindexed=self.unindexed,
         )
 
@@ -267,7 +289,8 @@ class Catalogue:
     def entries(self) -> tuple[Entry, ...]:
         """Every entry, kind by kind in the order they were added."""
         return (*self.terms, *self.fixed, *self.rates, *self.fees, *self.caps,
-                *self.indexations, *self.extensions, *self.posts)  # fmt: skip
+                *self.indexations, *self.extensions, *self.posts,
+                *self.terminations)  # fmt: skip
 
     def entry(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries() if e.entry_id == entry_id), None)
@@ -275,7 +298,16 @@ class Catalogue:
     # --- contract terms -------------------------------------------------------------------
 
     def term_end(self, contract: str) -> date | None:
-        """The term's last day after every recorded extension; None when until further notice."""
+        """The term's last day after every recorded extension and a recorded notice of
+        termination; None when until further notice and not terminated."""
+        notice = self.termination(contract)
+        end = self.term_end_unterminated(contract)
+        if notice is None:
+            return end
+        return notice.ends_on if end is None else min(end, notice.ends_on)
+
+    def term_end_unterminated(self, contract: str) -> date | None:
+        """The term's last day after every recorded extension, ignoring any notice."""
         term = self._term(contract)
         if term.valid_to is None:
             return None
@@ -283,6 +315,9 @@ class Catalogue:
             1 for e in self.extensions if e.contract == contract
         )
         return last_day(term.valid_to.year + years, term.valid_to.month)
+
+    def termination(self, contract: str) -> Termination | None:
+        return next((t for t in self.terminations if t.contract == contract), None)
 
     def term_version(self, contract: str) -> str:
         """The term and its extensions, as they appear in a fixed line's tariff version."""
@@ -408,9 +443,10 @@ KINDS: dict[str, type[Entry]] = {
     "indexation": Indexation,
     "extension": Extension,
     "posts": Posts,
+    "termination": Termination,
 }
 """Every kind of catalogue entry by the name it is recorded under."""
-_DATES = frozenset({"valid_from", "valid_to", "applies_from"})
+_DATES = frozenset({"valid_from", "valid_to", "applies_from", "given_on", "ends_on"})
 _DECIMALS = frozenset({"sek_per_hour", "percent", "ftes", "payment_ftes"})
 
 

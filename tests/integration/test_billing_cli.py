@@ -95,3 +95,16 @@ def test_replay_of_a_month_not_closed_says_so_and_exits_2(store: Settings) -> No
 def test_closing_a_month_not_yet_over_is_refused_with_exit_1(store: Settings) -> None:
     result = run("close", "2999-01")
     assert result.exit_code == 1 and "2999-01 is not over" in result.output
+
+
+def test_a_notice_of_termination_is_recorded_from_the_command_line(store: Settings) -> None:
+    done = run("terminate", "field-2021", "--given-on", "2023-03-15", "--reference", "SON 2023-3")
+    assert done.exit_code == 0 and "ends on 2024-03-31" in done.stdout
+    again = run("terminate", "field-2021", "--given-on", "2023-03-15", "--reference", "x")
+    assert again.exit_code == 1 and "already recorded" in again.output
+    assert (
+        run("terminate", "field-2021", "--given-on", "2023-13-01", "--reference", "x").exit_code
+        == 2
+    )
+    shown = json.loads(run("show", "2024-04", "--programme", "field", "--json").stdout)
+    assert shown["lines"] == [] and "by the notice given on 2023-03-15" in shown["notes"][0]

@@ -94,10 +94,10 @@ def test_a_month_closed_under_the_first_rules_replays_saying_so_first(
         billing.close_month("2022-05")
     first, *rest = replay_month(billing, "2022-05").differences
     assert first == (
-        "2022-05 was closed under settlement document version 1; this replay applies version 2 "
+        "2022-05 was closed under settlement document version 1; this replay applies version 3 "
         "(docs/billing.md, document versions)"
     )
-    assert any(r.startswith("document_version: closed 1, replayed 2") for r in rest)
+    assert any(r.startswith("document_version: closed 1, replayed 3") for r in rest)
 
 
 def test_the_joint_contracts_partial_years_close_and_replay_exactly(billing: Billing) -> None:

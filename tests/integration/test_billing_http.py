@@ -171,6 +171,19 @@ def test_a_premises_share_and_a_grant_are_recorded_over_http_and_shown_apart(
     assert "state grant 123.00 SEK" in page and "SB 2022-1" in page
 
 
+def test_a_notice_of_termination_is_recorded_over_http(client: TestClient) -> None:
+    notice = {"contract": "field-2021", "given_on": "2023-03-15", "reference": "SON 2023-3"}
+    assert client.post("/tariffs/terminations", json=notice).status_code == 201
+    assert client.post("/tariffs/terminations", json=notice).status_code == 409
+    late = {"contract": "coordinated-network-2018", "given_on": "2020-09-01", "reference": "r"}
+    refused = client.post("/tariffs/terminations", json=late)
+    assert refused.status_code == 409 and "by 2020-08-31" in refused.json()["detail"]
+    unknown = client.post("/tariffs/terminations", json=notice | {"contract": "nope"})
+    assert unknown.status_code == 404
+    [entry] = [e for e in client.get("/tariffs").json()["entries"] if e["kind"] == "termination"]
+    assert entry["fields"]["ends_on"] == "2024-03-31"
+
+
 def test_logged_time_over_http(client: TestClient) -> None:
     body = {
         "case_id": str(uuid.UUID(int=8000)), "minutes": 20, "performed_on": "2022-05-10",
@@ -241,6 +254,7 @@ FIELDS = (
     "sek_per_hour", "price_level_year", "indexed_by", "valid_from", "valid_to", "ore_per_visit",
     "hours", "amount_ore", "per", "programmes", "billing", "effective_from", "closed_by", "ftes",
     "payment_ftes", "kind", "month", "period_from", "period_to", "note",
+    "given_on", "ends_on",
 )  # fmt: skip
 PLAUSIBLE = st.sampled_from(
     [
@@ -255,7 +269,7 @@ ROUTES = (
     "/sessions/time", f"/decisions/{uuid.UUID(int=7001)}", "/tariffs/indexations",
     "/tariffs/extensions", "/tariffs/rates", "/tariffs/fees", "/tariffs/caps",
     "/tariffs/fixed-payments", "/tariffs/terms", "/tariffs/posts", "/call-offs",
-    "/settlements/separate-amounts",
+    "/settlements/separate-amounts", "/tariffs/terminations",
     "/settlements/2022-04/close",
     f"/sessions/{uuid.UUID(int=1)}/dismissal",
 )  # fmt: skip

@@ -269,3 +269,23 @@ def test_premises_share_and_grants_are_reported_apart_in_service_replay_and_offl
             kind="state_grant", programme="network", month="2019-03", amount_ore=1,
             reference="SB late", **common,
         )  # fmt: skip
+
+
+def test_a_notice_ends_the_joint_term_and_the_months_after_say_so(billing: Billing) -> None:
+    codes = [n["code"] for n in billing.notices()]  # today is 2022-07-15
+    assert codes == ["no_contract_in_force", "no_contract_in_force"]
+    done = billing.record_termination(
+        contract="coordinated-network-2018", given_on=date(2020, 6, 10), reference="SON 2020-6"
+    )
+    assert done["recorded"] == ["coordinated-network-2018-termination"]
+    assert billing.catalogue_end("coordinated-network-2018") == "2021-08-31"
+    with pytest.raises(Conflict, match="cannot be extended"):
+        billing.record_extension(contract="coordinated-network-2018", reference="SON 2021-4")
+    with pytest.raises(Conflict, match="already recorded"):
+        billing.record_termination(
+            contract="coordinated-network-2018", given_on=date(2020, 6, 1), reference="again"
+        )
+    closed = billing.close_month("2021-09")
+    assert [line["contract"] for line in closed["lines"]] == ["field-2021"]
+    assert any("by the notice given on 2020-06-10" in n for n in closed["notes"])
+    assert_reproducible(billing, "2021-09", [])
