@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -50,6 +51,10 @@ def up() -> None:
 
     settings = _settings()
     configure(settings.log_level, json=settings.log_json)
+    # SIGTERM (a service manager, `kill`) stops the services as Ctrl-C does, and so does SIGINT
+    # even where it was inherited ignored (a shell's background job).
+    signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     supervisor = Supervisor(settings)
     page: StatusPage | None = None
     try:
@@ -76,6 +81,10 @@ def up() -> None:
         if page is not None:
             page.stop()
         supervisor.stop()
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @app.command()

@@ -167,8 +167,12 @@ def up(venv: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict
         log.close()
 
 
-def test_lots_up_serves_status_says_healthy_and_ctrl_c_stops_it(
-    up: tuple[subprocess.Popen[str], dict[str, str]], venv: Path, tmp_path: Path
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_lots_up_serves_status_says_healthy_and_a_signal_stops_it_all(
+    up: tuple[subprocess.Popen[str], dict[str, str]],
+    venv: Path,
+    tmp_path: Path,
+    stop: signal.Signals,
 ) -> None:
     process, env = up
     ports = [int(env[f"LOTS_{s.upper()}_PORT"]) for s in SERVICES]
@@ -184,7 +188,7 @@ def test_lots_up_serves_status_says_healthy_and_ctrl_c_stops_it(
     assert report["redis"] is True and report["healthy"] is True
     assert all(s["up"] and s["ready"] for s in report["services"].values())
 
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)  # SIGTERM once left the three services running, orphaned
     assert process.wait(timeout=60) == 0, (tmp_path / "up.log").read_text()[-3000:]
     log = (tmp_path / "up.log").read_text()
     assert "Traceback" not in log
