@@ -153,6 +153,10 @@ def configure(level: str = "INFO", *, json: bool = False) -> None:
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     for name in ("faststream", "faststream.access", "uvicorn", "uvicorn.error"):
         logging.getLogger(name).setLevel(level.upper())
+    # httpx logs every request at INFO: the supervisor's and the status page's health polling
+    # would be most of an operator's log.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     structlog.configure(
         processors=processors(json=json),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

@@ -141,3 +141,11 @@ def test_a_raise_of_ours_keeps_its_words_but_a_failed_call_does_not() -> None:
     withheld = describe_error(_raised(failed_call))
     assert withheld.startswith("ValueError (message withheld) at test_logging.py:")
     assert PERSONAL_NUMBER not in withheld
+
+
+def test_health_polling_requests_are_not_logged() -> None:
+    from infra.logging import configure
+
+    configure("INFO")
+    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+    assert logging.getLogger("httpx").isEnabledFor(logging.WARNING)
