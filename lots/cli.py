@@ -53,8 +53,10 @@ def up() -> None:
     configure(settings.log_level, json=settings.log_json)
     # SIGTERM (a service manager, `kill`) stops the services as Ctrl-C does, and so does SIGINT
     # even where it was inherited ignored (a shell's background job).
-    signal.signal(signal.SIGTERM, _interrupted)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    before = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, _interrupted),
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+    }
     supervisor = Supervisor(settings)
     page: StatusPage | None = None
     try:
@@ -81,6 +83,8 @@ def up() -> None:
         if page is not None:
             page.stop()
         supervisor.stop()
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 def _interrupted(signum: int, frame: object) -> None:

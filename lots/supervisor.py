@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,22 @@ from infra.redis_guard import Guard, check
 from infra.settings import SERVICES, ServiceName, Settings
 
 log = structlog.get_logger(__name__)
+
+
+def ports_in_use(
+    settings: Settings, services: Iterable[ServiceName]
+) -> list[tuple[ServiceName, int]]:
+    """The services' HTTP ports that something already listens on."""
+    taken: list[tuple[ServiceName, int]] = []
+    for service in services:
+        port = settings.port_of(service)
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((settings.http_host, port))
+            except OSError:
+                taken.append((service, port))
+    return taken
 
 
 @dataclass
@@ -76,6 +93,16 @@ class Supervisor:
         return env
 
     def start(self, before_spawn: Callable[[str], None] | None = None) -> None:
+        taken = ports_in_use(self.settings, self.services)
+        if taken:  # another `lots up` or demo serves: its children would crash-loop on them
+            raise RuntimeError(
+                "port"
+                + ("s " if len(taken) > 1 else " ")
+                + ", ".join(f"{port} ({service})" for service, port in taken)
+                + " already in use: is another `lots up` or `lots demo` running? Stop it, or "
+                "give these services other ports (LOTS_INTAKE_PORT, LOTS_SCHEDULING_PORT, "
+                "LOTS_BILLING_PORT)"
+            )
         self.redis_url, self.embedded = resolve_redis(self.settings)
         # Production refuses an open Redis here, before any child would exit and be restarted
         # for the same reason; the children check again, and each warns in its log.
