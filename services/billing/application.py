@@ -586,6 +586,7 @@ class Billing(ServiceApplication):
             )
         except AdjustmentError as exc:
             raise BillingError(str(exc)) from exc
+        self.close_due([month])  # a month whose grace window has ended is closed first
 
         def change(booker: Booker) -> dict[str, Any]:
             if booker.is_closed(month):

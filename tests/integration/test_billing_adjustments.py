@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from infra.settings import Settings
+from infra.store import store_env
 from services.billing.application import Billing
 from services.billing.domain import BillingError, Conflict, MonthClosed
 from services.billing.statement import to_csv, to_html
@@ -21,6 +23,7 @@ from tests.integration.test_billing_store import (
     held,
     of_type,
 )
+from tests.support.billing import Clock
 
 CORRECTION: dict[str, Any] = {
     "programme": "counselling",
@@ -85,3 +88,21 @@ def test_an_adjustment_of_nothing_of_a_later_month_or_of_a_month_not_begun_is_re
         billing.adjust(month="2022-08", **CORRECTION)
     with pytest.raises(BillingError, match="reference"):
         billing.adjust(month="2022-06", **(CORRECTION | {"reference": " "}))
+
+
+def test_a_month_whose_grace_window_has_ended_is_closed_before_an_adjustment_is_refused(
+    store_settings: Settings,
+) -> None:
+    now = Clock(datetime(2026, 4, 6, 12, tzinfo=CEST))  # March's window: 1, 2 and 7 April
+    app = Billing(store_env(store_settings, "billing"), clock=now, grace_days=3)
+    app.record_default_tariffs()
+    try:
+        deliver(app, [held(1, datetime(2026, 3, 10, 9, tzinfo=CEST), 45)])
+        app.adjust(month="2026-03", **CORRECTION)  # in the window: booked on March
+        now.now = datetime(2026, 4, 8, 9, tzinfo=CEST)  # the window has ended
+        with pytest.raises(MonthClosed, match="first open month, 2026-04"):
+            app.adjust(month="2026-03", **(CORRECTION | {"reference": "SON-2"}))
+        closed = app.closed_document("2026-03", "counselling")
+        assert closed is not None and closed["total_ore"] == 45_375 - 30_250
+    finally:
+        app.close()
