@@ -475,6 +475,11 @@ class AdjustmentRecorded(Message):
     session_id: UUID | None = None
     client_hours: DecimalStr | None = None
     fee_ore: int | None = None
+    #: Optional: ``manual`` for an adjustment a person recorded (``lots settlement adjust``),
+    #: with the written ``reference`` it rests on and who recorded it; absent for a late session.
+    cause: Literal["manual"] | None = None
+    reference: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    recorded_by: str | None = None
 
 
 class TariffEntry(BaseModel):

@@ -31,6 +31,7 @@ from services.billing.statement import (
     apart,
     kronor,
     preview_status,
+    referred,
     separate_items,
     separately,
     to_csv,
@@ -194,6 +195,34 @@ def terminate(
         )
         ends = app.catalogue_end(contract)
     typer.echo(f"notice of {contract} recorded ({done['recorded'][0]}); its term ends on {ends}")
+
+
+def _optional_month(value: str | None) -> str | None:
+    return None if value is None else _month(value)
+
+
+@settlement_app.command()
+def adjust(
+    month: Month,
+    amount_ore: Annotated[int, typer.Option("--amount-ore", help="öre; negative credits")],
+    programme: Annotated[str, typer.Option(help="the contract's programme", callback=_programme)],
+    reason: Annotated[str, typer.Option(help="why, as shown on the statement")],
+    reference: Annotated[str, typer.Option(help="the written decision (diarienummer)")],
+    corrects: Annotated[
+        str | None, typer.Option(help="the month it corrects", callback=_optional_month)
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="who records it")] = None,
+) -> None:
+    """Book a manual adjustment on an open month; a closed month is refused and never changes."""
+    with _billing() as app, _refusals():
+        done = app.adjust(
+            month=month, programme=programme, amount_ore=amount_ore, reason=reason,
+            reference=reference, corrects=corrects, recorded_by=by,
+        )  # fmt: skip
+    typer.echo(
+        f"adjustment {done['adjustment_id']} booked on {month} for {done['belongs_to_month']}: "
+        f"{kronor(amount_ore)}"
+    )
 
 
 @settlement_app.command()
@@ -381,4 +410,4 @@ def _what(line: dict[str, Any]) -> str:
             f"{line['contract']}, month {line['month_of_period']} of {line['period_months']}"
             f"{covered}"
         )
-    return f"for {line['belongs_to_month']}: {line['reason']}"
+    return f"for {line['belongs_to_month']}: {line['reason']}{referred(line)}"

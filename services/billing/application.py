@@ -33,6 +33,7 @@ from infra.application import (
 )
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy
 from services.billing import polare, views
+from services.billing.adjustments import AdjustmentError, manual_adjustment
 from services.billing.booking import (
     Booker,
     LoggedTime,
@@ -570,6 +571,52 @@ class Billing(ServiceApplication):
             return {"item_id": str(record.item_id), "month": month, "kind": kind}
 
         return self._command(change)
+
+    def adjust(
+        self, *, month: str, programme: str, amount_ore: int, **fields: Any
+    ) -> dict[str, Any]:
+        """Book a manual adjustment (adjustments.py) on an open month that has begun; a closed
+        month is refused (409) naming the first open month, and never changes."""
+        _check(month, programme)
+        if month > month_of(local_date(self.clock())):
+            raise BillingError(f"{month} has not begun; adjustments are booked on open months")
+        try:
+            adjustment = manual_adjustment(
+                month=month, programme=programme, amount_ore=amount_ore, **fields
+            )
+        except AdjustmentError as exc:
+            raise BillingError(str(exc)) from exc
+        self.close_due([month])  # a month whose grace window has ended is closed first
+
+        def change(booker: Booker) -> dict[str, Any]:
+            if booker.is_closed(month):
+                raise MonthClosed(
+                    f"{month} is closed and never changes; book the adjustment on the first "
+                    f"open month, {booker.open_month(month)} (with corrects {month})"
+                )
+            booker.settlement(month).adjust(adjustment.model_dump(mode="json"))
+            return {
+                "adjustment_id": str(adjustment.adjustment_id),
+                "month": month,
+                "belongs_to_month": adjustment.belongs_to_month,
+                "amount_ore": amount_ore,
+            }
+
+        return self._command(change)
+
+    def adjustments(self, month: str, programme: str | None = None) -> list[dict[str, Any]]:
+        """The adjustments booked on the month (late sessions' and manual), for auditors."""
+        _check(month, programme)
+
+        def read(booker: Booker) -> list[dict[str, Any]]:
+            found = booker.uow.get(Settlement.create_id(month), Settlement)
+            booked = [] if found is None else list(found.adjustments.values())
+            return sorted(
+                (a for a in booked if programme in (None, a["programme"])),
+                key=lambda a: (a["programme"], a["belongs_to_month"], str(a["adjustment_id"])),
+            )
+
+        return self._query(read)
 
     def _reprice_waiting(self, booker: Booker) -> int:
         """Price again every session that waited for a price; return how many now have one."""

@@ -379,6 +379,19 @@ class Settlement(Aggregate):
     def _book_adjustment(self, adjustment: dict[str, Any]) -> None:
         self.adjustments[str(adjustment["adjustment_id"])] = adjustment
 
+    def adjust(self, adjustment: dict[str, Any]) -> None:
+        """Book a manual adjustment (adjustments.py) on this open month; the same one twice is
+        refused. Booked as late sessions' adjustments are, so it is one of the month's lines."""
+        self._check_open()
+        if adjustment["month"] != self.month:
+            raise BillingError(f"an adjustment for {adjustment['month']} is not {self.month}'s")
+        if str(adjustment["adjustment_id"]) in self.adjustments:
+            raise Conflict(
+                f"an adjustment with reference {adjustment['reference']} for "
+                f"{adjustment['belongs_to_month']} is already booked on {self.month}"
+            )
+        self._book_adjustment(adjustment=adjustment)
+
     def report_apart(self, record: dict[str, Any]) -> None:
         self._check_open()
         if record["settlement_month"] != self.month:

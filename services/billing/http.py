@@ -169,6 +169,18 @@ class RecordSeparately(Recorded):
     note: Annotated[str, Field(max_length=2000)] | None = None
 
 
+class Adjust(Body):
+    programme: Programme
+    #: Öre, negative to credit the municipality; never 0.
+    amount_ore: Annotated[int, Field(ge=-(10**13), le=10**13)]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    #: The written decision or agreement the adjustment rests on.
+    reference: Name
+    #: The month it corrects (default: the month it is booked on); never a later month.
+    corrects: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] | None = None
+    recorded_by: Name | None = None
+
+
 class Close(Body):
     closed_by: Name | None = None
     #: Close a month in its grace window now, ending the window (recorded with the close).
@@ -303,6 +315,19 @@ def router_for(app: Billing) -> APIRouter:
         reported apart from Leanlink's lines and never in its total, fees or net."""
         with answers():
             return app.record_separately(**body.model_dump())
+
+    @router.post("/settlements/{month}/adjustments", status_code=201, dependencies=STAFF)
+    def adjust(month: str, body: Adjust) -> dict[str, Any]:
+        """Book a manual adjustment on an open month (a closed month is refused, 409, naming
+        the first open month): an ``adjustment`` line with its reason and reference."""
+        with answers():
+            return app.adjust(month=month, **body.model_dump())
+
+    @router.get("/settlements/{month}/adjustments", dependencies=READ)
+    def adjustments(month: str, programme: Programme | None = None) -> list[dict[str, Any]]:
+        """The adjustments booked on the month: late sessions' and manual ones."""
+        with answers():
+            return app.adjustments(month, programme)
 
     @router.get("/caps/{programme}/{year}", dependencies=READ)
     def cap(programme: Programme, year: Annotated[int, Path(ge=2000, le=2100)]) -> dict[str, Any]:

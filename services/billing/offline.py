@@ -49,6 +49,7 @@ from events.messages import (
     SettlementClosed,
     TariffRecorded,
 )
+from services.billing.adjustments import AdjustmentError, is_manual, rederived
 from services.billing.cap import CallOff, apply_cap, call_offs_in_force
 from services.billing.cap_order import (
     CapLedger,
@@ -121,7 +122,7 @@ def compute(
         call_offs=[*call_offs],
         recorded=[_call_off(c) for _, c in export.call_offs],
         sessions=sessions,
-        adjustments=[a for _, a in export.adjustments],
+        adjustments=_adjustments(a for _, a in export.adjustments),
         pending=_pending([f for _, f in export.flags], month, logged),
         apart=[r for _, r in export.apart],
         closed=closed,
@@ -280,11 +281,20 @@ def _closed_month(
         sessions,
         tariffs,
         programme=programme,
-        adjustments=[a for line, a in export.adjustments if line < cut],
+        adjustments=_adjustments(a for line, a in export.adjustments if line < cut),
         pending=_pending([f for line, f in export.flags if line < cut], month, logged),
         apart=[r for line, r in export.apart if line < cut],
         separate=[r for line, r in export.separate if line < cut],
     )
+
+
+def _adjustments(records: Iterable[AdjustmentRecorded]) -> list[AdjustmentRecorded]:
+    """The export's adjustments as billing booked them; a manual one is made again from its
+    fields, as the service made it (adjustments.py), and an altered one is refused."""
+    try:
+        return [rederived(a) if is_manual(a) else a for a in records]
+    except AdjustmentError as exc:
+        raise ExportError(str(exc)) from exc
 
 
 def _as_now(

@@ -32,6 +32,7 @@ from events.messages import (
     SessionLogged,
     SessionReportedApart,
 )
+from services.billing.adjustments import AdjustmentError, is_manual, rederived
 from services.billing.application import Billing
 from services.billing.booking import (
     Source,
@@ -379,6 +380,9 @@ class Fold:
             self.apart.append(record)
 
     def _adjustment(self, booked: AdjustmentRecorded, month: str) -> None:
+        if is_manual(booked):
+            self.adjustments.append(self._manual(booked, month))
+            return
         belongs = booked.belongs_to_month
         if belongs not in self.closed or first_open_month(belongs, self.closed.__contains__) != (
             month
@@ -388,6 +392,19 @@ class Fold:
                 f"after {belongs}"
             )
         self.adjustments.append(booked)
+
+    def _manual(self, booked: AdjustmentRecorded, month: str) -> AdjustmentRecorded:
+        """A manual adjustment made again from its recorded fields (adjustments.py)."""
+        try:
+            again = rederived(booked)
+        except AdjustmentError as exc:
+            self.differences.append(str(exc))
+            return booked
+        if again.month != month:
+            self.differences.append(
+                f"adjustment {booked.adjustment_id}: for {again.month}, booked on {month}"
+            )
+        return again
 
     def _rebuilt_adjustments(self) -> list[AdjustmentRecorded]:
         """The booked adjustments, each late session's made again from its rebuilt session.

@@ -19,7 +19,9 @@ Lines, each with ``programme``, ``kind`` and ``amount_ore``:
   sum to the yearly amount x those months / 12, rounded once, and a term's months to its amount.
   A joint contract's line is named after all its programmes (``coordinated+network``); a
   programme filter keeps it for any of them.
-- ``adjustment``: one per ``AdjustmentRecorded`` booked on this month. An adjustment that bills a
+- ``adjustment``: one per ``AdjustmentRecorded`` booked on this month. A manual adjustment
+  (:mod:`services.billing.adjustments`) also carries ``cause`` ``manual`` and its ``reference``.
+  An adjustment that bills a
   late session (:func:`late_adjustment`) also names the session and carries its client hours and
   client fees (``client_hours``, ``fees_collected_ore``): they count in this month's
   ``billable_hours`` and ``fees_ore``, since the month the session belongs to is closed.
@@ -336,6 +338,11 @@ def _adjustment_line(adjustment: AdjustmentRecorded) -> Document:
         line["client_hours"] = _decimal(adjustment.client_hours)
     if adjustment.fee_ore is not None:
         line["fees_collected_ore"] = adjustment.fee_ore
+    # Only a manual adjustment (adjustments.py) has these.
+    if adjustment.cause is not None:
+        line["cause"] = adjustment.cause
+    if adjustment.reference is not None:
+        line["reference"] = adjustment.reference
     return line
 
 

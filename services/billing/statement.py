@@ -63,7 +63,14 @@ def describe(line: Mapping[str, Any]) -> str:
             f"of {sek(line['period_amount_ore'])} SEK per {line['per']}{covered} "
             f"({line['price_level_year']} price level; {line['tariff_version']})"
         )
-    return f"{line['reason']} (belongs to {line['belongs_to_month']})"
+    return f"{line['reason']} (belongs to {line['belongs_to_month']}{referred(line)})"
+
+
+def referred(line: Mapping[str, Any]) -> str:
+    """A manual adjustment's reference and cause for people; nothing for other lines."""
+    if "reference" not in line:
+        return ""
+    return f"; {line.get('cause', 'adjustment')}, reference {line['reference']}"
 
 
 def to_csv(document: Mapping[str, Any]) -> str:

@@ -108,3 +108,22 @@ def test_a_notice_of_termination_is_recorded_from_the_command_line(store: Settin
     )
     shown = json.loads(run("show", "2024-04", "--programme", "field", "--json").stdout)
     assert shown["lines"] == [] and "by the notice given on 2023-03-15" in shown["notes"][0]
+
+
+def test_an_adjustment_is_booked_from_the_command_line_and_never_on_a_closed_month(
+    store: Settings,
+) -> None:
+    assert run("close", "2022-05").exit_code == 0
+    args = ["--programme", "counselling", "--reason", "a quarter billed twice",
+            "--reference", "SON-2022-7"]  # fmt: skip
+    refused = run("adjust", "2022-05", "--amount-ore", "-15125", *args)
+    assert refused.exit_code == 1 and "first open month, 2022-06" in refused.output
+    done = run("adjust", "2022-06", "--amount-ore", "-15125", "--corrects", "2022-05", *args)
+    assert done.exit_code == 0 and "booked on 2022-06 for 2022-05" in done.stdout
+    assert (
+        run("adjust", "2022-06", "--amount-ore", "1", "--corrects", "2022-5", *args).exit_code == 2
+    )
+    shown = run("show", "2022-06", "--programme", "counselling")
+    assert "a quarter billed twice; manual, reference SON-2022-7" in shown.stdout
+    document = json.loads(run("show", "2022-06", "--programme", "counselling", "--json").stdout)
+    assert document["total_ore"] == -15_125

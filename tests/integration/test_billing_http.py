@@ -184,6 +184,30 @@ def test_a_notice_of_termination_is_recorded_over_http(client: TestClient) -> No
     assert entry["fields"]["ends_on"] == "2024-03-31"
 
 
+def test_an_adjustment_is_booked_over_http_refused_on_a_closed_month_and_read_by_auditors(
+    client: TestClient, billing: Billing, settings: Settings
+) -> None:
+    body = {
+        "programme": "counselling", "amount_ore": -15_125, "reason": "a quarter billed twice",
+        "reference": "SON-2022-7", "corrects": "2022-05", "recorded_by": "ekonom",
+    }  # fmt: skip
+    assert client.post("/settlements/2022-06/adjustments", json=body).status_code == 201
+    assert client.post("/settlements/2022-06/adjustments", json=body).status_code == 409
+    later = body | {"reference": "SON-2022-8", "corrects": "2022-07"}
+    assert client.post("/settlements/2022-06/adjustments", json=later).status_code == 400
+    billing.close_month("2022-04")
+    refused = client.post("/settlements/2022-04/adjustments", json=body | {"corrects": None})
+    assert refused.status_code == 409 and "first open month, 2022-05" in refused.json()["detail"]
+    auditor = TestClient(client.app, headers=headers(settings, Role.AUDITOR))
+    assert auditor.post("/settlements/2022-06/adjustments", json=body).status_code == 403
+    [booked] = auditor.get("/settlements/2022-06/adjustments").json()
+    assert (booked["reference"], booked["amount_ore"]) == ("SON-2022-7", -15_125)
+    document = auditor.get("/settlements/2022-06", params={"programme": "counselling"}).json()
+    assert document["total_ore"] == -15_125 and verify(document)
+    text = auditor.get("/settlements/2022-06", params={"format": "csv"}).text
+    assert "manual, reference SON-2022-7" in text
+
+
 def test_logged_time_over_http(client: TestClient) -> None:
     body = {
         "case_id": str(uuid.UUID(int=8000)), "minutes": 20, "performed_on": "2022-05-10",
@@ -254,7 +278,7 @@ FIELDS = (
     "sek_per_hour", "price_level_year", "indexed_by", "valid_from", "valid_to", "ore_per_visit",
     "hours", "amount_ore", "per", "programmes", "billing", "effective_from", "closed_by", "ftes",
     "payment_ftes", "kind", "month", "period_from", "period_to", "note",
-    "given_on", "ends_on",
+    "given_on", "ends_on", "corrects", "recorded_by",
 )  # fmt: skip
 PLAUSIBLE = st.sampled_from(
     [
@@ -270,7 +294,7 @@ ROUTES = (
     "/tariffs/extensions", "/tariffs/rates", "/tariffs/fees", "/tariffs/caps",
     "/tariffs/fixed-payments", "/tariffs/terms", "/tariffs/posts", "/call-offs",
     "/settlements/separate-amounts", "/tariffs/terminations",
-    "/settlements/2022-04/close",
+    "/settlements/2022-04/close", "/settlements/2022-06/adjustments",
     f"/sessions/{uuid.UUID(int=1)}/dismissal",
 )  # fmt: skip
 
