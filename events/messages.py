@@ -123,8 +123,21 @@ class Consent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     #: A JSON boolean only: not "yes", not 1.
     given: StrictBool
-    form_ref: str | None = None
-    given_at: SenderDate | None = None
+    form_ref: Annotated[
+        str | None,
+        Field(
+            description="the signed consent form's reference; coordinated support needs it "
+            "(002: a consent form is used at the request)"
+        ),
+    ] = None
+    given_at: Annotated[
+        SenderDate | None,
+        Field(
+            description="the day the form was signed: ISO 8601, from 2000-01-01 to the day "
+            "after the referral is received; coordinated support needs it, no later than the "
+            "day received (Europe/Stockholm)"
+        ),
+    ] = None
 
 
 class SubmitReferral(Message):

@@ -58,6 +58,7 @@ from services.intake.domain import (
     RetentionHold,
     referral_key,
 )
+from services.intake.eligibility import RULE_ID, policy_at
 from services.intake.inbound import Sender, UnreadableReferral, envelope_id, read_sender
 from services.intake.limits import SourceLimiter
 from services.intake.public import PUBLIC_EVENTS
@@ -127,7 +128,7 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
         outcome = evaluate(
             message,
             received_at=received_at,
-            policy=app.policy,
+            policy=policy_at(app, uow, received_at),
             residency_exception=exception is not None,
         )
     if isinstance(outcome, Accepted):
@@ -259,6 +260,7 @@ class Intake(RegisterCommands):
             referral_key(r.source, r.referral_id),
             ResidencyException.create_id(r.source, r.referral_id),
             RateLimitedReferral.create_id(referral_key(r.source, r.referral_id)),
+            RULE_ID,
         ),
         UnreadableReferral.type_name: lambda r: (
             referral_key(r.source, r.referral_id),

@@ -27,7 +27,7 @@ from events.strictjson import NotJson, loads
 from infra.application import ServiceApplication
 from infra.auth import Principal, Role, allow, guard
 from infra.runtime import Runtime
-from services.intake import polare_http
+from services.intake import eligibility_http, polare_http
 from services.intake.application import Answer, Intake
 from services.intake.domain import OUTCOMES, CaseClosedError, CaseError
 from services.intake.registers_http import registers_router
@@ -271,7 +271,12 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         runtime.wake_relay()
         return await anyio.to_thread.run_sync(_view, intake, case_id)
 
-    return [router, registers_router(intake, runtime), polare_http.router_for(intake, runtime)]
+    return [
+        router,
+        registers_router(intake, runtime),
+        polare_http.router_for(intake, runtime),
+        eligibility_http.router_for(intake),
+    ]
 
 
 async def _command(run: Any) -> None:
