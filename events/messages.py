@@ -180,6 +180,13 @@ class Reason(BaseModel):
     message: str
 
 
+def _has(what: str) -> str:
+    return (
+        f"optional: whether the referral gave {what}, which intake keeps sealed (never on a "
+        "stream); absent for cases opened before intake kept it"
+    )
+
+
 class ReferralReceived(Message):
     case_id: UUID
     source: str
@@ -197,6 +204,18 @@ class ReferralReceived(Message):
     consent: bool
     #: Optional (see :data:`REPEAT_OF`).
     repeat_of: Annotated[UUID | None, Field(description=REPEAT_OF)] = None
+    #: Optional: what the referral said exists, never its text (contracts.md: the export
+    #: carries only whether they exist).
+    has_decision_ref: Annotated[
+        bool | None, Field(description=_has("an assistance decision's reference"))
+    ] = None
+    has_consent_form_ref: Annotated[
+        bool | None, Field(description=_has("the consent form's reference"))
+    ] = None
+    has_consent_given_at: Annotated[
+        bool | None, Field(description=_has("the date the consent form was signed"))
+    ] = None
+    has_note: Annotated[bool | None, Field(description=_has("a note"))] = None
 
 
 class ReferralRejected(Message):

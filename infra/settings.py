@@ -197,6 +197,9 @@ class Settings(BaseSettings):
     retention_years: int = Field(default=5, ge=1)
     #: Roles shown personal numbers and names by ``lots audit case``; other roles see them hidden.
     audit_personal_data_roles: frozenset[str] = frozenset({"case_officer"})
+    #: Roles shown a referral's references (its decision's, its consent form's and the form's
+    #: date) by ``lots audit case``, besides those shown personal data (services/intake/records).
+    audit_record_roles: frozenset[str] = frozenset({"case_officer", "auditor"})
 
     #: Development only: the services' clock starts at this moment (ISO 8601 with offset) and
     #: runs at the normal pace, so that the demo can live through a past month.

@@ -62,6 +62,7 @@ from services.intake.eligibility import RULE_ID, policy_at
 from services.intake.inbound import Sender, UnreadableReferral, envelope_id, read_sender
 from services.intake.limits import SourceLimiter
 from services.intake.public import PUBLIC_EVENTS
+from services.intake.records import main_subject, open_case
 from services.intake.registers import RegisterCommands
 from services.intake.resubmission import (
     answer_again,
@@ -132,7 +133,7 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
             residency_exception=exception is not None,
         )
     if isinstance(outcome, Accepted):
-        uow.add(_case(app, envelope, outcome, received_at, content))
+        uow.add(open_case(app, message, outcome, received_at, str(envelope.id), content))
         return
     reasons = outcome.reasons if outcome is not None else tuple(message.reasons)
     uow.add(
@@ -145,33 +146,6 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
             causation_id=str(envelope.id),
             fingerprint=content,
         )
-    )
-
-
-def _case(
-    app: Intake, envelope: Envelope[Any], outcome: Accepted, received_at: datetime, content: str
-) -> Case:
-    """The case an accepted referral opens."""
-    message: SubmitReferral = envelope.message
-    day = local_date(received_at)
-    return Case(
-        case_id=referral_key(message.source, message.referral_id),
-        source=message.source,
-        referral_id=message.referral_id,
-        programme=outcome.programme,
-        basis=outcome.basis,
-        urgency=outcome.urgency,
-        priority=outcome.priority,
-        received_at=received_at,
-        first_contact_due=outcome.first_contact_due,
-        ack_due=outcome.ack_due,
-        household=[
-            app.member(m, _name_of(message, m.personal_number, day)) for m in outcome.household
-        ],
-        indicators_met=list(outcome.indicators_met),
-        consent=outcome.consent,
-        causation_id=str(envelope.id),
-        fingerprint=content,
     )
 
 
@@ -231,14 +205,6 @@ def when_session_logged_count_time(uow: UnitOfWork, envelope: Envelope[Any]) -> 
     case = uow.get(logged.case_id, Case)
     if case is not None:
         case.record_logged_time(str(logged.session_id), logged.minutes, str(envelope.id))
-
-
-def _name_of(referral: SubmitReferral, personal_number: str, day: Any) -> str | None:
-    for person in referral.persons:
-        parsed = parse_personal_number(person.personal_number, day)
-        if not isinstance(parsed, str) and parsed[0] == personal_number:
-            return person.name
-    return None
 
 
 class Intake(RegisterCommands):
@@ -517,7 +483,15 @@ class Intake(RegisterCommands):
         return self._change(case_id, lambda case: case.acknowledge(self.clock(), by))
 
     def close_case(self, case_id: UUID, outcome: str, by: str, note: str | None = None) -> Case:
-        return self._change(case_id, lambda case: case.close(outcome, self.clock(), by, note))
+        """Close the case; its note, free text about the family, sealed as the referral's is
+        (:mod:`services.intake.records`), so that it is erased with the person."""
+
+        def close(case: Case) -> None:
+            self.staged_keys.clear()
+            sealed = seal(self.staged_keys, main_subject(case.household), note) if note else note
+            case.close(outcome, self.clock(), by, sealed)
+
+        return self._change(case_id, close)
 
     def case(self, case_id: UUID) -> Case:
         found: Aggregate = self.repository.get(case_id)

@@ -68,7 +68,14 @@ class Case(Aggregate):
         consent: bool,
         causation_id: str | None,
         fingerprint: str | None = None,
+        decision_ref: str | None = None,
+        consent_form_ref: str | None = None,
+        consent_given_at: str | None = None,
+        note: str | None = None,
     ) -> None:
+        # What the referral said beside its persons (the decision's reference, the consent
+        # form's reference and date, the note) is in the event only sealed with the key of the
+        # person the case is about (:mod:`services.intake.records`): erased with them.
         self.source = source
         self.referral_id = referral_id
         #: The message that opened the case, and its content's fingerprint
@@ -348,7 +355,10 @@ class CaseAccess(Aggregate):
         as_of: datetime | None,
         personal_data_shown: bool,
         at: datetime,
+        records_shown: bool | None = None,
     ) -> None:
+        # ``records_shown``: whether the referral's references (decision, consent form) were
+        # shown; None in looks recorded before they were kept.
         self.case_id = case_id
 
 

@@ -21,10 +21,12 @@ from events.messages import (
 from infra.application import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
 from services.intake.domain import Case, RateLimitedReferral, RejectedReferral
+from services.intake.records import has_records
 from services.intake.registers_public import REGISTER_EVENTS
 
 
 def referral_received(event: Any) -> Outgoing:
+    has = has_records(event)
     return Outgoing(
         INTAKE_EVENTS,
         ReferralReceived(
@@ -42,6 +44,11 @@ def referral_received(event: Any) -> Outgoing:
                 for m in event.household
             ],
             consent=event.consent,
+            # Whether the referral gave its records, never their text (services/intake/records).
+            has_decision_ref=has["decision_ref"],
+            has_consent_form_ref=has["consent_form_ref"],
+            has_consent_given_at=has["consent_given_at"],
+            has_note=has["note"],
         ),
         correlation_id=str(event.case_id),
         causation_id=event.causation_id,
