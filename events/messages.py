@@ -180,6 +180,19 @@ class Reason(BaseModel):
     message: str
 
 
+#: What ``residency_exception_id`` and ``supersedes`` say on intake's answers.
+RESIDENCY_EXCEPTION_ID = (
+    "optional: the residency exception whose recording caused this answer: the referral was "
+    "first rejected as not resident (counselling) and was evaluated again when the "
+    "administration's exception was recorded (POST /residency-exceptions); also the message's "
+    "causation_id"
+)
+SUPERSEDES = (
+    "optional: the id of the earlier answer to this referral that this one replaces (the "
+    "rejection evaluated again under a residency exception)"
+)
+
+
 def _has(what: str) -> str:
     return (
         f"optional: whether the referral gave {what}, which intake keeps sealed (never on a "
@@ -216,6 +229,9 @@ class ReferralReceived(Message):
         bool | None, Field(description=_has("the date the consent form was signed"))
     ] = None
     has_note: Annotated[bool | None, Field(description=_has("a note"))] = None
+    #: Optional (see :data:`RESIDENCY_EXCEPTION_ID` and :data:`SUPERSEDES`).
+    residency_exception_id: Annotated[UUID | None, Field(description=RESIDENCY_EXCEPTION_ID)] = None
+    supersedes: Annotated[UUID | None, Field(description=SUPERSEDES)] = None
 
 
 class ReferralRejected(Message):
@@ -225,6 +241,9 @@ class ReferralRejected(Message):
     reasons: Annotated[list[Reason], Field(min_length=1)]
     #: Optional (see :data:`REPEAT_OF`).
     repeat_of: Annotated[UUID | None, Field(description=REPEAT_OF)] = None
+    #: Optional (see :data:`RESIDENCY_EXCEPTION_ID` and :data:`SUPERSEDES`).
+    residency_exception_id: Annotated[UUID | None, Field(description=RESIDENCY_EXCEPTION_ID)] = None
+    supersedes: Annotated[UUID | None, Field(description=SUPERSEDES)] = None
 
 
 class CaseClosed(Message):

@@ -76,8 +76,11 @@ def open_case(
     received_at: datetime,
     causation_id: str,
     fingerprint: str | None,
+    residency_exception_id: UUID | None = None,
+    supersedes: UUID | None = None,
 ) -> Case:
-    """The case an accepted referral opens, its persons and records sealed."""
+    """The case an accepted referral opens, its persons and records sealed; with the residency
+    exception that accepted it and the answer it replaces, if any."""
     day = local_date(received_at)
     household = [
         app.member(m, _name_of(referral, m.personal_number, day)) for m in outcome.household
@@ -99,6 +102,8 @@ def open_case(
         causation_id=causation_id,
         fingerprint=fingerprint,
         **sealed_records(app.staged_keys, main_subject(household), referral),
+        residency_exception_id=residency_exception_id,
+        supersedes=supersedes,
     )
 
 

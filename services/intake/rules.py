@@ -212,11 +212,14 @@ def evaluate(
     received_at: datetime,
     policy: IntakePolicy,
     residency_exception: bool = False,
+    deadlines_from: datetime | None = None,
 ) -> Accepted | Rejected:
     """Accept the referral, or reject it listing every problem found.
 
-    ``received_at`` must be timezone-aware (it is ours, not the sender's); deadlines run from it,
-    never from the sender's ``submitted_at``.
+    ``received_at`` must be timezone-aware (it is ours, not the sender's); the rules are judged
+    on its Stockholm date, and deadlines run from it, never from the sender's ``submitted_at``,
+    unless ``deadlines_from`` says from when (a referral accepted later, when the
+    administration's residency exception was recorded: :mod:`services.intake.reevaluation`).
     """
     day = local_date(received_at)
     reasons: list[Reason] = []
@@ -247,13 +250,16 @@ def evaluate(
 
     if reasons or programme is None or basis is None or urgency is None:
         return Rejected(reasons=tuple(reasons))
+    start = received_at if deadlines_from is None else deadlines_from
     return Accepted(
         programme=programme,
         basis=basis,
         urgency=urgency,
         priority=priority_of(policy.priority_orders[programme], basis, urgency),
-        first_contact_due=add_calendar_days(day, policy.first_contact_days[programme]),
-        ack_due=add_business_hours(received_at, policy.ack_hours, policy.calendar),
+        first_contact_due=add_calendar_days(
+            local_date(start), policy.first_contact_days[programme]
+        ),
+        ack_due=add_business_hours(start, policy.ack_hours, policy.calendar),
         household=tuple(c.member for c in checked if c.member is not None),
         indicators_met=met,
         consent=referral.consent is not None and referral.consent.given,
