@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 
 from events.messages import SOURCE_PATTERN, Consent, Person, Reason, SubmitReferral
 from infra.calendar import STOCKHOLM, CalendarPolicy, add_business_hours, local_date
+from services.intake.reevaluation import only_residency
 from services.intake.resubmission import fingerprint
 from services.intake.rules import (
     INDICATORS,
@@ -864,3 +865,37 @@ def test_any_change_to_what_intake_reads_is_another_referral(
     changed = r.model_copy(update={name: changes[name]})
     assert _content(changed) != _content(r)
     assert fingerprint(b"another key" * 3, r) != _content(r), "keyed: none can compute it"
+
+
+# --- evaluated again under a residency exception (services.intake.reevaluation) -------------
+
+
+@given(
+    r=plausible_referrals,
+    codes=st.lists(st.sampled_from(["0580", "0581", "1280"]), min_size=4, max_size=4),
+    at=received,
+    later=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
+)
+@settings(max_examples=500, deadline=None)
+def test_a_referral_rejected_only_as_not_resident_is_accepted_under_its_exception(
+    r: SubmitReferral, codes: list[str], at: datetime, later: timedelta
+) -> None:
+    homes = codes[: len(r.persons)]
+    persons = [
+        p.model_copy(update={"municipality_code": c}) for p, c in zip(r.persons, homes, strict=True)
+    ]
+    couple = r.model_copy(update={"programme": "counselling", "persons": persons})
+    outcome = evaluate(couple, received_at=at, policy=POLICY)
+    if not isinstance(outcome, Rejected) or not only_residency(outcome.reasons):
+        return
+    granted = at + later
+    again = evaluate(
+        couple, received_at=at, policy=POLICY, residency_exception=True, deadlines_from=granted
+    )
+    assert isinstance(again, Accepted)
+    on_arrival = evaluate(couple, received_at=at, policy=POLICY, residency_exception=True)
+    assert isinstance(on_arrival, Accepted)
+    assert again.household == on_arrival.household, "judged on the day received"
+    assert again.priority == on_arrival.priority
+    assert again.first_contact_due == local_date(granted) + timedelta(days=14)
+    assert again.ack_due == add_business_hours(granted, 24)
