@@ -123,8 +123,21 @@ class Consent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     #: A JSON boolean only: not "yes", not 1.
     given: StrictBool
-    form_ref: str | None = None
-    given_at: SenderDate | None = None
+    form_ref: Annotated[
+        str | None,
+        Field(
+            description="the signed consent form's reference; coordinated support needs it "
+            "(002: a consent form is used at the request)"
+        ),
+    ] = None
+    given_at: Annotated[
+        SenderDate | None,
+        Field(
+            description="the day the form was signed: ISO 8601, from 2000-01-01 to the day "
+            "after the referral is received; coordinated support needs it, no later than the "
+            "day received (Europe/Stockholm)"
+        ),
+    ] = None
 
 
 class SubmitReferral(Message):
@@ -167,6 +180,26 @@ class Reason(BaseModel):
     message: str
 
 
+#: What ``residency_exception_id`` and ``supersedes`` say on intake's answers.
+RESIDENCY_EXCEPTION_ID = (
+    "optional: the residency exception whose recording caused this answer: the referral was "
+    "first rejected as not resident (counselling) and was evaluated again when the "
+    "administration's exception was recorded (POST /residency-exceptions); also the message's "
+    "causation_id"
+)
+SUPERSEDES = (
+    "optional: the id of the earlier answer to this referral that this one replaces (the "
+    "rejection evaluated again under a residency exception)"
+)
+
+
+def _has(what: str) -> str:
+    return (
+        f"optional: whether the referral gave {what}, which intake keeps sealed (never on a "
+        "stream); absent for cases opened before intake kept it"
+    )
+
+
 class ReferralReceived(Message):
     case_id: UUID
     source: str
@@ -184,6 +217,21 @@ class ReferralReceived(Message):
     consent: bool
     #: Optional (see :data:`REPEAT_OF`).
     repeat_of: Annotated[UUID | None, Field(description=REPEAT_OF)] = None
+    #: Optional: what the referral said exists, never its text (contracts.md: the export
+    #: carries only whether they exist).
+    has_decision_ref: Annotated[
+        bool | None, Field(description=_has("an assistance decision's reference"))
+    ] = None
+    has_consent_form_ref: Annotated[
+        bool | None, Field(description=_has("the consent form's reference"))
+    ] = None
+    has_consent_given_at: Annotated[
+        bool | None, Field(description=_has("the date the consent form was signed"))
+    ] = None
+    has_note: Annotated[bool | None, Field(description=_has("a note"))] = None
+    #: Optional (see :data:`RESIDENCY_EXCEPTION_ID` and :data:`SUPERSEDES`).
+    residency_exception_id: Annotated[UUID | None, Field(description=RESIDENCY_EXCEPTION_ID)] = None
+    supersedes: Annotated[UUID | None, Field(description=SUPERSEDES)] = None
 
 
 class ReferralRejected(Message):
@@ -193,6 +241,9 @@ class ReferralRejected(Message):
     reasons: Annotated[list[Reason], Field(min_length=1)]
     #: Optional (see :data:`REPEAT_OF`).
     repeat_of: Annotated[UUID | None, Field(description=REPEAT_OF)] = None
+    #: Optional (see :data:`RESIDENCY_EXCEPTION_ID` and :data:`SUPERSEDES`).
+    residency_exception_id: Annotated[UUID | None, Field(description=RESIDENCY_EXCEPTION_ID)] = None
+    supersedes: Annotated[UUID | None, Field(description=SUPERSEDES)] = None
 
 
 class CaseClosed(Message):

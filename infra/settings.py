@@ -161,8 +161,10 @@ class Settings(BaseSettings):
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # --- intake's rules (the seeds' values by default) -------------------------------------
-    #: Coordinated support needs at least this many of the five eligibility indicators.
-    intake_min_indicators: int = Field(default=1, ge=0, le=5)
+    #: No longer read: coordinated support needs all five indicators unless the
+    #: administration's decision is recorded (services/intake/eligibility.py). Set, it is
+    #: refused, so that no deployment believes another rule is in force.
+    intake_min_indicators: int | None = None
     #: Days from receipt to the first contact due, per programme (counselling: the seed's 14).
     first_contact_days_network: int = Field(default=14, ge=0)
     first_contact_days_coordinated: int = Field(default=14, ge=0)
@@ -195,6 +197,9 @@ class Settings(BaseSettings):
     retention_years: int = Field(default=5, ge=1)
     #: Roles shown personal numbers and names by ``lots audit case``; other roles see them hidden.
     audit_personal_data_roles: frozenset[str] = frozenset({"case_officer"})
+    #: Roles shown a referral's references (its decision's, its consent form's and the form's
+    #: date) by ``lots audit case``, besides those shown personal data (services/intake/records).
+    audit_record_roles: frozenset[str] = frozenset({"case_officer", "auditor"})
 
     #: Development only: the services' clock starts at this moment (ISO 8601 with offset) and
     #: runs at the normal pace, so that the demo can live through a past month.
@@ -210,6 +215,16 @@ class Settings(BaseSettings):
             if len(set(order)) != len(order):
                 raise ValueError(f"{programme}: rank acute, decision and service, each once")
         return orders
+
+    @field_validator("intake_min_indicators")
+    @classmethod
+    def _indicators_are_decided(cls, value: int | None) -> None:
+        if value is not None:
+            raise ValueError(
+                "LOTS_INTAKE_MIN_INDICATORS is no longer read: coordinated support needs all "
+                "five indicators (002 §1) unless the administration's decision is recorded "
+                "(POST /eligibility/indicators on intake); unset it"
+            )
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

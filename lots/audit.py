@@ -1,9 +1,14 @@
 """``lots audit case`` and ``lots audit access``: a case's history across the three services.
 
 Each service's store is asked through its case index, the events are merged in time order and
-cut at ``--as-of``. Personal numbers and names are shown only to a role allowed to see them.
-Every look is recorded first, in intake's store (``CaseAccess.Viewed``): who, when, which case,
-in what role and why; ``lots audit access`` lists those records.
+cut at ``--as-of``. Personal numbers and names, and free text about the family (the referral's
+note among it), are shown only to a role allowed to see personal data
+(``LOTS_AUDIT_PERSONAL_DATA_ROLES``); the referral's references (its decision's, its consent
+form's and the form's date: :mod:`services.intake.records`) to a role allowed to see them
+(``LOTS_AUDIT_RECORD_ROLES``: case officers and auditors by default). Others see ``(hidden)``
+where a value exists. Every look is recorded first, in intake's store (``CaseAccess.Viewed``):
+who, when, which case, in what role, why and what was shown; ``lots audit access`` lists those
+records.
 """
 
 from __future__ import annotations
@@ -22,10 +27,16 @@ from infra.settings import SERVICES, Settings
 from lots.stores import open_store
 from services.intake.application import Intake
 from services.intake.domain import CaseAccess
+from services.intake.records import REFERENCES, reveal_event
 
 #: Fields holding personal data: hidden unless the role may see them. Beside persons' numbers
-#: and names, the free text of quality entries and follow-ups and parents' occupations.
-PERSONAL = frozenset({"personal_number", "name", "description", "note", "text", "occupation"})
+#: and names, the free text of referrals, quality entries and follow-ups, parents' occupations
+#: and a rejected referral's kept content.
+PERSONAL = frozenset(
+    {"personal_number", "name", "description", "note", "text", "occupation", "content"}
+)
+#: The referral's references a case keeps: hidden unless the role may see them.
+RECORDS = frozenset(REFERENCES)
 HIDDEN = "(hidden)"
 BASE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
@@ -37,14 +48,18 @@ class Look:
     reason: str
 
 
-def _plain(value: Any, reveal: bool) -> Any:
+def _plain(value: Any, reveal: bool, records: bool | None = None) -> Any:
+    """``value`` as JSON, hiding personal data unless ``reveal`` and the referral's references
+    unless ``records`` (by default as ``reveal``)."""
+    records = reveal if records is None else records
     if isinstance(value, dict):
+        hidden = (PERSONAL if not reveal else frozenset()) | (RECORDS if not records else set())
         return {
-            k: (HIDDEN if k in PERSONAL and not reveal and v is not None else _plain(v, reveal))
+            k: HIDDEN if k in hidden and v is not None else _plain(v, reveal, records)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple | set):
-        return [_plain(v, reveal) for v in value]
+        return [_plain(v, reveal, records) for v in value]
     if isinstance(value, UUID | Decimal):
         return str(value)
     if isinstance(value, datetime | date):
@@ -58,7 +73,14 @@ def history(
     """Open the three stores, record the look, and return the case's history."""
     apps: dict[str, ServiceApplication] = {s: open_store(settings, s) for s in SERVICES}
     try:
-        return history_in(apps, case_id, look, as_of, settings.audit_personal_data_roles)
+        return history_in(
+            apps,
+            case_id,
+            look,
+            as_of,
+            settings.audit_personal_data_roles,
+            settings.audit_record_roles,
+        )
     finally:
         for app in apps.values():
             app.close()
@@ -70,9 +92,11 @@ def history_in(
     look: Look,
     as_of: datetime | None,
     revealing_roles: frozenset[str],
+    record_roles: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The case's history from stores already open (the look is recorded in intake's)."""
     reveal = look.role in revealing_roles
+    records = reveal or look.role in record_roles
     intake = apps["intake"]
     assert isinstance(intake, Intake)
     with intake.lock:
@@ -85,6 +109,7 @@ def history_in(
                 as_of=as_of,
                 personal_data_shown=reveal,
                 at=intake.clock(),
+                records_shown=records,
             )
         )
     rows: list[dict[str, Any]] = []
@@ -94,10 +119,8 @@ def history_in(
             if as_of is not None and at > as_of:
                 continue
             data = {k: v for k, v in vars(event).items() if k not in BASE_FIELDS}
-            if reveal and service == "intake" and "household" in data:
-                data["household"] = [intake.reveal(m) for m in data["household"]]
-            elif reveal and service == "intake":
-                data = intake.reveal_texts(data, case_id)
+            if service == "intake" and (reveal or records):
+                data = reveal_event(intake, data, case_id, personal=reveal, records=records)
             rows.append(
                 {
                     "at": at.isoformat(),
@@ -105,7 +128,7 @@ def history_in(
                     "event": type(event).__qualname__,
                     "aggregate": str(event.originator_id),
                     "version": event.originator_version,
-                    "data": _plain(data, reveal),
+                    "data": _plain(data, reveal, records),
                 }
             )
     rows.sort(key=lambda r: (r["at"], SERVICES.index(r["service"]), r["version"]))
@@ -113,6 +136,7 @@ def history_in(
         "case_id": str(case_id),
         "as_of": as_of.isoformat() if as_of else None,
         "personal_data_shown": reveal,
+        "records_shown": records,
         "events": rows,
     }
 

@@ -41,6 +41,7 @@ from services.billing.app import make_app as make_billing
 from services.billing.offline import compute_from_export
 from services.billing.tariffs import default_catalogue
 from services.intake.app import make_app as make_intake
+from services.intake.coordinated import INDICATOR_TEXTS
 from services.scheduling.app import make_app as make_scheduling
 
 Entries = list[tuple[str, dict[str, str]]]
@@ -136,23 +137,16 @@ class DemoFeed:
                 "form_ref": f"SAMTYCKE-{n}",
                 "given_at": on.isoformat(),
             }
-            body["indicators"] = rng.sample(
-                [
-                    "several_members_need_support",
-                    "uncoordinated_actors",
-                    "extraordinary_support_needs",
-                    "economic_vulnerability",
-                    "risk_not_qualifying_upper_secondary",
-                ],
-                rng.randint(1, 3),
-            )
+            # The indicators "skall vara uppfyllda" (002 §1): a family the team takes meets
+            # all five (services/intake/eligibility.py).
+            body["indicators"] = list(INDICATOR_TEXTS)
         return body
 
     def entries(self, today: date) -> list[dict[str, str]]:
         out = []
         for n in range(self.count):
             body = self.referral(n, today)
-            if n % 20 == 7:  # a coordinated referral without consent: rejected with a reason
+            if n % 20 == 7:  # a coordinated referral without consent: rejected with reasons
                 body.update(programme="coordinated", consent={"given": False}, indicators=[])
             out.append(_fields(body))
         out.append(dict(out[0]))  # the same referral sent twice: one case

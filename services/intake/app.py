@@ -19,7 +19,6 @@ from services.intake.sources import StreamSources
 def policy(settings: Settings) -> IntakePolicy:
     """Intake's rules with the deployment's named settings."""
     return IntakePolicy(
-        min_indicators=settings.intake_min_indicators,
         first_contact_days={
             "network": settings.first_contact_days_network,
             "coordinated": settings.first_contact_days_coordinated,

@@ -45,7 +45,7 @@ from infra.application import (
 from infra.calendar import local_date
 from infra.pii import StagedKeys, seal, unseal
 from infra.topology import REFERRALS, is_referral_stream
-from services.intake import polare, resubmission
+from services.intake import polare, reevaluation, resubmission
 from services.intake.domain import (
     Case,
     CaseAccess,
@@ -58,9 +58,12 @@ from services.intake.domain import (
     RetentionHold,
     referral_key,
 )
+from services.intake.eligibility import RULE_ID, policy_at
 from services.intake.inbound import Sender, UnreadableReferral, envelope_id, read_sender
 from services.intake.limits import SourceLimiter
 from services.intake.public import PUBLIC_EVENTS
+from services.intake.records import main_subject, open_case
+from services.intake.reevaluation import answer_in, awaiting_id, rejection
 from services.intake.registers import RegisterCommands
 from services.intake.resubmission import (
     answer_again,
@@ -109,8 +112,8 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
     key = referral_key(message.source, message.referral_id)
     content = app.fingerprint(message)
     received_at = app.clock()
-    answered = uow.get(key, Aggregate)
-    if isinstance(answered, Case | RejectedReferral):
+    answered = answer_in(uow, message.source, message.referral_id)
+    if answered is not None:
         # The first answer stands: given again, or this other referral refused. Outside the
         # rate limit, which guards evaluating referrals: this is answered from the record.
         answer_again(uow, str(envelope.id), answered, content, received_at)
@@ -121,57 +124,20 @@ def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> 
         return
     outcome = None
     if isinstance(message, SubmitReferral):
-        exception = uow.get(
-            ResidencyException.create_id(message.source, message.referral_id), ResidencyException
-        )
+        # Nothing but an exception can be stored there now: a referral waiting for one is
+        # an answer (above).
+        exception = uow.get(awaiting_id(message.source, message.referral_id), Aggregate)
         outcome = evaluate(
             message,
             received_at=received_at,
-            policy=app.policy,
+            policy=policy_at(app, uow, received_at),
             residency_exception=exception is not None,
         )
     if isinstance(outcome, Accepted):
-        uow.add(_case(app, envelope, outcome, received_at, content))
+        uow.add(open_case(app, message, outcome, received_at, str(envelope.id), content))
         return
     reasons = outcome.reasons if outcome is not None else tuple(message.reasons)
-    uow.add(
-        RejectedReferral(
-            key=key,
-            source=message.source,
-            referral_id=message.referral_id,
-            received_at=received_at,
-            reasons=[r.model_dump() for r in reasons],
-            causation_id=str(envelope.id),
-            fingerprint=content,
-        )
-    )
-
-
-def _case(
-    app: Intake, envelope: Envelope[Any], outcome: Accepted, received_at: datetime, content: str
-) -> Case:
-    """The case an accepted referral opens."""
-    message: SubmitReferral = envelope.message
-    day = local_date(received_at)
-    return Case(
-        case_id=referral_key(message.source, message.referral_id),
-        source=message.source,
-        referral_id=message.referral_id,
-        programme=outcome.programme,
-        basis=outcome.basis,
-        urgency=outcome.urgency,
-        priority=outcome.priority,
-        received_at=received_at,
-        first_contact_due=outcome.first_contact_due,
-        ack_due=outcome.ack_due,
-        household=[
-            app.member(m, _name_of(message, m.personal_number, day)) for m in outcome.household
-        ],
-        indicators_met=list(outcome.indicators_met),
-        consent=outcome.consent,
-        causation_id=str(envelope.id),
-        fingerprint=content,
-    )
+    uow.add(rejection(app, message, received_at, reasons, str(envelope.id), content))
 
 
 def _refuse(
@@ -232,14 +198,6 @@ def when_session_logged_count_time(uow: UnitOfWork, envelope: Envelope[Any]) -> 
         case.record_logged_time(str(logged.session_id), logged.minutes, str(envelope.id))
 
 
-def _name_of(referral: SubmitReferral, personal_number: str, day: Any) -> str | None:
-    for person in referral.persons:
-        parsed = parse_personal_number(person.personal_number, day)
-        if not isinstance(parsed, str) and parsed[0] == personal_number:
-            return person.name
-    return None
-
-
 class Intake(RegisterCommands):
     name = "intake"
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
@@ -257,11 +215,13 @@ class Intake(RegisterCommands):
     lookups: ClassVar[Mapping[str, Lookup]] = {
         SubmitReferral.type_name: lambda r: (
             referral_key(r.source, r.referral_id),
-            ResidencyException.create_id(r.source, r.referral_id),
+            awaiting_id(r.source, r.referral_id),
             RateLimitedReferral.create_id(referral_key(r.source, r.referral_id)),
+            RULE_ID,
         ),
         UnreadableReferral.type_name: lambda r: (
             referral_key(r.source, r.referral_id),
+            awaiting_id(r.source, r.referral_id),
             RateLimitedReferral.create_id(referral_key(r.source, r.referral_id)),
         ),
         MeetingHeld.type_name: lambda held: (held.case_id,),
@@ -301,8 +261,13 @@ class Intake(RegisterCommands):
 
     def case_of(self, event: Any) -> UUID | None:
         """A case's own events belong to it; so does the answer to the referral that opened it."""
-        if isinstance(event, Case.Event | RejectedReferral.Event):
+        if isinstance(event, Case.Event):
             return event.originator_id
+        if isinstance(event, RejectedReferral.Event):  # kept under its key, or its exception's
+            return UUID(str(getattr(event, "key", event.originator_id)))
+        if isinstance(event, ResidencyException.Event):  # the exception is in the referral's
+            granted: Any = event
+            return referral_key(granted.source, granted.referral_id)
         if isinstance(
             event,
             RateLimitedReferral.Event
@@ -455,7 +420,7 @@ class Intake(RegisterCommands):
         error = self.process(HTTP_CONSUMER, [Incoming("http", REFERRALS, envelope)])["http"]
         if error is not None:
             raise RuntimeError(f"the referral could not be recorded: {error}")
-        found = self._answered(key)
+        found = self._answered(source, referral_id)
         if found is not None and not same_content(found, content):
             reason = conflicting_resubmission().model_dump()
             return Answer(False, source, referral_id, reasons=[reason], conflict=True)
@@ -481,41 +446,33 @@ class Intake(RegisterCommands):
     def answer(self, source: str, referral_id: str) -> Answer | None:
         """The answer recorded for a referral, or None if it has not been received (a referral
         only refused by the rate limit has not been)."""
-        found = self._answered(referral_key(source, referral_id))
+        found = self._answered(source, referral_id)
         return None if found is None else _answer_of(found)
 
-    def _answered(self, key: UUID) -> Case | RejectedReferral | None:
-        try:
-            found: Aggregate = self.repository.get(key)
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, Case | RejectedReferral) else None
+    def _answered(self, source: str, referral_id: str) -> Case | RejectedReferral | None:
+        return answer_in(UnitOfWork(self), source, referral_id)
 
     def grant_residency_exception(
         self, source: str, referral_id: str, granted_by: str, reason: str
-    ) -> UUID:
-        """Record the administration's exception; it applies to that referral when it arrives."""
-        with self.lock:
-            key = ResidencyException.create_id(source, referral_id)
-            try:
-                return self.repository.get(key).id
-            except AggregateNotFoundError:
-                pass
-            granted = ResidencyException(
-                source=source,
-                referral_id=referral_id,
-                granted_by=granted_by,
-                reason=reason,
-                granted_at=self.clock(),
-            )
-            self.save(granted)
-            return granted.id
+    ) -> tuple[UUID, bool]:
+        """Record the administration's exception: it applies to that referral when it arrives,
+        and a referral rejected only as not resident is evaluated again now
+        (:mod:`services.intake.reevaluation`). The exception's id, and whether it was."""
+        return reevaluation.grant(self, source, referral_id, granted_by, reason)
 
     def acknowledge(self, case_id: UUID, by: str) -> Case:
         return self._change(case_id, lambda case: case.acknowledge(self.clock(), by))
 
     def close_case(self, case_id: UUID, outcome: str, by: str, note: str | None = None) -> Case:
-        return self._change(case_id, lambda case: case.close(outcome, self.clock(), by, note))
+        """Close the case; its note, free text about the family, sealed as the referral's is
+        (:mod:`services.intake.records`), so that it is erased with the person."""
+
+        def close(case: Case) -> None:
+            self.staged_keys.clear()
+            sealed = seal(self.staged_keys, main_subject(case.household), note) if note else note
+            case.close(outcome, self.clock(), by, sealed)
+
+        return self._change(case_id, close)
 
     def case(self, case_id: UUID) -> Case:
         found: Aggregate = self.repository.get(case_id)

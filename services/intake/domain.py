@@ -68,11 +68,24 @@ class Case(Aggregate):
         consent: bool,
         causation_id: str | None,
         fingerprint: str | None = None,
+        decision_ref: str | None = None,
+        consent_form_ref: str | None = None,
+        consent_given_at: str | None = None,
+        note: str | None = None,
+        residency_exception_id: UUID | None = None,
+        supersedes: UUID | None = None,
     ) -> None:
+        # What the referral said beside its persons (the decision's reference, the consent
+        # form's reference and date, the note) is in the event only sealed with the key of the
+        # person the case is about (:mod:`services.intake.records`): erased with them.
+        # ``residency_exception_id``: the exception whose recording accepted a referral first
+        # rejected as not resident, replacing the answer ``supersedes``
+        # (:mod:`services.intake.reevaluation`).
         self.source = source
         self.referral_id = referral_id
-        #: The message that opened the case, and its content's fingerprint
-        #: (:mod:`services.intake.resubmission`; None if opened before fingerprints were kept).
+        #: The message that opened the case (or the residency exception that did), and its
+        #: content's fingerprint (:mod:`services.intake.resubmission`; None if opened before
+        #: fingerprints were kept).
         self.causation_id = causation_id
         self.fingerprint = fingerprint
         self.programme = programme
@@ -209,11 +222,18 @@ class Case(Aggregate):
 
 
 class RejectedReferral(Aggregate):
-    """The recorded answer to a referral that was not accepted, with every reason."""
+    """The recorded answer to a referral that was not accepted, with every reason.
+
+    Kept under the referral's key, except a referral rejected only as not resident: that one
+    waits for the administration's exception (:mod:`services.intake.reevaluation`), under the
+    id the exception would have (``exception_id``), with its content sealed (``household``,
+    ``content``) so that it can be evaluated again when the exception is recorded
+    (:meth:`reconsider`). Its key stays free for the case the exception opens.
+    """
 
     @staticmethod
-    def create_id(key: UUID, **_: object) -> UUID:
-        return key
+    def create_id(key: UUID, exception_id: UUID | None = None, **_: object) -> UUID:
+        return key if exception_id is None else exception_id
 
     @event("Recorded")
     def __init__(
@@ -225,13 +245,71 @@ class RejectedReferral(Aggregate):
         reasons: list[dict[str, str]],
         causation_id: str | None,
         fingerprint: str | None = None,
+        exception_id: UUID | None = None,
+        household: list[dict[str, Any]] | None = None,
+        content: str | None = None,
     ) -> None:
+        self.key = key
         self.source = source
         self.referral_id = referral_id
         self.received_at = received_at
         self.reasons = reasons
         self.causation_id = causation_id
         self.fingerprint = fingerprint
+        self.household = household
+        self.content = content
+        #: Set when the exception was recorded: whether the referral was evaluated again (its
+        #: content still kept), and the case it opened if it was accepted.
+        self.reconsidered = False
+        self.reevaluated = False
+        self.case_id: UUID | None = None
+
+    def reconsider(
+        self,
+        granted_by: str,
+        reason: str,
+        at: datetime,
+        case_id: UUID | None,
+        reasons: list[dict[str, str]] | None,
+        supersedes: UUID,
+    ) -> None:
+        """Record the residency exception granted for this referral and what evaluating it
+        again gave: the case it opened (``case_id``), the reasons it is still rejected for
+        (``reasons``), or neither when its content was erased before the exception came."""
+        if self.reconsidered:
+            raise CaseError(f"the residency exception of {self.id} is already recorded")
+        self._exception_granted(
+            key=self.key,
+            source=self.source,
+            referral_id=self.referral_id,
+            received_at=self.received_at,
+            granted_by=granted_by,
+            reason=reason,
+            at=at,
+            case_id=case_id,
+            reasons=reasons,
+            supersedes=supersedes,
+        )
+
+    @event("ExceptionGranted")
+    def _exception_granted(
+        self,
+        key: UUID,
+        source: str,
+        referral_id: str,
+        received_at: datetime,
+        granted_by: str,
+        reason: str,
+        at: datetime,
+        case_id: UUID | None,
+        reasons: list[dict[str, str]] | None,
+        supersedes: UUID,
+    ) -> None:
+        self.reconsidered = True
+        self.reevaluated = case_id is not None or bool(reasons)
+        self.case_id = case_id
+        if reasons:
+            self.reasons = reasons
 
 
 class RateLimitedReferral(Aggregate):
@@ -348,7 +426,10 @@ class CaseAccess(Aggregate):
         as_of: datetime | None,
         personal_data_shown: bool,
         at: datetime,
+        records_shown: bool | None = None,
     ) -> None:
+        # ``records_shown``: whether the referral's references (decision, consent form) were
+        # shown; None in looks recorded before they were kept.
         self.case_id = case_id
 
 

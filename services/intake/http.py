@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import anyio
@@ -27,7 +27,7 @@ from events.strictjson import NotJson, loads
 from infra.application import ServiceApplication
 from infra.auth import Principal, Role, allow, guard
 from infra.runtime import Runtime
-from services.intake import polare_http
+from services.intake import eligibility_http, polare_http
 from services.intake.application import Answer, Intake
 from services.intake.domain import OUTCOMES, CaseClosedError, CaseError
 from services.intake.registers_http import registers_router
@@ -72,6 +72,22 @@ class GrantException(BaseModel):
     referral_id: ReferralId
     granted_by: Annotated[str, Field(min_length=1, max_length=200)]
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+Standing = Literal["not_received", "accepted", "rejected"]
+
+
+class ExceptionRecorded(BaseModel):
+    """A residency exception recorded, and where its referral stands now."""
+
+    exception_id: UUID
+    #: The referral's answer now: not received yet (the exception applies when it arrives),
+    #: accepted (``case_id``) or rejected.
+    referral: Standing
+    #: Whether the referral, rejected only as not resident, was evaluated again under the
+    #: exception (and answered again on intake.events).
+    reevaluated: bool
+    case_id: UUID | None = None
 
 
 class CaseView(BaseModel):
@@ -222,18 +238,35 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
             raise HTTPException(404, "no such referral was received from that source")
         return _answer_response(answer)
 
-    @router.post("/residency-exceptions", status_code=201, dependencies=allow(Role.STAFF))
-    async def grant_residency_exception(grant: GrantException) -> dict[str, str]:
+    @router.post(
+        "/residency-exceptions",
+        status_code=201,
+        response_model=ExceptionRecorded,
+        dependencies=allow(Role.STAFF),
+    )
+    async def grant_residency_exception(grant: GrantException) -> ExceptionRecorded:
         """Record the administration's agreement that a counselling referral may serve
-        non-residents; it applies when that referral is received."""
-        key = await anyio.to_thread.run_sync(
+        non-residents. It applies when that referral is received; a referral already rejected
+        only as not resident is evaluated again now and answered again on intake.events, the
+        exception named as the cause (recording the same exception again changes nothing)."""
+        exception_id, reevaluated = await anyio.to_thread.run_sync(
             intake.grant_residency_exception,
             grant.source,
             grant.referral_id,
             grant.granted_by,
             grant.reason,
         )
-        return {"exception_id": str(key)}
+        runtime.wake_relay()
+        answer = await anyio.to_thread.run_sync(intake.answer, grant.source, grant.referral_id)
+        standing: Standing = "not_received"
+        if answer is not None:
+            standing = "accepted" if answer.accepted else "rejected"
+        return ExceptionRecorded(
+            exception_id=exception_id,
+            referral=standing,
+            reevaluated=reevaluated,
+            case_id=answer.case_id if answer is not None else None,
+        )
 
     @router.get(
         "/cases/{case_id}",
@@ -271,7 +304,12 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         runtime.wake_relay()
         return await anyio.to_thread.run_sync(_view, intake, case_id)
 
-    return [router, registers_router(intake, runtime), polare_http.router_for(intake, runtime)]
+    return [
+        router,
+        registers_router(intake, runtime),
+        polare_http.router_for(intake, runtime),
+        eligibility_http.router_for(intake),
+    ]
 
 
 async def _command(run: Any) -> None:

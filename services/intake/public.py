@@ -21,10 +21,12 @@ from events.messages import (
 from infra.application import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
 from services.intake.domain import Case, RateLimitedReferral, RejectedReferral
+from services.intake.records import has_records
 from services.intake.registers_public import REGISTER_EVENTS
 
 
 def referral_received(event: Any) -> Outgoing:
+    has = has_records(event)
     return Outgoing(
         INTAKE_EVENTS,
         ReferralReceived(
@@ -42,6 +44,13 @@ def referral_received(event: Any) -> Outgoing:
                 for m in event.household
             ],
             consent=event.consent,
+            # Whether the referral gave its records, never their text (services/intake/records).
+            has_decision_ref=has["decision_ref"],
+            has_consent_form_ref=has["consent_form_ref"],
+            has_consent_given_at=has["consent_given_at"],
+            has_note=has["note"],
+            residency_exception_id=getattr(event, "residency_exception_id", None),
+            supersedes=getattr(event, "supersedes", None),
         ),
         correlation_id=str(event.case_id),
         causation_id=event.causation_id,
@@ -59,6 +68,27 @@ def referral_rejected(event: Any) -> Outgoing:
         ),
         correlation_id=str(event.key),
         causation_id=event.causation_id,
+    )
+
+
+def exception_granted(event: Any) -> Outgoing | None:
+    """A referral rejected as not resident, evaluated again when its residency exception was
+    recorded and still rejected: the new reasons, caused by the exception. (Accepted, the
+    case's opening is the answer: :func:`referral_received`.)"""
+    if not event.reasons:
+        return None
+    return Outgoing(
+        INTAKE_EVENTS,
+        ReferralRejected(
+            source=event.source,
+            referral_id=event.referral_id,
+            received_at=event.received_at,
+            reasons=[Reason(**r) for r in event.reasons],
+            residency_exception_id=event.originator_id,
+            supersedes=event.supersedes,
+        ),
+        correlation_id=str(event.key),
+        causation_id=str(event.originator_id),
     )
 
 
@@ -99,6 +129,7 @@ PUBLIC_EVENTS: Mapping[type[Any], Translator] = {
     Case.AcknowledgementOverdue: acknowledgement_overdue,  # type: ignore[attr-defined]
     Case.Closed: case_closed,  # type: ignore[attr-defined]
     RejectedReferral.Recorded: referral_rejected,  # type: ignore[attr-defined]
+    RejectedReferral.ExceptionGranted: exception_granted,  # type: ignore[attr-defined]
     # The rate limit's transient refusals: ReferralRejected with the reason rate_limited.
     RateLimitedReferral.Refused: referral_rejected,  # type: ignore[attr-defined]
     RateLimitedReferral.RefusedAgain: referral_rejected,  # type: ignore[attr-defined]

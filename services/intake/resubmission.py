@@ -1,7 +1,9 @@
 """A referral sent again: the same one is answered again, a different one is refused.
 
 Once a referral has its answer (a :class:`~services.intake.domain.Case` or a
-:class:`~services.intake.domain.RejectedReferral`, keyed by ``(source, referral_id)``), another
+:class:`~services.intake.domain.RejectedReferral`, keyed by ``(source, referral_id)``; a
+rejection only as not resident waits under its residency exception's id and is replaced by the
+answer given when the exception is recorded, :mod:`services.intake.reevaluation`), another
 message under the same key is one of two things:
 
 * **the same referral again** (a sender that missed its answer): it gets the first answer
@@ -47,6 +49,7 @@ from services.intake.domain import (
     Case,
     RateLimitedReferral,
     RejectedReferral,
+    ResidencyException,
     referral_key,
 )
 from services.intake.inbound import UnreadableReferral
@@ -152,11 +155,12 @@ def answer_again(
 ) -> None:
     """Record the answer to a message under a key already answered: the first answer again for
     the same content, ``conflicting_resubmission`` for other content."""
+    key = answer.key if isinstance(answer, RejectedReferral) else answer.id
     if not same_content(answer, fingerprint):
         uow.add(
             ConflictingReferral(
                 message_id=message_id,
-                key=answer.id,
+                key=key,
                 source=answer.source,
                 referral_id=answer.referral_id,
                 received_at=received_at,
@@ -167,12 +171,12 @@ def answer_again(
         )
         return
     app: Any = uow.app
-    first = _first_event(app, answer)
+    first = _answer_event(app, answer)
     original: Outgoing = app.public_events[type(first)](first)
     uow.add(
         RepeatedReferral(
             message_id=message_id,
-            key=answer.id,
+            key=key,
             received_at=received_at,
             fingerprint=fingerprint,
             answer_type=original.message.type_name,
@@ -183,12 +187,17 @@ def answer_again(
     )
 
 
-def _first_event(app: Any, answer: Aggregate) -> Any:
-    """The event the answer was published from (it may be in this unit of work, unsaved)."""
+def _answer_event(app: Any, answer: Aggregate) -> Any:
+    """The event the answer standing was published from (it may be in this unit of work,
+    unsaved): a case's opening; a rejection's, or its reasons when its residency exception was
+    recorded and it was still rejected (:mod:`services.intake.reevaluation`)."""
     pending = answer.pending_events
     if pending and pending[0].originator_version == 1:
         return pending[0]
-    return next(iter(app.events.get(answer.id, lte=1)))
+    if isinstance(answer, Case):
+        return next(iter(app.events.get(answer.id, lte=1)))
+    events = list(app.events.get(answer.id))
+    return next(e for e in reversed(events) if getattr(e, "reasons", None))
 
 
 def reused_id(uow: UnitOfWork, item: Incoming, earlier: Incoming | None) -> str | None:
@@ -201,7 +210,9 @@ def reused_id(uow: UnitOfWork, item: Incoming, earlier: Incoming | None) -> str 
     key = referral_key(message.source, message.referral_id)
     content = app.fingerprint(message)
     if earlier is None:
-        same = processed_as(uow, key, str(item.envelope.id), content)
+        same = processed_as(
+            uow, message.source, message.referral_id, str(item.envelope.id), content
+        )
     else:
         first = earlier.envelope.message
         same = (
@@ -212,12 +223,18 @@ def reused_id(uow: UnitOfWork, item: Incoming, earlier: Incoming | None) -> str 
     return None if same else REUSED_ID
 
 
-def processed_as(uow: UnitOfWork, key: UUID, message_id: str, fingerprint: str) -> bool:
+def processed_as(
+    uow: UnitOfWork, source: str, referral_id: str, message_id: str, fingerprint: str
+) -> bool:
     """Whether the message ``message_id``, processed before, carried this referral: the same
     key and content. False when it carried another (its id is used again)."""
-    answer = uow.get(key, Aggregate)
-    if answer is not None and getattr(answer, "causation_id", None) == message_id:
-        return same_content(answer, fingerprint)
+    key = referral_key(source, referral_id)
+    # The answer under the key, and a rejection that waited for a residency exception (whose
+    # message stays the one that carried the referral after a case took the key).
+    for answer_id in (key, ResidencyException.create_id(source, referral_id)):
+        answer = uow.get(answer_id, Aggregate)
+        if answer is not None and getattr(answer, "causation_id", None) == message_id:
+            return same_content(answer, fingerprint)
     again = uow.get(resubmission_id(message_id), Aggregate)
     if isinstance(again, RepeatedReferral | ConflictingReferral):
         return again.key == key and again.fingerprint == fingerprint

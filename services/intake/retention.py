@@ -4,6 +4,11 @@
 The last entry of a case is the latest business time any of its events records (received,
 acknowledged, a meeting held, closed, ...). Erasure destroys the person's key
 (:mod:`infra.pii`); the events themselves, the hash chain and the settlements are untouched.
+What a case keeps of its referral (its references and note, :mod:`services.intake.records`) is
+sealed with the key of the person the case is about, so it is erased with them. A referral
+rejected only as not resident keeps its persons for its residency exception
+(:mod:`services.intake.reevaluation`): it counts here like a case of theirs (its last entry
+the rejection, or the exception recorded), which can be erased but not held.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.utils import get_topic
 
-from services.intake.domain import Case, PersonErased, RetentionHold
+from services.intake.domain import Case, PersonErased, RejectedReferral, RetentionHold
 
 if TYPE_CHECKING:
     from services.intake.application import Intake
@@ -76,9 +81,13 @@ class RetentionWatch:
                     self.erasures[ref] = self.erasures.get(ref, 0) + 1
                 else:
                     case_id = event.originator_id
+                    household = getattr(event, "household", None)
+                    if note.topic in _KEPT_TOPICS and not household and case_id not in self.last:
+                        self.position = note.id
+                        continue  # a rejection that kept nobody: nothing to erase
                     when = _last_time(event)
                     self.last[case_id] = max(when, self.last.get(case_id, when))
-                    for member in getattr(event, "household", ()):
+                    for member in household or ():
                         ref = member["person_ref"]
                         self.cases_of[ref].add(case_id)
                         self.erased.discard(ref)  # named again after an erasure
@@ -104,13 +113,16 @@ class RetentionWatch:
 
 
 def _case_event_classes() -> list[type]:
+    """The events naming a case's persons or its entries, and a kept rejected referral's."""
     return [
         value
-        for value in vars(Case).values()
-        if isinstance(value, type) and issubclass(value, Case.Event)
+        for aggregate in (Case, RejectedReferral)
+        for value in vars(aggregate).values()
+        if isinstance(value, type) and issubclass(value, aggregate.Event)
     ]
 
 
 _CASE_TOPICS = [get_topic(cls) for cls in _case_event_classes()]
+_KEPT_TOPICS = frozenset(t for t in _CASE_TOPICS if ":RejectedReferral." in t)
 _HOLD_TOPIC = get_topic(RetentionHold.Placed)  # type: ignore[attr-defined]
 _ERASED_TOPIC = get_topic(PersonErased.Erased)  # type: ignore[attr-defined]

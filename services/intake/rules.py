@@ -43,6 +43,8 @@ Rules where the seeds are silent:
   Stockholm date the referral was received (a day's grace for clocks and time zones): a date
   outside is ``malformed`` for that field. Nothing this system serves began before 2000, and a
   date after tomorrow is a typing error or a forged one (pydantic alone takes years 1 to 9999).
+- Coordinated support's consent form and its five indicators (002 §1) are judged by
+  :mod:`services.intake.coordinated`, which says how.
 - Messages never echo an input value, so no personal number or name can reach a stream.
 """
 
@@ -61,6 +63,8 @@ from pydantic import ValidationError
 
 from events.messages import NOT_ISO_TEXT, NOT_PRINTABLE, Person, Reason, Role, SubmitReferral
 from infra.calendar import CalendarPolicy, add_business_hours, add_calendar_days, local_date
+from services.intake.coordinated import INDICATORS as INDICATORS  # re-exported
+from services.intake.coordinated import check_consent, missing_indicators
 from services.intake.priority import DEFAULT_ORDERS, Order, check_order, priority_of
 
 Referable = Literal["network", "coordinated", "counselling"]
@@ -72,16 +76,6 @@ PROGRAMMES: Mapping[str, Referable] = MappingProxyType({p: p for p in get_args(R
 _BASES: Mapping[str, Basis] = MappingProxyType({b: b for b in get_args(Basis)})
 _URGENCIES: Mapping[str, Urgency] = MappingProxyType({u: u for u in get_args(Urgency)})
 _ROLES: Mapping[str, Role] = MappingProxyType({r: r for r in get_args(Role)})
-#: The five indicators of coordinated support (002 §1), in the contract's spelling.
-INDICATORS = frozenset(
-    {
-        "several_members_need_support",
-        "uncoordinated_actors",
-        "extraordinary_support_needs",
-        "economic_vulnerability",
-        "risk_not_qualifying_upper_secondary",
-    }
-)
 
 # Every message in one place, keyed "code" or "code:variant"; placeholders are filled only
 # with values of our own (a programme name, a count, an index), never with input.
@@ -109,10 +103,6 @@ _MESSAGES: Mapping[str, str] = MappingProxyType(
         "this programme takes children aged {low} to {high}",
         "not_resident": "{programme} is for residents of municipality {home} "
         "unless the administration agreed an exception",
-        "missing_consent": "coordinated support needs the family's signed consent form",
-        "missing_consent:given": "coordinated support needs the family's consent to be given",
-        "no_eligibility_indicator": "coordinated support needs at least {needed} of the five "
-        "known indicators; {met} given",
         "note_too_long": "the note has more than {limit} characters",
         "rate_limited": "this source sent more than {per_minute} referrals a minute "
         "(at most {burst} at once); send this one again in {seconds} s or later",
@@ -144,7 +134,10 @@ class IntakePolicy:
     (:mod:`services.intake.priority`).
     """
 
-    min_indicators: int = 1
+    #: The seed's literal reading: every indicator "skall vara uppfyllda" (002 §1). Only a
+    #: decision of the administration recorded in intake's store relaxes it
+    #: (:mod:`services.intake.eligibility`).
+    min_indicators: int = len(INDICATORS)
     first_contact_days: Mapping[str, int] = field(
         default_factory=lambda: MappingProxyType(dict.fromkeys(PROGRAMMES, 14))
     )
@@ -219,11 +212,14 @@ def evaluate(
     received_at: datetime,
     policy: IntakePolicy,
     residency_exception: bool = False,
+    deadlines_from: datetime | None = None,
 ) -> Accepted | Rejected:
     """Accept the referral, or reject it listing every problem found.
 
-    ``received_at`` must be timezone-aware (it is ours, not the sender's); deadlines run from it,
-    never from the sender's ``submitted_at``.
+    ``received_at`` must be timezone-aware (it is ours, not the sender's); the rules are judged
+    on its Stockholm date, and deadlines run from it, never from the sender's ``submitted_at``,
+    unless ``deadlines_from`` says from when (a referral accepted later, when the
+    administration's residency exception was recorded: :mod:`services.intake.reevaluation`).
     """
     day = local_date(received_at)
     reasons: list[Reason] = []
@@ -244,26 +240,26 @@ def evaluate(
     checked = _check_persons(referral.persons, day, reasons)
     if programme is not None and checked:
         _check_programme(programme, referral, checked, policy, residency_exception, reasons)
+    consent_judged = programme == "coordinated" and check_consent(referral.consent, day, reasons)
     met = tuple(sorted(INDICATORS.intersection(referral.indicators)))
-    if programme == "coordinated" and len(met) < policy.min_indicators:
-        reasons.append(
-            _reason(
-                "no_eligibility_indicator", "indicators", needed=policy.min_indicators, met=len(met)
-            )
-        )
+    if programme == "coordinated":
+        reasons.extend(missing_indicators(met, policy.min_indicators))
     if referral.note is not None and len(referral.note) > policy.note_max_chars:
         reasons.append(_reason("note_too_long", "note", limit=policy.note_max_chars))
-    _check_dates(referral, day, reasons)
+    _check_dates(referral, day, reasons, consent_judged)
 
     if reasons or programme is None or basis is None or urgency is None:
         return Rejected(reasons=tuple(reasons))
+    start = received_at if deadlines_from is None else deadlines_from
     return Accepted(
         programme=programme,
         basis=basis,
         urgency=urgency,
         priority=priority_of(policy.priority_orders[programme], basis, urgency),
-        first_contact_due=add_calendar_days(day, policy.first_contact_days[programme]),
-        ack_due=add_business_hours(received_at, policy.ack_hours, policy.calendar),
+        first_contact_due=add_calendar_days(
+            local_date(start), policy.first_contact_days[programme]
+        ),
+        ack_due=add_business_hours(start, policy.ack_hours, policy.calendar),
         household=tuple(c.member for c in checked if c.member is not None),
         indicators_met=met,
         consent=referral.consent is not None and referral.consent.given,
@@ -323,21 +319,24 @@ def _check_programme(
                         "not_resident", field_, programme=programme, home=policy.home_municipality
                     )
                 )
-    if programme == "coordinated":
-        if referral.consent is None:
-            reasons.append(_reason("missing_consent", "consent"))
-        elif not referral.consent.given:
-            reasons.append(_reason("missing_consent:given", "consent.given"))
 
 
-def _check_dates(referral: SubmitReferral, day: date, reasons: list[Reason]) -> None:
+def _check_dates(
+    referral: SubmitReferral, day: date, reasons: list[Reason], consent_judged: bool
+) -> None:
+    """``submitted_at`` and ``consent.given_at`` within 2000-01-01 .. ``day`` + 1, else
+    ``malformed``; a ``given_at`` after ``day`` that coordinated support's consent rule judged
+    is ``missing_consent`` alone (:func:`services.intake.coordinated.check_consent`)."""
     dates: dict[str, date | datetime | None] = {
         "submitted_at": referral.submitted_at,
         "consent.given_at": referral.consent.given_at if referral.consent else None,
     }
     for name, value in dates.items():
-        if value is not None and not within_bounds(value, day):
-            reasons.append(_reason("malformed:date", name, earliest=EARLIEST_DATE.isoformat()))
+        if value is None or within_bounds(value, day):
+            continue
+        if name == "consent.given_at" and consent_judged and value > day:
+            continue  # late for the consent form: missing_consent says so
+        reasons.append(_reason("malformed:date", name, earliest=EARLIEST_DATE.isoformat()))
 
 
 def within_bounds(value: date | datetime, day: date) -> bool:

@@ -22,6 +22,7 @@ from infra.settings import Settings
 from lots.cli import app as cli
 from lots.export import export_lines
 from services.intake.application import Intake
+from services.intake.coordinated import INDICATORS
 from services.scheduling.app import build
 from services.scheduling.application import Scheduling
 from services.scheduling.http import routers as scheduling_routers
@@ -100,7 +101,7 @@ def family(n: int, programme: str = "coordinated", **extra: Any) -> dict[str, An
     )
     if programme == "coordinated":
         body["consent"] = {"given": True, "form_ref": f"SAMTYCKE-{n}", "given_at": "2026-01-05"}
-        body["indicators"] = ["economic_vulnerability", "uncoordinated_actors"]
+        body["indicators"] = sorted(INDICATORS)  # all five (002 §1)
     return body
 
 

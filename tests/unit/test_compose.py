@@ -126,14 +126,8 @@ def test_the_image_copies_every_package_the_services_import() -> None:
 def test_intake_rules_come_from_named_settings() -> None:
     from services.intake.app import policy
 
-    chosen = policy(
-        Settings(
-            intake_min_indicators=2,
-            first_contact_days_network=10,
-            de_facto_days_off=False,
-        )
-    )
-    assert chosen.min_indicators == 2
+    chosen = policy(Settings(first_contact_days_network=10, de_facto_days_off=False))
+    assert chosen.min_indicators == 5, "all five, unless the administration's decision is recorded"
     assert chosen.first_contact_days == {"network": 10, "coordinated": 14, "counselling": 14}
     assert chosen.calendar.de_facto_days_off is False
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 
 from events.messages import SOURCE_PATTERN, Consent, Person, Reason, SubmitReferral
 from infra.calendar import STOCKHOLM, CalendarPolicy, add_business_hours, local_date
+from services.intake.reevaluation import only_residency
 from services.intake.resubmission import fingerprint
 from services.intake.rules import (
     INDICATORS,
@@ -76,8 +77,8 @@ def referral(**overrides: Any) -> SubmitReferral:
         "persons": [person(CHILD, name="Alva Lind"), person(GUARDIAN, "guardian")],
     }
     if overrides.get("programme") == "coordinated":
-        fields["consent"] = Consent(given=True, form_ref="SAMTYCKE-88")
-        fields["indicators"] = ["uncoordinated_actors"]
+        fields["consent"] = Consent(given=True, form_ref="SAMTYCKE-88", given_at=DAY)
+        fields["indicators"] = sorted(INDICATORS)
     if overrides.get("programme") == "counselling":
         fields["persons"] = [person(GUARDIAN, "partner"), person(PARTNER, "partner")]
     fields.update(overrides)
@@ -108,7 +109,11 @@ wrong_check = CHILD[:-1] + str((int(CHILD[-1]) + 1) % 10)
 feb_30 = "20230230" + "123" + str(luhn_digit("230230123"))
 TABLE: list[tuple[str, SubmitReferral, set[tuple[str, str]]]] = [
     ("network service referral", referral(), set()),
-    ("coordinated with consent and an indicator", referral(programme="coordinated"), set()),
+    (
+        "coordinated with a signed consent form and every indicator",
+        referral(programme="coordinated"),
+        set(),
+    ),
     ("counselling for two resident partners", referral(programme="counselling"), set()),
     (
         "counselling for one person",
@@ -259,8 +264,31 @@ TABLE: list[tuple[str, SubmitReferral, set[tuple[str, str]]]] = [
         {("missing_consent", "consent.given")},
     ),
     (
+        "coordinated consent without the form's reference",
+        referral(programme="coordinated", consent=Consent(given=True, given_at=DAY)),
+        {("missing_consent", "consent.form_ref")},
+    ),
+    (
+        "coordinated consent with a blank form reference and no date",
+        referral(programme="coordinated", consent=Consent(given=True, form_ref=" ")),
+        {("missing_consent", "consent.form_ref"), ("missing_consent", "consent.given_at")},
+    ),
+    (
+        "coordinated consent signed the day after it was received",
+        referral(
+            programme="coordinated",
+            consent=Consent(given=True, form_ref="S-1", given_at=DAY + timedelta(days=1)),
+        ),
+        {("missing_consent", "consent.given_at")},
+    ),
+    (
         "coordinated without indicators",
         referral(programme="coordinated", indicators=[]),
+        {("no_eligibility_indicator", "indicators")},
+    ),
+    (
+        "coordinated with one indicator of five",
+        referral(programme="coordinated", indicators=["uncoordinated_actors"]),
         {("no_eligibility_indicator", "indicators")},
     ),
     (
@@ -353,12 +381,37 @@ def test_residency_exception_admits_non_residents_to_counselling() -> None:
     assert problems(r, residency_exception=True) == set()
 
 
-def test_more_indicators_can_be_required() -> None:
+def test_every_indicator_is_required_and_each_one_missing_is_named() -> None:
+    r = referral(programme="coordinated", indicators=["uncoordinated_actors"])
+    outcome = evaluate(r, received_at=RECEIVED, policy=POLICY)
+    assert isinstance(outcome, Rejected)
+    assert [x.message for x in outcome.reasons] == [
+        "coordinated support needs every indicator of 002 §1; not given: "
+        "several_members_need_support (several members of the child's family need coordinated "
+        "support)",
+        "coordinated support needs every indicator of 002 §1; not given: "
+        "extraordinary_support_needs (the child needs extraordinary support in school, social "
+        "services and/or health care)",
+        "coordinated support needs every indicator of 002 §1; not given: "
+        "economic_vulnerability (the family lives in an economically vulnerable situation, with "
+        "little attachment to the labour market and a weak social network)",
+        "coordinated support needs every indicator of 002 §1; not given: "
+        "risk_not_qualifying_upper_secondary (the child risks not qualifying for a national "
+        "upper-secondary programme)",
+    ]
+    assert {(x.code, x.field) for x in outcome.reasons} == {
+        ("no_eligibility_indicator", "indicators")
+    }
+
+
+def test_a_relaxed_rule_needs_that_many_and_still_names_the_missing_ones() -> None:
     policy = IntakePolicy(min_indicators=2)
-    r = referral(programme="coordinated")
+    r = referral(programme="coordinated", indicators=["uncoordinated_actors"])
     outcome = evaluate(r, received_at=RECEIVED, policy=policy)
     assert isinstance(outcome, Rejected)
-    assert [x.code for x in outcome.reasons] == ["no_eligibility_indicator"]
+    assert len(outcome.reasons) == 4
+    assert all("at least 2 of the five" in x.message for x in outcome.reasons)
+    assert all("1 given" in x.message for x in outcome.reasons)
     both = referral(programme="coordinated", indicators=sorted(INDICATORS)[:2])
     assert isinstance(evaluate(both, received_at=RECEIVED, policy=policy), Accepted)
 
@@ -379,8 +432,7 @@ def test_accepted_referral_carries_household_deadlines_and_consent() -> None:
     r = referral(
         programme="coordinated",
         indicators=[
-            "uncoordinated_actors",
-            "economic_vulnerability",
+            *sorted(INDICATORS),
             "poverty",
             "economic_vulnerability",
         ],
@@ -394,7 +446,7 @@ def test_accepted_referral_carries_household_deadlines_and_consent() -> None:
         True,
     )
     assert a.household == (Member(CHILD, "child", 10), Member(GUARDIAN, "guardian", 41))
-    assert a.indicators_met == ("economic_vulnerability", "uncoordinated_actors")
+    assert a.indicators_met == tuple(sorted(INDICATORS))
     assert a.first_contact_due == date(2026, 11, 16)
     assert a.ack_due == datetime(2026, 11, 3, 9, 14, tzinfo=STOCKHOLM)
 
@@ -561,7 +613,7 @@ def test_a_consent_dated_outside_the_bounds_is_malformed_without_its_value() -> 
     outcome = evaluate(
         referral(
             programme="coordinated",
-            consent=Consent(given=True, given_at=date(1, 1, 1)),
+            consent=Consent(given=True, form_ref="S", given_at=date(1, 1, 1)),
             submitted_at=datetime(9999, 1, 1, tzinfo=UTC),
         ),
         received_at=RECEIVED,
@@ -575,15 +627,13 @@ def test_a_consent_dated_outside_the_bounds_is_malformed_without_its_value() -> 
     assert outcome.reasons[0].message == (
         "must be a date from 2000-01-01 to the day after the referral was received"
     )
-    assert (
-        problems(
-            referral(
-                programme="coordinated",
-                consent=Consent(given=True, given_at=DAY + timedelta(days=1)),
-            )
-        )
-        == set()
-    )
+    # A day's grace where no consent is required; coordinated support's form is late then.
+    tomorrow = DAY + timedelta(days=1)
+    assert problems(referral(consent=Consent(given=True, given_at=tomorrow))) == set()
+    signed_later = Consent(given=True, form_ref="S", given_at=tomorrow + timedelta(days=30))
+    assert problems(referral(programme="coordinated", consent=signed_later)) == {
+        ("missing_consent", "consent.given_at")
+    }
 
 
 def test_a_conflicting_resubmission_names_the_id_and_asks_for_a_new_one() -> None:
@@ -673,8 +723,13 @@ plausible_referrals = st.builds(
     basis=st.just("service"),
     urgency=st.sampled_from(["normal", "acute"]),
     persons=st.lists(plausible_persons, min_size=1, max_size=4),
-    consent=st.builds(Consent, given=st.booleans()),
-    indicators=st.lists(st.sampled_from(sorted(INDICATORS)), max_size=3),
+    consent=st.builds(
+        Consent,
+        given=st.booleans(),
+        form_ref=st.none() | st.just("SAMTYCKE-1"),
+        given_at=st.none() | st.dates(max_value=date(2026, 11, 2)),
+    ),
+    indicators=st.lists(st.sampled_from(sorted(INDICATORS)), max_size=6),
 )
 LONG_DIGITS = re.compile(r"[0-9]{6}")
 received = st.datetimes(
@@ -731,7 +786,9 @@ def test_well_formed_network_referrals_are_accepted(
 
 def test_age_is_counted_on_the_day_received_not_today() -> None:
     back_then = datetime(2019, 3, 1, 10, tzinfo=STOCKHOLM)
-    r = referral(programme="coordinated")  # the child is 10 today, but was 2 in 2019
+    # The child is 10 today, but was 2 in 2019 (when the family signed the consent form).
+    signed = Consent(given=True, form_ref="SAMTYCKE-88", given_at=back_then.date())
+    r = referral(programme="coordinated", consent=signed)
     outcome = evaluate(r, received_at=back_then, policy=POLICY)
     assert isinstance(outcome, Rejected)
     assert [x.message for x in outcome.reasons] == [
@@ -808,3 +865,37 @@ def test_any_change_to_what_intake_reads_is_another_referral(
     changed = r.model_copy(update={name: changes[name]})
     assert _content(changed) != _content(r)
     assert fingerprint(b"another key" * 3, r) != _content(r), "keyed: none can compute it"
+
+
+# --- evaluated again under a residency exception (services.intake.reevaluation) -------------
+
+
+@given(
+    r=plausible_referrals,
+    codes=st.lists(st.sampled_from(["0580", "0581", "1280"]), min_size=4, max_size=4),
+    at=received,
+    later=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
+)
+@settings(max_examples=500, deadline=None)
+def test_a_referral_rejected_only_as_not_resident_is_accepted_under_its_exception(
+    r: SubmitReferral, codes: list[str], at: datetime, later: timedelta
+) -> None:
+    homes = codes[: len(r.persons)]
+    persons = [
+        p.model_copy(update={"municipality_code": c}) for p, c in zip(r.persons, homes, strict=True)
+    ]
+    couple = r.model_copy(update={"programme": "counselling", "persons": persons})
+    outcome = evaluate(couple, received_at=at, policy=POLICY)
+    if not isinstance(outcome, Rejected) or not only_residency(outcome.reasons):
+        return
+    granted = at + later
+    again = evaluate(
+        couple, received_at=at, policy=POLICY, residency_exception=True, deadlines_from=granted
+    )
+    assert isinstance(again, Accepted)
+    on_arrival = evaluate(couple, received_at=at, policy=POLICY, residency_exception=True)
+    assert isinstance(on_arrival, Accepted)
+    assert again.household == on_arrival.household, "judged on the day received"
+    assert again.priority == on_arrival.priority
+    assert again.first_contact_due == local_date(granted) + timedelta(days=14)
+    assert again.ack_due == add_business_hours(granted, 24)
