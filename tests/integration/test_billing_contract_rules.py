@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from events.messages import MeetingHeld, Message
+from events.messages import MeetingHeld
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing import settlement
@@ -24,7 +24,7 @@ from services.billing.offline import compute_from_export
 from services.billing.pricing import session_id_for
 from services.billing.replay import replay_month
 from services.billing.tariffs import YearlyCap, default_catalogue
-from tests.support.billing import Clock, deliver, published
+from tests.support.billing import Clock, close_and_check, deliver, export, published
 
 CEST = timezone(timedelta(hours=2))
 CET = timezone(timedelta(hours=1))
@@ -45,30 +45,6 @@ def held(n: int, start: datetime, minutes: int, **over: Any) -> MeetingHeld:
         "client_visits": 1,
     }
     return MeetingHeld(**(fields | over))
-
-
-def export(app: Billing, meetings: Iterable[MeetingHeld]) -> list[str]:
-    def line(stream: str, message: Message, ident: uuid.UUID) -> str:
-        data = message.model_dump(mode="json")
-        return json.dumps(
-            {"stream": stream, "type": message.type_name, "version": 1, "id": str(ident),
-             "data": data}
-        )  # fmt: skip
-
-    _, out = app.outbox(0, 100_000)
-    return [line("scheduling.events", m, uuid.uuid4()) for m in meetings] + [
-        line(o.stream, o.message, o.id) for o in out
-    ]
-
-
-def close_and_check(app: Billing, month: str, meetings: Iterable[MeetingHeld]) -> dict[str, Any]:
-    """Close the month; its replay and its offline computation must give the closed document."""
-    closed = app.close_month(month)
-    replayed = replay_month(app, month)
-    assert replayed.differences == () and replayed.document == closed
-    offline = compute_from_export(export(app, meetings), month, None, default_catalogue())
-    assert offline == closed
-    return closed
 
 
 @pytest.fixture

@@ -6,16 +6,15 @@ the log and computed offline from the export, and all three documents must be by
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from events.messages import MeetingHeld, Message, ReferralReceived
+from events.messages import MeetingHeld, ReferralReceived
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing
@@ -31,7 +30,7 @@ from services.billing.tariffs import (
     YearlyCap,
     default_catalogue,
 )
-from tests.support.billing import Clock, deliver, published
+from tests.support.billing import Clock, close_and_check, deliver, export, published
 
 CEST = timezone(timedelta(hours=2))
 CET = timezone(timedelta(hours=1))
@@ -65,29 +64,6 @@ def group(n: int, start: datetime, minutes: int, participants: int) -> MeetingHe
         participants=participants,
         client_visits=participants,
     )
-
-
-def export(app: Billing, meetings: Iterable[MeetingHeld]) -> list[str]:
-    def line(stream: str, message: Message, ident: uuid.UUID | None) -> str:
-        data = message.model_dump(mode="json")
-        return json.dumps(
-            {"stream": stream, "type": message.type_name, "version": 1, "id": str(ident),
-             "data": data}
-        )  # fmt: skip
-
-    _, out = app.outbox(0, 100_000)
-    return [line("scheduling.events", m, uuid.uuid4()) for m in meetings] + [
-        line(o.stream, o.message, o.id) for o in out
-    ]
-
-
-def close_and_check(app: Billing, month: str, meetings: Iterable[MeetingHeld]) -> dict[str, Any]:
-    closed = app.close_month(month)
-    replayed = replay_month(app, month)
-    assert replayed.differences == () and replayed.document == closed
-    offline = compute_from_export(export(app, meetings), month, None, default_catalogue())
-    assert offline == closed
-    return closed
 
 
 @pytest.fixture
