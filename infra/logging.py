@@ -24,6 +24,8 @@ import structlog
 from personnummer import personnummer
 from pydantic import ValidationError
 
+from events.codec import describe
+
 #: A personal or coordination number as written: 10 or 12 digits, with or without a separator.
 _PERSONAL_NUMBER = re.compile(r"(?<![\w-])(?:\d{2})?\d{6}[-+]?\d{4}(?![\w-])")
 #: Packages whose exception messages are written by this project and say no personal data.
@@ -53,7 +55,7 @@ def describe_error(exc: BaseException) -> str:
     was raised, since its message may hold whatever it was given."""
     name = type(exc).__name__
     if isinstance(exc, ValidationError):
-        return f"{name}: {_validation(exc)}"
+        return f"{name}: {describe(exc)}"
     if type(exc).__module__.startswith(_OWN) or _raised_here(exc):
         return redact(f"{name}: {exc}")
     where = _innermost(exc.__traceback__)
@@ -69,14 +71,6 @@ def _raised_here(exc: BaseException) -> bool:
         return False
     last = frames[-1]
     return last.filename.startswith(_ROOT) and bool(_WRITTEN_RAISE.match(last.line or ""))
-
-
-def _validation(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors(include_input=False, include_url=False, include_context=False):
-        location = ".".join(str(p) for p in error["loc"]) or "<root>"
-        parts.append(f"{location}: {error['msg']}")
-    return "; ".join(parts)
 
 
 def _innermost(tb: TracebackType | None) -> str:
