@@ -21,11 +21,11 @@ from uuid import UUID
 
 import typer
 
+from infra.money import kronor
 from infra.settings import Settings
 from lots.settlement_cli import AsJson, Month, _billing, _fail, _refusals
 from lots.text import escaped
 from services.billing import polare
-from services.billing.statement import kronor
 
 if TYPE_CHECKING:
     from services.intake.application import Intake

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 import typer
 
+from infra.money import kronor
 from infra.settings import Settings
 from lots.text import escaped
 from services.billing.cap import CallOff
@@ -29,7 +30,6 @@ from services.billing.pricing import PricingError
 from services.billing.settlement import PROGRAMMES, Document, SettlementError, month_start
 from services.billing.statement import (
     apart,
-    kronor,
     preview_status,
     referred,
     separate_items,

@@ -13,6 +13,8 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
+from infra.money import kronor, sek
+
 TITLES = {
     "counselling": "Family counselling (familjerådgivning)",
     "coordinated+network": "Coordinated support and network work (samordnat stöd, nätverksarbete)",
@@ -34,19 +36,6 @@ CSV_COLUMNS = (
     "amount_ore",
     "amount_sek",
 )
-
-
-def sek(ore: int) -> str:
-    """Öre as kronor with two decimals and a point ("6806.25"), for machines."""
-    sign = "-" if ore < 0 else ""
-    return f"{sign}{abs(ore) // 100}.{abs(ore) % 100:02d}"
-
-
-def kronor(ore: int) -> str:
-    """Öre as Swedish kronor for people ("6 806,25 kr")."""
-    sign = "-" if ore < 0 else ""
-    whole = f"{abs(ore) // 100:,}".replace(",", "\u00a0")
-    return f"{sign}{whole},{abs(ore) % 100:02d}\u00a0kr"
 
 
 def describe(line: Mapping[str, Any]) -> str:

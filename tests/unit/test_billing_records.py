@@ -15,13 +15,14 @@ from hypothesis import strategies as st
 
 from events.codec import decode, encode
 from events.messages import AdjustmentRecorded, SessionLogged, SettlementClosed, TariffEntry
+from infra.money import kronor, sek
 from services.billing.settlement import (
     first_open_month,
     late_adjustment,
     next_month,
     settle,
 )
-from services.billing.statement import kronor, sek, to_csv, to_html
+from services.billing.statement import to_csv, to_html
 from services.billing.tariffs import (
     UPLIFT,
     Extension,
