@@ -30,13 +30,12 @@ from services.billing.pricing import PricingError
 from services.billing.settlement import PROGRAMMES, Document, SettlementError, month_start
 from services.billing.statement import (
     apart,
-    preview_status,
-    referred,
     separate_items,
     separately,
     to_csv,
     to_html,
 )
+from services.billing.statement_words import line_name, status
 from services.billing.tariffs import PriceNotKnown, TariffError
 
 settlement_app = typer.Typer(
@@ -353,20 +352,11 @@ def _emit(view: dict[str, Any], output: Format, out: Path | None) -> None:
 def _text(view: dict[str, Any]) -> str:
     document: Document = view["document"]
     scope = document["programme"] or "all programmes"
-    status = view.get("status", "open")
-    if status == "closed":
-        status = f"closed {view.get('closed_at')}" + (
-            f" by {view['closed_by']}" if view.get("closed_by") else ""
-        )
-    if view.get("preview"):
-        status = preview_status(view)
-    elif status == "open" and (view.get("grace") or {}).get("in_grace"):
-        status = f"open, in its grace window until {view['grace']['grace_ends']}"
-    rows = [f"Settlement {document['month']} ({scope}): {status}", ""]
+    rows = [f"Settlement {document['month']} ({scope}): {status(view)}", ""]
     for line in document["lines"]:
         rows.append(
             f"  {line['programme']:<22} {line['kind']:<10} {kronor(line['amount_ore']):>18}  "
-            f"{_what(line)}"
+            f"{line_name(line, document['month'])}"
         )
     rows += [
         "",
@@ -393,21 +383,3 @@ def _text(view: dict[str, Any]) -> str:
     # Stored strings (who closed it, a reason, a note) are printed escaped: one line a row.
     return "\n".join(escaped(row) for row in rows) + "\n"
 
-
-def _what(line: dict[str, Any]) -> str:
-    if line["kind"] == "hourly":
-        return (
-            f"{line['sessions']} sessions, {line['client_hours']} h at {line['rate']} SEK/h, "
-            f"fees {kronor(line['fees_collected_ore'])}"
-        )
-    if line["kind"] == "fixed":
-        covered = (
-            f" ({line['covered_months']} covered from {line['covered_from']})"
-            if "covered_from" in line
-            else ""
-        )
-        return (
-            f"{line['contract']}, month {line['month_of_period']} of {line['period_months']}"
-            f"{covered}"
-        )
-    return f"for {line['belongs_to_month']}: {line['reason']}{referred(line)}"

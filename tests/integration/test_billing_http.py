@@ -168,7 +168,7 @@ def test_a_premises_share_and_a_grant_are_recorded_over_http_and_shown_apart(
     )  # fmt: skip
     assert document["reported_separately"]["state_grant_ore"] == 12_300
     page = client.get("/settlements/2022-05", params={"format": "html"}).text
-    assert "state grant 123.00 SEK" in page and "SB 2022-1" in page
+    assert "state grant 123,00\u00a0kr" in page and "SB 2022-1" in page
 
 
 def test_a_notice_of_termination_is_recorded_over_http(client: TestClient) -> None:
