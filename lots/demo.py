@@ -20,6 +20,7 @@ from uuid import UUID
 
 import redis
 
+from infra.money import kronor
 from infra.monitor import drained
 from infra.redis import connect, embedded_url
 from infra.settings import SERVICES, Settings
@@ -317,11 +318,11 @@ def _print(summary: dict[str, Any], settlement: dict[str, Any], echo: Any) -> No
     )
     lines = settlement.get("lines", [])
     for line in lines:
-        echo(f"  {line['programme']:<22} {line['kind']:<10} {_sek(line['amount_ore']):>16}")
+        echo(f"  {line['programme']:<22} {line['kind']:<10} {kronor(line['amount_ore']):>16}")
     echo(
-        f"settlement {summary['month']}: total {_sek(settlement.get('total_ore', 0))}, "
+        f"settlement {summary['month']}: total {kronor(settlement.get('total_ore', 0))}, "
         f"counselling hours {settlement.get('billable_hours')}, "
-        f"fees {_sek(settlement.get('fees_ore', 0))}, net {_sek(settlement.get('net_ore', 0))}"
+        f"fees {kronor(settlement.get('fees_ore', 0))}, net {kronor(settlement.get('net_ore', 0))}"
     )
     echo(f"digest {settlement.get('digest')}")
     echo(
@@ -338,17 +339,13 @@ def _print(summary: dict[str, Any], settlement: dict[str, Any], echo: Any) -> No
         echo(
             f"field work: {work['polare']} polare, {work['night_walks']} night walks, "
             f"{work['youths_met']} young people met, {work['youths_talked_with']} talked with, "
-            f"polare fees {_sek(work['polare_fees_ore'])} (the provider's cost), "
+            f"polare fees {kronor(work['polare_fees_ore'])} (the provider's cost), "
             f"{work['area_deployments']} area deployment"
         )
     for service, tally in summary["stored_events"].items():
         echo(f"{service} store: {sum(tally.values())} events")
     echo(f"done in {summary['seconds']} s")
 
-
-def _sek(ore: int) -> str:
-    kronor, rest = divmod(abs(ore), 100)
-    return f"{'-' if ore < 0 else ''}{kronor:,} kr {rest:02d} öre".replace(",", " ")
 
 
 def _wait(client: redis.Redis, prefix: str, ready: Any, timeout: float) -> None:
