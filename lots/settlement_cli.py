@@ -53,6 +53,7 @@ class Format(StrEnum):
     json = "json"
     csv = "csv"
     html = "html"
+    pdf = "pdf"
 
 
 def _month(value: str) -> str:
@@ -75,7 +76,9 @@ Programme = Annotated[
     typer.Option(help=f"limit it to one contract: {', '.join(PROGRAMMES)}", callback=_programme),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output (JSON)")]
-Output = Annotated[Format, typer.Option("--format", help="text, json, csv or html")]
+Output = Annotated[
+    Format, typer.Option("--format", help="text, json, csv, html or pdf (printed from the html)")
+]
 Out = Annotated[Path | None, typer.Option("--out", help="write to this file, not stdout")]
 
 
@@ -340,12 +343,33 @@ def _emit(view: dict[str, Any], output: Format, out: Path | None) -> None:
         text = to_csv(document)
     elif output is Format.html:
         text = to_html(view)
+    elif output is Format.pdf:
+        _pdf(view, out)
+        return
     else:
         text = _text(view)
     if out is None:
         sys.stdout.write(text)
         return
     out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}", err=True)
+
+
+def _pdf(view: dict[str, Any], out: Path | None) -> None:
+    """The statement printed as a PDF, to ``out`` or to a pipe (never onto a terminal)."""
+    from services.billing.statement_pdf import PdfUnavailable, to_pdf
+
+    if out is None and sys.stdout.isatty():
+        raise _fail("a PDF is not shown on a terminal: give --out FILE (or pipe it)", 2)
+    try:
+        pdf = to_pdf(view)
+    except PdfUnavailable as exc:
+        raise _fail(str(exc), 1) from exc
+    if out is None:
+        sys.stdout.buffer.write(pdf)
+        sys.stdout.flush()
+        return
+    out.write_bytes(pdf)
     typer.echo(f"wrote {out}", err=True)
 
 

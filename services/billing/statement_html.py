@@ -30,13 +30,16 @@ from services.billing.statement_words import (
 
 e = html.escape
 STYLE = (
-    "@page{size:A4;margin:16mm 14mm}"
+    "@page{size:A4;margin:16mm 14mm;"
+    "@bottom-right{content:'Page ' counter(page) ' of ' counter(pages);font-size:8pt;"
+    "font-family:'DejaVu Sans',sans-serif}}"
     "body{font-family:'DejaVu Sans',sans-serif;font-size:10.5pt;margin:2em;max-width:60em;"
     "color:#111}@media print{body{margin:0}}"
     "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.4em}"
     "table{border-collapse:collapse;margin:0.5em 0 1em;width:100%}"
     "th,td{border:1px solid #bbb;padding:0.3em 0.5em;text-align:left;vertical-align:top}"
-    "thead th{background:#eee}td.n,th.n{text-align:right;white-space:nowrap}"
+    "thead th{background:#eee}td.n,th.n{text-align:right}td.n{white-space:nowrap}"
+    "table.lines td:first-child{width:55%}"
     "sup{font-size:0.75em}ol.refs{font-size:0.85em}code{font-size:0.85em;word-break:break-all}"
     "p.digest{font-size:0.85em}"
 )
@@ -92,8 +95,9 @@ def _lines(
     for programme, lines in sorted(by_programme.items()):
         parts.append(f"<h2>{e(TITLES.get(programme, programme))}</h2>")
         parts.append(
-            "<table><thead><tr><th>Line</th><th class=n>Sessions</th><th class=n>Client hours"
-            "</th><th class=n>Fees collected</th><th class=n>Amount</th></tr></thead>"
+            "<table class=lines><thead><tr><th>Line</th><th class=n>Sessions</th>"
+            "<th class=n>Client hours</th><th class=n>Fees collected</th><th class=n>Amount</th>"
+            "</tr></thead>"
         )
         for line in lines:
             note = ""

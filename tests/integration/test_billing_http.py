@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
+import pypdfium2 as pdfium
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
@@ -85,6 +86,23 @@ def test_a_month_is_shown_as_json_csv_and_html(client: TestClient) -> None:
     assert page.headers["content-type"].startswith("text/html")
     assert "Family counselling" in page.text and "453,75" in page.text
     assert "waiting for a decision" in page.text and "Yearly cap" in page.text
+
+
+def test_the_statement_is_also_a_pdf_beside_the_html(client: TestClient) -> None:
+    asked = client.get("/settlements/2022-05", params={"format": "pdf", "programme": "counselling"})
+    assert asked.status_code == 200 and asked.headers["content-type"] == "application/pdf"
+    assert asked.content.startswith(b"%PDF-")
+    assert 'filename="settlement-2022-05.pdf"' in asked.headers["content-disposition"]
+    text = " ".join(pdfium.PdfDocument(asked.content)[0].get_textpage().get_text_range().split())
+    assert "Family counselling, 0.75 client hours at 605,00" in text and "453,75" in text
+    accepted = client.get("/settlements/2022-05", headers={"Accept": "application/pdf"})
+    assert accepted.headers["content-type"] == "application/pdf"
+    assert client.get("/settlements/2022-05").headers["content-type"] == "application/json"
+    preview = client.get("/settlements/2022-06/preview", params={"format": "pdf"})
+    assert preview.status_code == 200 and preview.headers["x-settlement-status"] == "preview"
+    assert b"PREVIEW" in preview.content or "PREVIEW" in " ".join(
+        p.get_textpage().get_text_range() for p in pdfium.PdfDocument(preview.content)
+    )
 
 
 def test_decide_close_and_replay_over_http(client: TestClient, billing: Billing) -> None:
@@ -225,7 +243,7 @@ def test_logged_time_over_http(client: TestClient) -> None:
     [
         ("get", "/settlements/2024-13", None, 400, "month must be YYYY-MM, got '2024-13'"),
         ("get", "/settlements/2022-05?programme=dentistry", None, 422, "programme"),
-        ("get", "/settlements/2022-05?format=pdf", None, 422, "format"),
+        ("get", "/settlements/2022-05?format=xlsx", None, 422, "format"),
         ("post", "/settlements/2099-01/close", None, 409, "2099-01 is not over"),
         ("get", "/settlements/2022-04/replay", None, 404, "2022-04 is not closed"),
         ("post", "/settlements/x/close", None, 400, "month must be YYYY-MM"),
