@@ -16,6 +16,7 @@ from services.billing.statement_words import (
     TITLES,
     apart,
     awaiting_parts,
+    count,
     filled,
     grouped,
     line_name,
@@ -40,8 +41,8 @@ STYLE = (
     "th,td{border:1px solid #bbb;padding:0.3em 0.5em;text-align:left;vertical-align:top}"
     "thead th{background:#eee}td.n,th.n{text-align:right}td.n{white-space:nowrap}"
     "table.lines td:first-child{width:55%}"
-    "sup{font-size:0.75em}ol.refs{font-size:0.85em}code{font-size:0.85em;word-break:break-all}"
-    "p.digest{font-size:0.85em}"
+    "sup{font-size:0.75em}ol.refs{font-size:0.85em}code{font-size:0.85em;white-space:nowrap}"
+    "p.digest{font-size:0.85em}p.digest code{white-space:normal;word-break:break-all}"
 )
 
 
@@ -154,10 +155,6 @@ def _asides(view: Mapping[str, Any]) -> list[str]:
     return parts
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def _undecided(document: Mapping[str, Any]) -> list[str]:
     """The group sessions waiting for a decision, one entry per reason naming its meetings."""
     pairs = (
@@ -166,7 +163,7 @@ def _undecided(document: Mapping[str, Any]) -> list[str]:
         for p in document["pending_decisions"]
     )  # fmt: skip
     return [
-        f"{_count(len(which), 'group session')}: {e(what)}; meeting{'s' * (len(which) > 1)} "
+        f"{count(len(which), 'group session')}: {e(what)}; meeting{'s' * (len(which) > 1)} "
         + ", ".join(which)
         for what, which in grouped(pairs)
     ]
@@ -180,7 +177,7 @@ def _unpriced(view: Mapping[str, Any]) -> list[str]:
     reasons = [a["reason"] if isinstance(a, Mapping) else str(a) for a in found]
     out = []
     for what, days in grouped(awaiting_parts(r) for r in reasons):
-        out.append(e(f"{_count(len(days), 'session')}: {filled(what, sorted(days))}"))
+        out.append(e(f"{count(len(days), 'session')}: {filled(what, sorted(days))}"))
     return out
 
 

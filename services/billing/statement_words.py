@@ -197,10 +197,16 @@ def awaiting_parts(reason: str) -> tuple[str, str]:
 def apart(row: Mapping[str, Any]) -> str:
     """A row of ``other_providers`` for people: reported apart, never owed to Leanlink."""
     return (
-        f"held by {row['provider']} in {row['month_held']}: {row['meetings']} meeting(s), "
-        f"{row['minutes']} min, {row['client_visits']} client visit(s); reported apart, not "
-        "in what is owed to Leanlink"
+        f"held by {row['provider']} in {month_in_words(row['month_held'])}: "
+        f"{count(row['meetings'], 'meeting')}, {row['minutes']} min, "
+        f"{count(row['client_visits'], 'client visit')}; reported apart, not in what is owed to "
+        "Leanlink"
     )
+
+
+def count(n: int, noun: str) -> str:
+    """``1 meeting``, ``2 meetings``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 SEPARATE_TITLES = {"premises_share": "premises share", "state_grant": "state grant"}
@@ -222,7 +228,7 @@ def separately(item: Mapping[str, Any]) -> str:
     note = f"; {item['note']}" if item.get("note") else ""
     return (
         f"{SEPARATE_TITLES[item['kind']]} {kronor(item['amount_ore'])} for "
-        f"{item['period_from']}..{item['period_to']} ({item['reference']}): {why} (003 §1.2); "
+        f"{item['period_from']} to {item['period_to']} ({item['reference']}): {why} (003 §1.2); "
         f"reported apart, not in what is owed{note}"
     )
 
