@@ -35,7 +35,12 @@ from services.billing.statement import (
     to_csv,
     to_html,
 )
-from services.billing.statement_words import line_name, status
+from services.billing.statement_words import (
+    awaiting_in_words,
+    line_name,
+    notes_in_words,
+    status,
+)
 from services.billing.tariffs import PriceNotKnown, TariffError
 
 settlement_app = typer.Typer(
@@ -397,11 +402,11 @@ def _text(view: dict[str, Any]) -> str:
         )
     rows += [f"  waiting for a decision: {p['meeting_id']}: {p['reason']}"
              for p in document["pending_decisions"]]  # fmt: skip
-    rows += [f"  waiting for a price: {reason}" for reason in view.get("awaiting_price") or []]
+    rows += [f"  waiting for a price: {entry}" for entry in awaiting_in_words(view)]
     rows += [f"  other provider: {row['programme']} {apart(row)}"
              for row in document.get("other_providers", [])]  # fmt: skip
     rows += [f"  apart: {i['programme']} {separately(i)}" for i in separate_items(document)]
-    rows += [f"  note: {note}" for note in document["notes"]]
+    rows += [f"  note: {note}" for note in notes_in_words(document["notes"])]
     label = "digest of this preview (not final)" if view.get("preview") else "digest"
     rows += ["", f"{label} {document['digest']}"]
     # Stored strings (who closed it, a reason, a note) are printed escaped: one line a row.

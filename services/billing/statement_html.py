@@ -8,22 +8,21 @@ near-identical notes grouped into one, instants in Stockholm time with the zone 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from infra.money import kronor
 from services.billing.statement_words import (
     TITLES,
     apart,
-    awaiting_parts,
+    awaiting_in_words,
     count,
-    filled,
     grouped,
     line_name,
     lineage,
     month_in_words,
     name,
-    note_parts,
+    notes_in_words,
     separate_items,
     separately,
     status,
@@ -142,9 +141,9 @@ def _asides(view: Mapping[str, Any]) -> list[str]:
             [f"{e(name(i['programme']))}: {e(separately(i))}" for i in separate_items(document)],
         ),
         ("Group sessions waiting for a decision (not billed)", _undecided(document)),
-        ("Sessions waiting for a price (the month cannot close)", _unpriced(view)),
-        ("Notes", [e(filled(what, which))
-                   for what, which in grouped(note_parts(n) for n in document["notes"])]),
+        ("Sessions waiting for a price (the month cannot close)",
+         [e(entry) for entry in awaiting_in_words(view)]),
+        ("Notes", [e(note) for note in notes_in_words(document["notes"])]),
     )  # fmt: skip
     parts: list[str] = []
     for title, items in lists:
@@ -167,18 +166,6 @@ def _undecided(document: Mapping[str, Any]) -> list[str]:
         + ", ".join(which)
         for what, which in grouped(pairs)
     ]
-
-
-def _unpriced(view: Mapping[str, Any]) -> list[str]:
-    """The sessions waiting for a price, one entry per missing price naming the days held."""
-    found: Iterable[Any] = (
-        view["document"].get("awaiting_price") or view.get("awaiting_price") or []
-    )
-    reasons = [a["reason"] if isinstance(a, Mapping) else str(a) for a in found]
-    out = []
-    for what, days in grouped(awaiting_parts(r) for r in reasons):
-        out.append(e(f"{count(len(days), 'session')}: {filled(what, sorted(days))}"))
-    return out
 
 
 def _row(label: str, value: str) -> str:

@@ -194,6 +194,23 @@ def awaiting_parts(reason: str) -> tuple[str, str]:
     return in_kronor(reason[: day.start()] + HOLE + reason[day.end() :]), day[0]
 
 
+def notes_in_words(notes: Iterable[str]) -> list[str]:
+    """The document's notes, those differing only in a programme or a year made one."""
+    return [filled(what, which) for what, which in grouped(note_parts(n) for n in notes)]
+
+
+def awaiting_in_words(view: Mapping[str, Any]) -> list[str]:
+    """The sessions waiting for a price, one entry per missing price with the days held."""
+    found: Iterable[Any] = (
+        view["document"].get("awaiting_price") or view.get("awaiting_price") or []
+    )
+    reasons = [a["reason"] if isinstance(a, Mapping) else str(a) for a in found]
+    return [
+        f"{count(len(days), 'session')}: {filled(what, sorted(days))}"
+        for what, days in grouped(awaiting_parts(r) for r in reasons)
+    ]
+
+
 def apart(row: Mapping[str, Any]) -> str:
     """A row of ``other_providers`` for people: reported apart, never owed to Leanlink."""
     return (

@@ -12,8 +12,10 @@ from uuid import UUID
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from infra.money import kronor
+from lots.settlement_cli import settlement_app
 from services.billing.adjustments import manual_adjustment
 from services.billing.offline import compute_from_export
 from services.billing.settlement import PROGRAMMES, Awaiting, settle
@@ -137,3 +139,13 @@ def test_times_are_shown_in_stockholm_time_with_the_zone_named() -> None:
     assert "closed 1 June 2022, 10:15 Stockholm time (CEST) by ekonom" in page
     winter = {**view, "closed_at": "2022-12-01T08:15:00+00:00"}
     assert "1 December 2022, 09:15 Stockholm time (CET)" in to_html(winter)
+
+
+def test_the_text_statement_groups_its_notes_too() -> None:
+    example = str(EXAMPLE)
+    shown = CliRunner().invoke(
+        settlement_app, ["compute", "--events", example, "--month", "2022-05"]
+    ).stdout
+    [note] = [row for row in shown.splitlines() if "no contract in force" in row]
+    assert note.startswith("  note: Coordinated support, Network work: contract")
+    assert "Field work, May 2022, 5\u00a0000\u00a0000,00\u00a0kr a year" in shown
