@@ -40,13 +40,14 @@ _SEK = re.compile(r"(-?\d+)\.(\d{2}) SEK")
 #: What each part of a tariff version is, from the ids billing gives its entries.
 _PARTS = (
     (re.compile(r"^unindexed-(.+)-(\d{4})$"), "no {0} index for {1}, level carried forward"),
-    (re.compile(r"-payment(-\d+)?#"), "fixed payment"),
-    (re.compile(r"-posts(-\d+)?#"), "agreed full-time posts"),
+    (re.compile(r"-payment(-[\d-]+)?#"), "fixed payment"),
+    (re.compile(r"-posts(-[\d-]+)?#"), "agreed full-time posts"),
     (re.compile(r"-extension-(\d+)#"), "extension {0} of the term"),
     (re.compile(r"-termination#"), "notice of termination"),
     (re.compile(r"-term#"), "contract term"),
-    (re.compile(r"-rate(-\d+)?#"), "hourly rate"),
-    (re.compile(r"-fee(-\d+)?#"), "client fee"),
+    (re.compile(r"-rate(-[\d-]+)?#"), "hourly rate"),
+    (re.compile(r"-fee(-[\d-]+)?#"), "client fee"),
+    (re.compile(r"-cap(-[\d-]+)?#"), "yearly cap"),
     (re.compile(r"^(.+)-(\d{4})#"), "{0} indexation for {1}"),
 )
 
@@ -125,6 +126,7 @@ def _fixed_name(line: Mapping[str, Any], month: str, term_ends: Mapping[str, str
 
 
 def parts(tariff_version: str) -> list[str]:
+    """The entries a tariff version is made of (``+`` within a price, ``;`` between prices)."""
     return [p for p in re.split(r"[+;]", tariff_version) if p]
 
 

@@ -20,7 +20,7 @@ from services.billing.adjustments import manual_adjustment
 from services.billing.offline import compute_from_export
 from services.billing.settlement import PROGRAMMES, Awaiting, settle
 from services.billing.statement import to_csv, to_html
-from services.billing.statement_words import rate_ore
+from services.billing.statement_words import lineage, rate_ore
 from services.billing.tariffs import Extension, Indexation, default_catalogue
 
 CATALOGUE = default_catalogue()
@@ -149,3 +149,16 @@ def test_the_text_statement_groups_its_notes_too() -> None:
     [note] = [row for row in shown.splitlines() if "no contract in force" in row]
     assert note.startswith("  note: Coordinated support, Network work: contract")
     assert "Field work, May 2022, 5\u00a0000\u00a0000,00\u00a0kr a year" in shown
+
+
+def test_the_lineage_names_each_kind_of_entry_as_billing_ids_them() -> None:
+    line = {
+        "kind": "hourly",
+        "tariff_version": "counselling-rate-2023-01-01#0a1b2c3d+linkoping-uplift-2024#1a2b3c4d"
+        "+unindexed-linkoping-uplift-2025;counselling-fee-2023-01-01#2b3c4d5e",
+    }
+    assert lineage(line) == (
+        "hourly rate (counselling-rate-2023-01-01#0a1b2c3d); linkoping-uplift indexation for "
+        "2024 (linkoping-uplift-2024#1a2b3c4d); no linkoping-uplift index for 2025, level "
+        "carried forward; client fee (counselling-fee-2023-01-01#2b3c4d5e)"
+    )
