@@ -105,6 +105,16 @@ def test_the_statement_is_also_a_pdf_beside_the_html(client: TestClient) -> None
     )
 
 
+def test_an_extended_contracts_line_says_until_when(client: TestClient) -> None:
+    body = {"contract": "coordinated-network-2018", "reference": "SON 2021-2"}
+    assert client.post("/tariffs/extensions", json=body).status_code == 201
+    page = client.get("/settlements/2022-05", params={"format": "html"}).text
+    assert (
+        "Coordinated support and network work, May 2022, 2\u00a0800\u00a0000,00\u00a0kr a year "
+        "at the 2018 price level, extended to 2024-08-31"
+    ) in page
+
+
 def test_decide_close_and_replay_over_http(client: TestClient, billing: Billing) -> None:
     meeting_id = uuid.UUID(int=7001)
     [item] = client.get("/worklist").json()
