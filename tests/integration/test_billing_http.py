@@ -27,6 +27,7 @@ from services.billing.application import Billing
 from services.billing.http import router_for
 from services.billing.settlement import verify
 from tests.support.auth import api, headers
+from tests.support.printing import needs_pango
 
 CEST = timezone(timedelta(hours=2))
 
@@ -88,6 +89,7 @@ def test_a_month_is_shown_as_json_csv_and_html(client: TestClient) -> None:
     assert "waiting for a decision" in page.text and "Yearly cap" in page.text
 
 
+@needs_pango
 def test_the_statement_is_also_a_pdf_beside_the_html(client: TestClient) -> None:
     asked = client.get("/settlements/2022-05", params={"format": "pdf", "programme": "counselling"})
     assert asked.status_code == 200 and asked.headers["content-type"] == "application/pdf"

@@ -17,6 +17,7 @@ from lots.settlement_cli import settlement_app
 from services.billing.offline import compute_from_export
 from services.billing.statement_pdf import to_pdf
 from services.billing.tariffs import default_catalogue
+from tests.support.printing import needs_pango
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "tests" / "data" / "billing-may-2022.jsonl"
@@ -42,6 +43,7 @@ def shown(ore: int) -> str:
     return kronor(ore).replace("\u00a0", " ")
 
 
+@needs_pango
 def test_the_pdf_is_an_a4_page_that_reads_like_the_html(tmp_path: Path) -> None:
     view = may_2022()
     pdf = to_pdf(view)
@@ -66,6 +68,7 @@ def test_the_pdf_is_an_a4_page_that_reads_like_the_html(tmp_path: Path) -> None:
     assert document["digest"] in text and "References: tariff lineage" in text
 
 
+@needs_pango
 def test_lots_settlement_writes_the_pdf_to_a_file_or_a_pipe(tmp_path: Path) -> None:
     out = tmp_path / "may.pdf"
     written = CliRunner().invoke(settlement_app, [*COMPUTE, "--format", "pdf", "--out", str(out)])
