@@ -1,0 +1,44 @@
+"""Every service's API documentation works offline: ``/docs`` and ``/redoc`` name no other host,
+and their scripts, style sheet and icon are served from the installed package."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from infra.settings import SERVICES, ServiceName, Settings
+from tests.support.auth import client, served
+
+ASSET = re.compile(r'(?:src|href)="([^"]+)"')
+TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+@pytest.mark.parametrize("service", SERVICES)
+async def test_the_api_docs_load_nothing_from_another_host(
+    settings: Settings, service: ServiceName, page: str
+) -> None:
+    async with served(settings, service) as (http, _), client(http) as anonymous:
+        answer = await anonymous.get(page)
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/html")
+        html = answer.text
+        assert re.findall(r"(?:https?:)?//[\w.-]+", html) == [], "no other host is named"
+        assets = ASSET.findall(html)
+        assert {a.rsplit(".", 1)[1] for a in assets} >= {"js", "png"}
+        for asset in assets:
+            assert asset.startswith("/docs-assets/")
+            served_asset = await anonymous.get(asset)
+            assert served_asset.status_code == 200, asset
+            kind = TYPES["." + asset.rsplit(".", 1)[1]]
+            assert served_asset.headers["content-type"].startswith(kind), asset
+            assert len(served_asset.content) > 1000, asset
+        assert "/openapi.json" in html
+
+
+async def test_swagger_ui_has_its_style_sheet_and_no_validator(settings: Settings) -> None:
+    async with served(settings, "intake") as (http, _), client(http) as anonymous:
+        html = (await anonymous.get("/docs")).text
+        assert 'href="/docs-assets/swagger-ui.css"' in html
+        assert '"validatorUrl": null' in html
