@@ -16,8 +16,8 @@ from infra.settings import Settings
 from lots.statuspage import StatusPage
 from lots.supervisor import running
 from tests.conftest import free_port
-from tests.support.auth import headers
-from tests.support.browser import browse, needs_chromium
+from tests.support.auth import headers, token
+from tests.support.browser import Tab, browse, needs_chromium
 from tests.support.flow import wait_until
 from tests.support.intake import entry, referral
 
@@ -127,3 +127,27 @@ def test_without_a_token_the_page_asks_for_one_in_a_form_and_says_when_refused(
     refused = browse(page.url + "#token=not-a-token", tmp_path, "--dump-dom")
     assert '<p id="token-error">That token was refused' in refused.stdout
     shoot(page.url + "#token=not-a-token", tmp_path, "token-form")
+
+
+def test_a_token_typed_into_the_form_shows_the_status_and_stays_in_the_tab_only(
+    page: StatusPage, settings: Settings, tmp_path: Path
+) -> None:
+    tab = Tab(page.url, tmp_path)
+    try:
+        wait_until(lambda: tab.evaluate("!document.getElementById('token-form').hidden"))
+        tab.evaluate("document.getElementById('token-input').focus()")
+        tab.type(token(settings, Role.OPERATOR))
+        tab.evaluate("document.querySelector('#token-form button').click()")
+        wait_until(
+            lambda: tab.evaluate("document.getElementById('verdict').textContent") == "healthy"
+        )
+        assert tab.evaluate("document.getElementById('token-form').hidden") is True
+        assert tab.evaluate("sessionStorage.getItem('lots-token')") == token(
+            settings, Role.OPERATOR
+        )
+        assert tab.evaluate("localStorage.length") == 0 and tab.evaluate("document.cookie") == ""
+        assert tab.evaluate("location.href") == page.url, "the token is not in the address"
+        assert tab.evaluate("document.getElementById('token-input').value") == ""
+        tab.screenshot(tmp_path / "token-given.png")
+    finally:
+        tab.close()
