@@ -9,8 +9,10 @@ ships as package data, served under ``ASSETS``. The pages and assets are open, l
 
 from __future__ import annotations
 
+import json
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -54,3 +56,44 @@ def serve_docs(http: FastAPI) -> None:
     http.add_route("/docs", swagger, include_in_schema=False)
     http.add_route("/redoc", redoc, include_in_schema=False)
     http.mount(ASSETS, StaticFiles(directory=STATIC), name="docs-assets")
+
+
+def hoist_definitions(http: FastAPI) -> None:
+    """Move the ``$defs`` of schemas given whole (``openapi_extra``, a model's own JSON Schema)
+    into ``components/schemas``: their ``#/$defs/...`` references point at the document's root,
+    where OpenAPI has no ``$defs``, so ReDoc refuses the document and Swagger UI cannot resolve
+    them. Call it after the routes are added."""
+    generate = http.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        if "#/$defs/" not in json.dumps(schema):
+            return schema
+        found: dict[str, Any] = {}
+        hoisted = _hoist(schema, found)
+        components = hoisted.setdefault("components", {}).setdefault("schemas", {})
+        for name, definition in found.items():
+            components.setdefault(name, definition)
+        schema.clear()  # in place: FastAPI keeps the document it made once
+        schema.update(hoisted)
+        return schema
+
+    http.openapi = openapi  # type: ignore[method-assign]
+
+
+def _hoist(node: Any, found: dict[str, Any]) -> Any:
+    """``node`` without its ``$defs`` (gathered in ``found``), its references to them rewritten."""
+    if isinstance(node, list):
+        return [_hoist(item, found) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "$defs" and isinstance(value, dict):
+            for name, definition in value.items():
+                found[name] = _hoist(definition, found)
+        elif key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
+            out[key] = "#/components/schemas/" + value.removeprefix("#/$defs/")
+        else:
+            out[key] = _hoist(value, found)
+    return out

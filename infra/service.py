@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.application import ServiceApplication
 from infra.auth import Role, TokenRegistry, allow, secure
-from infra.docs_ui import serve_docs
+from infra.docs_ui import hoist_definitions, serve_docs
 from infra.http_input import install
 from infra.logging import configure
 from infra.process import tune_gc
@@ -162,6 +162,7 @@ def build_http(
     install(http)  # strict JSON, no echo of input in errors: inside the body limit
     http.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes)
     _document_bodies(http, runtime.settings.http_max_body_bytes)
+    hoist_definitions(http)
     secure(http, registry)  # its gate is the outermost: no token, no further reading
     return http
 

@@ -3,7 +3,9 @@ and their scripts, style sheet and icon are served from the installed package.""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import pytest
 
@@ -42,3 +44,20 @@ async def test_swagger_ui_has_its_style_sheet_and_no_validator(settings: Setting
         html = (await anonymous.get("/docs")).text
         assert 'href="/docs-assets/swagger-ui.css"' in html
         assert '"validatorUrl": null' in html
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_every_reference_in_the_openapi_document_resolves(
+    settings: Settings, service: ServiceName
+) -> None:
+    """A model's own JSON Schema (intake's referral body) brings ``#/$defs/...`` references,
+    which point at the document's root: ReDoc refused the whole document for them."""
+    async with served(settings, service) as (http, _), client(http) as anonymous:
+        document = (await anonymous.get("/openapi.json")).json()
+    text = json.dumps(document)
+    assert "#/$defs/" not in text and '"$defs"' not in text
+    for reference in set(re.findall(r'"\$ref": "([^"]+)"', text)):
+        node: Any = document
+        for step in reference.removeprefix("#/").split("/"):
+            node = node[step]
+        assert isinstance(node, dict) and node, reference
