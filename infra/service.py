@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.application import ServiceApplication
 from infra.auth import Role, TokenRegistry, allow, secure
+from infra.docs_ui import hoist_definitions, serve_docs
 from infra.http_input import install
 from infra.logging import configure
 from infra.process import tune_gc
@@ -111,6 +112,8 @@ def build_http(
         description=f"The {runtime.service} service of lots.",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # served from the package by serve_docs, not from a CDN
+        redoc_url=None,
     )
 
     @http.get("/health/live", tags=["health"])
@@ -155,9 +158,11 @@ def build_http(
 
     for router in routers:
         http.include_router(router)
+    serve_docs(http)
     install(http)  # strict JSON, no echo of input in errors: inside the body limit
     http.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes)
     _document_bodies(http, runtime.settings.http_max_body_bytes)
+    hoist_definitions(http)
     secure(http, registry)  # its gate is the outermost: no token, no further reading
     return http
 

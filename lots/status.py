@@ -18,7 +18,7 @@ from infra.application import ServiceApplication
 from infra.integrity import first_unreadable, verify
 from infra.monitor import stream_report
 from infra.redis import RedisUnavailable, auth, connect, embedded_url, login, reachable
-from infra.redis_guard import inspect
+from infra.redis_guard import FIX, inspect
 from infra.settings import SERVICES, ServiceName, Settings
 from infra.topology import PUBLISHES
 from lots.stores import open_reader, open_store
@@ -114,6 +114,7 @@ def collect(settings: Settings) -> dict[str, Any]:
         notices += [{"service": service, **n} for n in service_notices]
     report: dict[str, Any] = {"services": services, "service_levels": levels, "notices": notices}
     refused = None
+    report["redis_refused"] = None  # why Redis refused the operator's login, if it did
     report["redis_acl"] = None  # not known: Redis did not answer
     try:  # as the operator (read-only) on the embedded Redis, else as configured
         url = redis_url(settings)
@@ -131,7 +132,7 @@ def collect(settings: Settings) -> dict[str, Any]:
         report["redis"] = True
         report["redis_acl"] = _redis_acl(operator, url, notices)
     except (redis.AuthenticationError, redis.exceptions.NoPermissionError) as exc:
-        refused = str(exc)
+        refused = report["redis_refused"] = str(exc)
         report["streams"] = []
         report["redis"] = False
     except (RedisUnavailable, redis.RedisError):
@@ -174,7 +175,10 @@ def _redis_acl(settings: Settings, url: str, notices: list[dict[str, str]]) -> d
     guard = inspect(settings, url)
     problem = guard.problem()
     if problem is not None:
-        notices.append({"service": "redis", "level": "warning", "message": problem})
+        notices.append(
+            {"service": "redis", "level": "warning", "code": "redis_unguarded",
+             "message": f"{problem}: {FIX}"}
+        )  # fmt: skip
     return {"guarded": guard.guarded, "open": guard.open, "warning": problem}
 
 

@@ -187,6 +187,10 @@ def test_lots_up_serves_status_says_healthy_and_a_signal_stops_it_all(
     report = json.loads(status.stdout)
     assert report["redis"] is True and report["healthy"] is True
     assert all(s["up"] and s["ready"] for s in report["services"].values())
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"):
+        # /docs's assets are package data of a dependency, installed with the wheel
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports[0]}/docs-assets/{asset}") as got:
+            assert got.status == 200 and len(got.read()) > 100_000, asset
 
     process.send_signal(stop)  # SIGTERM once left the three services running, orphaned
     assert process.wait(timeout=60) == 0, (tmp_path / "up.log").read_text()[-3000:]
