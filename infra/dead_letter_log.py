@@ -9,7 +9,7 @@ schema of its own), not on Redis, which is transport and may be wiped (:mod:`inf
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from infra.dead_letters import DeadLetter, DeadLetterError
+from infra.logging import describe_error
 from infra.settings import Settings
 from infra.store import store_env
 
@@ -149,3 +150,26 @@ def open_log(settings: Settings, *, create: bool = True) -> DeadLetterLog | None
     if missing and not create:
         return None
     return DeadLetterLog(store_env(settings, STORE))
+
+
+def report(settings: Settings, letters: list[DeadLetter], limit: int = 5) -> dict[str, Any]:
+    """For ``lots status``: per dead-letter stream how many are open (and in all), and the
+    latest actions. Nothing is created when nothing was ever recorded; a record that cannot be
+    read counts every dead letter open and says why (``unreadable``)."""
+    out: dict[str, Any] = {"streams": {}, "actions": []}
+    states = ["open"] * len(letters)
+    try:
+        log = open_log(settings, create=False)
+        if log is not None:
+            try:
+                states = [log.state(letter) for letter in letters]
+                out["actions"] = log.last_actions(limit)
+            finally:
+                log.close()
+    except Exception as exc:
+        out["unreadable"] = describe_error(exc)
+    for letter, state in zip(letters, states, strict=True):
+        counts = out["streams"].setdefault(letter.dead_stream, {"open": 0, "all": 0})
+        counts["all"] += 1
+        counts["open"] += state == "open"
+    return out

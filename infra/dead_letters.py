@@ -180,3 +180,12 @@ def _text(value: Any) -> str:
 
 def _texts(fields: Mapping[Any, Any]) -> dict[str, str]:
     return {_text(k): _text(v) for k, v in fields.items()}
+
+
+def raw_fields(client: redis.Redis, prefix: str, letter: DeadLetter) -> dict[str, str]:
+    """The dead letter's fields as stored, values included: only to send the entry back."""
+    name = f"{prefix}{letter.dead_stream}"
+    entries = cast(list[tuple[Any, dict[Any, Any]]], client.xrange(name, letter.id, letter.id))
+    if not entries:
+        raise DeadLetterError(f"dead letter {letter.id} is no longer on {letter.dead_stream}")
+    return _texts(entries[0][1])

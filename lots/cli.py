@@ -16,6 +16,7 @@ import typer
 from infra.logging import configure
 from infra.redis import RedisUnavailable
 from infra.settings import Settings, SettingsError
+from lots.dead_letters_cli import dead_letters_app
 from lots.polare_cli import polare_app
 from lots.quality_cli import quality_app
 from lots.settlement_cli import settlement_app
@@ -33,6 +34,7 @@ app.add_typer(audit, name="audit")
 app.add_typer(settlement_app, name="settlement")
 app.add_typer(polare_app, name="polare")
 app.add_typer(quality_app, name="quality")
+app.add_typer(dead_letters_app, name="dead-letters")
 
 
 def _settings() -> Settings:

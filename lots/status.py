@@ -127,6 +127,7 @@ def collect(settings: Settings) -> dict[str, Any]:
                 settings.max_deliveries,
                 sources=settings.intake_sources,
             )
+            report["dead_letters"] = dead_letters(settings, client)
         finally:
             client.close()
         report["redis"] = True
@@ -138,6 +139,7 @@ def collect(settings: Settings) -> dict[str, Any]:
     except (RedisUnavailable, redis.RedisError):
         report["streams"] = []
         report["redis"] = False
+    report.setdefault("dead_letters", dead_letters(settings, None))
     problems = [_damage_problem(s, v["damaged"]) for s, v in services.items() if v["damaged"]]
     problems += [f"{s} is down" for s, v in services.items() if not v["up"]]
     problems += [f"{s} is not ready" for s, v in services.items() if v["up"] and not v["ready"]]
@@ -146,6 +148,16 @@ def collect(settings: Settings) -> dict[str, Any]:
         for s, v in services.items()
         for loop, detail in v["failing"].items()
     ]
+    if "unreadable" in report["dead_letters"]:
+        problems.append(
+            "the record of actions on dead letters cannot be read: "
+            f"{report['dead_letters']['unreadable']}"
+        )
+    if "unreadable" in report["dead_letters"]:
+        problems.append(
+            "the record of actions on dead letters cannot be read: "
+            f"{report['dead_letters']['unreadable']}"
+        )
     if refused is not None:
         problems.append(f"Redis refuses this user ({refused}): see docs/redis-acl.md")
     elif not report["redis"]:
@@ -153,8 +165,8 @@ def collect(settings: Settings) -> dict[str, Any]:
     for row in report["streams"]:
         if not row.get("exists"):
             problems.append(f"group {row['group']} on {row['stream']} is missing")
-        elif row["dead_letters"]:
-            problems.append(f"{row['dead_letters']} dead letters on {row['stream']}.dead")
+        elif opened := _open(report["dead_letters"], row):
+            problems.append(f"{opened} dead letters on {row['stream']}.dead")
         if row.get("stuck"):
             problems.append(
                 f"{row['stuck']} entries of {row['stream']} delivered more than "
@@ -168,6 +180,38 @@ def collect(settings: Settings) -> dict[str, Any]:
     report["breaches"] = breaches
     report["healthy"] = not problems
     return report
+
+
+def dead_letters(settings: Settings, client: redis.Redis | None) -> dict[str, Any]:
+    """Dead letters per stream, open and in all (none known without Redis), and the latest
+    actions on them, from the ``deadletters`` store (``lots dead-letters``)."""
+    from infra.dead_letter_log import report
+    from infra.dead_letters import consumed_streams, read
+
+    streams = consumed_streams(settings)
+    letters = [] if client is None else read(client, settings.stream_prefix, streams)
+    return report(settings, letters)
+
+
+def _open(dead: dict[str, Any], row: dict[str, Any]) -> int:
+    """The stream's open dead letters: those nobody has retried or marked handled."""
+    counts = dead["streams"].get(f"{row['stream']}.dead")
+    return int(counts["open"]) if counts else 0
+
+
+def _dead_letter_lines(dead: dict[str, Any]) -> list[str]:
+    from lots.dead_letters_view import stockholm_time
+
+    counts = [f"{name} {c['open']} open of {c['all']}" for name, c in dead["streams"].items()]
+    lines = ["dead letters: " + "; ".join(counts) + " (lots dead-letters list)"] if counts else []
+    if dead["actions"]:
+        lines.append("last actions on dead letters:")
+    for a in dead["actions"]:
+        lines.append(
+            f"  {stockholm_time(a['at'])} {a['action']} {a['stream']}.dead {a['id']} "
+            f"by {a['by']}: {a['reason']}"
+        )
+    return lines
 
 
 def _redis_acl(settings: Settings, url: str, notices: list[dict[str, str]]) -> dict[str, Any]:
@@ -205,6 +249,7 @@ def render(report: dict[str, Any]) -> list[str]:
             f"{r['pending']:>8} {oldest:>8} {r['dead_letters']:>5}"
         )
     lines.append("")
+    lines += _dead_letter_lines(report["dead_letters"])
     lines.append(
         "service levels: "
         + (
