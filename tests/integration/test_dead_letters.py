@@ -10,8 +10,12 @@ from typing import Any
 import redis
 from typer.testing import CliRunner
 
+from events.codec import encode
+from infra.redis import connect, login, resolve_redis
 from infra.settings import Settings
 from lots.cli import app
+from tests.conftest import free_port
+from tests.support.acl import require_redis7
 from tests.support.cli import cli_env, lots
 from tests.support.flow import Hop, eventually, expected_ids, meeting, publish
 from tests.support.intake import Clock, entry, referral, running_intake
@@ -181,3 +185,50 @@ async def test_the_readme_example_without_a_message_id_is_cleared_by_marking_it_
     assert code == 0
     code, out = lots(settings, "status", "--json")
     assert json.loads(out)["dead_letters"]["streams"]["intake.referrals.dead"]["open"] == 0
+
+
+def test_on_the_embedded_redis_each_step_logs_in_as_a_user_allowed_to_take_it(
+    settings: Settings,
+) -> None:
+    """The operator lists and shows; the stream's own writer (here intake) sends it back; the
+    project's ACL refuses nothing (``ACL LOG`` stays empty)."""
+    require_redis7()
+    mine = settings.model_copy(
+        update={"embedded_redis": "always", "embedded_redis_port": free_port()}
+    )
+    url, started = resolve_redis(mine)
+    assert started is not None
+    env = cli_env(mine) | {
+        "LOTS_REDIS_URL": url,
+        "LOTS_EMBEDDED_REDIS_PORT": str(mine.embedded_redis_port),
+    }
+    admin = connect(login(mine, url, "admin"), decode_responses=True)
+    try:
+        sent = encode(meeting(7))
+        admin.xadd(  # as billing's runtime writes it, with its rights (docs/redis-acl.md)
+            mine.stream("intake.events.dead"),
+            {
+                **sent,
+                "error": "boom",
+                "attempts": "5",
+                "failed_at": "2026-12-01T08:00:00+00:00",
+                "entry_id": "1-1",
+                "group": "billing",
+            },
+        )
+
+        def run(*args: str) -> str:
+            result = CliRunner().invoke(app, ["dead-letters", *args], env=env)
+            assert result.exit_code == 0, result.output
+            return result.stdout
+
+        [row] = json.loads(run("list", "--json"))["dead_letters"]
+        assert row["failed_at"] == "2026-12-01 09:00:00 CET"
+        run("show", row["id"])
+        run("retry", row["id"], "--by", "ops", "--reason", "billing fixed")
+        [(_, resent)] = admin.xrange(mine.stream("intake.events"))
+        assert resent == sent
+        assert admin.acl_log(count=100) == []
+    finally:
+        admin.close()
+        started.stop()
