@@ -14,6 +14,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from infra.dead_letters import DeadLetter, DeadLetterError
@@ -87,7 +88,7 @@ class DeadLetterLog(Application[UUID]):
     def retried(self, letter: DeadLetter, by: str, reason: str, sent_as: str) -> None:
         record = self._open_record(letter, "send it back")
         record.retry(by=by, reason=reason, at=datetime.now(UTC), sent_as=sent_as)
-        self.save(record)
+        self._save(record)
 
     def handled(self, letter: DeadLetter, by: str, reason: str) -> None:
         record = self.record_of(letter) or self._new(letter)
@@ -98,7 +99,16 @@ class DeadLetterLog(Application[UUID]):
                 f"by {last['by']} at {last['at']}"
             )
         record.handle(by=by, reason=reason, at=datetime.now(UTC))
-        self.save(record)
+        self._save(record)
+
+    def _save(self, record: DeadLetterRecord) -> None:
+        try:
+            self.save(record)
+        except IntegrityError as exc:  # another operator's action was recorded meanwhile
+            raise DeadLetterError(
+                f"another action on dead letter {record.dead_id} of {record.stream} was recorded "
+                "at the same moment: see lots dead-letters show"
+            ) from exc
 
     def check_retry(self, letter: DeadLetter) -> None:
         """DeadLetterError unless ``letter`` may be sent back (it is open)."""

@@ -19,6 +19,7 @@ import typer
 
 from infra.dead_letter_log import DeadLetterLog, open_log
 from infra.dead_letters import (
+    ENTRY_ID,
     DeadLetter,
     DeadLetterError,
     consumed_streams,
@@ -104,11 +105,12 @@ def _log(settings: Settings, *, create: bool = True) -> Iterator[DeadLetterLog |
 
 
 def _find(settings: Settings, dead_id: str, stream: str | None) -> DeadLetter:
+    malformed = not ENTRY_ID.fullmatch(dead_id)
     with _redis(settings, "operator") as client:
         try:
             return find(client, settings.stream_prefix, _streams(settings, stream), dead_id)
         except DeadLetterError as exc:
-            raise _fail(str(exc)) from exc
+            raise _fail(str(exc), 2 if malformed else 1) from exc
 
 
 @dead_letters_app.command("list")

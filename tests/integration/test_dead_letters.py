@@ -5,6 +5,10 @@ every action recorded and shown by ``lots status``; wrong requests refused in wo
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import uuid
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -15,7 +19,8 @@ from infra.redis import connect, login, resolve_redis
 from infra.settings import Settings
 from lots.cli import app
 from tests.conftest import free_port
-from tests.support.acl import require_redis7
+from tests.e2e.test_referral_path import redis_cli
+from tests.support.acl import acl_server, as_user, require_redis7
 from tests.support.cli import cli_env, lots
 from tests.support.flow import Hop, eventually, expected_ids, meeting, publish
 from tests.support.intake import Clock, entry, referral, running_intake
@@ -232,3 +237,23 @@ def test_on_the_embedded_redis_each_step_logs_in_as_a_user_allowed_to_take_it(
     finally:
         admin.close()
         started.stop()
+
+
+def test_the_readmes_redis_cli_example_sends_a_message_id_without_uuidgen(tmp_path: Path) -> None:
+    """The README's own command, run by bash as written (redis-cli pointed at a server of the
+    test's own, with the project's ACL): its entry has a UUID for ``id``, where ``uuidgen``,
+    missing on Debian, left it empty and the entry dead."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.DOTALL)
+    [example] = [b for b in blocks if b.startswith("redis-cli XADD intake.referrals '*'")]
+    assert "uuidgen" not in example
+    with acl_server(tmp_path / "redis", "") as server:
+        cli = redis_cli()
+        script = f'redis-cli() {{ "{cli}" -p {server.port} "$@"; }}\n{example}'
+        done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
+        assert done.returncode == 0 and "ERR" not in done.stdout, done
+        admin = as_user(server.url, "admin", decode_responses=True)
+        [(_, fields)] = admin.xrange("intake.referrals")
+        admin.close()
+    assert str(uuid.UUID(fields["id"])) == fields["id"]
+    assert json.loads(fields["data"])["referral_id"] == "EH-2026-000123"
