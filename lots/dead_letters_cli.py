@@ -180,7 +180,12 @@ def show(dead_id: ById, stream: StreamOption = None, as_json: JsonOption = False
 
 
 def _who(by: str | None, reason: str) -> str:
-    who = (by if by is not None else getpass.getuser()).strip()
+    if by is None:
+        try:
+            by = getpass.getuser()
+        except Exception:  # no login name (a container without a user entry): ask for it
+            by = ""
+    who = by.strip()
     if not who:
         raise _fail("--by must name who does it", 2)
     if not reason.strip():

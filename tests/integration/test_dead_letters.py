@@ -11,10 +11,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 from typer.testing import CliRunner
 
 from events.codec import encode
+from infra.dead_letter_log import open_log
+from infra.dead_letters import DeadLetterError, parse
 from infra.redis import connect, login, resolve_redis
 from infra.settings import Settings
 from lots.cli import app
@@ -257,3 +260,40 @@ def test_the_readmes_redis_cli_example_sends_a_message_id_without_uuidgen(tmp_pa
         admin.close()
     assert str(uuid.UUID(fields["id"])) == fields["id"]
     assert json.loads(fields["data"])["referral_id"] == "EH-2026-000123"
+
+
+def test_the_record_keeps_actions_in_either_store_and_refuses_a_second_handling(
+    store_settings: Settings,
+) -> None:
+    """The ``deadletters`` store on SQLite and PostgreSQL: state, history, the last actions."""
+    letter = parse(STREAM, "5-0", encode(meeting(1)) | {"error": "x", "entry_id": "4-0"})
+    other = parse(STREAM, "6-0", encode(meeting(2)) | {"error": "y", "entry_id": "4-1"})
+    assert open_log(store_settings, create=False) is None or store_settings.store == "postgres"
+    log = open_log(store_settings)
+    assert log is not None
+    try:
+        assert log.state(letter) == "open"
+        log.retried(letter, "olle", "fixed", "9-0")
+        log.handled(other, "anna", "obsolete")
+        log.handled(letter, "anna", "applied, checked")  # a retried one may be closed
+        with pytest.raises(DeadLetterError, match="already marked handled by anna"):
+            log.handled(letter, "olle", "again")
+        with pytest.raises(DeadLetterError, match="was handled by anna"):
+            log.check_retry(other)
+    finally:
+        log.close()
+    again = open_log(store_settings, create=False)  # another process, later
+    assert again is not None
+    try:
+        assert [(a["id"], a["action"], a["by"]) for a in again.last_actions(2)] == [
+            ("5-0", "handled", "anna"),
+            ("6-0", "handled", "anna"),
+        ]
+        record = again.record_of(letter)
+        assert record is not None and [a["action"] for a in record.actions] == [
+            "retried",
+            "handled",
+        ]
+        assert record.actions[0]["sent_as"] == "9-0"
+    finally:
+        again.close()
