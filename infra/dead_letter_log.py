@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
+from infra.calendar import STOCKHOLM
 from infra.dead_letters import DeadLetter, DeadLetterError
 from infra.logging import describe_error
 from infra.settings import Settings
@@ -24,6 +25,11 @@ from infra.store import store_env
 
 STORE = "deadletters"
 NAMESPACE = UUID("6f1c1f0e-5b7a-4d0e-9a43-2b1d4f6f0d11")
+
+
+def _local(at: str) -> str:
+    """An action's time as people read it: Stockholm's wall clock."""
+    return datetime.fromisoformat(at).astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 class DeadLetterRecord(Aggregate):
@@ -96,7 +102,7 @@ class DeadLetterLog(Application[UUID]):
             last = record.actions[-1]
             raise DeadLetterError(
                 f"dead letter {letter.id} of {letter.stream} was already marked handled "
-                f"by {last['by']} at {last['at']}"
+                f"by {last['by']} at {_local(last['at'])}"
             )
         record.handle(by=by, reason=reason, at=datetime.now(UTC))
         self._save(record)
@@ -125,7 +131,7 @@ class DeadLetterLog(Application[UUID]):
             )
             raise DeadLetterError(
                 f"dead letter {letter.id} of {letter.stream} was {record.state} by {last['by']} "
-                f"at {last['at']}{again}: will not {what} again"
+                f"at {_local(last['at'])}{again}: will not {what} again"
             )
         return record
 

@@ -136,6 +136,7 @@ async def test_wrong_requests_are_refused_in_words_and_change_nothing(
     ]
     errors = [_refused(settings, *args) for args in refusals]
     assert "already marked handled by a" in errors[0]
+    assert errors[0].rstrip().endswith(("CET", "CEST")), "when, in Stockholm time"
     assert "was handled by a" in errors[1]
     assert "no dead letter 1-999" in errors[2]
     assert "not a dead letter's id" in errors[3]
