@@ -83,11 +83,16 @@ def _redis(settings: Settings, user: str) -> Iterator[redis.Redis]:
         url = redis_url(settings)
     except RedisUnavailable as exc:
         raise _fail(str(exc)) from exc
-    client = connect(login(settings, url, user), decode_responses=True)
+    as_user = login(settings, url, user)
+    client = connect(as_user, decode_responses=True)
     try:
         yield client
     except (redis.AuthenticationError, redis.exceptions.NoPermissionError) as exc:
-        raise _fail(f"Redis refuses user {user} ({exc}): see docs/redis-acl.md") from exc
+        name = as_user.redis_username or "default"
+        raise _fail(
+            f"Redis refuses user {name} ({exc}); this step needs {user}'s rights: "
+            "see docs/operations.md, Dead letters"
+        ) from exc
     except redis.RedisError as exc:
         raise _fail(f"Redis: {exc}") from exc
     finally:

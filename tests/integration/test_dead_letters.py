@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from events.codec import encode
 from infra.dead_letter_log import open_log
 from infra.dead_letters import DeadLetterError, parse
-from infra.redis import connect, login, resolve_redis
+from infra.redis import connect, dev_password, login, resolve_redis
 from infra.settings import Settings
 from lots.cli import app
 from tests.conftest import free_port
@@ -238,6 +238,21 @@ def test_on_the_embedded_redis_each_step_logs_in_as_a_user_allowed_to_take_it(
         [(_, resent)] = admin.xrange(mine.stream("intake.events"))
         assert resent == sent
         assert admin.acl_log(count=100) == []
+        # configured as the operator, a retry is refused by Redis and says whose rights it needs
+        env |= {
+            "LOTS_REDIS_USERNAME": "operator",
+            "LOTS_REDIS_PASSWORD": dev_password(mine, "operator"),
+        }
+        admin.xadd(
+            mine.stream("intake.events.dead"), {**sent, "error": "again", "group": "billing"}
+        )
+        [*_, last] = json.loads(run("list", "--json"))["dead_letters"]
+        result = CliRunner().invoke(
+            app, ["dead-letters", "retry", last["id"], "--reason", "x"], env=env
+        )
+        assert result.exit_code == 1
+        assert "refuses user operator" in result.stderr and "intake's rights" in result.stderr
+        assert json.loads(run("list", "--json"))["dead_letters"][-1]["state"] == "open"
     finally:
         admin.close()
         started.stop()
