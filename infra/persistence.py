@@ -60,6 +60,8 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             "stream TEXT PRIMARY KEY, position INTEGER NOT NULL, epoch TEXT) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS event_chain ("
             "notification_id INTEGER PRIMARY KEY, hash TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS projections ("
+            "name TEXT PRIMARY KEY, position INTEGER NOT NULL, state BLOB NOT NULL) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS case_index ("
             "case_id TEXT NOT NULL, notification_id INTEGER NOT NULL, "
             "PRIMARY KEY (case_id, notification_id)) WITHOUT ROWID",
@@ -262,6 +264,24 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
             return str(row["epoch"]) if row and row["epoch"] is not None else None
 
+    def projection(self, name: str) -> tuple[int, bytes] | None:
+        """A projection's stored position and state (see :mod:`infra.projections`)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT position, state FROM projections WHERE name = ?", (name,))
+            row = c.fetchone()
+            return (int(row["position"]), bytes(row["state"])) if row else None
+
+    def save_projection(self, name: str, position: int, state: bytes) -> None:
+        """Store a projection's state with the position it was folded up to, in one row."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "INSERT INTO projections (name, position, state) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE "
+                "SET position = excluded.position, state = excluded.state "
+                "WHERE excluded.position >= projections.position",
+                (name, position, state),
+            )
+
     def set_relay_position(self, stream: str, position: int, epoch: str | None) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(
@@ -290,6 +310,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {schema}.event_chain ("
                     "notification_id bigint PRIMARY KEY, hash text NOT NULL)"
+                ).format(schema=schema),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {schema}.projections ("
+                    "name text PRIMARY KEY, position bigint NOT NULL, state bytea NOT NULL)"
                 ).format(schema=schema),
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {schema}.case_index ("
@@ -363,6 +387,14 @@ class PostgresRecorder(PostgresApplicationRecorder):
         ).format(schema=schema, events=events)
         self._count_processed = SQL(
             "SELECT COUNT(*) AS n FROM {schema}.processed_messages WHERE consumer = %s"
+        ).format(schema=schema)
+        self._select_projection = SQL(
+            "SELECT position, state FROM {schema}.projections WHERE name = %s"
+        ).format(schema=schema)
+        self._upsert_projection = SQL(
+            "INSERT INTO {schema}.projections (name, position, state) VALUES (%s, %s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET position = excluded.position, state = excluded.state "
+            "WHERE excluded.position >= {schema}.projections.position"
         ).format(schema=schema)
         self._select_position = SQL(
             "SELECT position, epoch FROM {schema}.relay_positions WHERE stream = %s"
@@ -505,6 +537,16 @@ class PostgresRecorder(PostgresApplicationRecorder):
             curs.execute(self._select_position, (stream,))
             row = curs.fetchone()
             return str(row["epoch"]) if row and row["epoch"] is not None else None
+
+    def projection(self, name: str) -> tuple[int, bytes] | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_projection, (name,))
+            row = curs.fetchone()
+            return (int(row["position"]), bytes(row["state"])) if row else None
+
+    def save_projection(self, name: str, position: int, state: bytes) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._upsert_projection, (name, position, state))
 
     def set_relay_position(self, stream: str, position: int, epoch: str | None) -> None:
         with self.datastore.transaction(commit=True) as curs:

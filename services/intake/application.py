@@ -44,6 +44,7 @@ from infra.application import (
 )
 from infra.calendar import local_date
 from infra.pii import StagedKeys, seal, unseal
+from infra.projections import keep
 from infra.topology import REFERRALS, is_referral_stream
 from services.intake import polare, reevaluation, resubmission
 from services.intake.domain import (
@@ -526,6 +527,7 @@ class Intake(RegisterCommands):
         watch = self.retention_watch
         with watch.lock:
             watch.advance(self)
+            keep(self, watch)
             due = sorted(watch.expired(now, years))
         erased: list[str] = []
         for start in range(0, len(due), chunk):
@@ -553,6 +555,7 @@ class Intake(RegisterCommands):
         now = self.clock()
         with self.ack_watch.lock:
             self.ack_watch.advance(self)
+            keep(self, self.ack_watch)
             due = self.ack_watch.due(now)
         breached = []
         for case_id in due:

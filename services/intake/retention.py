@@ -18,10 +18,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from infra.projections import resume
 from services.intake.domain import Case, PersonErased, RejectedReferral, RetentionHold
 
 if TYPE_CHECKING:
@@ -47,8 +49,9 @@ def years_before(moment: datetime, years: int) -> datetime:
 @dataclass
 class RetentionWatch:
     """The last entry of every case, its persons, held cases and erased persons: a projection
-    tailing intake's own log, rebuilt by one scan when the process starts and advanced
-    incrementally afterwards, so the daily check reads only what was stored since the last.
+    tailing intake's own log, stored in intake's store with its position
+    (:mod:`infra.projections`), so that a start and the daily check read only what was stored
+    since.
 
     A person erased and then named in a new case (referred again, years later) is no longer
     counted as erased: their new data, sealed under a new key, has its own retention.
@@ -56,6 +59,7 @@ class RetentionWatch:
 
     #: Taken to advance or read the watch: it is advanced by a periodic job and read by
     #: status queries, each in a thread of its own, without the application's lock.
+    name: ClassVar[str] = "intake.retention-watch/1"
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     position: int = 0
     last: dict[Any, datetime] = field(default_factory=dict)
@@ -65,7 +69,26 @@ class RetentionWatch:
     #: How many times each person was erased (a person referred again may be erased again).
     erasures: dict[str, int] = field(default_factory=dict)
 
+    def dump(self) -> dict[str, Any]:
+        return {
+            "last": [[c.hex, when.isoformat()] for c, when in self.last.items()],
+            "cases_of": {ref: [c.hex for c in cases] for ref, cases in self.cases_of.items()},
+            "held": [c.hex for c in self.held],
+            "erased": sorted(self.erased),
+            "erasures": self.erasures,
+        }
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.last = {UUID(c): datetime.fromisoformat(when) for c, when in state["last"]}
+        self.cases_of = defaultdict(set)
+        for ref, cases in state["cases_of"].items():
+            self.cases_of[ref] = {UUID(c) for c in cases}
+        self.held = {UUID(c) for c in state["held"]}
+        self.erased = set(state["erased"])
+        self.erasures = dict(state["erasures"])
+
     def advance(self, app: Intake, page: int = 1000) -> None:
+        resume(app, self)
         topics = [*_CASE_TOPICS, _HOLD_TOPIC, _ERASED_TOPIC]
         while True:
             notes = app.recorder.select_notifications(

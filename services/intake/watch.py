@@ -1,7 +1,8 @@
 """Which cases still wait for their acknowledgement: a projection tailing intake's own log.
 
-Rebuilt by one scan when the process starts and advanced incrementally afterwards, so the
-periodic deadline check never loads cases that are not due.
+Stored in intake's store with its position (:mod:`infra.projections`): a start loads it and
+reads only what was recorded since; advanced incrementally afterwards, so the periodic deadline
+check never loads cases that are not due.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from infra.projections import resume
 from services.intake.domain import Case
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ SETTLED = {
 
 @dataclass
 class AckWatch:
+    name: ClassVar[str] = "intake.ack-watch/1"
     #: Taken to advance or read the watch: it is advanced by a periodic job and read by
     #: status queries, each in a thread of its own, without the application's lock.
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -37,7 +40,18 @@ class AckWatch:
     #: Cases whose missed deadline is already recorded: still waiting, not to be noted again.
     noted: set[UUID] = field(default_factory=set)
 
+    def dump(self) -> dict[str, Any]:
+        return {
+            "waiting": [[c.hex, due.isoformat()] for c, due in self.waiting.items()],
+            "noted": [c.hex for c in self.noted],
+        }
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.waiting = {UUID(c): datetime.fromisoformat(due) for c, due in state["waiting"]}
+        self.noted = {UUID(c) for c in state["noted"]}
+
     def advance(self, app: ServiceApplication, page: int = 1000) -> None:
+        resume(app, self)
         topics = [OPENED, NOTED, *SETTLED]
         while True:
             notes = app.recorder.select_notifications(

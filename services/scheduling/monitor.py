@@ -23,6 +23,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from infra.calendar import local_date
+from infra.projections import keep
 from services.scheduling.desk import Desk
 from services.scheduling.domain import NAMESPACE, WaitingCase
 from services.scheduling.queue import (
@@ -90,6 +91,7 @@ def check_deadlines(app: Scheduling) -> DeadlineCheck:
     check = DeadlineCheck()
     with app.lock:
         app.view.catch_up()
+        keep(app, app.view)
         cases = app.view.cases
         due = sorted(c for c in app.view.unjudged if cases[c].first_contact_due < today)
 

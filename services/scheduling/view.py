@@ -1,21 +1,26 @@
 """The queue as a read model: every case's place and waits, kept from the store's log.
 
-The view follows scheduling's own notification log (the store is the truth), so it is rebuilt
-on start and stays right when several instances of the service share one store: each query
-first reads what was recorded since the last one. It only answers "which cases, in which
-order"; commands load the cases themselves and the aggregates guard every change.
+The view follows scheduling's own notification log (the store is the truth), so it stays
+right when several instances of the service share one store: each query first reads what was
+recorded since the last one. It is stored in scheduling's store with its position from time to
+time (:mod:`infra.projections`), so a start reads only what was recorded since. It only
+answers "which cases, in which order"; commands load the cases themselves and the aggregates
+guard every change.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from dataclasses import asdict, replace
+from datetime import date, datetime
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
+from infra.application import ServiceApplication
 from infra.calendar import local_date
+from infra.projections import resume
 from services.scheduling.domain import WaitingCase, is_acute
 from services.scheduling.queue import QueuedCase, ordered
 
@@ -28,26 +33,51 @@ _JUDGED = get_topic(WaitingCase.DeadlineJudged)  # type: ignore[attr-defined]
 class CaseView:
     """Scheduling's cases in queue order, and which deadlines are still to be judged."""
 
+    name = "scheduling.case-view/1"
+
     def __init__(self, app: Application[UUID], batch: int = 1000) -> None:
         self._app = app
         self._batch = batch
-        self._position = 0
+        self.position = 0
         self.cases: dict[UUID, QueuedCase] = {}
         self.unjudged: set[UUID] = set()
         self.overdue: set[UUID] = set()
 
     def catch_up(self) -> None:
         """Read what was recorded since the last call; the caller holds the app's lock."""
+        resume(cast(ServiceApplication, self._app), self)
         topics = [_QUEUED, _HELD, _CLOSED, _JUDGED]
         while True:
             notifications = self._app.recorder.select_notifications(
-                start=self._position + 1, limit=self._batch, topics=topics
+                start=self.position + 1, limit=self._batch, topics=topics
             )
             for notification in notifications:
                 self._apply(notification.topic, self._app.mapper.to_domain_event(notification))
-                self._position = notification.id
+                self.position = notification.id
             if len(notifications) < self._batch:
                 return
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "cases": [_plain(asdict(case)) for case in self.cases.values()],
+            "unjudged": [c.hex for c in self.unjudged],
+            "overdue": [c.hex for c in self.overdue],
+        }
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.cases = {}
+        for row in state["cases"]:
+            case = QueuedCase(
+                **{
+                    **row,
+                    "case_id": UUID(row["case_id"]),
+                    "received_at": datetime.fromisoformat(row["received_at"]),
+                    **{k: date.fromisoformat(row[k]) for k in _DATES if row[k] is not None},
+                }
+            )
+            self.cases[case.case_id] = case
+        self.unjudged = {UUID(c) for c in state["unjudged"]}
+        self.overdue = {UUID(c) for c in state["overdue"]}
 
     def _apply(self, topic: str, event: Any) -> None:
         case_id: UUID = event.originator_id
@@ -81,3 +111,13 @@ class CaseView:
 
     def of_programme(self, programme: str) -> list[QueuedCase]:
         return [c for c in self.cases.values() if c.programme == programme]
+
+
+_DATES = ("first_contact_due", "received_on", "held_on", "closed_on")
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v.hex if isinstance(v, UUID) else v.isoformat() if isinstance(v, date) else v
+        for k, v in row.items()
+    }
