@@ -37,6 +37,7 @@ from events.messages import Message
 from infra.logging import describe_error
 from infra.persistence import PostgresRecorder, SQLiteRecorder
 from infra.pii import StagedKeys
+from infra.watermarks import entry_ms
 
 log = structlog.get_logger(__name__)
 
@@ -405,7 +406,7 @@ class ServiceApplication(Application[UUID]):
 
     def _apply(self, group: str, items: Sequence[Incoming]) -> None:
         uow = UnitOfWork(self)
-        processed = []
+        processed: list[tuple[str, str, str | None, int | None]] = []
         try:
             if self.keys is not None:
                 self.keys.clear()  # made or read for a unit of work that was not saved
@@ -420,7 +421,9 @@ class ServiceApplication(Application[UUID]):
                 handler = self.handlers.get(item.envelope.type)
                 if handler is not None:
                     handler(uow, item.envelope)
-                processed.append((group, str(item.envelope.id)))
+                processed.append(
+                    (group, str(item.envelope.id), item.stream, entry_ms(item.entry_id))
+                )
             self.save(*uow.aggregates, processed=processed)
         except BaseException:
             uow.discard()

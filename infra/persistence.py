@@ -10,6 +10,7 @@ SQLite (one file per service) and PostgreSQL (one schema per service).
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, cast
@@ -22,8 +23,11 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-Processed = Sequence[tuple[str, str]]
-"""(consumer group, message id) pairs recorded with a batch's events."""
+Processed = Sequence[tuple[str, str] | tuple[str, str, str | None, int | None]]
+"""(consumer group, message id[, stream, entry id's milliseconds]) recorded with a batch's
+events; the stream and the entry date the record for its retention (:mod:`infra.watermarks`)."""
+#: Added to ``processed_messages`` for its retention; older rows have none (and are kept).
+PROCESSED_COLUMNS = {"stream": "TEXT", "entry_ms": "INTEGER", "processed_ms": "INTEGER"}
 
 ScannedRow = tuple[int, str, str, int, bytes]
 """(notification id, topic, originator id as 32 hex digits, originator version, state)."""
@@ -55,7 +59,13 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             *super().construct_create_table_statements(),
             "CREATE TABLE IF NOT EXISTS processed_messages ("
             "consumer TEXT NOT NULL, message_id TEXT NOT NULL, "
+            "stream TEXT, entry_ms INTEGER, processed_ms INTEGER, "
             "PRIMARY KEY (consumer, message_id)) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS relay_marks (stream TEXT NOT NULL, "
+            "entry_ms INTEGER NOT NULL, entry_seq INTEGER NOT NULL, position INTEGER NOT NULL, "
+            "PRIMARY KEY (stream, entry_ms, entry_seq)) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS relay_low_water ("
+            "stream TEXT PRIMARY KEY, position INTEGER NOT NULL, entry TEXT) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS relay_positions ("
             "stream TEXT PRIMARY KEY, position INTEGER NOT NULL, epoch TEXT) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS event_chain ("
@@ -70,14 +80,23 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             "subject TEXT PRIMARY KEY, key BLOB, erased_at TEXT) WITHOUT ROWID",
         ]
 
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        c.execute("PRAGMA table_info(processed_messages)")
+        have = {row["name"] for row in c.fetchall()}
+        for column, kind in PROCESSED_COLUMNS.items():
+            if column not in have:  # a store made before processed ids had a retention
+                c.execute(f"ALTER TABLE processed_messages ADD COLUMN {column} {kind}")
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         processed: Processed = kwargs.get("processed") or ()
-        for consumer, message_id in processed:
-            c.execute(
-                "INSERT INTO processed_messages (consumer, message_id) VALUES (?, ?)",
-                (consumer, message_id),
+        if processed:
+            c.executemany(
+                "INSERT INTO processed_messages (consumer, message_id, stream, entry_ms, "
+                "processed_ms) VALUES (?, ?, ?, ?, ?)",
+                _processed_rows(processed),
             )
         keys: dict[str, bytes] = kwargs.get("subject_keys") or {}
         if keys:  # new persons' keys, with the events sealed with them (infra.pii.StagedKeys)
@@ -303,6 +322,22 @@ class PostgresRecorder(PostgresApplicationRecorder):
                     "consumer text NOT NULL, message_id text NOT NULL, "
                     "PRIMARY KEY (consumer, message_id))"
                 ).format(schema=schema),
+                *(
+                    SQL(
+                        "ALTER TABLE {schema}.processed_messages ADD COLUMN IF NOT EXISTS "
+                        f"{column} {'bigint' if kind == 'INTEGER' else 'text'}"
+                    ).format(schema=schema)
+                    for column, kind in PROCESSED_COLUMNS.items()
+                ),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {schema}.relay_marks (stream text NOT NULL, "
+                    "entry_ms bigint NOT NULL, entry_seq bigint NOT NULL, "
+                    "position bigint NOT NULL, PRIMARY KEY (stream, entry_ms, entry_seq))"
+                ).format(schema=schema),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {schema}.relay_low_water ("
+                    "stream text PRIMARY KEY, position bigint NOT NULL, entry text)"
+                ).format(schema=schema),
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {schema}.relay_positions ("
                     "stream text PRIMARY KEY, position bigint NOT NULL, epoch text)"
@@ -370,7 +405,8 @@ class PostgresRecorder(PostgresApplicationRecorder):
             " WHERE COALESCE(e.notification_id, h.notification_id) > %s ORDER BY n LIMIT %s"
         ).format(schema=schema, events=events)
         self._insert_processed = SQL(
-            "INSERT INTO {schema}.processed_messages (consumer, message_id) VALUES (%s, %s)"
+            "INSERT INTO {schema}.processed_messages (consumer, message_id, stream, entry_ms, "
+            "processed_ms) VALUES (%s, %s, %s, %s, %s)"
         ).format(schema=schema)
         self._select_processed = SQL(
             "SELECT message_id FROM {schema}.processed_messages "
@@ -410,7 +446,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
     ) -> None:
         processed: Processed = kwargs.get("processed") or ()
         if processed:
-            curs.executemany(self._insert_processed, list(processed))
+            curs.executemany(self._insert_processed, _processed_rows(processed))
         keys: dict[str, bytes] = kwargs.get("subject_keys") or {}
         if keys:  # new persons' keys, with the events sealed with them (infra.pii.StagedKeys)
             curs.executemany(self._insert_new_key, list(keys.items()))
@@ -551,6 +587,15 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def set_relay_position(self, stream: str, position: int, epoch: str | None) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self._upsert_position, (stream, position, epoch))
+
+
+def _processed_rows(processed: Processed) -> list[tuple[str, str, str | None, int | None, int]]:
+    now = int(time.time() * 1000)
+    rows: list[tuple[str, str, str | None, int | None, int]] = []
+    for row in processed:
+        stream, entry = (row[2], row[3]) if len(row) == 4 else (None, None)
+        rows.append((row[0], row[1], stream, entry, now))
+    return rows
 
 
 def _stored(row: Any) -> StoredEvent | None:

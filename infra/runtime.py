@@ -13,8 +13,9 @@ Three loops share one Redis client and the service's application:
 
 Redis is transport, the store is the truth. Every service keeps an *epoch* token in Redis; when
 it disappears or changes (a restart without persistence, ``FLUSHALL``) or a group is missing,
-the service re-creates the groups and republishes its whole outbox, and consumers skip what
-they had already processed.
+the service re-creates the groups and republishes its outbox from the low-water mark (every
+event up to it was delivered and acknowledged by every group: :mod:`infra.watermarks`), and
+consumers skip what they had already processed.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from infra.topology import (
     dead_letter_stream,
     ensure_groups,
 )
+from infra.watermarks import advance_low_water, low_water, new_epoch, record_published
 
 log = structlog.get_logger(__name__)
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
@@ -262,9 +264,15 @@ class Runtime:
             return
         stored_epoch, stored_position = await anyio.to_thread.run_sync(self._stored_relay_state)
         if stored_epoch != token and (stored_epoch is not None or stored_position > 0):
-            log.warning("republishing the outbox into a new Redis", service=self.service)
+            mark = await anyio.to_thread.run_sync(new_epoch, self.app.store, self.publishes)
+            log.warning(
+                "republishing the outbox into a new Redis",
+                service=self.service,
+                from_position=mark,
+                relay_position=stored_position,
+            )
             await self._ensure_groups()
-            stored_position = 0
+            stored_position = mark
         await anyio.to_thread.run_sync(
             self.app.store.set_relay_position, self.publishes, stored_position, token
         )
@@ -453,16 +461,33 @@ class Runtime:
     # --- trimming what every group has acknowledged ----------------------------------------
 
     async def trim(self, retention_ms: int, *, approximate: bool = True) -> int:
-        """Trim this service's stream below what every group has acknowledged and below the
-        retention window; never an entry still pending or unread. Return entries removed."""
+        """Trim this service's stream below what every group has acknowledged, below the
+        retention window and below the outbox's low-water mark (so that an entry gone from
+        Redis is one a wipe would not publish again); never an entry still pending or unread.
+        Return entries removed."""
         name = self._name(self.publishes)
+        unread = await self._undelivered(name)
+        if unread is None:
+            return 0  # nobody has read it: nothing is known to be safe to drop
+        _, covered = await anyio.to_thread.run_sync(
+            advance_low_water, self.app.store, self.publishes, f"{unread[0]}-{unread[1]}"
+        )
+        if covered is None:
+            return 0
+        mark = _ms_seq(covered)
+        bounds = [_ms_seq(f"{int(time.time() * 1000) - retention_ms}-0"), (mark[0], mark[1] + 1)]
+        ms, seq = min(bounds)
+        removed = await self.redis.xtrim(name, minid=f"{ms}-{seq}", approximate=approximate)
+        return int(removed)
+
+    async def _undelivered(self, name: str) -> tuple[int, int] | None:
+        """The oldest entry id of ``name`` some group still has pending or has not read yet
+        (the next id when none), or None when the stream has no groups."""
         try:
             groups = await self.redis.xinfo_groups(name)
         except ResponseError:
-            return 0
-        if not groups:
-            return 0  # nobody has read it: nothing is known to be safe to drop
-        bounds = [_ms_seq(f"{int(time.time() * 1000) - retention_ms}-0")]
+            return None
+        bounds = []
         for group in groups:
             last = _ms_seq(_text(group["last-delivered-id"]))
             bound = (last[0], last[1] + 1)
@@ -471,16 +496,28 @@ class Runtime:
                 if oldest:
                     bound = min(bound, _ms_seq(_text(oldest[0]["message_id"])))
             bounds.append(bound)
-        ms, seq = min(bounds)
-        removed = await self.redis.xtrim(name, minid=f"{ms}-{seq}", approximate=approximate)
-        return int(removed)
+        return min(bounds) if bounds else None
 
     async def _trim_loop(self) -> None:
         retention = self.settings.stream_retention_hours
         while not self._stopping.is_set():
             await self._sleep(self.settings.trim_interval_ms / 1000)
-            if retention > 0 and not self._stopping.is_set():
+            if self._stopping.is_set():
+                return
+            if retention > 0:
                 await self.trim(int(retention * 3_600_000))
+            else:  # the mark is kept all the same, for recovery
+                await self.mark_low_water()
+
+    async def mark_low_water(self) -> tuple[int, str | None]:
+        """Raise the outbox's low-water mark to what every group has acknowledged."""
+        unread = await self._undelivered(self._name(self.publishes))
+        if unread is None:
+            mark = await anyio.to_thread.run_sync(low_water, self.app.store, self.publishes)
+            return mark, None
+        return await anyio.to_thread.run_sync(
+            advance_low_water, self.app.store, self.publishes, f"{unread[0]}-{unread[1]}"
+        )
 
     # --- relaying the outbox -----------------------------------------------------------------
 
@@ -535,6 +572,7 @@ class Runtime:
                 self.counters.lease_lapses += 1
                 self._relay_position = await self._stored_position()
                 return 0
+        ids: list[Any] = []
         if outgoing:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for out in outgoing:
@@ -547,9 +585,10 @@ class Runtime:
                             causation_id=out.causation_id,
                         ),
                     )
-                await pipe.execute()
+                ids = await pipe.execute()
+        last = _text(ids[-1]) if ids else None
         await anyio.to_thread.run_sync(
-            self.app.store.set_relay_position, self.publishes, position, self._epoch
+            record_published, self.app.store, self.publishes, position, self._epoch, last
         )
         self._relay_position = position
         self.counters.published += len(outgoing)

@@ -1,0 +1,55 @@
+"""How much history delivery keeps: the outbox's low-water mark and a wipe recovery that
+starts from it (issue 18, item 4c), and the retention of processed message ids (4b)."""
+
+from __future__ import annotations
+
+import redis
+
+from infra.settings import Settings
+from infra.watermarks import low_water
+from tests.integration.test_recovery import private_redis  # noqa: F401  # a fixture
+from tests.support.flow import Hop, eventually, expected_ids, meeting, publish
+
+
+async def test_a_wiped_redis_gets_the_outbox_again_from_the_low_water_mark_and_loses_nothing(
+    store_settings: Settings,
+    private_redis: str,  # noqa: F811
+) -> None:
+    settings = store_settings.model_copy(update={"redis_url": private_redis})
+    other = _own_store(settings, "b_")
+    client = redis.Redis.from_url(private_redis, decode_responses=True)
+    mid = settings.stream("ledger.mid")
+    delivered = [meeting(n) for n in range(300)]
+    async with Hop(settings, "hop_a", "ledger.in", "ledger.mid") as a:
+        async with Hop(other, "hop_b", "ledger.mid", "ledger.out") as b:
+            publish(client, settings.stream("ledger.in"), delivered)
+            await eventually(lambda: len(b.app.entries()) == 300)
+            await eventually(lambda: client.xpending(mid, "hop_b")["pending"] == 0)
+        mark, covered = await a.runtime.mark_low_water()
+        assert covered is not None and mark == a.runtime.relay_position > 0
+        assert low_water(a.app.store, "ledger.mid") == mark  # stored, for after the wipe
+
+        waiting = [meeting(n) for n in range(300, 350)]  # hop_b is away: not consumed yet
+        publish(client, settings.stream("ledger.in"), waiting)
+        await eventually(lambda: client.xlen(mid) == 350)
+        await eventually(lambda: a.runtime.relay_position > mark)
+        before = a.runtime.counters.published
+        client.flushall()
+        await eventually(lambda: a.runtime.counters.recoveries >= 1 or client.xlen(mid) > 0)
+        await eventually(lambda: a.runtime.counters.published - before >= 50)
+        async with Hop(other, "hop_b", "ledger.mid", "ledger.out") as b:
+            await eventually(lambda: len(b.app.entries()) == 350)
+            await eventually(lambda: client.xpending(mid, "hop_b")["pending"] == 0)
+            assert b.app.entries() == expected_ids(delivered + waiting)  # nothing lost
+        # what hop_b had not processed, and only that: 50 entries, not the whole outbox of 350
+        assert a.runtime.counters.published - before == 50
+        assert client.xlen(mid) == 50
+    client.close()
+
+
+def _own_store(settings: Settings, suffix: str) -> Settings:
+    """Settings for a second hop with a store of its own (on PostgreSQL, a schema of its own;
+    on SQLite each hop has its own file already)."""
+    return settings.model_copy(
+        update={"postgres_schema_prefix": settings.postgres_schema_prefix + suffix}
+    )
