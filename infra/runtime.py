@@ -49,7 +49,15 @@ from infra.topology import (
     dead_letter_stream,
     ensure_groups,
 )
-from infra.watermarks import advance_low_water, low_water, new_epoch, record_published
+from infra.watermarks import (
+    advance_low_water,
+    deliverable_from,
+    forget_delivered,
+    low_water,
+    new_epoch,
+    record_published,
+    undelivered,
+)
 
 log = structlog.get_logger(__name__)
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
@@ -62,6 +70,9 @@ elseif redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 2
 else return 0 end
 """
 
+
+#: How often a group forgets the processed ids no entry can carry again (at most).
+FORGET_EVERY_S = 3600.0
 
 Entries = list[tuple[bytes, dict[bytes, bytes]]]
 ReadResponse = list[tuple[bytes, Entries]]
@@ -147,6 +158,7 @@ class Runtime:
         #: a batch being published (its end position would overwrite the reset).
         self._epoch_lock = asyncio.Lock()
         self._lease = settings.key(f"relay:{self.group}")
+        self._forget_after = 0.0
         self._periodic = list(periodic)
         #: Loops whose last round failed: name -> (since when, the error in safe words).
         self.failing_loops: dict[str, tuple[float, str]] = {}
@@ -481,22 +493,23 @@ class Runtime:
         return int(removed)
 
     async def _undelivered(self, name: str) -> tuple[int, int] | None:
-        """The oldest entry id of ``name`` some group still has pending or has not read yet
-        (the next id when none), or None when the stream has no groups."""
-        try:
-            groups = await self.redis.xinfo_groups(name)
-        except ResponseError:
-            return None
-        bounds = []
-        for group in groups:
-            last = _ms_seq(_text(group["last-delivered-id"]))
-            bound = (last[0], last[1] + 1)
-            if int(group["pending"]):
-                oldest = await self.redis.xpending_range(name, _text(group["name"]), "-", "+", 1)
-                if oldest:
-                    bound = min(bound, _ms_seq(_text(oldest[0]["message_id"])))
-            bounds.append(bound)
-        return min(bounds) if bounds else None
+        return await undelivered(self.redis, name)
+
+    async def forget_processed(self, margin_ms: int) -> int:
+        """Forget the processed ids of this group that no entry can carry again (see
+        :mod:`infra.watermarks`); ids from referral streams are kept. Return how many."""
+        bounds: dict[str, int] = {}
+        for stream in self.consumes:
+            if stream in DELETE_AFTER_ACK:
+                continue  # the senders' ids: intake's record of what it answered
+            start = await deliverable_from(self.redis, self._name(stream))
+            if start is not None:
+                bounds[stream] = start
+        if not bounds:
+            return 0
+        return await anyio.to_thread.run_sync(
+            forget_delivered, self.app.store, self.group, bounds, margin_ms
+        )
 
     async def _trim_loop(self) -> None:
         retention = self.settings.stream_retention_hours
@@ -508,6 +521,12 @@ class Runtime:
                 await self.trim(int(retention * 3_600_000))
             else:  # the mark is kept all the same, for recovery
                 await self.mark_low_water()
+            margin = self.settings.processed_retention_hours
+            if margin > 0 and time.monotonic() >= self._forget_after:
+                self._forget_after = time.monotonic() + FORGET_EVERY_S
+                forgotten = await self.forget_processed(int(margin * 3_600_000))
+                if forgotten:
+                    log.info("processed message ids forgotten", count=forgotten)
 
     async def mark_low_water(self) -> tuple[int, str | None]:
         """Raise the outbox's low-water mark to what every group has acknowledged."""

@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     #: older than this; the stores keep everything (``lots export``). 0: never trim.
     stream_retention_hours: float = Field(default=168, ge=0)
     trim_interval_ms: int = Field(default=60_000, ge=100)
+    #: A group forgets a processed message id once no entry can carry it again, by this safety
+    #: margin (``infra/watermarks.py``); it must exceed the longest time a service may be
+    #: down. 0: never forget.
+    processed_retention_hours: float = Field(default=168, ge=0)
 
     # --- HTTP ----------------------------------------------------------------------------------
     http_host: str = "127.0.0.1"

@@ -25,7 +25,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import redis.asyncio as aioredis
 from psycopg.sql import SQL, Composed, Identifier
+from redis.exceptions import ResponseError
 
 from infra.persistence import PostgresRecorder, SQLiteRecorder
 
@@ -171,3 +173,56 @@ def forget_processed(
         )
         raw: Any = getattr(c, "sqlite_cursor", c)  # eventsourcing's SQLite cursor wraps one
         return int(raw.rowcount or 0)
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def undelivered(client: aioredis.Redis, name: str) -> tuple[int, int] | None:
+    """The oldest entry id of stream ``name`` some group still has pending or has not read
+    yet (the next id when none), or None when the stream or its groups are missing."""
+    try:
+        groups = await client.xinfo_groups(name)
+    except ResponseError:
+        return None
+    bounds = []
+    for group in groups:
+        last = parse(_text(group["last-delivered-id"]))
+        bound = (last[0], last[1] + 1)
+        if int(group["pending"]):
+            oldest = await client.xpending_range(name, _text(group["name"]), "-", "+", 1)
+            if oldest:
+                bound = min(bound, parse(_text(oldest[0]["message_id"])))
+        bounds.append(bound)
+    return min(bounds) if bounds else None
+
+
+async def deliverable_from(client: aioredis.Redis, name: str) -> int | None:
+    """The milliseconds of the oldest entry of ``name`` that can still be delivered to any
+    group: its first entry (or the next id when it is empty), or the oldest some group has
+    pending or unread if that is older. None when the stream or its groups are missing."""
+    bound = await undelivered(client, name)
+    if bound is None:
+        return None
+    info = await client.xinfo_stream(name)
+    first = info.get("first-entry")
+    if first:
+        start = parse(_text(first[0]))
+    else:
+        last = parse(_text(info["last-generated-id"]))
+        start = (last[0], last[1] + 1)
+    return min(bound, start)[0]
+
+
+def forget_delivered(
+    store: Store, group: str, streams: dict[str, int], margin_ms: int, now: int | None = None
+) -> int:
+    """Forget the group's processed ids that no entry can carry again: for each stream (its
+    logical name -> :func:`deliverable_from`), ids delivered ``margin_ms`` before that bound
+    and processed ``margin_ms`` before now. Return how many were forgotten."""
+    processed_before = (now if now is not None else now_ms()) - margin_ms
+    return sum(
+        forget_processed(store, group, stream, start - margin_ms, processed_before)
+        for stream, start in streams.items()
+    )

@@ -3,10 +3,13 @@ starts from it (issue 18, item 4c), and the retention of processed message ids (
 
 from __future__ import annotations
 
+import uuid
+
 import redis
 
+from events.codec import encode
 from infra.settings import Settings
-from infra.watermarks import low_water
+from infra.watermarks import low_water, now_ms
 from tests.integration.test_recovery import private_redis  # noqa: F401  # a fixture
 from tests.support.flow import Hop, eventually, expected_ids, meeting, publish
 
@@ -53,3 +56,40 @@ def _own_store(settings: Settings, suffix: str) -> Settings:
     return settings.model_copy(
         update={"postgres_schema_prefix": settings.postgres_schema_prefix + suffix}
     )
+
+
+async def test_processed_ids_are_forgotten_once_no_entry_can_carry_them_and_kept_inside_the_window(
+    store_settings: Settings, redis_client: redis.Redis
+) -> None:
+    mid = store_settings.stream("ledger.mid")
+    base = now_ms() - 3_600_000  # an hour ago, one entry a second
+    messages = [meeting(n) for n in range(20)]
+    ids = [uuid.uuid4() for _ in messages]
+    for n, message in enumerate(messages):
+        fields = encode(message, id=ids[n])
+        redis_client.xadd(mid, fields, id=f"{base + n * 1000}-0")  # type: ignore[arg-type]
+    redis_client.xgroup_create(mid, "slow", id="0")
+    async with Hop(store_settings, "hop_b", "ledger.mid", "ledger.out") as b:
+        await eventually(lambda: len(b.app.entries()) == 20)
+        await eventually(lambda: redis_client.xpending(mid, "hop_b")["pending"] == 0)
+        store = b.app.store
+        # another group has read ten and acknowledged six; the producer trimmed the first four
+        redis_client.xreadgroup("slow", "reader", {mid: ">"}, count=10)
+        redis_client.xack(mid, "slow", *[f"{base + n * 1000}-0" for n in range(6)])
+        assert redis_client.xtrim(mid, minid=f"{base + 4000}-0", approximate=False) == 4
+
+        # processed just now: inside any margin that is not zero, nothing is forgotten
+        assert await b.runtime.forget_processed(margin_ms=60_000) == 0
+        assert store.count_processed("hop_b") == 20
+        # without a margin: exactly the four whose entries are gone from Redis
+        assert await b.runtime.forget_processed(margin_ms=0) == 4
+        sent = [str(i) for i in ids]
+        assert store.processed_among("hop_b", sent[:4]) == set()
+        assert store.processed_among("hop_b", sent[4:]) == set(sent[4:])
+        assert await b.runtime.forget_processed(margin_ms=0) == 0  # the rest can still come
+
+        # an entry inside the window delivered again (a republished copy): still skipped
+        redis_client.xadd(mid, encode(messages[5], id=ids[5]))  # type: ignore[arg-type]
+        await eventually(lambda: redis_client.xpending(mid, "hop_b")["pending"] == 0)
+        await eventually(lambda: b.runtime.counters.processed == 21)
+        assert b.app.entries() == expected_ids(messages)
