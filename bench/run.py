@@ -9,7 +9,8 @@ machine:
    (:mod:`bench.floor`);
 3. the same pipeline with two processes per service (scale-out);
 4. a settlement replay over a million stored events against a raw scan (:mod:`bench.replay`);
-5. ``lots audit case`` latency in a store of a million events (:mod:`bench.audit`).
+5. ``lots audit case`` latency in a store of a million events (:mod:`bench.audit`);
+6. the watches' start-up over one year and ten years of history (:mod:`bench.history`).
 
 Prints a table and writes ``bench/results.json``. ``python -m bench.run --help`` lists the
 options; ``--quick`` is a short smoke run (a minute or so) with small numbers.
@@ -36,7 +37,7 @@ if __package__ in (None, ""):  # run as a script: python bench/run.py
 
 import redis
 
-from bench import audit, floor, references
+from bench import audit, floor, history, references
 from bench.pipeline import run_pipeline
 from bench.replay import run as run_replay
 from infra.redis import resolve_redis
@@ -74,13 +75,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="events stored in intake for the audit (default 1000000)",
     )
+    parser.add_argument("--history-per-month", type=int, default=None,
+                        help="referrals a month in the history part's one and ten years "
+                             "(default 100; --quick 5)")  # fmt: skip
     parser.add_argument(
         "--quick",
         action="store_true",
         help="a short smoke run: small numbers, every part still run",
     )
     parser.add_argument("--only", action="append", default=None,
-                        choices=["references", "pipeline", "scale-out", "replay", "audit"],
+                        choices=["references", "pipeline", "scale-out", "replay", "audit",
+                                 "history"],
                         help="run only these parts (repeatable)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument(
@@ -97,12 +102,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args.referrals = args.referrals or (1500 if quick else 30_000)
     args.replay_events = args.replay_events or (20_000 if quick else 1_000_000)
     args.audit_events = args.audit_events or (20_000 if quick else 1_000_000)
+    args.history_per_month = args.history_per_month or (5 if quick else 100)
     return args
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
-    parts = set(args.only or ["references", "pipeline", "scale-out", "replay", "audit"])
+    parts = set(args.only or ["references", "pipeline", "scale-out", "replay", "audit", "history"])
     settings = Settings(log_level="WARNING")
     # The benchmark's own client reads and deletes streams as ``default``: no ACL.
     url, embedded = resolve_redis(settings, acl=False)
@@ -145,6 +151,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             say(f"audit: intake's store filled to {args.audit_events} events")
             (work / "audit").mkdir()
             results["audit"] = audit.run(work / "audit", args.audit_events)
+        if "history" in parts:
+            say("history: one year and ten years of referrals, the watches at start")
+            results["history"] = history.run(work / "history", args.history_per_month,
+                                             echo=say, repeats=1 if args.quick else 3)  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if embedded is not None:
@@ -250,6 +260,8 @@ def verdicts(results: dict[str, Any]) -> dict[str, bool]:
         met["replay_peak_rss"] = rss <= TARGETS["replay_peak_rss_mb"]
     if "audit" in results:
         met["audit_p99"] = results["audit"]["p99_ms"] <= TARGETS["audit_p99_ms"]
+    if "history" in results:
+        met["history_ten_over_one"] = results["history"]["target_met"]
     return met
 
 
@@ -333,6 +345,8 @@ def table(results: dict[str, Any]) -> str:
             f"  p50 {a['p50_ms']:.2f} ms, p99 {a['p99_ms']:.2f} ms "
             f"(target p99 <= {TARGETS['audit_p99_ms']:.0f} ms) {verdict('audit_p99')}",
         ]
+    if "history" in results:
+        rows += history.rows(results["history"])
     return "\n".join(rows)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from infra.application import ServiceApplication
@@ -94,7 +94,10 @@ def _unseal(app: ServiceApplication, data: bytes) -> bytes:
     return data
 
 
-def from_scratch(projection: Projection) -> Projection:
+P = TypeVar("P", bound=Projection)
+
+
+def from_scratch(projection: P) -> P:
     """Mark a projection that has folded nothing to fold the whole log, not resume (a check
     that the stored projection agrees with the log, as ``lots verify`` or a test makes)."""
     setattr(projection, _KEPT, (0, 0.0))
