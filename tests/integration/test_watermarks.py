@@ -7,11 +7,14 @@ import uuid
 
 import redis
 
-from events.codec import encode
+from events.codec import Envelope, encode
+from infra.application import Incoming
+from infra.persistence import SQLiteRecorder
 from infra.settings import Settings
-from infra.watermarks import low_water, now_ms
+from infra.watermarks import forget_delivered, low_water, now_ms
 from tests.integration.test_recovery import private_redis  # noqa: F401  # a fixture
 from tests.support.flow import Hop, eventually, expected_ids, meeting, publish
+from tests.support.ledger import make_ledger
 
 
 async def test_a_wiped_redis_gets_the_outbox_again_from_the_low_water_mark_and_loses_nothing(
@@ -93,3 +96,32 @@ async def test_processed_ids_are_forgotten_once_no_entry_can_carry_them_and_kept
         await eventually(lambda: redis_client.xpending(mid, "hop_b")["pending"] == 0)
         await eventually(lambda: b.runtime.counters.processed == 21)
         assert b.app.entries() == expected_ids(messages)
+
+
+def test_a_store_made_before_the_retention_gets_its_columns_and_keeps_its_old_ids(
+    store_settings: Settings,
+) -> None:
+    app = make_ledger(store_settings, "hop", "ledger.out")
+    store = app.store
+    table = (
+        "processed_messages"
+        if isinstance(store, SQLiteRecorder)
+        else f'"{store.datastore.schema}".processed_messages'
+    )
+    with store.datastore.transaction(commit=True) as c:  # the table as it was made before
+        c.execute(f"DROP TABLE {table}")
+        c.execute(
+            f"CREATE TABLE {table} (consumer TEXT NOT NULL, message_id TEXT NOT NULL, "
+            "PRIMARY KEY (consumer, message_id))"
+        )
+        c.execute(f"INSERT INTO {table} (consumer, message_id) VALUES ('hop', 'old')")
+    app.close()
+    reopened = make_ledger(store_settings, "hop", "ledger.out")
+    entry = f"ledger.in {now_ms() - 10_000_000}-0"
+    reopened.process("hop", [Incoming(entry, "ledger.in", Envelope(meeting(1), uuid.uuid4()))])
+    assert reopened.store.count_processed("hop") == 2
+    # neither the old row (no stream) nor the new one (inside the margin) is forgotten yet
+    assert forget_delivered(reopened.store, "hop", {"ledger.in": now_ms()}, margin_ms=60_000) == 0
+    assert forget_delivered(reopened.store, "hop", {"ledger.in": now_ms()}, 0, now_ms() + 1) == 1
+    assert reopened.store.processed_among("hop", ["old"]) == {"old"}
+    reopened.close()
