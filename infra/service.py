@@ -26,7 +26,7 @@ from infra.http_input import install
 from infra.logging import configure
 from infra.process import tune_gc
 from infra.redis import login, resolve_redis
-from infra.redis_guard import check
+from infra.redis_guard import announce, check
 from infra.runtime import Periodic, Runtime
 from infra.settings import ServiceName, Settings
 
@@ -195,7 +195,8 @@ def serve(
     url, embedded = resolve_redis(settings)
     settings = login(settings, url, service)  # its own ACL user on the embedded Redis
     try:
-        check(settings, url)  # production refuses a Redis anyone may write to
+        # production refuses a Redis anyone may write to; every start says which Redis it is
+        announce(settings, url, check(settings, url, warn=False))
         app = make_app(settings)
         jobs = periodic(app, settings) if periodic else ()
         tune_gc()

@@ -62,8 +62,8 @@ def up() -> None:
     try:
         supervisor.start()
         problem = supervisor.guard.problem() if supervisor.guard else None
-        if problem is not None:  # production has refused it unless LOTS_ALLOW_OPEN_REDIS
-            typer.echo(f"WARNING: {problem}", err=True)
+        line = supervisor.redis_line()  # production has refused an unguarded one
+        typer.echo(line if problem is None else f"WARNING: {line}: {problem}", err=bool(problem))
         supervisor.wait_ready()
         page = StatusPage(
             settings.model_copy(update={"redis_url": supervisor.redis_url}), settings.status_port
@@ -71,7 +71,6 @@ def up() -> None:
         page.start()
         for service in supervisor.services:
             typer.echo(f"{service}: {supervisor.base_url(service)}/docs")
-        typer.echo(f"redis: {supervisor.redis_url}")
         typer.echo(f"status page: {page.link}")
         supervisor.watch()
     except KeyboardInterrupt:

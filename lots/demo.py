@@ -205,7 +205,7 @@ def run_demo(
     with running(first, env, before_spawn=lambda url: _forget(base, url, prefix)) as sup:
         # Reading as the operator (on the embedded Redis: its read-only ACL user).
         client = connect(sup.login("operator"), decode_responses=True)
-        echo(f"Redis: {'embedded, started by lots' if sup.embedded else sup.redis_url}")
+        echo(sup.redis_line())
         echo(f"stores: SQLite files under {demo_dir}/")
         entries = DemoFeed(count=count).entries(opening)
         # Publishing as any municipal system would: the default user, no password.
