@@ -190,7 +190,7 @@ def serve(
     periodic: PeriodicFactory | None = None,
 ) -> None:
     settings = settings or Settings()
-    configure(settings.log_level, json=settings.log_json)
+    configure(settings.log_level, json=settings.log_json, service=service)
     registry = TokenRegistry.from_settings(settings)  # production without tokens stops here
     url, embedded = resolve_redis(settings)
     settings = login(settings, url, service)  # its own ACL user on the embedded Redis
@@ -206,7 +206,7 @@ def serve(
             http,
             host=settings.http_host,
             port=settings.port_of(service),
-            log_level="warning",
+            log_config=None,  # its lines through ours (infra/logging.py): named, health left out
             lifespan="on",
         )
         app.close()

@@ -50,7 +50,7 @@ def up() -> None:
     from lots.supervisor import Supervisor
 
     settings = _settings()
-    configure(settings.log_level, json=settings.log_json)
+    configure(settings.log_level, json=settings.log_json, service="up")
     # SIGTERM (a service manager, `kill`) stops the services as Ctrl-C does, and so does SIGINT
     # even where it was inherited ignored (a shell's background job).
     before = {
@@ -100,7 +100,7 @@ def demo(
     from lots.demo import run_demo
 
     settings = _settings()
-    configure("WARNING")
+    configure("WARNING", service="demo")
     try:
         summary = run_demo(
             settings,
