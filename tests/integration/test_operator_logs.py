@@ -18,8 +18,10 @@ from pathlib import Path
 
 import httpx
 
+from infra.auth import Role, bearer_headers, client_token
 from infra.logging import NotPolling
 from infra.redis import EmbeddedRedis
+from infra.settings import Settings
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,8 +66,16 @@ def test_an_outage_is_said_once_each_way_and_every_line_names_the_service(
             httpx.get(f"http://127.0.0.1:{port}/health/ready")
         assert httpx.get(f"http://127.0.0.1:{port}/counters").status_code == 401
 
+        operator = bearer_headers(client_token(Settings(var_dir=tmp_path / "var"), Role.OPERATOR))
+        scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", headers=operator)
+        assert "lots_stream_length{" in scraped.text
+
         server.stop()
         wait_for(lambda: "Redis unreachable" in log.read_text(), log)
+        for _ in range(3):  # Prometheus scrapes on: answered from the store, not a traceback
+            scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", headers=operator)
+            assert scraped.status_code == 200 and "lots_outbox_backlog" in scraped.text
+            assert "lots_stream_length{" not in scraped.text, "not known while Redis is away"
         time.sleep(4)  # the loops retry about once a second each, all the while
         server.start()
         wait_for(lambda: "Redis reachable again" in log.read_text(), log)
@@ -85,6 +95,7 @@ def test_an_outage_is_said_once_each_way_and_every_line_names_the_service(
     assert not [line for line in lines if "/health/" in line], "health polling left out"
     assert [line for line in lines if '"GET /counters HTTP/1.1" 401' in line], "other requests kept"
     assert all("service=billing" in line for line in lines), lines
+    assert "Traceback" not in log.read_text()
 
 
 def access(path: str) -> logging.LogRecord:
