@@ -280,10 +280,11 @@ def resolve_redis(settings: Settings, *, acl: bool = True) -> tuple[str, Embedde
         if reachable(settings.redis_url, **auth(settings)):
             return settings.redis_url, None
         user = settings.redis_username or "default"
+        instead = ", or unset LOTS_REDIS_URL to use the embedded Redis"
         raise RedisUnavailable(
             f"Redis at {where(settings.redis_url)} (LOTS_REDIS_URL) does not answer or refuses "
-            f"user {user} (LOTS_REDIS_USERNAME/LOTS_REDIS_PASSWORD, docs/redis-acl.md); start "
-            "it, or unset LOTS_REDIS_URL to use the embedded Redis"
+            f"user {user} (LOTS_REDIS_USERNAME/LOTS_REDIS_PASSWORD, docs/redis-acl.md): start "
+            f"it{instead if settings.embedded_allowed() else ''}"
         )
     if not settings.embedded_allowed():
         raise RedisUnavailable(

@@ -1,8 +1,9 @@
 """Serving one service: its HTTP API (FastAPI, OpenAPI at /docs) around its runtime.
 
-``serve()`` is what ``python -m services.<name>`` runs: it finds Redis (starting the embedded
-one if allowed and needed), builds the service's application and runtime, and serves HTTP with
-uvicorn. The runtime starts with the app's lifespan and stops, in order, on SIGTERM/SIGINT.
+``serve()`` is what ``python -m services.<name>`` runs: it finds Redis (the one
+``LOTS_REDIS_URL`` names, else the embedded one, started if need be) and says which in its log,
+builds the service's application and runtime, and serves HTTP with uvicorn. The runtime starts
+with the app's lifespan and stops, in order, on SIGTERM/SIGINT.
 Every service has ``/health/live``, ``/health/ready`` (open to anyone), ``/counters`` and
 ``/metrics`` (operators); a service adds its own routers for its commands and queries, each route
 declaring the roles that may call it (:mod:`infra.auth`).
