@@ -11,6 +11,7 @@ declaring the roles that may call it (:mod:`infra.auth`).
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -183,6 +184,10 @@ def _document_bodies(http: FastAPI, limit: int) -> None:
     http.openapi = openapi  # type: ignore[method-assign]
 
 
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(
     service: ServiceName,
     make_app: Callable[[Settings], ServiceApplication],
@@ -203,14 +208,20 @@ def serve(
         tune_gc()
         runtime = Runtime(service, app, settings, url, periodic=jobs)
         http = build_http(runtime, routers(app, runtime) if routers else (), registry)
-        uvicorn.run(
-            http,
-            host=settings.http_host,
-            port=settings.port_of(service),
-            log_config=None,  # its lines through ours (infra/logging.py): named, health left out
-            lifespan="on",
-        )
-        app.close()
+        # uvicorn stops gracefully on SIGTERM, then raises it again once its own handler is
+        # gone: without one of ours the process died there, leaving the embedded Redis it
+        # started running, orphaned. Ours ends the process through the ``finally`` below.
+        signal.signal(signal.SIGTERM, _stopped)
+        try:
+            uvicorn.run(
+                http,
+                host=settings.http_host,
+                port=settings.port_of(service),
+                log_config=None,  # its lines through ours (infra/logging.py): named, no polling
+                lifespan="on",
+            )
+        finally:
+            app.close()
     finally:
         if embedded is not None:
             embedded.stop()

@@ -127,6 +127,7 @@ def start_billing(env: dict[str, str], log: Path) -> list[str]:
         finally:
             child.send_signal(signal.SIGTERM)
             child.wait(timeout=30)
+    assert child.returncode == 0, log.read_text()  # a clean stop
     return log.read_text().splitlines()
 
 
@@ -140,14 +141,16 @@ def ready(port: int) -> bool:
 def test_a_service_says_once_which_redis_it_starts_on(tmp_path: Path) -> None:
     require_redis7()
     var = tmp_path / "var"
+    embedded = free_port()
     lines = start_billing(
-        {"LOTS_VAR_DIR": str(var), "LOTS_EMBEDDED_REDIS_PORT": str(free_port())},
+        {"LOTS_VAR_DIR": str(var), "LOTS_EMBEDDED_REDIS_PORT": str(embedded)},
         tmp_path / "embedded.log",
     )
     said = [line for line in lines if "Redis: " in line]
     assert len(said) == 1, lines
     assert f"Redis: embedded, started by lots, data in {var}/redis/" in said[0]
     assert "it has the project's ACL users" in said[0]
+    assert not listening(embedded), "stopped by the service that started it, on SIGTERM"
 
     server = EmbeddedRedis(free_port(), tmp_path / "plain")
     server.start()
