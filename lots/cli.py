@@ -52,7 +52,7 @@ def up() -> None:
     from lots.supervisor import Supervisor
 
     settings = _settings()
-    configure(settings.log_level, json=settings.log_json)
+    configure(settings.log_level, json=settings.log_json, service="up")
     # SIGTERM (a service manager, `kill`) stops the services as Ctrl-C does, and so does SIGINT
     # even where it was inherited ignored (a shell's background job).
     before = {
@@ -64,8 +64,8 @@ def up() -> None:
     try:
         supervisor.start()
         problem = supervisor.guard.problem() if supervisor.guard else None
-        if problem is not None:  # production has refused it unless LOTS_ALLOW_OPEN_REDIS
-            typer.echo(f"WARNING: {problem}", err=True)
+        line = supervisor.redis_line()  # production has refused an unguarded one
+        typer.echo(line if problem is None else f"WARNING: {line}: {problem}", err=bool(problem))
         supervisor.wait_ready()
         page = StatusPage(
             settings.model_copy(update={"redis_url": supervisor.redis_url}), settings.status_port
@@ -73,7 +73,6 @@ def up() -> None:
         page.start()
         for service in supervisor.services:
             typer.echo(f"{service}: {supervisor.base_url(service)}/docs")
-        typer.echo(f"redis: {supervisor.redis_url}")
         typer.echo(f"status page: {page.link}")
         supervisor.watch()
     except KeyboardInterrupt:
@@ -103,7 +102,7 @@ def demo(
     from lots.demo import run_demo
 
     settings = _settings()
-    configure("WARNING")
+    configure("WARNING", service="demo")
     try:
         summary = run_demo(
             settings,

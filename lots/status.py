@@ -17,7 +17,16 @@ import redis
 from infra.application import ServiceApplication
 from infra.integrity import first_unreadable, verify
 from infra.monitor import stream_report
-from infra.redis import RedisUnavailable, auth, connect, embedded_url, login, reachable
+from infra.redis import (
+    RedisUnavailable,
+    auth,
+    connect,
+    embedded_url,
+    external,
+    login,
+    reachable,
+    where,
+)
 from infra.redis_guard import FIX, inspect
 from infra.settings import SERVICES, ServiceName, Settings
 from infra.topology import PUBLISHES
@@ -44,13 +53,17 @@ def _probe(url: str) -> tuple[bool, bool, dict[str, Any]]:
 
 
 def redis_url(settings: Settings) -> str:
-    """The Redis the services use: the configured one, else the embedded one if it runs."""
-    if reachable(settings.redis_url, **auth(settings)):
-        return settings.redis_url
+    """The Redis the services use: the one ``LOTS_REDIS_URL`` names, else the embedded one if
+    it runs (never another one that happens to answer)."""
+    if external(settings):
+        assert settings.redis_url is not None
+        if reachable(settings.redis_url, **auth(settings)):
+            return settings.redis_url
+        raise RedisUnavailable(f"Redis at {where(settings.redis_url)} does not answer")
     embedded = embedded_url(settings)
     if settings.embedded_allowed() and reachable(embedded):
         return embedded
-    raise RedisUnavailable(f"Redis at {settings.redis_url} does not answer")
+    raise RedisUnavailable(f"the embedded Redis ({embedded}) does not run")
 
 
 def _figures(app: ServiceApplication, service: ServiceName) -> dict[str, Any]:
