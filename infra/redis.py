@@ -230,7 +230,10 @@ class EmbeddedRedis:
         ]  # fmt: skip
         if self.acl is not None:
             args += ["--aclfile", str(self._acl_file(binary).resolve())]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # a session of its own: Ctrl-C to the terminal stops its owner, which stops it last
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -109,15 +109,18 @@ def test_a_named_redis_is_said_to_be_external_without_its_password(
         server.stop()
 
 
-def start_billing(env: dict[str, str], log: Path) -> list[str]:
-    """``python -m services.billing`` with ``env`` until ready, then stopped: its log lines."""
+def start_billing(
+    env: dict[str, str], log: Path, stop: signal.Signals = signal.SIGTERM
+) -> list[str]:
+    """``python -m services.billing`` with ``env`` until ready, then stopped with ``stop``
+    (SIGTERM as a supervisor stops it, SIGINT as Ctrl-C does): its log lines."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOTS_")} | env
     env |= {"LOTS_BILLING_PORT": str(port), "LOTS_LOG_LEVEL": "INFO"}
     with log.open("w") as out:
         child = subprocess.Popen(
             [sys.executable, "-m", "services.billing"], cwd=ROOT, env=env, stdout=out,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:
             deadline = time.monotonic() + 60
@@ -125,7 +128,8 @@ def start_billing(env: dict[str, str], log: Path) -> list[str]:
                 assert child.poll() is None and time.monotonic() < deadline, log.read_text()
                 time.sleep(0.2)
         finally:
-            child.send_signal(signal.SIGTERM)
+            # Ctrl-C reaches the terminal's whole process group; a supervisor signals the child
+            os.killpg(child.pid, stop) if stop == signal.SIGINT else child.send_signal(stop)
             child.wait(timeout=30)
     assert child.returncode == 0, log.read_text()  # a clean stop
     return log.read_text().splitlines()
@@ -163,6 +167,18 @@ def test_a_service_says_once_which_redis_it_starts_on(tmp_path: Path) -> None:
     assert len(said) == 1, lines
     assert f"Redis: external, named by LOTS_REDIS_URL, at {server.url}" in said[0]
     assert "does NOT have the project's ACL users" in said[0] and "NOT GUARDED" in said[0]
+
+
+def test_ctrl_c_stops_the_service_before_the_embedded_redis_it_started(tmp_path: Path) -> None:
+    """Ctrl-C signals the terminal's process group: the embedded Redis must not die under the
+    service (which then logged an outage at every stop) but be stopped by it, last."""
+    require_redis7()
+    embedded = free_port()
+    env = {"LOTS_VAR_DIR": str(tmp_path / "var"), "LOTS_EMBEDDED_REDIS_PORT": str(embedded)}
+    lines = start_billing(env, tmp_path / "ctrl-c.log", stop=signal.SIGINT)
+    assert not [line for line in lines if "unreachable" in line or "Traceback" in line], lines
+    assert any("service stopped" in line for line in lines), lines
+    assert not listening(embedded), "stopped by the service that started it"
 
 
 def test_status_without_a_named_redis_reads_only_the_embedded_one(settings: Settings) -> None:
