@@ -369,7 +369,6 @@ def inspect_commands(demo_dir: Path, prefix: str, case_id: UUID | None) -> list[
     return commands
 
 
-
 def _wait(client: redis.Redis, prefix: str, ready: Any, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -411,4 +411,3 @@ def _text(view: dict[str, Any]) -> str:
     rows += ["", f"{label} {document['digest']}"]
     # Stored strings (who closed it, a reason, a note) are printed escaped: one line a row.
     return "\n".join(escaped(row) for row in rows) + "\n"
-

@@ -81,6 +81,7 @@ def rate_ore(rate: str) -> int:
 
 def in_kronor(text: str) -> str:
     """A stored text's amounts written "605.00 SEK" shown as every other amount: 605,00 kr."""
+
     def shown(found: re.Match[str]) -> str:
         whole, cents = int(found[1]), int(found[2])
         return kronor(whole * 100 - cents if found[1].startswith("-") else whole * 100 + cents)
@@ -283,7 +284,6 @@ def status(view: Mapping[str, Any]) -> str:
     grace = view.get("grace") or {}
     if grace.get("in_grace"):
         return (
-            f"open, in its grace window until {stockholm(grace['grace_ends'])}: it may still "
-            "change"
+            f"open, in its grace window until {stockholm(grace['grace_ends'])}: it may still change"
         )
     return "open: as it stands, it may still change"

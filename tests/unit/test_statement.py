@@ -143,9 +143,11 @@ def test_times_are_shown_in_stockholm_time_with_the_zone_named() -> None:
 
 def test_the_text_statement_groups_its_notes_too() -> None:
     example = str(EXAMPLE)
-    shown = CliRunner().invoke(
-        settlement_app, ["compute", "--events", example, "--month", "2022-05"]
-    ).stdout
+    shown = (
+        CliRunner()
+        .invoke(settlement_app, ["compute", "--events", example, "--month", "2022-05"])
+        .stdout
+    )
     [note] = [row for row in shown.splitlines() if "no contract in force" in row]
     assert note.startswith("  note: Coordinated support, Network work: contract")
     assert "Field work, May 2022, 5\u00a0000\u00a0000,00\u00a0kr a year" in shown
