@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
 import json
-import os
 import signal
 import sys
 from datetime import date, datetime
@@ -239,13 +239,22 @@ def _when(text: str | None, option: str) -> datetime | None:
     return moment
 
 
+def _logged_in() -> str:
+    """Who is logged in, as the operating system knows them."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this user id (a bare container)
+        return "unknown"
+
+
 @audit.command("case")
 def audit_case(
     case_id: Annotated[str, typer.Argument(help="the case id (UUID)")],
     reason: Annotated[str, typer.Option("--reason", help="why you look (recorded)")],
-    by: Annotated[str, typer.Option("--by", help="who looks (recorded)")] = os.environ.get(
-        "USER", "unknown"
-    ),
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="who looks (recorded); default: the logged-in user"),
+    ] = None,
     role: Annotated[str, typer.Option("--role", help="your role (recorded)")] = "auditor",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="show the case as it stood then (ISO 8601)")
@@ -254,6 +263,7 @@ def audit_case(
 ) -> None:
     """A case's whole history across the three services; the look itself is recorded."""
     from lots.audit import Look, history
+    from lots.case_file import render as case_file
 
     try:
         case = UUID(case_id)
@@ -263,18 +273,13 @@ def audit_case(
     if not reason.strip():
         typer.echo("error: --reason must say why you look at the case", err=True)
         raise typer.Exit(2)
-    report = history(_settings(), case, Look(by, role, reason), _when(as_of, "--as-of"))
+    moment = _when(as_of, "--as-of")
+    report = history(_settings(), case, Look(by or _logged_in(), role, reason), moment)
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        shown = "shown" if report["personal_data_shown"] else "hidden"
-        typer.echo(
-            f"case {case}" + (f" as of {as_of}" if as_of else "") + f" (personal data {shown})"
-        )
-        for row in report["events"]:
-            fields = ", ".join(f"{k}={v}" for k, v in row["data"].items() if v not in (None, []))
-            # Stored strings (a referral id, a reason) are printed escaped: one line an event.
-            typer.echo(escaped(f"{row['at']}  {row['service']:<10} {row['event']:<28} {fields}"))
+        for line in case_file(report, report["as_of"]):
+            typer.echo(line)
         if not report["events"]:
             typer.echo("no events: no such case, or nothing happened before that moment")
     raise typer.Exit(0 if report["events"] else 1)
@@ -297,11 +302,14 @@ def audit_access(
     if as_json:
         typer.echo(json.dumps(looks, indent=2, ensure_ascii=False))
         return
+    from lots.case_file import local
+
     for look in looks:
+        how = "over HTTP, " + (look["service"] or "a service") if look["via"] == "http" else "CLI"
         typer.echo(
             escaped(
-                f"{look['at']}  {look['by']} ({look['role']}) looked at {look['case_id']}: "
-                f"{look['reason']}"
+                f"{local(look['at'])}  {look['by']} ({look['role']}, {how}) looked at "
+                f"{look['case_id']}: {look['reason']}"
             )
         )
 
@@ -334,7 +342,9 @@ def token_new(
         list[str] | None,
         typer.Option("--source", help="a source a publisher submits as (repeat for more)"),
     ] = None,
-    name: Annotated[str | None, typer.Option("--name", help="who holds it (noted only)")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="who holds it (recorded with its reads)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Make a new token: prints it once, and the entry to add to LOTS_API_TOKENS."""
