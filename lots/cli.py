@@ -16,11 +16,12 @@ import typer
 from infra.logging import configure
 from infra.redis import RedisUnavailable
 from infra.settings import Settings, SettingsError
+from lots import outfile
 from lots.dead_letters_cli import dead_letters_app
 from lots.polare_cli import polare_app
 from lots.quality_cli import quality_app
 from lots.settlement_cli import settlement_app
-from lots.text import escaped
+from lots.text import counted, escaped
 
 app = typer.Typer(
     help="lots: the back office of Leanlink Råd och stöd (intake, scheduling, billing).",
@@ -168,6 +169,8 @@ def report_year(
     if fmt not in ("text", "json", "csv", "html"):
         typer.echo(f"error: --format {fmt!r}: choose text, json, csv or html", err=True)
         raise typer.Exit(2)
+    if out is not None:
+        outfile.check(out)
     settings = _settings()
     try:
         today = date.fromisoformat(as_of) if as_of else local_date(make_clock(settings)())
@@ -203,7 +206,7 @@ def report_year(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        outfile.write(out, text)
         typer.echo(f"wrote {out}")
 
 
@@ -214,6 +217,7 @@ def export_command(
     """Write the event-log export (JSON Lines, log order per stream) for auditors."""
     from lots.export import export_to
 
+    outfile.check(out)
     settings = _settings()
     try:
         counts = export_to(settings, out)
@@ -222,7 +226,7 @@ def export_command(
         raise typer.Exit(2) from exc
     total = sum(counts.values())
     detail = ", ".join(f"{s} {n}" for s, n in counts.items())
-    typer.echo(f"wrote {total} events to {out} ({detail})")
+    typer.echo(f"wrote {counted(total, 'event')} to {out} ({detail})")
 
 
 def _when(text: str | None, option: str) -> datetime | None:
@@ -388,6 +392,9 @@ def contracts_schema(
     """Export the JSON Schema of every public message."""
     from events.schema import export
 
+    if out.exists() and not out.is_dir():
+        typer.echo(f"error: --out {out} is a file; give the directory to write into", err=True)
+        raise typer.Exit(2)
     for path in export(out):
         typer.echo(str(path))
 
@@ -401,8 +408,7 @@ def contracts_asyncapi(
     """Write the AsyncAPI 3.0 document of intake's streams."""
     from services.intake.asyncapi import specification
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(specification(), encoding="utf-8")
+    outfile.write(out, specification())
     typer.echo(str(out))
 
 
