@@ -107,3 +107,55 @@ def test_an_auditors_read_of_a_case_over_schedulings_http_is_in_the_access_log(
     assert (look["via"], look["service"], look["role"]) == ("http", "scheduling", "auditor")
     assert look["case_id"] == str(message.case_id) and look["reason"] == "(no reason given)"
     assert look["at"] == monday.isoformat()
+
+
+def test_looks_recorded_before_the_access_log_moved_to_infra_are_still_listed(
+    settings: Settings,
+) -> None:
+    import sqlite3
+
+    case_id = _case(settings)
+    assert lots(settings, "audit", "case", case_id, "--reason", "2025 audit", "--by", "eva")[0] == 0
+    with sqlite3.connect(settings.var_dir / "intake.sqlite") as db:  # as intake stored it then
+        moved = db.execute(
+            "UPDATE stored_events SET topic = 'services.intake.domain:CaseAccess.Viewed'"
+            " WHERE topic = 'infra.access:CaseAccess.Viewed'"
+        ).rowcount
+    assert moved == 1
+    code, out = lots(settings, "audit", "access", "--case", case_id, "--json")
+    assert code == 0
+    assert [(look["by"], look["reason"], look["via"]) for look in json.loads(out)] == [
+        ("eva", "2025 audit", "cli")
+    ]
+
+
+async def test_an_auditors_read_of_a_familys_follow_up_is_in_the_access_log(
+    settings: Settings,
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from tests.integration.test_quality_year import family
+
+    intake = make_intake(settings, IntakeClock(datetime(2026, 1, 12, 9, tzinfo=UTC)))
+    answer = intake.submit(json.dumps(family(1)).encode())
+    assert answer.case_id is not None, answer
+    guardians = [m["person_ref"] for m in intake.case(answer.case_id).household
+                 if m["role"] == "guardian"]  # fmt: skip
+    intake.assess_family(
+        answer.case_id, "start", date(2026, 1, 12), kasam=40, sips=0, by="anna",
+        parents=dict.fromkeys(guardians, "none"), economy="income_support",
+    )  # fmt: skip
+    intake.close()
+    async with served(settings, "intake") as (http, _):
+        auditor = client(http, settings, Role.AUDITOR)
+        async with auditor:
+            read = await auditor.get(f"/cases/{answer.case_id}/follow-up")
+            assert read.status_code == 200, read.text
+    code, out = lots(settings, "audit", "access", "--json")
+    assert code == 0
+    (look,) = json.loads(out)
+    assert (look["case_id"], look["via"], look["service"]) == (
+        str(answer.case_id),
+        "http",
+        "intake",
+    )
