@@ -100,7 +100,7 @@ def render(report: Mapping[str, Any], as_of: str | None) -> list[str]:
 
 def _block(row: Mapping[str, Any]) -> list[str]:
     data: dict[str, Any] = row["data"]
-    shown = _Fields({k: _word(v) for k, v in data.items()})
+    shown = _Fields({k: _word(v, brief=True) for k, v in data.items()})
     return [
         f"{local(row['at'])} · {row['service']} · {row['event']}",
         PHRASES.get(row["event"], _from_name(row["event"])).format_map(shown),
@@ -108,10 +108,11 @@ def _block(row: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def local(stamp: str) -> str:
-    """An ISO 8601 time stamp with offset as Stockholm time, its zone named."""
+def local(stamp: str, named: bool = True) -> str:
+    """An ISO 8601 time stamp with offset as Stockholm time (CET or CEST), the zone named in
+    full unless ``named`` is false (where the page has said it already)."""
     moment = datetime.fromisoformat(stamp).astimezone(STOCKHOLM)
-    return f"{moment:%Y-%m-%d %H:%M:%S} {moment.tzname()} ({ZONE})"
+    return f"{moment:%Y-%m-%d %H:%M:%S} {moment.tzname()}" + (f" ({ZONE})" if named else "")
 
 
 def _from_name(event: str) -> str:
@@ -121,13 +122,15 @@ def _from_name(event: str) -> str:
     return f"{aggregate}: {words}" if aggregate else words
 
 
-def _word(value: Any) -> str:
+def _word(value: Any, brief: bool = False) -> str:
+    """A value as a person reads it; ``brief``: a time to the minute, for a sentence."""
     if isinstance(value, list):
-        return ", ".join(_word(v) for v in value) or "nobody"
+        return ", ".join(_word(v, brief) for v in value) or "nobody"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, str) and _stamp(value):
-        return local(value)
+        moment = datetime.fromisoformat(value).astimezone(STOCKHOLM)
+        return f"{moment:%Y-%m-%d %H:%M} {moment.tzname()}" if brief else local(value, False)
     return str(value)
 
 

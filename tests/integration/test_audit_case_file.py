@@ -46,7 +46,7 @@ def test_a_case_reads_as_blocks_in_stockholm_time_with_words_and_fields(
     assert closed[1] == "Case closed by anna, outcome goals_met"
     # The fields as key: value, times in Stockholm time; personal data hidden from an auditor.
     assert "  by: anna" in acknowledged
-    assert "  received_at: 2026-11-02 10:00:00 CET (Europe/Stockholm)" in opened
+    assert "  received_at: 2026-11-02 10:00:00 CET" in opened
     assert "      personal_number: (hidden)" in opened
     assert "=" not in "".join(acknowledged)
 
