@@ -107,6 +107,9 @@ def test_an_auditors_read_of_a_case_over_schedulings_http_is_in_the_access_log(
     assert (look["via"], look["service"], look["role"]) == ("http", "scheduling", "auditor")
     assert look["case_id"] == str(message.case_id) and look["reason"] == "(no reason given)"
     assert look["at"] == monday.isoformat()
+    code, out = lots(settings, "audit", "case", str(message.case_id), "--reason", "r", "--json")
+    events = [e["event"] for e in json.loads(out)["events"]]
+    assert "WaitingCase.Queued" in events and "CaseAccess.Viewed" not in events  # not history
 
 
 def test_looks_recorded_before_the_access_log_moved_to_infra_are_still_listed(
