@@ -16,12 +16,13 @@ import typer
 from infra.logging import configure
 from infra.redis import RedisUnavailable
 from infra.settings import Settings, SettingsError
+from infra.words import counted
 from lots import outfile
 from lots.dead_letters_cli import dead_letters_app
 from lots.polare_cli import polare_app
 from lots.quality_cli import quality_app
 from lots.settlement_cli import settlement_app
-from lots.text import counted, escaped
+from lots.text import escaped
 
 app = typer.Typer(
     help="lots: the back office of Leanlink Råd och stöd (intake, scheduling, billing).",

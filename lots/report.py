@@ -27,10 +27,10 @@ from typing import Any
 
 from events.messages import CallOffRecorded, TariffRecorded
 from infra.calendar import local_date
+from infra.words import counted
 from lots import field_report
 from lots.quality_report import rows as section_rows
 from lots.quality_report import sections
-from lots.text import counted
 from services.billing.offline import cap_limit
 from services.billing.pricing import LEANLINK, bills_for_leanlink
 from services.billing.tariffs import default_catalogue

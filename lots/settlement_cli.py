@@ -24,8 +24,9 @@ import typer
 
 from infra.money import kronor
 from infra.settings import Settings
+from infra.words import counted
 from lots import outfile
-from lots.text import counted, escaped
+from lots.text import escaped
 from services.billing.cap import CallOff
 from services.billing.pricing import PricingError
 from services.billing.settlement import PROGRAMMES, Document, SettlementError, month_start

@@ -13,9 +13,9 @@ from infra.application import ServiceApplication
 from infra.integrity import verify
 from infra.money import kronor
 from infra.settings import SERVICES, ServiceName, Settings
+from infra.words import counted
 from lots.reconcile import reconcile
 from lots.stores import open_reader
-from lots.text import counted
 
 
 def verify_stores(settings: Settings) -> dict[str, Any]:
