@@ -528,9 +528,14 @@ class AdjustmentRecorded(Message):
     fee_ore: int | None = None
     #: Optional: ``manual`` for an adjustment a person recorded (``lots settlement adjust``),
     #: with the written ``reference`` it rests on and who recorded it; absent for a late session.
-    cause: Literal["manual"] | None = None
+    cause: Literal["manual", "catch_up"] | None = None
     reference: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     recorded_by: str | None = None
+    #: Optional, on a ``catch_up`` (a tariff revision recorded after the month was paid): the
+    #: line it catches up (``fixed:<contract>``, ``hourly:<programme>``) and the tariff version
+    #: the month's line is now priced at.
+    line: str | None = None
+    tariff_version: str | None = None
 
 
 class TariffEntry(BaseModel):
