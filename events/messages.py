@@ -193,6 +193,23 @@ SUPERSEDES = (
 )
 
 
+class ContractNotice(BaseModel):
+    """A referral accepted to a programme with no contract in force on the day received."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    #: The contract of the programme that ended last before that day (null: none had begun).
+    contract: str | None
+    ended_on: date | None
+    message: str
+
+
+NO_CONTRACT = (
+    "optional: present when no contract of the programme was in force on the day the referral "
+    "was received (the contract that ended last and its end, or none begun yet); the referral "
+    "is accepted and flagged for a person to decide how it is served"
+)
+
+
 def _has(what: str) -> str:
     return (
         f"optional: whether the referral gave {what}, which intake keeps sealed (never on a "
@@ -232,6 +249,7 @@ class ReferralReceived(Message):
     #: Optional (see :data:`RESIDENCY_EXCEPTION_ID` and :data:`SUPERSEDES`).
     residency_exception_id: Annotated[UUID | None, Field(description=RESIDENCY_EXCEPTION_ID)] = None
     supersedes: Annotated[UUID | None, Field(description=SUPERSEDES)] = None
+    no_contract_in_force: Annotated[ContractNotice | None, Field(description=NO_CONTRACT)] = None
 
 
 class ReferralRejected(Message):
@@ -924,6 +942,7 @@ __all__ = [
     "CaseClosed",
     "Consent",
     "Consultation",
+    "ContractNotice",
     "FamilyAssessed",
     "FamilyGoalFollowedUp",
     "FamilyGoalSet",

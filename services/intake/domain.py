@@ -74,6 +74,7 @@ class Case(Aggregate):
         note: str | None = None,
         residency_exception_id: UUID | None = None,
         supersedes: UUID | None = None,
+        no_contract_in_force: dict[str, Any] | None = None,
     ) -> None:
         # What the referral said beside its persons (the decision's reference, the consent
         # form's reference and date, the note) is in the event only sealed with the key of the
