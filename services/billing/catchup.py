@@ -10,7 +10,8 @@ every adjustment already booked for it) is booked as an ``adjustment`` line with
 - ``fixed:<contract>``: the month's fixed share at the new amount, shared by ``fixed_lines``
   (``fixed.py``), so that the months of a year still sum to the yearly amount rounded once;
 - ``hourly:<programme>``: every session of the month (its own and its late sessions) priced
-  again at the rate now in force on its date for **the same billed hours**: the yearly cap is
+  with other tariffs than those now in force on its date (:func:`stale`) priced again at the
+  rate now in force for **the same billed hours**: the yearly cap is
   in hours, so a new price never moves the cap's cut, only what each billed hour costs;
 - its client fees (``fee_ore`` of the same line): visits x the fee now in force.
 
@@ -102,11 +103,16 @@ def repriced(billed: Billed, catalogue: Catalogue) -> Target:
 
 
 def targets(
-    month: str, sessions: Iterable[Billed], catalogue: Catalogue, *, fixed: bool = True
+    month: str,
+    sessions: Iterable[SessionLogged],
+    visits: Callable[[SessionLogged], int],
+    catalogue: Catalogue,
+    *,
+    fixed: bool = True,
 ) -> dict[str, Target]:
     """Each line of the month at the tariffs of ``catalogue``: its fixed lines (if ``fixed``)
-    and, per programme, its sessions priced again. A line whose price is no longer known is
-    left out (it keeps what it was paid)."""
+    and, per programme, its sessions, each :func:`stale` one priced again (``visits`` is asked
+    only of those), the others as they were logged (the same tariffs give the same price)."""
     out: dict[str, Target] = {}
     if fixed:
         lines, _ = fixed_lines(month_start(month), catalogue, lambda _: True)
@@ -115,20 +121,18 @@ def targets(
                 line["programmes"][0], int(line["amount_ore"]), 0, line["tariff_version"]
             )
     hourly: dict[str, list[Target]] = {}
-    unknown: set[str] = set()
-    for billed in sessions:
-        try:
-            hourly.setdefault(billed.session.programme, []).append(repriced(billed, catalogue))
-        except PriceNotKnown:
-            unknown.add(billed.session.programme)
-    for programme, priced in sorted(hourly.items()):
-        if programme in unknown:
-            continue
-        versions = "|".join(sorted({p.tariff_version for p in priced}))
+    for s in sessions:
+        if stale(s, catalogue):
+            priced = repriced(Billed(s, visits(s)), catalogue)
+        else:
+            priced = Target(s.programme, s.amount_ore, s.fee_ore, "")
+        hourly.setdefault(s.programme, []).append(priced)
+    for programme, priced_all in sorted(hourly.items()):
+        versions = "|".join(sorted({p.tariff_version for p in priced_all if p.tariff_version}))
         out[f"hourly:{programme}"] = Target(
             programme,
-            sum(p.amount_ore for p in priced),
-            sum(p.fee_ore for p in priced),
+            sum(p.amount_ore for p in priced_all),
+            sum(p.fee_ore for p in priced_all),
             versions,
         )
     return out
@@ -267,20 +271,15 @@ def own_catch_ups(
 ) -> list[AdjustmentRecorded]:
     """The catch-ups an open month gets for its own sessions logged before a revision (those
     :func:`stale`): priced again at the same hours, less what they were logged at and what
-    its own catch-ups already booked. ``visits`` gives a session's client visits (asked only
-    of stale ones). Fixed lines are settled at the new price directly."""
-    mine = [
-        Billed(s, visits(s))
-        for s in sessions
-        if s.settlement_month == month and stale(s, catalogue)
-    ]
+    its own catch-ups already booked. Fixed lines are settled at the new price directly."""
+    mine = [s for s in sessions if s.settlement_month == month]
     paid: Paid = {}
-    for b in mine:
-        _add(paid, f"hourly:{b.session.programme}", b.session.amount_ore, b.session.fee_ore)
+    for s in mine:
+        _add(paid, f"hourly:{s.programme}", s.amount_ore, s.fee_ore)
     for a in booked:
         if a.month == month and a.belongs_to_month == month and is_catch_up(a) and a.line:
             _add(paid, a.line, a.amount_ore, a.fee_ore or 0)
-    due = targets(month, mine, catalogue, fixed=False)
+    due = targets(month, mine, visits, catalogue, fixed=False)
     return catch_ups(month=month, booked_on=month, due=due, paid=paid, reference=reference)
 
 

@@ -8,15 +8,13 @@ come from the pure functions of :mod:`services.billing.catchup`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date
 from functools import partial
-from typing import Any
 
 from events.messages import AdjustmentRecorded, SessionLogged
 from services.billing.booking import Booker
 from services.billing.catchup import (
-    Billed,
     catch_ups,
     effective_from,
     merged,
@@ -39,11 +37,6 @@ def visits_of(booker: Booker, logged: SessionLogged) -> int:
     if session is None or session.meeting is None:
         return 0
     return int(session.meeting["client_visits"])
-
-
-def billed_of(booker: Booker, payload: Mapping[str, Any]) -> Billed:
-    logged = SessionLogged.model_validate(payload)
-    return Billed(logged, visits_of(booker, logged))
 
 
 def adjustments_of(settlement: Settlement) -> list[AdjustmentRecorded]:
@@ -84,14 +77,14 @@ def book_catch_ups(
         if settlement.closed is None:
             continue
         document = json.loads(settlement.closed["documents"][""])
-        sessions = [billed_of(booker, p) for p in settlement.sessions.values()]
+        sessions = [SessionLogged.model_validate(p) for p in settlement.sessions.values()]
         for late in booked:
             if late.belongs_to_month == month != late.month and late.session_id is not None:
                 session = booker.uow.get(late.session_id, Session)
                 assert session is not None and session.logged is not None
-                sessions.append(billed_of(booker, session.logged))
+                sessions.append(SessionLogged.model_validate(session.logged))
         paid = merged(paid_in(document), paid_later(month, [*booked, *made]))
-        due = targets(month, sessions, catalogue)
+        due = targets(month, sessions, partial(visits_of, booker), catalogue)
         target = booker.open_month(month)
         for adjustment in catch_ups(
             month=month, booked_on=target, due=due, paid=paid, reference=reference

@@ -33,6 +33,7 @@ RATE_FEB = HourlyRate(
 JANUARY = [held(1, datetime(2023, 1, 10, 9, tzinfo=CET), 80), held(2, datetime(2023, 1, 11, 9,
            tzinfo=CET), 45, client_visits=2)]  # fmt: skip
 FEBRUARY = [held(3, datetime(2023, 2, 7, 13, tzinfo=CET), 60)]
+LATE = held(5, datetime(2023, 1, 20, 15, tzinfo=CET), 30)  # January's, recorded after it closed
 MARCH = [held(4, datetime(2023, 3, 6, 10, tzinfo=CET), 50)]
 
 
@@ -89,6 +90,7 @@ def test_a_late_revision_reaches_closed_months_as_catch_ups_that_replay(
     for app in (late, known):
         deliver(app, JANUARY + FEBRUARY)
         app.close_month("2023-01")
+        deliver(app, [LATE])  # an adjustment of February's
         app.close_month("2023-02")
         deliver(app, MARCH)  # priced before the second revision in ``late``
     before = {m: late.closed_document(m) for m in MONTHS[:2]}
@@ -98,10 +100,11 @@ def test_a_late_revision_reaches_closed_months_as_catch_ups_that_replay(
     assert {(c["month"], c["belongs_to_month"], c["line"]) for c in uplift} == {
         ("2023-03", "2023-01", "hourly:counselling"), ("2023-03", "2023-02", "hourly:counselling"),
     }  # fmt: skip
-    # 80 + 45 minutes: 6 + 3 quarters, 605 -> 626.18 SEK/h, rounded once per session
-    assert uplift[0]["amount_ore"] == (93_927 + 46_964) - (90_750 + 45_375)
+    # 80 + 45 minutes and the late 30: 6 + 3 + 2 quarters, 605 -> 626.18 SEK/h, rounded once
+    # per session
+    assert uplift[0]["amount_ore"] == (93_927 + 46_964 + 31_309) - (90_750 + 45_375 + 30_250)
     fees = {c["belongs_to_month"]: c["fee_ore"] for c in done[1]["catch_ups"]}
-    assert fees == {"2023-01": 3 * 2_000, "2023-02": 2_000}  # 3 visits, then 1, x 20 SEK
+    assert fees == {"2023-01": 4 * 2_000, "2023-02": 2_000}  # 4 visits, then 1, x 20 SEK
     fixed = {c["belongs_to_month"]: c["amount_ore"] for c in done[2]["catch_ups"]}
     assert fixed == {
         "2023-01": rounded_share(520_000_000, 12, 1) - rounded_share(500_000_000, 12, 1),
@@ -124,10 +127,11 @@ def test_a_late_revision_reaches_closed_months_as_catch_ups_that_replay(
     assert {x["belongs_to_month"] for x in catch_ups} == {"2023-01", "2023-02", "2023-03"}
     assert all(x["reference"] and x["tariff_version"] for x in catch_ups)
     assert owed(late) == owed(known)  # to the öre, each month, fees too
-    assert len(of_type(late, "AdjustmentRecorded")) == len(catch_ups)
+    published = [a for a in of_type(late, "AdjustmentRecorded") if a.cause == "catch_up"]
+    assert len(published) == len(catch_ups)
     assert "SON-2023-12" in to_csv(march)
     for month in MONTHS:
-        assert_reproducible(late, month, JANUARY + FEBRUARY + MARCH)
+        assert_reproducible(late, month, [*JANUARY, *FEBRUARY, LATE, *MARCH])
 
 
 def test_a_month_closed_after_the_revision_gets_the_new_price_directly(

@@ -28,7 +28,7 @@ from services.billing.catchup import (
     targets,
 )
 from services.billing.pricing import price_meeting
-from services.billing.settlement import Document, first_open_month, settle
+from services.billing.settlement import Document, first_open_month, late_adjustment, settle
 from services.billing.tariffs import (
     FEE_REVISION,
     UPLIFT,
@@ -67,18 +67,26 @@ class Billing:
     sessions: dict[str, list[Billed]] = field(default_factory=dict)
     booked: dict[str, list[AdjustmentRecorded]] = field(default_factory=dict)
     closed: dict[str, Document] = field(default_factory=dict)
+    #: Sessions of a month logged after it closed: adjustments of the first open month.
+    late: dict[str, list[Billed]] = field(default_factory=dict)
+
+    def visits(self, session: SessionLogged) -> int:
+        every = [*self.sessions.values(), *self.late.values()]
+        return next(b.visits for bs in every for b in bs if b.session == session)
+
+    def log_late(self, month: str, held: MeetingHeld) -> None:
+        billed = priced(held, self.catalogue)
+        self.late.setdefault(month, []).append(billed)
+        target = first_open_month(month, self.closed.__contains__)
+        self.booked.setdefault(target, []).append(late_adjustment(billed.session, target))
 
     def log(self, month: str, meetings: list[MeetingHeld]) -> None:
         self.sessions[month] = [priced(m, self.catalogue) for m in meetings]
 
     def close(self, month: str) -> None:
         mine = self.booked.setdefault(month, [])
-        billed = self.sessions.get(month, [])
-        visits = {b.session.session_id: b.visits for b in billed}
-        mine += own_catch_ups(
-            month, [b.session for b in billed], lambda s: visits[s.session_id], self.catalogue,
-            mine,
-        )  # fmt: skip
+        sessions = [b.session for b in self.sessions.get(month, [])]
+        mine += own_catch_ups(month, sessions, self.visits, self.catalogue, mine)
         sessions = [b.session for b in self.sessions.get(month, [])]
         self.closed[month] = settle(month, sessions, self.catalogue, adjustments=mine)
 
@@ -87,7 +95,9 @@ class Billing:
         for month in sorted(self.closed):
             every = [a for booked in self.booked.values() for a in booked]
             paid = merged(paid_in(self.closed[month]), paid_later(month, every))
-            due = targets(month, self.sessions.get(month, []), self.catalogue)
+            own = [*self.sessions.get(month, []), *self.late.get(month, [])]
+            sessions = [b.session for b in own]
+            due = targets(month, sessions, self.visits, self.catalogue)
             target = first_open_month(month, self.closed.__contains__)
             made = catch_ups(month=month, booked_on=target, due=due, paid=paid, reference="R")
             if made:
@@ -144,6 +154,9 @@ def histories(draw: Any) -> tuple[list[list[MeetingHeld]], list[Entry], list[tup
     ops: list[tuple[str, Any]] = []
     for m in range(6):
         ops += [("log", m), ("close", m)]
+    for m in draw(st.lists(st.integers(0, 5), max_size=3, unique=True)):
+        after = ops.index(("close", m)) + 1
+        ops.insert(draw(st.integers(after, len(ops))), ("late", m))
     for entry in entries:
         ops.insert(draw(st.integers(0, len(ops))), ("revise", entry))
     return meetings, entries, ops
@@ -156,23 +169,23 @@ def test_closed_amounts_plus_catch_ups_are_what_the_tariffs_known_from_the_start
 ) -> None:
     meetings, entries, ops = history
     late = Billing()
-    for op, arg in ops:
-        if op == "log":
-            late.log(MONTHS[arg], meetings[arg])
-        elif op == "close":
-            late.close(MONTHS[arg])
-        else:
-            late.revise(arg)
     known = Billing(catalogue=default_catalogue().with_entries(*entries))
-    for m, month in enumerate(MONTHS):
-        known.log(month, meetings[m])
-        known.close(month)
+    for op, arg in ops:
+        for app in (late, known):
+            if op == "log":
+                app.log(MONTHS[arg], meetings[arg])
+            elif op == "close":
+                app.close(MONTHS[arg])
+            elif op == "late":
+                app.log_late(MONTHS[arg], meeting(100 + arg, arg + 1, 35, 1))
+        if op == "revise":
+            late.revise(arg)
     assert late.owed() == known.owed()
-    assert all(not [x for x in d["lines"] if x["kind"] == "adjustment"]
+    assert all(not [x for x in d["lines"] if x.get("cause") == "catch_up"]
                for d in known.closed.values())  # fmt: skip
     # Recording again what is recorded adds nothing: only the difference not yet paid.
     again = Billing(late.catalogue, late.sessions, {k: [*v] for k, v in late.booked.items()},
-                    late.closed)  # fmt: skip
+                    late.closed, late.late)  # fmt: skip
     again.revise(HourlyRate(entry_id="noop", programme="counselling", sek_per_hour=Decimal(1),
                             price_level_year=2000, valid_from=date(2000, 1, 1)))  # fmt: skip
     assert again.booked == late.booked
