@@ -250,14 +250,27 @@ def rederived(recorded: AdjustmentRecorded) -> AdjustmentRecorded:
 def stale(session: SessionLogged, catalogue: Catalogue) -> bool:
     """Whether a logged session was priced with other tariffs than those now in force on its
     date (its tariff version names other entries); False where no price is known now."""
+    return stale_version(
+        session.programme,
+        session.performed_on,
+        session.meeting_id is not None,
+        session.tariff_version,
+        catalogue,
+    )
+
+
+def stale_version(
+    programme: str, performed_on: date, meeting: bool, version: str, catalogue: Catalogue
+) -> bool:
+    """:func:`stale` from a session's fields (so that a month's sessions need not be read in
+    full to find the few priced before a revision)."""
     try:
-        expected = catalogue.hourly_rate(session.programme, session.performed_on).tariff_version
-        if session.meeting_id is not None:
-            fee = catalogue.client_fee(session.programme, session.performed_on)
+        expected = catalogue.hourly_rate(programme, performed_on).tariff_version
+        if meeting:
+            fee = catalogue.client_fee(programme, performed_on)
             expected = f"{expected};{fee.tariff_version}"
     except PriceNotKnown:
         return False
-    version = session.tariff_version
     return not (version == expected or version.startswith(f"{expected};"))
 
 

@@ -21,6 +21,7 @@ from services.billing.catchup import (
     own_catch_ups,
     paid_in,
     paid_later,
+    stale_version,
     targets,
 )
 from services.billing.domain import Session, Settlement
@@ -45,12 +46,24 @@ def adjustments_of(settlement: Settlement) -> list[AdjustmentRecorded]:
 
 def own_of(booker: Booker, settlement: Settlement) -> list[AdjustmentRecorded]:
     """The catch-ups the open month's own sessions are due at the tariffs now recorded."""
-    sessions = [SessionLogged.model_validate(p) for p in settlement.sessions.values()]
+    catalogue = booker.catalogue
+    # Only the sessions priced with other tariffs can differ: read just those in full.
+    sessions = [
+        SessionLogged.model_validate(p)
+        for p in settlement.sessions.values()
+        if stale_version(
+            str(p["programme"]),
+            date.fromisoformat(str(p["performed_on"])),
+            p.get("meeting_id") is not None,
+            str(p["tariff_version"]),
+            catalogue,
+        )
+    ]
     return own_catch_ups(
         settlement.month,
         sessions,
         partial(visits_of, booker),
-        booker.catalogue,
+        catalogue,
         adjustments_of(settlement),
     )
 
