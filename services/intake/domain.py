@@ -98,6 +98,8 @@ class Case(Aggregate):
         self.ack_due = ack_due
         self.household = household
         self.indicators_met = indicators_met
+        #: Set when no contract of the programme was in force on the day received (rules.py).
+        self.no_contract_in_force = no_contract_in_force
         self.acknowledged_at: datetime | None = None
         self.ack_overdue_noted = False
         self.first_contact_at: datetime | None = None

@@ -230,10 +230,14 @@ async def test_the_answer_flags_a_referral_to_a_programme_with_no_contract_in_fo
 ) -> None:
     network = referral()  # the joint contract of 002 ended 2021-08-31; no extension set
     counselling = referral(programme="counselling")
-    async with running_intake(settings, Clock()) as (_app, _, _http):
+    over_http = referral()
+    async with running_intake(settings, Clock()) as (_app, _, http):
         for body in (network, counselling):
             redis_client.xadd(settings.stream("intake.referrals"), entry(body))  # type: ignore[arg-type]
         await eventually(lambda: len(_events(redis_client, settings)) == 2)
+        answered = await http.post("/referrals", json=over_http)
+    assert answered.status_code == 202  # accepted, and flagged in the answer too
+    assert answered.json()["no_contract_in_force"]["contract"] == "coordinated-network-2018"
     answers = {a["referral_id"]: a for a in _events(redis_client, settings)}
     flagged, served = answers[network["referral_id"]], answers[counselling["referral_id"]]
     assert flagged["type"] == served["type"] == "ReferralReceived"  # accepted, and flagged
