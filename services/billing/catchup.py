@@ -37,11 +37,7 @@ from services.billing.pricing import amount_ore
 from services.billing.settlement import month_start
 from services.billing.tariffs import (
     Catalogue,
-    Entry,
-    Extension,
-    Indexation,
     PriceNotKnown,
-    Termination,
 )
 
 CATCH_UP_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:catch-up-adjustment")
@@ -75,18 +71,6 @@ class Target:
 
 Paid = dict[str, tuple[int, int]]
 """What a month's lines were paid so far: line -> (amount in öre, client fees in öre)."""
-
-
-def effective_from(entry: Entry, catalogue: Catalogue) -> date:
-    """The first day a newly recorded entry can change a price (an extension or a notice can
-    change any month of its contract's term)."""
-    if isinstance(entry, Indexation):
-        return entry.applies_from
-    if isinstance(entry, Extension | Termination):
-        return min(t.valid_from for t in catalogue.terms if t.contract == entry.contract)
-    start = getattr(entry, "valid_from", None)
-    assert isinstance(start, date), f"{entry.entry_id} has no effective date"
-    return start
 
 
 def repriced(billed: Billed, catalogue: Catalogue) -> Target:

@@ -16,7 +16,6 @@ from events.messages import AdjustmentRecorded, SessionLogged
 from services.billing.booking import Booker
 from services.billing.catchup import (
     catch_ups,
-    effective_from,
     merged,
     own_catch_ups,
     paid_in,
@@ -27,7 +26,19 @@ from services.billing.catchup import (
 from services.billing.domain import Session, Settlement
 from services.billing.pricing import month_of
 from services.billing.settlement import next_month
-from services.billing.tariffs import Entry
+from services.billing.tariffs import Catalogue, Entry, Extension, Indexation, Termination
+
+
+def effective_from(entry: Entry, catalogue: Catalogue) -> date:
+    """The first day a newly recorded entry can change a price (an extension or a notice can
+    change any month of its contract's term)."""
+    if isinstance(entry, Indexation):
+        return entry.applies_from
+    if isinstance(entry, Extension | Termination):
+        return min(t.valid_from for t in catalogue.terms if t.contract == entry.contract)
+    start = getattr(entry, "valid_from", None)
+    assert isinstance(start, date), f"{entry.entry_id} has no effective date"
+    return start
 
 
 def visits_of(booker: Booker, logged: SessionLogged) -> int:
