@@ -39,6 +39,7 @@ from events.codec import DecodeError, encode, plain_fields
 from infra.application import Incoming, Refusal, ServiceApplication
 from infra.logging import describe_error
 from infra.metrics import Metrics
+from infra.outage import outage_of
 from infra.redis import auth
 from infra.settings import ServiceName, Settings
 from infra.topology import (
@@ -134,6 +135,8 @@ class Runtime:
         self.counters = Counters()
         self.metrics = Metrics(self.group)
         self.redis_ok = False
+        #: Said once when Redis goes away and once when it is back, whichever loop notices.
+        self.outage = outage_of(redis_url)
         self._epoch: str | None = None
         self._relay_position = 0
         self._relay_wakeup = asyncio.Event()
@@ -195,7 +198,7 @@ class Runtime:
             except TRANSIENT as exc:
                 self.redis_ok = False
                 self.counters.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("redis unavailable", loop=loop.__name__, error=type(exc).__name__)
+                self.outage.down(exc)
                 await self._sleep(1.0)
             except ResponseError as exc:
                 text = str(exc)
@@ -218,6 +221,7 @@ class Runtime:
         self.failing_loops.setdefault(loop, (time.time(), error))
 
     def _round_done(self, loop: str) -> None:
+        self.outage.up()
         if self.failing_loops:
             self.failing_loops.pop(loop, None)
 
@@ -292,6 +296,7 @@ class Runtime:
                 ),
             )
             self.redis_ok = True
+            self.outage.up()
             deliveries = [
                 Delivery(self._logical(name), entry_id.decode(), fields, 1)
                 for name, entries in response or []

@@ -1,7 +1,8 @@
 """Settings from the environment, every name prefixed ``LOTS_``, with safe defaults.
 
-The defaults are the embedded set-up (SQLite files under ``var/``, the local Redis or one the
-project starts itself), so that ``make demo`` needs no configuration at all. Production mode
+The defaults are the embedded set-up (SQLite files under ``var/``, a Redis the project starts
+itself under ``var/redis``), so that ``make demo`` needs no configuration at all; an external
+Redis is used only when ``LOTS_REDIS_URL`` names one. Production mode
 refuses the shortcuts that are only safe on a developer's machine.
 """
 
@@ -107,8 +108,11 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
 
     # --- Redis -------------------------------------------------------------------------------
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    #: auto: use ``redis_url`` when reachable, else start (or reuse) the embedded server.
+    #: The external Redis to use. Unset: the embedded one (started by the project, data under
+    #: ``var/redis``), never whatever answers on 6379. Named but not answering: an error.
+    redis_url: str | None = None
+    #: auto: ``redis_url`` when it is set, else the embedded server (started, or reused);
+    #: always: the embedded server even when ``redis_url`` is set; never: ``redis_url`` only.
     embedded_redis: Literal["auto", "always", "never"] = "auto"
     embedded_redis_port: int = 6390
     #: Prepended to every stream and key name, for several environments on one Redis.

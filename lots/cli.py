@@ -16,6 +16,7 @@ import typer
 from infra.logging import configure
 from infra.redis import RedisUnavailable
 from infra.settings import Settings, SettingsError
+from lots.dead_letters_cli import dead_letters_app
 from lots.polare_cli import polare_app
 from lots.quality_cli import quality_app
 from lots.settlement_cli import settlement_app
@@ -33,6 +34,7 @@ app.add_typer(audit, name="audit")
 app.add_typer(settlement_app, name="settlement")
 app.add_typer(polare_app, name="polare")
 app.add_typer(quality_app, name="quality")
+app.add_typer(dead_letters_app, name="dead-letters")
 
 
 def _settings() -> Settings:
@@ -50,7 +52,7 @@ def up() -> None:
     from lots.supervisor import Supervisor
 
     settings = _settings()
-    configure(settings.log_level, json=settings.log_json)
+    configure(settings.log_level, json=settings.log_json, service="up")
     # SIGTERM (a service manager, `kill`) stops the services as Ctrl-C does, and so does SIGINT
     # even where it was inherited ignored (a shell's background job).
     before = {
@@ -62,8 +64,8 @@ def up() -> None:
     try:
         supervisor.start()
         problem = supervisor.guard.problem() if supervisor.guard else None
-        if problem is not None:  # production has refused it unless LOTS_ALLOW_OPEN_REDIS
-            typer.echo(f"WARNING: {problem}", err=True)
+        line = supervisor.redis_line()  # production has refused an unguarded one
+        typer.echo(line if problem is None else f"WARNING: {line}: {problem}", err=bool(problem))
         supervisor.wait_ready()
         page = StatusPage(
             settings.model_copy(update={"redis_url": supervisor.redis_url}), settings.status_port
@@ -71,7 +73,6 @@ def up() -> None:
         page.start()
         for service in supervisor.services:
             typer.echo(f"{service}: {supervisor.base_url(service)}/docs")
-        typer.echo(f"redis: {supervisor.redis_url}")
         typer.echo(f"status page: {page.link}")
         supervisor.watch()
     except KeyboardInterrupt:
@@ -101,7 +102,7 @@ def demo(
     from lots.demo import run_demo
 
     settings = _settings()
-    configure("WARNING")
+    configure("WARNING", service="demo")
     try:
         summary = run_demo(
             settings,

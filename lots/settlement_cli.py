@@ -30,12 +30,16 @@ from services.billing.pricing import PricingError
 from services.billing.settlement import PROGRAMMES, Document, SettlementError, month_start
 from services.billing.statement import (
     apart,
-    preview_status,
-    referred,
     separate_items,
     separately,
     to_csv,
     to_html,
+)
+from services.billing.statement_words import (
+    awaiting_in_words,
+    line_name,
+    notes_in_words,
+    status,
 )
 from services.billing.tariffs import PriceNotKnown, TariffError
 
@@ -54,6 +58,7 @@ class Format(StrEnum):
     json = "json"
     csv = "csv"
     html = "html"
+    pdf = "pdf"
 
 
 def _month(value: str) -> str:
@@ -76,7 +81,9 @@ Programme = Annotated[
     typer.Option(help=f"limit it to one contract: {', '.join(PROGRAMMES)}", callback=_programme),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output (JSON)")]
-Output = Annotated[Format, typer.Option("--format", help="text, json, csv or html")]
+Output = Annotated[
+    Format, typer.Option("--format", help="text, json, csv, html or pdf (printed from the html)")
+]
 Out = Annotated[Path | None, typer.Option("--out", help="write to this file, not stdout")]
 
 
@@ -341,6 +348,9 @@ def _emit(view: dict[str, Any], output: Format, out: Path | None) -> None:
         text = to_csv(document)
     elif output is Format.html:
         text = to_html(view)
+    elif output is Format.pdf:
+        _pdf(view, out)
+        return
     else:
         text = _text(view)
     if out is None:
@@ -350,23 +360,32 @@ def _emit(view: dict[str, Any], output: Format, out: Path | None) -> None:
     typer.echo(f"wrote {out}", err=True)
 
 
+def _pdf(view: dict[str, Any], out: Path | None) -> None:
+    """The statement printed as a PDF, to ``out`` or to a pipe (never onto a terminal)."""
+    from services.billing.statement_pdf import PdfUnavailable, to_pdf
+
+    if out is None and sys.stdout.isatty():
+        raise _fail("a PDF is not shown on a terminal: give --out FILE (or pipe it)", 2)
+    try:
+        pdf = to_pdf(view)
+    except PdfUnavailable as exc:
+        raise _fail(str(exc), 1) from exc
+    if out is None:
+        sys.stdout.buffer.write(pdf)
+        sys.stdout.flush()
+        return
+    out.write_bytes(pdf)
+    typer.echo(f"wrote {out}", err=True)
+
+
 def _text(view: dict[str, Any]) -> str:
     document: Document = view["document"]
     scope = document["programme"] or "all programmes"
-    status = view.get("status", "open")
-    if status == "closed":
-        status = f"closed {view.get('closed_at')}" + (
-            f" by {view['closed_by']}" if view.get("closed_by") else ""
-        )
-    if view.get("preview"):
-        status = preview_status(view)
-    elif status == "open" and (view.get("grace") or {}).get("in_grace"):
-        status = f"open, in its grace window until {view['grace']['grace_ends']}"
-    rows = [f"Settlement {document['month']} ({scope}): {status}", ""]
+    rows = [f"Settlement {document['month']} ({scope}): {status(view)}", ""]
     for line in document["lines"]:
         rows.append(
             f"  {line['programme']:<22} {line['kind']:<10} {kronor(line['amount_ore']):>18}  "
-            f"{_what(line)}"
+            f"{line_name(line, document['month'])}"
         )
     rows += [
         "",
@@ -383,31 +402,12 @@ def _text(view: dict[str, Any]) -> str:
         )
     rows += [f"  waiting for a decision: {p['meeting_id']}: {p['reason']}"
              for p in document["pending_decisions"]]  # fmt: skip
-    rows += [f"  waiting for a price: {reason}" for reason in view.get("awaiting_price") or []]
+    rows += [f"  waiting for a price: {entry}" for entry in awaiting_in_words(view)]
     rows += [f"  other provider: {row['programme']} {apart(row)}"
              for row in document.get("other_providers", [])]  # fmt: skip
     rows += [f"  apart: {i['programme']} {separately(i)}" for i in separate_items(document)]
-    rows += [f"  note: {note}" for note in document["notes"]]
+    rows += [f"  note: {note}" for note in notes_in_words(document["notes"])]
     label = "digest of this preview (not final)" if view.get("preview") else "digest"
     rows += ["", f"{label} {document['digest']}"]
     # Stored strings (who closed it, a reason, a note) are printed escaped: one line a row.
     return "\n".join(escaped(row) for row in rows) + "\n"
-
-
-def _what(line: dict[str, Any]) -> str:
-    if line["kind"] == "hourly":
-        return (
-            f"{line['sessions']} sessions, {line['client_hours']} h at {line['rate']} SEK/h, "
-            f"fees {kronor(line['fees_collected_ore'])}"
-        )
-    if line["kind"] == "fixed":
-        covered = (
-            f" ({line['covered_months']} covered from {line['covered_from']})"
-            if "covered_from" in line
-            else ""
-        )
-        return (
-            f"{line['contract']}, month {line['month_of_period']} of {line['period_months']}"
-            f"{covered}"
-        )
-    return f"for {line['belongs_to_month']}: {line['reason']}{referred(line)}"

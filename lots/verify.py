@@ -11,6 +11,7 @@ from typing import Any
 
 from infra.application import ServiceApplication
 from infra.integrity import verify
+from infra.money import kronor
 from infra.settings import SERVICES, ServiceName, Settings
 from lots.reconcile import reconcile
 from lots.stores import open_reader
@@ -74,5 +75,4 @@ def _billed(unmatched: dict[str, Any]) -> str:
         return "not billed"
     if unmatched["amount_ore"] is None:
         return "billed"
-    kronor, ore = divmod(unmatched["amount_ore"], 100)
-    return f"billed {kronor:,}.{ore:02d} kr"
+    return f"billed {kronor(unmatched['amount_ore'])}"

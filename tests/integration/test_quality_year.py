@@ -418,12 +418,23 @@ async def test_a_year_of_quality_follow_up_and_steering_reaches_the_yearly_repor
         notices = scheduling.notices()
         assert [n["code"] for n in notices] == ["steering_group_too_late"]
         assert notices[0]["level"] == "critical"
+        assert (
+            "tell the administration that the coordinated support and network work "
+            in (notices[0]["message"])
+        )
 
         # --- the next year: the summary is due, then overdue, then submitted ----------------
         clock.now = at(2027, 1, 11)
         assert [n["code"] for n in intake.notices()] == ["quality_summary_due"]
         clock.now = at(2027, 4, 1)
-        assert [n["code"] for n in intake.notices()] == ["quality_summary_overdue"]
+        [overdue] = intake.notices()
+        assert overdue["code"] == "quality_summary_overdue"
+        assert (
+            "the family counselling contract (2022), section 4.2, is overdue since "
+            in (overdue["message"])
+        )
+        assert "`lots quality submit-summary 2026 --by NAME`" in overdue["message"]
+        assert "§" not in overdue["message"]
         preview = (await http.get("/quality/summaries/2026")).json()
         assert preview["submitted_at"] is None
         summary = await call(http, "/quality/summaries/2026", {"by": "chef"}, 201)

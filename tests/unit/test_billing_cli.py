@@ -136,6 +136,7 @@ def test_a_meeting_with_no_price_in_force_is_listed_as_waiting_and_exits_0(
     assert waiting["reason"].startswith("counselling hourly rate is not known for 2021-12-07")
     assert document["billable_hours"] == "0.00" and verify(document)
     text = run("compute", "--events", str(export), "--month", "2021-12")
-    assert text.exit_code == 0 and "waiting for a price: counselling hourly rate" in text.stdout
+    assert text.exit_code == 0
+    assert "waiting for a price: 1 session: counselling hourly rate" in text.stdout
     may = json.loads(run("compute", "--events", str(export), "--month", "2022-05", "--json").stdout)
     assert may["billable_hours"] == "11.25" and may["awaiting_price"] == []
