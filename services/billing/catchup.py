@@ -112,7 +112,9 @@ def targets(
             priced = Target(s.programme, s.amount_ore, s.fee_ore, "")
         hourly.setdefault(s.programme, []).append(priced)
     for programme, priced_all in sorted(hourly.items()):
-        versions = "|".join(sorted({p.tariff_version for p in priced_all if p.tariff_version}))
+        # Each price's lineage once (``;`` between prices, as in a session's tariff version).
+        prices = {c for p in priced_all if p.tariff_version for c in p.tariff_version.split(";")}
+        versions = ";".join(sorted(prices))
         out[f"hourly:{programme}"] = Target(
             programme,
             sum(p.amount_ore for p in priced_all),
@@ -195,9 +197,7 @@ def catch_up(
 ) -> AdjustmentRecorded:
     """One catch-up adjustment; its id derives from all it says, so it re-derives offline."""
     what = "fixed payment " + line[6:] if line.startswith("fixed:") else f"{programme} sessions"
-    reason = (
-        f"catch-up for {belongs_to_month}: {what} at the tariffs recorded later ({tariff_version})"
-    )
+    reason = f"catch-up for {belongs_to_month}: {what} at the tariffs recorded later"
     key = f"{month}/{belongs_to_month}/{line}/{amount_ore}/{fee_ore}/{tariff_version}/{reference}"
     return AdjustmentRecorded(
         adjustment_id=uuid5(CATCH_UP_NAMESPACE, key), month=month,
