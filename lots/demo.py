@@ -258,11 +258,11 @@ def run_demo(
 
     counts = stored_event_counts(base)
     types = Counter(fields["type"] for _, fields in answered)
-    reasons = Counter(
-        r["code"]
+    reasons = Counter(  # referrals per reason code (one referral may miss five indicators)
+        code
         for _, f in answered
         if f["type"] == "ReferralRejected"
-        for r in json.loads(f["data"])["reasons"]
+        for code in {r["code"] for r in json.loads(f["data"])["reasons"]}
     )
     settlement = record.settlement
     summary: dict[str, Any] = {
@@ -303,8 +303,8 @@ def _print(summary: dict[str, Any], settlement: dict[str, Any], echo: Any) -> No
     )
     if summary["rejection_reasons"]:
         echo(
-            "rejection reasons: "
-            + ", ".join(f"{c} x{n}" for c, n in sorted(summary["rejection_reasons"].items()))
+            "referrals rejected, by reason: "
+            + ", ".join(f"{c} {n}" for c, n in sorted(summary["rejection_reasons"].items()))
         )
     for letter in summary["dead_letters"]:
         echo(f"dead letter on {REFERRALS}.dead: {letter['error']}")

@@ -262,7 +262,7 @@ def render(report: dict[str, Any]) -> list[str]:
             f"{r['pending']:>8} {oldest:>8} {r['dead_letters']:>5}"
         )
     lines.append("")
-    lines += _dead_letter_lines(report["dead_letters"])
+    lines += _dead_letter_lines(report.get("dead_letters") or {"streams": {}, "actions": []})
     lines.append(
         "service levels: "
         + (

@@ -32,6 +32,7 @@ from infra.application import (
     UnitOfWork,
 )
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy
+from infra.words import counted
 from services.billing import polare, views
 from services.billing.adjustments import AdjustmentError, manual_adjustment
 from services.billing.booking import (
@@ -813,14 +814,16 @@ class Billing(ServiceApplication):
         if not early and in_grace(month, now, self.grace_days, self.calendar):
             ends = grace_ends(month, self.grace_days, self.calendar)
             return (
-                f"{month} is in its grace window of {self.grace_days} business day(s) until "
+                f"{month} is in its grace window of "
+                f"{counted(self.grace_days, 'business day')} until "
                 f"{ends.strftime('%Y-%m-%d %H:%M')} Europe/Stockholm: late sessions still land "
                 "in it, and it is closed when the window ends; close it early (--early, or "
                 "early=true) to end the window now"
             )
         if awaiting:
             return (
-                f"{month} cannot be closed: {len(awaiting)} session(s) wait for a price "
+                f"{month} cannot be closed: {counted(len(awaiting), 'session')} "
+                f"{'waits' if len(awaiting) == 1 else 'wait'} for a price "
                 f"({'; '.join(awaiting)}); record the missing tariff first"
             )
         return None

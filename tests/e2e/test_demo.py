@@ -39,6 +39,8 @@ def test_the_demo_settles_a_month_that_replays_and_recomputes_to_the_same_digest
     assert summary["published"] == 32
     assert sum(summary["answered"].values()) == 30
     assert len(summary["dead_letters"]) == 1
+    rejected = summary["answered"].get("ReferralRejected", 0)  # referrals counted, not reasons
+    assert rejected > 0 and max(summary["rejection_reasons"].values()) <= rejected
     assert summary["meetings_held"] > 0 and summary["first_contacts_booked"] > 0
     settlement = summary["settlement"]
     assert settlement["total_ore"] > 0 and len(settlement["digest"]) == 64
