@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+from datetime import date
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +30,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events import messages
+from infra.contract_terms import SEED_TERMS, with_ends
 
 ServiceName = Literal["intake", "scheduling", "billing"]
 Referable = Literal["network", "coordinated", "counselling"]
@@ -181,6 +183,10 @@ class Settings(BaseSettings):
     )
     #: Midsummer Eve, Christmas Eve and New Year's Eve count as days off in deadlines.
     de_facto_days_off: bool = True
+    #: Contracts whose end differs from the seeds' (an extension or a notice billing recorded),
+    #: as JSON: ``{"coordinated-network-2018": "2024-08-31"}`` (null: until further notice).
+    #: Intake flags referrals to a programme with no contract in force (infra/contract_terms.py).
+    intake_contract_ends: dict[str, date | None] = Field(default_factory=dict)
 
     #: Referrals a source may send a minute on average, per intake instance (0: no limit), and
     #: how many at once; a referral beyond them is refused with ``rate_limited``.
@@ -219,6 +225,12 @@ class Settings(BaseSettings):
             if len(set(order)) != len(order):
                 raise ValueError(f"{programme}: rank acute, decision and service, each once")
         return orders
+
+    @field_validator("intake_contract_ends")
+    @classmethod
+    def _known_contracts(cls, ends: dict[str, date | None]) -> dict[str, date | None]:
+        with_ends(SEED_TERMS, ends)
+        return ends
 
     @field_validator("intake_min_indicators")
     @classmethod

@@ -42,6 +42,7 @@ from services.billing.booking import (
     time_session_id,
 )
 from services.billing.cap import call_offs_in_force
+from services.billing.catchup_book import book_catch_ups, own_of
 from services.billing.domain import (
     BillingError,
     CapAccount,
@@ -512,10 +513,23 @@ class Billing(ServiceApplication):
                 recorded_at=self.clock(),
             )
             repriced = self._reprice_waiting(booker)
+            # A revision that reaches closed months: catch-ups on the first open month.
+            caught = book_catch_ups(booker, made, local_date(self.clock()), reference)
             return {
                 "book_version": booker.book.version,
                 "recorded": [e.entry_id for e in made],
                 "repriced_sessions": repriced,
+                "catch_ups": [
+                    {
+                        "adjustment_id": str(a.adjustment_id),
+                        "month": a.month,
+                        "belongs_to_month": a.belongs_to_month,
+                        "line": a.line,
+                        "amount_ore": a.amount_ore,
+                        "fee_ore": a.fee_ore or 0,
+                    }
+                    for a in caught
+                ],
             }
 
         return self._command(change)
@@ -849,6 +863,9 @@ class Billing(ServiceApplication):
         self, booker: Booker, month: str, closed_by: str | None, kind: CloseKind
     ) -> Document:
         settlement = booker.settlement(month)
+        # Its own sessions logged before a revision reach the new price (catchup.py).
+        for adjustment in own_of(booker, settlement):
+            settlement.book_adjustment(adjustment.model_dump(mode="json"))
         documents = {
             key or "": views.document_of(booker, settlement, month, key)
             for key in (None, *PROGRAMMES)

@@ -103,6 +103,8 @@ class Answer:
     reasons: list[dict[str, str]] = field(default_factory=list)
     retry_after: timedelta | None = None
     conflict: bool = False
+    #: Accepted with no contract of its programme in force on the day received (rules.py).
+    no_contract_in_force: dict[str, Any] | None = None
 
 
 def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
@@ -563,7 +565,10 @@ class Intake(RegisterCommands):
 
 def _answer_of(found: Case | RejectedReferral) -> Answer:
     if isinstance(found, Case):
-        return Answer(True, found.source, found.referral_id, case_id=found.id)
+        notice = getattr(found, "no_contract_in_force", None)  # cases opened before: none
+        return Answer(
+            True, found.source, found.referral_id, case_id=found.id, no_contract_in_force=notice
+        )
     return Answer(False, found.source, found.referral_id, reasons=list(found.reasons))
 
 

@@ -77,6 +77,7 @@ class Case(Aggregate):
         note: str | None = None,
         residency_exception_id: UUID | None = None,
         supersedes: UUID | None = None,
+        no_contract_in_force: dict[str, Any] | None = None,
     ) -> None:
         # What the referral said beside its persons (the decision's reference, the consent
         # form's reference and date, the note) is in the event only sealed with the key of the
@@ -100,6 +101,8 @@ class Case(Aggregate):
         self.ack_due = ack_due
         self.household = household
         self.indicators_met = indicators_met
+        #: Set when no contract of the programme was in force on the day received (rules.py).
+        self.no_contract_in_force = no_contract_in_force
         self.acknowledged_at: datetime | None = None
         self.ack_overdue_noted = False
         self.first_contact_at: datetime | None = None

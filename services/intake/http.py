@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from events.codec import MAX_DATA_BYTES
-from events.messages import Reason, ReferralId, Source, SubmitReferral
+from events.messages import ContractNotice, Reason, ReferralId, Source, SubmitReferral
 from events.strictjson import NotJson, loads
 from infra.access import looked_over_http
 from infra.application import ServiceApplication
@@ -39,6 +39,8 @@ class Accepted(BaseModel):
     case_id: UUID
     source: str
     referral_id: str
+    #: As on ``ReferralReceived``: no contract of the programme in force on the day received.
+    no_contract_in_force: ContractNotice | None = None
 
 
 class Rejected(BaseModel):
@@ -130,7 +132,10 @@ def _answer_response(answer: Answer) -> JSONResponse:
     if answer.accepted:
         assert answer.case_id is not None and answer.source and answer.referral_id
         body: BaseModel = Accepted(
-            case_id=answer.case_id, source=answer.source, referral_id=answer.referral_id
+            case_id=answer.case_id,
+            source=answer.source,
+            referral_id=answer.referral_id,
+            no_contract_in_force=answer.no_contract_in_force,  # type: ignore[arg-type]
         )
         return JSONResponse(body.model_dump(mode="json"), status_code=202)
     body = Rejected(
