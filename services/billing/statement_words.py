@@ -104,9 +104,15 @@ def line_name(
     if "session_id" in line:
         hours = f", {line['client_hours']} client hours" if line.get("client_hours") else ""
         return f"{name(line['programme'])}, a session of {belongs} logged after it closed{hours}"
-    cause = f"; {line.get('cause', 'adjustment')}, reference {line['reference']}" if (
-        "reference" in line) else ""  # fmt: skip
+    said = CAUSES.get(line.get("cause", ""), "adjustment")
+    cause = f"; {said}, reference {line['reference']}" if "reference" in line else ""
     return f"{name(line['programme'])}, adjustment for {belongs}: {line['reason']}{cause}"
+
+
+CAUSES = {  # an adjustment's recorded cause, in words
+    "manual": "manual correction",
+    "catch_up": "catch-up for a tariff recorded after the month closed",
+}
 
 
 def _fixed_name(line: Mapping[str, Any], month: str, term_ends: Mapping[str, str]) -> str:
