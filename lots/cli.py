@@ -76,6 +76,8 @@ def up() -> None:
         for service in supervisor.services:
             typer.echo(f"{service}: {supervisor.base_url(service)}/docs")
         typer.echo(f"status page: {page.link}")
+        for hint in supervisor.redis_cli_lines():
+            typer.echo(hint)
         supervisor.watch()
     except KeyboardInterrupt:
         pass

@@ -71,6 +71,20 @@ class Supervisor:
         assert self.guard is not None, "started"
         return describe(self.settings, self.redis_url, self.guard)
 
+    def redis_cli_lines(self) -> list[str]:
+        """On the embedded Redis, the ``redis-cli`` commands that reach it: a referral sent as
+        the publisher (``default``), the answers read as the operator. Nothing on another."""
+        if self.embedded is None:
+            return []
+        port = self.settings.embedded_redis_port
+        keys = self.settings.var_dir / "keys" / "redis" / "operator"
+        return [
+            f"send a referral: redis-cli -p {port} XADD intake.referrals '*' type "
+            "SubmitReferral version 1 id ... data '{...}' (README, Publishing a referral)",
+            f"read the answers: redis-cli -p {port} --user operator --pass \"$(cat {keys})\" "
+            "--no-auth-warning XRANGE intake.events - +",
+        ]
+
     def child_env(self, service: ServiceName | None = None) -> dict[str, str]:
         """The children's environment: this process's settings, then any overrides, then the
         Redis credentials of ``service``'s own user (on the embedded Redis)."""

@@ -163,6 +163,36 @@ def up(venv: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict
         log.close()
 
 
+def answered_through_the_printed_redis_cli(tmp_path: Path) -> None:
+    """The ``redis-cli`` lines ``lots up`` prints reach its embedded Redis: a referral sent as
+    the README sends it is answered, and the printed read shows the answer."""
+    deadline = time.monotonic() + 30
+    while "read the answers: " not in (log := (tmp_path / "up.log").read_text()):
+        assert time.monotonic() < deadline, log[-3000:]
+        time.sleep(0.2)
+    hints = dict(
+        line.split(": ", 1) for line in log.splitlines() if line.startswith(("send a", "read t"))
+    )
+    send = hints["send a referral"].split(" XADD ")[0]  # redis-cli -p PORT
+    body = json.dumps({
+        "source": "linkoping.elevhalsa", "referral_id": "EH-2026-UP-1", "programme": "counselling",
+        "basis": "service", "urgency": "normal",
+        "persons": [
+            {"role": "child", "personal_number": "201407142395", "municipality_code": "0580"}
+        ],
+    })  # fmt: skip
+    uid = "6b1f0c1e-3b6a-4c5e-9d7e-0f1a2b3c4d5e"
+    sent = f"{send} XADD intake.referrals '*' type SubmitReferral version 1 id {uid} data '{body}'"
+    assert subprocess.run(["bash", "-c", sent], capture_output=True, text=True).returncode == 0
+    while time.monotonic() < deadline:
+        read = subprocess.run(["bash", "-c", hints["read the answers"]], cwd=tmp_path,
+                              capture_output=True, text=True)  # fmt: skip
+        if "EH-2026-UP-1" in read.stdout:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"no answer read with the printed command: {read.stdout} {read.stderr}")
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_lots_up_serves_status_says_healthy_and_a_signal_stops_it_all(
     up: tuple[subprocess.Popen[str], dict[str, str]],
@@ -187,6 +217,9 @@ def test_lots_up_serves_status_says_healthy_and_a_signal_stops_it_all(
         # /docs's assets are package data of a dependency, installed with the wheel
         with urllib.request.urlopen(f"http://127.0.0.1:{ports[0]}/docs-assets/{asset}") as got:
             assert got.status == 200 and len(got.read()) > 100_000, asset
+
+    if stop == signal.SIGINT and shutil.which("redis-cli"):
+        answered_through_the_printed_redis_cli(tmp_path)
 
     process.send_signal(stop)  # SIGTERM once left the three services running, orphaned
     assert process.wait(timeout=60) == 0, (tmp_path / "up.log").read_text()[-3000:]
