@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import redis
+import redis.asyncio as aioredis
 import structlog
 from pydantic import SecretStr
 
+from infra import sentinel
 from infra.acl import password_hash, render, users
 from infra.settings import Settings
 
@@ -45,23 +47,38 @@ def auth(settings: Settings) -> dict[str, Any]:
 
 
 def connect(settings: Settings, **kwargs: Any) -> redis.Redis:
-    """A client of ``settings.redis_url``, logged in as ``settings`` say."""
-    return redis.Redis.from_url(settings.redis_url, **auth(settings), **kwargs)
+    """A client of ``settings.redis_address``, logged in as ``settings`` say."""
+    return client(settings.redis_address, **auth(settings), **kwargs)
+
+
+def client(url: str, **kwargs: Any) -> redis.Redis:
+    """A client of ``url``: a ``redis://`` URL, or a ``redis+sentinel://`` one
+    (:func:`infra.sentinel.parse`), whose client follows the master the sentinels name."""
+    address = sentinel.parse(url)
+    if address is None:
+        return redis.Redis.from_url(url, **kwargs)
+    return sentinel.master(address, **kwargs)
+
+
+def async_client(url: str, **kwargs: Any) -> aioredis.Redis:
+    """:func:`client` for asyncio."""
+    address = sentinel.parse(url)
+    if address is None:
+        return aioredis.from_url(url, **kwargs)
+    return sentinel.async_master(address, **kwargs)
 
 
 def reachable(url: str, timeout: float = 0.5, **credentials: Any) -> bool:
     """PING answers, as the user of ``credentials`` (see :func:`auth`; else ``default``).
 
     A refused login counts as not reachable."""
-    client = redis.Redis.from_url(
-        url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials
-    )
+    pinged = client(url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials)
     try:
-        return bool(client.ping())
+        return bool(pinged.ping())
     except (redis.ConnectionError, redis.TimeoutError, OSError):
         return False
     finally:
-        client.close()
+        pinged.close()
 
 
 def server_version(binary: str) -> tuple[int, ...]:
@@ -235,12 +252,12 @@ def resolve_redis(settings: Settings, *, acl: bool = True) -> tuple[str, Embedde
     The embedded server loads the ACL (development passwords, ``settings.stream_prefix``)
     unless ``acl`` is false, when its ``default`` user may do anything.
     """
-    if settings.embedded_redis != "always" and reachable(settings.redis_url, **auth(settings)):
-        return settings.redis_url, None
-    if not settings.embedded_allowed():
+    if settings.embedded_redis != "always" and reachable(settings.redis_address, **auth(settings)):
+        return settings.redis_address, None
+    if settings.redis_sentinels or not settings.embedded_allowed():
         user = settings.redis_username or "default"
         raise RedisUnavailable(
-            f"Redis at {settings.redis_url} does not answer or refuses user {user} "
+            f"Redis at {settings.redis_address} does not answer or refuses user {user} "
             "(LOTS_REDIS_USERNAME/LOTS_REDIS_PASSWORD, docs/redis-acl.md)"
         )
     embedded = EmbeddedRedis(

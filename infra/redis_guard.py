@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 import redis
 import structlog
 
-from infra.redis import auth
+from infra import sentinel
+from infra.redis import auth, client
 from infra.settings import Settings, SettingsError
 
 log = structlog.get_logger(__name__)
@@ -76,12 +77,10 @@ def inspect(settings: Settings, url: str, timeout: float = 2.0) -> Guard:
 
     Raises ``redis.RedisError`` when Redis does not answer."""
     credentials = auth(settings)
-    anonymous = redis.Redis.from_url(  # a URL's credentials would log it in
+    anonymous = client(  # a URL's credentials would log it in
         where(url), socket_connect_timeout=timeout, socket_timeout=timeout, driver_info=None
     )
-    own = redis.Redis.from_url(
-        url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials
-    )
+    own = client(url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials)
     try:
         is_open = _whoami_allowed(anonymous)
         logged_in = credentials["username"] is not None or credentials["password"] is not None
@@ -94,6 +93,8 @@ def inspect(settings: Settings, url: str, timeout: float = 2.0) -> Guard:
 
 def where(url: str) -> str:
     """``url`` without the credentials it may hold (to connect anonymously, and to print)."""
+    if url.startswith(f"{sentinel.SCHEME}://"):
+        return url  # its form holds none (infra/sentinel.py)
     parts = urlsplit(url)
     host = parts.hostname or ""
     if ":" in host:

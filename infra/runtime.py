@@ -39,7 +39,8 @@ from events.codec import DecodeError, encode, plain_fields
 from infra.application import Incoming, Refusal, ServiceApplication
 from infra.logging import describe_error
 from infra.metrics import Metrics
-from infra.redis import auth
+from infra.redis import async_client, auth
+from infra.sentinel import failover_epoch
 from infra.settings import ServiceName, Settings
 from infra.topology import (
     DELETE_AFTER_ACK,
@@ -122,7 +123,7 @@ class Runtime:
         self.service = service
         self.app = app
         self.settings = settings
-        self.redis: aioredis.Redis = aioredis.from_url(
+        self.redis: aioredis.Redis = async_client(
             redis_url, health_check_interval=10, **auth(settings)
         )
         self.group = group or service
@@ -135,6 +136,10 @@ class Runtime:
         self.metrics = Metrics(self.group)
         self.redis_ok = False
         self._epoch: str | None = None
+        #: The highest failover epoch the sentinels named (None: not on Sentinel), and when
+        #: they were last asked (0: ask at the next epoch check, as after a connection error).
+        self._failover: int | None = None
+        self._failover_asked = 0.0
         self._relay_position = 0
         self._relay_wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -194,6 +199,7 @@ class Runtime:
                 await loop()
             except TRANSIENT as exc:
                 self.redis_ok = False
+                self._failover_asked = 0.0  # a failover shows as a lost connection first
                 self.counters.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("redis unavailable", loop=loop.__name__, error=type(exc).__name__)
                 await self._sleep(1.0)
@@ -257,7 +263,9 @@ class Runtime:
         if current is None:
             await self.redis.set(key, uuid.uuid4().hex, nx=True)
             current = await self.redis.get(key)
-        token = current.decode() if isinstance(current, bytes) else str(current or "")
+        token = await self._with_failover(
+            current.decode() if isinstance(current, bytes) else str(current or "")
+        )
         if token == self._epoch:
             return
         stored_epoch, stored_position = await anyio.to_thread.run_sync(self._stored_relay_state)
@@ -271,6 +279,18 @@ class Runtime:
         self._relay_position = stored_position
         self._epoch = token
         self._relay_wakeup.set()
+
+    async def _with_failover(self, token: str) -> str:
+        """The epoch token and, on Sentinel, the failover epoch (asked at most once a second):
+        a failover may have lost what the old master had not replicated, so it is a new epoch
+        (infra/sentinel.py)."""
+        now = time.monotonic()
+        if now - self._failover_asked >= 1.0:
+            self._failover_asked = now
+            seen = await failover_epoch(self.redis)
+            if seen is not None:
+                self._failover = max(seen, self._failover or 0)
+        return token if self._failover is None else f"{token}/failover-{self._failover}"
 
     def _stored_relay_state(self) -> tuple[str | None, int]:
         store = self.app.store

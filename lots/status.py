@@ -45,12 +45,12 @@ def _probe(url: str) -> tuple[bool, bool, dict[str, Any]]:
 
 def redis_url(settings: Settings) -> str:
     """The Redis the services use: the configured one, else the embedded one if it runs."""
-    if reachable(settings.redis_url, **auth(settings)):
-        return settings.redis_url
+    if reachable(settings.redis_address, **auth(settings)):
+        return settings.redis_address
     embedded = embedded_url(settings)
-    if settings.embedded_allowed() and reachable(embedded):
+    if not settings.redis_sentinels and settings.embedded_allowed() and reachable(embedded):
         return embedded
-    raise RedisUnavailable(f"Redis at {settings.redis_url} does not answer")
+    raise RedisUnavailable(f"Redis at {settings.redis_address} does not answer")
 
 
 def _figures(app: ServiceApplication, service: ServiceName) -> dict[str, Any]:
