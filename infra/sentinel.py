@@ -102,3 +102,59 @@ def master_address(client: redis.Redis) -> tuple[str, int] | None:
         return None
     found = manager.discover_master(pool.service_name)  # type: ignore[attr-defined]
     return str(found[0]), int(found[1])
+
+
+def replication(client: redis.Redis, url: str) -> dict[str, Any]:
+    """The master (``host:port``; on Sentinel the one the sentinels name) and each replica's
+    state and lag, from ``INFO replication`` on the master; for a user that may not run
+    ``INFO`` (the project's ``operator``), the replicas as the sentinels see them (their offsets,
+    no lag), or None: not known."""
+    named = master_address(client)
+    if named is not None:
+        master = f"{named[0]}:{named[1]}"
+    else:
+        parts = urlsplit(url)
+        master = f"{parts.hostname or '127.0.0.1'}:{parts.port or 6379}"
+    report: dict[str, Any] = {"master": master, "sentinel": named is not None, "replicas": []}
+    try:
+        info = client.info("replication")
+    except redis.exceptions.NoPermissionError:
+        report["replicas"] = _seen_by_sentinels(client)
+        return report
+    offset = int(info.get("master_repl_offset", 0))
+    report["role"] = info.get("role")
+    for key in sorted(k for k in info if k.startswith("slave") and isinstance(info[k], dict)):
+        replica = info[key]
+        report["replicas"].append(
+            {
+                "address": f"{replica.get('ip')}:{replica.get('port')}",
+                "state": replica.get("state"),
+                "lag_bytes": max(0, offset - int(replica.get("offset", 0))),
+                "lag_seconds": int(replica.get("lag", 0)),
+            }
+        )
+    return report
+
+
+def _seen_by_sentinels(client: redis.Redis) -> list[dict[str, Any]] | None:
+    """The replicas the first sentinel to answer knows; None without sentinels."""
+    pool = client.connection_pool
+    manager = getattr(pool, "sentinel_manager", None)
+    if manager is None:
+        return None
+    for watcher in manager.sentinels:
+        try:
+            replicas = watcher.sentinel_slaves(pool.service_name)  # type: ignore[attr-defined]
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, OSError):
+            continue
+        return [
+            {
+                "address": f"{r.get('ip')}:{r.get('port')}",
+                "state": r.get("master-link-status"),
+                "offset": r.get("slave-repl-offset"),
+                "lag_bytes": None,
+                "lag_seconds": None,
+            }
+            for r in replicas
+        ]
+    return None

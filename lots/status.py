@@ -19,6 +19,7 @@ from infra.integrity import first_unreadable, verify
 from infra.monitor import stream_report
 from infra.redis import RedisUnavailable, auth, connect, embedded_url, login, reachable
 from infra.redis_guard import inspect
+from infra.sentinel import replication
 from infra.settings import SERVICES, ServiceName, Settings
 from infra.topology import PUBLISHES
 from lots.stores import open_reader, open_store
@@ -115,6 +116,7 @@ def collect(settings: Settings) -> dict[str, Any]:
     report: dict[str, Any] = {"services": services, "service_levels": levels, "notices": notices}
     refused = None
     report["redis_acl"] = None  # not known: Redis did not answer
+    report["redis_replication"] = None
     try:  # as the operator (read-only) on the embedded Redis, else as configured
         url = redis_url(settings)
         operator = login(settings, url, "operator")
@@ -126,6 +128,7 @@ def collect(settings: Settings) -> dict[str, Any]:
                 settings.max_deliveries,
                 sources=settings.intake_sources,
             )
+            report["redis_replication"] = replication(client, url)
         finally:
             client.close()
         report["redis"] = True
@@ -178,6 +181,27 @@ def _redis_acl(settings: Settings, url: str, notices: list[dict[str, str]]) -> d
     return {"guarded": guard.guarded, "open": guard.open, "warning": problem}
 
 
+def _replication_lines(found: dict[str, Any] | None) -> list[str]:
+    """``redis master host:port (sentinel)``, then a line per replica with its lag."""
+    if found is None:
+        return []
+    lines = [
+        f"redis master {found['master']}" + (" (named by sentinel)" if found["sentinel"] else "")
+    ]
+    if found["replicas"] is None:
+        return [*lines, "  replicas not known: this Redis user may not run INFO"]
+    for r in found["replicas"]:
+        lag = (
+            f"{r['lag_bytes']} bytes, {r['lag_seconds']} s behind"
+            if r["lag_bytes"] is not None
+            else f"offset {r.get('offset')}, lag not known (INFO refused)"
+        )
+        lines.append(f"  replica {r['address']} {r['state']}: {lag}")
+    if not found["replicas"]:
+        lines.append("  no replica known")
+    return lines
+
+
 def render(report: dict[str, Any]) -> list[str]:
     lines = [f"{'service':<11} {'up':<4} {'ready':<6} {'events':>8} {'outbox':>7}"]
     for name, s in report["services"].items():
@@ -201,6 +225,7 @@ def render(report: dict[str, Any]) -> list[str]:
             f"{r['pending']:>8} {oldest:>8} {r['dead_letters']:>5}"
         )
     lines.append("")
+    lines.extend(_replication_lines(report.get("redis_replication")))
     lines.append(
         "service levels: "
         + (

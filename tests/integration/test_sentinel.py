@@ -1,5 +1,6 @@
 """Redis Sentinel (infra/sentinel.py): with ``LOTS_REDIS_SENTINELS`` every client follows the
-master the sentinels name, through a failover, without being made again. Real processes: a
+master the sentinels name, through a failover, without being made again; ``lots status`` names
+the master and its replicas' lag. Real processes: a
 master, a replica and three sentinels on loopback ports of their own."""
 
 from __future__ import annotations
@@ -8,11 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from infra import sentinel
 from infra.redis import async_client, connect, reachable, resolve_redis
+from infra.sentinel import replication
 from infra.settings import Settings
+from lots.status import _replication_lines
 from tests.support.sentinel import MASTER, SentinelGroup, wait_for
 
 
@@ -55,6 +58,21 @@ async def test_clients_follow_the_master_through_a_failover(
     key = on_sentinel.key("sentinel-test")
     client.set(key, "before")
     client.execute_command("WAIT", 1, 2000)  # replicated before the fault
+    seen = replication(client, on_sentinel.redis_address)
+    assert seen["master"] == f"127.0.0.1:{group.ports['master']}" and seen["sentinel"]
+    [replica] = seen["replicas"]
+    assert replica["address"] == f"127.0.0.1:{group.ports['replica']}"
+    assert replica["state"] == "online" and isinstance(replica["lag_bytes"], int)
+    # A user that may not run INFO (the project's operator) sees the replicas the sentinels see.
+    client.acl_setuser("looker", enabled=True, passwords=["+pw"], commands=["+ping", "+hello"])
+    looker = connect(
+        on_sentinel.model_copy(
+            update={"redis_username": "looker", "redis_password": SecretStr("pw")}
+        )
+    )
+    [told] = replication(looker, on_sentinel.redis_address)["replicas"]
+    assert told["address"] == replica["address"] and told["lag_bytes"] is None
+    looker.close()
     old = group.kill_master()
 
     new = group.wait_for_failover(old)
@@ -68,6 +86,8 @@ async def test_clients_follow_the_master_through_a_failover(
     epoch_after = await sentinel.failover_epoch(aclient)
     assert epoch_after is not None and epoch_after > epoch_before
     assert reachable(on_sentinel.redis_address)
+    lines = _replication_lines(replication(client, on_sentinel.redis_address))
+    assert lines[0] == f"redis master 127.0.0.1:{new} (named by sentinel)"
     client.close()
     await aclient.aclose()
 
@@ -75,8 +95,6 @@ async def test_clients_follow_the_master_through_a_failover(
 def test_when_no_sentinel_answers_the_embedded_redis_is_not_started_instead(
     settings: Settings,
 ) -> None:
-    lost = settings.model_copy(
-        update={"redis_sentinels": "127.0.0.1:1", "embedded_redis": "auto"}
-    )
+    lost = settings.model_copy(update={"redis_sentinels": "127.0.0.1:1", "embedded_redis": "auto"})
     with pytest.raises(Exception, match="does not answer"):
         resolve_redis(lost)
