@@ -33,6 +33,7 @@ from eventsourcing.utils import get_topic
 
 from events.codec import DecodeError, Envelope, decode
 from events.messages import Message
+from infra.access import CaseAccess
 from infra.logging import describe_error
 from infra.persistence import PostgresRecorder, SQLiteRecorder
 from infra.pii import StagedKeys
@@ -465,6 +466,8 @@ class ServiceApplication(Application[UUID]):
 
     def case_of(self, event: DomainEventProtocol[UUID]) -> UUID | None:
         """The case an event belongs to, for the case index; None if it belongs to none."""
+        if isinstance(event, CaseAccess.Event):
+            return None  # looks at a case are listed by `lots audit access`, not as its history
         case_id = getattr(event, "case_id", None)
         return case_id if isinstance(case_id, UUID) else None
 

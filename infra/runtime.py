@@ -39,6 +39,7 @@ from events.codec import DecodeError, encode, plain_fields
 from infra.application import Incoming, Refusal, ServiceApplication
 from infra.logging import describe_error
 from infra.metrics import Metrics
+from infra.outage import outage_of
 from infra.redis import async_client, auth
 from infra.sentinel import failover_epoch
 from infra.settings import ServiceName, Settings
@@ -135,6 +136,8 @@ class Runtime:
         self.counters = Counters()
         self.metrics = Metrics(self.group)
         self.redis_ok = False
+        #: Said once when Redis goes away and once when it is back, whichever loop notices.
+        self.outage = outage_of(redis_url)
         self._epoch: str | None = None
         #: The highest failover epoch the sentinels named (None: not on Sentinel), and when
         #: they were last asked (0: ask at the next epoch check, as after a connection error).
@@ -201,7 +204,7 @@ class Runtime:
                 self.redis_ok = False
                 self._failover_asked = 0.0  # a failover shows as a lost connection first
                 self.counters.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("redis unavailable", loop=loop.__name__, error=type(exc).__name__)
+                self.outage.down(exc)
                 await self._sleep(1.0)
             except ResponseError as exc:
                 text = str(exc)
@@ -224,6 +227,7 @@ class Runtime:
         self.failing_loops.setdefault(loop, (time.time(), error))
 
     def _round_done(self, loop: str) -> None:
+        self.outage.up()
         if self.failing_loops:
             self.failing_loops.pop(loop, None)
 
@@ -312,6 +316,7 @@ class Runtime:
                 ),
             )
             self.redis_ok = True
+            self.outage.up()
             deliveries = [
                 Delivery(self._logical(name), entry_id.decode(), fields, 1)
                 for name, entries in response or []

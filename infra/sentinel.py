@@ -158,3 +158,25 @@ def _seen_by_sentinels(client: redis.Redis) -> list[dict[str, Any]] | None:
             for r in replicas
         ]
     return None
+
+
+def replication_lines(found: dict[str, Any] | None) -> list[str]:
+    """:func:`replication` in words for ``lots status``: ``redis master host:port``, then a
+    line per replica with its lag."""
+    if found is None:
+        return []
+    lines = [
+        f"redis master {found['master']}" + (" (named by sentinel)" if found["sentinel"] else "")
+    ]
+    if found["replicas"] is None:
+        return [*lines, "  replicas not known: this Redis user may not run INFO"]
+    for r in found["replicas"]:
+        lag = (
+            f"{r['lag_bytes']} bytes, {r['lag_seconds']} s behind"
+            if r["lag_bytes"] is not None
+            else f"offset {r.get('offset')}, lag not known (INFO refused)"
+        )
+        lines.append(f"  replica {r['address']} {r['state']}: {lag}")
+    if not found["replicas"]:
+        lines.append("  no replica known")
+    return lines

@@ -1,7 +1,8 @@
 """Settings from the environment, every name prefixed ``LOTS_``, with safe defaults.
 
-The defaults are the embedded set-up (SQLite files under ``var/``, the local Redis or one the
-project starts itself), so that ``make demo`` needs no configuration at all. Production mode
+The defaults are the embedded set-up (SQLite files under ``var/``, a Redis the project starts
+itself under ``var/redis``), so that ``make demo`` needs no configuration at all; an external
+Redis is used only when ``LOTS_REDIS_URL`` names one. Production mode
 refuses the shortcuts that are only safe on a developer's machine.
 """
 
@@ -105,8 +106,11 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
 
     # --- Redis -------------------------------------------------------------------------------
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    #: auto: use ``redis_url`` when reachable, else start (or reuse) the embedded server.
+    #: The external Redis to use. Unset: the embedded one (started by the project, data under
+    #: ``var/redis``), never whatever answers on 6379. Named but not answering: an error.
+    redis_url: str | None = None
+    #: auto: ``redis_url`` when it is set, else the embedded server (started, or reused);
+    #: always: the embedded server even when ``redis_url`` is set; never: ``redis_url`` only.
     embedded_redis: Literal["auto", "always", "never"] = "auto"
     embedded_redis_port: int = 6390
     #: Prepended to every stream and key name, for several environments on one Redis.
@@ -120,7 +124,7 @@ class Settings(BaseSettings):
     allow_open_redis: bool = False
     #: Redis Sentinel (docs/operations.md): the sentinels as ``host:port,host:port,...``; set,
     #: every client follows the master they name (``redis_sentinel_master``) instead of
-    #: ``redis_url``, and the embedded Redis is never started.
+    #: ``redis_url`` (only its database number is used): an external Redis, named.
     redis_sentinels: str = ""
     redis_sentinel_master: str = "lots"
 
@@ -249,13 +253,15 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def redis_address(self) -> str:
-        """What every Redis client is made from (:func:`infra.redis.client`): ``redis_url``, or
-        with sentinels ``redis+sentinel://host:port,.../<master>/<db of redis_url>``."""
+    def redis_address(self) -> str | None:
+        """The Redis these settings name (:func:`infra.redis.client` makes clients of it):
+        ``redis_url``, or with sentinels ``redis+sentinel://host:port,.../<master>/<db>`` (the
+        database number of ``redis_url``, else 0); None: none named (the embedded one)."""
         if not self.redis_sentinels.strip():
             return self.redis_url
         hosts = ",".join(s.strip() for s in self.redis_sentinels.split(",") if s.strip())
-        db = self.redis_url.rsplit("/", 1)[-1] if self.redis_url.count("/") > 2 else "0"
+        url = self.redis_url or ""
+        db = url.rsplit("/", 1)[-1] if url.count("/") > 2 else "0"
         return f"redis+sentinel://{hosts}/{self.redis_sentinel_master}/{db if db.isdigit() else 0}"
 
     def port_of(self, service: ServiceName) -> int:

@@ -12,13 +12,12 @@ import os
 import psycopg
 from psycopg import sql
 
-from infra.settings import ServiceName, Settings, SettingsError
+from infra.settings import Settings, SettingsError
 
 
-def store_env(
-    settings: Settings, service: ServiceName, *, encrypted: bool = False
-) -> dict[str, str]:
-    """The eventsourcing environment of ``service``'s application."""
+def store_env(settings: Settings, service: str, *, encrypted: bool = False) -> dict[str, str]:
+    """The eventsourcing environment of ``service``'s application (or of another store of the
+    deployment's, such as ``deadletters``: :mod:`infra.dead_letters`)."""
     env: dict[str, str] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
     if settings.store == "sqlite":
         settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -73,7 +72,7 @@ def cipher_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def postgres_schema(settings: Settings, service: ServiceName) -> str:
+def postgres_schema(settings: Settings, service: str) -> str:
     return f"{settings.postgres_schema_prefix}{service}"
 
 

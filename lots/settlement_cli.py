@@ -24,18 +24,23 @@ import typer
 
 from infra.money import kronor
 from infra.settings import Settings
-from lots.text import escaped
+from lots import outfile
+from lots.text import counted, escaped
 from services.billing.cap import CallOff
 from services.billing.pricing import PricingError
 from services.billing.settlement import PROGRAMMES, Document, SettlementError, month_start
 from services.billing.statement import (
     apart,
-    preview_status,
-    referred,
     separate_items,
     separately,
     to_csv,
     to_html,
+)
+from services.billing.statement_words import (
+    awaiting_in_words,
+    line_name,
+    notes_in_words,
+    status,
 )
 from services.billing.tariffs import PriceNotKnown, TariffError
 
@@ -54,6 +59,7 @@ class Format(StrEnum):
     json = "json"
     csv = "csv"
     html = "html"
+    pdf = "pdf"
 
 
 def _month(value: str) -> str:
@@ -70,14 +76,26 @@ def _programme(value: str | None) -> str | None:
     return value
 
 
-Month = Annotated[str, typer.Argument(help="the month, YYYY-MM", callback=_month)]
+Month = Annotated[str, typer.Argument(help="the month, YYYY-MM", metavar="MONTH", callback=_month)]
 Programme = Annotated[
     str | None,
     typer.Option(help=f"limit it to one contract: {', '.join(PROGRAMMES)}", callback=_programme),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output (JSON)")]
-Output = Annotated[Format, typer.Option("--format", help="text, json, csv or html")]
-Out = Annotated[Path | None, typer.Option("--out", help="write to this file, not stdout")]
+Output = Annotated[
+    Format, typer.Option("--format", help="text, json, csv, html or pdf (printed from the html)")
+]
+
+
+def _out(value: Path | None) -> Path | None:
+    if value is not None:
+        outfile.check(value)  # before anything is read or computed
+    return value
+
+
+Out = Annotated[
+    Path | None, typer.Option("--out", help="write to this file, not stdout", callback=_out)
+]
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -130,7 +148,7 @@ def show(
 
 @settlement_app.command()
 def preview(
-    month: Annotated[str, typer.Option(help="the month, YYYY-MM", callback=_month)],
+    month: Month,
     programme: Programme = None,
     as_json: AsJson = False,
     output: Output = Format.text,
@@ -145,7 +163,7 @@ def preview(
         if out is None:
             sys.stdout.write(text)
             return
-        out.write_text(text, encoding="utf-8")
+        outfile.write(out, text)
         typer.echo(f"wrote {out}", err=True)
         return
     _emit(view, output, out)
@@ -279,8 +297,9 @@ def forecast(
     typer.echo(
         f"{found['programme']} {found['year']}: {found['billed_hours']} of "
         f"{found['limit_hours_today']} h billed; pace {found['hours_per_business_day']} h a "
-        f"business day ({found['window_hours']} h on {found['window_business_days']} business "
-        f"days, {found['window_from']} to {found['window_to']}, {found['pace_weeks']} weeks)"
+        f"business day ({found['window_hours']} h on "
+        f"{counted(found['window_business_days'], 'business day')}, {found['window_from']} to "
+        f"{found['window_to']}, {counted(found['pace_weeks'], 'week')})"
     )
     if found["status"] == "forecast":
         typer.echo(f"the cap is reached on {found['reached_on']} at this pace")
@@ -301,7 +320,16 @@ def _call_off(value: str) -> CallOff:
 @settlement_app.command()
 def compute(
     events: Annotated[Path, typer.Option(help="an event-log export (JSON Lines)")],
-    month: Annotated[str, typer.Option(help="the month, YYYY-MM", callback=_month)],
+    month: Annotated[
+        str | None,
+        typer.Argument(help="the month, YYYY-MM", metavar="MONTH", callback=_optional_month),
+    ] = None,
+    month_option: Annotated[
+        str | None,
+        typer.Option(
+            "--month", help="the month, as contracts.md names it", callback=_optional_month
+        ),
+    ] = None,
     programme: Programme = None,
     call_off: Annotated[
         list[str] | None,
@@ -316,6 +344,7 @@ def compute(
     from services.billing.offline import compute_from_export
     from services.billing.tariffs import default_catalogue
 
+    month = _one_month(month, month_option)
     offs = [_call_off(v) for v in call_off or []]
     try:
         lines = events.read_text(encoding="utf-8").splitlines()
@@ -332,6 +361,17 @@ def compute(
     _emit(view, Format.json if as_json else output, out)
 
 
+def _one_month(argument: str | None, option: str | None) -> str:
+    """``compute`` takes its month as every verb does (MONTH) or, as contracts.md's command line
+    gives it, ``--month MONTH``: one of the two."""
+    if argument is not None and option is not None and argument != option:
+        raise _fail(f"two months given ({argument} and --month {option}): give one", 2)
+    month = argument or option
+    if month is None:
+        raise _fail("give the month: lots settlement compute MONTH --events FILE", 2)
+    return month
+
+
 def _emit(view: dict[str, Any], output: Format, out: Path | None) -> None:
     document: Document = view["document"]
     if output is Format.json:
@@ -341,32 +381,44 @@ def _emit(view: dict[str, Any], output: Format, out: Path | None) -> None:
         text = to_csv(document)
     elif output is Format.html:
         text = to_html(view)
+    elif output is Format.pdf:
+        _pdf(view, out)
+        return
     else:
         text = _text(view)
     if out is None:
         sys.stdout.write(text)
         return
-    out.write_text(text, encoding="utf-8")
+    outfile.write(out, text)
+    typer.echo(f"wrote {out}", err=True)
+
+
+def _pdf(view: dict[str, Any], out: Path | None) -> None:
+    """The statement printed as a PDF, to ``out`` or to a pipe (never onto a terminal)."""
+    from services.billing.statement_pdf import PdfUnavailable, to_pdf
+
+    if out is None and sys.stdout.isatty():
+        raise _fail("a PDF is not shown on a terminal: give --out FILE (or pipe it)", 2)
+    try:
+        pdf = to_pdf(view)
+    except PdfUnavailable as exc:
+        raise _fail(str(exc), 1) from exc
+    if out is None:
+        sys.stdout.buffer.write(pdf)
+        sys.stdout.flush()
+        return
+    outfile.write(out, pdf)
     typer.echo(f"wrote {out}", err=True)
 
 
 def _text(view: dict[str, Any]) -> str:
     document: Document = view["document"]
     scope = document["programme"] or "all programmes"
-    status = view.get("status", "open")
-    if status == "closed":
-        status = f"closed {view.get('closed_at')}" + (
-            f" by {view['closed_by']}" if view.get("closed_by") else ""
-        )
-    if view.get("preview"):
-        status = preview_status(view)
-    elif status == "open" and (view.get("grace") or {}).get("in_grace"):
-        status = f"open, in its grace window until {view['grace']['grace_ends']}"
-    rows = [f"Settlement {document['month']} ({scope}): {status}", ""]
+    rows = [f"Settlement {document['month']} ({scope}): {status(view)}", ""]
     for line in document["lines"]:
         rows.append(
             f"  {line['programme']:<22} {line['kind']:<10} {kronor(line['amount_ore']):>18}  "
-            f"{_what(line)}"
+            f"{line_name(line, document['month'])}"
         )
     rows += [
         "",
@@ -383,31 +435,12 @@ def _text(view: dict[str, Any]) -> str:
         )
     rows += [f"  waiting for a decision: {p['meeting_id']}: {p['reason']}"
              for p in document["pending_decisions"]]  # fmt: skip
-    rows += [f"  waiting for a price: {reason}" for reason in view.get("awaiting_price") or []]
+    rows += [f"  waiting for a price: {entry}" for entry in awaiting_in_words(view)]
     rows += [f"  other provider: {row['programme']} {apart(row)}"
              for row in document.get("other_providers", [])]  # fmt: skip
     rows += [f"  apart: {i['programme']} {separately(i)}" for i in separate_items(document)]
-    rows += [f"  note: {note}" for note in document["notes"]]
+    rows += [f"  note: {note}" for note in notes_in_words(document["notes"])]
     label = "digest of this preview (not final)" if view.get("preview") else "digest"
     rows += ["", f"{label} {document['digest']}"]
     # Stored strings (who closed it, a reason, a note) are printed escaped: one line a row.
     return "\n".join(escaped(row) for row in rows) + "\n"
-
-
-def _what(line: dict[str, Any]) -> str:
-    if line["kind"] == "hourly":
-        return (
-            f"{line['sessions']} sessions, {line['client_hours']} h at {line['rate']} SEK/h, "
-            f"fees {kronor(line['fees_collected_ore'])}"
-        )
-    if line["kind"] == "fixed":
-        covered = (
-            f" ({line['covered_months']} covered from {line['covered_from']})"
-            if "covered_from" in line
-            else ""
-        )
-        return (
-            f"{line['contract']}, month {line['month_of_period']} of {line['period_months']}"
-            f"{covered}"
-        )
-    return f"for {line['belongs_to_month']}: {line['reason']}{referred(line)}"

@@ -17,9 +17,19 @@ import redis
 from infra.application import ServiceApplication
 from infra.integrity import first_unreadable, verify
 from infra.monitor import stream_report
-from infra.redis import RedisUnavailable, auth, connect, embedded_url, login, reachable
-from infra.redis_guard import inspect
-from infra.sentinel import replication
+from infra.redis import (
+    RedisUnavailable,
+    auth,
+    chosen_url,
+    connect,
+    embedded_url,
+    external,
+    login,
+    reachable,
+    where,
+)
+from infra.redis_guard import FIX, inspect
+from infra.sentinel import replication, replication_lines
 from infra.settings import SERVICES, ServiceName, Settings
 from infra.topology import PUBLISHES
 from lots.stores import open_reader, open_store
@@ -45,13 +55,17 @@ def _probe(url: str) -> tuple[bool, bool, dict[str, Any]]:
 
 
 def redis_url(settings: Settings) -> str:
-    """The Redis the services use: the configured one, else the embedded one if it runs."""
-    if reachable(settings.redis_address, **auth(settings)):
-        return settings.redis_address
+    """The Redis the services use: the one ``LOTS_REDIS_URL`` names, else the embedded one if
+    it runs (never another one that happens to answer)."""
+    if external(settings):
+        named = chosen_url(settings)  # on Sentinel: its address, the master the sentinels name
+        if reachable(named, **auth(settings)):
+            return named
+        raise RedisUnavailable(f"Redis at {where(named)} does not answer")
     embedded = embedded_url(settings)
-    if not settings.redis_sentinels and settings.embedded_allowed() and reachable(embedded):
+    if settings.embedded_allowed() and reachable(embedded):
         return embedded
-    raise RedisUnavailable(f"Redis at {settings.redis_address} does not answer")
+    raise RedisUnavailable(f"the embedded Redis ({embedded}) does not run")
 
 
 def _figures(app: ServiceApplication, service: ServiceName) -> dict[str, Any]:
@@ -115,6 +129,7 @@ def collect(settings: Settings) -> dict[str, Any]:
         notices += [{"service": service, **n} for n in service_notices]
     report: dict[str, Any] = {"services": services, "service_levels": levels, "notices": notices}
     refused = None
+    report["redis_refused"] = None  # why Redis refused the operator's login, if it did
     report["redis_acl"] = None  # not known: Redis did not answer
     report["redis_replication"] = None
     try:  # as the operator (read-only) on the embedded Redis, else as configured
@@ -128,18 +143,20 @@ def collect(settings: Settings) -> dict[str, Any]:
                 settings.max_deliveries,
                 sources=settings.intake_sources,
             )
+            report["dead_letters"] = dead_letters(settings, client)
             report["redis_replication"] = replication(client, url)
         finally:
             client.close()
         report["redis"] = True
         report["redis_acl"] = _redis_acl(operator, url, notices)
     except (redis.AuthenticationError, redis.exceptions.NoPermissionError) as exc:
-        refused = str(exc)
+        refused = report["redis_refused"] = str(exc)
         report["streams"] = []
         report["redis"] = False
     except (RedisUnavailable, redis.RedisError):
         report["streams"] = []
         report["redis"] = False
+    report.setdefault("dead_letters", dead_letters(settings, None))
     problems = [_damage_problem(s, v["damaged"]) for s, v in services.items() if v["damaged"]]
     problems += [f"{s} is down" for s, v in services.items() if not v["up"]]
     problems += [f"{s} is not ready" for s, v in services.items() if v["up"] and not v["ready"]]
@@ -148,6 +165,16 @@ def collect(settings: Settings) -> dict[str, Any]:
         for s, v in services.items()
         for loop, detail in v["failing"].items()
     ]
+    if "unreadable" in report["dead_letters"]:
+        problems.append(
+            "the record of actions on dead letters cannot be read: "
+            f"{report['dead_letters']['unreadable']}"
+        )
+    if "unreadable" in report["dead_letters"]:
+        problems.append(
+            "the record of actions on dead letters cannot be read: "
+            f"{report['dead_letters']['unreadable']}"
+        )
     if refused is not None:
         problems.append(f"Redis refuses this user ({refused}): see docs/redis-acl.md")
     elif not report["redis"]:
@@ -155,8 +182,8 @@ def collect(settings: Settings) -> dict[str, Any]:
     for row in report["streams"]:
         if not row.get("exists"):
             problems.append(f"group {row['group']} on {row['stream']} is missing")
-        elif row["dead_letters"]:
-            problems.append(f"{row['dead_letters']} dead letters on {row['stream']}.dead")
+        elif opened := _open(report["dead_letters"], row):
+            problems.append(f"{opened} dead letters on {row['stream']}.dead")
         if row.get("stuck"):
             problems.append(
                 f"{row['stuck']} entries of {row['stream']} delivered more than "
@@ -172,34 +199,48 @@ def collect(settings: Settings) -> dict[str, Any]:
     return report
 
 
+def dead_letters(settings: Settings, client: redis.Redis | None) -> dict[str, Any]:
+    """Dead letters per stream, open and in all (none known without Redis), and the latest
+    actions on them, from the ``deadletters`` store (``lots dead-letters``)."""
+    from infra.dead_letter_log import report
+    from infra.dead_letters import consumed_streams, read
+
+    streams = consumed_streams(settings)
+    letters = [] if client is None else read(client, settings.stream_prefix, streams)
+    return report(settings, letters)
+
+
+def _open(dead: dict[str, Any], row: dict[str, Any]) -> int:
+    """The stream's open dead letters: those nobody has retried or marked handled."""
+    counts = dead["streams"].get(f"{row['stream']}.dead")
+    return int(counts["open"]) if counts else 0
+
+
+def _dead_letter_lines(dead: dict[str, Any]) -> list[str]:
+    from lots.dead_letters_view import stockholm_time
+
+    counts = [f"{name} {c['open']} open of {c['all']}" for name, c in dead["streams"].items()]
+    lines = ["dead letters: " + "; ".join(counts) + " (lots dead-letters list)"] if counts else []
+    if dead["actions"]:
+        lines.append("last actions on dead letters:")
+    for a in dead["actions"]:
+        lines.append(
+            f"  {stockholm_time(a['at'])} {a['action']} {a['stream']}.dead {a['id']} "
+            f"by {a['by']}: {a['reason']}"
+        )
+    return lines
+
+
 def _redis_acl(settings: Settings, url: str, notices: list[dict[str, str]]) -> dict[str, Any]:
     """Whether the project's ACL guards Redis (:mod:`infra.redis_guard`); a warning if not."""
     guard = inspect(settings, url)
     problem = guard.problem()
     if problem is not None:
-        notices.append({"service": "redis", "level": "warning", "message": problem})
+        notices.append(
+            {"service": "redis", "level": "warning", "code": "redis_unguarded",
+             "message": f"{problem}: {FIX}"}
+        )  # fmt: skip
     return {"guarded": guard.guarded, "open": guard.open, "warning": problem}
-
-
-def _replication_lines(found: dict[str, Any] | None) -> list[str]:
-    """``redis master host:port (sentinel)``, then a line per replica with its lag."""
-    if found is None:
-        return []
-    lines = [
-        f"redis master {found['master']}" + (" (named by sentinel)" if found["sentinel"] else "")
-    ]
-    if found["replicas"] is None:
-        return [*lines, "  replicas not known: this Redis user may not run INFO"]
-    for r in found["replicas"]:
-        lag = (
-            f"{r['lag_bytes']} bytes, {r['lag_seconds']} s behind"
-            if r["lag_bytes"] is not None
-            else f"offset {r.get('offset')}, lag not known (INFO refused)"
-        )
-        lines.append(f"  replica {r['address']} {r['state']}: {lag}")
-    if not found["replicas"]:
-        lines.append("  no replica known")
-    return lines
 
 
 def render(report: dict[str, Any]) -> list[str]:
@@ -225,7 +266,8 @@ def render(report: dict[str, Any]) -> list[str]:
             f"{r['pending']:>8} {oldest:>8} {r['dead_letters']:>5}"
         )
     lines.append("")
-    lines.extend(_replication_lines(report.get("redis_replication")))
+    lines += replication_lines(report.get("redis_replication"))
+    lines += _dead_letter_lines(report.get("dead_letters") or {"streams": {}, "actions": []})
     lines.append(
         "service levels: "
         + (

@@ -4,12 +4,15 @@
 the streams with lag, pending entries and dead letters, the service-level figures (the queue and
 wait times among them), and charts over time of throughput, lag and the service levels. A sampler
 thread reads :func:`lots.status.collect` every few seconds and keeps the last hour in memory; the
-page fetches ``/status.json`` and draws with inline SVG: no external resources.
+page fetches ``/status.json`` and draws with inline SVG: no external resources. The charts have
+a time axis, and every time is shown in Stockholm time with the zone named; counts and
+percentages are drawn apart. When Redis does not answer, the page says so where the streams
+would be.
 
 The page itself holds no data and is open; ``/status.json`` needs an operator token, which the
-page takes from the link's fragment (``#token=...``, never sent to the server) or asks for, and
-keeps in the browser tab's session storage. ``lots up`` prints the link with the development
-operator token.
+page takes from the link's fragment (``#token=...``, never sent to the server) or from a form
+on the page, and keeps in the browser tab's session storage only. ``lots up`` prints the link
+with the development operator token.
 """
 
 from __future__ import annotations
@@ -59,12 +62,15 @@ class Sampler:
             for r in report["streams"]
             if r.get("exists")
         }
+        levels = report["service_levels"]
         self.series.append(
             {
                 "t": now,
                 "throughput": throughput,
                 "lag": lag,
-                "levels": dict(report["service_levels"]),
+                # counts and percentages on charts of their own: one axis cannot show both
+                "counts": {k: v for k, v in levels.items() if not k.endswith("_percent")},
+                "percentages": {k: v for k, v in levels.items() if k.endswith("_percent")},
             }
         )
         self.latest = report
@@ -102,7 +108,10 @@ class StatusPage:
     def __init__(self, settings: Settings, port: int, interval: float = 5.0) -> None:
         self.sampler = Sampler(settings, interval)
         page = build(self.sampler, TokenRegistry.from_settings(settings))
-        config = uvicorn.Config(page, host=settings.http_host, port=port, log_level="warning")
+        config = uvicorn.Config(  # its errors through our logging; its requests are polling
+            page, host=settings.http_host, port=port, log_level="warning", log_config=None,
+            access_log=False,
+        )  # fmt: skip
         self.server = uvicorn.Server(config)
         self.url = f"http://{settings.http_host}:{port}/"
         #: The page's address with the development operator token (in the fragment), or

@@ -28,3 +28,8 @@ def escaped(text: str) -> str:
 
 def _escape(ch: str) -> str:
     return ch.encode("unicode_escape").decode("ascii")
+
+
+def counted(n: int | str, one: str, many: str | None = None) -> str:
+    """``n`` with its noun in the right number: "1 session", "2 sessions", "0 sessions"."""
+    return f"{n} {one if str(n) in ('1', '-1') else (many or one + 's')}"

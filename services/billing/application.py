@@ -727,6 +727,7 @@ class Billing(ServiceApplication):
                     "cap_usage": closed["cap_usage"],
                     "awaiting_price": [],
                     "grace": closed.get("grace"),
+                    "term_ends": views.term_ends(booker),
                 }
             return {
                 "document": views.document_of(booker, found, month, programme),
@@ -736,6 +737,7 @@ class Billing(ServiceApplication):
                 "cap_usage": views.month_cap_usage(booker, month),
                 "awaiting_price": sorted(set((found.awaiting_price if found else {}).values())),
                 "grace": grace,
+                "term_ends": views.term_ends(booker),
             }
 
         return self._query(read)
@@ -770,6 +772,7 @@ class Billing(ServiceApplication):
                 "document": views.document_of(booker, found, month, programme),
                 "cap_usage": views.month_cap_usage(booker, month),
                 "awaiting_price": awaiting,
+                "term_ends": views.term_ends(booker),
             }
 
         view = self._query(read)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Header, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -343,23 +343,20 @@ def router_for(app: Billing) -> APIRouter:
         with answers():
             return app.cap_forecast(programme, year)
 
-    @router.get(
-        "/settlements/{month}",
-        responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
-        dependencies=READ,
-    )
+    @router.get("/settlements/{month}", responses=STATEMENTS, dependencies=READ)
     def show(
         month: str,
         programme: Programme | None = None,
-        format: Annotated[Literal["json", "csv", "html"], Query()] = "json",
+        format: Annotated[Format | None, Query()] = None,
+        accept: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Response:
-        """The month's settlement as it stands (a closed month: as closed)."""
+        """The month's settlement as it stands (a closed month: as closed); ``format=pdf`` (or
+        ``Accept: application/pdf``) is the HTML statement printed as a PDF."""
         with answers():
             view = app.settlement(month, programme)
-        if format == "csv":
-            return PlainTextResponse(to_csv(view["document"]), media_type="text/csv")
-        if format == "html":
-            return HTMLResponse(to_html(view))
+        shown = statement(view, format, accept, {})
+        if shown is not None:
+            return shown
         # The body is the document alone, so its digest checks against exactly what is sent.
         return JSONResponse(view["document"], headers={"X-Settlement-Status": view["status"]})
 
@@ -371,28 +368,19 @@ def router_for(app: Billing) -> APIRouter:
                 return app.close_month(month)
             return app.close_month(month, body.closed_by, early=body.early)
 
-    @router.get(
-        "/settlements/{month}/preview",
-        responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
-        dependencies=READ,
-    )
+    @router.get("/settlements/{month}/preview", responses=STATEMENTS, dependencies=READ)
     def preview(
         month: str,
         programme: Programme | None = None,
-        format: Annotated[Literal["json", "csv", "html"], Query()] = "json",
+        format: Annotated[Format | None, Query()] = None,
+        accept: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Response:
         """The open month's settlement if it were closed now; nothing is recorded. The body is
         marked ``"preview": true, "final": false``; the document's digest is not a final one."""
         with answers():
             view = app.preview(month, programme)
         headers = {"X-Settlement-Status": "preview"}
-        if format == "csv":
-            return PlainTextResponse(
-                to_csv(view["document"]), media_type="text/csv", headers=headers
-            )
-        if format == "html":
-            return HTMLResponse(to_html(view), headers=headers)
-        return JSONResponse(view, headers=headers)
+        return statement(view, format, accept, headers) or JSONResponse(view, headers=headers)
 
     @router.get("/settlements/{month}/replay", dependencies=READ)
     def replay(month: str, programme: Programme | None = None) -> dict[str, Any]:
@@ -407,6 +395,37 @@ def router_for(app: Billing) -> APIRouter:
         }
 
     return router
+
+
+Format = Literal["json", "csv", "html", "pdf"]
+STATEMENTS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}, "text/html": {}, "application/pdf": {}}}
+}
+
+
+def statement(
+    view: dict[str, Any], format: Format | None, accept: str | None, headers: dict[str, str]
+) -> Response | None:
+    """The view as CSV, HTML or PDF when asked for (``format``, or ``Accept: application/pdf``
+    without one); None for JSON. A PDF this machine cannot print is a 503 naming what to
+    install."""
+    if format is None and "application/pdf" in (accept or ""):
+        format = "pdf"
+    if format == "csv":
+        return PlainTextResponse(to_csv(view["document"]), media_type="text/csv", headers=headers)
+    if format == "html":
+        return HTMLResponse(to_html(view), headers=headers)
+    if format != "pdf":
+        return None
+    from services.billing.statement_pdf import PdfUnavailable, to_pdf
+
+    try:
+        pdf = to_pdf(view)
+    except PdfUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    name = f"settlement-{view['document']['month']}.pdf"
+    disposition = {"Content-Disposition": f'inline; filename="{name}"'}
+    return Response(pdf, media_type="application/pdf", headers=headers | disposition)
 
 
 def _price(body: Dated) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
+from infra import contract_names as names
 from services.billing.tariffs import Catalogue, ContractTerm, TariffError, last_day
 
 NOTICE_MONTHS = 12
@@ -108,14 +109,35 @@ def term_notes(
     return [note for note in found if note is not None]
 
 
+def _no_contract_warning(catalogue: Catalogue, programme: str, today: date) -> str | None:
+    """The ``no_contract_in_force`` warning in words, with what to do."""
+    found = _ended(catalogue, programme, today)
+    if found is None:
+        return None
+    term, end = found
+    notice = catalogue.termination(term.contract)
+    why = (
+        f"by the notice given on {notice.given_on.isoformat()}"
+        if notice is not None and notice.ends_on == end
+        else "and no extension is recorded"
+    )
+    return (
+        f"{names.programme(programme).capitalize()} has no contract in force: "
+        f"{names.contract(term.contract)} ended on {end.isoformat()} {why}. If the work goes on "
+        "under an extension or a new contract, record it (POST /tariffs/extensions or "
+        "/tariffs/terms on billing); until then its months are settled without a contract."
+    )
+
+
 def term_notices(
     catalogue: Catalogue, programmes: Iterable[str], today: date
 ) -> list[dict[str, str]]:
-    """``lots status`` notices: programmes with no contract, fixed terms near their notice
-    deadline with no notice recorded, and terms ending by a notice."""
+    """``lots status`` warnings in words: programmes with no contract, fixed terms near their
+    notice deadline with no notice recorded, and terms ending by a notice. Each keeps its
+    machine-readable ``code``."""
     out = [
         {"level": "warning", "code": "no_contract_in_force", "message": message}
-        for message in (ended_message(catalogue, p, today) for p in programmes)
+        for message in (_no_contract_warning(catalogue, p, today) for p in programmes)
         if message is not None
     ]
     for term in catalogue.terms_in_force(today):
@@ -123,17 +145,21 @@ def term_notices(
         notice = catalogue.termination(term.contract)
         if end is None:
             continue
+        named = names.contract(term.contract)
         if notice is not None:
             out.append({"level": "warning", "code": "contract_terminated", "message": (
-                f"contract {term.contract} ends on {end.isoformat()} by the notice given on "
-                f"{notice.given_on.isoformat()}"
+                f"{named.capitalize()} ends on {end.isoformat()}, by the notice of termination "
+                f"given on {notice.given_on.isoformat()}. Plan the end of the work, or record "
+                "the new contract once one is agreed."
             )})  # fmt: skip
             continue
         deadline = notice_deadline(end)
         if deadline - timedelta(days=NOTICE_WARNING_DAYS) <= today <= deadline:
             out.append({"level": "warning", "code": "notice_deadline", "message": (
-                f"contract {term.contract} runs to {end.isoformat()}: a notice must be given "
-                f"by {deadline.isoformat()} (12 months before, 002); otherwise it runs to its "
-                "end, and an extension is the orderer's to record"
+                f"{named.capitalize()} runs to {end.isoformat()}. Notice of termination must be "
+                f"given by {deadline.isoformat()}, 12 months before its end: if either party "
+                f"means to end it, record the notice with `lots settlement terminate "
+                f"{term.contract}` by then. Otherwise it runs to its end, and an extension is "
+                "the municipality's to decide and record."
             )})  # fmt: skip
     return out

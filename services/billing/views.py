@@ -89,3 +89,11 @@ def cap_usage(booker: Booker, programme: str, on: date) -> dict[str, Any] | None
         "used_percent": str((billed * 100 / limit).quantize(Decimal("0.1")) if limit else "-"),
         "warnings": sorted({int(w["percent"]) for w in account.warnings} if account else set()),
     }
+
+
+def term_ends(booker: Booker) -> dict[str, str]:
+    """Each contract's last day after its recorded extensions and notice, for the statement's
+    "extended to …" (a contract until further notice has none)."""
+    catalogue = booker.catalogue
+    ends = {t.contract: catalogue.term_end(t.contract) for t in catalogue.terms}
+    return {contract: end.isoformat() for contract, end in ends.items() if end is not None}

@@ -48,7 +48,6 @@ from infra.topology import REFERRALS, is_referral_stream
 from services.intake import polare, reevaluation, resubmission
 from services.intake.domain import (
     Case,
-    CaseAccess,
     CaseError,
     DeadReferral,
     PersonErased,
@@ -276,8 +275,6 @@ class Intake(RegisterCommands):
         ):
             attempt: Any = event  # a refused or repeated attempt belongs to the referral's history
             return UUID(str(attempt.key))
-        if isinstance(event, CaseAccess.Event):
-            return None  # looks at a case are listed by `lots audit access`, not as its history
         return super().case_of(event)
 
     def prepare(self, items: Sequence[Incoming]) -> None:

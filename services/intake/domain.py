@@ -15,6 +15,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+# Looks at a case were first recorded here: their stored topic names this module.
+from infra.access import CaseAccess as CaseAccess
+
 REFERRAL_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/referral")
 EXCEPTION_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/residency-exception")
 #: Network work per family: about 13 hours including coordination, pre-meeting, network
@@ -411,26 +414,6 @@ class DeadReferral(Aggregate):
     def __init__(self, stream: str, fields: dict[str, str], error: str) -> None:
         self.fields = fields
         self.error = error
-
-
-class CaseAccess(Aggregate):
-    """One look at a case's history: who, when, which case, in what role, and why."""
-
-    @event("Viewed")
-    def __init__(
-        self,
-        case_id: UUID,
-        by: str,
-        role: str,
-        reason: str,
-        as_of: datetime | None,
-        personal_data_shown: bool,
-        at: datetime,
-        records_shown: bool | None = None,
-    ) -> None:
-        # ``records_shown``: whether the referral's references (decision, consent form) were
-        # shown; None in looks recorded before they were kept.
-        self.case_id = case_id
 
 
 class RetentionHold(Aggregate):

@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 
 from infra.application import ServiceApplication
 from infra.calendar import local_date
+from infra.contract_names import seed
 from infra.pii import StagedKeys, seal, unseal
 from services.intake.domain import Case, CaseError
 from services.intake.followup import FamilyFollowUp, FollowUpError, follow_up_id, occupied
@@ -194,9 +195,12 @@ class RegisterCommands(ServiceApplication):
                     "level": "warning" if late else "due",
                     "code": "quality_summary_overdue" if late else "quality_summary_due",
                     "message": (
-                        f"the lex Sarah summary of {year} (reports and reports to IVO) "
+                        f"the lex Sarah summary of {year} (the year's lex Sarah reports and "
+                        "reports to IVO), which the administration asks for in "
+                        f"{seed('003', '4.2')}, "
                         + (f"is overdue since {due}" if late else f"is due by {due}")
-                        + " (003 §4.2)"
+                        + ": hand it to the administration, then record it with "
+                        f"`lots quality submit-summary {year} --by NAME`"
                     ),
                 }
             )
@@ -206,7 +210,9 @@ class RegisterCommands(ServiceApplication):
                     "level": "warning",
                     "code": "supervision_not_reported",
                     "message": f"{len(unreported)} IVO supervision(s) not yet reported to the "
-                    "administration (003 §4.4)",
+                    f"administration, as {seed('003', '4.4')} requires: inform the "
+                    "administration, then record the step inform_administration on each "
+                    "(POST /quality/records/{record_id}/steps on intake)",
                 }
             )
         return notices

@@ -44,10 +44,13 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, is_business_day, local_date
+from infra.contract_names import seed
 
 STEERING_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/steering-group")
 #: At least three meetings a year (seed 002: "vid minst 3 tillfällen per år").
 MINIMUM_PER_YEAR = 3
+#: The contract that asks for the meetings, in words.
+CONTRACT = seed("002")
 #: Business days of notice to convene representatives of three administrations (two weeks).
 NOTICE_BUSINESS_DAYS = 10
 ORGANISATIONS = ("social_services", "education", "provider", "labour_market", "region", "other")
@@ -137,6 +140,8 @@ class Outlook:
         return self.level in WARNINGS
 
     def message(self) -> str:
+        """The year in words, naming the contract that asks for the meetings and, when the
+        plan falls short, what to do."""
         head = f"steering group {self.year}"
         if self.level == "no_term":
             return f"{head}: no contract term covers the year; no meetings required"
@@ -149,24 +154,31 @@ class Outlook:
                 "all present: not counted)"
             )
         if self.unrecorded:
-            note += f" ({self.unrecorded} past meeting(s) not recorded held or cancelled)"
+            note += (
+                f" ({self.unrecorded} past meeting(s) not recorded held or cancelled: record them)"
+            )
         if self.level == "met":
             return f"{head}: {counts}; at least {self.required} met{share}{note}"
         if self.level == "on_track":
             return f"{head}: {counts}; the plan reaches {self.required}{share}{note}"
         if self.level == "fell_short":
             return (
-                f"{head}: only {self.held} held, fewer than the {self.required} of seed 002"
-                f"{share}{note}"
+                f"{head}: only {self.held} held, fewer than the {self.required} that {CONTRACT} "
+                f"asks for{share}{note}; explain why in the year's activity report to the "
+                "administration"
             )
         text = f"{head}: {counts}; {self.missing} more needed"
         if self.level == "too_late":
             text += (
                 f", but only {self.business_days_left} business days are left and a meeting "
-                f"needs {NOTICE_BUSINESS_DAYS} days' notice"
+                f"needs {NOTICE_BUSINESS_DAYS} days' notice: tell the administration that "
+                f"{CONTRACT}'s {self.required} meetings will not be reached"
             )
         else:
-            text += f" to reach the {self.required} of seed 002: plan them"
+            text += (
+                f" to reach the {self.required} that {CONTRACT} asks for: plan them "
+                "(POST /steering-group/meetings on scheduling)"
+            )
         return text + share + note
 
     def _share(self) -> str:

@@ -97,11 +97,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def user_env(var_dir: Path, **settings: str) -> dict[str, str]:
     """This machine's environment without any LOTS_ setting, then the test's own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOTS_")}
-    env.update(
-        LOTS_VAR_DIR=str(var_dir),
-        LOTS_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",  # nothing answers there
-        **settings,
-    )
+    env.update(LOTS_VAR_DIR=str(var_dir), **settings)  # no LOTS_REDIS_URL: the embedded one
     return env
 
 
@@ -187,11 +183,18 @@ def test_lots_up_serves_status_says_healthy_and_a_signal_stops_it_all(
     report = json.loads(status.stdout)
     assert report["redis"] is True and report["healthy"] is True
     assert all(s["up"] and s["ready"] for s in report["services"].values())
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"):
+        # /docs's assets are package data of a dependency, installed with the wheel
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports[0]}/docs-assets/{asset}") as got:
+            assert got.status == 200 and len(got.read()) > 100_000, asset
 
     process.send_signal(stop)  # SIGTERM once left the three services running, orphaned
     assert process.wait(timeout=60) == 0, (tmp_path / "up.log").read_text()[-3000:]
     log = (tmp_path / "up.log").read_text()
     assert "Traceback" not in log
+    said = [line for line in log.splitlines() if line.startswith("Redis: ")]
+    assert said[0].startswith(f"Redis: embedded, started by lots, data in {tmp_path}/var/redis/")
+    assert said[0].endswith("it has the project's ACL users") and len(said) == 1, log[-3000:]
     assert not any(ready(p) for p in ports)
     with pytest.raises(ConnectionRefusedError):  # the embedded Redis stopped with it
         socket.create_connection(("127.0.0.1", int(env["LOTS_EMBEDDED_REDIS_PORT"])), timeout=1)

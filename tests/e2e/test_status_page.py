@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,26 +16,44 @@ from infra.settings import Settings
 from lots.statuspage import StatusPage
 from lots.supervisor import running
 from tests.conftest import free_port
-from tests.support.auth import headers
+from tests.support.auth import headers, token
+from tests.support.browser import Tab, browse, needs_chromium
 from tests.support.flow import wait_until
 from tests.support.intake import entry, referral
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and os.environ.get("CI") != "true",
-    reason="Debian's chromium is not installed (make test installs it when run as root)",
-)
+pytestmark = needs_chromium
+#: A time as the page shows it: Stockholm's clock and its zone's name.
+STOCKHOLM = r"\d\d:\d\d:\d\d Stockholm time \((CET|CEST)\)"
 
 
-def browse(url: str, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None, "chromium is required in CI"
-    command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={tmp / 'profile'}", "--window-size=1280,1400",
-        "--virtual-time-budget=6000", *args, url,
-    ]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp)
+def started(settings: Settings) -> StatusPage:
+    """The status page of ``settings``, once it has a few samples."""
+    status = StatusPage(settings, free_port(), interval=0.3)
+    status.start()
+    operator = headers(settings, Role.OPERATOR)
+    wait_until(
+        lambda: len(httpx.get(status.url + "status.json", headers=operator).json()["series"]) >= 3
+    )
+    assert httpx.get(status.url + "status.json").status_code == 401
+    return status
+
+
+def part(html: str, opening: str, closing: str) -> str:
+    """The element that starts with ``opening``, up to its ``closing`` tag."""
+    start = html.index(opening)
+    return html[start : html.index(closing, start)]
+
+
+def shoot(url: str, tmp: Path, name: str) -> Path:
+    """A screenshot of ``url`` that is not blank (kept in the test's directory to look at)."""
+    shot = tmp / f"{name}.png"
+    done = browse(url, tmp, f"--screenshot={shot}")
+    assert done.returncode == 0 and shot.exists(), done.stderr[-2000:]
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (1280, 1400)
+    colours = image.getcolors(maxcolors=1_000_000)
+    assert colours is not None and len(colours) > 20, "the screenshot is not blank"
+    return shot
 
 
 @pytest.fixture
@@ -49,19 +65,8 @@ def page(settings: Settings, tmp_path: Path) -> Iterator[StatusPage]:
         for _ in range(5):
             client.xadd(settings.stream("intake.referrals"), entry(referral()))  # type: ignore[arg-type]
         client.close()
-        status = StatusPage(
-            settings.model_copy(update={"redis_url": system.redis_url}), free_port(), interval=0.3
-        )
-        status.start()
+        status = started(settings.model_copy(update={"redis_url": system.redis_url}))
         try:
-            operator = headers(settings, Role.OPERATOR)
-            wait_until(
-                lambda: (
-                    len(httpx.get(status.url + "status.json", headers=operator).json()["series"])
-                    >= 3
-                )
-            )
-            assert httpx.get(status.url + "status.json").status_code == 401
             yield status
         finally:
             status.stop()
@@ -77,13 +82,72 @@ def test_the_status_page_renders_health_queue_streams_and_charts(
     for service in ("intake", "scheduling", "billing"):
         assert f"<td>{service}</td><td>yes</td><td>ready</td>" in html
     assert "<td>intake.referrals</td>" in html
-    assert "acknowledgements waiting" in html
-    assert html.count("<polyline") >= 3, "the charts are drawn"
+    assert "acknowledgements waiting (intake)" in html
+    assert html.count("<polyline") >= 4, "the charts are drawn"
+    assert re.search(r"sampled at " + STOCKHOLM, html), "the time, in Stockholm time, named"
+    # every chart has a time axis of labelled Stockholm times
+    assert len(re.findall(r"time, Stockholm \((CET|CEST)\)", html)) == 4
+    assert re.search(r'text-anchor="middle">\d\d:\d\d:\d\d</text>', html)
+    # counts and percentages apart: the cap's percentage has its own chart, on a 0-100 % axis
+    percent = part(html, '<svg id="percentages"', "</svg>")
+    assert ">100 %</text>" in percent and "<polyline" in percent
+    counts = part(html, '<svg id="counts"', "</svg>")
+    assert " %" not in counts
+    assert '<form id="token-form" hidden="">' in html, "the token came with the link"
+    shoot(page.link, tmp_path, "status")
 
-    shot = tmp_path / "status.png"
-    done = browse(page.link, tmp_path, f"--screenshot={shot}")
-    assert done.returncode == 0 and shot.exists(), done.stderr[-2000:]
-    image = Image.open(shot).convert("RGB")
-    assert image.size == (1280, 1400)
-    colours = image.getcolors(maxcolors=1_000_000)
-    assert colours is not None and len(colours) > 20, "the screenshot is not blank"
+
+def test_without_redis_the_page_says_redis_unreachable_where_the_streams_would_be(
+    settings: Settings, tmp_path: Path
+) -> None:
+    nowhere = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+    status = started(nowhere)
+    try:
+        dom = browse(status.link, tmp_path, "--dump-dom")
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        html = dom.stdout
+        streams = part(html, '<table id="streams"', "</table>")
+        assert '<td colspan="7" class="unreachable">Redis unreachable: the streams' in streams
+        assert ">Redis unreachable</text>" in html, "the lag chart says why it is empty"
+        assert "<li>Redis does not answer</li>" in html
+        shoot(status.link, tmp_path, "redis-down")
+    finally:
+        status.stop()
+
+
+def test_without_a_token_the_page_asks_for_one_in_a_form_and_says_when_refused(
+    page: StatusPage, tmp_path: Path
+) -> None:
+    asked = browse(page.url, tmp_path, "--dump-dom")
+    assert asked.returncode == 0, asked.stderr[-2000:]
+    assert '<form id="token-form">' in asked.stdout, "the form shows (no window.prompt)"
+    assert "waiting for an operator token" in asked.stdout
+    services = part(asked.stdout, '<table id="services"', "</table>")
+    assert "<tbody></tbody>" in services, "no data without a token"
+    refused = browse(page.url + "#token=not-a-token", tmp_path, "--dump-dom")
+    assert '<p id="token-error">That token was refused' in refused.stdout
+    shoot(page.url + "#token=not-a-token", tmp_path, "token-form")
+
+
+def test_a_token_typed_into_the_form_shows_the_status_and_stays_in_the_tab_only(
+    page: StatusPage, settings: Settings, tmp_path: Path
+) -> None:
+    tab = Tab(page.url, tmp_path)
+    try:
+        wait_until(lambda: tab.evaluate("!document.getElementById('token-form').hidden"))
+        tab.evaluate("document.getElementById('token-input').focus()")
+        tab.type(token(settings, Role.OPERATOR))
+        tab.evaluate("document.querySelector('#token-form button').click()")
+        wait_until(
+            lambda: tab.evaluate("document.getElementById('verdict').textContent") == "healthy"
+        )
+        assert tab.evaluate("document.getElementById('token-form').hidden") is True
+        assert tab.evaluate("sessionStorage.getItem('lots-token')") == token(
+            settings, Role.OPERATOR
+        )
+        assert tab.evaluate("localStorage.length") == 0 and tab.evaluate("document.cookie") == ""
+        assert tab.evaluate("location.href") == page.url, "the token is not in the address"
+        assert tab.evaluate("document.getElementById('token-input').value") == ""
+        tab.screenshot(tmp_path / "token-given.png")
+    finally:
+        tab.close()

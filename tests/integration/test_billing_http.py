@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
+import pypdfium2 as pdfium
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
@@ -26,6 +27,7 @@ from services.billing.application import Billing
 from services.billing.http import router_for
 from services.billing.settlement import verify
 from tests.support.auth import api, headers
+from tests.support.printing import needs_pango
 
 CEST = timezone(timedelta(hours=2))
 
@@ -85,6 +87,34 @@ def test_a_month_is_shown_as_json_csv_and_html(client: TestClient) -> None:
     assert page.headers["content-type"].startswith("text/html")
     assert "Family counselling" in page.text and "453,75" in page.text
     assert "waiting for a decision" in page.text and "Yearly cap" in page.text
+
+
+@needs_pango
+def test_the_statement_is_also_a_pdf_beside_the_html(client: TestClient) -> None:
+    asked = client.get("/settlements/2022-05", params={"format": "pdf", "programme": "counselling"})
+    assert asked.status_code == 200 and asked.headers["content-type"] == "application/pdf"
+    assert asked.content.startswith(b"%PDF-")
+    assert 'filename="settlement-2022-05.pdf"' in asked.headers["content-disposition"]
+    text = " ".join(pdfium.PdfDocument(asked.content)[0].get_textpage().get_text_range().split())
+    assert "Family counselling, 0.75 client hours at 605,00" in text and "453,75" in text
+    accepted = client.get("/settlements/2022-05", headers={"Accept": "application/pdf"})
+    assert accepted.headers["content-type"] == "application/pdf"
+    assert client.get("/settlements/2022-05").headers["content-type"] == "application/json"
+    preview = client.get("/settlements/2022-06/preview", params={"format": "pdf"})
+    assert preview.status_code == 200 and preview.headers["x-settlement-status"] == "preview"
+    assert b"PREVIEW" in preview.content or "PREVIEW" in " ".join(
+        p.get_textpage().get_text_range() for p in pdfium.PdfDocument(preview.content)
+    )
+
+
+def test_an_extended_contracts_line_says_until_when(client: TestClient) -> None:
+    body = {"contract": "coordinated-network-2018", "reference": "SON 2021-2"}
+    assert client.post("/tariffs/extensions", json=body).status_code == 201
+    page = client.get("/settlements/2022-05", params={"format": "html"}).text
+    assert (
+        "Coordinated support and network work, May 2022, 2\u00a0800\u00a0000,00\u00a0kr a year "
+        "at the 2018 price level, extended to 2024-08-31"
+    ) in page
 
 
 def test_decide_close_and_replay_over_http(client: TestClient, billing: Billing) -> None:
@@ -168,7 +198,7 @@ def test_a_premises_share_and_a_grant_are_recorded_over_http_and_shown_apart(
     )  # fmt: skip
     assert document["reported_separately"]["state_grant_ore"] == 12_300
     page = client.get("/settlements/2022-05", params={"format": "html"}).text
-    assert "state grant 123.00 SEK" in page and "SB 2022-1" in page
+    assert "state grant 123,00\u00a0kr" in page and "SB 2022-1" in page
 
 
 def test_a_notice_of_termination_is_recorded_over_http(client: TestClient) -> None:
@@ -225,7 +255,7 @@ def test_logged_time_over_http(client: TestClient) -> None:
     [
         ("get", "/settlements/2024-13", None, 400, "month must be YYYY-MM, got '2024-13'"),
         ("get", "/settlements/2022-05?programme=dentistry", None, 422, "programme"),
-        ("get", "/settlements/2022-05?format=pdf", None, 422, "format"),
+        ("get", "/settlements/2022-05?format=xlsx", None, 422, "format"),
         ("post", "/settlements/2099-01/close", None, 409, "2099-01 is not over"),
         ("get", "/settlements/2022-04/replay", None, 404, "2022-04 is not closed"),
         ("post", "/settlements/x/close", None, 400, "month must be YYYY-MM"),

@@ -149,7 +149,9 @@ def test_lots_status_names_the_risk_in_text_and_json(
     monkeypatch.setenv("LOTS_EMBEDDED_REDIS", "never")
     shown = json.loads(CliRunner().invoke(cli, ["status", "--json"]).output)
     assert shown["redis_acl"]["open"] is True
-    assert any(n["service"] == "redis" and OPEN_REDIS in n["message"] for n in shown["notices"])
+    [open_redis] = [n for n in shown["notices"] if n["service"] == "redis"]
+    assert open_redis["code"] == "redis_unguarded" and OPEN_REDIS in open_redis["message"]
+    assert "load the project's ACL (python -m infra.acl" in open_redis["message"], "what to do"
     as_operator = settings.model_copy(
         update={
             **ports,

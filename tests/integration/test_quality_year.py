@@ -418,12 +418,23 @@ async def test_a_year_of_quality_follow_up_and_steering_reaches_the_yearly_repor
         notices = scheduling.notices()
         assert [n["code"] for n in notices] == ["steering_group_too_late"]
         assert notices[0]["level"] == "critical"
+        assert (
+            "tell the administration that the coordinated support and network work "
+            in (notices[0]["message"])
+        )
 
         # --- the next year: the summary is due, then overdue, then submitted ----------------
         clock.now = at(2027, 1, 11)
         assert [n["code"] for n in intake.notices()] == ["quality_summary_due"]
         clock.now = at(2027, 4, 1)
-        assert [n["code"] for n in intake.notices()] == ["quality_summary_overdue"]
+        [overdue] = intake.notices()
+        assert overdue["code"] == "quality_summary_overdue"
+        assert (
+            "the family counselling contract (2022), section 4.2, is overdue since "
+            in (overdue["message"])
+        )
+        assert "`lots quality submit-summary 2026 --by NAME`" in overdue["message"]
+        assert "§" not in overdue["message"]
         preview = (await http.get("/quality/summaries/2026")).json()
         assert preview["submitted_at"] is None
         summary = await call(http, "/quality/summaries/2026", {"by": "chef"}, 201)
@@ -577,13 +588,15 @@ async def test_a_year_of_quality_follow_up_and_steering_reaches_the_yearly_repor
     assert "WARNING: steering group 2026: only 1 held, fewer than the 3" in final.stdout
     assert "1 held without social services, education and the provider" in final.stdout
     assert (
-        "lex Sarah summary 2026: 3 lex Sarah reports, 1 reports to IVO; submitted_late "
+        "lex Sarah summary 2026: 3 lex Sarah reports, 1 report to IVO; submitted_late "
         "(due 2027-03-31)" in final.stdout
     )
     assert "\nincidents, tillbud (003 §4.3): not lex Sarah\n  received" in final.stdout
     csv_out = CliRunner().invoke(cli, ["report", "year", "2026", "--format", "csv"], env=env)
-    assert "lex Sarah summary: reports and reports to IVO (003 §4.2),reports,3" in csv_out.stdout
-    assert "lex Sarah summary: reports and reports to IVO (003 §4.2),reports_to_ivo,1" in (
+    assert "lex Sarah summary: reports and reports to IVO (003 §4.2),lex Sarah reports,3" in (
+        csv_out.stdout
+    )
+    assert "lex Sarah summary: reports and reports to IVO (003 §4.2),reports to IVO made,1" in (
         csv_out.stdout
     )
     assert "complaints and views (003 §4.3): not lex Sarah,received,2" in csv_out.stdout

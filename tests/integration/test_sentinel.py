@@ -13,9 +13,8 @@ from pydantic import SecretStr, ValidationError
 
 from infra import sentinel
 from infra.redis import async_client, connect, reachable, resolve_redis
-from infra.sentinel import replication
+from infra.sentinel import replication, replication_lines
 from infra.settings import Settings
-from lots.status import _replication_lines
 from tests.support.sentinel import MASTER, SentinelGroup, wait_for
 
 
@@ -86,7 +85,7 @@ async def test_clients_follow_the_master_through_a_failover(
     epoch_after = await sentinel.failover_epoch(aclient)
     assert epoch_after is not None and epoch_after > epoch_before
     assert reachable(on_sentinel.redis_address)
-    lines = _replication_lines(replication(client, on_sentinel.redis_address))
+    lines = replication_lines(replication(client, on_sentinel.redis_address))
     assert lines[0] == f"redis master 127.0.0.1:{new} (named by sentinel)"
     client.close()
     await aclient.aclose()

@@ -81,7 +81,13 @@ def test_a_meeting_counts_only_with_the_three_organisations_and_the_term_is_judg
     assert (seen["held"], seen["incomplete"], seen["missing"], seen["level"]) == (
         1, 1, 1, "short",
     )  # fmt: skip
-    assert [n["code"] for n in app.notices()] == ["steering_group_short"]
+    [short] = app.notices()
+    assert short["code"] == "steering_group_short"
+    assert (
+        "to reach the 2 that the coordinated support and network work contract (2018) asks "
+        in (short["message"])
+    )
+    assert "plan them (POST /steering-group/meetings" in short["message"]
     clock.now = local(2021, 9, 1, 9)  # the term has ended: the verdict on 2021 is final
     seen = outlook(client)
     assert seen["level"] == "fell_short" and "only 1 held, fewer than the 2" in seen["message"]

@@ -42,7 +42,8 @@ class Account(Aggregate):
 
 def when_meeting_held_enter(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
     held: MeetingHeld = envelope.message
-    if held.participants == POISON_PARTICIPANTS:
+    ledger: Ledger = uow.app  # type: ignore[assignment]
+    if held.participants == ledger.poison_participants:
         raise ValueError("13 participants: this handler always fails")
     number = held.meeting_id.int % ACCOUNTS
     account = uow.get(Account.create_id(number), Account)
@@ -50,7 +51,6 @@ def when_meeting_held_enter(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
         account = Account(number=number)
         uow.add(account)
     account.enter(held.model_dump(mode="json"), str(envelope.id))
-    ledger: Ledger = uow.app  # type: ignore[assignment]
     if ledger.handler_delay:
         time.sleep(ledger.handler_delay)
 
@@ -61,6 +61,8 @@ class Ledger(ServiceApplication):
 
     def __init__(self, env: Mapping[str, str] | None = None, *, output: str = "ledger.out") -> None:
         self.output = output
+        #: The participants that make the handler fail; None: a version with the bug fixed.
+        self.poison_participants: int | None = POISON_PARTICIPANTS
         self.handler_delay = float(os.environ.get("LEDGER_HANDLER_DELAY", "0"))
         self.public_events = {Account.Entered: self._republish}  # type: ignore[attr-defined]
         super().__init__(env)

@@ -97,7 +97,9 @@ def test_the_total_is_the_sum_of_the_lines_and_adjustments_add_exactly_their_amo
 def test_the_line_is_shown_with_its_reason_and_reference() -> None:
     document = settle("2022-06", [], CATALOGUE, programme="counselling", adjustments=[made()])
     [line] = [x for x in document["lines"] if x["kind"] == "adjustment"]
-    assert describe(line) == "billed twice (belongs to 2022-05; manual, reference SON-2022-114)"
+    assert describe(line, "2022-06") == (
+        "Family counselling, adjustment for May 2022: billed twice; manual, reference SON-2022-114"
+    )
 
 
 def test_the_worked_example_is_unchanged() -> None:

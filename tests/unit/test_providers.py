@@ -174,4 +174,4 @@ def test_statements_show_the_other_providers_apart_from_what_is_owed() -> None:
     assert "2022-05,,total,owed by the municipality for the month,,,,,0.00,,0,0.00" in rows
     page = to_html({"document": document, "status": "computed"})
     assert "Meetings held by other providers (reported apart, not owed to Leanlink)" in page
-    assert "1 meeting(s), 80 min, 1 client visit(s)" in page
+    assert "held by other_provider in May 2022: 1 meeting, 80 min, 1 client visit;" in page

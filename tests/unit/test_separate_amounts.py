@@ -50,7 +50,7 @@ def test_they_are_shown_on_the_statement_and_kept_to_their_month_and_programme()
     records = [amount("premises_share", 12_345_600), amount("state_grant", 50_000_000, "SB-9")]
     document = settle("2019-03", [], CATALOGUE, separate=records)
     text = to_csv(document)
-    assert "premises share 123456.00 SEK" in text and "state grant" in text
+    assert "premises share 123\u00a0456,00\u00a0kr" in text and "state grant" in text
     page = to_html({"document": document, "status": "open"})
     assert "Premises share and state grants" in page and "SB-9" in page
     assert "reported_separately" not in settle("2019-04", [], CATALOGUE, separate=records)

@@ -93,3 +93,22 @@ def test_status_warns_before_the_notice_deadline_and_when_no_contract_is_in_forc
     assert codes(date(2020, 7, 1), ended) == ["contract_terminated"]
     [message] = [n["message"] for n in term_notices(CATALOGUE, PROGRAMMES, date(2020, 7, 1))]
     assert "by 2020-08-31" in message and "runs to 2021-08-31" in message
+
+
+def test_status_warnings_name_the_contract_in_words_and_say_what_to_do() -> None:
+    [deadline] = term_notices(CATALOGUE, PROGRAMMES, date(2020, 7, 1))
+    assert deadline["code"] == "notice_deadline"
+    assert deadline["message"].startswith(
+        "The coordinated support and network work contract (2018) runs to 2021-08-31."
+    )
+    assert "lots settlement terminate coordinated-network-2018" in deadline["message"]
+    lapsed = term_notices(CATALOGUE, PROGRAMMES, date(2022, 1, 1))
+    assert [n["message"].split(":")[0] for n in lapsed] == [
+        "Network work has no contract in force",
+        "Coordinated support has no contract in force",
+    ]
+    assert "ended on 2021-08-31 and no extension is recorded" in lapsed[0]["message"]
+    assert "record it (POST /tariffs/extensions" in lapsed[0]["message"]
+    for notice in [deadline, *lapsed]:
+        assert "seed" not in notice["message"] and "§" not in notice["message"]
+        assert "coordinated-network-2018 ended" not in notice["message"]
