@@ -26,9 +26,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+import redis.asyncio as aioredis
 import structlog
 from pydantic import SecretStr
 
+from infra import sentinel
 from infra.acl import password_hash, render, users
 from infra.settings import Settings
 
@@ -49,24 +51,40 @@ def auth(settings: Settings) -> dict[str, Any]:
 
 
 def connect(settings: Settings, **kwargs: Any) -> redis.Redis:
-    """A client of ``settings.redis_url`` (unset: the embedded one's), logged in as ``settings``
-    say."""
-    return redis.Redis.from_url(chosen_url(settings), **auth(settings), **kwargs)
+    """A client of the Redis ``settings`` choose (:func:`chosen_url`: the named one, on Sentinel
+    its master, else the embedded one's), logged in as ``settings`` say."""
+    return client(chosen_url(settings), **auth(settings), **kwargs)
+
+
+def client(url: str, **kwargs: Any) -> redis.Redis:
+    """A client of ``url``: a ``redis://`` URL, or a ``redis+sentinel://`` one
+    (:func:`infra.sentinel.parse`), whose client follows the master the sentinels name. Every
+    Redis client of the project is made here or by :func:`async_client`."""
+    address = sentinel.parse(url)
+    if address is None:
+        return redis.Redis.from_url(url, **kwargs)
+    return sentinel.master(address, **kwargs)
+
+
+def async_client(url: str, **kwargs: Any) -> aioredis.Redis:
+    """:func:`client` for asyncio."""
+    address = sentinel.parse(url)
+    if address is None:
+        return aioredis.from_url(url, **kwargs)
+    return sentinel.async_master(address, **kwargs)
 
 
 def reachable(url: str, timeout: float = 0.5, **credentials: Any) -> bool:
     """PING answers, as the user of ``credentials`` (see :func:`auth`; else ``default``).
 
     A refused login counts as not reachable."""
-    client = redis.Redis.from_url(
-        url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials
-    )
+    pinged = client(url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials)
     try:
-        return bool(client.ping())
+        return bool(pinged.ping())
     except (redis.ConnectionError, redis.TimeoutError, OSError):
         return False
     finally:
-        client.close()
+        pinged.close()
 
 
 def server_version(binary: str) -> tuple[int, ...]:
@@ -100,6 +118,8 @@ def redis_server_binary() -> str:
 
 def where(url: str) -> str:
     """``url`` without the credentials it may hold (to connect anonymously, and to print)."""
+    if url.startswith(f"{sentinel.SCHEME}://"):
+        return url  # its form holds none (infra/sentinel.py)
     parts = urlsplit(url)
     host = parts.hostname or ""
     if ":" in host:
@@ -114,15 +134,17 @@ def embedded_url(settings: Settings) -> str:
 
 
 def external(settings: Settings) -> bool:
-    """``settings`` name the Redis to use (``LOTS_REDIS_URL``) rather than the embedded one."""
-    return settings.redis_url is not None and settings.embedded_redis != "always"
+    """``settings`` name the Redis to use (``LOTS_REDIS_URL``, or ``LOTS_REDIS_SENTINELS``)
+    rather than the embedded one."""
+    return settings.redis_address is not None and settings.embedded_redis != "always"
 
 
 def chosen_url(settings: Settings) -> str:
-    """The URL ``settings`` choose: the named Redis, else the embedded one's (running or not)."""
+    """The URL ``settings`` choose: the named Redis (:attr:`Settings.redis_address`), else the
+    embedded one's (running or not)."""
     if external(settings):
-        assert settings.redis_url is not None
-        return settings.redis_url
+        assert settings.redis_address is not None
+        return settings.redis_address
     return embedded_url(settings)
 
 
@@ -132,6 +154,8 @@ def origin(settings: Settings, url: str) -> str:
     one's URL, and still says it is the embedded one."""
     if url == embedded_url(settings):
         return f"embedded, started by lots, data in {settings.redis_dir}/"
+    if sentinel.parse(url) is not None:
+        return "external, its master named by the sentinels of LOTS_REDIS_SENTINELS"
     return "external, named by LOTS_REDIS_URL"
 
 
@@ -279,13 +303,13 @@ def resolve_redis(settings: Settings, *, acl: bool = True) -> tuple[str, Embedde
     anything. Production never starts it: there ``LOTS_REDIS_URL`` is required.
     """
     if external(settings):
-        assert settings.redis_url is not None
-        if reachable(settings.redis_url, **auth(settings)):
-            return settings.redis_url, None
+        named = chosen_url(settings)
+        if reachable(named, **auth(settings)):
+            return named, None
         user = settings.redis_username or "default"
         instead = ", or unset LOTS_REDIS_URL to use the embedded Redis"
         raise RedisUnavailable(
-            f"Redis at {where(settings.redis_url)} (LOTS_REDIS_URL) does not answer or refuses "
+            f"Redis at {where(named)} (LOTS_REDIS_URL) does not answer or refuses "
             f"user {user} (LOTS_REDIS_USERNAME/LOTS_REDIS_PASSWORD, docs/redis-acl.md): start "
             f"it{instead if settings.embedded_allowed() else ''}"
         )

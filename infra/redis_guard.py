@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import redis
 import structlog
 
-from infra.redis import auth, origin, where
+from infra.redis import auth, client, origin, where
 from infra.settings import Settings, SettingsError
 
 log = structlog.get_logger(__name__)
@@ -75,12 +75,10 @@ def inspect(settings: Settings, url: str, timeout: float = 2.0) -> Guard:
 
     Raises ``redis.RedisError`` when Redis does not answer."""
     credentials = auth(settings)
-    anonymous = redis.Redis.from_url(  # a URL's credentials would log it in
+    anonymous = client(  # a URL's credentials would log it in
         where(url), socket_connect_timeout=timeout, socket_timeout=timeout, driver_info=None
     )
-    own = redis.Redis.from_url(
-        url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials
-    )
+    own = client(url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials)
     try:
         is_open = _whoami_allowed(anonymous)
         logged_in = credentials["username"] is not None or credentials["password"] is not None

@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     #: Run on a Redis without the project's ACL (anyone who reaches it may forge events):
     #: production refuses to start on one unless this is set; development warns.
     allow_open_redis: bool = False
+    #: Redis Sentinel (docs/operations.md): the sentinels as ``host:port,host:port,...``; set,
+    #: every client follows the master they name (``redis_sentinel_master``) instead of
+    #: ``redis_url`` (only its database number is used): an external Redis, named.
+    redis_sentinels: str = ""
+    redis_sentinel_master: str = "lots"
 
     # --- event stores ------------------------------------------------------------------------
     store: Literal["sqlite", "postgres"] = "sqlite"
@@ -242,6 +247,15 @@ class Settings(BaseSettings):
                 "(POST /eligibility/indicators on intake); unset it"
             )
 
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels_are_hosts_and_ports(cls, value: str) -> str:
+        for sentinel in filter(None, (s.strip() for s in value.split(","))):
+            host, _, port = sentinel.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"{sentinel!r}: a sentinel is host:port")
+        return value
+
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
         if self.env == "production" and self.embedded_redis == "always":
@@ -249,6 +263,18 @@ class Settings(BaseSettings):
         if self.env == "production" and self.simulated_start is not None:
             raise SettingsError("LOTS_SIMULATED_START is for development only")
         return self
+
+    @property
+    def redis_address(self) -> str | None:
+        """The Redis these settings name (:func:`infra.redis.client` makes clients of it):
+        ``redis_url``, or with sentinels ``redis+sentinel://host:port,.../<master>/<db>`` (the
+        database number of ``redis_url``, else 0); None: none named (the embedded one)."""
+        if not self.redis_sentinels.strip():
+            return self.redis_url
+        hosts = ",".join(s.strip() for s in self.redis_sentinels.split(",") if s.strip())
+        url = self.redis_url or ""
+        db = url.rsplit("/", 1)[-1] if url.count("/") > 2 else "0"
+        return f"redis+sentinel://{hosts}/{self.redis_sentinel_master}/{db if db.isdigit() else 0}"
 
     def port_of(self, service: ServiceName) -> int:
         return int(getattr(self, f"{service}_port"))

@@ -24,6 +24,7 @@ import redis
 
 from infra.money import kronor
 from infra.monitor import drained
+from infra.redis import client as redis_client
 from infra.redis import connect, embedded_url
 from infra.settings import SERVICES, Settings
 from infra.topology import INTAKE_EVENTS, REFERRALS, dead_letter_stream
@@ -212,7 +213,7 @@ def run_demo(
         echo(f"stores: SQLite files under {demo_dir}/")
         entries = DemoFeed(count=count).entries(opening)
         # Publishing as any municipal system would: the default user, no password.
-        publisher = redis.Redis.from_url(sup.redis_url)
+        publisher = redis_client(sup.redis_url)
         pipe = publisher.pipeline(transaction=False)
         for fields in entries:
             pipe.xadd(f"{prefix}{REFERRALS}", fields)  # type: ignore[arg-type]
