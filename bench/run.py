@@ -6,7 +6,8 @@ machine:
 1. the three references over three hops with N messages (:mod:`bench.references`);
 2. the pipeline with N referrals, one process per service (:mod:`bench.pipeline`), and the
    event store's floor: what storing a referral's events costs with the library alone
-   (:mod:`bench.floor`);
+   (:mod:`bench.floor`); and the fair peer, the same flow written as a careful FastStream +
+   eventsourcing user would (:mod:`bench.fair_peer`, :mod:`bench.fair_peer_run`);
 3. the same pipeline with two processes per service (scale-out);
 4. a settlement replay over a million stored events against a raw scan (:mod:`bench.replay`);
 5. ``lots audit case`` latency in a store of a million events (:mod:`bench.audit`).
@@ -37,6 +38,7 @@ if __package__ in (None, ""):  # run as a script: python bench/run.py
 import redis
 
 from bench import audit, floor, references
+from bench.fair_peer_run import run_fair_peer
 from bench.pipeline import run_pipeline
 from bench.replay import run as run_replay
 from infra.redis import resolve_redis
@@ -46,6 +48,7 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 
 #: The targets of issue 7 (the benchmark reports them; tests time nothing).
 TARGETS = {
+    "pipeline_vs_fair_peer": 3.0,  # issue 18 (moonshot 10x)
     "pipeline_vs_naive": 3.0,
     "pipeline_vs_batched": 0.5,
     "replay_vs_raw_scan": 0.6,
@@ -62,6 +65,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--referrals", type=int, default=None,
                         help="N: referrals through the pipeline, and messages through each "
                              "reference (default 30000; --quick 1500)")  # fmt: skip
+    parser.add_argument("--peer-referrals", type=int, default=None,
+                        help="referrals through the fair peer, which stores one message at a "
+                             "time (default 5000; --quick 300)")  # fmt: skip
     parser.add_argument(
         "--replay-events",
         type=int,
@@ -80,7 +86,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="a short smoke run: small numbers, every part still run",
     )
     parser.add_argument("--only", action="append", default=None,
-                        choices=["references", "pipeline", "scale-out", "replay", "audit"],
+                        choices=["references", "pipeline", "fair-peer", "scale-out", "replay",
+                                 "audit"],
                         help="run only these parts (repeatable)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument(
@@ -95,6 +102,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     quick = args.quick
     args.referrals = args.referrals or (1500 if quick else 30_000)
+    args.peer_referrals = args.peer_referrals or (300 if quick else 5_000)
     args.replay_events = args.replay_events or (20_000 if quick else 1_000_000)
     args.audit_events = args.audit_events or (20_000 if quick else 1_000_000)
     return args
@@ -102,7 +110,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
-    parts = set(args.only or ["references", "pipeline", "scale-out", "replay", "audit"])
+    parts = set(
+        args.only or ["references", "pipeline", "fair-peer", "scale-out", "replay", "audit"]
+    )
     settings = Settings(log_level="WARNING")
     # The benchmark's own client reads and deletes streams as ``default``: no ACL.
     url, embedded = resolve_redis(settings, acl=False)
@@ -116,6 +126,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "machine": machine(url),
         "parameters": {
             "referrals": args.referrals,
+            "peer_referrals": args.peer_referrals,
             "replay_events": args.replay_events,
             "audit_events": args.audit_events,
             "quick": args.quick,
@@ -133,6 +144,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                echo=say)  # fmt: skip
             results["pipeline"] = one.as_dict()
             results["floor"] = run_floor(work / "floor", quick=args.quick)
+        if "fair-peer" in parts:
+            say(f"fair peer: {args.peer_referrals} referrals, one save per message")
+            results["fair_peer"] = run_fair_peer(url, args.peer_referrals, work, echo=say)
         if "scale-out" in parts:
             say(f"scale-out: {args.referrals} referrals, two processes per service")
             two = run_pipeline(url, args.referrals, work, instances=2, profile=args.profile,
@@ -211,7 +225,7 @@ def run_floor(var: Path, *, quick: bool) -> dict[str, Any]:
 def ratios(results: dict[str, Any]) -> dict[str, float]:
     out: dict[str, float] = {}
     refs = results.get("references", {})
-    for key in ("pipeline", "scale_out"):
+    for key in ("pipeline", "scale_out", "fair_peer"):
         run = results.get(key)
         if run is None:
             continue
@@ -220,6 +234,12 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
                 out[f"{key}_vs_{ref}"] = round(
                     run["referrals_per_second"] / refs[ref]["per_second"], 3
                 )
+    peer = results.get("fair_peer")
+    for key in ("pipeline", "scale_out"):
+        if peer is not None and key in results:
+            out[f"{key}_vs_fair_peer"] = round(
+                results[key]["referrals_per_second"] / peer["referrals_per_second"], 3
+            )
     if "pipeline" in results and "scale_out" in results:
         out["scale_out_speedup"] = round(
             results["scale_out"]["referrals_per_second"]
@@ -238,6 +258,12 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
 def verdicts(results: dict[str, Any]) -> dict[str, bool]:
     r = results["ratios"]
     met: dict[str, bool] = {}
+    if "pipeline_vs_fair_peer" in r:
+        target = TARGETS["pipeline_vs_fair_peer"]
+        met["pipeline_vs_fair_peer"] = r["pipeline_vs_fair_peer"] >= target
+        # issue 18: never below the naive relay
+        if "pipeline_vs_naive" in r:
+            met["pipeline_not_below_naive"] = r["pipeline_vs_naive"] >= 1.0
     if "pipeline_vs_naive" in r:
         met["pipeline_vs_naive"] = r["pipeline_vs_naive"] >= TARGETS["pipeline_vs_naive"]
     if "pipeline_vs_batched" in r:
@@ -260,57 +286,12 @@ def table(results: dict[str, Any]) -> str:
         f"lots benchmark, {results['started_at']}: Python {m['python']}, {m['cpus']} CPUs, "
         f"Redis {m['redis']}",
     ]
-    refs = results.get("references", {})
-    r = results["ratios"]
     met = results["targets_met"]
 
     def verdict(key: str) -> str:
         return "" if key not in met else ("met" if met[key] else "MISSED")
 
-    n = results["parameters"]["referrals"]
-    rows += ["", f"Pipeline: {n:,} referrals (references: {n:,} messages), three hops",
-             f"  {'':42} {'per s':>9} {'x naive':>8} {'x batched':>10} {'x raw':>7}"]  # fmt: skip
-    for key, label in (("pipeline", "lots, 1 process per service"),
-                       ("scale_out", "lots, 2 processes per service")):  # fmt: skip
-        run = results.get(key)
-        if run is None:
-            continue
-        rows.append(
-            f"  {label:42} {run['referrals_per_second']:>9,.0f} "
-            f"{r.get(f'{key}_vs_naive', 0):>8.2f} {r.get(f'{key}_vs_batched', 0):>10.2f} "
-            f"{r.get(f'{key}_vs_raw', 0):>7.2f}"
-        )
-        rows.append(
-            f"    referrals → cases {run['segment1_referrals_to_cases_seconds']:.1f} s "
-            f"({run['segment1_per_second']:,.0f}/s), held meetings → sessions "
-            f"{run['segment2_held_to_sessions_seconds']:.1f} s "
-            f"({run['segment2_per_second']:,.0f}/s); exactly once: "
-            f"{run['checks']['exactly_once']}"
-        )
-    for name, label in (("naive", "naive FastStream relay (no store)"),
-                        ("batched", "batched relay, one save per batch"),
-                        ("raw", "raw redis-py, pipelined (the limit)")):  # fmt: skip
-        if name in refs:
-            rows.append(f"  {label:42} {refs[name]['per_second']:>9,.0f}")
-    if "pipeline_vs_naive" in r:
-        rows.append(
-            f"  targets: >= {TARGETS['pipeline_vs_naive']}x naive {verdict('pipeline_vs_naive')}"
-            f", >= {TARGETS['pipeline_vs_batched']}x batched {verdict('pipeline_vs_batched')}"
-        )
-    if "scale_out_speedup" in r:
-        rows.append(
-            f"  scale-out: 2 processes per service {r['scale_out_speedup']:.2f}x one "
-            f"(target: faster) {verdict('scale_out_faster')}"
-        )
-    if "floor" in results:
-        f = results["floor"]
-        versus = r.get("floor_ceiling_vs_naive")
-        rows.append(
-            f"  event store floor: {f['cpu_us_per_referral']:,} µs CPU per referral "
-            f"(16 events, eventsourcing + SQLite alone) -> at most "
-            f"{f['ceiling_referrals_per_second']:,}/s on {f['cpus']} cores"
-            + (f" = {versus:.2f}x naive" if versus is not None else "")
-        )
+    rows += pipeline_rows(results, verdict)
     if "replay" in results:
         rp = results["replay"]
         rows += [
@@ -334,6 +315,70 @@ def table(results: dict[str, Any]) -> str:
             f"(target p99 <= {TARGETS['audit_p99_ms']:.0f} ms) {verdict('audit_p99')}",
         ]
     return "\n".join(rows)
+
+
+def pipeline_rows(results: dict[str, Any], verdict: Callable[[str], str]) -> list[str]:
+    """The pipeline's part of the table: lots, the fair peer, the references, the floor."""
+    refs = results.get("references", {})
+    r = results["ratios"]
+    n = results["parameters"]["referrals"]
+    rows = ["", f"Pipeline: {n:,} referrals (references: {n:,} messages; fair peer: "
+            f"{results['parameters'].get('peer_referrals', 0):,} referrals), three hops",
+            f"  {'':42} {'per s':>9} {'x peer':>7} {'x naive':>8} {'x batched':>10} "
+            f"{'x raw':>7}"]  # fmt: skip
+    for key, label in (("pipeline", "lots, 1 process per service"),
+                       ("scale_out", "lots, 2 processes per service"),
+                       ("fair_peer", "fair peer: FastStream + eventsourcing")):  # fmt: skip
+        run = results.get(key)
+        if run is None:
+            continue
+        rows.append(
+            f"  {label:42} {run['referrals_per_second']:>9,.0f} "
+            f"{r.get(f'{key}_vs_fair_peer', 1.0 if key == 'fair_peer' else 0):>7.2f} "
+            f"{r.get(f'{key}_vs_naive', 0):>8.2f} {r.get(f'{key}_vs_batched', 0):>10.2f} "
+            f"{r.get(f'{key}_vs_raw', 0):>7.2f}"
+        )
+        rows.append(
+            f"    referrals → cases {run['segment1_referrals_to_cases_seconds']:.1f} s "
+            f"({run['segment1_per_second']:,.0f}/s), held meetings → sessions "
+            f"{run['segment2_held_to_sessions_seconds']:.1f} s "
+            f"({run['segment2_per_second']:,.0f}/s); exactly once: "
+            f"{run['checks']['exactly_once']}"
+        )
+    for name, label in (("naive", "naive FastStream relay (no store)"),
+                        ("batched", "batched relay, one save per batch"),
+                        ("raw", "raw redis-py, pipelined (the limit)")):  # fmt: skip
+        if name in refs:
+            rows.append(f"  {label:42} {refs[name]['per_second']:>9,.0f}")
+    if "pipeline_vs_fair_peer" in r:
+        rows.append(
+            f"  targets: >= {TARGETS['pipeline_vs_fair_peer']}x the fair peer (moonshot 10x) "
+            f"{verdict('pipeline_vs_fair_peer')}, never below naive "
+            f"{verdict('pipeline_not_below_naive')}"
+        )
+    if "pipeline_vs_naive" in r:
+        rows.append(
+            f"  targets: >= {TARGETS['pipeline_vs_naive']}x naive {verdict('pipeline_vs_naive')}"
+            f", >= {TARGETS['pipeline_vs_batched']}x batched {verdict('pipeline_vs_batched')}"
+        )
+    if "scale_out_speedup" in r:
+        rows.append(
+            f"  scale-out: 2 processes per service {r['scale_out_speedup']:.2f}x one "
+            f"(target: faster) {verdict('scale_out_faster')}"
+        )
+    if "floor" in results:
+        f = results["floor"]
+        versus = r.get("floor_ceiling_vs_naive")
+        rows.append(
+            f"  event store floor: {f['cpu_us_per_referral']:,} µs CPU per referral "
+            f"(16 events, eventsourcing + SQLite alone) -> at most "
+            f"{f['ceiling_referrals_per_second']:,}/s on {f['cpus']} cores"
+            + (f" = {versus:.2f}x naive" if versus is not None else "")
+        )
+        if "pipeline" in results:
+            share = results["pipeline"]["referrals_per_second"] / f["ceiling_referrals_per_second"]
+            rows.append(f"    the pipeline runs at {share:.2f} of that ceiling")
+    return rows
 
 
 if __name__ == "__main__":
