@@ -8,9 +8,12 @@ machine:
    event store's floor: what storing a referral's events costs with the library alone
    (:mod:`bench.floor`); and the fair peer, the same flow written as a careful FastStream +
    eventsourcing user would (:mod:`bench.fair_peer`, :mod:`bench.fair_peer_run`);
-3. the same pipeline with two processes per service (scale-out);
-4. a settlement replay over a million stored events against a raw scan (:mod:`bench.replay`);
-5. ``lots audit case`` latency in a store of a million events (:mod:`bench.audit`).
+3. latency at a steady 50/s and at 80 % of the pipeline's measured maximum, open loop:
+   referral → answer and held meeting → session, and the fair peer's referral → answer
+   (:mod:`bench.latency`);
+4. the same pipeline with two processes per service (scale-out);
+5. a settlement replay over a million stored events against a raw scan (:mod:`bench.replay`);
+6. ``lots audit case`` latency in a store of a million events (:mod:`bench.audit`).
 
 Prints a table and writes ``bench/results.json``. ``python -m bench.run --help`` lists the
 options; ``--quick`` is a short smoke run (a minute or so) with small numbers.
@@ -38,7 +41,9 @@ if __package__ in (None, ""):  # run as a script: python bench/run.py
 import redis
 
 from bench import audit, floor, references
+from bench.fair_peer_latency import run_peer_latency
 from bench.fair_peer_run import run_fair_peer
+from bench.latency import run_pipeline_latency
 from bench.pipeline import run_pipeline
 from bench.replay import run as run_replay
 from infra.redis import resolve_redis
@@ -54,6 +59,7 @@ TARGETS = {
     "replay_vs_raw_scan": 0.6,
     "replay_peak_rss_mb": 250.0,
     "audit_p99_ms": 20.0,
+    "referral_answer_p99_ms_at_50_per_s": 100.0,  # issue 18
     "scale_out_speedup": 1.0,
 }
 
@@ -67,7 +73,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                              "reference (default 30000; --quick 1500)")  # fmt: skip
     parser.add_argument("--peer-referrals", type=int, default=None,
                         help="referrals through the fair peer, which stores one message at a "
-                             "time (default 5000; --quick 300)")  # fmt: skip
+                             "time (default 5000; --quick 200)")  # fmt: skip
+    parser.add_argument(
+        "--latency-seconds",
+        type=float,
+        default=None,
+        help="seconds of sending per latency level (default 20; --quick 1)",
+    )
+    parser.add_argument("--latency-cap", type=int, default=None,
+                        help="at most this many sends per latency level (default 5000; "
+                             "--quick 150)")  # fmt: skip
     parser.add_argument(
         "--replay-events",
         type=int,
@@ -86,8 +101,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="a short smoke run: small numbers, every part still run",
     )
     parser.add_argument("--only", action="append", default=None,
-                        choices=["references", "pipeline", "fair-peer", "scale-out", "replay",
-                                 "audit"],
+                        choices=["references", "pipeline", "fair-peer", "latency", "scale-out",
+                                 "replay", "audit"],
                         help="run only these parts (repeatable)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument(
@@ -102,7 +117,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     quick = args.quick
     args.referrals = args.referrals or (1500 if quick else 30_000)
-    args.peer_referrals = args.peer_referrals or (300 if quick else 5_000)
+    args.peer_referrals = args.peer_referrals or (200 if quick else 5_000)
+    args.latency_seconds = args.latency_seconds or (1.0 if quick else 20.0)
+    args.latency_cap = args.latency_cap or (150 if quick else 5_000)
     args.replay_events = args.replay_events or (20_000 if quick else 1_000_000)
     args.audit_events = args.audit_events or (20_000 if quick else 1_000_000)
     return args
@@ -111,7 +128,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
     parts = set(
-        args.only or ["references", "pipeline", "fair-peer", "scale-out", "replay", "audit"]
+        args.only
+        or ["references", "pipeline", "fair-peer", "latency", "scale-out", "replay", "audit"]
     )
     settings = Settings(log_level="WARNING")
     # The benchmark's own client reads and deletes streams as ``default``: no ACL.
@@ -127,6 +145,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "parameters": {
             "referrals": args.referrals,
             "peer_referrals": args.peer_referrals,
+            "latency_seconds_per_level": args.latency_seconds,
+            "latency_cap_per_level": args.latency_cap,
             "replay_events": args.replay_events,
             "audit_events": args.audit_events,
             "quick": args.quick,
@@ -147,6 +167,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if "fair-peer" in parts:
             say(f"fair peer: {args.peer_referrals} referrals, one save per message")
             results["fair_peer"] = run_fair_peer(url, args.peer_referrals, work, echo=say)
+        if "latency" in parts:
+            results["latency"] = run_latency(url, work, args, results)
         if "scale-out" in parts:
             say(f"scale-out: {args.referrals} referrals, two processes per service")
             two = run_pipeline(url, args.referrals, work, instances=2, profile=args.profile,
@@ -205,6 +227,28 @@ def run_references(url: str, count: int, work: Path) -> dict[str, Any]:
         rate = asyncio.run(make())
         out[name] = {"messages": count, "per_second": round(rate, 1)}
         _echo(f"  {name}: {rate:,.0f} messages/s")
+    return out
+
+
+def run_latency(
+    url: str, work: Path, args: argparse.Namespace, results: dict[str, Any]
+) -> dict[str, Any]:
+    """Open-loop latency at 50/s and at 80 % of the maxima this run measured (the pipeline's
+    segments; the fair peer's first segment); without a pipeline run, one is made first."""
+    if "pipeline" not in results:
+        _echo(f"latency: measuring the maximum first ({args.referrals} referrals)")
+        results["pipeline"] = run_pipeline(url, args.referrals, work, echo=_echo).as_dict()
+    run = results["pipeline"]
+    _echo(f"latency: open loop, {args.latency_seconds:g} s per level")
+    seconds, cap = args.latency_seconds, args.latency_cap
+    lots = run_pipeline_latency(url, work, referral_max=run["segment1_per_second"],
+                                held_max=run["segment2_per_second"], seconds=seconds, cap=cap,
+                                echo=_echo)  # fmt: skip
+    out: dict[str, Any] = {"lots": lots}
+    peer = results.get("fair_peer")
+    if peer is not None:
+        out["fair_peer"] = run_peer_latency(url, work, referral_max=peer["segment1_per_second"],
+                                            seconds=seconds, cap=cap, echo=_echo)  # fmt: skip
     return out
 
 
@@ -274,6 +318,11 @@ def verdicts(results: dict[str, Any]) -> dict[str, bool]:
         met["replay_vs_raw_scan"] = r["replay_vs_raw_scan"] >= TARGETS["replay_vs_raw_scan"]
         rss = results["replay"]["replay"]["peak_rss_mb"]
         met["replay_peak_rss"] = rss <= TARGETS["replay_peak_rss_mb"]
+    steady = results.get("latency", {}).get("lots", {}).get("referral_to_answer", {})
+    if "steady_50_per_s" in steady:
+        met["referral_answer_p99_at_50_per_s"] = (
+            steady["steady_50_per_s"]["p99_ms"] <= TARGETS["referral_answer_p99_ms_at_50_per_s"]
+        )
     if "audit" in results:
         met["audit_p99"] = results["audit"]["p99_ms"] <= TARGETS["audit_p99_ms"]
     return met
@@ -292,6 +341,8 @@ def table(results: dict[str, Any]) -> str:
         return "" if key not in met else ("met" if met[key] else "MISSED")
 
     rows += pipeline_rows(results, verdict)
+    if "latency" in results:
+        rows += latency_rows(results, verdict)
     if "replay" in results:
         rp = results["replay"]
         rows += [
@@ -378,6 +429,34 @@ def pipeline_rows(results: dict[str, Any], verdict: Callable[[str], str]) -> lis
         if "pipeline" in results:
             share = results["pipeline"]["referrals_per_second"] / f["ceiling_referrals_per_second"]
             rows.append(f"    the pipeline runs at {share:.2f} of that ceiling")
+    return rows
+
+
+def latency_rows(results: dict[str, Any], verdict: Callable[[str], str]) -> list[str]:
+    """The latency part of the table: each path, system and level."""
+    p = results["parameters"]
+    rows = ["", f"Latency, open loop: {p['latency_seconds_per_level']:g} s of sending per level "
+            f"(at most {p['latency_cap_per_level']:,}), from the scheduled send to the answer "
+            "on Redis",
+            f"  {'':46} {'rate/s':>7} {'answered/s':>10} {'p50 ms':>8} {'p99 ms':>8}"]  # fmt: skip
+    paths = (("lots", "referral_to_answer", "referral → answer, lots"),
+             ("lots", "held_to_session", "held (HTTP) → session, lots"),
+             ("fair_peer", "referral_to_answer", "referral → answer, fair peer"))  # fmt: skip
+    for system, path, label in paths:
+        for level, name in (("steady_50_per_s", "50/s"), ("at_80_percent_of_max", "80 % max")):
+            got = results["latency"].get(system, {}).get(path, {}).get(level)
+            if got is None:
+                continue
+            answered = got["answered_per_second"] or 0
+            rows.append(
+                f"  {label + ', ' + name:46} {got['rate_per_second']:>7,.0f} {answered:>10,.0f} "
+                f"{got['p50_ms']:>8,.0f} {got['p99_ms']:>8,.0f}"
+            )
+    target = TARGETS["referral_answer_p99_ms_at_50_per_s"]
+    rows.append(
+        f"  target: referral → answer p99 <= {target:.0f} ms at 50/s "
+        f"{verdict('referral_answer_p99_at_50_per_s')}"
+    )
     return rows
 
 
