@@ -8,7 +8,8 @@ reached in the throughput run (:mod:`bench.pipeline`):
   ``intake.events``;
 * **held meeting → session**: a meeting recorded held over HTTP (``POST /meetings/{id}/held``,
   as staff do) until billing's ``SessionLogged`` (or ``SessionReportedApart``) for it is on
-  ``billing.events``.
+  ``billing.events`` (with, in the JSON, the HTTP responses' times and the part from the
+  ``MeetingHeld`` scheduling published to the session).
 
 Open loop: the generator sends on its schedule (the i-th at ``start + i / rate``) without
 waiting for any answer, and every latency is measured from the *scheduled* send time, so a
@@ -56,7 +57,7 @@ from bench.pipeline import (
 )
 from infra.auth import Role, bearer_headers, client_token
 from infra.monitor import drained
-from infra.topology import BILLING_EVENTS, INTAKE_EVENTS, REFERRALS
+from infra.topology import BILLING_EVENTS, INTAKE_EVENTS, REFERRALS, SCHEDULING_EVENTS
 from services.intake.domain import referral_key
 
 STEADY = 50.0
@@ -260,12 +261,20 @@ def held_latency(
     for name, rate, count in levels(maximum, *window, available=len(held)):
         echo(f"  latency, held meeting → session: {count} meetings at {rate:,.0f}/s over HTTP")
         after = last_id(client, settings.stream(BILLING_EVENTS))
+        published_after = last_id(client, settings.stream(SCHEDULING_EVENTS))
         chunk = held[offset : offset + count]
         offset += count
         sent, responded = asyncio.run(send_held(fleet.url("scheduling"), headers, chunk, rate))
         result = measure(client, settings.stream(BILLING_EVENTS), SESSION_KINDS, "meeting_id",
                          sent, after, timeout)  # fmt: skip
+        # Where the time goes: from the MeetingHeld scheduling published to the session.
+        sessions = answers(client, settings.stream(BILLING_EVENTS), after, SESSION_KINDS,
+                           "meeting_id")  # fmt: skip
+        published = answers(client, settings.stream(SCHEDULING_EVENTS), published_after,
+                            ("MeetingHeld",), "meeting_id")  # fmt: skip
+        billing = [sessions[k] - published[k] for k in sent if k in published]
         out[name] = {"rate_per_second": round(rate, 1), **result,
-                     "http_response": percentiles(responded)}  # fmt: skip
+                     "http_response": percentiles(responded),
+                     "meeting_held_published_to_session": percentiles(billing)}  # fmt: skip
         wait(lambda: drained(client, settings.stream_prefix), timeout, "held consumed", every=0.1)
     return out

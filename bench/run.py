@@ -476,6 +476,10 @@ def latency_rows(results: dict[str, Any], verdict: Callable[[str], str]) -> list
                 f"  {label + ', ' + name:46} {got['rate_per_second']:>7,.0f} {answered:>10,.0f} "
                 f"{got['p50_ms']:>8,.0f} {got['p99_ms']:>8,.0f}"
             )
+            part = got.get("meeting_held_published_to_session")
+            if part is not None:
+                rows.append(f"    {'of which MeetingHeld on Redis → session':55} "
+                            f"{part['p50_ms']:>8,.0f} {part['p99_ms']:>8,.0f}")  # fmt: skip
     target = TARGETS["referral_answer_p99_ms_at_50_per_s"]
     rows.append(
         f"  target: referral → answer p99 <= {target:.0f} ms at 50/s "
