@@ -193,6 +193,23 @@ SUPERSEDES = (
 )
 
 
+class ContractNotice(BaseModel):
+    """A referral accepted to a programme with no contract in force on the day received."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    #: The contract of the programme that ended last before that day (null: none had begun).
+    contract: str | None
+    ended_on: date | None
+    message: str
+
+
+NO_CONTRACT = (
+    "optional: present when no contract of the programme was in force on the day the referral "
+    "was received (the contract that ended last and its end, or none begun yet); the referral "
+    "is accepted and flagged for a person to decide how it is served"
+)
+
+
 def _has(what: str) -> str:
     return (
         f"optional: whether the referral gave {what}, which intake keeps sealed (never on a "
@@ -232,6 +249,7 @@ class ReferralReceived(Message):
     #: Optional (see :data:`RESIDENCY_EXCEPTION_ID` and :data:`SUPERSEDES`).
     residency_exception_id: Annotated[UUID | None, Field(description=RESIDENCY_EXCEPTION_ID)] = None
     supersedes: Annotated[UUID | None, Field(description=SUPERSEDES)] = None
+    no_contract_in_force: Annotated[ContractNotice | None, Field(description=NO_CONTRACT)] = None
 
 
 class ReferralRejected(Message):
@@ -528,9 +546,14 @@ class AdjustmentRecorded(Message):
     fee_ore: int | None = None
     #: Optional: ``manual`` for an adjustment a person recorded (``lots settlement adjust``),
     #: with the written ``reference`` it rests on and who recorded it; absent for a late session.
-    cause: Literal["manual"] | None = None
+    cause: Literal["manual", "catch_up"] | None = None
     reference: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     recorded_by: str | None = None
+    #: Optional, on a ``catch_up`` (a tariff revision recorded after the month was paid): the
+    #: line it catches up (``fixed:<contract>``, ``hourly:<programme>``) and the tariff version
+    #: the month's line is now priced at.
+    line: str | None = None
+    tariff_version: str | None = None
 
 
 class TariffEntry(BaseModel):
@@ -919,6 +942,7 @@ __all__ = [
     "CaseClosed",
     "Consent",
     "Consultation",
+    "ContractNotice",
     "FamilyAssessed",
     "FamilyGoalFollowedUp",
     "FamilyGoalSet",

@@ -9,7 +9,6 @@ through :meth:`ServiceApplication.outbox` and publishes the public events it fin
 
 from __future__ import annotations
 
-import fcntl
 import random
 import threading
 import time
@@ -18,7 +17,7 @@ from contextlib import contextmanager, suppress
 from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, ClassVar, TextIO, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import structlog
@@ -34,9 +33,11 @@ from eventsourcing.utils import get_topic
 
 from events.codec import DecodeError, Envelope, decode
 from events.messages import Message
+from infra.access import CaseAccess
 from infra.logging import describe_error
 from infra.persistence import PostgresRecorder, SQLiteRecorder
 from infra.pii import StagedKeys
+from infra.turns import TurnLost, Turns, turns_for
 from infra.watermarks import entry_ms
 
 log = structlog.get_logger(__name__)
@@ -271,7 +272,8 @@ class ServiceApplication(Application[UUID]):
     #: Whether the instances of this service apply their batches one at a time. Set where
     #: every batch writes the same aggregates (billing: the month's settlement, the year's cap):
     #: instances applying at once would only collide and retry, and one could starve. On a
-    #: SQLite file store they take turns through a file lock beside the store.
+    #: SQLite file store they take turns through a file lock beside the store, on PostgreSQL
+    #: through an advisory lock (:mod:`infra.turns`).
     exclusive_batches: ClassVar[bool] = False
     #: Domain event class -> its public message, for the relay.
     public_events: ClassVar[Mapping[type[DomainEventProtocol[UUID]], Translator]] = {}
@@ -283,7 +285,9 @@ class ServiceApplication(Application[UUID]):
         if isinstance(self.repository, CachingRepository):
             self.repository.lock = self.lock
         self._public_topics = [get_topic(cls) for cls in self.public_events]
-        self._turns: TextIO | None = None
+        self._turns: Turns | None = None
+        #: The turns while this instance holds its turn (checked before a batch is saved).
+        self._holding: Turns | None = None
         #: New persons' keys, saved with the events sealed with them (a service holding
         #: personal data sets it: see :class:`infra.pii.StagedKeys`).
         self.keys: StagedKeys | None = None
@@ -339,8 +343,8 @@ class ServiceApplication(Application[UUID]):
                 try:
                     with self._turn():
                         self._apply(group, todo)
-                except IntegrityError:
-                    continue  # another instance came first: again, on fresh reads
+                except (IntegrityError, TurnLost):
+                    continue  # another instance came first, or the turn was lost: again
                 except Exception:
                     break
                 results.update(dict.fromkeys((i.entry_id for i in todo), None))
@@ -352,23 +356,24 @@ class ServiceApplication(Application[UUID]):
 
     @contextmanager
     def _turn(self) -> Iterator[None]:
-        """This instance's turn to apply a batch, if the service's instances take turns."""
-        dbname = self.env.get("SQLITE_DBNAME", "")
-        if (
-            not self.exclusive_batches
-            or not dbname
-            or ":memory:" in dbname
-            or "mode=memory" in dbname
-        ):
+        """This instance's turn to apply a batch, if the service's instances take turns
+        (:mod:`infra.turns`: a file lock beside a SQLite store, an advisory lock on PostgreSQL)."""
+        if not self.exclusive_batches:
             yield
             return
         if self._turns is None:
-            self._turns = open(f"{dbname}.turns", "a")  # noqa: SIM115  # kept for the app's life
-        fcntl.flock(self._turns, fcntl.LOCK_EX)
+            self._turns = turns_for(self.env)
+        turns = self._turns
+        if turns is None:
+            yield
+            return
+        turns.acquire()
+        self._holding = turns
         try:
             yield
         finally:
-            fcntl.flock(self._turns, fcntl.LOCK_UN)
+            self._holding = None
+            turns.release()
 
     def close(self) -> None:
         if self._turns is not None:
@@ -424,6 +429,8 @@ class ServiceApplication(Application[UUID]):
                 processed.append(
                     (group, str(item.envelope.id), item.stream, entry_ms(item.entry_id))
                 )
+            if self._holding is not None:
+                self._holding.check()  # an instance that lost its turn saves nothing
             self.save(*uow.aggregates, processed=processed)
         except BaseException:
             uow.discard()
@@ -444,8 +451,8 @@ class ServiceApplication(Application[UUID]):
                 try:
                     with self._turn():
                         self._apply(group, [item])
-                except IntegrityError as exc:  # another instance wrote the same aggregate first
-                    error = f"IntegrityError: {exc}"
+                except (IntegrityError, TurnLost) as exc:  # another instance came first
+                    error = f"{type(exc).__name__}: {exc}"
                     continue
                 except Exception as exc:
                     log.warning(
@@ -462,6 +469,8 @@ class ServiceApplication(Application[UUID]):
 
     def case_of(self, event: DomainEventProtocol[UUID]) -> UUID | None:
         """The case an event belongs to, for the case index; None if it belongs to none."""
+        if isinstance(event, CaseAccess.Event):
+            return None  # looks at a case are listed by `lots audit access`, not as its history
         case_id = getattr(event, "case_id", None)
         return case_id if isinstance(case_id, UUID) else None
 

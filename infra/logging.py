@@ -112,47 +112,91 @@ def _redacted(_: Any, __: str, event: MutableMapping[str, Any]) -> Mapping[str, 
     return {k: redact(v) if isinstance(v, str) else v for k, v in event.items()}
 
 
-class SafeFormatter(logging.Formatter):
-    """The standard library's lines (uvicorn's, a library's) under the same rules."""
+def _named(service: str | None) -> structlog.types.Processor:
+    """structlog processor: every line names the service (the process) that wrote it."""
 
-    def formatException(self, ei: Any) -> str:  # logging's name for it
-        return format_exception(ei)
+    def name(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        if service is not None:
+            event.setdefault("service", service)
+        return event
 
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+    return name
 
 
-def processors(*, json: bool = False) -> list[structlog.types.Processor]:
-    """structlog's chain for every process: a line as text or JSON, tracebacks made safe."""
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
-        if json
-        else structlog.dev.ConsoleRenderer(
-            colors=False, exception_formatter=structlog.dev.plain_traceback
-        )
+def _renderer(json: bool) -> structlog.types.Processor:
+    if json:
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(
+        colors=False, exception_formatter=structlog.dev.plain_traceback
     )
+
+
+def _stamped(service: str | None) -> list[structlog.types.Processor]:
     return [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _exception,
-        _redacted,
-        renderer,
+        _named(service),
     ]
 
 
-def configure(level: str = "INFO", *, json: bool = False) -> None:
+def processors(
+    *, json: bool = False, service: str | None = None
+) -> list[structlog.types.Processor]:
+    """structlog's chain for every process: a line as text or JSON naming ``service``,
+    tracebacks made safe."""
+    return [*_stamped(service), _exception, _redacted, _renderer(json)]
+
+
+class SafeFormatter(structlog.stdlib.ProcessorFormatter):
+    """The standard library's lines (uvicorn's, a library's) rendered as structlog's are:
+    stamped, naming the service, tracebacks and personal numbers made safe."""
+
+    def __init__(self, *, json: bool = False, service: str | None = None) -> None:
+        super().__init__(
+            foreign_pre_chain=_stamped(service),
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                _exception,
+                _redacted,
+                _renderer(json),
+            ],
+        )
+
+
+class NotPolling(logging.Filter):
+    """Leaves out uvicorn's access lines of health checks and metrics scrapes, which a
+    supervisor, a status page or Prometheus ask for many times a minute; keeps every other
+    request's line."""
+
+    PATHS = ("/health/", "/metrics")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            return not args[2].startswith(self.PATHS)
+        return True
+
+
+def configure(level: str = "INFO", *, json: bool = False, service: str | None = None) -> None:
+    """Logging of a process: structlog's lines and the standard library's alike, each naming
+    ``service`` (the process: a service's name, ``up``, ``demo``, a command)."""
     handler = logging.StreamHandler(_Stderr())
-    handler.setFormatter(SafeFormatter("%(message)s"))
+    handler.setFormatter(SafeFormatter(json=json, service=service))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    for name in ("faststream", "faststream.access", "uvicorn", "uvicorn.error"):
+    logging.captureWarnings(True)  # a library's warning is a line like the others
+    for name in ("faststream", "faststream.access", "uvicorn", "uvicorn.access"):
         logging.getLogger(name).setLevel(level.upper())
-    # httpx logs every request at INFO: the supervisor's and the status page's health polling
-    # would be most of an operator's log.
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
+    # uvicorn's start-up chatter, and httpx's line per request (the supervisor's and the status
+    # page's health polling would be most of an operator's log), only from WARNING.
+    quiet = max(logging.WARNING, logging.getLevelName(level.upper()))
+    for name in ("uvicorn.error", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(quiet)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, NotPolling) for f in access.filters):
+        access.addFilter(NotPolling())
     structlog.configure(
-        processors=processors(json=json),
+        processors=processors(json=json, service=service),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,

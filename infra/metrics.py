@@ -17,7 +17,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from infra.topology import dead_letter_stream
 
@@ -88,6 +90,21 @@ class Metrics:
         self.outbox_backlog.set(await anyio.to_thread.run_sync(app.outbox_backlog, position))
         for figure, value in (await anyio.to_thread.run_sync(app.service_levels)).items():
             self.service_level.labels(self.service, figure).set(value)
+        try:
+            await self._read_streams(runtime)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            runtime.outage.down(exc)  # said once; the store's figures are still given
+            for gauge in (
+                self.stream_length,
+                self.dead_letters,
+                self.group_pending,
+                self.group_lag,
+                self.oldest_pending,
+            ):
+                gauge.clear()  # not known while Redis is away: absent, rather than stale
+        return generate_latest(self.registry)
+
+    async def _read_streams(self, runtime: Runtime) -> None:
         client = runtime.redis
         for stream in runtime.consumes:
             name = runtime.settings.stream(stream)
@@ -107,7 +124,6 @@ class Metrics:
                 oldest = await client.xpending_range(name, runtime.group, "-", "+", 1)
                 idle = int(oldest[0]["time_since_delivered"]) / 1000 if oldest else 0.0
                 self.oldest_pending.labels(stream, runtime.group).set(idle)
-        return generate_latest(self.registry)
 
 
 def _text(value: object) -> str:

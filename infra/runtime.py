@@ -40,7 +40,9 @@ from events.codec import DecodeError, encode, plain_fields
 from infra.application import Incoming, Refusal, ServiceApplication
 from infra.logging import describe_error
 from infra.metrics import Metrics
-from infra.redis import auth
+from infra.outage import outage_of
+from infra.redis import async_client, auth
+from infra.sentinel import failover_epoch
 from infra.settings import ServiceName, Settings
 from infra.topology import (
     DELETE_AFTER_ACK,
@@ -135,7 +137,7 @@ class Runtime:
         self.service = service
         self.app = app
         self.settings = settings
-        self.redis: aioredis.Redis = aioredis.from_url(
+        self.redis: aioredis.Redis = async_client(
             redis_url, health_check_interval=10, **auth(settings)
         )
         self.group = group or service
@@ -147,7 +149,13 @@ class Runtime:
         self.counters = Counters()
         self.metrics = Metrics(self.group)
         self.redis_ok = False
+        #: Said once when Redis goes away and once when it is back, whichever loop notices.
+        self.outage = outage_of(redis_url)
         self._epoch: str | None = None
+        #: The highest failover epoch the sentinels named (None: not on Sentinel), and when
+        #: they were last asked (0: ask at the next epoch check, as after a connection error).
+        self._failover: int | None = None
+        self._failover_asked = 0.0
         self._relay_position = 0
         self._relay_wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -208,8 +216,9 @@ class Runtime:
                 await loop()
             except TRANSIENT as exc:
                 self.redis_ok = False
+                self._failover_asked = 0.0  # a failover shows as a lost connection first
                 self.counters.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("redis unavailable", loop=loop.__name__, error=type(exc).__name__)
+                self.outage.down(exc)
                 await self._sleep(1.0)
             except ResponseError as exc:
                 text = str(exc)
@@ -232,6 +241,7 @@ class Runtime:
         self.failing_loops.setdefault(loop, (time.time(), error))
 
     def _round_done(self, loop: str) -> None:
+        self.outage.up()
         if self.failing_loops:
             self.failing_loops.pop(loop, None)
 
@@ -271,7 +281,9 @@ class Runtime:
         if current is None:
             await self.redis.set(key, uuid.uuid4().hex, nx=True)
             current = await self.redis.get(key)
-        token = current.decode() if isinstance(current, bytes) else str(current or "")
+        token = await self._with_failover(
+            current.decode() if isinstance(current, bytes) else str(current or "")
+        )
         if token == self._epoch:
             return
         stored_epoch, stored_position = await anyio.to_thread.run_sync(self._stored_relay_state)
@@ -291,6 +303,18 @@ class Runtime:
         self._relay_position = stored_position
         self._epoch = token
         self._relay_wakeup.set()
+
+    async def _with_failover(self, token: str) -> str:
+        """The epoch token and, on Sentinel, the failover epoch (asked at most once a second):
+        a failover may have lost what the old master had not replicated, so it is a new epoch
+        (infra/sentinel.py)."""
+        now = time.monotonic()
+        if now - self._failover_asked >= 1.0:
+            self._failover_asked = now
+            seen = await failover_epoch(self.redis)
+            if seen is not None:
+                self._failover = max(seen, self._failover or 0)
+        return token if self._failover is None else f"{token}/failover-{self._failover}"
 
     def _stored_relay_state(self) -> tuple[str | None, int]:
         store = self.app.store
@@ -312,6 +336,7 @@ class Runtime:
                 ),
             )
             self.redis_ok = True
+            self.outage.up()
             deliveries = [
                 Delivery(self._logical(name), entry_id.decode(), fields, 1)
                 for name, entries in response or []

@@ -1,8 +1,9 @@
 """Serving one service: its HTTP API (FastAPI, OpenAPI at /docs) around its runtime.
 
-``serve()`` is what ``python -m services.<name>`` runs: it finds Redis (starting the embedded
-one if allowed and needed), builds the service's application and runtime, and serves HTTP with
-uvicorn. The runtime starts with the app's lifespan and stops, in order, on SIGTERM/SIGINT.
+``serve()`` is what ``python -m services.<name>`` runs: it finds Redis (the one
+``LOTS_REDIS_URL`` names, else the embedded one, started if need be) and says which in its log,
+builds the service's application and runtime, and serves HTTP with uvicorn. The runtime starts
+with the app's lifespan and stops, in order, on SIGTERM/SIGINT.
 Every service has ``/health/live``, ``/health/ready`` (open to anyone), ``/counters`` and
 ``/metrics`` (operators); a service adds its own routers for its commands and queries, each route
 declaring the roles that may call it (:mod:`infra.auth`).
@@ -10,6 +11,7 @@ declaring the roles that may call it (:mod:`infra.auth`).
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,7 +29,7 @@ from infra.http_input import install
 from infra.logging import configure
 from infra.process import tune_gc
 from infra.redis import login, resolve_redis
-from infra.redis_guard import check
+from infra.redis_guard import announce, check
 from infra.runtime import Periodic, Runtime
 from infra.settings import ServiceName, Settings
 
@@ -187,6 +189,10 @@ def _document_bodies(http: FastAPI, limit: int) -> None:
     http.openapi = openapi  # type: ignore[method-assign]
 
 
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(
     service: ServiceName,
     make_app: Callable[[Settings], ServiceApplication],
@@ -195,25 +201,32 @@ def serve(
     periodic: PeriodicFactory | None = None,
 ) -> None:
     settings = settings or Settings()
-    configure(settings.log_level, json=settings.log_json)
+    configure(settings.log_level, json=settings.log_json, service=service)
     registry = TokenRegistry.from_settings(settings)  # production without tokens stops here
     url, embedded = resolve_redis(settings)
     settings = login(settings, url, service)  # its own ACL user on the embedded Redis
     try:
-        check(settings, url)  # production refuses a Redis anyone may write to
+        # production refuses a Redis anyone may write to; every start says which Redis it is
+        announce(settings, url, check(settings, url, warn=False))
         app = make_app(settings)
         jobs = periodic(app, settings) if periodic else ()
         tune_gc()
         runtime = Runtime(service, app, settings, url, periodic=jobs)
         http = build_http(runtime, routers(app, runtime) if routers else (), registry)
-        uvicorn.run(
-            http,
-            host=settings.http_host,
-            port=settings.port_of(service),
-            log_level="warning",
-            lifespan="on",
-        )
-        app.close()
+        # uvicorn stops gracefully on SIGTERM, then raises it again once its own handler is
+        # gone: without one of ours the process died there, leaving the embedded Redis it
+        # started running, orphaned. Ours ends the process through the ``finally`` below.
+        signal.signal(signal.SIGTERM, _stopped)
+        try:
+            uvicorn.run(
+                http,
+                host=settings.http_host,
+                port=settings.port_of(service),
+                log_config=None,  # its lines through ours (infra/logging.py): named, no polling
+                lifespan="on",
+            )
+        finally:
+            app.close()
     finally:
         if embedded is not None:
             embedded.stop()

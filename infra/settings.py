@@ -1,7 +1,8 @@
 """Settings from the environment, every name prefixed ``LOTS_``, with safe defaults.
 
-The defaults are the embedded set-up (SQLite files under ``var/``, the local Redis or one the
-project starts itself), so that ``make demo`` needs no configuration at all. Production mode
+The defaults are the embedded set-up (SQLite files under ``var/``, a Redis the project starts
+itself under ``var/redis``), so that ``make demo`` needs no configuration at all; an external
+Redis is used only when ``LOTS_REDIS_URL`` names one. Production mode
 refuses the shortcuts that are only safe on a developer's machine.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+from datetime import date
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +30,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events import messages
+from infra.contract_terms import SEED_TERMS, with_ends
 
 ServiceName = Literal["intake", "scheduling", "billing"]
 Referable = Literal["network", "coordinated", "counselling"]
@@ -105,8 +108,11 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
 
     # --- Redis -------------------------------------------------------------------------------
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    #: auto: use ``redis_url`` when reachable, else start (or reuse) the embedded server.
+    #: The external Redis to use. Unset: the embedded one (started by the project, data under
+    #: ``var/redis``), never whatever answers on 6379. Named but not answering: an error.
+    redis_url: str | None = None
+    #: auto: ``redis_url`` when it is set, else the embedded server (started, or reused);
+    #: always: the embedded server even when ``redis_url`` is set; never: ``redis_url`` only.
     embedded_redis: Literal["auto", "always", "never"] = "auto"
     embedded_redis_port: int = 6390
     #: Prepended to every stream and key name, for several environments on one Redis.
@@ -118,6 +124,11 @@ class Settings(BaseSettings):
     #: Run on a Redis without the project's ACL (anyone who reaches it may forge events):
     #: production refuses to start on one unless this is set; development warns.
     allow_open_redis: bool = False
+    #: Redis Sentinel (docs/operations.md): the sentinels as ``host:port,host:port,...``; set,
+    #: every client follows the master they name (``redis_sentinel_master``) instead of
+    #: ``redis_url`` (only its database number is used): an external Redis, named.
+    redis_sentinels: str = ""
+    redis_sentinel_master: str = "lots"
 
     # --- event stores ------------------------------------------------------------------------
     store: Literal["sqlite", "postgres"] = "sqlite"
@@ -181,6 +192,10 @@ class Settings(BaseSettings):
     )
     #: Midsummer Eve, Christmas Eve and New Year's Eve count as days off in deadlines.
     de_facto_days_off: bool = True
+    #: Contracts whose end differs from the seeds' (an extension or a notice billing recorded),
+    #: as JSON: ``{"coordinated-network-2018": "2024-08-31"}`` (null: until further notice).
+    #: Intake flags referrals to a programme with no contract in force (infra/contract_terms.py).
+    intake_contract_ends: dict[str, date | None] = Field(default_factory=dict)
 
     #: Referrals a source may send a minute on average, per intake instance (0: no limit), and
     #: how many at once; a referral beyond them is refused with ``rate_limited``.
@@ -220,6 +235,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"{programme}: rank acute, decision and service, each once")
         return orders
 
+    @field_validator("intake_contract_ends")
+    @classmethod
+    def _known_contracts(cls, ends: dict[str, date | None]) -> dict[str, date | None]:
+        with_ends(SEED_TERMS, ends)
+        return ends
+
     @field_validator("intake_min_indicators")
     @classmethod
     def _indicators_are_decided(cls, value: int | None) -> None:
@@ -230,6 +251,15 @@ class Settings(BaseSettings):
                 "(POST /eligibility/indicators on intake); unset it"
             )
 
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels_are_hosts_and_ports(cls, value: str) -> str:
+        for sentinel in filter(None, (s.strip() for s in value.split(","))):
+            host, _, port = sentinel.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"{sentinel!r}: a sentinel is host:port")
+        return value
+
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
         if self.env == "production" and self.embedded_redis == "always":
@@ -237,6 +267,18 @@ class Settings(BaseSettings):
         if self.env == "production" and self.simulated_start is not None:
             raise SettingsError("LOTS_SIMULATED_START is for development only")
         return self
+
+    @property
+    def redis_address(self) -> str | None:
+        """The Redis these settings name (:func:`infra.redis.client` makes clients of it):
+        ``redis_url``, or with sentinels ``redis+sentinel://host:port,.../<master>/<db>`` (the
+        database number of ``redis_url``, else 0); None: none named (the embedded one)."""
+        if not self.redis_sentinels.strip():
+            return self.redis_url
+        hosts = ",".join(s.strip() for s in self.redis_sentinels.split(",") if s.strip())
+        url = self.redis_url or ""
+        db = url.rsplit("/", 1)[-1] if url.count("/") > 2 else "0"
+        return f"redis+sentinel://{hosts}/{self.redis_sentinel_master}/{db if db.isdigit() else 0}"
 
     def port_of(self, service: ServiceName) -> int:
         return int(getattr(self, f"{service}_port"))

@@ -6,9 +6,9 @@ note among it), are shown only to a role allowed to see personal data
 (``LOTS_AUDIT_PERSONAL_DATA_ROLES``); the referral's references (its decision's, its consent
 form's and the form's date: :mod:`services.intake.records`) to a role allowed to see them
 (``LOTS_AUDIT_RECORD_ROLES``: case officers and auditors by default). Others see ``(hidden)``
-where a value exists. Every look is recorded first, in intake's store (``CaseAccess.Viewed``):
-who, when, which case, in what role, why and what was shown; ``lots audit access`` lists those
-records.
+where a value exists. Every look is recorded first, in intake's store (``CaseAccess.Viewed``,
+:mod:`infra.access`): who, when, which case, in what role, why and what was shown; ``lots audit
+access`` lists those records with the auditors' reads over HTTP, which each service records.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from infra.access import CLI, CaseAccess, record_look
 from infra.application import ServiceApplication
 from infra.settings import SERVICES, Settings
 from lots.stores import open_store
 from services.intake.application import Intake
-from services.intake.domain import CaseAccess
 from services.intake.records import REFERENCES, reveal_event
 
 #: Fields holding personal data: hidden unless the role may see them. Beside persons' numbers
@@ -99,19 +99,10 @@ def history_in(
     records = reveal or look.role in record_roles
     intake = apps["intake"]
     assert isinstance(intake, Intake)
-    with intake.lock:
-        intake.save(
-            CaseAccess(
-                case_id=case_id,
-                by=look.by,
-                role=look.role,
-                reason=look.reason,
-                as_of=as_of,
-                personal_data_shown=reveal,
-                at=intake.clock(),
-                records_shown=records,
-            )
-        )
+    record_look(
+        intake, case_id, by=look.by, role=look.role, reason=look.reason, at=intake.clock(),
+        via=CLI, as_of=as_of, personal_data_shown=reveal, records_shown=records,
+    )  # fmt: skip
     rows: list[dict[str, Any]] = []
     for service in SERVICES:
         for event in apps[service].case_events(case_id):
@@ -141,32 +132,39 @@ def history_in(
     }
 
 
+#: The looks' topics: where the event lives now, and where intake's first looks were stored.
+LOOKED = [get_topic(CaseAccess.Viewed), "services.intake.domain:CaseAccess.Viewed"]  # type: ignore[attr-defined]
+
+
 def accesses(settings: Settings, case_id: UUID | None = None) -> list[dict[str, Any]]:
-    intake = open_store(settings, "intake")
-    try:
-        out = []
-        position = 0
-        topic = get_topic(CaseAccess.Viewed)  # type: ignore[attr-defined]
-        while True:
-            notes = intake.recorder.select_notifications(
-                start=position + 1, limit=1000, topics=[topic]
-            )
-            for note in notes:
-                viewed = intake.mapper.to_domain_event(note)
-                position = note.id
-                if case_id is not None and viewed.case_id != case_id:  # type: ignore[attr-defined]
-                    continue
-                out.append(
-                    _plain(
-                        {
-                            k: v
-                            for k, v in vars(viewed).items()
-                            if k not in BASE_FIELDS - {"timestamp"}
-                        },
-                        True,
-                    )
-                )
-            if len(notes) < 1000:
-                return out
-    finally:
-        intake.close()
+    """Every recorded look, from every store that records them (intake's for the command
+    line, each service's for its HTTP reads), in time order."""
+    out: list[dict[str, Any]] = []
+    for service in SERVICES:
+        app = open_store(settings, service)
+        try:
+            out += _looks(app, case_id)
+        finally:
+            app.close()
+    out.sort(key=lambda look: datetime.fromisoformat(look["at"]))
+    return out
+
+
+def _looks(app: ServiceApplication, case_id: UUID | None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    position = 0
+    while True:
+        with app.lock:
+            notes = app.recorder.select_notifications(start=position + 1, limit=1000, topics=LOOKED)
+        for note in notes:
+            viewed = app.mapper.to_domain_event(note)
+            position = note.id
+            if case_id is not None and viewed.case_id != case_id:  # type: ignore[attr-defined]
+                continue
+            row = {k: v for k, v in vars(viewed).items() if k not in BASE_FIELDS - {"timestamp"}}
+            # Looks recorded before ``via`` was kept were all made with the command line.
+            row["via"] = row.get("via") or CLI
+            row.setdefault("service", None)
+            out.append(_plain(row, True))
+        if len(notes) < 1000:
+            return out

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
 import json
-import os
 import signal
 import sys
 from datetime import date, datetime
@@ -16,6 +16,8 @@ import typer
 from infra.logging import configure
 from infra.redis import RedisUnavailable
 from infra.settings import Settings, SettingsError
+from infra.words import counted
+from lots import outfile
 from lots.dead_letters_cli import dead_letters_app
 from lots.polare_cli import polare_app
 from lots.quality_cli import quality_app
@@ -52,7 +54,7 @@ def up() -> None:
     from lots.supervisor import Supervisor
 
     settings = _settings()
-    configure(settings.log_level, json=settings.log_json)
+    configure(settings.log_level, json=settings.log_json, service="up")
     # SIGTERM (a service manager, `kill`) stops the services as Ctrl-C does, and so does SIGINT
     # even where it was inherited ignored (a shell's background job).
     before = {
@@ -64,8 +66,8 @@ def up() -> None:
     try:
         supervisor.start()
         problem = supervisor.guard.problem() if supervisor.guard else None
-        if problem is not None:  # production has refused it unless LOTS_ALLOW_OPEN_REDIS
-            typer.echo(f"WARNING: {problem}", err=True)
+        line = supervisor.redis_line()  # production has refused an unguarded one
+        typer.echo(line if problem is None else f"WARNING: {line}: {problem}", err=bool(problem))
         supervisor.wait_ready()
         page = StatusPage(
             settings.model_copy(update={"redis_url": supervisor.redis_url}), settings.status_port
@@ -73,8 +75,9 @@ def up() -> None:
         page.start()
         for service in supervisor.services:
             typer.echo(f"{service}: {supervisor.base_url(service)}/docs")
-        typer.echo(f"redis: {supervisor.redis_url}")
         typer.echo(f"status page: {page.link}")
+        for hint in supervisor.redis_cli_lines():
+            typer.echo(hint)
         supervisor.watch()
     except KeyboardInterrupt:
         pass
@@ -103,7 +106,7 @@ def demo(
     from lots.demo import run_demo
 
     settings = _settings()
-    configure("WARNING")
+    configure("WARNING", service="demo")
     try:
         summary = run_demo(
             settings,
@@ -169,6 +172,8 @@ def report_year(
     if fmt not in ("text", "json", "csv", "html"):
         typer.echo(f"error: --format {fmt!r}: choose text, json, csv or html", err=True)
         raise typer.Exit(2)
+    if out is not None:
+        outfile.check(out)
     settings = _settings()
     try:
         today = date.fromisoformat(as_of) if as_of else local_date(make_clock(settings)())
@@ -204,7 +209,7 @@ def report_year(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        outfile.write(out, text)
         typer.echo(f"wrote {out}")
 
 
@@ -215,6 +220,7 @@ def export_command(
     """Write the event-log export (JSON Lines, log order per stream) for auditors."""
     from lots.export import export_to
 
+    outfile.check(out)
     settings = _settings()
     try:
         counts = export_to(settings, out)
@@ -223,7 +229,7 @@ def export_command(
         raise typer.Exit(2) from exc
     total = sum(counts.values())
     detail = ", ".join(f"{s} {n}" for s, n in counts.items())
-    typer.echo(f"wrote {total} events to {out} ({detail})")
+    typer.echo(f"wrote {counted(total, 'event')} to {out} ({detail})")
 
 
 def _when(text: str | None, option: str) -> datetime | None:
@@ -240,13 +246,22 @@ def _when(text: str | None, option: str) -> datetime | None:
     return moment
 
 
+def _logged_in() -> str:
+    """Who is logged in, as the operating system knows them."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this user id (a bare container)
+        return "unknown"
+
+
 @audit.command("case")
 def audit_case(
     case_id: Annotated[str, typer.Argument(help="the case id (UUID)")],
     reason: Annotated[str, typer.Option("--reason", help="why you look (recorded)")],
-    by: Annotated[str, typer.Option("--by", help="who looks (recorded)")] = os.environ.get(
-        "USER", "unknown"
-    ),
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="who looks (recorded); default: the logged-in user"),
+    ] = None,
     role: Annotated[str, typer.Option("--role", help="your role (recorded)")] = "auditor",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="show the case as it stood then (ISO 8601)")
@@ -255,6 +270,7 @@ def audit_case(
 ) -> None:
     """A case's whole history across the three services; the look itself is recorded."""
     from lots.audit import Look, history
+    from lots.case_file import render as case_file
 
     try:
         case = UUID(case_id)
@@ -264,18 +280,13 @@ def audit_case(
     if not reason.strip():
         typer.echo("error: --reason must say why you look at the case", err=True)
         raise typer.Exit(2)
-    report = history(_settings(), case, Look(by, role, reason), _when(as_of, "--as-of"))
+    moment = _when(as_of, "--as-of")
+    report = history(_settings(), case, Look(by or _logged_in(), role, reason), moment)
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        shown = "shown" if report["personal_data_shown"] else "hidden"
-        typer.echo(
-            f"case {case}" + (f" as of {as_of}" if as_of else "") + f" (personal data {shown})"
-        )
-        for row in report["events"]:
-            fields = ", ".join(f"{k}={v}" for k, v in row["data"].items() if v not in (None, []))
-            # Stored strings (a referral id, a reason) are printed escaped: one line an event.
-            typer.echo(escaped(f"{row['at']}  {row['service']:<10} {row['event']:<28} {fields}"))
+        for line in case_file(report, report["as_of"]):
+            typer.echo(line)
         if not report["events"]:
             typer.echo("no events: no such case, or nothing happened before that moment")
     raise typer.Exit(0 if report["events"] else 1)
@@ -298,11 +309,14 @@ def audit_access(
     if as_json:
         typer.echo(json.dumps(looks, indent=2, ensure_ascii=False))
         return
+    from lots.case_file import local
+
     for look in looks:
+        how = "over HTTP, " + (look["service"] or "a service") if look["via"] == "http" else "CLI"
         typer.echo(
             escaped(
-                f"{look['at']}  {look['by']} ({look['role']}) looked at {look['case_id']}: "
-                f"{look['reason']}"
+                f"{local(look['at'])}  {look['by']} ({look['role']}, {how}) looked at "
+                f"{look['case_id']}: {look['reason']}"
             )
         )
 
@@ -335,7 +349,9 @@ def token_new(
         list[str] | None,
         typer.Option("--source", help="a source a publisher submits as (repeat for more)"),
     ] = None,
-    name: Annotated[str | None, typer.Option("--name", help="who holds it (noted only)")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="who holds it (recorded with its reads)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Make a new token: prints it once, and the entry to add to LOTS_API_TOKENS."""
@@ -379,6 +395,9 @@ def contracts_schema(
     """Export the JSON Schema of every public message."""
     from events.schema import export
 
+    if out.exists() and not out.is_dir():
+        typer.echo(f"error: --out {out} is a file; give the directory to write into", err=True)
+        raise typer.Exit(2)
     for path in export(out):
         typer.echo(str(path))
 
@@ -392,8 +411,7 @@ def contracts_asyncapi(
     """Write the AsyncAPI 3.0 document of intake's streams."""
     from services.intake.asyncapi import specification
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(specification(), encoding="utf-8")
+    outfile.write(out, specification())
     typer.echo(str(out))
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import random
+import shlex
 import shutil
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
 
@@ -22,6 +24,7 @@ import redis
 
 from infra.money import kronor
 from infra.monitor import drained
+from infra.redis import client as redis_client
 from infra.redis import connect, embedded_url
 from infra.settings import SERVICES, Settings
 from infra.topology import INTAKE_EVENTS, REFERRALS, dead_letter_stream
@@ -206,11 +209,11 @@ def run_demo(
     with running(first, env, before_spawn=lambda url: _forget(base, url, prefix)) as sup:
         # Reading as the operator (on the embedded Redis: its read-only ACL user).
         client = connect(sup.login("operator"), decode_responses=True)
-        echo(f"Redis: {'embedded, started by lots' if sup.embedded else sup.redis_url}")
+        echo(sup.redis_line())
         echo(f"stores: SQLite files under {demo_dir}/")
         entries = DemoFeed(count=count).entries(opening)
         # Publishing as any municipal system would: the default user, no password.
-        publisher = redis.Redis.from_url(sup.redis_url)
+        publisher = redis_client(sup.redis_url)
         pipe = publisher.pipeline(transaction=False)
         for fields in entries:
             pipe.xadd(f"{prefix}{REFERRALS}", fields)  # type: ignore[arg-type]
@@ -256,11 +259,11 @@ def run_demo(
 
     counts = stored_event_counts(base)
     types = Counter(fields["type"] for _, fields in answered)
-    reasons = Counter(
-        r["code"]
+    reasons = Counter(  # referrals per reason code (one referral may miss five indicators)
+        code
         for _, f in answered
         if f["type"] == "ReferralRejected"
-        for r in json.loads(f["data"])["reasons"]
+        for code in {r["code"] for r in json.loads(f["data"])["reasons"]}
     )
     settlement = record.settlement
     summary: dict[str, Any] = {
@@ -287,6 +290,7 @@ def run_demo(
         "stored_events": {s: dict(c) for s, c in counts.items()},
         "export": str(export_path),
         "seconds": round(elapsed, 1),
+        "inspect": inspect_commands(demo_dir, prefix, case_ids[0] if case_ids else None),
     }
     _print(summary, settlement, echo)
     return summary
@@ -300,8 +304,8 @@ def _print(summary: dict[str, Any], settlement: dict[str, Any], echo: Any) -> No
     )
     if summary["rejection_reasons"]:
         echo(
-            "rejection reasons: "
-            + ", ".join(f"{c} x{n}" for c, n in sorted(summary["rejection_reasons"].items()))
+            "referrals rejected, by reason: "
+            + ", ".join(f"{c} {n}" for c, n in sorted(summary["rejection_reasons"].items()))
         )
     for letter in summary["dead_letters"]:
         echo(f"dead letter on {REFERRALS}.dead: {letter['error']}")
@@ -345,7 +349,25 @@ def _print(summary: dict[str, Any], settlement: dict[str, Any], echo: Any) -> No
     for service, tally in summary["stored_events"].items():
         echo(f"{service} store: {sum(tally.values())} events")
     echo(f"done in {summary['seconds']} s")
+    echo(
+        "Inspect the demo's stores (its services and Redis have stopped, so `lots status` "
+        "says they are down and shows what the stores hold):"
+    )
+    for command in summary["inspect"]:
+        echo(f"  {command}")
 
+
+def inspect_commands(demo_dir: Path, prefix: str, case_id: UUID | None) -> list[str]:
+    """The commands that read the demo's stores: the demo's var directory and stream prefix
+    given as the settings they are (``LOTS_VAR_DIR``, ``LOTS_STREAM_PREFIX``)."""
+    where = f"LOTS_VAR_DIR={shlex.quote(str(demo_dir))}"
+    commands = [
+        f"{where} LOTS_STREAM_PREFIX={shlex.quote(prefix)} lots status",
+        f"{where} lots audit verify",
+    ]
+    if case_id is not None:
+        commands.append(f"{where} lots audit case {case_id} --reason 'looking at the demo'")
+    return commands
 
 
 def _wait(client: redis.Redis, prefix: str, ready: Any, timeout: float) -> None:

@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from infra.calendar import local_date
+from lots import report_labels as labels
 from services.intake.followup import ECONOMY
 from services.intake.quality import summary_due
 from services.intake.quality_summary import (
@@ -289,7 +290,8 @@ def _steering(
 def rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
     """The sections as (section, figure, value) rows, for text, CSV and HTML alike. The quality
     registers are one section each, named by their label (the lex Sarah summary, and beside
-    it, labelled "not lex Sarah", the others); each listed report is a sentence."""
+    it, labelled "not lex Sarah", the others); each listed report is a sentence; sections and
+    figures are named in words (:mod:`lots.report_labels`)."""
     out: list[tuple[str, str, str]] = []
 
     def flat(section: str, prefix: str, value: Any) -> None:
@@ -307,4 +309,4 @@ def rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
         flat(figures["label"], "", {k: v for k, v in figures.items() if k != "label"})
     for section in ("coordinated_follow_up", "throughput", "volumes", "steering_group"):
         flat(section, "", report[section])
-    return out
+    return [(labels.section(s), labels.figure(f), v) for s, f, v in out]

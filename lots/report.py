@@ -27,6 +27,7 @@ from typing import Any
 
 from events.messages import CallOffRecorded, TariffRecorded
 from infra.calendar import local_date
+from infra.words import counted
 from lots import field_report
 from lots.quality_report import rows as section_rows
 from lots.quality_report import sections
@@ -259,8 +260,9 @@ def to_text(report: dict[str, Any]) -> str:
     summary, lex = report["quality"]["summary"], report["quality"]["lex_sarah"]
     rows.append("")
     rows.append(
-        f"lex Sarah summary {report['year']}: {lex['reports']} lex Sarah reports, "
-        f"{lex['reports_to_ivo']} reports to IVO; {summary['status']} (due {summary['due']})"
+        f"lex Sarah summary {report['year']}: {counted(lex['reports'], 'lex Sarah report')}, "
+        f"{counted(lex['reports_to_ivo'], 'report')} to IVO; {summary['status']} "
+        f"(due {summary['due']})"
     )
     steering = report["steering_group"]
     rows.append(("WARNING: " if steering["warning"] else "") + steering["message"])

@@ -24,6 +24,8 @@ import typer
 
 from infra.money import kronor
 from infra.settings import Settings
+from infra.words import counted
+from lots import outfile
 from lots.text import escaped
 from services.billing.cap import CallOff
 from services.billing.pricing import PricingError
@@ -75,7 +77,7 @@ def _programme(value: str | None) -> str | None:
     return value
 
 
-Month = Annotated[str, typer.Argument(help="the month, YYYY-MM", callback=_month)]
+Month = Annotated[str, typer.Argument(help="the month, YYYY-MM", metavar="MONTH", callback=_month)]
 Programme = Annotated[
     str | None,
     typer.Option(help=f"limit it to one contract: {', '.join(PROGRAMMES)}", callback=_programme),
@@ -84,7 +86,17 @@ AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output (J
 Output = Annotated[
     Format, typer.Option("--format", help="text, json, csv, html or pdf (printed from the html)")
 ]
-Out = Annotated[Path | None, typer.Option("--out", help="write to this file, not stdout")]
+
+
+def _out(value: Path | None) -> Path | None:
+    if value is not None:
+        outfile.check(value)  # before anything is read or computed
+    return value
+
+
+Out = Annotated[
+    Path | None, typer.Option("--out", help="write to this file, not stdout", callback=_out)
+]
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -137,7 +149,7 @@ def show(
 
 @settlement_app.command()
 def preview(
-    month: Annotated[str, typer.Option(help="the month, YYYY-MM", callback=_month)],
+    month: Month,
     programme: Programme = None,
     as_json: AsJson = False,
     output: Output = Format.text,
@@ -152,7 +164,7 @@ def preview(
         if out is None:
             sys.stdout.write(text)
             return
-        out.write_text(text, encoding="utf-8")
+        outfile.write(out, text)
         typer.echo(f"wrote {out}", err=True)
         return
     _emit(view, output, out)
@@ -286,8 +298,9 @@ def forecast(
     typer.echo(
         f"{found['programme']} {found['year']}: {found['billed_hours']} of "
         f"{found['limit_hours_today']} h billed; pace {found['hours_per_business_day']} h a "
-        f"business day ({found['window_hours']} h on {found['window_business_days']} business "
-        f"days, {found['window_from']} to {found['window_to']}, {found['pace_weeks']} weeks)"
+        f"business day ({found['window_hours']} h on "
+        f"{counted(found['window_business_days'], 'business day')}, {found['window_from']} to "
+        f"{found['window_to']}, {counted(found['pace_weeks'], 'week')})"
     )
     if found["status"] == "forecast":
         typer.echo(f"the cap is reached on {found['reached_on']} at this pace")
@@ -308,7 +321,16 @@ def _call_off(value: str) -> CallOff:
 @settlement_app.command()
 def compute(
     events: Annotated[Path, typer.Option(help="an event-log export (JSON Lines)")],
-    month: Annotated[str, typer.Option(help="the month, YYYY-MM", callback=_month)],
+    month: Annotated[
+        str | None,
+        typer.Argument(help="the month, YYYY-MM", metavar="MONTH", callback=_optional_month),
+    ] = None,
+    month_option: Annotated[
+        str | None,
+        typer.Option(
+            "--month", help="the month, as contracts.md names it", callback=_optional_month
+        ),
+    ] = None,
     programme: Programme = None,
     call_off: Annotated[
         list[str] | None,
@@ -323,6 +345,7 @@ def compute(
     from services.billing.offline import compute_from_export
     from services.billing.tariffs import default_catalogue
 
+    month = _one_month(month, month_option)
     offs = [_call_off(v) for v in call_off or []]
     try:
         lines = events.read_text(encoding="utf-8").splitlines()
@@ -337,6 +360,17 @@ def compute(
     waiting = [f"{w['reason']} (meeting {w['meeting_id']})" for w in document["awaiting_price"]]
     view = {"document": document, "status": "computed", "awaiting_price": waiting}
     _emit(view, Format.json if as_json else output, out)
+
+
+def _one_month(argument: str | None, option: str | None) -> str:
+    """``compute`` takes its month as every verb does (MONTH) or, as contracts.md's command line
+    gives it, ``--month MONTH``: one of the two."""
+    if argument is not None and option is not None and argument != option:
+        raise _fail(f"two months given ({argument} and --month {option}): give one", 2)
+    month = argument or option
+    if month is None:
+        raise _fail("give the month: lots settlement compute MONTH --events FILE", 2)
+    return month
 
 
 def _emit(view: dict[str, Any], output: Format, out: Path | None) -> None:
@@ -356,7 +390,7 @@ def _emit(view: dict[str, Any], output: Format, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(text)
         return
-    out.write_text(text, encoding="utf-8")
+    outfile.write(out, text)
     typer.echo(f"wrote {out}", err=True)
 
 
@@ -374,7 +408,7 @@ def _pdf(view: dict[str, Any], out: Path | None) -> None:
         sys.stdout.buffer.write(pdf)
         sys.stdout.flush()
         return
-    out.write_bytes(pdf)
+    outfile.write(out, pdf)
     typer.echo(f"wrote {out}", err=True)
 
 
@@ -411,4 +445,3 @@ def _text(view: dict[str, Any]) -> str:
     rows += ["", f"{label} {document['digest']}"]
     # Stored strings (who closed it, a reason, a note) are printed escaped: one line a row.
     return "\n".join(escaped(row) for row in rows) + "\n"
-

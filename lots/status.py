@@ -17,8 +17,19 @@ import redis
 from infra.application import ServiceApplication
 from infra.integrity import first_unreadable, verify
 from infra.monitor import stream_report
-from infra.redis import RedisUnavailable, auth, connect, embedded_url, login, reachable
+from infra.redis import (
+    RedisUnavailable,
+    auth,
+    chosen_url,
+    connect,
+    embedded_url,
+    external,
+    login,
+    reachable,
+    where,
+)
 from infra.redis_guard import FIX, inspect
+from infra.sentinel import replication, replication_lines
 from infra.settings import SERVICES, ServiceName, Settings
 from infra.topology import PUBLISHES
 from lots.stores import open_reader, open_store
@@ -44,13 +55,17 @@ def _probe(url: str) -> tuple[bool, bool, dict[str, Any]]:
 
 
 def redis_url(settings: Settings) -> str:
-    """The Redis the services use: the configured one, else the embedded one if it runs."""
-    if reachable(settings.redis_url, **auth(settings)):
-        return settings.redis_url
+    """The Redis the services use: the one ``LOTS_REDIS_URL`` names, else the embedded one if
+    it runs (never another one that happens to answer)."""
+    if external(settings):
+        named = chosen_url(settings)  # on Sentinel: its address, the master the sentinels name
+        if reachable(named, **auth(settings)):
+            return named
+        raise RedisUnavailable(f"Redis at {where(named)} does not answer")
     embedded = embedded_url(settings)
     if settings.embedded_allowed() and reachable(embedded):
         return embedded
-    raise RedisUnavailable(f"Redis at {settings.redis_url} does not answer")
+    raise RedisUnavailable(f"the embedded Redis ({embedded}) does not run")
 
 
 def _figures(app: ServiceApplication, service: ServiceName) -> dict[str, Any]:
@@ -116,6 +131,7 @@ def collect(settings: Settings) -> dict[str, Any]:
     refused = None
     report["redis_refused"] = None  # why Redis refused the operator's login, if it did
     report["redis_acl"] = None  # not known: Redis did not answer
+    report["redis_replication"] = None
     try:  # as the operator (read-only) on the embedded Redis, else as configured
         url = redis_url(settings)
         operator = login(settings, url, "operator")
@@ -128,6 +144,7 @@ def collect(settings: Settings) -> dict[str, Any]:
                 sources=settings.intake_sources,
             )
             report["dead_letters"] = dead_letters(settings, client)
+            report["redis_replication"] = replication(client, url)
         finally:
             client.close()
         report["redis"] = True
@@ -249,7 +266,8 @@ def render(report: dict[str, Any]) -> list[str]:
             f"{r['pending']:>8} {oldest:>8} {r['dead_letters']:>5}"
         )
     lines.append("")
-    lines += _dead_letter_lines(report["dead_letters"])
+    lines += replication_lines(report.get("redis_replication"))
+    lines += _dead_letter_lines(report.get("dead_letters") or {"streams": {}, "actions": []})
     lines.append(
         "service levels: "
         + (

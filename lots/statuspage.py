@@ -108,7 +108,10 @@ class StatusPage:
     def __init__(self, settings: Settings, port: int, interval: float = 5.0) -> None:
         self.sampler = Sampler(settings, interval)
         page = build(self.sampler, TokenRegistry.from_settings(settings))
-        config = uvicorn.Config(page, host=settings.http_host, port=port, log_level="warning")
+        config = uvicorn.Config(  # its errors through our logging; its requests are polling
+            page, host=settings.http_host, port=port, log_level="warning", log_config=None,
+            access_log=False,
+        )  # fmt: skip
         self.server = uvicorn.Server(config)
         self.url = f"http://{settings.http_host}:{port}/"
         #: The page's address with the development operator token (in the fragment), or

@@ -25,7 +25,7 @@ import structlog
 
 from infra.auth import Role, bearer_headers, client_token
 from infra.redis import EmbeddedRedis, login, resolve_redis
-from infra.redis_guard import Guard, check
+from infra.redis_guard import Guard, check, describe
 from infra.settings import SERVICES, ServiceName, Settings
 
 log = structlog.get_logger(__name__)
@@ -64,6 +64,26 @@ class Supervisor:
     def login(self, user: str) -> Settings:
         """This process's settings to reach the resolved Redis as ``user`` (infra/acl.py)."""
         return login(self.settings, self.redis_url, user)
+
+    def redis_line(self) -> str:
+        """Which Redis the services use and whether it has the project's users, in one line
+        (after :meth:`start`)."""
+        assert self.guard is not None, "started"
+        return describe(self.settings, self.redis_url, self.guard)
+
+    def redis_cli_lines(self) -> list[str]:
+        """On the embedded Redis, the ``redis-cli`` commands that reach it: a referral sent as
+        the publisher (``default``), the answers read as the operator. Nothing on another."""
+        if self.embedded is None:
+            return []
+        port = self.settings.embedded_redis_port
+        keys = self.settings.var_dir / "keys" / "redis" / "operator"
+        return [
+            f"send a referral: redis-cli -p {port} XADD intake.referrals '*' type "
+            "SubmitReferral version 1 id ... data '{...}' (README, Publishing a referral)",
+            f"read the answers: redis-cli -p {port} --user operator --pass \"$(cat {keys})\" "
+            "--no-auth-warning XRANGE intake.events - +",
+        ]
 
     def child_env(self, service: ServiceName | None = None) -> dict[str, str]:
         """The children's environment: this process's settings, then any overrides, then the

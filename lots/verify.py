@@ -13,6 +13,7 @@ from infra.application import ServiceApplication
 from infra.integrity import verify
 from infra.money import kronor
 from infra.settings import SERVICES, ServiceName, Settings
+from infra.words import counted
 from lots.reconcile import reconcile
 from lots.stores import open_reader
 
@@ -47,16 +48,17 @@ def render(report: dict[str, Any]) -> list[str]:
     lines = []
     for service, store in report["stores"].items():
         if store["broken_at"] is None:
-            lines.append(f"{service}: intact ({store['events']} events)")
+            lines.append(f"{service}: intact ({counted(store['events'], 'event')})")
         else:
             lines.append(
                 f"{service}: BROKEN at event {store['broken_at']}: {store['problem']} "
-                f"({store['events']} events before it verified)"
+                f"({counted(store['events'], 'event')} before it verified)"
             )
     checked = report["reconciliation"]
     lines.append(
-        f"reconciliation: {checked['sessions_checked']} sessions of held meetings in billing "
-        f"against scheduling, {checked['cases_checked']} scheduled cases against intake"
+        f"reconciliation: {counted(checked['sessions_checked'], 'session')} of held meetings in "
+        f"billing against scheduling, {counted(checked['cases_checked'], 'scheduled case')} "
+        "against intake"
     )
     for u in checked["unmatched"]:
         what = f"{u['event']} {u['aggregate'] or '(id unreadable)'}"
@@ -66,7 +68,7 @@ def render(report: dict[str, Any]) -> list[str]:
     if report["reconciled"]:
         lines.append("reconciled: every session's meeting was held, every case was referred")
     else:
-        lines.append(f"NOT RECONCILED: {len(checked['unmatched'])} events above")
+        lines.append(f"NOT RECONCILED: {counted(len(checked['unmatched']), 'event')} above")
     return lines
 
 

@@ -32,6 +32,7 @@ from infra.application import (
     UnitOfWork,
 )
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy
+from infra.words import counted
 from services.billing import polare, views
 from services.billing.adjustments import AdjustmentError, manual_adjustment
 from services.billing.booking import (
@@ -41,6 +42,7 @@ from services.billing.booking import (
     time_session_id,
 )
 from services.billing.cap import call_offs_in_force
+from services.billing.catchup_book import book_catch_ups, own_of
 from services.billing.domain import (
     BillingError,
     CapAccount,
@@ -511,10 +513,23 @@ class Billing(ServiceApplication):
                 recorded_at=self.clock(),
             )
             repriced = self._reprice_waiting(booker)
+            # A revision that reaches closed months: catch-ups on the first open month.
+            caught = book_catch_ups(booker, made, local_date(self.clock()), reference)
             return {
                 "book_version": booker.book.version,
                 "recorded": [e.entry_id for e in made],
                 "repriced_sessions": repriced,
+                "catch_ups": [
+                    {
+                        "adjustment_id": str(a.adjustment_id),
+                        "month": a.month,
+                        "belongs_to_month": a.belongs_to_month,
+                        "line": a.line,
+                        "amount_ore": a.amount_ore,
+                        "fee_ore": a.fee_ore or 0,
+                    }
+                    for a in caught
+                ],
             }
 
         return self._command(change)
@@ -799,14 +814,16 @@ class Billing(ServiceApplication):
         if not early and in_grace(month, now, self.grace_days, self.calendar):
             ends = grace_ends(month, self.grace_days, self.calendar)
             return (
-                f"{month} is in its grace window of {self.grace_days} business day(s) until "
+                f"{month} is in its grace window of "
+                f"{counted(self.grace_days, 'business day')} until "
                 f"{ends.strftime('%Y-%m-%d %H:%M')} Europe/Stockholm: late sessions still land "
                 "in it, and it is closed when the window ends; close it early (--early, or "
                 "early=true) to end the window now"
             )
         if awaiting:
             return (
-                f"{month} cannot be closed: {len(awaiting)} session(s) wait for a price "
+                f"{month} cannot be closed: {counted(len(awaiting), 'session')} "
+                f"{'waits' if len(awaiting) == 1 else 'wait'} for a price "
                 f"({'; '.join(awaiting)}); record the missing tariff first"
             )
         return None
@@ -846,6 +863,9 @@ class Billing(ServiceApplication):
         self, booker: Booker, month: str, closed_by: str | None, kind: CloseKind
     ) -> Document:
         settlement = booker.settlement(month)
+        # Its own sessions logged before a revision reach the new price (catchup.py).
+        for adjustment in own_of(booker, settlement):
+            settlement.book_adjustment(adjustment.model_dump(mode="json"))
         documents = {
             key or "": views.document_of(booker, settlement, month, key)
             for key in (None, *PROGRAMMES)

@@ -16,6 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from infra.words import counted
 from services.billing.cap_order import CapLedger, day_key
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/billing")
@@ -472,7 +473,8 @@ class Settlement(Aggregate):
         if self.awaiting_price:
             reasons = "; ".join(sorted(set(self.awaiting_price.values())))
             raise Conflict(
-                f"{self.month} cannot be closed: {len(self.awaiting_price)} session(s) wait for "
+                f"{self.month} cannot be closed: {counted(len(self.awaiting_price), 'session')} "
+                f"{'waits' if len(self.awaiting_price) == 1 else 'wait'} for "
                 f"a price ({reasons}); record the missing tariff first"
             )
         self._close(

@@ -49,6 +49,7 @@ from events.messages import (
     SettlementClosed,
     TariffRecorded,
 )
+from services.billing import catchup
 from services.billing.adjustments import AdjustmentError, is_manual, rederived
 from services.billing.cap import CallOff, apply_cap, call_offs_in_force
 from services.billing.cap_order import (
@@ -60,6 +61,7 @@ from services.billing.cap_order import (
     limit_on,
     performed_key,
 )
+from services.billing.catchup import is_catch_up
 from services.billing.export_reader import Export, ExportError, Positioned, read_export
 from services.billing.pricing import (
     NeedsDecision,
@@ -141,12 +143,21 @@ def compute(
         ]
         for meeting, own, target in _due(unlogged, month, closed.__contains__):
             book.price(meeting, own, target)
+    # The catch-ups its close would book for its own sessions logged before a revision.
+    visits = {m.meeting_id: m.client_visits for m in export.meetings}
+    caught = catchup.own_catch_ups(
+        month,
+        book.sessions,
+        lambda s: visits.get(s.meeting_id, 0) if s.meeting_id is not None else 0,
+        tariffs,
+        book.adjustments,
+    )
     return settle(
         month,
         book.sessions,
         tariffs,
         programme=programme,
-        adjustments=book.adjustments,
+        adjustments=[*book.adjustments, *caught],
         pending=book.pending,
         awaiting=book.awaiting,
         apart=book.apart,
@@ -292,8 +303,11 @@ def _adjustments(records: Iterable[AdjustmentRecorded]) -> list[AdjustmentRecord
     """The export's adjustments as billing booked them; a manual one is made again from its
     fields, as the service made it (adjustments.py), and an altered one is refused."""
     try:
-        return [rederived(a) if is_manual(a) else a for a in records]
-    except AdjustmentError as exc:
+        return [
+            rederived(a) if is_manual(a) else catchup.rederived(a) if is_catch_up(a) else a
+            for a in records
+        ]
+    except (AdjustmentError, catchup.CatchUpError) as exc:
         raise ExportError(str(exc)) from exc
 
 

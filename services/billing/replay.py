@@ -32,6 +32,7 @@ from events.messages import (
     SessionLogged,
     SessionReportedApart,
 )
+from services.billing import catchup
 from services.billing.adjustments import AdjustmentError, is_manual, rederived
 from services.billing.application import Billing
 from services.billing.booking import (
@@ -44,6 +45,7 @@ from services.billing.booking import (
 )
 from services.billing.cap import CallOff, apply_cap, call_offs_in_force, hold_against_cap
 from services.billing.cap_order import CapLedger, Key, cut_to, give_way, limit_on
+from services.billing.catchup import is_catch_up
 from services.billing.domain import NotFound, Session, Settlement
 from services.billing.pricing import (
     Billable,
@@ -179,6 +181,8 @@ class Fold:
     pending: dict[UUID, NeedsDecision] = field(default_factory=dict)
     apart: list[SessionReportedApart] = field(default_factory=list)
     separate: list[SeparateAmountRecorded] = field(default_factory=list)
+    #: The client visits of each session's meeting (time has none), for catch-ups' fees.
+    visits: dict[str, int] = field(default_factory=dict)
     close_version: int | None = None
     differences: list[str] = field(default_factory=list)
     _catalogues: dict[int, Catalogue] = field(default_factory=dict)
@@ -204,6 +208,7 @@ class Fold:
             if own != self.month and own not in self.closed:
                 return
         self.sources[session] = source
+        self.visits[session] = source.client_visits if isinstance(source, MeetingHeld) else 0
 
     def apply(self, event: Any) -> bool:
         """Take one event into account; True once the month's close has been reached."""
@@ -383,6 +388,9 @@ class Fold:
         if is_manual(booked):
             self.adjustments.append(self._manual(booked, month))
             return
+        if is_catch_up(booked):
+            self.adjustments.append(self._catch_up(booked, month))
+            return
         belongs = booked.belongs_to_month
         if belongs not in self.closed or first_open_month(belongs, self.closed.__contains__) != (
             month
@@ -405,6 +413,43 @@ class Fold:
                 f"adjustment {booked.adjustment_id}: for {again.month}, booked on {month}"
             )
         return again
+
+    def _catch_up(self, booked: AdjustmentRecorded, month: str) -> AdjustmentRecorded:
+        """A catch-up made again from its recorded fields (catchup.py), booked on the first
+        open month of the month it catches up (its own month at its close)."""
+        try:
+            again = catchup.rederived(booked)
+        except catchup.CatchUpError as exc:
+            self.differences.append(str(exc))
+            return booked
+        belongs = again.belongs_to_month
+        if again.month != month or first_open_month(belongs, self.closed.__contains__) != month:
+            self.differences.append(
+                f"adjustment {booked.adjustment_id}: {month} is not the first open month "
+                f"from {belongs}"
+            )
+        return again
+
+    def _own_catch_ups(self, sessions: list[SessionLogged]) -> list[AdjustmentRecorded]:
+        """The month's catch-ups for its own sessions, made again at the close's tariffs; the
+        booked ones must be these (catchup.py)."""
+        assert self.close_version is not None
+        own = [a for a in self.adjustments if catchup.is_catch_up(a)]
+        own = [a for a in own if a.belongs_to_month == a.month == self.month]
+        others = [a for a in self.adjustments if a not in own]
+        again = catchup.own_catch_ups(
+            self.month,
+            sessions,
+            lambda s: self.visits.get(s.session_id.hex, 0),
+            self.catalogue(self.close_version),
+            others,
+        )
+        if sorted(map(str, again)) != sorted(map(str, own)):
+            self.differences.append(
+                f"the catch-ups of {self.month} for its own sessions, made again, differ from "
+                "those booked"
+            )
+        return [*others, *again]
 
     def _rebuilt_adjustments(self) -> list[AdjustmentRecorded]:
         """The booked adjustments, each late session's made again from its rebuilt session.
@@ -464,9 +509,11 @@ class Fold:
             raise NotFound(f"the log holds no close of {self.month}")
         self._check_pending()
         self._check_apart()
+        sessions = [self.rebuilt[s] for s in dict.fromkeys(self.booked) if s in self.rebuilt]
+        self.adjustments = self._own_catch_ups(sessions)
         return settle(
             self.month,
-            [self.rebuilt[s] for s in self.booked if s in self.rebuilt],
+            sessions,
             self.catalogue(self.close_version),
             programme=programme,
             adjustments=self._rebuilt_adjustments(),

@@ -20,7 +20,9 @@ Lines, each with ``programme``, ``kind`` and ``amount_ore``:
   A joint contract's line is named after all its programmes (``coordinated+network``); a
   programme filter keeps it for any of them.
 - ``adjustment``: one per ``AdjustmentRecorded`` booked on this month. A manual adjustment
-  (:mod:`services.billing.adjustments`) also carries ``cause`` ``manual`` and its ``reference``.
+  (:mod:`services.billing.adjustments`) also carries ``cause`` ``manual`` and its ``reference``;
+  a catch-up (:mod:`services.billing.catchup`) ``cause`` ``catch_up``, ``reference``, ``line``,
+  ``tariff_version`` and, where fees differ, ``fees_collected_ore``.
   An adjustment that bills a
   late session (:func:`late_adjustment`) also names the session and carries its client hours and
   client fees (``client_hours``, ``fees_collected_ore``): they count in this month's
@@ -343,6 +345,11 @@ def _adjustment_line(adjustment: AdjustmentRecorded) -> Document:
         line["cause"] = adjustment.cause
     if adjustment.reference is not None:
         line["reference"] = adjustment.reference
+    # Only a catch-up (catchup.py) has these.
+    if adjustment.line is not None:
+        line["line"] = adjustment.line
+    if adjustment.tariff_version is not None:
+        line["tariff_version"] = adjustment.tariff_version
     return line
 
 

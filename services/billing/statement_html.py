@@ -77,8 +77,7 @@ def to_html(view: Mapping[str, Any]) -> str:
         "this preview (not final)" if view.get("preview") else "the canonical settlement document"
     )
     parts.append(
-        f"<p class=digest>SHA-256 of {what}: <code>{e(document['digest'])}</code></p>"
-        "</body></html>"
+        f"<p class=digest>SHA-256 of {what}: <code>{e(document['digest'])}</code></p></body></html>"
     )
     return "\n".join(parts) + "\n"
 

@@ -81,6 +81,7 @@ def rate_ore(rate: str) -> int:
 
 def in_kronor(text: str) -> str:
     """A stored text's amounts written "605.00 SEK" shown as every other amount: 605,00 kr."""
+
     def shown(found: re.Match[str]) -> str:
         whole, cents = int(found[1]), int(found[2])
         return kronor(whole * 100 - cents if found[1].startswith("-") else whole * 100 + cents)
@@ -103,9 +104,15 @@ def line_name(
     if "session_id" in line:
         hours = f", {line['client_hours']} client hours" if line.get("client_hours") else ""
         return f"{name(line['programme'])}, a session of {belongs} logged after it closed{hours}"
-    cause = f"; {line.get('cause', 'adjustment')}, reference {line['reference']}" if (
-        "reference" in line) else ""  # fmt: skip
+    said = CAUSES.get(line.get("cause", ""), "adjustment")
+    cause = f"; {said}, reference {line['reference']}" if "reference" in line else ""
     return f"{name(line['programme'])}, adjustment for {belongs}: {line['reason']}{cause}"
+
+
+CAUSES = {  # an adjustment's recorded cause, in words
+    "manual": "manual correction",
+    "catch_up": "catch-up for a tariff recorded after the month closed",
+}
 
 
 def _fixed_name(line: Mapping[str, Any], month: str, term_ends: Mapping[str, str]) -> str:
@@ -283,7 +290,6 @@ def status(view: Mapping[str, Any]) -> str:
     grace = view.get("grace") or {}
     if grace.get("in_grace"):
         return (
-            f"open, in its grace window until {stockholm(grace['grace_ends'])}: it may still "
-            "change"
+            f"open, in its grace window until {stockholm(grace['grace_ends'])}: it may still change"
         )
     return "open: as it stands, it may still change"

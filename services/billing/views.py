@@ -14,6 +14,7 @@ from uuid import UUID
 from events.messages import MeetingHeld
 from services.billing.booking import Booker, needs_of, source_of
 from services.billing.cap import call_offs_in_force
+from services.billing.catchup_book import own_of
 from services.billing.domain import CapAccount, Session, Settlement
 from services.billing.settlement import Awaiting, Document, month_start, settle
 from services.billing.tariffs import PriceNotKnown, last_day
@@ -35,12 +36,18 @@ def document_of(
 ) -> Document:
     if settlement is None:
         return settle(month, [], booker.catalogue, programme=programme)
+    # An open month shows the catch-ups its close would book for its own sessions.
+    own = (
+        []
+        if settlement.is_closed
+        else [a.model_dump(mode="json") for a in own_of(booker, settlement)]
+    )
     return settle(
         month,
         list(settlement.sessions.values()),
         booker.catalogue,
         programme=programme,
-        adjustments=list(settlement.adjustments.values()),
+        adjustments=[*settlement.adjustments.values(), *own],
         pending=[needs_of(p) for p in settlement.awaiting_decision.values()],
         awaiting=awaiting_of(booker, settlement),
         apart=list(settlement.apart.values()),

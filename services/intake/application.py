@@ -49,7 +49,6 @@ from infra.topology import REFERRALS, is_referral_stream
 from services.intake import polare, reevaluation, resubmission
 from services.intake.domain import (
     Case,
-    CaseAccess,
     CaseError,
     DeadReferral,
     PersonErased,
@@ -105,6 +104,8 @@ class Answer:
     reasons: list[dict[str, str]] = field(default_factory=list)
     retry_after: timedelta | None = None
     conflict: bool = False
+    #: Accepted with no contract of its programme in force on the day received (rules.py).
+    no_contract_in_force: dict[str, Any] | None = None
 
 
 def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
@@ -277,8 +278,6 @@ class Intake(RegisterCommands):
         ):
             attempt: Any = event  # a refused or repeated attempt belongs to the referral's history
             return UUID(str(attempt.key))
-        if isinstance(event, CaseAccess.Event):
-            return None  # looks at a case are listed by `lots audit access`, not as its history
         return super().case_of(event)
 
     def prepare(self, items: Sequence[Incoming]) -> None:
@@ -569,7 +568,10 @@ class Intake(RegisterCommands):
 
 def _answer_of(found: Case | RejectedReferral) -> Answer:
     if isinstance(found, Case):
-        return Answer(True, found.source, found.referral_id, case_id=found.id)
+        notice = getattr(found, "no_contract_in_force", None)  # cases opened before: none
+        return Answer(
+            True, found.source, found.referral_id, case_id=found.id, no_contract_in_force=notice
+        )
     return Answer(False, found.source, found.referral_id, reasons=list(found.reasons))
 
 

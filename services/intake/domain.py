@@ -15,6 +15,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+# Looks at a case were first recorded here: their stored topic names this module.
+from infra.access import CaseAccess as CaseAccess
+
 REFERRAL_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/referral")
 EXCEPTION_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/residency-exception")
 #: Network work per family: about 13 hours including coordination, pre-meeting, network
@@ -74,6 +77,7 @@ class Case(Aggregate):
         note: str | None = None,
         residency_exception_id: UUID | None = None,
         supersedes: UUID | None = None,
+        no_contract_in_force: dict[str, Any] | None = None,
     ) -> None:
         # What the referral said beside its persons (the decision's reference, the consent
         # form's reference and date, the note) is in the event only sealed with the key of the
@@ -97,6 +101,8 @@ class Case(Aggregate):
         self.ack_due = ack_due
         self.household = household
         self.indicators_met = indicators_met
+        #: Set when no contract of the programme was in force on the day received (rules.py).
+        self.no_contract_in_force = no_contract_in_force
         self.acknowledged_at: datetime | None = None
         self.ack_overdue_noted = False
         self.first_contact_at: datetime | None = None
@@ -411,26 +417,6 @@ class DeadReferral(Aggregate):
     def __init__(self, stream: str, fields: dict[str, str], error: str) -> None:
         self.fields = fields
         self.error = error
-
-
-class CaseAccess(Aggregate):
-    """One look at a case's history: who, when, which case, in what role, and why."""
-
-    @event("Viewed")
-    def __init__(
-        self,
-        case_id: UUID,
-        by: str,
-        role: str,
-        reason: str,
-        as_of: datetime | None,
-        personal_data_shown: bool,
-        at: datetime,
-        records_shown: bool | None = None,
-    ) -> None:
-        # ``records_shown``: whether the referral's references (decision, consent form) were
-        # shown; None in looks recorded before they were kept.
-        self.case_id = case_id
 
 
 class RetentionHold(Aggregate):

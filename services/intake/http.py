@@ -17,13 +17,14 @@ from uuid import UUID
 
 import anyio
 from eventsourcing.application import AggregateNotFoundError
-from fastapi import APIRouter, Body, HTTPException, Request, Security
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Security
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from events.codec import MAX_DATA_BYTES
-from events.messages import Reason, ReferralId, Source, SubmitReferral
+from events.messages import ContractNotice, Reason, ReferralId, Source, SubmitReferral
 from events.strictjson import NotJson, loads
+from infra.access import looked_over_http
 from infra.application import ServiceApplication
 from infra.auth import Principal, Role, allow, guard
 from infra.runtime import Runtime
@@ -38,6 +39,8 @@ class Accepted(BaseModel):
     case_id: UUID
     source: str
     referral_id: str
+    #: As on ``ReferralReceived``: no contract of the programme in force on the day received.
+    no_contract_in_force: ContractNotice | None = None
 
 
 class Rejected(BaseModel):
@@ -129,7 +132,10 @@ def _answer_response(answer: Answer) -> JSONResponse:
     if answer.accepted:
         assert answer.case_id is not None and answer.source and answer.referral_id
         body: BaseModel = Accepted(
-            case_id=answer.case_id, source=answer.source, referral_id=answer.referral_id
+            case_id=answer.case_id,
+            source=answer.source,
+            referral_id=answer.referral_id,
+            no_contract_in_force=answer.no_contract_in_force,  # type: ignore[arg-type]
         )
         return JSONResponse(body.model_dump(mode="json"), status_code=202)
     body = Rejected(
@@ -268,15 +274,20 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
             case_id=answer.case_id if answer is not None else None,
         )
 
-    @router.get(
-        "/cases/{case_id}",
-        response_model=CaseView,
-        responses={404: {}},
-        dependencies=allow(Role.STAFF, Role.AUDITOR),
-    )
-    async def case(case_id: UUID) -> CaseView:
-        """A case as it stands, without personal data."""
-        return await anyio.to_thread.run_sync(_view, intake, case_id)
+    @router.get("/cases/{case_id}", response_model=CaseView, responses={404: {}})
+    async def case(
+        case_id: UUID,
+        caller: Annotated[Principal, Security(guard(Role.STAFF, Role.AUDITOR))],
+        reason: Annotated[str | None, Query(max_length=2000)] = None,
+    ) -> CaseView:
+        """A case as it stands, without personal data. An auditor's read is recorded in the
+        access log (``lots audit access``), with the ``reason`` given, if any."""
+        view = await anyio.to_thread.run_sync(_view, intake, case_id)
+        if caller.role is Role.AUDITOR:
+            await anyio.to_thread.run_sync(
+                lambda: looked_over_http(intake, case_id, caller, reason, "intake", intake.clock())
+            )
+        return view
 
     @router.post(
         "/cases/{case_id}/acknowledgement",

@@ -51,6 +51,8 @@ def referral_received(event: Any) -> Outgoing:
             has_note=has["note"],
             residency_exception_id=getattr(event, "residency_exception_id", None),
             supersedes=getattr(event, "supersedes", None),
+            # A programme with no contract in force on the day received (rules.py).
+            no_contract_in_force=getattr(event, "no_contract_in_force", None),
         ),
         correlation_id=str(event.case_id),
         causation_id=event.causation_id,

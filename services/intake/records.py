@@ -25,6 +25,7 @@ from uuid import UUID
 
 from events.messages import SubmitReferral
 from infra.calendar import local_date
+from infra.contract_terms import NoContract
 from infra.pii import KeyStore, seal, unseal
 from services.intake.domain import Case, referral_key
 from services.intake.rules import Accepted, parse_personal_number
@@ -104,7 +105,16 @@ def open_case(
         **sealed_records(app.staged_keys, main_subject(household), referral),
         residency_exception_id=residency_exception_id,
         supersedes=supersedes,
+        no_contract_in_force=_notice(outcome.no_contract),
     )
+
+
+def _notice(found: NoContract | None) -> dict[str, Any] | None:
+    """What the answer says of a programme with no contract in force (no personal data)."""
+    if found is None:
+        return None
+    ended = found.ended_on.isoformat() if found.ended_on is not None else None
+    return {"contract": found.contract, "ended_on": ended, "message": found.message}
 
 
 def _name_of(referral: SubmitReferral, personal_number: str, day: Any) -> str | None:

@@ -22,6 +22,7 @@ from infra.application import ServiceApplication
 from infra.calendar import local_date
 from infra.contract_names import seed
 from infra.pii import StagedKeys, seal, unseal
+from infra.words import counted
 from services.intake.domain import Case, CaseError
 from services.intake.followup import FamilyFollowUp, FollowUpError, follow_up_id, occupied
 from services.intake.quality import (
@@ -209,7 +210,8 @@ class RegisterCommands(ServiceApplication):
                 {
                     "level": "warning",
                     "code": "supervision_not_reported",
-                    "message": f"{len(unreported)} IVO supervision(s) not yet reported to the "
+                    "message": f"{counted(len(unreported), 'IVO supervision')} not yet "
+                    "reported to the "
                     f"administration, as {seed('003', '4.4')} requires: inform the "
                     "administration, then record the step inform_administration on each "
                     "(POST /quality/records/{record_id}/steps on intake)",

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 import anyio
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Query, Security
 from pydantic import BaseModel, Field
 
 from events.messages import (
@@ -25,7 +25,8 @@ from events.messages import (
     QualityRegister,
     QualityStep,
 )
-from infra.auth import Role, allow
+from infra.access import looked_over_http
+from infra.auth import Principal, Role, allow, guard
 from infra.runtime import Runtime
 from services.intake.followup import FamilyFollowUp, FollowUpError, FollowUpOrderError
 from services.intake.quality import QualityError, QualityRecord, StepRefused, summary_due
@@ -210,9 +211,19 @@ def registers_router(intake: RegisterCommands, runtime: Runtime) -> APIRouter:
         """The summary due or overdue; IVO supervision not yet reported to the administration."""
         return await _run(intake.quality_notices)
 
-    @r.get("/cases/{case_id}/follow-up", dependencies=READ)
-    async def follow_up(case_id: UUID) -> FollowUpOut:
-        return _follow_out(await _run(lambda: intake.family_follow_up(case_id)))
+    @r.get("/cases/{case_id}/follow-up")
+    async def follow_up(
+        case_id: UUID,
+        caller: Annotated[Principal, Security(guard(Role.STAFF, Role.AUDITOR))],
+        reason: Annotated[str | None, Query(max_length=2000)] = None,
+    ) -> FollowUpOut:
+        """The family's follow-up. An auditor's read is recorded in the access log (``lots
+        audit access``), with the ``reason`` given, if any."""
+        shown = _follow_out(await _run(lambda: intake.family_follow_up(case_id)))
+        if caller.role is Role.AUDITOR:
+            await _run(lambda: looked_over_http(intake, case_id, caller, reason, "intake",
+                                                intake.clock()))  # fmt: skip
+        return shown
 
     @r.post("/cases/{case_id}/follow-up/assessments", dependencies=STAFF)
     async def assess(case_id: UUID, body: AssessmentIn) -> FollowUpOut:

@@ -45,6 +45,12 @@ Rules where the seeds are silent:
   date after tomorrow is a typing error or a forged one (pydantic alone takes years 1 to 9999).
 - Coordinated support's consent form and its five indicators (002 §1) are judged by
   :mod:`services.intake.coordinated`, which says how.
+- A referral to a programme with no contract in force on the day received (the joint contract
+  of 002 ran to 2021-08-31 unless extended) is **accepted and flagged**, not rejected: the
+  referring system's child or family is not turned away for the parties' paperwork, and the
+  answer names the contract that ended and its end (``no_contract_in_force``) so that a person
+  decides how it is served (``infra/contract_terms.py``; the ends follow the setting
+  ``LOTS_INTAKE_CONTRACT_ENDS``, kept in step with what billing records).
 - Messages never echo an input value, so no personal number or name can reach a stream.
 """
 
@@ -63,6 +69,7 @@ from pydantic import ValidationError
 
 from events.messages import NOT_ISO_TEXT, NOT_PRINTABLE, Person, Reason, Role, SubmitReferral
 from infra.calendar import CalendarPolicy, add_business_hours, add_calendar_days, local_date
+from infra.contract_terms import SEED_TERMS, ContractTerm, NoContract, no_contract
 from services.intake.coordinated import INDICATORS as INDICATORS  # re-exported
 from services.intake.coordinated import check_consent, missing_indicators
 from services.intake.priority import DEFAULT_ORDERS, Order, check_order, priority_of
@@ -151,6 +158,9 @@ class IntakePolicy:
     note_max_chars: int = 2000
     ack_hours: int = 24
     calendar: CalendarPolicy = field(default_factory=CalendarPolicy)
+    #: The contracts' terms (``infra/contract_terms.py``): a referral to a programme with no
+    #: contract in force on the day received is accepted and flagged (issue 14 item 7).
+    contract_terms: tuple[ContractTerm, ...] = SEED_TERMS
 
     def __post_init__(self) -> None:
         # A bad policy is a deployment error: refuse it here so that evaluate() stays total.
@@ -193,6 +203,9 @@ class Accepted:
     household: tuple[Member, ...]
     indicators_met: tuple[str, ...]
     consent: bool
+    #: Set when no contract of the programme is in force on the day received: accepted, and
+    #: flagged in the answer for a person to decide how it is served.
+    no_contract: NoContract | None = None
 
 
 @dataclass(frozen=True)
@@ -263,6 +276,7 @@ def evaluate(
         household=tuple(c.member for c in checked if c.member is not None),
         indicators_met=met,
         consent=referral.consent is not None and referral.consent.given,
+        no_contract=no_contract(policy.contract_terms, programme, day),
     )
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TypeVar, cast
+from typing import Annotated, TypeVar, cast
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query, Security
 
 from events.messages import Programme
+from infra.access import looked_over_http
 from infra.application import ServiceApplication
-from infra.auth import Role, allow
+from infra.auth import Principal, Role, allow, guard
 from infra.runtime import Runtime
 from services.scheduling.application import Scheduling
 from services.scheduling.domain import FieldActivity, WaitingCase
@@ -136,13 +137,22 @@ def _queue(app: Scheduling) -> APIRouter:
             programme_place=within, programme_of=len(own),
         )  # fmt: skip
 
-    @r.get("/cases/{case_id}", dependencies=READ)
-    def case(case_id: UUID) -> CaseOut:
-        """A case: its needs and wishes, status, and every meeting with its history."""
+    @r.get("/cases/{case_id}")
+    def case(
+        case_id: UUID,
+        caller: Annotated[Principal, Security(guard(Role.STAFF, Role.AUDITOR))],
+        reason: Annotated[str | None, Query(max_length=2000)] = None,
+    ) -> CaseOut:
+        """A case: its needs and wishes, status, and every meeting with its history. An
+        auditor's read is recorded in the access log (``lots audit access``), with the
+        ``reason`` given, if any."""
         found = run(lambda: app.subject(case_id))
         if not isinstance(found, WaitingCase):
             raise HTTPException(404, detail=f"{case_id} is a field activity, not a case")
-        return case_out(found, app.meetings_of(case_id))
+        shown = case_out(found, app.meetings_of(case_id))
+        if caller.role is Role.AUDITOR:
+            looked_over_http(app, case_id, caller, reason, "scheduling", app.clock())
+        return shown
 
     @r.put("/cases/{case_id}/wishes", dependencies=STAFF)
     def wishes(case_id: UUID, body: WishesIn) -> CaseOut:

@@ -45,6 +45,7 @@ from eventsourcing.domain import Aggregate, event
 
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, is_business_day, local_date
 from infra.contract_names import seed
+from infra.words import counted
 
 STEERING_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/steering-group")
 #: At least three meetings a year (seed 002: "vid minst 3 tillfällen per år").
@@ -154,9 +155,8 @@ class Outlook:
                 "all present: not counted)"
             )
         if self.unrecorded:
-            note += (
-                f" ({self.unrecorded} past meeting(s) not recorded held or cancelled: record them)"
-            )
+            past = counted(self.unrecorded, "past meeting")
+            note += f" ({past} not recorded held or cancelled: record them)"
         if self.level == "met":
             return f"{head}: {counts}; at least {self.required} met{share}{note}"
         if self.level == "on_track":

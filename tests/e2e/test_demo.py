@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections import defaultdict
@@ -19,10 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_demo_settles_a_month_that_replays_and_recomputes_to_the_same_digest(
     tmp_path: Path,
 ) -> None:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k != "LOTS_REDIS_URL"}  # the embedded one
     env.update(
         LOTS_VAR_DIR=str(tmp_path / "var"),
-        LOTS_REDIS_URL="redis://127.0.0.1:1/0",  # nothing answers: the embedded Redis is used
         LOTS_EMBEDDED_REDIS_PORT=str(free_port()),
         **{f"LOTS_{s.upper()}_PORT": str(free_port()) for s in ("intake", "scheduling", "billing")},
     )
@@ -39,6 +39,8 @@ def test_the_demo_settles_a_month_that_replays_and_recomputes_to_the_same_digest
     assert summary["published"] == 32
     assert sum(summary["answered"].values()) == 30
     assert len(summary["dead_letters"]) == 1
+    rejected = summary["answered"].get("ReferralRejected", 0)  # referrals counted, not reasons
+    assert rejected > 0 and max(summary["rejection_reasons"].values()) <= rejected
     assert summary["meetings_held"] > 0 and summary["first_contacts_booked"] > 0
     settlement = summary["settlement"]
     assert settlement["total_ore"] > 0 and len(settlement["digest"]) == 64
@@ -67,3 +69,37 @@ def test_the_demo_settles_a_month_that_replays_and_recomputes_to_the_same_digest
         assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), staff_id
     assert isinstance(summary["meetings_started_late"], int)
     assert (tmp_path / "var" / "demo" / "redis").is_dir(), "the embedded Redis kept its data there"
+
+    # The demo ends by saying how to inspect its stores; what it prints runs, as printed.
+    commands = summary["inspect"]
+    assert [c.split(" lots ")[1].split()[:2] for c in commands] == [
+        ["status"],
+        ["audit", "verify"],
+        ["audit", "case"],
+    ]
+    outputs = [run_as_printed(command, env) for command in commands]
+    status, verify, case = outputs
+    assert status.returncode == 1, status.stdout + status.stderr  # the services have stopped
+    counts = {s: sum(t.values()) for s, t in summary["stored_events"].items()}
+    for service, events in counts.items():  # the demo's stores, not empty new ones
+        assert any(
+            line.split()[:1] == [service] and line.split()[3] == str(events)
+            for line in status.stdout.splitlines()
+        ), status.stdout
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    case_id = commands[2].split(" lots audit case ")[1].split()[0]
+    assert case.returncode == 0, case.stdout + case.stderr  # 1: no events in these stores
+    assert case.stdout.count(case_id) >= 2 and "intake" in case.stdout, case.stdout
+
+
+def run_as_printed(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``command`` as a shell runs it: its ``NAME=value`` words set the environment."""
+    words = shlex.split(command)
+    settings = dict(w.split("=", 1) for w in itertools.takewhile(lambda w: "=" in w, words))
+    argv = words[len(settings) :]
+    assert argv[0] == "lots", command
+    lots = str(Path(sys.executable).parent / "lots")
+    return subprocess.run(
+        [lots, *argv[1:]], cwd=ROOT, env=env | settings, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip

@@ -97,11 +97,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def user_env(var_dir: Path, **settings: str) -> dict[str, str]:
     """This machine's environment without any LOTS_ setting, then the test's own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOTS_")}
-    env.update(
-        LOTS_VAR_DIR=str(var_dir),
-        LOTS_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",  # nothing answers there
-        **settings,
-    )
+    env.update(LOTS_VAR_DIR=str(var_dir), **settings)  # no LOTS_REDIS_URL: the embedded one
     return env
 
 
@@ -167,6 +163,36 @@ def up(venv: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict
         log.close()
 
 
+def answered_through_the_printed_redis_cli(tmp_path: Path) -> None:
+    """The ``redis-cli`` lines ``lots up`` prints reach its embedded Redis: a referral sent as
+    the README sends it is answered, and the printed read shows the answer."""
+    deadline = time.monotonic() + 30
+    while "read the answers: " not in (log := (tmp_path / "up.log").read_text()):
+        assert time.monotonic() < deadline, log[-3000:]
+        time.sleep(0.2)
+    hints = dict(
+        line.split(": ", 1) for line in log.splitlines() if line.startswith(("send a", "read t"))
+    )
+    send = hints["send a referral"].split(" XADD ")[0]  # redis-cli -p PORT
+    body = json.dumps({
+        "source": "linkoping.elevhalsa", "referral_id": "EH-2026-UP-1", "programme": "counselling",
+        "basis": "service", "urgency": "normal",
+        "persons": [
+            {"role": "child", "personal_number": "201407142395", "municipality_code": "0580"}
+        ],
+    })  # fmt: skip
+    uid = "6b1f0c1e-3b6a-4c5e-9d7e-0f1a2b3c4d5e"
+    sent = f"{send} XADD intake.referrals '*' type SubmitReferral version 1 id {uid} data '{body}'"
+    assert subprocess.run(["bash", "-c", sent], capture_output=True, text=True).returncode == 0
+    while time.monotonic() < deadline:
+        read = subprocess.run(["bash", "-c", hints["read the answers"]], cwd=tmp_path,
+                              capture_output=True, text=True)  # fmt: skip
+        if "EH-2026-UP-1" in read.stdout:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"no answer read with the printed command: {read.stdout} {read.stderr}")
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_lots_up_serves_status_says_healthy_and_a_signal_stops_it_all(
     up: tuple[subprocess.Popen[str], dict[str, str]],
@@ -192,10 +218,16 @@ def test_lots_up_serves_status_says_healthy_and_a_signal_stops_it_all(
         with urllib.request.urlopen(f"http://127.0.0.1:{ports[0]}/docs-assets/{asset}") as got:
             assert got.status == 200 and len(got.read()) > 100_000, asset
 
+    if stop == signal.SIGINT and shutil.which("redis-cli"):
+        answered_through_the_printed_redis_cli(tmp_path)
+
     process.send_signal(stop)  # SIGTERM once left the three services running, orphaned
     assert process.wait(timeout=60) == 0, (tmp_path / "up.log").read_text()[-3000:]
     log = (tmp_path / "up.log").read_text()
     assert "Traceback" not in log
+    said = [line for line in log.splitlines() if line.startswith("Redis: ")]
+    assert said[0].startswith(f"Redis: embedded, started by lots, data in {tmp_path}/var/redis/")
+    assert said[0].endswith("it has the project's ACL users") and len(said) == 1, log[-3000:]
     assert not any(ready(p) for p in ports)
     with pytest.raises(ConnectionRefusedError):  # the embedded Redis stopped with it
         socket.create_connection(("127.0.0.1", int(env["LOTS_EMBEDDED_REDIS_PORT"])), timeout=1)

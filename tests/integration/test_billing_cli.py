@@ -124,6 +124,6 @@ def test_an_adjustment_is_booked_from_the_command_line_and_never_on_a_closed_mon
         run("adjust", "2022-06", "--amount-ore", "1", "--corrects", "2022-5", *args).exit_code == 2
     )
     shown = run("show", "2022-06", "--programme", "counselling")
-    assert "a quarter billed twice; manual, reference SON-2022-7" in shown.stdout
+    assert "a quarter billed twice; manual correction, reference SON-2022-7" in shown.stdout
     document = json.loads(run("show", "2022-06", "--programme", "counselling", "--json").stdout)
     assert document["total_ore"] == -15_125

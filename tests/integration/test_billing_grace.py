@@ -453,19 +453,19 @@ def cli_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_cli_preview_close_early_and_forecast(cli_store: None) -> None:
-    text = run("preview", "--month", "2026-03")
+    text = run("preview", "2026-03")
     assert text.exit_code == 0, text.output
     assert "PREVIEW" in text.output
     assert "grace window until 8 April 2026, 00:00 Stockholm time (CEST)" in text.output
     assert "digest of this preview (not final)" in text.output
-    as_json = run("preview", "--month", "2026-03", "--json")
+    as_json = run("preview", "2026-03", "--json")
     body = json.loads(as_json.output)
     assert (body["preview"], body["final"], body["status"]) == (True, False, "in_grace")
     refused = run("close", "2026-03", "--by", "ebba")
     assert refused.exit_code == 1 and "grace window" in refused.output
     closed = run("close", "2026-03", "--by", "ebba", "--early", "--json")
     assert closed.exit_code == 0 and json.loads(closed.output) == body["document"]
-    again = run("preview", "--month", "2026-03")
+    again = run("preview", "2026-03")
     assert again.exit_code == 1 and "is closed" in again.output
     forecast = run("forecast", "--json")
     assert forecast.exit_code == 0 and json.loads(forecast.output)["year"] == 2026
@@ -476,10 +476,10 @@ def test_cli_preview_close_early_and_forecast(cli_store: None) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ("preview", "--month", "2026-13"),
-        ("preview", "--month", "March"),
+        ("preview", "2026-13"),
+        ("preview", "March"),
         ("preview",),
-        ("preview", "--month", "2026-03", "--programme", "nobody"),
+        ("preview", "2026-03", "--programme", "nobody"),
         ("forecast", "--programme", "nobody"),
         ("forecast", "--year", "1999"),
         ("forecast", "--programme", "network"),

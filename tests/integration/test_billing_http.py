@@ -235,7 +235,7 @@ def test_an_adjustment_is_booked_over_http_refused_on_a_closed_month_and_read_by
     document = auditor.get("/settlements/2022-06", params={"programme": "counselling"}).json()
     assert document["total_ore"] == -15_125 and verify(document)
     text = auditor.get("/settlements/2022-06", params={"format": "csv"}).text
-    assert "manual, reference SON-2022-7" in text
+    assert "manual correction, reference SON-2022-7" in text
 
 
 def test_logged_time_over_http(client: TestClient) -> None:

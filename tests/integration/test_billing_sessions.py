@@ -311,7 +311,7 @@ def test_a_session_waiting_for_a_price_is_priced_once_the_price_is_recorded(
         entry_id="pilot-2021-rate", programme="counselling", sek_per_hour=Decimal(600),
         price_level_year=2021, valid_from=date(2021, 1, 1), valid_to=date(2021, 12, 31),
     )  # fmt: skip
-    with pytest.raises(Conflict, match="wait for a price"):
+    with pytest.raises(Conflict, match="waits for a price"):
         billing.close_month("2021-11")
     fee = ClientFee(
         entry_id="pilot-2021-fee", programme="counselling", ore_per_visit=15_000,

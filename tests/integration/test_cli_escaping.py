@@ -38,15 +38,16 @@ def test_a_case_whose_stored_strings_hold_line_feeds_prints_one_line_an_event(
     for role in ("auditor", "case_officer"):
         code, out = _cli(settings, "audit", "case", case, "--reason", "why\nforged", "--role", role)
         assert code == 0
-        events = [line.split()[2] for line in out.splitlines()[1:]]
-        assert events == [
+        lines = out.splitlines()
+        heads = [block.splitlines()[0] for block in out.strip().split("\n\n")[1:]]
+        assert [head.rsplit(" · ", 1)[1] for head in heads] == [
             "Case.Opened",
             "RepeatedReferral.AnsweredAgain",
             "Case.Acknowledged",
             "Case.Closed",
         ]
-        assert "by=anna\\n2026-11-02T10:00:00+01:00" in out
-        assert "\x1b" not in out and "by=\\x1b[2J\\x1b[H" in out
+        assert any(line.startswith("  by: anna\\n2026-11-02T10:00:00+01:00") for line in lines)
+        assert "\x1b" not in out and "  by: \\x1b[2J\\x1b[H" in lines
     code, out = _cli(settings, "audit", "access", "--case", case)
     assert code == 0 and len(out.splitlines()) == 2
     assert all(line.endswith(": why\\nforged") for line in out.splitlines())

@@ -223,3 +223,28 @@ async def test_a_case_follows_meetings_and_closes_with_its_outcome(
     assert view["first_contact_at"] is not None
     assert view["outcome"] == "goals_met" and view["throughput_days"] == 40
     assert twice.status_code == 409 and unknown.status_code == 404 and bad.status_code == 422
+
+
+async def test_the_answer_flags_a_referral_to_a_programme_with_no_contract_in_force(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    network = referral()  # the joint contract of 002 ended 2021-08-31; no extension set
+    counselling = referral(programme="counselling")
+    over_http = referral()
+    async with running_intake(settings, Clock()) as (_app, _, http):
+        for body in (network, counselling):
+            redis_client.xadd(settings.stream("intake.referrals"), entry(body))  # type: ignore[arg-type]
+        await eventually(lambda: len(_events(redis_client, settings)) == 2)
+        answered = await http.post("/referrals", json=over_http)
+    assert answered.status_code == 202  # accepted, and flagged in the answer too
+    assert answered.json()["no_contract_in_force"]["contract"] == "coordinated-network-2018"
+    answers = {a["referral_id"]: a for a in _events(redis_client, settings)}
+    flagged, served = answers[network["referral_id"]], answers[counselling["referral_id"]]
+    assert flagged["type"] == served["type"] == "ReferralReceived"  # accepted, and flagged
+    assert flagged["no_contract_in_force"] == {
+        "contract": "coordinated-network-2018",
+        "ended_on": "2021-08-31",
+        "message": "network: contract coordinated-network-2018 ended on 2021-08-31; "
+        "no contract in force on 2026-11-02",
+    }
+    assert served["no_contract_in_force"] is None

@@ -588,13 +588,15 @@ async def test_a_year_of_quality_follow_up_and_steering_reaches_the_yearly_repor
     assert "WARNING: steering group 2026: only 1 held, fewer than the 3" in final.stdout
     assert "1 held without social services, education and the provider" in final.stdout
     assert (
-        "lex Sarah summary 2026: 3 lex Sarah reports, 1 reports to IVO; submitted_late "
+        "lex Sarah summary 2026: 3 lex Sarah reports, 1 report to IVO; submitted_late "
         "(due 2027-03-31)" in final.stdout
     )
     assert "\nincidents, tillbud (003 §4.3): not lex Sarah\n  received" in final.stdout
     csv_out = CliRunner().invoke(cli, ["report", "year", "2026", "--format", "csv"], env=env)
-    assert "lex Sarah summary: reports and reports to IVO (003 §4.2),reports,3" in csv_out.stdout
-    assert "lex Sarah summary: reports and reports to IVO (003 §4.2),reports_to_ivo,1" in (
+    assert "lex Sarah summary: reports and reports to IVO (003 §4.2),lex Sarah reports,3" in (
+        csv_out.stdout
+    )
+    assert "lex Sarah summary: reports and reports to IVO (003 §4.2),reports to IVO made,1" in (
         csv_out.stdout
     )
     assert "complaints and views (003 §4.3): not lex Sarah,received,2" in csv_out.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import timedelta, timezone
 from decimal import Decimal
@@ -140,3 +141,32 @@ def test_a_meeting_with_no_price_in_force_is_listed_as_waiting_and_exits_0(
     assert "waiting for a price: 1 session: counselling hourly rate" in text.stdout
     may = json.loads(run("compute", "--events", str(export), "--month", "2022-05", "--json").stdout)
     assert may["billable_hours"] == "11.25" and may["awaiting_price"] == []
+
+
+def test_every_verb_takes_the_month_the_same_way_and_compute_also_as_contracts_md_names_it() -> (
+    None
+):
+    verbs = {"show", "preview", "close", "adjust", "replay", "compute"}
+    for verb in verbs:  # MONTH, the first argument, in every verb's usage
+        usage = run(verb, "--help").stdout
+        assert re.search(rf"{verb} \[OPTIONS\] [{{\[]?MONTH\b", usage), verb
+    positional = run("compute", "2022-05", "--events", str(EXAMPLE), "--json")
+    named = run("compute", "--events", str(EXAMPLE), "--month", "2022-05", "--json")
+    assert positional.exit_code == named.exit_code == 0
+    assert json.loads(positional.stdout)["digest"] == json.loads(named.stdout)["digest"]
+    both = run("compute", "2022-05", "--events", str(EXAMPLE), "--month", "2022-06")
+    assert both.exit_code == 2 and "two months given" in both.output
+    neither = run("compute", "--events", str(EXAMPLE))
+    assert neither.exit_code == 2 and "give the month" in neither.output
+
+
+def test_out_to_a_directory_or_into_a_missing_one_is_refused_in_words(tmp_path: Path) -> None:
+    args = ("compute", "2022-05", "--events", str(EXAMPLE), "--format", "csv")
+    into_directory = run(*args, "--out", str(tmp_path))
+    assert into_directory.exit_code == 2
+    assert f"cannot write {tmp_path}: it is a directory" in into_directory.output
+    missing = tmp_path / "no" / "such" / "may.csv"
+    into_missing = run(*args, "--out", str(missing))
+    assert into_missing.exit_code == 2
+    assert f"the directory {missing.parent} does not exist" in into_missing.output
+    assert not missing.parent.exists()

@@ -19,7 +19,29 @@ def compose() -> dict[str, Any]:
 
 
 def test_compose_runs_redis_postgres_the_three_services_and_monitoring() -> None:
-    assert set(compose()["services"]) == {"redis", "postgres", *SERVICES, "prometheus", "grafana"}
+    always = {name for name, spec in compose()["services"].items() if "profiles" not in spec}
+    assert always == {"redis", "postgres", *SERVICES, "prometheus", "grafana"}
+
+
+def test_the_failover_profile_adds_a_replica_and_three_sentinels_of_the_services_master() -> None:
+    from infra.acl import password_hash
+
+    services = compose()["services"]
+    profiled = {name for name, spec in services.items() if "failover" in spec.get("profiles", ())}
+    assert profiled == {"redis-replica", "sentinel-1", "sentinel-2", "sentinel-3"}
+    replica = services["redis-replica"]["command"]
+    assert replica[replica.index("--replicaof") + 1 :][:2] == ["redis", "6379"]
+    env = services["billing"]["environment"]
+    assert env["LOTS_REDIS_SENTINELS"] == "${LOTS_REDIS_SENTINELS:-}"  # none unless asked
+    master = env["LOTS_REDIS_SENTINEL_MASTER"]
+    acl = (ROOT / "infra" / "redis.acl").read_text().splitlines()
+    for name in ("sentinel-1", "sentinel-2", "sentinel-3"):
+        script = services[name]["command"][-1]
+        assert f"'sentinel monitor {master} redis 6379 2'" in script
+        user = script.split(f"'sentinel auth-user {master} ")[1].split("'")[0]
+        secret = script.split(f"'sentinel auth-pass {master} ")[1].split("'")[0]
+        (line,) = [x for x in acl if x.startswith(f"user {user} ")]
+        assert line.split()[3] == password_hash(secret)
 
 
 def test_prometheus_scrapes_every_service_on_its_port() -> None:

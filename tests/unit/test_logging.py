@@ -88,7 +88,7 @@ def test_structlog_lines_render_exceptions_safely(as_json: bool) -> None:
 def test_standard_library_lines_are_made_safe_too() -> None:
     out = io.StringIO()
     handler = logging.StreamHandler(out)
-    handler.setFormatter(SafeFormatter("%(message)s"))
+    handler.setFormatter(SafeFormatter(service="billing"))
     logger = logging.getLogger("lots.test.safe")
     logger.addHandler(handler)
     logger.propagate = False
@@ -100,6 +100,7 @@ def test_standard_library_lines_are_made_safe_too() -> None:
     text = out.getvalue()
     assert "Exception in ASGI application" in text and "_fail_holding_secrets" in text
     assert NAME not in text and PERSONAL_NUMBER not in text
+    assert "service=billing" in text.splitlines()[0], "named like structlog's lines"
 
 
 @given(

@@ -98,7 +98,8 @@ def test_the_line_is_shown_with_its_reason_and_reference() -> None:
     document = settle("2022-06", [], CATALOGUE, programme="counselling", adjustments=[made()])
     [line] = [x for x in document["lines"] if x["kind"] == "adjustment"]
     assert describe(line, "2022-06") == (
-        "Family counselling, adjustment for May 2022: billed twice; manual, reference SON-2022-114"
+        "Family counselling, adjustment for May 2022: billed twice; "
+        "manual correction, reference SON-2022-114"
     )
 
 

@@ -20,7 +20,7 @@ from services.billing.adjustments import manual_adjustment
 from services.billing.offline import compute_from_export
 from services.billing.settlement import PROGRAMMES, Awaiting, settle
 from services.billing.statement import to_csv, to_html
-from services.billing.statement_words import lineage, rate_ore
+from services.billing.statement_words import line_name, lineage, rate_ore
 from services.billing.tariffs import Extension, Indexation, default_catalogue
 
 CATALOGUE = default_catalogue()
@@ -143,9 +143,11 @@ def test_times_are_shown_in_stockholm_time_with_the_zone_named() -> None:
 
 def test_the_text_statement_groups_its_notes_too() -> None:
     example = str(EXAMPLE)
-    shown = CliRunner().invoke(
-        settlement_app, ["compute", "--events", example, "--month", "2022-05"]
-    ).stdout
+    shown = (
+        CliRunner()
+        .invoke(settlement_app, ["compute", "--events", example, "--month", "2022-05"])
+        .stdout
+    )
     [note] = [row for row in shown.splitlines() if "no contract in force" in row]
     assert note.startswith("  note: Coordinated support, Network work: contract")
     assert "Field work, May 2022, 5\u00a0000\u00a0000,00\u00a0kr a year" in shown
@@ -162,3 +164,11 @@ def test_the_lineage_names_each_kind_of_entry_as_billing_ids_them() -> None:
         "2024 (linkoping-uplift-2024#1a2b3c4d); no linkoping-uplift index for 2025, level "
         "carried forward; client fee (counselling-fee-2023-01-01#2b3c4d5e)"
     )
+
+
+def test_an_adjustment_says_its_cause_in_words() -> None:
+    line = {"kind": "adjustment", "programme": "counselling", "belongs_to_month": "2022-05",
+            "reason": "OPI 2022 late", "cause": "catch_up", "reference": "SON-2023-2"}  # fmt: skip
+    said = line_name(line, "2023-03")
+    assert "catch-up for a tariff recorded after the month closed, reference SON-2023-2" in said
+    assert "catch_up" not in said
