@@ -7,7 +7,8 @@ machine:
 2. the pipeline with N referrals, one process per service (:mod:`bench.pipeline`), and the
    event store's floor: what storing a referral's events costs with the library alone
    (:mod:`bench.floor`);
-3. the same pipeline with two processes per service (scale-out);
+3. the pipeline on PostgreSQL with one and two processes per service, the same month settled to
+   the same digest (scale-out, :mod:`bench.scale_out`; skipped without PostgreSQL);
 4. a settlement replay over a million stored events against a raw scan (:mod:`bench.replay`);
 5. ``lots audit case`` latency in a store of a million events (:mod:`bench.audit`).
 
@@ -36,7 +37,7 @@ if __package__ in (None, ""):  # run as a script: python bench/run.py
 
 import redis
 
-from bench import audit, floor, references
+from bench import audit, floor, references, scale_out
 from bench.pipeline import run_pipeline
 from bench.replay import run as run_replay
 from infra.redis import resolve_redis
@@ -134,10 +135,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             results["pipeline"] = one.as_dict()
             results["floor"] = run_floor(work / "floor", quick=args.quick)
         if "scale-out" in parts:
-            say(f"scale-out: {args.referrals} referrals, two processes per service")
-            two = run_pipeline(url, args.referrals, work, instances=2, profile=args.profile,
-                               echo=say)  # fmt: skip
-            results["scale_out"] = two.as_dict()
+            say(f"scale-out: {args.referrals} referrals on PostgreSQL, 1 then 2 per service")
+            results["scale_out"] = scale_out.run(url, args.referrals, work, settings=settings,
+                                                 profile=args.profile, echo=say)  # fmt: skip
         if "replay" in parts:
             say(f"replay: billing's store filled to {args.replay_events} events")
             results["replay"] = run_replay(work / "replay", args.replay_events, echo=say)
@@ -211,21 +211,14 @@ def run_floor(var: Path, *, quick: bool) -> dict[str, Any]:
 def ratios(results: dict[str, Any]) -> dict[str, float]:
     out: dict[str, float] = {}
     refs = results.get("references", {})
-    for key in ("pipeline", "scale_out"):
-        run = results.get(key)
-        if run is None:
-            continue
+    for key, _, run in _runs(results):
         for ref in ("naive", "batched", "raw"):
             if ref in refs:
                 out[f"{key}_vs_{ref}"] = round(
                     run["referrals_per_second"] / refs[ref]["per_second"], 3
                 )
-    if "pipeline" in results and "scale_out" in results:
-        out["scale_out_speedup"] = round(
-            results["scale_out"]["referrals_per_second"]
-            / results["pipeline"]["referrals_per_second"],
-            3,
-        )
+    if "speedup" in results.get("scale_out", {}):
+        out["scale_out_speedup"] = results["scale_out"]["speedup"]
     if "replay" in results:
         out["replay_vs_raw_scan"] = results["replay"]["ratio"]
     if "floor" in results and "naive" in refs:
@@ -253,6 +246,15 @@ def verdicts(results: dict[str, Any]) -> dict[str, bool]:
     return met
 
 
+def _runs(results: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """The pipeline's runs for the table: (key of its ratios, label, run)."""
+    runs = [("pipeline", "lots, 1 process per service", results.get("pipeline"))]
+    scaled = results.get("scale_out", {})
+    runs += [("scale_out_one", "PostgreSQL, 1 process per service", scaled.get("one")),
+             ("scale_out", "PostgreSQL, 2 processes per service", scaled.get("two"))]  # fmt: skip
+    return [(key, label, run) for key, label, run in runs if run is not None]
+
+
 def table(results: dict[str, Any]) -> str:
     m = results["machine"]
     rows = [
@@ -270,11 +272,7 @@ def table(results: dict[str, Any]) -> str:
     n = results["parameters"]["referrals"]
     rows += ["", f"Pipeline: {n:,} referrals (references: {n:,} messages), three hops",
              f"  {'':42} {'per s':>9} {'x naive':>8} {'x batched':>10} {'x raw':>7}"]  # fmt: skip
-    for key, label in (("pipeline", "lots, 1 process per service"),
-                       ("scale_out", "lots, 2 processes per service")):  # fmt: skip
-        run = results.get(key)
-        if run is None:
-            continue
+    for key, label, run in _runs(results):
         rows.append(
             f"  {label:42} {run['referrals_per_second']:>9,.0f} "
             f"{r.get(f'{key}_vs_naive', 0):>8.2f} {r.get(f'{key}_vs_batched', 0):>10.2f} "
@@ -299,9 +297,12 @@ def table(results: dict[str, Any]) -> str:
         )
     if "scale_out_speedup" in r:
         rows.append(
-            f"  scale-out: 2 processes per service {r['scale_out_speedup']:.2f}x one "
-            f"(target: faster) {verdict('scale_out_faster')}"
+            f"  scale-out on PostgreSQL: 2 processes per service {r['scale_out_speedup']:.2f}x "
+            f"one (target: faster) {verdict('scale_out_faster')}; the same digest "
+            f"{results['scale_out']['digest']}"
         )
+    elif "skipped" in results.get("scale_out", {}):
+        rows.append(f"  scale-out on PostgreSQL: skipped, {results['scale_out']['skipped']}")
     if "floor" in results:
         f = results["floor"]
         versus = r.get("floor_ceiling_vs_naive")
