@@ -246,6 +246,11 @@ def verdicts(results: dict[str, Any]) -> dict[str, bool]:
     return met
 
 
+def _times(ratios: dict[str, float], key: str) -> str:
+    """A ratio for the table; ``-`` when its reference did not run (``--only``)."""
+    return f"{ratios[key]:.2f}" if key in ratios else "-"
+
+
 def _runs(results: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """The pipeline's runs for the table: (key of its ratios, label, run)."""
     runs = [("pipeline", "lots, 1 process per service", results.get("pipeline"))]
@@ -275,8 +280,8 @@ def table(results: dict[str, Any]) -> str:
     for key, label, run in _runs(results):
         rows.append(
             f"  {label:42} {run['referrals_per_second']:>9,.0f} "
-            f"{r.get(f'{key}_vs_naive', 0):>8.2f} {r.get(f'{key}_vs_batched', 0):>10.2f} "
-            f"{r.get(f'{key}_vs_raw', 0):>7.2f}"
+            f"{_times(r, f'{key}_vs_naive'):>8} {_times(r, f'{key}_vs_batched'):>10} "
+            f"{_times(r, f'{key}_vs_raw'):>7}"
         )
         rows.append(
             f"    referrals → cases {run['segment1_referrals_to_cases_seconds']:.1f} s "
