@@ -485,20 +485,7 @@ def run_pipeline(
     var = work / f"pipeline-{instances}x-{run}"
     var.mkdir(parents=True)
     calendar = Calendar.last_month()
-    base = Settings(
-        var_dir=var,
-        redis_url=redis_url,
-        embedded_redis="never",
-        stream_prefix=prefix,
-        cipher_key=SecretStr(base64.b64encode(os.urandom(32)).decode()),
-        log_level="WARNING",
-        stream_retention_hours=0,
-        batch_size=int(os.environ.get("BENCH_BATCH", "200")),
-        # One source sends every referral here, as fast as Redis takes them: the benchmark
-        # measures throughput, so the per-source rate limit (a guard against floods) is off.
-        intake_rate_per_minute=0,
-        **(store or {}),
-    )
+    base = bench_settings(var, redis_url, prefix).model_copy(update=store or {})
     phase1 = base.model_copy(update={"simulated_start": calendar.phase1})
     phase2 = base.model_copy(update={"simulated_start": calendar.phase2})
     client = redis.Redis.from_url(redis_url)
@@ -586,6 +573,23 @@ def run_pipeline(
     if not keep:
         shutil.rmtree(var, ignore_errors=True)
     return PipelineResult(instances, count, segment1, segment2, staff_seconds, checks)
+
+
+def bench_settings(var: Path, redis_url: str, prefix: str) -> Settings:
+    """The services' settings for a benchmark run: its own stores, prefix and key."""
+    return Settings(
+        var_dir=var,
+        redis_url=redis_url,
+        embedded_redis="never",
+        stream_prefix=prefix,
+        cipher_key=SecretStr(base64.b64encode(os.urandom(32)).decode()),
+        log_level="WARNING",
+        stream_retention_hours=0,
+        batch_size=int(os.environ.get("BENCH_BATCH", "200")),
+        # One source sends every referral here, as fast as Redis takes them: the benchmark
+        # measures throughput, so the per-source rate limit (a guard against floods) is off.
+        intake_rate_per_minute=0,
+    )
 
 
 def _spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:

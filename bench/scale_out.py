@@ -70,13 +70,13 @@ def run(
     count: int,
     work: Path,
     *,
-    settings: Settings,
+    settings: Settings | None = None,
     profile: Path | None = None,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """One, then two processes per service on PostgreSQL; their runs, the digest and the
     speed-up; ``{"skipped": why}`` without PostgreSQL."""
-    store = postgres(settings)
+    store = postgres(settings or Settings())
     why = unavailable(store)
     if why is not None:
         echo(f"  scale-out skipped: {why}")

@@ -290,6 +290,10 @@ class ServiceApplication(Application[UUID]):
         #: New persons' keys, saved with the events sealed with them (a service holding
         #: personal data sets it: see :class:`infra.pii.StagedKeys`).
         self.keys: StagedKeys | None = None
+        #: Called after every save, from whichever thread saved: the runtime wakes its outbox
+        #: relay with it, so what any command records (HTTP, CLI in-process, periodic job) is
+        #: published at once instead of at the relay's next poll.
+        self.after_save: Callable[[], None] | None = None
 
     def construct_repository(self) -> Repository[UUID]:
         """The repository, without the library's deep copy of cached aggregates (see
@@ -487,6 +491,8 @@ class ServiceApplication(Application[UUID]):
             raise
         if isinstance(repository, CachingRepository):
             repository.remember(processing_event.aggregates)
+        if self.after_save is not None and recordings:
+            self.after_save()
         return recordings
 
     def case_events(self, case_id: UUID) -> list[DomainEventProtocol[UUID]]:

@@ -146,6 +146,8 @@ class Runtime:
         self._master: str | None = None  # the master the sentinels named at that epoch
         self._relay_position = 0
         self._relay_wakeup = asyncio.Event()
+        #: The loop the runtime runs on (set at start): wakes from other threads go through it.
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._recover_lock = asyncio.Lock()
@@ -175,6 +177,8 @@ class Runtime:
     # --- life cycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.app.after_save = self.wake_relay  # every save, whoever made it, wakes the relay
         await self._ensure_groups()
         await self._sync_epoch()
         self.redis_ok = True
@@ -185,6 +189,7 @@ class Runtime:
         log.info("service started", service=self.service, consumer=self.consumer)
 
     async def stop(self) -> None:
+        self.app.after_save = None
         self._stopping.set()
         self._relay_wakeup.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -489,8 +494,18 @@ class Runtime:
         return self._relay_position
 
     def wake_relay(self) -> None:
-        """Publish now what a command has just recorded, instead of at the next poll."""
-        self._relay_wakeup.set()
+        """Publish now what a command has just recorded, instead of at the next poll. Safe
+        from any thread: a command run in a worker thread (a sync route) hands it to the loop."""
+        loop = self._loop
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if loop is None or here is loop:
+            self._relay_wakeup.set()
+            return
+        with suppress(RuntimeError):  # the loop has closed: the service has stopped
+            loop.call_soon_threadsafe(self._relay_wakeup.set)
 
     # --- trimming what every group has acknowledged ----------------------------------------
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 import os
 import re
 import socket
-from datetime import date
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -30,7 +29,6 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events import messages
-from infra.contract_terms import SEED_TERMS, with_ends
 
 ServiceName = Literal["intake", "scheduling", "billing"]
 Referable = Literal["network", "coordinated", "counselling"]
@@ -188,10 +186,10 @@ class Settings(BaseSettings):
     )
     #: Midsummer Eve, Christmas Eve and New Year's Eve count as days off in deadlines.
     de_facto_days_off: bool = True
-    #: Contracts whose end differs from the seeds' (an extension or a notice billing recorded),
-    #: as JSON: ``{"coordinated-network-2018": "2024-08-31"}`` (null: until further notice).
-    #: Intake flags referrals to a programme with no contract in force (infra/contract_terms.py).
-    intake_contract_ends: dict[str, date | None] = Field(default_factory=dict)
+    #: No longer read: intake follows the terms billing records (``TariffRecorded`` on
+    #: billing.events, services/intake/terms.py). Set, it is refused, so that no deployment
+    #: believes its ends are the ones intake judges referrals by.
+    intake_contract_ends: Any = None
 
     #: Referrals a source may send a minute on average, per intake instance (0: no limit), and
     #: how many at once; a referral beyond them is refused with ``rate_limited``.
@@ -233,9 +231,13 @@ class Settings(BaseSettings):
 
     @field_validator("intake_contract_ends")
     @classmethod
-    def _known_contracts(cls, ends: dict[str, date | None]) -> dict[str, date | None]:
-        with_ends(SEED_TERMS, ends)
-        return ends
+    def _ends_are_billing_s(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError(
+                "LOTS_INTAKE_CONTRACT_ENDS is no longer read: intake follows the extensions, "
+                "notices and terms billing records (POST /tariffs/extensions, /tariffs/terms, "
+                "/tariffs/terminations, lots settlement terminate); unset it"
+            )
 
     @field_validator("intake_min_indicators")
     @classmethod

@@ -24,6 +24,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 
+from infra import contract_terms as shared_terms
+
 OPI = "OPI"
 """SKR's care price index (omsorgsprisindex): network work and coordinated support (000, 002)."""
 UPLIFT = "linkoping-uplift"
@@ -299,22 +301,31 @@ class Catalogue:
 
     def term_end(self, contract: str) -> date | None:
         """The term's last day after every recorded extension and a recorded notice of
-        termination; None when until further notice and not terminated."""
+        termination; None when until further notice and not terminated. The rule is
+        :func:`infra.contract_terms.term_end`, which intake applies to the same entries."""
         notice = self.termination(contract)
-        end = self.term_end_unterminated(contract)
-        if notice is None:
-            return end
-        return notice.ends_on if end is None else min(end, notice.ends_on)
+        return self._end(contract, None if notice is None else notice.ends_on)
 
     def term_end_unterminated(self, contract: str) -> date | None:
         """The term's last day after every recorded extension, ignoring any notice."""
+        return self._end(contract, None)
+
+    def _end(self, contract: str, notice_ends_on: date | None) -> date | None:
         term = self._term(contract)
-        if term.valid_to is None:
-            return None
-        years = (term.extension_years or 0) * sum(
-            1 for e in self.extensions if e.contract == contract
+        extensions = sum(1 for e in self.extensions if e.contract == contract)
+        return shared_terms.term_end(
+            term.valid_to, term.extension_years, extensions, notice_ends_on
         )
-        return last_day(term.valid_to.year + years, term.valid_to.month)
+
+    def contract_terms(self) -> tuple[shared_terms.ContractTerm, ...]:
+        """Every term with the end it has now, as :mod:`infra.contract_terms` describes it."""
+        return tuple(
+            shared_terms.ContractTerm(
+                t.contract, t.programmes, t.valid_from, self.term_end(t.contract),
+                t.extension_years,
+            )
+            for t in self.terms
+        )  # fmt: skip
 
     def termination(self, contract: str) -> Termination | None:
         return next((t for t in self.terminations if t.contract == contract), None)

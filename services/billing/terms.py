@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from infra import contract_names as names
+from infra.contract_terms import no_contract
 from services.billing.tariffs import Catalogue, ContractTerm, TariffError, last_day
 
 NOTICE_MONTHS = 12
@@ -67,18 +68,13 @@ def notice_end(catalogue: Catalogue, contract: str, given_on: date) -> date:
 
 
 def _ended(catalogue: Catalogue, programme: str, on: date) -> tuple[ContractTerm, date] | None:
-    """The contract of ``programme`` that ended last before ``on``, if none is in force."""
-    if any(programme in t.programmes for t in catalogue.terms_in_force(on)):
+    """The contract of ``programme`` that ended last before ``on``, if none is in force: the
+    shared rule (:func:`infra.contract_terms.no_contract`) intake flags referrals by."""
+    found = no_contract(catalogue.contract_terms(), programme, on)
+    if found is None or found.contract is None or found.ended_on is None:
         return None
-    ended: list[tuple[date, ContractTerm]] = []
-    for term in catalogue.terms:
-        end = catalogue.term_end(term.contract)
-        if programme in term.programmes and end is not None and end < on:
-            ended.append((end, term))
-    if not ended:
-        return None
-    end, term = max(ended, key=lambda pair: (pair[0], pair[1].contract))
-    return term, end
+    term = next(t for t in catalogue.terms if t.contract == found.contract)
+    return term, found.ended_on
 
 
 def ended_message(catalogue: Catalogue, programme: str, on: date) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from infra.application import ServiceApplication
 from infra.calendar import CalendarPolicy
 from infra.clock import make_clock
-from infra.contract_terms import SEED_TERMS, with_ends
 from infra.runtime import Periodic
 from infra.settings import Settings
 from infra.store import store_env
@@ -27,7 +26,6 @@ def policy(settings: Settings) -> IntakePolicy:
         },
         priority_orders={**DEFAULT_ORDERS, **dict(settings.intake_priority_order.items())},
         calendar=CalendarPolicy(de_facto_days_off=settings.de_facto_days_off),
-        contract_terms=with_ends(SEED_TERMS, settings.intake_contract_ends),
     )
 
 

@@ -45,7 +45,7 @@ from infra.application import (
 from infra.calendar import local_date
 from infra.pii import StagedKeys, seal, unseal
 from infra.topology import REFERRALS, is_referral_stream
-from services.intake import polare, reevaluation, resubmission
+from services.intake import polare, reevaluation, resubmission, terms
 from services.intake.domain import (
     Case,
     CaseError,
@@ -210,6 +210,7 @@ class Intake(RegisterCommands):
         UnreadableReferral.type_name: when_referral_submitted_answer,
         MeetingHeld.type_name: when_meeting_held_update_case,
         SessionLogged.type_name: when_session_logged_count_time,
+        **terms.HANDLERS,
         **polare.HANDLERS,
     }
     #: What the handlers look up, so that a batch asks the store once which of them exist.
@@ -219,6 +220,7 @@ class Intake(RegisterCommands):
             awaiting_id(r.source, r.referral_id),
             RateLimitedReferral.create_id(referral_key(r.source, r.referral_id)),
             RULE_ID,
+            terms.TERMS_ID,
         ),
         UnreadableReferral.type_name: lambda r: (
             referral_key(r.source, r.referral_id),
@@ -227,6 +229,7 @@ class Intake(RegisterCommands):
         ),
         MeetingHeld.type_name: lambda held: (held.case_id,),
         SessionLogged.type_name: lambda logged: (logged.case_id,),
+        **terms.LOOKUPS,
         **polare.LOOKUPS,
     }
     public_events: ClassVar[Mapping[type[Any], Translator]] = {

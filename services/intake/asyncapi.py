@@ -35,6 +35,7 @@ from events.messages import (
     ReferralRejected,
     SessionLogged,
     SubmitReferral,
+    TariffRecorded,
 )
 from infra.topology import BILLING_EVENTS, INTAKE_EVENTS, REFERRALS, SCHEDULING_EVENTS
 
@@ -63,6 +64,12 @@ def broker() -> RedisBroker:
         ),
         (SCHEDULING_EVENTS, MeetingHeld, "Meetings held keep each case up to date."),
         (BILLING_EVENTS, SessionLogged, "Logged preparation time counts against the case."),
+        (
+            BILLING_EVENTS,
+            TariffRecorded,
+            "Entries of kind term, extension and termination move the contract terms intake "
+            "flags referrals by (no_contract_in_force); other entries are ignored.",
+        ),
         (
             SCHEDULING_EVENTS,
             NightWalkReported,

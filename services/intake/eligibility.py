@@ -29,6 +29,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
 from infra.application import UnitOfWork
+from services.intake import terms
 from services.intake.coordinated import INDICATORS
 from services.intake.domain import REFERRAL_NAMESPACE
 from services.intake.rules import IntakePolicy
@@ -105,8 +106,10 @@ def policy_for(policy: IntakePolicy, rule: IndicatorRule | None, moment: datetim
 
 
 def policy_at(app: Intake, uow: UnitOfWork, moment: datetime) -> IntakePolicy:
-    """The policy a referral received at ``moment`` is judged by (the rule read in ``uow``)."""
-    return policy_for(app.policy, uow.get(RULE_ID, IndicatorRule), moment)
+    """The policy a referral received at ``moment`` is judged by (the rule read in ``uow``),
+    with the contract terms billing has recorded (:mod:`services.intake.terms`)."""
+    judged = policy_for(app.policy, uow.get(RULE_ID, IndicatorRule), moment)
+    return terms.policy_for(judged, uow.get(terms.TERMS_ID, terms.FollowedTerms))
 
 
 def rule_of(app: Intake) -> IndicatorRule | None:

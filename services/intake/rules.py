@@ -49,8 +49,8 @@ Rules where the seeds are silent:
   of 002 ran to 2021-08-31 unless extended) is **accepted and flagged**, not rejected: the
   referring system's child or family is not turned away for the parties' paperwork, and the
   answer names the contract that ended and its end (``no_contract_in_force``) so that a person
-  decides how it is served (``infra/contract_terms.py``; the ends follow the setting
-  ``LOTS_INTAKE_CONTRACT_ENDS``, kept in step with what billing records).
+  decides how it is served (``infra/contract_terms.py``; the terms are the seeds' followed by
+  what billing records, :mod:`services.intake.terms`).
 - Messages never echo an input value, so no personal number or name can reach a stream.
 """
 

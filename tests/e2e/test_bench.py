@@ -27,9 +27,10 @@ def test_a_quick_benchmark_run_writes_every_part_with_exactly_once_effects(
     env = dict(os.environ, LOTS_REDIS_URL=redis_url, LOTS_EMBEDDED_REDIS="never")
     done = subprocess.run(
         [sys.executable, "-m", "bench.run", "--quick", "--referrals", "200",
+         "--peer-referrals", "100", "--latency-seconds", "1", "--latency-cap", "100",
          "--replay-events", "3000", "--audit-events", "3000",
          "--out", str(out), "--work", str(tmp_path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Pipeline" in done.stdout and "Replay" in done.stdout and "Audit" in done.stdout
@@ -41,6 +42,18 @@ def test_a_quick_benchmark_run_writes_every_part_with_exactly_once_effects(
         assert run["referrals"] == 200
         assert run["checks"]["exactly_once"] is True
         assert run["referrals_per_second"] > 0
+    peer = results["fair_peer"]
+    assert peer["referrals"] == 100 and peer["checks"]["exactly_once"] is True
+    assert peer["checks"]["events_stored"]["billing"]["Session.Opened"] == 100
+    assert "pipeline_vs_fair_peer" in results["ratios"]
+    assert "fair peer: FastStream + eventsourcing" in done.stdout
+    latency = results["latency"]
+    for system, path in (("lots", "referral_to_answer"), ("lots", "held_to_session"),
+                         ("fair_peer", "referral_to_answer")):  # fmt: skip
+        for level in ("steady_50_per_s", "at_80_percent_of_max"):
+            got = latency[system][path][level]
+            assert got["samples"] >= 1 and 0 <= got["p50_ms"] <= got["p99_ms"]
+    assert "referral → answer, lots, 50/s" in done.stdout
     assert results["replay"]["replay"]["matches"] is True
     assert results["replay"]["events_in_store"] >= 3000
     assert results["audit"]["case_events"] == 200
