@@ -320,6 +320,11 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+def _times(ratios: dict[str, float], key: str) -> str:
+    """A ratio for the table; ``-`` when what it compares with did not run (``--only``)."""
+    return f"{ratios[key]:.2f}" if key in ratios else "-"
+
+
 def run_of(results: dict[str, Any], key: str) -> dict[str, Any] | None:
     """A pipeline run by its key: the scale-out's two (``scale_out_one``, ``scale_out``) are
     inside its part's result."""
@@ -417,9 +422,9 @@ def pipeline_rows(results: dict[str, Any], verdict: Callable[[str], str]) -> lis
             continue
         rows.append(
             f"  {label:42} {run['referrals_per_second']:>9,.0f} "
-            f"{r.get(f'{key}_vs_fair_peer', 1.0 if key == 'fair_peer' else 0):>7.2f} "
-            f"{r.get(f'{key}_vs_naive', 0):>8.2f} {r.get(f'{key}_vs_batched', 0):>10.2f} "
-            f"{r.get(f'{key}_vs_raw', 0):>7.2f}"
+            f"{'1.00' if key == 'fair_peer' else _times(r, f'{key}_vs_fair_peer'):>7} "
+            f"{_times(r, f'{key}_vs_naive'):>8} {_times(r, f'{key}_vs_batched'):>10} "
+            f"{_times(r, f'{key}_vs_raw'):>7}"
         )
         rows.append(
             f"    referrals → cases {run['segment1_referrals_to_cases_seconds']:.1f} s "
