@@ -32,7 +32,6 @@ import random
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -47,11 +46,13 @@ from uuid import UUID
 
 import httpx
 import redis
+from psycopg.sql import SQL, Identifier
 from pydantic import SecretStr
 
 from infra.auth import Role, bearer_headers, client_token
 from infra.calendar import STOCKHOLM, is_business_day
 from infra.monitor import drained
+from infra.persistence import PostgresRecorder
 from infra.settings import SERVICES, ServiceName, Settings
 from infra.topology import (
     BILLING_EVENTS,
@@ -471,19 +472,25 @@ def run_pipeline(
     profile: Path | None = None,
     keep: bool = False,
     echo: Callable[[str], None] = print,
+    store: dict[str, Any] | None = None,
+    label: str | None = None,
 ) -> PipelineResult:
-    """Live through a month of ``count`` counselling referrals; time the two segments."""
+    """Live through a month of ``count`` counselling referrals; time the two segments.
+
+    ``store``: settings of the services' stores (PostgreSQL: ``bench/scale_out.py``), SQLite
+    files in the run's directory otherwise; ``label``: the referrals' ids are ``BENCH-<label>-n``
+    (default: the run's own), so that two runs with one label settle the same month."""
     run = uuid.uuid4().hex[:8]
     prefix = f"bench-{run}."
     var = work / f"pipeline-{instances}x-{run}"
     var.mkdir(parents=True)
     calendar = Calendar.last_month()
-    base = bench_settings(var, redis_url, prefix)
+    base = bench_settings(var, redis_url, prefix).model_copy(update=store or {})
     phase1 = base.model_copy(update={"simulated_start": calendar.phase1})
     phase2 = base.model_copy(update={"simulated_start": calendar.phase2})
     client = redis.Redis.from_url(redis_url)
     rng = random.Random(seed)
-    entries = [referral(n, run, calendar.opening, rng) for n in range(count)]
+    entries = [referral(n, label or run, calendar.opening, rng) for n in range(count)]
     cases = [referral_key(SOURCE, json.loads(e["data"])["referral_id"]) for e in entries]
     log = var / "services.log"
     staff_seconds = 0.0
@@ -556,6 +563,7 @@ def run_pipeline(
         echo(f"    segment 2 (held → sessions): {segment2:.1f} s, {count / segment2:.0f}/s")
         wait(lambda: drained(client, prefix), timeout, "everything consumed", every=0.2)
         checks = verify(client, phase2, count, answered, held, logged)
+        checks["digest"] = month_digest(phase2, calendar.opening.strftime("%Y-%m"))
         checks["cpu_seconds_segment1"] = cpu1
         checks["cpu_seconds_segment2"] = cpu2
     finally:
@@ -600,16 +608,11 @@ def verify(
     }
     app = make_app(settings)
     try:
-        with app.store.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT COUNT(*) AS n FROM stored_events WHERE topic IN (?, ?)",
-                (
-                    "services.billing.domain:Session.Logged",
-                    "services.billing.domain:Session.ReportedApart",
-                ),
-            )
-            row = c.fetchone()
-            stored_sessions = int(row["n"]) if row is not None else 0
+        stored_sessions = count_events(
+            app,
+            ("services.billing.domain:Session.Logged",
+             "services.billing.domain:Session.ReportedApart"),
+        )  # fmt: skip
     finally:
         app.close()
     checks: dict[str, Any] = {
@@ -645,16 +648,48 @@ def verify(
 
 def stored_per_referral(settings: Settings, count: int) -> dict[str, float]:
     """How many events each service stored per referral over the whole month."""
+    from lots.stores import open_reader
+
     out: dict[str, float] = {}
     for service in SERVICES:
-        path = settings.var_dir / f"{service}.sqlite"
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        app = open_reader(settings, service)
         try:
-            (stored,) = connection.execute("SELECT COUNT(*) FROM stored_events").fetchone()
+            out[service] = round(count_events(app) / count, 1)
         finally:
-            connection.close()
-        out[service] = round(int(stored) / count, 1)
+            app.close()
     return out
+
+
+def count_events(app: Any, topics: Sequence[str] = ()) -> int:
+    """Events in ``app``'s store (of ``topics`` only, if given), on SQLite or PostgreSQL."""
+    store = app.store
+    if isinstance(store, PostgresRecorder):
+        table = SQL("{}.{}").format(
+            Identifier(store.datastore.schema), Identifier(store.events_table_name)
+        )
+        query = SQL("SELECT COUNT(*) AS n FROM {}").format(table)
+        if topics:
+            query += SQL(" WHERE topic = ANY(%s)")
+        with store.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (list(topics),) if topics else None)
+            row = curs.fetchone()
+    else:
+        where = f" WHERE topic IN ({', '.join('?' for _ in topics)})" if topics else ""
+        with store.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT COUNT(*) AS n FROM stored_events{where}", tuple(topics))
+            row = c.fetchone()
+    return int(row["n"]) if row is not None else 0
+
+
+def month_digest(settings: Settings, month: str) -> str:
+    """The digest of ``month``'s settlement as billing's store has it after the run."""
+    from services.billing.app import make_app
+
+    billing = make_app(settings)
+    try:
+        return str(billing.settlement(month)["document"]["digest"])
+    finally:
+        billing.close()
 
 
 def forget(client: redis.Redis, prefix: str) -> None:

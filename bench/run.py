@@ -11,7 +11,8 @@ machine:
 3. latency at a steady 50/s and at 80 % of the pipeline's measured maximum, open loop:
    referral → answer and held meeting → session, and the fair peer's referral → answer
    (:mod:`bench.latency`);
-4. the same pipeline with two processes per service (scale-out);
+4. the pipeline on PostgreSQL with one and two processes per service, the same month settled to
+   the same digest (scale-out, :mod:`bench.scale_out`; skipped without PostgreSQL);
 5. a settlement replay over a million stored events against a raw scan (:mod:`bench.replay`);
 6. ``lots audit case`` latency in a store of a million events (:mod:`bench.audit`);
 7. the watches' start-up over one year and ten years of history (:mod:`bench.history`).
@@ -41,7 +42,7 @@ if __package__ in (None, ""):  # run as a script: python bench/run.py
 
 import redis
 
-from bench import audit, floor, history, references
+from bench import audit, floor, history, references, scale_out
 from bench.fair_peer_latency import run_peer_latency
 from bench.fair_peer_run import run_fair_peer
 from bench.latency import run_pipeline_latency
@@ -209,10 +210,9 @@ def run_parts(
         results["latency"] = run_latency(url, work, args, results)
         lap("latency")
     if "scale-out" in parts:
-        say(f"scale-out: {args.referrals} referrals, two processes per service")
-        two = run_pipeline(url, args.referrals, work, instances=2, profile=args.profile,
-                           echo=say)  # fmt: skip
-        results["scale_out"] = two.as_dict()
+        say(f"scale-out: {args.referrals} referrals on PostgreSQL, 1 then 2 per service")
+        results["scale_out"] = scale_out.run(url, args.referrals, work, profile=args.profile,
+                                             echo=say)  # fmt: skip
         lap("scale-out")
     if "replay" in parts:
         say(f"replay: billing's store filled to {args.replay_events} events")
@@ -304,8 +304,8 @@ def run_floor(var: Path, *, quick: bool) -> dict[str, Any]:
 def ratios(results: dict[str, Any]) -> dict[str, float]:
     out: dict[str, float] = {}
     refs = results.get("references", {})
-    for key in ("pipeline", "scale_out", "fair_peer"):
-        run = results.get(key)
+    for key in ("pipeline", "scale_out_one", "scale_out", "fair_peer"):
+        run = run_of(results, key)
         if run is None:
             continue
         for ref in ("naive", "batched", "raw"):
@@ -314,17 +314,14 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
                     run["referrals_per_second"] / refs[ref]["per_second"], 3
                 )
     peer = results.get("fair_peer")
-    for key in ("pipeline", "scale_out"):
-        if peer is not None and key in results:
+    for key in ("pipeline", "scale_out_one", "scale_out"):
+        run = run_of(results, key)
+        if peer is not None and run is not None:
             out[f"{key}_vs_fair_peer"] = round(
-                results[key]["referrals_per_second"] / peer["referrals_per_second"], 3
+                run["referrals_per_second"] / peer["referrals_per_second"], 3
             )
-    if "pipeline" in results and "scale_out" in results:
-        out["scale_out_speedup"] = round(
-            results["scale_out"]["referrals_per_second"]
-            / results["pipeline"]["referrals_per_second"],
-            3,
-        )
+    if "speedup" in results.get("scale_out", {}):  # on PostgreSQL, 2 against 1 per service
+        out["scale_out_speedup"] = results["scale_out"]["speedup"]
     if "replay" in results:
         out["replay_vs_raw_scan"] = results["replay"]["ratio"]
     if "floor" in results and "naive" in refs:
@@ -332,6 +329,21 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
             results["floor"]["ceiling_referrals_per_second"] / refs["naive"]["per_second"], 3
         )
     return out
+
+
+def _times(ratios: dict[str, float], key: str) -> str:
+    """A ratio for the table; ``-`` when what it compares with did not run (``--only``)."""
+    return f"{ratios[key]:.2f}" if key in ratios else "-"
+
+
+def run_of(results: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """A pipeline run by its key: the scale-out's two (``scale_out_one``, ``scale_out``) are
+    inside its part's result."""
+    if key in ("scale_out_one", "scale_out"):
+        found = results.get("scale_out", {}).get("one" if key == "scale_out_one" else "two")
+    else:
+        found = results.get(key)
+    return None if found is None else dict(found)
 
 
 def verdicts(results: dict[str, Any]) -> dict[str, bool]:
@@ -417,16 +429,17 @@ def pipeline_rows(results: dict[str, Any], verdict: Callable[[str], str]) -> lis
             f"  {'':42} {'per s':>9} {'x peer':>7} {'x naive':>8} {'x batched':>10} "
             f"{'x raw':>7}"]  # fmt: skip
     for key, label in (("pipeline", "lots, 1 process per service"),
-                       ("scale_out", "lots, 2 processes per service"),
+                       ("scale_out_one", "PostgreSQL, 1 process per service"),
+                       ("scale_out", "PostgreSQL, 2 processes per service"),
                        ("fair_peer", "fair peer: FastStream + eventsourcing")):  # fmt: skip
-        run = results.get(key)
+        run = run_of(results, key)
         if run is None:
             continue
         rows.append(
             f"  {label:42} {run['referrals_per_second']:>9,.0f} "
-            f"{r.get(f'{key}_vs_fair_peer', 1.0 if key == 'fair_peer' else 0):>7.2f} "
-            f"{r.get(f'{key}_vs_naive', 0):>8.2f} {r.get(f'{key}_vs_batched', 0):>10.2f} "
-            f"{r.get(f'{key}_vs_raw', 0):>7.2f}"
+            f"{'1.00' if key == 'fair_peer' else _times(r, f'{key}_vs_fair_peer'):>7} "
+            f"{_times(r, f'{key}_vs_naive'):>8} {_times(r, f'{key}_vs_batched'):>10} "
+            f"{_times(r, f'{key}_vs_raw'):>7}"
         )
         rows.append(
             f"    referrals → cases {run['segment1_referrals_to_cases_seconds']:.1f} s "
@@ -453,9 +466,12 @@ def pipeline_rows(results: dict[str, Any], verdict: Callable[[str], str]) -> lis
         )
     if "scale_out_speedup" in r:
         rows.append(
-            f"  scale-out: 2 processes per service {r['scale_out_speedup']:.2f}x one "
-            f"(target: faster) {verdict('scale_out_faster')}"
+            f"  scale-out on PostgreSQL: 2 processes per service {r['scale_out_speedup']:.2f}x "
+            f"one (target: faster) {verdict('scale_out_faster')}; the same digest "
+            f"{results['scale_out']['digest']}"
         )
+    elif "skipped" in results.get("scale_out", {}):
+        rows.append(f"  scale-out on PostgreSQL: skipped, {results['scale_out']['skipped']}")
     if "floor" in results:
         f = results["floor"]
         versus = r.get("floor_ceiling_vs_naive")

@@ -8,15 +8,17 @@ in docs/redis-acl.md):
 
 * a **service** writes its own stream and the dead-letter streams of what it consumes, consumes
   (``XREADGROUP``/``XACK``/``XPENDING``/``XCLAIM``) the streams it reads, trims its own stream,
-  holds its relay lease and shares the epoch key; any service may create the topology's groups
-  (``XGROUP CREATE``), because whichever starts first creates them all at the start of their
-  streams (infra/topology.py); intake alone creates those of the sources' own streams;
+  holds its relay lease and shares the epoch and failover keys; any service may create the
+  topology's groups (``XGROUP CREATE``), because whichever starts first creates them all at the
+  start of their streams (infra/topology.py); intake alone creates those of the sources' own
+  streams;
 * **publisher** (and ``default``) may only ``XADD`` to ``intake.referrals`` (nothing once the
   shared stream is closed);
 * **source.<source>** may only ``XADD`` to ``intake.referrals.<source>``: a source is bound to
   its writer on Redis as a publisher token binds it over HTTP;
-* **operator** may count and inspect (``lots status``), and read entries of every stream but
-  the referral streams, which carry personal data until intake has taken them;
+* **operator** may count and inspect (``lots status``), read entries of every stream but
+  the referral streams, which carry personal data until intake has taken them, read the last
+  failover recorded and run ``INFO`` (the replicas' lag);
 * **admin** may do anything (``ACL LOAD`` when rotating a password, ``FLUSHALL`` in a drill).
 
 Redis 7 *selectors* keep rights apart per key: ``XREADGROUP``/``XACK`` on ``billing.events``
@@ -115,7 +117,7 @@ def service_selectors(
         ),
         Selector(("xgroup|create",), k(*creatable)),
         Selector(("eval", "get", "set", "pexpire", "del"), k(f"lots:relay:{service}")),
-        Selector(("get", "set"), k("lots:epoch")),
+        Selector(("get", "set"), k("lots:epoch", "lots:failover")),  # infra/sentinel.py
     ]
     deleted = [s for s in consumed if s in DELETE_AFTER_ACK]
     if deleted:
@@ -142,6 +144,8 @@ def user_selectors(
         return [
             Selector(("xlen", "xinfo|groups", "xpending"), tuple(prefix + s for s in everything)),
             Selector(("xinfo|stream", "xrange", "xrevrange"), tuple(prefix + s for s in readable)),
+            Selector(("get",), (f"{prefix}lots:failover",)),  # the last failover recorded
+            Selector(("info",)),  # the replicas' lag; server figures, no key or value
         ]
     raise ValueError(f"unknown Redis user {user!r}")
 

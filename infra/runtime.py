@@ -33,7 +33,7 @@ import anyio
 import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import NoPermissionError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from events.codec import DecodeError, encode, plain_fields
@@ -42,7 +42,7 @@ from infra.logging import describe_error
 from infra.metrics import Metrics
 from infra.outage import outage_of
 from infra.redis import async_client, auth
-from infra.sentinel import failover_epoch
+from infra.sentinel import failover_state, record_failover
 from infra.settings import ServiceName, Settings
 from infra.topology import (
     DELETE_AFTER_ACK,
@@ -156,6 +156,7 @@ class Runtime:
         #: they were last asked (0: ask at the next epoch check, as after a connection error).
         self._failover: int | None = None
         self._failover_asked = 0.0
+        self._master: str | None = None  # the master the sentinels named at that epoch
         self._relay_position = 0
         self._relay_wakeup = asyncio.Event()
         #: The loop the runtime runs on (set at start): wakes from other threads go through it.
@@ -316,10 +317,26 @@ class Runtime:
         now = time.monotonic()
         if now - self._failover_asked >= 1.0:
             self._failover_asked = now
-            seen = await failover_epoch(self.redis)
+            seen = await failover_state(self.redis)
             if seen is not None:
-                self._failover = max(seen, self._failover or 0)
+                await self._note_failover(*seen)
         return token if self._failover is None else f"{token}/failover-{self._failover}"
+
+    async def _note_failover(self, epoch: int, master: str) -> None:
+        """Adopt a higher failover epoch; when it rose while this service ran, record that
+        the master moved (``lots status`` names the last failover: infra/sentinel.py)."""
+        before = self._master
+        if self._failover is not None and epoch > self._failover and before is not None:
+            try:
+                if await record_failover(
+                    self.redis, self.settings.key("failover"), epoch, before, master
+                ):
+                    log.warning("redis failover", service=self.service, epoch=epoch,
+                                before=before, after=master)  # fmt: skip
+            except NoPermissionError:  # an older ACL: the new epoch is adopted all the same
+                log.warning("the failover cannot be recorded: docs/redis-acl.md", epoch=epoch)
+        self._master = master
+        self._failover = max(epoch, self._failover or 0)
 
     def _stored_relay_state(self) -> tuple[str | None, int]:
         store = self.app.store

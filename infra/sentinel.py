@@ -12,12 +12,17 @@ the new master, without a restart.
 
 What the old master had not yet replicated is lost with it. The sentinels' configuration epoch
 (raised by every failover) is part of each service's relay epoch, so a failover makes every
-service republish its outbox, as after a wipe, and consumers skip what they had done.
+service republish its outbox, as after a wipe, and consumers skip what they had done. The first
+service to see the epoch rise records the failover (from which master to which, and when) at
+``lots:failover`` (:func:`record_failover`), which ``lots status`` shows: the sentinels keep no
+such history (docs/operations.md).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -26,6 +31,8 @@ import redis.asyncio as aioredis
 from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.asyncio.sentinel import SentinelConnectionPool as AsyncSentinelPool
 from redis.sentinel import Sentinel
+
+from infra.calendar import STOCKHOLM
 
 SCHEME = "redis+sentinel"
 #: The sentinels' own connections: a sentinel that does not answer within this is skipped.
@@ -79,6 +86,13 @@ def async_master(address: SentinelAddress, **kwargs: Any) -> aioredis.Redis:
 async def failover_epoch(client: aioredis.Redis) -> int | None:
     """The sentinels' configuration epoch of ``client``'s master (it rises with every
     failover); None for a client not made through sentinels or when none answers."""
+    state = await failover_state(client)
+    return None if state is None else state[0]
+
+
+async def failover_state(client: aioredis.Redis) -> tuple[int, str] | None:
+    """The configuration epoch of ``client``'s master and its ``host:port``, as the first
+    sentinel to answer names them (``SENTINEL MASTER``); None without sentinels."""
     pool = client.connection_pool
     if not isinstance(pool, AsyncSentinelPool):
         return None
@@ -89,8 +103,28 @@ async def failover_epoch(client: aioredis.Redis) -> int | None:
         except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, OSError):
             continue
         if isinstance(state, dict) and "config-epoch" in state:
-            return int(state["config-epoch"])
+            return int(state["config-epoch"]), f"{state.get('ip')}:{state.get('port')}"
     return None
+
+
+async def record_failover(
+    client: aioredis.Redis, key: str, epoch: int, before: str, after: str
+) -> bool:
+    """Record at ``key`` (``lots:failover``) that the master moved from ``before`` to
+    ``after`` at ``epoch``, now; False when a record of this failover or a later one is there
+    already (every service notices the same failover: the first to write it keeps its time)."""
+    found = await client.get(key)
+    if found is not None and int(json.loads(found).get("epoch", 0)) >= epoch:
+        return False
+    record = {"epoch": epoch, "from": before, "to": after, "at": datetime.now(UTC).isoformat()}
+    await client.set(key, json.dumps(record))
+    return True
+
+
+def last_failover(client: redis.Redis, key: str) -> dict[str, Any] | None:
+    """The failover recorded at ``key`` by :func:`record_failover`; None if none was."""
+    found = client.get(key)
+    return None if found is None else dict(json.loads(found))
 
 
 def master_address(client: redis.Redis) -> tuple[str, int] | None:
@@ -104,11 +138,12 @@ def master_address(client: redis.Redis) -> tuple[str, int] | None:
     return str(found[0]), int(found[1])
 
 
-def replication(client: redis.Redis, url: str) -> dict[str, Any]:
+def replication(client: redis.Redis, url: str, failover_key: str | None = None) -> dict[str, Any]:
     """The master (``host:port``; on Sentinel the one the sentinels name) and each replica's
     state and lag, from ``INFO replication`` on the master; for a user that may not run
-    ``INFO`` (the project's ``operator``), the replicas as the sentinels see them (their offsets,
-    no lag), or None: not known."""
+    ``INFO``, the replicas as the sentinels see them (their offsets, no lag), or None: not
+    known. With ``failover_key``, the last failover the services recorded there
+    (:func:`record_failover`) and the sentinels' configuration epoch now."""
     named = master_address(client)
     if named is not None:
         master = f"{named[0]}:{named[1]}"
@@ -116,6 +151,13 @@ def replication(client: redis.Redis, url: str) -> dict[str, Any]:
         parts = urlsplit(url)
         master = f"{parts.hostname or '127.0.0.1'}:{parts.port or 6379}"
     report: dict[str, Any] = {"master": master, "sentinel": named is not None, "replicas": []}
+    report["failover_epoch"] = _config_epoch(client)
+    report["last_failover"] = report["failover_unreadable"] = None
+    try:
+        if failover_key is not None:
+            report["last_failover"] = last_failover(client, failover_key)
+    except redis.exceptions.NoPermissionError:  # an ACL rendered before the key existed
+        report["failover_unreadable"] = True
     try:
         info = client.info("replication")
     except redis.exceptions.NoPermissionError:
@@ -134,6 +176,21 @@ def replication(client: redis.Redis, url: str) -> dict[str, Any]:
             }
         )
     return report
+
+
+def _config_epoch(client: redis.Redis) -> int | None:
+    """The configuration epoch the first sentinel to answer gives the master; None without."""
+    pool = client.connection_pool
+    manager = getattr(pool, "sentinel_manager", None)
+    if manager is None:
+        return None
+    for watcher in manager.sentinels:
+        try:
+            state = watcher.sentinel_master(pool.service_name)  # type: ignore[attr-defined]
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, OSError):
+            continue
+        return int(state["config-epoch"]) if "config-epoch" in state else None
+    return None
 
 
 def _seen_by_sentinels(client: redis.Redis) -> list[dict[str, Any]] | None:
@@ -179,4 +236,23 @@ def replication_lines(found: dict[str, Any] | None) -> list[str]:
         lines.append(f"  replica {r['address']} {r['state']}: {lag}")
     if not found["replicas"]:
         lines.append("  no replica known")
-    return lines
+    return [*lines, *failover_lines(found)]
+
+
+def failover_lines(found: dict[str, Any]) -> list[str]:
+    """The last failover in words, its time in Stockholm time; or that none was recorded."""
+    last, epoch = found.get("last_failover"), found.get("failover_epoch")
+    if last is not None:
+        at = datetime.fromisoformat(last["at"]).astimezone(STOCKHOLM)
+        line = (
+            f"  last failover {at:%Y-%m-%d %H:%M:%S} Stockholm time ({at:%Z}): "
+            f"from {last['from']} to {last['to']} (epoch {last['epoch']})"
+        )
+        if epoch is not None and epoch > int(last["epoch"]):
+            line += f"; the sentinels are at epoch {epoch}: a later one was not recorded"
+        return [line]
+    if found.get("failover_unreadable"):
+        return ["  last failover not known: this Redis user may not read it (docs/redis-acl.md)"]
+    if not found.get("sentinel"):
+        return []
+    return [f"  no failover recorded (the sentinels' epoch is {epoch})"]

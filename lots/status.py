@@ -144,7 +144,7 @@ def collect(settings: Settings) -> dict[str, Any]:
                 sources=settings.intake_sources,
             )
             report["dead_letters"] = dead_letters(settings, client)
-            report["redis_replication"] = replication(client, url)
+            report["redis_replication"] = replication(client, url, settings.key("failover"))
         finally:
             client.close()
         report["redis"] = True
@@ -165,11 +165,6 @@ def collect(settings: Settings) -> dict[str, Any]:
         for s, v in services.items()
         for loop, detail in v["failing"].items()
     ]
-    if "unreadable" in report["dead_letters"]:
-        problems.append(
-            "the record of actions on dead letters cannot be read: "
-            f"{report['dead_letters']['unreadable']}"
-        )
     if "unreadable" in report["dead_letters"]:
         problems.append(
             "the record of actions on dead letters cannot be read: "

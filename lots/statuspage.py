@@ -1,7 +1,8 @@
 """The status page of the embedded default: one HTML page that refreshes itself.
 
 ``lots up`` serves it (``LOTS_STATUS_PORT``, 8100): the services' health, stores and outboxes,
-the streams with lag, pending entries and dead letters, the service-level figures (the queue and
+the streams with lag, pending entries and dead letters, the Redis master with its replicas' lag
+and the last failover, the service-level figures (the queue and
 wait times among them), and charts over time of throughput, lag and the service levels. A sampler
 thread reads :func:`lots.status.collect` every few seconds and keeps the last hour in memory; the
 page fetches ``/status.json`` and draws with inline SVG: no external resources. The charts have

@@ -1,12 +1,21 @@
-"""``python -m bench.run --quick`` completes and writes valid results (it times nothing here)."""
+"""``python -m bench.run --quick`` completes and writes valid results (it times nothing here);
+its scale-out part runs on PostgreSQL to one digest, or says why it was skipped."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from infra.settings import Settings
+from tests.conftest import POSTGRES, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,11 +36,12 @@ def test_a_quick_benchmark_run_writes_every_part_with_exactly_once_effects(
     assert "Pipeline" in done.stdout and "Replay" in done.stdout and "Audit" in done.stdout
     results = json.loads(out.read_text())
     assert set(results["references"]) == {"naive", "batched", "raw"}
-    for run in (results["pipeline"], results["scale_out"]):
+    scaled = results["scale_out"]
+    runs = [results["pipeline"]] + ([scaled["one"], scaled["two"]] if "two" in scaled else [])
+    for run in runs:
         assert run["referrals"] == 200
         assert run["checks"]["exactly_once"] is True
         assert run["referrals_per_second"] > 0
-    assert results["scale_out"]["instances_per_service"] == 2
     peer = results["fair_peer"]
     assert peer["referrals"] == 100 and peer["checks"]["exactly_once"] is True
     assert peer["checks"]["events_stored"]["billing"]["Session.Opened"] == 100
@@ -53,4 +63,49 @@ def test_a_quick_benchmark_run_writes_every_part_with_exactly_once_effects(
     assert {"pipeline_vs_naive", "pipeline_vs_batched", "replay_vs_raw_scan"} <= set(
         results["ratios"]
     )
-    assert set(results["targets_met"]) >= {"audit_p99", "replay_peak_rss", "scale_out_faster"}
+    assert set(results["targets_met"]) >= {"audit_p99", "replay_peak_rss"}
+    assert "skipped" in scaled or "scale_out_faster" in results["targets_met"]
+
+
+def run_scale_out(tmp_path: Path, redis_url: str, **env: str) -> tuple[str, dict[str, Any]]:
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--only", "scale-out", "--referrals", "60",
+         "--out", str(out), "--work", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+        env=dict(os.environ, LOTS_REDIS_URL=redis_url, LOTS_EMBEDDED_REDIS="never", **env),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout, json.loads(out.read_text())["scale_out"]
+
+
+@pytest.mark.postgres
+def test_the_scale_out_runs_one_and_two_processes_per_service_on_postgresql_to_one_digest(
+    postgres_settings: Settings, tmp_path: Path, redis_url: str
+) -> None:
+    stdout, scaled = run_scale_out(tmp_path, redis_url)
+    assert scaled["store"] == "postgres"
+    assert (scaled["one"]["instances_per_service"], scaled["two"]["instances_per_service"]) == (
+        1,
+        2,
+    )
+    for run in (scaled["one"], scaled["two"]):
+        assert run["checks"]["exactly_once"] is True and run["referrals_per_second"] > 0
+    assert scaled["one"]["checks"]["digest"] == scaled["two"]["checks"]["digest"]
+    assert re.fullmatch(r"[0-9a-f]{64}", scaled["digest"])
+    assert f"the same digest {scaled['digest']}" in stdout
+    assert "PostgreSQL, 2 processes per service" in stdout
+    with psycopg.connect(**POSTGRES) as conn:  # type: ignore[arg-type]
+        prefix = scaled["schemas"].rstrip("*")
+        left = conn.execute(
+            "SELECT count(*) FROM pg_namespace WHERE starts_with(nspname, %s)", (prefix,)
+        )
+        assert left.fetchone() == (0,), "each run's schemas are dropped"
+
+
+def test_without_postgresql_the_scale_out_is_skipped_with_a_line_in_the_table(
+    tmp_path: Path, redis_url: str
+) -> None:
+    stdout, scaled = run_scale_out(tmp_path, redis_url, LOTS_POSTGRES_PORT=str(free_port()))
+    assert scaled["skipped"].startswith("PostgreSQL at 127.0.0.1:")
+    assert "scale-out on PostgreSQL: skipped, PostgreSQL at 127.0.0.1:" in stdout

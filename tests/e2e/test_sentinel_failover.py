@@ -4,9 +4,10 @@ referrals and held meetings flow; the master is killed with SIGKILL in the middl
 afterwards every referral is answered exactly once and every held meeting billed exactly once
 (counted in the stores), the month's settlement equals a fault-free run's, every answer and
 session is on the new master (what the old one had not replicated is republished from the
-outboxes), and the services were never restarted: they followed the new master by
-themselves. The held meetings are written on ``scheduling.events`` by the test, as scheduling's
-relay would (its own path is the referral's)."""
+outboxes), the services were never restarted: they followed the new master by themselves,
+and ``lots status`` names the failover they recorded, from the old master to the new. The held
+meetings are written on ``scheduling.events`` by the test, as scheduling's relay would (its own
+path is the referral's)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from infra.redis import client as redis_client
 from infra.settings import SERVICES, Settings
 from infra.topology import BILLING_EVENTS, INTAKE_EVENTS, REFERRALS, SCHEDULING_EVENTS
 from lots.export import export
+from lots.status import collect
 from lots.supervisor import Supervisor, running
 from tests.conftest import free_port
 from tests.support.flow import START, meeting, wait_until
@@ -153,6 +155,12 @@ def test_every_referral_answered_and_meeting_billed_once_through_a_sigkill_of_th
     # Every service saw the failover as a new epoch and refilled Redis from its outbox.
     wait_until(lambda: log.read_text().count("republishing the outbox") >= len(SERVICES))
     assert {s: c.pid for s, c in system.children.items()} == pids  # none was restarted
+    # lots status names the new master and the failover the services recorded, old to new.
+    found = collect(system.settings)["redis_replication"]
+    assert found["master"] == f"127.0.0.1:{new}" and found["sentinel"]
+    last = found["last_failover"]
+    assert (last["from"], last["to"]) == (f"127.0.0.1:{old}", f"127.0.0.1:{new}"), found
+    assert last["epoch"] == found["failover_epoch"]
     source.close()
 
     system.stop()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import redis
+import redis.asyncio as aioredis
 from PIL import Image
 
 from infra.auth import Role
+from infra.sentinel import record_failover
 from infra.settings import Settings
 from lots.statuspage import StatusPage
 from lots.supervisor import running
@@ -95,6 +99,39 @@ def test_the_status_page_renders_health_queue_streams_and_charts(
     assert " %" not in counts
     assert '<form id="token-form" hidden="">' in html, "the token came with the link"
     shoot(page.link, tmp_path, "status")
+
+
+def test_the_page_names_the_redis_master_its_replicas_and_the_last_failover(
+    page: StatusPage, settings: Settings, tmp_path: Path
+) -> None:
+    async def record() -> None:  # as the first service to notice a failover does
+        client = aioredis.from_url(page.sampler.settings.redis_url)
+        await record_failover(client, settings.key("failover"), 4, "10.0.0.1:6379", "10.0.0.2:6379")
+        await client.aclose()
+
+    asyncio.run(record())
+    operator = headers(settings, Role.OPERATOR)
+    wait_until(
+        lambda: (
+            httpx.get(page.url + "status.json", headers=operator).json()["latest"][
+                "redis_replication"
+            ]["last_failover"]
+            is not None
+        )
+    )
+    dom = browse(page.link, tmp_path, "--dump-dom")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    html = dom.stdout
+    port = urlsplit(page.sampler.settings.redis_url).port
+    assert f'<p id="redis-master">Redis master 127.0.0.1:{port}</p>' in html
+    replicas = part(html, '<table id="replicas"', "</table>")
+    assert "<td>no replica known</td>" in replicas or "<td>127.0.0.1:" in replicas
+    assert re.search(
+        r'<p id="failover">Last failover \d{4}-\d\d-\d\d \d\d:\d\d:\d\d Stockholm time '
+        r"\((CET|CEST)\): from 10\.0\.0\.1:6379 to 10\.0\.0\.2:6379 \(epoch 4\)</p>",
+        html,
+    ), part(html, '<p id="failover"', "</p>")
+    shoot(page.link, tmp_path, "failover")
 
 
 def test_without_redis_the_page_says_redis_unreachable_where_the_streams_would_be(

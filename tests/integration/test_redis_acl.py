@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from infra.redis import (
     resolve_redis,
     server_version,
 )
+from infra.sentinel import record_failover, replication_lines
 from infra.settings import Settings
 from infra.topology import ensure_groups
 from lots.status import collect
@@ -251,6 +253,49 @@ def test_the_operator_inspects_but_reads_no_referral_and_changes_nothing(
     report = collect(as_operator)
     assert report["redis"] is True and len(report["streams"]) == len(rows)
     operator.close()
+
+
+def test_the_operator_sees_the_replicas_lag_and_the_last_failover_a_service_recorded(
+    server: EmbeddedRedis, settings: Settings, prefix: str
+) -> None:
+    key = settings.key("failover")
+
+    async def record() -> list[bool]:  # as a service's runtime does when the epoch rises
+        billing = aioredis.from_url(
+            server.url, username="billing", password=PASSWORDS["billing"], driver_info=None
+        )
+        done = [
+            await record_failover(billing, key, 3, "10.0.0.1:6379", "10.0.0.2:6379"),
+            await record_failover(billing, key, 3, "10.0.0.1:6379", "10.0.0.2:6379"),
+        ]
+        await billing.aclose()
+        return done
+
+    assert asyncio.run(record()) == [True, False], "the first service to notice records it"
+    operator = as_user(server.url, "operator", decode_responses=True)
+    refused(lambda: operator.set(key, "{}"))
+    refused(lambda: operator.get(f"{prefix}lots:epoch"))
+    operator.close()
+    as_operator = settings.model_copy(
+        update={
+            "redis_url": server.url,
+            "redis_username": "operator",
+            "redis_password": SecretStr(PASSWORDS["operator"]),
+        }
+    )
+    found = collect(as_operator)["redis_replication"]
+    assert found["replicas"] == [], "INFO is granted: the replicas are known (none here)"
+    assert found["last_failover"]["from"] == "10.0.0.1:6379"
+    assert found["last_failover"]["to"] == "10.0.0.2:6379"
+    lines = replication_lines(found)
+    assert "  no replica known" in lines
+    assert re.fullmatch(
+        r"  last failover \d{4}-\d\d-\d\d \d\d:\d\d:\d\d Stockholm time \((CET|CEST)\): "
+        r"from 10\.0\.0\.1:6379 to 10\.0\.0\.2:6379 \(epoch 3\)",
+        lines[-1],
+    ), lines
+    refusals = {(d["reason"], d["object"]) for d in denials(server.url)}
+    assert ("command", "info") not in refusals and ("key", key) not in refusals, refusals
 
 
 async def test_intakes_real_loops_consume_reclaim_dead_letter_relay_and_recover_as_intake(
