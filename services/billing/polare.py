@@ -95,7 +95,7 @@ def table_in_force(tables: Sequence[RateTable], on: date) -> RateTable:
     return found
 
 
-def rate(table: RateTable, age: int, years: int) -> int:
+def walk_fee_for(table: RateTable, age: int, years: int) -> int:
     """Öre per walk for a polar of ``age`` in their ``years``-th year in the activity."""
     rows = [r for r in table.rates if r.age_from <= age <= r.age_to and r.years_from <= years]
     if not rows:
@@ -108,7 +108,7 @@ def rate(table: RateTable, age: int, years: int) -> int:
 def fee(tables: Sequence[RateTable], on: date, age: int, years: int) -> tuple[int, str]:
     """(öre, table id) of one polar's fee for a walk on ``on``."""
     table = table_in_force(tables, on)
-    return rate(table, age, years), table.table_id
+    return walk_fee_for(table, age, years), table.table_id
 
 
 # --- aggregates -----------------------------------------------------------------------------
@@ -203,7 +203,7 @@ class PolareWalkFees(Aggregate):
         table = table_in_force(tables, self.walked_on)
         fees = []
         for polar in self.attested:
-            ore = rate(table, polar["age"], polar["years_in_activity"])
+            ore = walk_fee_for(table, polar["age"], polar["years_in_activity"])
             fees.append({**polar, "ore": ore})
         done = {
             "walk_id": self.walk_id, "walked_on": self.walked_on,
