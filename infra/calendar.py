@@ -38,7 +38,9 @@ DEFAULT_CALENDAR = CalendarPolicy()
 def _require_aware(dt: datetime) -> None:
     # A naive datetime has no defined instant; guessing its zone would shift dates and months.
     if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError("a timezone-aware datetime is required")
+        raise ValueError(
+            f"time stamp {dt.isoformat()} has no offset: a timezone-aware datetime is required"
+        )
 
 
 def local_date(dt: datetime) -> date:

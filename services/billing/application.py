@@ -31,7 +31,7 @@ from infra.application import (
     Translator,
     UnitOfWork,
 )
-from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy
+from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, local_date
 from infra.words import counted
 from services.billing import polare, views
 from services.billing.adjustments import AdjustmentError, manual_adjustment
@@ -73,7 +73,6 @@ from services.billing.pricing import (
     DecisionRefused,
     bills_for_leanlink,
     check_decision,
-    local_date,
     month_of,
     session_id_for,
 )

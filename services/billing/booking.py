@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import MeetingHeld, Programme, SessionLogged
 from infra.application import UnitOfWork
+from infra.calendar import local_date
 from services.billing.cap import CallOff, CapOutcome, apply_cap, call_offs_in_force
 from services.billing.cap_order import (
     Key,
@@ -47,7 +48,6 @@ from services.billing.pricing import (
     NeedsDecision,
     bills_for_leanlink,
     decision_options,
-    local_date,
     meeting_billable,
     month_of,
     price_decided,

@@ -49,6 +49,7 @@ from events.messages import (
     SettlementClosed,
     TariffRecorded,
 )
+from infra.calendar import local_date
 from services.billing import catchup
 from services.billing.adjustments import AdjustmentError, is_manual, rederived
 from services.billing.cap import CallOff, apply_cap, call_offs_in_force
@@ -67,7 +68,6 @@ from services.billing.pricing import (
     NeedsDecision,
     bills_for_leanlink,
     decision_options,
-    local_date,
     month_of,
     price_meeting,
     session_id_for,

@@ -29,14 +29,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
-from zoneinfo import ZoneInfo
 
 from events.messages import MeetingHeld, Programme, SessionLogged
+from infra.calendar import local_date
 from services.billing.tariffs import Catalogue, ore_half_up
 
 LEANLINK = "leanlink"
 """The provider this back office bills for, as scheduling's roster names it."""
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SESSION_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:session")
 """Namespace of session ids derived from meeting ids; never change it (ids must re-derive)."""
 
@@ -96,13 +95,6 @@ def _check_leanlinks(provider: str, what: str) -> None:
             f"{what} was performed by {provider}: only Leanlink's own time is Leanlink's to bill "
             "(003 §1.2, §2.3)"
         )
-
-
-def local_date(moment: datetime) -> date:
-    """The business-calendar date (Europe/Stockholm) of an instant."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise PricingError(f"time stamp {moment.isoformat()} has no offset")
-    return moment.astimezone(STOCKHOLM).date()
 
 
 def month_of(day: date) -> str:

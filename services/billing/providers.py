@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from events.messages import MeetingHeld, SessionReportedApart
+from infra.calendar import local_date
 from services.billing.pricing import (
     bills_for_leanlink,
-    local_date,
     minutes_between,
     session_id_for,
     started_quarters,

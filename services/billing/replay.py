@@ -32,6 +32,7 @@ from events.messages import (
     SessionLogged,
     SessionReportedApart,
 )
+from infra.calendar import local_date
 from services.billing import catchup
 from services.billing.adjustments import AdjustmentError, is_manual, rederived
 from services.billing.application import Billing
@@ -52,7 +53,6 @@ from services.billing.pricing import (
     NeedsDecision,
     PricingError,
     bills_for_leanlink,
-    local_date,
     month_of,
     price_meeting,
     session_id_for,
