@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -27,6 +27,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 Programme = Literal["network", "coordinated", "counselling", "field"]
+#: The programmes in the contract's order, for lists and membership checks; derived, never retyped.
+PROGRAMMES: tuple[Programme, ...] = get_args(Programme)
 Role = Literal["child", "guardian", "partner", "sibling", "other"]
 MeetingKind = Literal[
     "coordination",
@@ -932,6 +934,7 @@ MESSAGES: dict[str, type[Message]] = {
 
 __all__ = [
     "MESSAGES",
+    "PROGRAMMES",
     "AcknowledgementOverdue",
     "AdjustmentRecorded",
     "AreaDeploymentExtended",

@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 
 from events.codec import describe
-from events.messages import MeetingHeld, ReferralReceived
+from events.messages import PROGRAMMES, MeetingHeld, ReferralReceived
 from infra.application import (
     Handler,
     Incoming,
@@ -80,7 +80,6 @@ from services.billing.public import PUBLIC_EVENTS
 from services.billing.separate import KINDS as SEPARATE_KINDS
 from services.billing.separate import SeparateAmountError, separate_amount
 from services.billing.settlement import (
-    PROGRAMMES,
     Document,
     SettlementError,
     canonical_json,

@@ -66,6 +66,7 @@ from pydantic import BaseModel, ValidationError
 
 from events.codec import describe
 from events.messages import (
+    PROGRAMMES,
     AdjustmentRecorded,
     SeparateAmountRecorded,
     SessionLogged,
@@ -78,7 +79,6 @@ from services.billing.separate import reported_separately
 from services.billing.tariffs import Catalogue
 from services.billing.terms import term_notes
 
-PROGRAMMES = ("network", "coordinated", "counselling", "field")
 DOCUMENT_VERSION = 3
 """Version 3: a note for each programme with no contract in force (``terms.py``). Version 2:
 fixed shares are running totals (``fixed.py``); ``awaiting_price`` and ``other_providers``.
