@@ -43,7 +43,9 @@ MeetingKind = Literal[
 MeetingFormat = Literal["individual", "couple", "group"]
 #: A decimal travels as a string ("1.50") so that no JSON reader turns it into a float.
 DecimalStr = Annotated[Decimal, PlainSerializer(str, return_type=str, when_used="json")]
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+#: A calendar month, ``YYYY-MM`` (read and stepped by :mod:`infra.months`).
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
 
 
 class Message(BaseModel):
@@ -934,6 +936,7 @@ MESSAGES: dict[str, type[Message]] = {
 
 __all__ = [
     "MESSAGES",
+    "MONTH_PATTERN",
     "PROGRAMMES",
     "AcknowledgementOverdue",
     "AdjustmentRecorded",

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from holidays.countries.sweden import Sweden
 
+from infra.months import month_of_date
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 _DAY = timedelta(days=1)
@@ -51,8 +53,7 @@ def local_date(dt: datetime) -> date:
 
 def month_of(dt: datetime) -> str:
     """``YYYY-MM`` of the Stockholm date: 00:30 local on 1 April belongs to April."""
-    d = local_date(dt)
-    return f"{d.year:04d}-{d.month:02d}"
+    return month_of_date(local_date(dt))
 
 
 @cache
