@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -27,6 +27,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 Programme = Literal["network", "coordinated", "counselling", "field"]
+#: The programmes in the contract's order, for lists and membership checks; derived, never retyped.
+PROGRAMMES: tuple[Programme, ...] = get_args(Programme)
 Role = Literal["child", "guardian", "partner", "sibling", "other"]
 MeetingKind = Literal[
     "coordination",
@@ -41,7 +43,9 @@ MeetingKind = Literal[
 MeetingFormat = Literal["individual", "couple", "group"]
 #: A decimal travels as a string ("1.50") so that no JSON reader turns it into a float.
 DecimalStr = Annotated[Decimal, PlainSerializer(str, return_type=str, when_used="json")]
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+#: A calendar month, ``YYYY-MM`` (read and stepped by :mod:`infra.months`).
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
 
 
 class Message(BaseModel):
@@ -932,6 +936,8 @@ MESSAGES: dict[str, type[Message]] = {
 
 __all__ = [
     "MESSAGES",
+    "MONTH_PATTERN",
+    "PROGRAMMES",
     "AcknowledgementOverdue",
     "AdjustmentRecorded",
     "AreaDeploymentExtended",

@@ -16,7 +16,8 @@ token is hashed and compared with every configured hash in constant time.
 With no tokens configured, development uses tokens of its own, one per role, kept in
 ``var/keys/api-tokens.json`` (like the development cipher key); production refuses to start.
 
-A route declares its roles with ``dependencies=allow(Role.STAFF, ...)`` (or a parameter
+A route declares its roles with one of the shared guards, ``dependencies=STAFF`` (``READ``,
+``OPERATOR``), or ``dependencies=allow(Role.STAFF, ...)`` for another set (or a parameter
 annotated with ``Security(guard(...))`` when it needs to know the caller). :func:`secure`
 installs the tokens on an app and refuses an app with a route that declares no role and is not
 one of the open ones, so that a new route cannot be left unprotected by accident.
@@ -46,7 +47,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from infra.settings import Role, Settings, SettingsError, TokenEntry
 
-__all__ = ["Principal", "Role", "TokenEntry", "TokenRegistry", "allow", "guard", "secure"]
+__all__ = [
+    "OPERATOR",
+    "READ",
+    "STAFF",
+    "Principal",
+    "Role",
+    "TokenEntry",
+    "TokenRegistry",
+    "allow",
+    "guard",
+    "secure",
+]
 
 
 #: Routes anyone may call: liveness and readiness (load balancers, compose health checks).
@@ -280,6 +292,13 @@ class Gate:
 def allow(*roles: Role) -> list[params.Depends]:
     """``dependencies=allow(Role.STAFF, ...)`` on a route: only those roles may call it."""
     return [Security(guard(*roles))]
+
+
+#: The route guards every service shares: staff change things, staff and auditors read, and
+#: operators look at the counters and the status page (docs/security.md).
+STAFF = allow(Role.STAFF)
+READ = allow(Role.STAFF, Role.AUDITOR)
+OPERATOR = allow(Role.OPERATOR)
 
 
 def _roles_in(dependant: Dependant) -> frozenset[Role] | None:

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from holidays.countries.sweden import Sweden
 
+from infra.months import month_of_date
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 _DAY = timedelta(days=1)
@@ -38,7 +40,9 @@ DEFAULT_CALENDAR = CalendarPolicy()
 def _require_aware(dt: datetime) -> None:
     # A naive datetime has no defined instant; guessing its zone would shift dates and months.
     if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError("a timezone-aware datetime is required")
+        raise ValueError(
+            f"time stamp {dt.isoformat()} has no offset: a timezone-aware datetime is required"
+        )
 
 
 def local_date(dt: datetime) -> date:
@@ -49,8 +53,7 @@ def local_date(dt: datetime) -> date:
 
 def month_of(dt: datetime) -> str:
     """``YYYY-MM`` of the Stockholm date: 00:30 local on 1 April belongs to April."""
-    d = local_date(dt)
-    return f"{d.year:04d}-{d.month:02d}"
+    return month_of_date(local_date(dt))
 
 
 @cache

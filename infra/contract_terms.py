@@ -23,11 +23,12 @@ Pure data and functions of a date: no clock, no I/O.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
+
+from infra import months
 
 FOLLOWED_KINDS = frozenset({"term", "extension", "termination"})
 """The kinds of tariff entry that move a contract's term (the rest are prices)."""
@@ -77,7 +78,7 @@ def term_end(
     end = last_day
     if last_day is not None:
         year = last_day.year + (extension_years or 0) * extensions
-        end = date(year, last_day.month, calendar.monthrange(year, last_day.month)[1])
+        end = months.last_day(year, last_day.month)
     if notice_ends_on is None:
         return end
     return notice_ends_on if end is None else min(end, notice_ends_on)

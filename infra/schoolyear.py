@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from infra import months
+
 #: The first month of a school year.
 FIRST_MONTH = 7
 PATTERN = r"^\d{4}/\d{2}$"
@@ -35,7 +37,7 @@ def parse(name: str) -> tuple[date, date]:
     if int(name[5:]) != (start + 1) % 100:
         expected = f"{start}/{(start + 1) % 100:02d}"
         raise SchoolYearError(f"{name} is not two consecutive years (like {expected})")
-    return date(start, FIRST_MONTH, 1), date(start + 1, FIRST_MONTH - 1, 30)
+    return date(start, FIRST_MONTH, 1), months.last_day(start + 1, FIRST_MONTH - 1)
 
 
 def first_day(name: str) -> date:

@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.application import ServiceApplication
-from infra.auth import Role, TokenRegistry, allow, secure
+from infra.auth import OPERATOR, TokenRegistry, secure
 from infra.docs_ui import hoist_definitions, serve_docs
 from infra.http_input import install
 from infra.logging import configure
@@ -131,7 +131,7 @@ def build_http(
             {"service": runtime.service, **checks}, status_code=200 if checks["ready"] else 503
         )
 
-    @http.get("/counters", tags=["operations"], dependencies=allow(Role.OPERATOR))
+    @http.get("/counters", tags=["operations"], dependencies=OPERATOR)
     async def counters() -> dict[str, Any]:
         """What this process has moved since it started."""
         c = runtime.counters
@@ -151,7 +151,7 @@ def build_http(
         "/metrics",
         tags=["operations"],
         response_class=PlainTextResponse,
-        dependencies=allow(Role.OPERATOR),
+        dependencies=OPERATOR,
     )
     async def metrics() -> PlainTextResponse:
         """Prometheus exposition: counters, batch times, backlog, lag, pending, dead letters."""

@@ -31,6 +31,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from events import messages
 
 ServiceName = Literal["intake", "scheduling", "billing"]
+#: The programmes a referral can ask for (field work takes no referrals).
 Referable = Literal["network", "coordinated", "counselling"]
 PriorityLabel = Literal["acute", "decision", "service"]
 SERVICES: tuple[ServiceName, ...] = ("intake", "scheduling", "billing")

@@ -24,6 +24,7 @@ import redis
 
 from infra.money import kronor
 from infra.monitor import drained
+from infra.months import month_of_date, next_month, previous_month
 from infra.redis import client as redis_client
 from infra.redis import connect, embedded_url
 from infra.settings import SERVICES, Settings
@@ -36,7 +37,6 @@ from lots.month import (
     field_work,
     first_business_day,
     hold,
-    month_after,
     morning_of,
 )
 from lots.stores import open_stores
@@ -195,8 +195,7 @@ def run_demo(
     if demo_dir.exists():
         shutil.rmtree(demo_dir)
     prefix = "demo."
-    this_month = date.today().replace(day=1)
-    month = (this_month - timedelta(days=1)).strftime("%Y-%m")
+    month = previous_month(month_of_date(date.today()))
     opening = first_business_day(month)
     base = settings.model_copy(update={"var_dir": demo_dir, "stream_prefix": prefix})
     env = {"LOTS_STREAM_PREFIX": prefix, "LOTS_LOG_LEVEL": "ERROR"}
@@ -232,9 +231,9 @@ def run_demo(
         _wait(client, prefix, lambda: True, timeout)
         client.close()
 
-    closing = first_business_day(month_after(month))
+    closing = first_business_day(next_month(month))
     mondays = [opening + timedelta(days=7 * week) for week in range(1, 5)]
-    for day in [d for d in mondays if d.strftime("%Y-%m") == month] + [closing]:
+    for day in [d for d in mondays if month_of_date(d) == month] + [closing]:
         last = day == closing
         echo(
             f"{day}: the week's meetings recorded as held"

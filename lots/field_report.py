@@ -16,6 +16,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from infra.schoolyear import FIRST_MONTH, school_year_of
+
 COLUMNS = (
     ("night_walks", "night walks"),
     ("youths_met", "young people met"),
@@ -32,7 +34,7 @@ COLUMNS = (
 
 def field_figures(events: Iterable[dict[str, Any]], year: int) -> dict[str, Any]:
     """The year's field-work figures from decoded export lines."""
-    school_year = f"{year}/{(year + 1) % 100:02d}"
+    school_year = school_year_of(date(year, FIRST_MONTH, 1))
     walks = met = talked = shifts = fees_ore = 0
     enrolled: set[str] = set()
     left: set[str] = set()

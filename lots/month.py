@@ -21,7 +21,8 @@ from uuid import UUID
 import httpx
 
 from infra.auth import Role
-from infra.calendar import STOCKHOLM, is_business_day
+from infra.calendar import STOCKHOLM, is_business_day, month_of
+from infra.months import first_day
 from lots.supervisor import Supervisor
 from services.scheduling.held import when_free
 
@@ -56,13 +57,8 @@ DEMO_POLARE_RATES = [
 JOINT_CONTRACT = "coordinated-network-2018"
 
 
-def month_after(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:])
-    return f"{year + number // 12}-{number % 12 + 1:02d}"
-
-
 def first_business_day(month: str) -> date:
-    day = date.fromisoformat(f"{month}-01")
+    day = first_day(month)
     while not is_business_day(day):
         day += timedelta(days=1)
     return day
@@ -162,7 +158,7 @@ def hold(system: Supervisor, record: Month, until: datetime) -> None:
     scheduling = system.client("scheduling", Role.STAFF, timeout=60)
     for meeting in sorted(record.booked, key=lambda m: m["starts_at"]):
         booked = datetime.fromisoformat(meeting["starts_at"])
-        if booked.astimezone(STOCKHOLM).strftime("%Y-%m") != record.month:
+        if month_of(booked) != record.month:
             continue  # booked beyond the month: not part of this settlement
         ended = datetime.fromisoformat(meeting["ends_at"])
         if meeting["meeting_id"] in record.cancelled_ids | record.held_ids or ended > until:
@@ -199,7 +195,7 @@ def field_work(system: Supervisor, record: Month, polare: list[dict[str, Any]]) 
     intake = system.client("intake", Role.STAFF, timeout=60)
     scheduling = system.client("scheduling", Role.STAFF, timeout=60)
     billing = system.client("billing", Role.STAFF, timeout=60)
-    first = date.fromisoformat(f"{record.month}-01")
+    first = first_day(record.month)
     refs = [
         _check(intake.post("/polare", json=youth | {
             "enrolled_on": first.isoformat(), "recorded_by": "gustav"}))["polar_ref"]

@@ -25,6 +25,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from events.messages import PROGRAMMES
 from infra.calendar import local_date
 from lots import report_labels as labels
 from services.intake.followup import ECONOMY
@@ -42,7 +43,6 @@ from services.scheduling.steering import MINIMUM_PER_YEAR, Planned, outlook
 #: What the contracts expect a year: families in coordinated support (002), families in
 #: network work (002), couples/cases in counselling (003 §1.2).
 EXPECTED = {"coordinated": 30, "network": 150, "counselling": 300}
-PROGRAMMES = ("network", "coordinated", "counselling", "field")
 
 
 def _at(text: str) -> date:

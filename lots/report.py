@@ -25,7 +25,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from events.messages import CallOffRecorded, TariffRecorded
+from events.messages import PROGRAMMES, CallOffRecorded, TariffRecorded
 from infra.calendar import local_date
 from infra.words import counted
 from lots import field_report
@@ -35,7 +35,6 @@ from services.billing.offline import cap_limit
 from services.billing.pricing import LEANLINK, bills_for_leanlink
 from services.billing.tariffs import default_catalogue
 
-PROGRAMMES = ("network", "coordinated", "counselling", "field")
 COLUMNS = (
     ("referrals_received", "referrals received"),
     ("referrals_rejected", "referrals rejected"),
@@ -122,7 +121,7 @@ def yearly(lines: Iterable[str], year: int, today: date | None = None) -> dict[s
             rows[programme].waits.append(wait)
     field = field_report.field_figures(events, year)
     cap = _cap_in_force(events, year)
-    programmes = {
+    programmes: dict[str, dict[str, Any]] = {
         p: _figures(p, rows[p], cap) | (field if p == "field" else dict.fromkeys(field))
         for p in PROGRAMMES
     }

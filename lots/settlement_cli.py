@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 import typer
 
+from events.messages import PROGRAMMES
 from infra.money import kronor
 from infra.settings import Settings
 from infra.words import counted
@@ -29,7 +30,7 @@ from lots import outfile
 from lots.text import escaped
 from services.billing.cap import CallOff
 from services.billing.pricing import PricingError
-from services.billing.settlement import PROGRAMMES, Document, SettlementError, month_start
+from services.billing.settlement import Document, SettlementError, month_start
 from services.billing.statement import (
     apart,
     separate_items,

@@ -29,7 +29,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from infra.auth import Role, TokenRegistry, allow, client_token, secure
+from infra.auth import OPERATOR, Role, TokenRegistry, client_token, secure
 from infra.settings import Settings
 from lots.status import collect
 
@@ -95,7 +95,7 @@ def build(sampler: Sampler, registry: TokenRegistry) -> FastAPI:
     def index() -> str:
         return PAGE.read_text(encoding="utf-8")
 
-    @page.get("/status.json", dependencies=allow(Role.OPERATOR))
+    @page.get("/status.json", dependencies=OPERATOR)
     def status_json() -> dict[str, Any]:
         return {"latest": sampler.latest, "series": list(sampler.series)}
 

@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 
 from events.codec import describe
-from events.messages import MeetingHeld, ReferralReceived
+from events.messages import PROGRAMMES, MeetingHeld, ReferralReceived
 from infra.application import (
     Handler,
     Incoming,
@@ -31,7 +31,8 @@ from infra.application import (
     Translator,
     UnitOfWork,
 )
-from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy
+from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, local_date, month_of
+from infra.months import end_of_month, month_of_date, previous_month
 from infra.words import counted
 from services.billing import polare, views
 from services.billing.adjustments import AdjustmentError, manual_adjustment
@@ -73,15 +74,12 @@ from services.billing.pricing import (
     DecisionRefused,
     bills_for_leanlink,
     check_decision,
-    local_date,
-    month_of,
     session_id_for,
 )
 from services.billing.public import PUBLIC_EVENTS
 from services.billing.separate import KINDS as SEPARATE_KINDS
 from services.billing.separate import SeparateAmountError, separate_amount
 from services.billing.settlement import (
-    PROGRAMMES,
     Document,
     SettlementError,
     canonical_json,
@@ -101,7 +99,6 @@ from services.billing.tariffs import (
     PriceNotKnown,
     Termination,
     YearlyCap,
-    last_day,
 )
 from services.billing.terms import notice_end, term_notices
 
@@ -199,7 +196,7 @@ class Billing(ServiceApplication):
         """Apply a batch; first close, each in its own transaction, the months of its meetings
         whose grace window has ended, so that their sessions become adjustments."""
         self.close_due(
-            month_of(local_date(item.envelope.message.started_at))
+            month_of(item.envelope.message.started_at)
             for item in items
             if isinstance(item.envelope.message, MeetingHeld)
         )
@@ -237,10 +234,10 @@ class Billing(ServiceApplication):
         session waits in) that have a settlement and whose grace window has ended."""
         if self.grace_days == 0:
             return []
-        month = month_of(local_date(self.clock()))
+        month = month_of(self.clock())
         recent = []
         for _ in range(SWEEP_MONTHS):
-            month = _previous_month(month)
+            month = previous_month(month)
             recent.append(month)
         waiting = {str(item["month"]) for item in self.worklist()}
         return self.close_due([*recent, *waiting], recorded_only=True)
@@ -290,7 +287,7 @@ class Billing(ServiceApplication):
                 "only Leanlink's own time is logged here"
             )
         session_id = time_session_id(entry_id or uuid4())
-        self.close_due([month_of(performed_on)])
+        self.close_due([month_of_date(performed_on)])
 
         def change(booker: Booker) -> dict[str, Any]:
             case = booker.uow.get(case_id, CaseAccount)
@@ -380,7 +377,7 @@ class Billing(ServiceApplication):
             if found is None or found.meeting is None:
                 return []
             held = MeetingHeld.model_validate(found.meeting)
-            return [month_of(local_date(held.started_at))]
+            return [month_of(held.started_at)]
 
         return self._query(read)
 
@@ -593,7 +590,7 @@ class Billing(ServiceApplication):
         """Book a manual adjustment (adjustments.py) on an open month that has begun; a closed
         month is refused (409) naming the first open month, and never changes."""
         _check(month, programme)
-        if month > month_of(local_date(self.clock())):
+        if month > month_of(self.clock()):
             raise BillingError(f"{month} has not begun; adjustments are booked on open months")
         try:
             adjustment = manual_adjustment(
@@ -798,7 +795,7 @@ class Billing(ServiceApplication):
 
     def _phase(self, month: str, now: datetime) -> str:
         """``current`` (not over), ``in_grace``, or ``over`` (over, and any grace has ended)."""
-        if local_date(now) <= _last_day(month):
+        if local_date(now) <= end_of_month(month_start(month)):
             return "current"
         if in_grace(month, now, self.grace_days, self.calendar):
             return "in_grace"
@@ -809,7 +806,7 @@ class Billing(ServiceApplication):
     ) -> str | None:
         """Why a close by hand of the open ``month`` is refused at ``now``; None if it is not."""
         today = local_date(now)
-        if today <= _last_day(month):
+        if today <= end_of_month(month_start(month)):
             return f"{month} is not over (today is {today}); it is settled in arrears"
         if not early and in_grace(month, now, self.grace_days, self.calendar):
             ends = grace_ends(month, self.grace_days, self.calendar)
@@ -841,7 +838,7 @@ class Billing(ServiceApplication):
 
         def change(booker: Booker) -> Document:
             now = self.clock()
-            if local_date(now) <= _last_day(month):
+            if local_date(now) <= end_of_month(month_start(month)):
                 raise Conflict(
                     f"{month} is not over (today is {local_date(now)}); it is settled in arrears"
                 )
@@ -921,17 +918,6 @@ def _logged_time(
         )
     except ValidationError as exc:
         raise BillingError(f"invalid time entry: {describe(exc)}") from exc
-
-
-def _last_day(month: str) -> date:
-    start = month_start(month)
-    return last_day(start.year, start.month)
-
-
-def _previous_month(month: str) -> str:
-    start = month_start(month)
-    year, number = (start.year - 1, 12) if start.month == 1 else (start.year, start.month - 1)
-    return f"{year:04d}-{number:02d}"
 
 
 def _check(month: str, programme: str | None) -> None:

@@ -25,6 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import MeetingHeld, Programme, SessionLogged
 from infra.application import UnitOfWork
+from infra.calendar import local_date, month_of
+from infra.months import month_of_date
 from services.billing.cap import CallOff, CapOutcome, apply_cap, call_offs_in_force
 from services.billing.cap_order import (
     Key,
@@ -47,9 +49,7 @@ from services.billing.pricing import (
     NeedsDecision,
     bills_for_leanlink,
     decision_options,
-    local_date,
     meeting_billable,
-    month_of,
     price_decided,
     price_logged_time,
     price_meeting,
@@ -238,7 +238,7 @@ class Booker:
     def _report_apart(self, session: Session, held: MeetingHeld, causation_id: str | None) -> None:
         if session.status == "reported_apart":
             return
-        month = self.open_month(month_of(local_date(held.started_at)))
+        month = self.open_month(month_of(held.started_at))
         record = report_apart(held, month).model_dump(mode="json")
         session.report_apart(record=record, causation_id=causation_id)
         self.settlement(month).report_apart(record)
@@ -393,4 +393,4 @@ def new_tariff_book(now: datetime) -> TariffBook:
 
 def _month_of(source: Source) -> str:
     day = source.performed_on if isinstance(source, LoggedTime) else local_date(source.started_at)
-    return month_of(day)
+    return month_of_date(day)

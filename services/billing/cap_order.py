@@ -30,8 +30,9 @@ from decimal import Decimal
 from uuid import UUID
 
 from events.messages import SessionLogged
+from infra.calendar import STOCKHOLM
 from services.billing.cap import THRESHOLDS, CallOff
-from services.billing.pricing import STOCKHOLM, amount_ore, client_hours
+from services.billing.pricing import amount_ore, client_hours
 from services.billing.tariffs import Catalogue
 
 Key = tuple[str, str]

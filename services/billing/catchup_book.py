@@ -13,6 +13,7 @@ from datetime import date
 from functools import partial
 
 from events.messages import AdjustmentRecorded, SessionLogged
+from infra.months import month_of_date
 from services.billing.booking import Booker
 from services.billing.catchup import (
     catch_ups,
@@ -24,7 +25,6 @@ from services.billing.catchup import (
     targets,
 )
 from services.billing.domain import Session, Settlement
-from services.billing.pricing import month_of
 from services.billing.settlement import next_month
 from services.billing.tariffs import Catalogue, Entry, Extension, Indexation, Termination
 
@@ -89,7 +89,7 @@ def book_catch_ups(
     if not starts:
         return []
     settlements: dict[str, Settlement] = {}
-    month, last = month_of(min(starts)), month_of(today)
+    month, last = month_of_date(min(starts)), month_of_date(today)
     while month <= last:
         found = booker.uow.get(Settlement.create_id(month), Settlement)
         if found is not None:

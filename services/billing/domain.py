@@ -16,6 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from infra.months import month_of_date
 from infra.words import counted
 from services.billing.cap_order import CapLedger, day_key
 
@@ -277,7 +278,7 @@ class CapAccount(Aggregate):
         else:
             key = ("", session_id.hex)
         on = performed_on or date(self.year, 1, 1)
-        place = month or f"{on.year:04d}-{on.month:02d}"
+        place = month or month_of_date(on)
         self.ledger.record(session_id.hex, key, place, on, billed_hours)
 
     def give_way(

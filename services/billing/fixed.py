@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
+from infra.months import add_months, month_of_date, months_before, months_between
 from services.billing.tariffs import Catalogue, FixedQuote, PriceNotKnown
 
 
@@ -55,17 +56,13 @@ def monthly_share(period_amount_ore: int, period_months: int, month_of_period: i
     )
 
 
-def months_from(first: date, later: date) -> int:
-    return (later.year - first.year) * 12 + later.month - first.month
-
-
 def covered_months(catalogue: Catalogue, contract: str, start: date, quote: FixedQuote) -> int:
     """How many months of ``start``'s year, up to and including ``start``'s month, a yearly
     payment has covered at ``quote``'s amount without a break (1 for its first month)."""
     covered = 1
     month = start
     while month.month > 1:
-        month = date(month.year, month.month - 1, 1)
+        month = months_before(month, 1)
         if not any(t.contract == contract for t in catalogue.terms_in_force(month)):
             break
         try:
@@ -125,14 +122,14 @@ def fixed_lines(
             line |= {
                 "period_months": 12,
                 "month_of_period": start.month,
-                "covered_from": f"{start.year:04d}-{start.month - covered + 1:02d}",
+                "covered_from": add_months(month_of_date(start), 1 - covered),
                 "covered_months": covered,
                 "amount_ore": monthly_share(quote.period_amount_ore, 12, covered),
             }
         else:
             assert payment.valid_to is not None  # Catalogue refuses a per-term payment without.
-            months = months_from(payment.valid_from, payment.valid_to) + 1
-            position = months_from(payment.valid_from, start) + 1
+            months = months_between(payment.valid_from, payment.valid_to) + 1
+            position = months_between(payment.valid_from, start) + 1
             line |= {
                 "period_months": months,
                 "month_of_period": position,

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import Programme
-from infra.auth import Role, allow
+from infra.auth import READ, STAFF
 from services.billing.application import Billing
 from services.billing.domain import BillingError, Conflict, NotFound
 from services.billing.pricing import PricingError
@@ -39,8 +39,6 @@ from services.billing.tariffs import (
 )
 
 #: Who may call a route (docs/security.md): staff record and settle; auditors read the records.
-STAFF = allow(Role.STAFF)
-READ = allow(Role.STAFF, Role.AUDITOR)
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Year = Annotated[int, Field(ge=2000, le=2100)]

@@ -49,6 +49,7 @@ from events.messages import (
     SettlementClosed,
     TariffRecorded,
 )
+from infra.calendar import month_of
 from services.billing import catchup
 from services.billing.adjustments import AdjustmentError, is_manual, rederived
 from services.billing.cap import CallOff, apply_cap, call_offs_in_force
@@ -67,8 +68,6 @@ from services.billing.pricing import (
     NeedsDecision,
     bills_for_leanlink,
     decision_options,
-    local_date,
-    month_of,
     price_meeting,
     session_id_for,
 )
@@ -341,7 +340,7 @@ def _due(
     """
     due = []
     for meeting in meetings:
-        own = month_of(local_date(meeting.started_at))
+        own = month_of(meeting.started_at)
         target = first_open_month(own, closed)
         if target > month or (target != month and own[:4] != month[:4]):
             continue

@@ -38,11 +38,12 @@ from events.messages import (
     PolareWalkAttested,
 )
 from infra.application import Handler, Lookup, Outgoing, Translator, UnitOfWork
+from infra.months import end_of_month, month_of_date, months_through
 from infra.topology import BILLING_EVENTS
 from services.billing.domain import Conflict
 from services.billing.fixed import covered_months, monthly_share, year_to_date
 from services.billing.settlement import month_start
-from services.billing.tariffs import Catalogue, PriceNotKnown, TariffError, last_day
+from services.billing.tariffs import Catalogue, PriceNotKnown, TariffError
 
 if TYPE_CHECKING:
     from services.billing.application import Billing
@@ -95,7 +96,7 @@ def table_in_force(tables: Sequence[RateTable], on: date) -> RateTable:
     return found
 
 
-def rate(table: RateTable, age: int, years: int) -> int:
+def walk_fee_for(table: RateTable, age: int, years: int) -> int:
     """Öre per walk for a polar of ``age`` in their ``years``-th year in the activity."""
     rows = [r for r in table.rates if r.age_from <= age <= r.age_to and r.years_from <= years]
     if not rows:
@@ -108,7 +109,7 @@ def rate(table: RateTable, age: int, years: int) -> int:
 def fee(tables: Sequence[RateTable], on: date, age: int, years: int) -> tuple[int, str]:
     """(öre, table id) of one polar's fee for a walk on ``on``."""
     table = table_in_force(tables, on)
-    return rate(table, age, years), table.table_id
+    return walk_fee_for(table, age, years), table.table_id
 
 
 # --- aggregates -----------------------------------------------------------------------------
@@ -203,11 +204,11 @@ class PolareWalkFees(Aggregate):
         table = table_in_force(tables, self.walked_on)
         fees = []
         for polar in self.attested:
-            ore = rate(table, polar["age"], polar["years_in_activity"])
+            ore = walk_fee_for(table, polar["age"], polar["years_in_activity"])
             fees.append({**polar, "ore": ore})
         done = {
             "walk_id": self.walk_id, "walked_on": self.walked_on,
-            "month": self.walked_on.strftime("%Y-%m"), "fees": fees,
+            "month": month_of_date(self.walked_on), "fees": fees,
             "total_ore": sum(f["ore"] for f in fees), "table_id": table.table_id,
             "not_paid": list(self.not_attested),
         }  # fmt: skip
@@ -292,7 +293,7 @@ LOOKUPS: Mapping[str, Lookup] = {
     PolareWalkAttested.type_name: lambda a: (
         PolareWalkFees.create_id(a.walk_id),
         PolareRateBook.create_id(),
-        PolareMonth.create_id(a.walked_on.strftime("%Y-%m")),
+        PolareMonth.create_id(month_of_date(a.walked_on)),
     )
 }
 
@@ -351,8 +352,8 @@ def month_report(app: Billing, month: str) -> dict[str, Any]:
     year = first.year
 
     def read(uow: UnitOfWork) -> dict[str, Any]:
-        months = [uow.get(PolareMonth.create_id(f"{year}-{m:02d}"), PolareMonth)
-                  for m in range(1, first.month + 1)]  # fmt: skip
+        months = [uow.get(PolareMonth.create_id(m), PolareMonth)
+                  for m in months_through(f"{year:04d}-01", month)]  # fmt: skip
         this = months[-1]
         listed = this.walks.items() if this else {}.items()
         walks = dict(sorted(listed, key=lambda w: (w[1]["walked_on"], w[0])))
@@ -360,7 +361,7 @@ def month_report(app: Billing, month: str) -> dict[str, Any]:
         waiting = []
         for walk_id in book.waiting if book else []:
             walk = uow.get(PolareWalkFees.create_id(UUID(walk_id)), PolareWalkFees)
-            if walk is not None and walk.walked_on.strftime("%Y-%m") == month:
+            if walk is not None and month_of_date(walk.walked_on) == month:
                 waiting.append({"walk_id": walk_id, "walked_on": walk.walked_on.isoformat(),
                                 "reason": walk.waiting_reason})  # fmt: skip
         fees = sum(w["total_ore"] for w in walks.values())
@@ -413,7 +414,7 @@ def budget(catalogue: Catalogue, first: date, to_date_ore: int) -> dict[str, Any
         "year_to_date_share_ore": shares_to_date,
         "fees_of_yearly_percent": str(percent) if percent is not None else None,
         "tariff_version": quote.tariff_version,
-        "through": last_day(first.year, first.month).isoformat(),
+        "through": end_of_month(first).isoformat(),
     }
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import Field
 
 from events.messages import PolareRate
-from infra.auth import Role, allow
+from infra.auth import READ, STAFF
 from services.billing import polare
 from services.billing.application import Billing
 from services.billing.http import ERRORS, Body, Name, answers
@@ -27,8 +27,6 @@ class RecordRates(Body):
 
 
 #: Who may call a route (docs/security.md): staff record rate tables; auditors read the fees.
-STAFF = allow(Role.STAFF)
-READ = allow(Role.STAFF, Role.AUDITOR)
 
 
 def router_for(app: Billing) -> APIRouter:

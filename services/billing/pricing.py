@@ -29,14 +29,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
-from zoneinfo import ZoneInfo
 
 from events.messages import MeetingHeld, Programme, SessionLogged
+from infra.calendar import local_date, month_of
+from infra.months import month_of_date
 from services.billing.tariffs import Catalogue, ore_half_up
 
 LEANLINK = "leanlink"
 """The provider this back office bills for, as scheduling's roster names it."""
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SESSION_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:session")
 """Namespace of session ids derived from meeting ids; never change it (ids must re-derive)."""
 
@@ -96,17 +96,6 @@ def _check_leanlinks(provider: str, what: str) -> None:
             f"{what} was performed by {provider}: only Leanlink's own time is Leanlink's to bill "
             "(003 §1.2, §2.3)"
         )
-
-
-def local_date(moment: datetime) -> date:
-    """The business-calendar date (Europe/Stockholm) of an instant."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise PricingError(f"time stamp {moment.isoformat()} has no offset")
-    return moment.astimezone(STOCKHOLM).date()
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
 
 
 def minutes_between(started_at: datetime, ended_at: datetime) -> int:
@@ -214,7 +203,7 @@ def meeting_billable(
                 meeting_id=meeting.meeting_id,
                 case_id=meeting.case_id,
                 programme=meeting.programme,
-                settlement_month=month_of(local_date(meeting.started_at)),
+                settlement_month=month_of(meeting.started_at),
                 minutes=minutes,
                 participants=meeting.participants,
                 reason=f"group session not clearly covered by the group rule: {gap}",
@@ -279,7 +268,7 @@ def price_logged_time(
         amount_ore=amount_ore(rate.sek_per_hour, billable.client_quarters),
         fee_ore=0,
         tariff_version=rate.tariff_version,
-        settlement_month=month_of(performed_on),
+        settlement_month=month_of_date(performed_on),
     )
 
 
@@ -308,5 +297,5 @@ def _meeting_session(
         amount_ore=amount_ore(rate.sek_per_hour, billable.client_quarters),
         fee_ore=fee.ore * meeting.client_visits,
         tariff_version=f"{rate.tariff_version};{fee.tariff_version}",
-        settlement_month=month_of(day),
+        settlement_month=month_of_date(day),
     )

@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from events.messages import MeetingHeld, SessionReportedApart
+from infra.calendar import local_date
+from infra.months import month_of_date
 from services.billing.pricing import (
     bills_for_leanlink,
-    local_date,
     minutes_between,
     session_id_for,
     started_quarters,
@@ -61,7 +62,7 @@ def other_providers(
     for r in records:
         if r.settlement_month != month or not wanted([r.programme]):
             continue
-        held = f"{r.performed_on.year:04d}-{r.performed_on.month:02d}"
+        held = month_of_date(r.performed_on)
         row = rows.setdefault(
             (r.provider, r.programme, held),
             {"provider": r.provider, "programme": r.programme, "month_held": held,

@@ -32,6 +32,8 @@ from events.messages import (
     SessionLogged,
     SessionReportedApart,
 )
+from infra.calendar import month_of
+from infra.months import month_of_date
 from services.billing import catchup
 from services.billing.adjustments import AdjustmentError, is_manual, rederived
 from services.billing.application import Billing
@@ -52,8 +54,6 @@ from services.billing.pricing import (
     NeedsDecision,
     PricingError,
     bills_for_leanlink,
-    local_date,
-    month_of,
     price_meeting,
     session_id_for,
 )
@@ -204,7 +204,7 @@ class Fold:
         if isinstance(source, MeetingHeld) and not bills_for_leanlink(source.provider):
             # Another provider's meeting is reported apart on its own month, or, if that was
             # closed, on the first open one: kept only if that can be this month.
-            own = month_of(local_date(source.started_at))
+            own = month_of(source.started_at)
             if own != self.month and own not in self.closed:
                 return
         self.sources[session] = source
@@ -295,7 +295,7 @@ class Fold:
                 self._differs(session, "logged without a decision")
                 return
             day = billable.performed_on
-            own = month_of(day)
+            own = month_of_date(day)
             full = own == self.month or own in self.closed
             key = (billable.programme, day.year)
             ledger = self.ledgers.setdefault(key, CapLedger())
@@ -376,7 +376,7 @@ class Fold:
             self.separate.append(SeparateAmountRecorded.model_validate(event.record))
         elif name == "TimeReportedApart":
             record = SessionReportedApart.model_validate(event.record)
-            own = month_of(record.performed_on)
+            own = month_of_date(record.performed_on)
             if first_open_month(own, self.closed.__contains__) != month:
                 self.differences.append(
                     f"session {record.session_id}: reported apart on {month}, not on the first "

@@ -66,11 +66,13 @@ from pydantic import BaseModel, ValidationError
 
 from events.codec import describe
 from events.messages import (
+    PROGRAMMES,
     AdjustmentRecorded,
     SeparateAmountRecorded,
     SessionLogged,
     SessionReportedApart,
 )
+from infra import months
 from services.billing.fixed import fixed_lines
 from services.billing.pricing import NeedsDecision, bills_for_leanlink
 from services.billing.providers import other_providers
@@ -78,14 +80,12 @@ from services.billing.separate import reported_separately
 from services.billing.tariffs import Catalogue
 from services.billing.terms import term_notes
 
-PROGRAMMES = ("network", "coordinated", "counselling", "field")
 DOCUMENT_VERSION = 3
 """Version 3: a note for each programme with no contract in force (``terms.py``). Version 2:
 fixed shares are running totals (``fixed.py``); ``awaiting_price`` and ``other_providers``.
 A month closed under an earlier version keeps its closed document;
 docs/billing.md says what changed."""
 _KIND_ORDER = {"fixed": 0, "hourly": 1, "adjustment": 2}
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 ADJUSTMENT_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:late-session-adjustment")
 """Namespace of the adjustment ids of late sessions; never change it (ids must re-derive)."""
 
@@ -110,18 +110,19 @@ class Awaiting:
 
 
 def month_start(month: str) -> date:
-    match = _MONTH.fullmatch(month)
-    if match is None or match[1] == "0000":
-        raise SettlementError(f"month must be YYYY-MM, got {month!r}")
-    return date(int(match[1]), int(match[2]), 1)
+    """The first day of ``month`` (:mod:`infra.months`); a bad month is a SettlementError."""
+    try:
+        return months.first_day(month)
+    except months.MonthError as exc:
+        raise SettlementError(str(exc)) from exc
 
 
 def next_month(month: str) -> str:
-    start = month_start(month)
-    if start.year == 9999 and start.month == 12:
-        raise SettlementError("there is no month after 9999-12")
-    year, number = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
-    return f"{year:04d}-{number:02d}"
+    """The month after ``month`` (:mod:`infra.months`); a bad month is a SettlementError."""
+    try:
+        return months.next_month(month)
+    except months.MonthError as exc:
+        raise SettlementError(str(exc)) from exc
 
 
 def first_open_month(month: str, closed: Callable[[str], bool]) -> str:

@@ -15,7 +15,6 @@ the version says ``unindexed-<series>-<year>`` and the quote carries a note) or 
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -25,6 +24,7 @@ from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from infra import contract_terms as shared_terms
+from infra.months import end_of_month
 
 OPI = "OPI"
 """SKR's care price index (omsorgsprisindex): network work and coordinated support (000, 002)."""
@@ -54,10 +54,6 @@ class PriceNotKnown(LookupError):
 def ore_half_up(ore: Decimal) -> int:
     """Round an amount in öre to whole öre, half-up: the one rounding of every money amount."""
     return int(ore.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def last_day(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,9 +255,7 @@ class Catalogue:
         _unique([t.contract for t in self.terminations], "termination of contract")
         for notice in self.terminations:
             ended = terms.get(notice.contract)
-            if ended is None or notice.ends_on != last_day(
-                notice.ends_on.year, notice.ends_on.month
-            ):
+            if ended is None or notice.ends_on != end_of_month(notice.ends_on):
                 raise TariffError(
                     f"{notice.entry_id}: no term '{notice.contract}' to end on a month's last day"
                 )
@@ -522,7 +516,7 @@ def _check_posts(posts: Posts, term: ContractTerm | None) -> None:
 def _month_aligned(entry: Dated) -> None:
     # Fixed payments are shared out by whole months, so their bounds must be whole months.
     start, end = entry.valid_from, entry.valid_to
-    if start.day != 1 or (end is not None and end != last_day(end.year, end.month)):
+    if start.day != 1 or (end is not None and end != end_of_month(end)):
         raise TariffError(f"{entry.entry_id}: must start on a month's first day and end on a last")
 
 

@@ -32,19 +32,13 @@ from datetime import date, timedelta
 
 from infra import contract_names as names
 from infra.contract_terms import no_contract
-from services.billing.tariffs import Catalogue, ContractTerm, TariffError, last_day
+from infra.months import end_of_month, months_before
+from services.billing.tariffs import Catalogue, ContractTerm, TariffError
 
 NOTICE_MONTHS = 12
 """The notice period of 002, 003 §1.1 and 004."""
 NOTICE_WARNING_DAYS = 90
 """How long before a fixed term's notice deadline ``lots status`` starts to warn (a choice)."""
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day ``months`` months earlier (the month's last day where it has fewer)."""
-    total = day.year * 12 + day.month - 1 - months
-    year, month = divmod(total, 12)
-    return min(date(year, month + 1, 1) + timedelta(days=day.day - 1), last_day(year, month + 1))
 
 
 def notice_deadline(end: date) -> date:
@@ -57,7 +51,7 @@ def notice_end(catalogue: Catalogue, contract: str, given_on: date) -> date:
     end = catalogue.term_end_unterminated(contract)
     if end is None:
         run_out = months_before(given_on, -NOTICE_MONTHS)
-        return last_day(run_out.year, run_out.month)
+        return end_of_month(run_out)
     deadline = notice_deadline(end)
     if given_on > deadline:
         raise TariffError(

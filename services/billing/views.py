@@ -12,12 +12,13 @@ from typing import Any
 from uuid import UUID
 
 from events.messages import MeetingHeld
+from infra.months import end_of_month
 from services.billing.booking import Booker, needs_of, source_of
 from services.billing.cap import call_offs_in_force
 from services.billing.catchup_book import own_of
 from services.billing.domain import CapAccount, Session, Settlement
 from services.billing.settlement import Awaiting, Document, month_start, settle
-from services.billing.tariffs import PriceNotKnown, last_day
+from services.billing.tariffs import PriceNotKnown
 
 
 def session_view(session: Session) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def awaiting_of(booker: Booker, settlement: Settlement) -> list[Awaiting]:
 
 def month_cap_usage(booker: Booker, month: str) -> list[dict[str, Any]]:
     start = month_start(month)
-    end = last_day(start.year, start.month)
+    end = end_of_month(start)
     found = (cap_usage(booker, p, end) for p in sorted(booker.catalogue.hourly_programmes()))
     return [usage for usage in found if usage is not None]
 

@@ -9,7 +9,7 @@ import anyio
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from infra.auth import Role, allow
+from infra.auth import READ, STAFF
 from services.intake import eligibility
 from services.intake.application import Intake
 from services.intake.coordinated import INDICATORS
@@ -41,7 +41,7 @@ def router_for(intake: Intake) -> APIRouter:
         "/eligibility/indicators",
         status_code=201,
         response_model=IndicatorRuleView,
-        dependencies=allow(Role.STAFF),
+        dependencies=STAFF,
     )
     async def decide_indicators(decision: IndicatorDecision) -> IndicatorRuleView:
         """Record the administration's decision on how many of the five indicators coordinated
@@ -63,7 +63,7 @@ def router_for(intake: Intake) -> APIRouter:
     @router.get(
         "/eligibility/indicators",
         response_model=IndicatorRuleView,
-        dependencies=allow(Role.STAFF, Role.AUDITOR),
+        dependencies=READ,
     )
     async def indicators() -> IndicatorRuleView:
         """The indicators coordinated support requires now, and every decision recorded."""

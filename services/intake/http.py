@@ -26,7 +26,7 @@ from events.messages import ContractNotice, Reason, ReferralId, Source, SubmitRe
 from events.strictjson import NotJson, loads
 from infra.access import looked_over_http
 from infra.application import ServiceApplication
-from infra.auth import Principal, Role, allow, guard
+from infra.auth import STAFF, Principal, Role, guard
 from infra.runtime import Runtime
 from services.intake import eligibility_http, polare_http
 from services.intake.application import Answer, Intake
@@ -248,7 +248,7 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         "/residency-exceptions",
         status_code=201,
         response_model=ExceptionRecorded,
-        dependencies=allow(Role.STAFF),
+        dependencies=STAFF,
     )
     async def grant_residency_exception(grant: GrantException) -> ExceptionRecorded:
         """Record the administration's agreement that a counselling referral may serve
@@ -293,7 +293,7 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         "/cases/{case_id}/acknowledgement",
         response_model=CaseView,
         responses={404: {}},
-        dependencies=allow(Role.STAFF),
+        dependencies=STAFF,
     )
     async def acknowledge(case_id: UUID, ack: Annotated[Acknowledge, Body()]) -> CaseView:
         """Record that the referral was acknowledged (answered within 24 weekday hours?)."""
@@ -305,7 +305,7 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
         "/cases/{case_id}/closure",
         response_model=CaseView,
         responses={404: {}, 409: {}, 422: {}},
-        dependencies=allow(Role.STAFF),
+        dependencies=STAFF,
     )
     async def close(case_id: UUID, closing: Close) -> CaseView:
         """Close the case with its outcome."""

@@ -19,7 +19,7 @@ import anyio
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from infra.auth import Role, allow
+from infra.auth import READ, STAFF
 from infra.runtime import Runtime
 from infra.schoolyear import PATTERN
 from services.intake import polare, polare_erasure, polare_leave
@@ -73,8 +73,6 @@ CONFLICTS = frozenset(
      "walked_after_leaving"}
 )  # fmt: skip
 #: Who may call a route (docs/security.md): staff keep the register; auditors read it.
-STAFF = allow(Role.STAFF)
-READ = allow(Role.STAFF, Role.AUDITOR)
 
 
 async def run(command: Callable[[], T]) -> T:

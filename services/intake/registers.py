@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
+from events.messages import PROGRAMMES
 from infra.application import ServiceApplication
 from infra.calendar import local_date
 from infra.contract_names import seed
@@ -37,7 +38,6 @@ from services.intake.quality_summary import Entry, Step, year_summary
 A = TypeVar("A", bound=Aggregate)
 CATEGORIES = ("complaint", "view")
 CHANNELS = ("provider", "administration")
-PROGRAMMES = ("network", "coordinated", "counselling", "field")
 
 
 class NotFound(LookupError):

@@ -26,15 +26,13 @@ from events.messages import (
     QualityStep,
 )
 from infra.access import looked_over_http
-from infra.auth import Principal, Role, allow, guard
+from infra.auth import READ, STAFF, Principal, Role, guard
 from infra.runtime import Runtime
 from services.intake.followup import FamilyFollowUp, FollowUpError, FollowUpOrderError
 from services.intake.quality import QualityError, QualityRecord, StepRefused, summary_due
 from services.intake.registers import NotFound, RegisterCommands
 
 #: Who may call a route (docs/security.md): staff record; auditors read the records.
-STAFF = allow(Role.STAFF)
-READ = allow(Role.STAFF, Role.AUDITOR)
 
 T = TypeVar("T")
 By = Annotated[str, Field(min_length=1, max_length=200)]

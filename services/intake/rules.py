@@ -70,11 +70,11 @@ from pydantic import ValidationError
 from events.messages import NOT_ISO_TEXT, NOT_PRINTABLE, Person, Reason, Role, SubmitReferral
 from infra.calendar import CalendarPolicy, add_business_hours, add_calendar_days, local_date
 from infra.contract_terms import SEED_TERMS, ContractTerm, NoContract, no_contract
+from infra.settings import Referable
 from services.intake.coordinated import INDICATORS as INDICATORS  # re-exported
 from services.intake.coordinated import check_consent, missing_indicators
 from services.intake.priority import DEFAULT_ORDERS, Order, check_order, priority_of
 
-Referable = Literal["network", "coordinated", "counselling"]
 Basis = Literal["service", "decision"]
 Urgency = Literal["normal", "acute"]
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from events.messages import Consultation
-from infra.auth import Role, allow
+from infra.auth import READ, STAFF
 from services.scheduling.application import Scheduling
 from services.scheduling.fieldwork import (
     AreaDeployment,
@@ -91,8 +91,6 @@ def deployment_out(d: AreaDeployment) -> dict[str, Any]:
 
 
 #: Who may call a route (docs/security.md): staff record field work; auditors read it.
-STAFF = allow(Role.STAFF)
-READ = allow(Role.STAFF, Role.AUDITOR)
 
 
 def router_for(app: Scheduling) -> APIRouter:

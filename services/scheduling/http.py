@@ -18,7 +18,7 @@ from fastapi import APIRouter, HTTPException, Query, Security
 from events.messages import Programme
 from infra.access import looked_over_http
 from infra.application import ServiceApplication
-from infra.auth import Principal, Role, allow, guard
+from infra.auth import READ, STAFF, Principal, Role, guard
 from infra.runtime import Runtime
 from services.scheduling.application import Scheduling
 from services.scheduling.domain import FieldActivity, WaitingCase
@@ -55,8 +55,6 @@ from services.scheduling.steering_http import steering_router
 
 T = TypeVar("T")
 #: Who may call a route (docs/security.md): staff work the schedule; auditors read its records.
-STAFF = allow(Role.STAFF)
-READ = allow(Role.STAFF, Role.AUDITOR)
 ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "no such case, meeting or staff member"},
     409: {"description": "the schedule does not allow it (a taken time, a held meeting)"},

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from events.messages import PROGRAMMES
 from infra.calendar import CalendarPolicy
 from services.scheduling.steering import DEFAULT_TERM, Term
 
@@ -31,7 +32,6 @@ Competence = Literal[
 ]
 COMPETENCES: frozenset[str] = frozenset(Competence.__args__)  # type: ignore[attr-defined]
 LEANLINK = "leanlink"
-PROGRAMMES = ("network", "coordinated", "counselling", "field")
 
 #: Competence every staff member in a programme's meetings must have (000, 002): network work
 #: is a method of its own, coordinated support is built around SIP. Counselling and field work

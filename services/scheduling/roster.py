@@ -19,6 +19,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from events.messages import PROGRAMMES
 from infra.application import UnitOfWork
 from infra.calendar import STOCKHOLM, local_date
 from services.scheduling.domain import NAMESPACE
@@ -31,7 +32,7 @@ from services.scheduling.errors import (
     UnknownStaff,
 )
 from services.scheduling.matching import Member
-from services.scheduling.policy import COMPETENCES, LEANLINK, PROGRAMMES
+from services.scheduling.policy import COMPETENCES, LEANLINK
 from services.scheduling.timeplan import Availability, Interval, week_of
 
 ROSTER_ID = uuid5(NAMESPACE, "roster")

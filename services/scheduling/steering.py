@@ -45,6 +45,7 @@ from eventsourcing.domain import Aggregate, event
 
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, is_business_day, local_date
 from infra.contract_names import seed
+from infra.months import end_of_month
 from infra.words import counted
 
 STEERING_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/steering-group")
@@ -94,9 +95,9 @@ def covered_months(year: int, term: Term) -> Fraction:
     months = Fraction(0)
     for month in range(span[0].month, span[1].month + 1):
         first = date(year, month, 1)
-        after = date(year + month // 12, month % 12 + 1, 1)
-        days = (min(span[1], after - timedelta(days=1)) - max(span[0], first)).days + 1
-        months += Fraction(days, (after - first).days)
+        last = end_of_month(first)
+        days = (min(span[1], last) - max(span[0], first)).days + 1
+        months += Fraction(days, last.day)
     return months
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from events.messages import SteeringOrganisation
-from infra.auth import Role, allow
+from infra.auth import READ, STAFF
 from services.scheduling.steering import (
     MINIMUM_PER_YEAR,
     NOTICE_BUSINESS_DAYS,
@@ -22,8 +22,6 @@ from services.scheduling.steering import (
 from services.scheduling.steering_app import SteeringCommands, SteeringNotFound
 
 #: Who may call a route (docs/security.md): staff record; auditors read the records.
-STAFF = allow(Role.STAFF)
-READ = allow(Role.STAFF, Role.AUDITOR)
 
 T = TypeVar("T")
 By = Annotated[str, Field(min_length=1, max_length=200)]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from events.messages import SubmitReferral, TariffEntry
 from infra.contract_terms import SEED_TERMS, NoContract, followed, no_contract
+from infra.months import last_day
 from infra.settings import Settings, SettingsError
 from services.billing.tariffs import (
     ContractTerm,
@@ -21,7 +22,6 @@ from services.billing.tariffs import (
     Termination,
     default_catalogue,
     entry_record,
-    last_day,
 )
 from services.billing.terms import _ended
 from services.intake.rules import Accepted, IntakePolicy, evaluate

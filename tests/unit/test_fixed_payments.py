@@ -8,6 +8,7 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
+from infra.months import last_day
 from services.billing.fixed import monthly_share, rounded_share
 from services.billing.settlement import settle
 from services.billing.tariffs import (
@@ -16,7 +17,6 @@ from services.billing.tariffs import (
     Extension,
     FixedPayment,
     default_catalogue,
-    last_day,
 )
 
 JOINT = "coordinated-network-2018"

@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from events.messages import PolareRate
 from infra.schoolyear import SchoolYearError, parse, school_year_of
-from services.billing.polare import NoRate, RateTable, check_rates, fee, rate, table_in_force
+from services.billing.polare import (
+    NoRate,
+    RateTable,
+    check_rates,
+    fee,
+    table_in_force,
+    walk_fee_for,
+)
 from services.billing.tariffs import TariffError
 
 # The hand-written tables: ages 13-15, 16-17, 18-25; columns: 1st, 2nd, 3rd+ year (öre).
@@ -94,7 +101,7 @@ def test_a_later_recording_with_the_same_date_wins() -> None:
 
 def test_an_age_the_table_does_not_cover_names_it() -> None:
     with pytest.raises(NoRate, match="no rate for age 12 in year 1"):
-        rate(TABLES[0], 12, 1)
+        walk_fee_for(TABLES[0], 12, 1)
 
 
 def test_ambiguous_or_backward_tables_are_refused() -> None:
@@ -145,9 +152,9 @@ def test_random_tables_price_as_the_rule_reads(
     t = RateTable("t", date(2026, 7, 1), tuple(rows))
     if want is None:
         with pytest.raises(NoRate):
-            rate(t, age, years)
+            walk_fee_for(t, age, years)
     else:
-        assert rate(t, age, years) == want
+        assert walk_fee_for(t, age, years) == want
 
 
 @given(

@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from infra.months import last_day, months_before
 from services.billing.settlement import PROGRAMMES, settle
 from services.billing.tariffs import (
     Extension,
     TariffError,
     Termination,
     default_catalogue,
-    last_day,
 )
-from services.billing.terms import months_before, notice_end, term_notices
+from services.billing.terms import notice_end, term_notices
 
 JOINT = "coordinated-network-2018"
 CATALOGUE = default_catalogue()
