@@ -64,7 +64,6 @@ class Backoff:
 #: applied alone; a batch is applied again fewer times before its messages go one by one.
 CONFLICT_BACKOFF = Backoff(attempts=12)
 BATCH_ATTEMPTS = 3
-CONFLICT_ATTEMPTS = CONFLICT_BACKOFF.attempts
 #: Aggregates with at most this many events are rebuilt from a batch's read-ahead.
 PREFETCH_EVENTS = 20
 OUTBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/outbox")
@@ -194,11 +193,6 @@ class CachingRepository(Repository[UUID]):
             return
         for aggregate_id, aggregate in aggregates.items():
             self.cache.put(aggregate_id, aggregate)
-
-
-def _pause(attempt: int) -> None:
-    """A jittered pause before retry ``attempt``: instances that collided spread out."""
-    CONFLICT_BACKOFF.pause(attempt)
 
 
 class Busy(RuntimeError):
@@ -427,7 +421,7 @@ class ServiceApplication(Application[UUID]):
         todo = items
         for attempt in range(BATCH_ATTEMPTS):
             if attempt:
-                _pause(attempt)
+                CONFLICT_BACKOFF.pause(attempt)
             with self.lock:
                 todo = self._unprocessed(group, todo, results)
                 if not todo:
@@ -529,12 +523,12 @@ class ServiceApplication(Application[UUID]):
             raise
 
     def _apply_alone(
-        self, group: str, item: Incoming, attempts: int = CONFLICT_ATTEMPTS
+        self, group: str, item: Incoming, attempts: int = CONFLICT_BACKOFF.attempts
     ) -> str | None:
         error = ""
         for attempt in range(attempts):
             if attempt:
-                _pause(attempt)
+                CONFLICT_BACKOFF.pause(attempt)
             with self.lock:
                 if self.store.processed_among(group, [str(item.envelope.id)]):
                     return self.already_processed(group, item, None)
