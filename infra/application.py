@@ -43,10 +43,28 @@ from infra.watermarks import entry_ms
 log = structlog.get_logger(__name__)
 
 A = TypeVar("A", bound=Aggregate)
-#: How often a batch, then each of its messages, is applied again when another instance wrote
-#: one of its aggregates first; the pause before each retry doubles from 4 ms up to 250 ms.
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How often work is run again from a fresh read when another writer saved one of its
+    aggregates first, and the jittered pause before each retry (seconds, doubling from
+    ``base`` up to ``cap``): instances that collided spread out instead of colliding again."""
+
+    attempts: int
+    base: float = 0.004
+    cap: float = 0.25
+
+    def pause(self, attempt: int) -> None:
+        """The pause before retry ``attempt`` (taken outside the lock)."""
+        time.sleep(random.uniform(0, min(self.cap, self.base * 2**attempt)))
+
+
+#: The one retry policy of commands (:meth:`ServiceApplication.transact`) and of a message
+#: applied alone; a batch is applied again fewer times before its messages go one by one.
+CONFLICT_BACKOFF = Backoff(attempts=12)
 BATCH_ATTEMPTS = 3
-CONFLICT_ATTEMPTS = 12
 #: Aggregates with at most this many events are rebuilt from a batch's read-ahead.
 PREFETCH_EVENTS = 20
 OUTBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/outbox")
@@ -178,9 +196,8 @@ class CachingRepository(Repository[UUID]):
             self.cache.put(aggregate_id, aggregate)
 
 
-def _pause(attempt: int) -> None:
-    """A jittered pause before retry ``attempt``: instances that collided spread out."""
-    time.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
+class Busy(RuntimeError):
+    """A command kept colliding with other writers through every retry: send it again."""
 
 
 class UnitOfWork:
@@ -248,6 +265,14 @@ class UnitOfWork:
         repository = self.app.repository
         if isinstance(repository, CachingRepository):
             repository.forget(self._aggregates)
+
+
+class _Again(Exception):
+    """An attempt of a command to run again from a fresh read."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 def _cached(cache: Any, aggregate_id: UUID) -> bool:
@@ -324,6 +349,64 @@ class ServiceApplication(Application[UUID]):
         """The fields a dead letter may carry; a service holding personal data overrides this."""
         return fields
 
+    # --- commands ----------------------------------------------------------------------------
+
+    def transact(
+        self,
+        change: Callable[[UnitOfWork], T],
+        *,
+        busy: Callable[[], Exception] | None = None,
+        confirm: tuple[type[Exception], ...] = (),
+    ) -> T:
+        """Run a command: under the lock, ``change`` works on a fresh unit of work, and what it
+        touched is saved in one transaction; its result is returned.
+
+        When another writer saved one of the same aggregates first (the store accepts one
+        event per aggregate version), the command is run again from a fresh read after a
+        jittered pause outside the lock (:data:`CONFLICT_BACKOFF`), so a conflict is never
+        decided on stale reads. A refusal of a type in ``confirm`` is confirmed the same way
+        when anything was recorded while the command read: aggregates are read one by one,
+        and the refusal may rest on a mix of old and new. After the last attempt ``busy()``
+        (default :class:`Busy`) is raised. What a failed attempt changed is dropped from the
+        cache, with any personal-data keys it staged.
+        """
+        backoff = CONFLICT_BACKOFF
+        failure: Exception | None = None
+        for attempt in range(backoff.attempts):
+            if attempt:
+                backoff.pause(attempt)
+            with self.lock:
+                try:
+                    return self._transact_once(change, confirm)
+                except _Again as again:
+                    failure = again.cause
+        raise (busy() if busy is not None else Busy("kept changing meanwhile; try again")) from (
+            failure
+        )
+
+    def _transact_once(
+        self, change: Callable[[UnitOfWork], T], confirm: tuple[type[Exception], ...]
+    ) -> T:
+        seen = self.recorder.max_notification_id() if confirm else None
+        uow = UnitOfWork(self)
+        try:
+            try:
+                result = change(uow)
+            except confirm as refusal:
+                if self.recorder.max_notification_id() != seen:
+                    raise _Again(refusal) from refusal
+                raise
+            try:
+                self.save(*uow.aggregates)
+            except IntegrityError as exc:  # another writer saved one of these first
+                raise _Again(exc) from exc
+        except BaseException:
+            uow.discard()
+            if self.keys is not None:
+                self.keys.clear()  # nothing staged for a unit of work not saved outlives it
+            raise
+        return result
+
     # --- consuming -------------------------------------------------------------------------
 
     def process(self, group: str, items: list[Incoming]) -> dict[str, str | None]:
@@ -339,7 +422,7 @@ class ServiceApplication(Application[UUID]):
         todo = items
         for attempt in range(BATCH_ATTEMPTS):
             if attempt:
-                _pause(attempt)
+                CONFLICT_BACKOFF.pause(attempt)
             with self.lock:
                 todo = self._unprocessed(group, todo, results)
                 if not todo:
@@ -443,12 +526,12 @@ class ServiceApplication(Application[UUID]):
             raise
 
     def _apply_alone(
-        self, group: str, item: Incoming, attempts: int = CONFLICT_ATTEMPTS
+        self, group: str, item: Incoming, attempts: int = CONFLICT_BACKOFF.attempts
     ) -> str | None:
         error = ""
         for attempt in range(attempts):
             if attempt:
-                _pause(attempt)
+                CONFLICT_BACKOFF.pause(attempt)
             with self.lock:
                 if self.store.processed_among(group, [str(item.envelope.id)]):
                     return self.already_processed(group, item, None)
@@ -554,6 +637,9 @@ class ServiceApplication(Application[UUID]):
 
 
 __all__ = [
+    "CONFLICT_BACKOFF",
+    "Backoff",
+    "Busy",
     "DecodeError",
     "Handler",
     "Incoming",

@@ -103,7 +103,6 @@ from services.billing.tariffs import (
 from services.billing.terms import notice_end, term_notices
 
 T = TypeVar("T")
-ATTEMPTS = 3
 #: How many months back the periodic job looks for months whose grace window has ended.
 SWEEP_MONTHS = 13
 
@@ -160,20 +159,13 @@ class Billing(ServiceApplication):
                 return False
             return True
 
-    def _command(self, change: Callable[[Booker], T]) -> T:
-        """Load, change and save in one transaction; try again if another writer came first."""
-        for attempt in range(ATTEMPTS):
-            with self.lock:
-                uow = UnitOfWork(self)
-                result = change(self.booker(uow))
-                try:
-                    self.save(*uow.aggregates)
-                except IntegrityError as exc:
-                    if attempt + 1 == ATTEMPTS:
-                        raise Conflict("billing changed meanwhile; please try again") from exc
-                    continue
-                return result
-        raise AssertionError("unreachable")
+    def transact(self, command: Callable[[Booker], T]) -> T:  # type: ignore[override]
+        """Run ``command`` with the booker of a fresh unit of work, through the one way every
+        service runs a command (:meth:`infra.application.ServiceApplication.transact`)."""
+        return super().transact(
+            lambda uow: command(self.booker(uow)),
+            busy=lambda: Conflict("billing changed meanwhile; please try again"),
+        )
 
     def _query(self, read: Callable[[Booker], T]) -> T:
         with self.lock:
@@ -182,7 +174,7 @@ class Billing(ServiceApplication):
     # --- polare fees (services/billing/polare.py) ------------------------------------------
 
     def polare_command(self, change: Callable[[UnitOfWork], T]) -> T:
-        return self._command(lambda booker: change(booker.uow))
+        return self.transact(lambda booker: change(booker.uow))
 
     def polare_query(self, read: Callable[[UnitOfWork], T]) -> T:
         return self._query(lambda booker: read(booker.uow))
@@ -216,7 +208,7 @@ class Billing(ServiceApplication):
             ):
                 continue
             try:
-                outcome = self._command(
+                outcome = self.transact(
                     partial(self._close_due, month=month, recorded_only=recorded_only)
                 )
             except (BillingError, PriceNotKnown, SettlementError) as exc:
@@ -322,7 +314,7 @@ class Billing(ServiceApplication):
             booker.price(session, None)
             return views.session_view(session)
 
-        return self._command(change)
+        return self.transact(change)
 
     def decide(
         self, *, meeting_id: UUID, decision: str, decided_by: str, note: str | None = None
@@ -349,7 +341,7 @@ class Billing(ServiceApplication):
             booker.price(session, None)
             return views.session_view(session)
 
-        return self._command(change)
+        return self.transact(change)
 
     def dismiss(self, *, session_id: UUID, reason: str, decided_by: str) -> dict[str, Any]:
         """Rule out billing a session whose price is not known; its month may then close."""
@@ -367,7 +359,7 @@ class Billing(ServiceApplication):
             booker.worklist().clear(session.id)
             return views.session_view(session)
 
-        return self._command(change)
+        return self.transact(change)
 
     def _meeting_month(self, meeting_id: UUID) -> list[str]:
         """The month of a held meeting known to billing (none if it is not known)."""
@@ -529,7 +521,7 @@ class Billing(ServiceApplication):
                 ],
             }
 
-        return self._command(change)
+        return self.transact(change)
 
     def record_call_off(
         self,
@@ -563,7 +555,7 @@ class Billing(ServiceApplication):
             )
             return {"book_version": booker.book.version, "reference": reference}
 
-        return self._command(change)
+        return self.transact(change)
 
     def record_separately(
         self, *, kind: str, programme: str, month: str, **fields: Any
@@ -582,7 +574,7 @@ class Billing(ServiceApplication):
             booker.settlement(month).record_separately(record.model_dump(mode="json"))
             return {"item_id": str(record.item_id), "month": month, "kind": kind}
 
-        return self._command(change)
+        return self.transact(change)
 
     def adjust(
         self, *, month: str, programme: str, amount_ore: int, **fields: Any
@@ -614,7 +606,7 @@ class Billing(ServiceApplication):
                 "amount_ore": amount_ore,
             }
 
-        return self._command(change)
+        return self.transact(change)
 
     def adjustments(self, month: str, programme: str | None = None) -> list[dict[str, Any]]:
         """The adjustments booked on the month (late sessions' and manual), for auditors."""
@@ -852,7 +844,7 @@ class Billing(ServiceApplication):
             )
             return self._close(booker, month, closed_by, kind)
 
-        document = self._command(change)
+        document = self.transact(change)
         self._closed_months.add(month)
         return document
 

@@ -25,7 +25,6 @@ from uuid import UUID, uuid5
 import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
-from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 
 from events.codec import DecodeError, Envelope, decode
@@ -36,6 +35,7 @@ from events.messages import (
 )
 from events.strictjson import NotJson, loads
 from infra.application import (
+    Busy,
     Handler,
     Incoming,
     Lookup,
@@ -484,16 +484,18 @@ class Intake(RegisterCommands):
         return found
 
     def _change(self, case_id: UUID, change: Callable[[Case], object]) -> Case:
-        for _ in range(5):  # another instance may have changed the case meanwhile
-            with self.lock:
-                case = self.case(case_id)
-                change(case)
-                try:
-                    self.save(case)
-                except IntegrityError:
-                    continue
-                return case
-        raise RuntimeError(f"case {case_id} kept changing under this command; try again")
+        """Change one case and save it (:meth:`infra.application.ServiceApplication.transact`)."""
+
+        def on_case(uow: UnitOfWork) -> Case:
+            case = self.case(case_id)
+            uow.add(case)
+            change(case)
+            return case
+
+        return self.transact(
+            on_case,
+            busy=lambda: Busy(f"case {case_id} kept changing under this command; try again"),
+        )
 
     def service_levels(self) -> dict[str, int]:
         now = self.clock()

@@ -26,9 +26,8 @@ from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError
 
-from infra.application import UnitOfWork
+from infra.application import Busy, UnitOfWork
 from services.intake import terms
 from services.intake.coordinated import INDICATORS
 from services.intake.domain import REFERRAL_NAMESPACE
@@ -130,23 +129,24 @@ def decide(
         )
     if not (decided_by.strip() and decision_ref.strip() and reason.strip()):
         raise EligibilityError("a decision names who decided, its reference and why")
-    for _ in range(5):  # another instance may have recorded a decision meanwhile
-        with app.lock:
-            now = app.clock()
-            try:
-                rule: Any = app.repository.get(RULE_ID)
-                rule.decide(required, decided_by, decision_ref, reason, now)
-            except AggregateNotFoundError:
-                rule = IndicatorRule(
-                    required=required,
-                    decided_by=decided_by,
-                    decision_ref=decision_ref,
-                    reason=reason,
-                    at=now,
-                )
-            try:
-                app.save(rule)
-            except IntegrityError:
-                continue
-            return rule  # type: ignore[no-any-return]
-    raise RuntimeError("the indicator rule kept changing under this decision; try again")
+
+    def record(uow: UnitOfWork) -> IndicatorRule:  # another instance may decide meanwhile
+        now = app.clock()
+        rule = uow.get(RULE_ID, IndicatorRule)
+        if rule is None:
+            rule = IndicatorRule(
+                required=required,
+                decided_by=decided_by,
+                decision_ref=decision_ref,
+                reason=reason,
+                at=now,
+            )
+            uow.add(rule)
+        else:
+            rule.decide(required, decided_by, decision_ref, reason, now)
+        return rule
+
+    return app.transact(
+        record,
+        busy=lambda: Busy("the indicator rule kept changing under this decision; try again"),
+    )

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError
 
 from events.codec import Envelope
 from events.messages import NightWalkReported
@@ -226,23 +225,15 @@ def enroll(
             "age_out_of_range", f"polare are {MIN_AGE}-{MAX_AGE} years old; this one is {age}"
         )
     ref = polar_ref_of(app, digits)
-    for _ in range(5):  # another instance may enrol into the same school year meanwhile
-        with app.lock:
-            uow = UnitOfWork(app)
-            try:
-                done = _enroll(app, uow, ref, digits, name, birth, year, enrolled_on,
-                               recorded_by, years_before, limit)  # fmt: skip
-                app.save(*uow.aggregates)
-            except IntegrityError:
-                uow.discard()
-                app.staged_keys.clear()
-                continue
-            except BaseException:
-                uow.discard()
-                app.staged_keys.clear()
-                raise
-            return done
-    raise PolareError("busy", "the register kept changing; send it again")
+
+    def enrol(uow: UnitOfWork) -> Enrolment:  # another instance may enrol into the same year
+        return _enroll(app, uow, ref, digits, name, birth, year, enrolled_on,
+                       recorded_by, years_before, limit)  # fmt: skip
+
+    return app.transact(
+        enrol,
+        busy=lambda: PolareError("busy", "the register kept changing; send it again"),
+    )
 
 
 def _enroll(

@@ -20,7 +20,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from infra.application import UnitOfWork
@@ -78,17 +77,10 @@ def leave(
     if left_on > today:
         raise PolareError("in_the_future", f"{left_on} is after today ({today})")
     year = _school_year(left_on, school_year)
-    for _ in range(5):  # another instance may change the polar meanwhile
-        with app.lock:
-            uow = UnitOfWork(app)
-            done = _leave(app, uow, polar_ref, left_on, recorded_by, year)
-            try:
-                if done.new:
-                    app.save(done.polar)
-            except IntegrityError:
-                continue
-            return done
-    raise PolareError("busy", "the register kept changing; send it again")
+    return app.transact(  # another instance may change the polar meanwhile
+        lambda uow: _leave(app, uow, polar_ref, left_on, recorded_by, year),
+        busy=lambda: PolareError("busy", "the register kept changing; send it again"),
+    )
 
 
 def _leave(

@@ -45,10 +45,9 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 
 from events.messages import Reason, SubmitReferral
-from infra.application import UnitOfWork
+from infra.application import Busy, UnitOfWork
 from infra.calendar import local_date
 from infra.pii import ERASED, seal, unseal
 from services.intake.domain import Case, RejectedReferral, ResidencyException, referral_key
@@ -165,34 +164,34 @@ def grant(
     again if it waits for it. Returns the exception's id and whether the referral was
     evaluated again under it (now, or when the same exception was recorded before)."""
     exception_id = awaiting_id(source, referral_id)
-    for _ in range(5):  # another instance may have answered the referral meanwhile
-        with app.lock:
-            app.staged_keys.clear()
-            uow = UnitOfWork(app)
-            found = uow.get(exception_id, Aggregate)
-            if isinstance(found, ResidencyException):
-                return exception_id, False  # recorded before: the same answer
-            if isinstance(found, RejectedReferral) and found.reconsidered:
-                return exception_id, found.reevaluated
-            if isinstance(found, RejectedReferral):
-                reconsider(uow, app, found, granted_by, reason)
-            else:
-                uow.add(
-                    ResidencyException(
-                        source=source,
-                        referral_id=referral_id,
-                        granted_by=granted_by,
-                        reason=reason,
-                        granted_at=app.clock(),
-                    )
+
+    def record(uow: UnitOfWork) -> tuple[UUID, bool]:  # another instance may answer meanwhile
+        app.staged_keys.clear()
+        found = uow.get(exception_id, Aggregate)
+        if isinstance(found, ResidencyException):
+            return exception_id, False  # recorded before: the same answer
+        if isinstance(found, RejectedReferral) and found.reconsidered:
+            return exception_id, found.reevaluated
+        if isinstance(found, RejectedReferral):
+            reconsider(uow, app, found, granted_by, reason)
+        else:
+            uow.add(
+                ResidencyException(
+                    source=source,
+                    referral_id=referral_id,
+                    granted_by=granted_by,
+                    reason=reason,
+                    granted_at=app.clock(),
                 )
-            try:
-                app.save(*uow.aggregates)
-            except IntegrityError:
-                uow.discard()
-                continue
-            return exception_id, isinstance(found, RejectedReferral) and found.reevaluated
-    raise RuntimeError(f"the referral {exception_id} kept changing under this exception; try again")
+            )
+        return exception_id, isinstance(found, RejectedReferral) and found.reevaluated
+
+    return app.transact(
+        record,
+        busy=lambda: Busy(
+            f"the referral {exception_id} kept changing under this exception; try again"
+        ),
+    )
 
 
 def reconsider(

@@ -15,11 +15,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from events.messages import PROGRAMMES
-from infra.application import ServiceApplication
+from infra.application import Busy, ServiceApplication, UnitOfWork
 from infra.calendar import local_date
 from infra.contract_names import seed
 from infra.pii import StagedKeys, seal, unseal
@@ -291,28 +290,29 @@ class RegisterCommands(ServiceApplication):
         today = local_date(self.clock())
         if on > today:
             raise FollowUpError(f"{on} is in the future")
-        for _ in range(5):  # another instance may have changed it meanwhile
-            with self.lock:
-                self.staged_keys.clear()
-                case = self._case_or_404(case_id)
-                if case.programme != "coordinated":
-                    raise FollowUpError(
-                        f"case {case_id} is {case.programme}: follow-ups of coordinated support "
-                        "are for coordinated cases"
-                    )
-                if on < local_date(case.received_at):
-                    raise FollowUpError(f"{on} is before the case was received")
-                try:
-                    follow = self._get(follow_up_id(case_id), FamilyFollowUp)
-                except NotFound:
-                    follow = FamilyFollowUp(case_id=case_id)
-                change(case, follow)
-                try:
-                    self.save(follow)
-                except IntegrityError:
-                    continue
-                return follow
-        raise RuntimeError(f"the follow-up of {case_id} kept changing; try again")
+
+        def on_follow_up(uow: UnitOfWork) -> FamilyFollowUp:
+            self.staged_keys.clear()
+            case = self._case_or_404(case_id)
+            if case.programme != "coordinated":
+                raise FollowUpError(
+                    f"case {case_id} is {case.programme}: follow-ups of coordinated support "
+                    "are for coordinated cases"
+                )
+            if on < local_date(case.received_at):
+                raise FollowUpError(f"{on} is before the case was received")
+            try:
+                follow = self._get(follow_up_id(case_id), FamilyFollowUp)
+            except NotFound:
+                follow = FamilyFollowUp(case_id=case_id)
+            uow.add(follow)  # saved alone: the case is only read
+            change(case, follow)
+            return follow
+
+        return self.transact(
+            on_follow_up,
+            busy=lambda: Busy(f"the follow-up of {case_id} kept changing; try again"),
+        )
 
     def reveal_texts(self, data: dict[str, Any], case_id: UUID) -> dict[str, Any]:
         """An event's sealed free text and occupations readable (or erased), for the roles
@@ -333,17 +333,17 @@ class RegisterCommands(ServiceApplication):
     # --- shared ----------------------------------------------------------------------------------
 
     def _changed(self, aggregate_id: UUID, kind: type[A], change: Callable[[A], None]) -> A:
-        for _ in range(5):
-            with self.lock:
-                self.staged_keys.clear()
-                found = self._get(aggregate_id, kind)
-                change(found)
-                try:
-                    self.save(found)
-                except IntegrityError:
-                    continue
-                return found
-        raise RuntimeError(f"{aggregate_id} kept changing under this command; try again")
+        def on_aggregate(uow: UnitOfWork) -> A:
+            self.staged_keys.clear()
+            found = self._get(aggregate_id, kind)
+            uow.add(found)
+            change(found)
+            return found
+
+        return self.transact(
+            on_aggregate,
+            busy=lambda: Busy(f"{aggregate_id} kept changing under this command; try again"),
+        )
 
     def _get(self, aggregate_id: UUID, kind: type[A]) -> A:
         try:

@@ -8,15 +8,11 @@ booking is impossible, not merely unlikely, however many instances book at once.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
-
-from eventsourcing.persistence import IntegrityError
 
 from infra.application import Handler, Lookup, Translator, UnitOfWork
 from infra.calendar import local_date
@@ -41,11 +37,6 @@ from services.scheduling.timeplan import week_of
 from services.scheduling.view import CaseView
 
 T = TypeVar("T")
-#: How often a command is run again after another writer changed what it read, and the
-#: backoff between attempts (seconds, doubling from the base up to the cap, jittered).
-ATTEMPTS = 12
-BACKOFF_BASE = 0.004
-BACKOFF_CAP = 0.25
 
 
 @dataclass(frozen=True)
@@ -79,35 +70,17 @@ class Scheduling(SteeringCommands):
         self.clock = clock
         self.view = CaseView(self)
 
-    def transact(self, command: Callable[[Desk], T]) -> T:
-        """Run ``command`` and save what it changed, again from a fresh read on a conflict."""
-        for attempt in range(ATTEMPTS):
-            if attempt:
-                # Jittered backoff, outside the lock: instances that collided spread out
-                # instead of colliding again, and this instance's consumer is not held up.
-                time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
-            with self.lock:
-                done, result = self._attempt(command)
-            if done:
-                return cast(T, result)
-        raise BusyElsewhere("the schedule kept changing while this was booked; send it again")
-
-    def _attempt(self, command: Callable[[Desk], T]) -> tuple[bool, T | None]:
-        seen = self.recorder.max_notification_id()
-        uow = UnitOfWork(self)
-        try:
-            result = command(Desk(uow, self.policy, self.clock()))
-        except SchedulingError:
-            # Aggregates are read one by one: if another instance wrote meanwhile, the refusal
-            # may rest on a mix of old and new; confirm it from a fresh read.
-            if self.recorder.max_notification_id() != seen:
-                return False, None
-            raise
-        try:
-            self.save(*uow.aggregates)
-        except IntegrityError:
-            return False, None  # another instance saved one of these aggregates first
-        return True, result
+    def transact(self, command: Callable[[Desk], T]) -> T:  # type: ignore[override]
+        """Run ``command`` at the desk of a fresh unit of work, through the one way every
+        service runs a command (:meth:`infra.application.ServiceApplication.transact`); a
+        refusal is confirmed from a fresh read when another instance wrote meanwhile."""
+        return super().transact(
+            lambda uow: command(Desk(uow, self.policy, self.clock())),
+            busy=lambda: BusyElsewhere(
+                "the schedule kept changing while this was booked; send it again"
+            ),
+            confirm=(SchedulingError,),
+        )
 
     # --- the roster ----------------------------------------------------------------------
 

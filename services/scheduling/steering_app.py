@@ -12,11 +12,10 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from events.messages import SteeringMeetingCancelled, SteeringMeetingHeld, SteeringMeetingPlanned
-from infra.application import Outgoing, ServiceApplication, Translator
+from infra.application import Busy, Outgoing, ServiceApplication, Translator, UnitOfWork
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, local_date
 from infra.topology import SCHEDULING_EVENTS
 from services.scheduling.steering import (
@@ -112,16 +111,18 @@ class SteeringCommands(ServiceApplication):
     def _steering_change(
         self, meeting_id: UUID, change: Callable[[SteeringMeeting], None]
     ) -> SteeringMeeting:
-        for _ in range(5):  # another instance may have changed it meanwhile
-            with self.lock:
-                meeting = self.steering_meeting(meeting_id)
-                change(meeting)
-                try:
-                    self.save(meeting)
-                except IntegrityError:
-                    continue
-                return meeting
-        raise RuntimeError(f"steering meeting {meeting_id} kept changing; try again")
+
+        def on_meeting(uow: UnitOfWork) -> SteeringMeeting:
+            meeting = self.steering_meeting(meeting_id)
+            uow.add(meeting)
+            change(meeting)
+            return meeting
+
+        # The base's transact (on a unit of work): Scheduling's own takes a booking desk.
+        return super().transact(
+            on_meeting,
+            busy=lambda: Busy(f"steering meeting {meeting_id} kept changing; try again"),
+        )
 
 
 def _out(message: Any) -> Outgoing:
