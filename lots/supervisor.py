@@ -81,7 +81,7 @@ class Supervisor:
         return [
             f"send a referral: redis-cli -p {port} XADD intake.referrals '*' type "
             "SubmitReferral version 1 id ... data '{...}' (README, Publishing a referral)",
-            f"read the answers: redis-cli -p {port} --user operator --pass \"$(cat {keys})\" "
+            f'read the answers: redis-cli -p {port} --user operator --pass "$(cat {keys})" '
             "--no-auth-warning XRANGE intake.events - +",
         ]
 
