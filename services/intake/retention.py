@@ -72,8 +72,8 @@ class RetentionWatch:
     def dump(self) -> dict[str, Any]:
         return {
             "last": [[c.hex, when.isoformat()] for c, when in self.last.items()],
-            "cases_of": {ref: [c.hex for c in cases] for ref, cases in self.cases_of.items()},
-            "held": [c.hex for c in self.held],
+            "cases_of": {ref: sorted(c.hex for c in cases) for ref, cases in self.cases_of.items()},
+            "held": sorted(c.hex for c in self.held),
             "erased": sorted(self.erased),
             "erasures": self.erasures,
         }

@@ -43,7 +43,7 @@ class AckWatch:
     def dump(self) -> dict[str, Any]:
         return {
             "waiting": [[c.hex, due.isoformat()] for c, due in self.waiting.items()],
-            "noted": [c.hex for c in self.noted],
+            "noted": sorted(c.hex for c in self.noted),
         }
 
     def load(self, state: dict[str, Any]) -> None:

@@ -60,8 +60,8 @@ class CaseView:
     def dump(self) -> dict[str, Any]:
         return {
             "cases": [_plain(asdict(case)) for case in self.cases.values()],
-            "unjudged": [c.hex for c in self.unjudged],
-            "overdue": [c.hex for c in self.overdue],
+            "unjudged": sorted(c.hex for c in self.unjudged),
+            "overdue": sorted(c.hex for c in self.overdue),
         }
 
     def load(self, state: dict[str, Any]) -> None:
