@@ -46,9 +46,9 @@ from bench import audit, floor, history, references, scale_out
 from bench.fair_peer_latency import run_peer_latency
 from bench.fair_peer_run import run_fair_peer
 from bench.latency import run_pipeline_latency
-from bench.pipeline import run_pipeline
+from bench.pipeline import free_port, run_pipeline
 from bench.replay import run as run_replay
-from infra.redis import resolve_redis
+from infra.redis import EmbeddedRedis, external, resolve_redis
 from infra.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -139,11 +139,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
     parts = set(args.only or [*PARTS])
     settings = Settings(log_level="WARNING")
-    # The benchmark's own client reads and deletes streams as ``default``: no ACL.
-    url, embedded = resolve_redis(settings, acl=False)
     if args.work is not None:
         Path(args.work).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="lots-bench-", dir=args.work))
+    url, embedded = bench_redis(settings, work)
     started = time.monotonic()
     results: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -175,6 +174,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parts_taken = ", ".join(f"{k} {v:.0f}" for k, v in results.get("part_seconds", {}).items())
     print(f"\nwrote {args.out} ({results['seconds']:.0f} s; {parts_taken})")
     return results
+
+
+def bench_redis(settings: Settings, work: Path) -> tuple[str, EmbeddedRedis | None]:
+    """The Redis the benchmark runs on: the one ``LOTS_REDIS_URL`` names, else a Redis of its
+    own on a free port under ``work``, without the ACL (the benchmark's client reads and
+    deletes streams as ``default``), named to every part and service process through
+    ``LOTS_REDIS_URL``: never the developer's embedded Redis or its data in ``var/redis``."""
+    if external(settings):
+        return resolve_redis(settings, acl=False)
+    own = EmbeddedRedis(free_port(), work / "redis")
+    own.start()
+    os.environ["LOTS_REDIS_URL"] = own.url
+    return own.url, own
 
 
 def run_parts(

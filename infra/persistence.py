@@ -16,12 +16,15 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, cast
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+
+from infra.store import schema_lock_key
 
 Processed = Sequence[tuple[str, str] | tuple[str, str, str | None, int | None]]
 """(consumer group, message id[, stream, entry id's milliseconds]) recorded with a batch's
@@ -312,6 +315,25 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
+    def create_table(self) -> None:
+        """The library's tables and ours, made while holding an advisory lock on the schema.
+
+        Instances of a service started at once on a new schema (several machines, the bench's
+        scale-out) would otherwise collide in PostgreSQL's catalogue: ``CREATE TABLE IF NOT
+        EXISTS`` is not safe against a concurrent one (``pg_type_typname_nsp_index``). The lock
+        is taken on a connection of its own, outside the pool the creation uses.
+        """
+        given = self.datastore.pool.kwargs  # as eventsourcing's datastore gives them: a dict
+        given = given() if callable(given) else given or {}
+        settings = {k: v for k, v in given.items() if k != "row_factory"}
+        key = schema_lock_key(self.datastore.schema)
+        with psycopg.connect(autocommit=True, **settings) as lock:
+            lock.execute("SELECT pg_advisory_lock(%s)", (key,))
+            try:
+                super().create_table()
+            finally:
+                lock.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         schema = Identifier(self.datastore.schema)

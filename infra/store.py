@@ -7,6 +7,7 @@ schema of the service's own. Both use the recorders of :mod:`infra.persistence`.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 
 import psycopg
@@ -87,5 +88,15 @@ def postgres_conninfo(settings: Settings) -> str:
 
 
 def ensure_schema(settings: Settings, schema: str) -> None:
-    with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
+    """The schema, made once however many instances start at once: ``CREATE SCHEMA IF NOT
+    EXISTS`` is not safe against a concurrent one, so it runs under a transaction-scoped
+    advisory lock on the schema's name (the one the recorder takes to make its tables)."""
+    with psycopg.connect(postgres_conninfo(settings)) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (schema_lock_key(schema),))
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+def schema_lock_key(schema: str) -> int:
+    """The advisory lock key under which a schema and its tables are made."""
+    digest = hashlib.sha256(f"lots-schema:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
