@@ -35,8 +35,9 @@ from events.codec import DecodeError, Envelope, decode
 from events.messages import Message
 from infra.access import CaseAccess
 from infra.logging import describe_error
-from infra.persistence import PostgresRecorder, SQLiteRecorder
 from infra.pii import StagedKeys
+from infra.postgres_recorder import PostgresRecorder
+from infra.sqlite_recorder import SQLiteRecorder
 from infra.turns import TurnLost, Turns, turns_for
 from infra.watermarks import entry_ms
 
