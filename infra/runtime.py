@@ -37,7 +37,8 @@ from redis.exceptions import NoPermissionError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from events.codec import DecodeError, encode, plain_fields
-from infra.application import Incoming, Refusal, ServiceApplication
+from infra.application import ServiceApplication
+from infra.batches import Incoming, Refusal
 from infra.logging import describe_error
 from infra.metrics import Metrics
 from infra.outage import outage_of

@@ -8,7 +8,7 @@ import uuid
 import redis
 
 from events.codec import Envelope, encode
-from infra.application import Incoming
+from infra.batches import Incoming
 from infra.settings import Settings
 from infra.sqlite_recorder import SQLiteRecorder
 from infra.watermarks import forget_delivered, low_water, now_ms
