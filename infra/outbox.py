@@ -56,8 +56,6 @@ class Outbox(RecordingApplication):
                 )
             )
 
-    # --- the outbox --------------------------------------------------------------------------
-
     def outbox(self, after: int, limit: int) -> tuple[int, list[Outgoing]]:
         """Public messages of the events recorded after position ``after``, and the new position."""
         if not self._public_topics:
