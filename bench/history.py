@@ -39,7 +39,7 @@ from pydantic import SecretStr
 from bench import in_subprocess
 from bench.pipeline import SOURCE, referral
 from events.codec import decode, encode
-from infra.application import Incoming
+from infra.batches import Incoming
 from infra.calendar import STOCKHOLM
 from infra.logging import configure
 from infra.projections import from_scratch, keep

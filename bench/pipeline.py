@@ -52,7 +52,7 @@ from pydantic import SecretStr
 from infra.auth import Role, bearer_headers, client_token
 from infra.calendar import STOCKHOLM, is_business_day
 from infra.monitor import drained
-from infra.persistence import PostgresRecorder
+from infra.postgres_recorder import PostgresRecorder
 from infra.settings import SERVICES, ServiceName, Settings
 from infra.topology import (
     BILLING_EVENTS,

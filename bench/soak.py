@@ -615,7 +615,7 @@ def fault_free_run(settings: Settings, month: str, lines: Sequence[str], work: P
     billing over an empty store is given what intake and scheduling published (their stores'
     export), in their order, in batches as its consumer reads them, in this process, with no
     Redis, no kill and no redelivery."""
-    from infra.application import Incoming
+    from infra.batches import Incoming
     from services.billing.app import make_app
 
     work.mkdir(parents=True, exist_ok=True)

@@ -9,15 +9,25 @@ lives here, not in one service, for that reason; intake's older looks were store
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-if TYPE_CHECKING:  # the application's module records looks through this one
-    from infra.application import ServiceApplication
+if TYPE_CHECKING:
     from infra.auth import Principal
+
+
+class Saves(Protocol):
+    """What recording a look needs of a service's application (:mod:`infra.recording`, which
+    leaves looks out of the case index): its lock and its save."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+    def save(self, *objs: Any, **kwargs: Any) -> Any: ...
+
 
 #: How a look was made: the command line or a service's HTTP route.
 CLI = "cli"
@@ -49,7 +59,7 @@ class CaseAccess(Aggregate):
 
 
 def record_look(
-    app: ServiceApplication,
+    app: Saves,
     case_id: UUID,
     *,
     by: str,
@@ -84,7 +94,7 @@ NO_REASON = "(no reason given)"
 
 
 def looked_over_http(
-    app: ServiceApplication,
+    app: Saves,
     case_id: UUID,
     caller: Principal,
     reason: str | None,

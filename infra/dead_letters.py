@@ -1,6 +1,6 @@
 """Dead letters: reading ``<stream>.dead``, sending one back, and recording what was done.
 
-A consumer that gives up on an entry writes it to ``<stream>.dead`` (:mod:`infra.runtime`): the
+A consumer that gives up on an entry writes it to ``<stream>.dead`` (:mod:`infra.consumer`): the
 original fields (a referral's redacted to its ``type`` and ``dead_letter_ref``, its content kept
 in intake's encrypted store) plus ``error``, ``attempts``, ``failed_at``, ``entry_id`` and
 ``group`` (contracts.md). That stream and its fields stay as they are; this module reads them

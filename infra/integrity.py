@@ -8,7 +8,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper
 
-from infra.persistence import GENESIS, PostgresRecorder, SQLiteRecorder, link
+from infra.postgres_recorder import PostgresRecorder
+from infra.recorder_rows import GENESIS, link
+from infra.sqlite_recorder import SQLiteRecorder
 
 
 @dataclass(frozen=True)

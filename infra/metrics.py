@@ -7,7 +7,7 @@ age of the oldest, dead letters, and the service's own service-level figures.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 from prometheus_client import (
@@ -24,7 +24,31 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from infra.topology import dead_letter_stream
 
 if TYPE_CHECKING:
-    from infra.runtime import Runtime
+    import redis.asyncio as aioredis
+
+    from infra.application import ServiceApplication
+    from infra.outage import Outage
+    from infra.settings import Settings
+
+
+class Observed(Protocol):
+    """What a scrape reads of a service's runtime (:class:`infra.runtime.Runtime`), which
+    counts into these metrics: named here, not imported, so the two do not import each other."""
+
+    @property
+    def app(self) -> ServiceApplication: ...
+    @property
+    def relay_position(self) -> int: ...
+    @property
+    def outage(self) -> Outage: ...
+    @property
+    def redis(self) -> aioredis.Redis: ...
+    @property
+    def consumes(self) -> tuple[str, ...]: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def group(self) -> str: ...
 
 
 class Metrics:
@@ -83,7 +107,7 @@ class Metrics:
         )
         self.service = service
 
-    async def render(self, runtime: Runtime) -> bytes:
+    async def render(self, runtime: Observed) -> bytes:
         """Read the gauges now and return the exposition text."""
         app = runtime.app
         position = runtime.relay_position
@@ -104,7 +128,7 @@ class Metrics:
                 gauge.clear()  # not known while Redis is away: absent, rather than stale
         return generate_latest(self.registry)
 
-    async def _read_streams(self, runtime: Runtime) -> None:
+    async def _read_streams(self, runtime: Observed) -> None:
         client = runtime.redis
         for stream in runtime.consumes:
             name = runtime.settings.stream(stream)

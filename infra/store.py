@@ -1,7 +1,8 @@
 """Choosing and configuring a service's event store from the settings.
 
 SQLite by default (``var/<service>.sqlite``), PostgreSQL when ``LOTS_STORE=postgres``, in a
-schema of the service's own. Both use the recorders of :mod:`infra.persistence`.
+schema of the service's own, with the recorders of :mod:`infra.sqlite_recorder` and
+:mod:`infra.postgres_recorder`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def store_env(settings: Settings, service: str, *, encrypted: bool = False) -> d
             PERSISTENCE_MODULE="eventsourcing.sqlite",
             SQLITE_DBNAME=str(settings.var_dir / f"{service}.sqlite"),
             SQLITE_LOCK_TIMEOUT="30",
-            APPLICATION_RECORDER_TOPIC="infra.persistence:SQLiteRecorder",
+            APPLICATION_RECORDER_TOPIC="infra.sqlite_recorder:SQLiteRecorder",
         )
     else:
         schema = postgres_schema(settings, service)
@@ -40,7 +41,7 @@ def store_env(settings: Settings, service: str, *, encrypted: bool = False) -> d
             POSTGRES_PASSWORD=settings.postgres_password.get_secret_value(),
             POSTGRES_SCHEMA=schema,
             POSTGRES_POOL_SIZE="4",
-            APPLICATION_RECORDER_TOPIC="infra.persistence:PostgresRecorder",
+            APPLICATION_RECORDER_TOPIC="infra.postgres_recorder:PostgresRecorder",
         )
     if encrypted:
         # AES-GCM through OpenSSL (the ``cryptography`` package): about ten times faster per

@@ -29,7 +29,8 @@ import redis.asyncio as aioredis
 from psycopg.sql import SQL, Composed, Identifier
 from redis.exceptions import ResponseError
 
-from infra.persistence import PostgresRecorder, SQLiteRecorder
+from infra.postgres_recorder import PostgresRecorder
+from infra.sqlite_recorder import SQLiteRecorder
 
 Store = SQLiteRecorder | PostgresRecorder
 

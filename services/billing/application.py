@@ -23,16 +23,12 @@ from pydantic import ValidationError
 
 from events.codec import describe
 from events.messages import PROGRAMMES, MeetingHeld, ReferralReceived
-from infra.application import (
-    Handler,
-    Incoming,
-    Lookup,
-    ServiceApplication,
-    Translator,
-    UnitOfWork,
-)
+from infra.application import ServiceApplication
+from infra.batches import Handler, Incoming, Lookup
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, local_date, month_of
 from infra.months import end_of_month, month_of_date, previous_month
+from infra.outbox import Translator
+from infra.unit_of_work import UnitOfWork
 from infra.words import counted
 from services.billing import polare, views
 from services.billing.adjustments import AdjustmentError, manual_adjustment

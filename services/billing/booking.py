@@ -24,9 +24,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import MeetingHeld, Programme, SessionLogged
-from infra.application import UnitOfWork
 from infra.calendar import local_date, month_of
 from infra.months import month_of_date
+from infra.unit_of_work import UnitOfWork
 from services.billing.cap import CallOff, CapOutcome, apply_cap, call_offs_in_force
 from services.billing.cap_order import (
     Key,

@@ -12,7 +12,8 @@ from typing import Any, cast
 
 from events.codec import Envelope
 from events.messages import MeetingHeld, ReferralReceived
-from infra.application import Lookup, UnitOfWork
+from infra.batches import Lookup
+from infra.unit_of_work import UnitOfWork
 from services.billing.booking import Booking
 from services.billing.domain import CaseAccount, Session
 from services.billing.pricing import session_id_for

@@ -37,9 +37,11 @@ from events.messages import (
     PolareRatesRecorded,
     PolareWalkAttested,
 )
-from infra.application import Handler, Lookup, Outgoing, Translator, UnitOfWork
+from infra.batches import Handler, Lookup
 from infra.months import end_of_month, month_of_date, months_through
+from infra.outbox import Outgoing, Translator
 from infra.topology import BILLING_EVENTS
+from infra.unit_of_work import UnitOfWork
 from services.billing.domain import Conflict
 from services.billing.fixed import covered_months, monthly_share, year_to_date
 from services.billing.settlement import month_start

@@ -29,7 +29,7 @@ from events.messages import (
     TariffRecorded,
     YearlyCapWarning,
 )
-from infra.application import Outgoing, Translator
+from infra.outbox import Outgoing, Translator
 from infra.topology import BILLING_EVENTS
 from services.billing.domain import CapAccount, Session, Settlement
 from services.billing.pricing import decision_options

@@ -34,18 +34,14 @@ from events.messages import (
     SubmitReferral,
 )
 from events.strictjson import NotJson, loads
-from infra.application import (
-    Busy,
-    Handler,
-    Incoming,
-    Lookup,
-    Translator,
-    UnitOfWork,
-)
+from infra.batches import Handler, Incoming, Lookup
 from infra.calendar import local_date
+from infra.commands import Busy
+from infra.outbox import Translator
 from infra.pii import StagedKeys, seal, unseal
 from infra.projections import keep
 from infra.topology import REFERRALS, is_referral_stream
+from infra.unit_of_work import UnitOfWork
 from services.intake import polare, reevaluation, resubmission, terms
 from services.intake.domain import (
     Case,

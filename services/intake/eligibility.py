@@ -27,7 +27,8 @@ from uuid import UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
 
-from infra.application import Busy, UnitOfWork
+from infra.commands import Busy
+from infra.unit_of_work import UnitOfWork
 from services.intake import terms
 from services.intake.coordinated import INDICATORS
 from services.intake.domain import REFERRAL_NAMESPACE

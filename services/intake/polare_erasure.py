@@ -15,9 +15,9 @@ from uuid import UUID
 
 import structlog
 
-from infra.application import UnitOfWork
 from infra.calendar import local_date
 from infra.schoolyear import parse
+from infra.unit_of_work import UnitOfWork
 from services.intake.polare import Polar, PolarErased, UnknownPolar, polar_in
 
 if TYPE_CHECKING:

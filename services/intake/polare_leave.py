@@ -22,9 +22,9 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from infra.application import UnitOfWork
 from infra.calendar import local_date
 from infra.schoolyear import SchoolYearError, parse, school_year_of
+from infra.unit_of_work import UnitOfWork
 from services.intake.polare import (
     Polar,
     PolareError,

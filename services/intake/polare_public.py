@@ -13,7 +13,7 @@ from events.messages import (
     PolareWalkAttested,
     PolarLeft,
 )
-from infra.application import Outgoing
+from infra.outbox import Outgoing
 from infra.topology import INTAKE_EVENTS
 
 

@@ -18,7 +18,7 @@ from events.messages import (
     ReferralReceived,
     ReferralRejected,
 )
-from infra.application import Outgoing, Translator
+from infra.outbox import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
 from services.intake.domain import Case, RateLimitedReferral, RejectedReferral
 from services.intake.records import has_records

@@ -18,7 +18,7 @@ from events.messages import (
     QualityEventRecorded,
     QualitySummarySubmitted,
 )
-from infra.application import Outgoing, Translator
+from infra.outbox import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
 from services.intake.followup import FamilyFollowUp
 from services.intake.quality import INITIAL, QualityRecord, QualitySummary

@@ -42,8 +42,10 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from events.messages import ReferralReceived, ReferralRejected, SubmitReferral
-from infra.application import Incoming, Outgoing, Refusal, Translator, UnitOfWork
+from infra.batches import Incoming, Refusal
+from infra.outbox import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
+from infra.unit_of_work import UnitOfWork
 from services.intake.domain import (
     REFERRAL_NAMESPACE,
     Case,

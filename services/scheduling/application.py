@@ -14,8 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from infra.application import Handler, Lookup, Translator, UnitOfWork
+from infra.batches import Handler, Lookup
 from infra.calendar import local_date
+from infra.outbox import Translator
+from infra.unit_of_work import UnitOfWork
 from services.scheduling import booking, fieldwork, monitor, outcomes
 from services.scheduling.booking import BookingRun, MeetingRequest
 from services.scheduling.desk import Desk

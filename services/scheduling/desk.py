@@ -15,8 +15,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from infra.application import UnitOfWork
 from infra.calendar import STOCKHOLM, local_date
+from infra.unit_of_work import UnitOfWork
 from services.scheduling.domain import FieldActivity, Meeting, WaitingCase
 from services.scheduling.errors import (
     Conflict,

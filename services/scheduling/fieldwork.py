@@ -28,9 +28,10 @@ from events.messages import (
     Consultation,
     NightWalkReported,
 )
-from infra.application import Outgoing, Translator, UnitOfWork
 from infra.calendar import local_date
+from infra.outbox import Outgoing, Translator
 from infra.topology import SCHEDULING_EVENTS
+from infra.unit_of_work import UnitOfWork
 from services.scheduling.desk import Desk
 from services.scheduling.domain import Meeting
 from services.scheduling.errors import Conflict, Invalid, NotFound

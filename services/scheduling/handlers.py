@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from events.codec import Envelope
 from events.messages import CaseClosed, ReferralReceived
-from infra.application import Handler, Lookup, UnitOfWork
+from infra.batches import Handler, Lookup
+from infra.unit_of_work import UnitOfWork
 from services.scheduling.desk import Desk
 from services.scheduling.domain import EarlyClosure, WaitingCase
 from services.scheduling.outcomes import cancel_booked

@@ -16,7 +16,7 @@ from events.messages import (
     MeetingScheduled,
     WaitTimeReportDue,
 )
-from infra.application import Outgoing, Translator
+from infra.outbox import Outgoing, Translator
 from infra.topology import SCHEDULING_EVENTS
 from services.scheduling.domain import Meeting, WaitingCase
 from services.scheduling.monitor import WaitMonitor

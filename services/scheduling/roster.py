@@ -20,8 +20,8 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from events.messages import PROGRAMMES
-from infra.application import UnitOfWork
 from infra.calendar import STOCKHOLM, local_date
+from infra.unit_of_work import UnitOfWork
 from services.scheduling.domain import NAMESPACE
 from services.scheduling.errors import (
     Conflict,

@@ -15,9 +15,12 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
 from events.messages import SteeringMeetingCancelled, SteeringMeetingHeld, SteeringMeetingPlanned
-from infra.application import Busy, Outgoing, ServiceApplication, Translator, UnitOfWork
+from infra.application import ServiceApplication
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, local_date
+from infra.commands import Busy
+from infra.outbox import Outgoing, Translator
 from infra.topology import SCHEDULING_EVENTS
+from infra.unit_of_work import UnitOfWork
 from services.scheduling.steering import (
     DEFAULT_TERM,
     Outlook,

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from events.codec import Envelope
 from events.messages import MeetingHeld
-from infra.application import Incoming
+from infra.batches import Incoming
 from infra.settings import Settings
 from lots.settlement_cli import settlement_app
 from services.billing import replay

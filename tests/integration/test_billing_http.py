@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from events.codec import Envelope
 from events.messages import MeetingHeld
-from infra.application import Incoming
 from infra.auth import Role
+from infra.batches import Incoming
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing

@@ -20,7 +20,7 @@ import pytest
 
 from events.codec import Envelope
 from events.messages import MeetingHeld, Message
-from infra.application import Incoming
+from infra.batches import Incoming
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.app import make_app

@@ -7,7 +7,7 @@ import json
 
 from typer.testing import CliRunner
 
-from infra.application import Incoming
+from infra.batches import Incoming
 from infra.settings import Settings
 from infra.topology import REFERRALS
 from lots.cli import app

@@ -19,7 +19,8 @@ import pytest
 
 from events.codec import decode, encode
 from events.messages import Consultation, PolareRate
-from infra.application import Incoming, ServiceApplication
+from infra.application import ServiceApplication
+from infra.batches import Incoming
 from infra.pii import ERASED
 from infra.settings import Settings
 from infra.store import store_env

@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events.codec import DecodeError
-from infra.application import Incoming, UnitOfWork
+from infra.batches import Incoming
 from infra.settings import Settings
 from infra.store import cipher_key
 from infra.topology import REFERRALS
+from infra.unit_of_work import UnitOfWork
 from services.intake.application import Intake
 from services.intake.domain import Case, RejectedReferral, referral_key
 from services.intake.reevaluation import answer_in

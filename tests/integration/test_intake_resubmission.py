@@ -12,7 +12,7 @@ from typing import Any
 import redis
 
 from events.codec import Envelope
-from infra.application import Incoming
+from infra.batches import Incoming
 from infra.settings import Settings
 from infra.topology import INTAKE_EVENTS, REFERRALS
 from services.billing.app import make_app as make_billing

@@ -11,7 +11,7 @@ from typing import Any
 
 from events.codec import decode, encode
 from events.messages import ReferralReceived
-from infra.application import Incoming
+from infra.batches import Incoming
 from infra.calendar import STOCKHOLM
 from infra.settings import Settings
 from infra.store import store_env

@@ -14,7 +14,7 @@ from typing import Any
 
 from events.codec import Envelope
 from events.messages import CaseClosed, HouseholdMember, ReferralReceived
-from infra.application import Incoming
+from infra.batches import Incoming
 from infra.calendar import STOCKHOLM, add_calendar_days, local_date
 from infra.settings import Settings
 from services.intake.priority import DEFAULT_ORDERS, priority_of

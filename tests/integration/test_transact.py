@@ -9,9 +9,11 @@ from uuid import UUID
 import pytest
 from eventsourcing.domain import Aggregate, event
 
-from infra.application import CONFLICT_BACKOFF, ServiceApplication, UnitOfWork
+from infra.application import ServiceApplication
+from infra.commands import CONFLICT_BACKOFF
 from infra.settings import Settings
 from infra.store import store_env
+from infra.unit_of_work import UnitOfWork
 
 
 class Tally(Aggregate):

@@ -8,9 +8,9 @@ import uuid
 import redis
 
 from events.codec import Envelope, encode
-from infra.application import Incoming
-from infra.persistence import SQLiteRecorder
+from infra.batches import Incoming
 from infra.settings import Settings
+from infra.sqlite_recorder import SQLiteRecorder
 from infra.watermarks import forget_delivered, low_water, now_ms
 from tests.integration.test_recovery import private_redis  # noqa: F401  # a fixture
 from tests.support.flow import Hop, eventually, expected_ids, meeting, publish

@@ -11,7 +11,7 @@ from typing import Any
 
 from events.codec import Envelope
 from events.messages import MeetingHeld, Message
-from infra.application import Incoming
+from infra.batches import Incoming
 from services.billing.application import Billing
 from services.billing.offline import compute_from_export
 from services.billing.replay import replay_month

@@ -13,7 +13,7 @@ import redis
 
 from events.codec import decode, encode
 from events.messages import MeetingHeld
-from infra.application import Incoming
+from infra.batches import Incoming
 from infra.runtime import Runtime
 from infra.settings import Settings
 from tests.support.ledger import Ledger, make_ledger

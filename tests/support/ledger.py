@@ -18,9 +18,12 @@ from eventsourcing.domain import Aggregate, event
 
 from events.codec import Envelope
 from events.messages import MeetingHeld
-from infra.application import Handler, Outgoing, ServiceApplication, UnitOfWork
+from infra.application import ServiceApplication
+from infra.batches import Handler
+from infra.outbox import Outgoing
 from infra.settings import Settings
 from infra.store import store_env
+from infra.unit_of_work import UnitOfWork
 
 ACCOUNTS = 8
 POISON_PARTICIPANTS = 13
