@@ -119,17 +119,6 @@ class Billing(ServiceApplication):
         closing.close_months_of_meetings(self, items)
         return super().process(group, items)
 
-    # --- polare fees (services/billing/polare.py) ------------------------------------------
-
-    def polare_command(self, change: Callable[[UnitOfWork], T]) -> T:
-        return self.transact(lambda booker: change(booker.uow))
-
-    def polare_query(self, read: Callable[[UnitOfWork], T]) -> T:
-        return self.query(lambda booker: read(booker.uow))
-
-    def catalogue_of(self, uow: UnitOfWork) -> Catalogue:
-        return self.booker(uow).catalogue
-
     # --- the commands and queries, each a function of :class:`~services.billing.books.Books`
 
     close_month = closing.close_month

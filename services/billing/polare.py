@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -40,13 +40,11 @@ from events.messages import (
 from infra.application import Handler, Lookup, Outgoing, Translator, UnitOfWork
 from infra.months import end_of_month, month_of_date, months_through
 from infra.topology import BILLING_EVENTS
+from services.billing.books import Books
 from services.billing.domain import Conflict
 from services.billing.fixed import covered_months, monthly_share, year_to_date
 from services.billing.settlement import month_start
 from services.billing.tariffs import Catalogue, PriceNotKnown, TariffError
-
-if TYPE_CHECKING:
-    from services.billing.application import Billing
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/billing/polare")
 
@@ -302,7 +300,7 @@ LOOKUPS: Mapping[str, Lookup] = {
 
 
 def record_rates(
-    app: Billing,
+    app: Books,
     *,
     effective_from: date,
     rates: Sequence[PolareRate],
@@ -331,10 +329,10 @@ def record_rates(
         return {"table_id": table_id, "effective_from": effective_from.isoformat(),
                 "walks_priced": priced}  # fmt: skip
 
-    return app.polare_command(change)
+    return app.transact(lambda booker: change(booker.uow))
 
 
-def rate_tables(app: Billing) -> list[dict[str, Any]]:
+def rate_tables(app: Books) -> list[dict[str, Any]]:
     def read(uow: UnitOfWork) -> list[dict[str, Any]]:
         book = uow.get(PolareRateBook.create_id(), PolareRateBook)
         return [
@@ -343,10 +341,10 @@ def rate_tables(app: Billing) -> list[dict[str, Any]]:
             for t in (book.rate_tables() if book else [])
         ]  # fmt: skip
 
-    return app.polare_query(read)
+    return app.query(lambda booker: read(booker.uow))
 
 
-def month_report(app: Billing, month: str) -> dict[str, Any]:
+def month_report(app: Books, month: str) -> dict[str, Any]:
     """The month's polare fees as the provider's cost, against the field-work budget."""
     first = month_start(month)
     year = first.year
@@ -366,7 +364,7 @@ def month_report(app: Billing, month: str) -> dict[str, Any]:
                                 "reason": walk.waiting_reason})  # fmt: skip
         fees = sum(w["total_ore"] for w in walks.values())
         to_date = sum(w["total_ore"] for m in months if m for w in m.walks.values())
-        catalogue = app.catalogue_of(uow)
+        catalogue = app.booker(uow).catalogue
         return {
             "month": month,
             "walks": len(walks),
@@ -385,7 +383,7 @@ def month_report(app: Billing, month: str) -> dict[str, Any]:
             ],
         }  # fmt: skip
 
-    return app.polare_query(read)
+    return app.query(lambda booker: read(booker.uow))
 
 
 def budget(catalogue: Catalogue, first: date, to_date_ore: int) -> dict[str, Any]:
