@@ -27,16 +27,16 @@ from services.billing.pricing import PricingError
 from services.billing.replay import replay_month
 from services.billing.settlement import SettlementError
 from services.billing.statement import to_csv, to_html
-from services.billing.tariffs import (
+from services.billing.tariff_entries import (
     ClientFee,
     ContractTerm,
     FixedPayment,
     HourlyRate,
     Posts,
-    PriceNotKnown,
     TariffError,
     YearlyCap,
 )
+from services.billing.tariffs import PriceNotKnown
 
 #: Who may call a route (docs/security.md): staff record and settle; auditors read the records.
 

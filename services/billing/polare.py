@@ -44,7 +44,8 @@ from services.billing.books import Books
 from services.billing.domain import Conflict
 from services.billing.fixed import covered_months, monthly_share, year_to_date
 from services.billing.settlement import month_start
-from services.billing.tariffs import Catalogue, PriceNotKnown, TariffError
+from services.billing.tariff_entries import TariffError
+from services.billing.tariffs import Catalogue, PriceNotKnown
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/billing/polare")
 

@@ -14,7 +14,7 @@ from infra.auth import READ, STAFF
 from services.billing import polare
 from services.billing.application import Billing
 from services.billing.http import ERRORS, Body, Name, answers
-from services.billing.tariffs import TariffError
+from services.billing.tariff_entries import TariffError
 
 
 class RecordRates(Body):

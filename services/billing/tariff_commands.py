@@ -21,8 +21,7 @@ from services.billing.booking import Booker
 from services.billing.books import Books
 from services.billing.catchup_book import book_catch_ups
 from services.billing.domain import BillingError, Conflict, NotFound, Session
-from services.billing.tariffs import (
-    Catalogue,
+from services.billing.tariff_entries import (
     ClientFee,
     ContractTerm,
     Entry,
@@ -34,6 +33,7 @@ from services.billing.tariffs import (
     Termination,
     YearlyCap,
 )
+from services.billing.tariffs import Catalogue
 from services.billing.terms import notice_end, term_notices
 
 
