@@ -13,7 +13,7 @@ from events.messages import PolareRate
 from infra.auth import READ, STAFF
 from services.billing import polare
 from services.billing.application import Billing
-from services.billing.http import ERRORS, Body, Name, answers
+from services.billing.http_edge import ERRORS, Body, Name, answers
 from services.billing.tariff_entries import TariffError
 
 
