@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from events.messages import PolareRate
 from infra.schoolyear import SchoolYearError, parse, school_year_of
-from services.billing.polare import (
+from services.billing.polare_rates import (
     NoRate,
     RateTable,
     check_rates,
