@@ -120,6 +120,8 @@ class Billing(ServiceApplication):
         return super().process(group, items)
 
     # --- the commands and queries, each a function of :class:`~services.billing.books.Books`
+    # (a function assigned in a class body is a method: Billing is passed as the Books, and
+    # mypy checks that it is one and that every call matches the function's signature).
 
     close_month = closing.close_month
     close_due = closing.close_due
