@@ -595,7 +595,7 @@ def settlements(
     """The month's digest as billing keeps it, from its log offline, and in a fault-free run."""
     from services.billing.app import make_app
     from services.billing.offline import compute_from_export
-    from services.billing.tariffs import default_catalogue
+    from services.billing.tariff_seeds import default_catalogue
 
     billing = make_app(settings)
     try:

@@ -43,7 +43,7 @@ from lots.stores import open_stores
 from lots.supervisor import running
 from services.billing.app import make_app as make_billing
 from services.billing.offline import compute_from_export
-from services.billing.tariffs import default_catalogue
+from services.billing.tariff_seeds import default_catalogue
 from services.intake.app import make_app as make_intake
 from services.intake.coordinated import INDICATOR_TEXTS
 from services.scheduling.app import make_app as make_scheduling

@@ -25,7 +25,7 @@ from infra.money import kronor
 from infra.settings import Settings
 from lots.settlement_cli import AsJson, Month, _billing, _fail, _refusals
 from lots.text import escaped
-from services.billing import polare
+from services.billing import polare_commands
 
 if TYPE_CHECKING:
     from services.intake.application import Intake
@@ -161,7 +161,7 @@ def _said(seen: dict[str, Any]) -> str:
 def fees(month: Month, as_json: AsJson = False) -> None:
     """The month's polare fees (by the walks' dates), the year to date and the budget."""
     with _billing() as app, _refusals():
-        report = polare.month_report(app, month)
+        report = polare_commands.month_report(app, month)
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return

@@ -33,7 +33,7 @@ from lots.quality_report import rows as section_rows
 from lots.quality_report import sections
 from services.billing.offline import cap_limit
 from services.billing.pricing import LEANLINK, bills_for_leanlink
-from services.billing.tariffs import default_catalogue
+from services.billing.tariff_seeds import default_catalogue
 
 COLUMNS = (
     ("referrals_received", "referrals received"),

@@ -44,7 +44,8 @@ from services.billing.statement_words import (
     notes_in_words,
     status,
 )
-from services.billing.tariffs import PriceNotKnown, TariffError
+from services.billing.tariff_entries import TariffError
+from services.billing.tariffs import PriceNotKnown
 
 settlement_app = typer.Typer(
     help=(
@@ -344,7 +345,7 @@ def compute(
     """Compute a month's settlement from an export, offline, with no services running."""
     from services.billing.export_reader import ExportError
     from services.billing.offline import compute_from_export
-    from services.billing.tariffs import default_catalogue
+    from services.billing.tariff_seeds import default_catalogue
 
     month = _one_month(month, month_option)
     offs = [_call_off(v) for v in call_off or []]

@@ -58,7 +58,9 @@ from services.billing.pricing import (
 from services.billing.providers import report_apart
 from services.billing.settlement import first_open_month, late_adjustment
 from services.billing.tariff_book import TariffBook
-from services.billing.tariffs import Catalogue, PriceNotKnown, default_catalogue, entry_record
+from services.billing.tariff_entries import entry_record
+from services.billing.tariff_seeds import default_catalogue
+from services.billing.tariffs import Catalogue, PriceNotKnown
 
 TIME_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:logged-time")
 """Namespace of the session ids of logged time; never change it (ids must re-derive)."""

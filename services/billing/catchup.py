@@ -35,10 +35,7 @@ from events.messages import AdjustmentRecorded, SessionLogged
 from services.billing.fixed import fixed_lines
 from services.billing.pricing import amount_ore
 from services.billing.settlement import month_start
-from services.billing.tariffs import (
-    Catalogue,
-    PriceNotKnown,
-)
+from services.billing.tariffs import Catalogue, PriceNotKnown
 
 CATCH_UP_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:catch-up-adjustment")
 """Namespace of catch-up adjustments' ids; never change it (ids must re-derive)."""

@@ -26,7 +26,8 @@ from services.billing.catchup import (
 )
 from services.billing.domain import Session, Settlement
 from services.billing.settlement import next_month
-from services.billing.tariffs import Catalogue, Entry, Extension, Indexation, Termination
+from services.billing.tariff_entries import Entry, Extension, Indexation, Termination
+from services.billing.tariffs import Catalogue
 
 
 def effective_from(entry: Entry, catalogue: Catalogue) -> date:

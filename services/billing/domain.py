@@ -5,6 +5,10 @@ settlement replays with exactly the prices it used), the meeting or logged time 
 session, a person's decision on a flagged group session, the hours billed against each year's
 cap, and what was booked on each month until it was closed. Commands check, then change: the
 public methods raise a :class:`BillingError` before any event is triggered.
+
+Over 400 lines on purpose: every event here is stored under this module's path (the topic
+``services.billing.domain:Session.Logged``, ...) and replay scans the store by those topics
+(``replay_reader.topics``), so the aggregates stay together in this one module.
 """
 
 from __future__ import annotations

@@ -80,13 +80,8 @@ from services.billing.settlement import (
     month_start,
     settle,
 )
-from services.billing.tariffs import (
-    Catalogue,
-    Entry,
-    PriceNotKnown,
-    TariffError,
-    entry_from_record,
-)
+from services.billing.tariff_entries import Entry, TariffError, entry_from_record
+from services.billing.tariffs import Catalogue, PriceNotKnown
 
 
 def compute_from_export(

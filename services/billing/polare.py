@@ -20,10 +20,8 @@ its month, until a table that prices it is recorded; fees already logged are nev
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -38,80 +36,13 @@ from events.messages import (
     PolareWalkAttested,
 )
 from infra.batches import Handler, Lookup
-from infra.months import end_of_month, month_of_date, months_through
+from infra.months import month_of_date
 from infra.outbox import Outgoing, Translator
 from infra.topology import BILLING_EVENTS
 from infra.unit_of_work import UnitOfWork
-from services.billing.domain import Conflict
-from services.billing.fixed import covered_months, monthly_share, year_to_date
-from services.billing.settlement import month_start
-from services.billing.tariffs import Catalogue, PriceNotKnown, TariffError
-
-if TYPE_CHECKING:
-    from services.billing.application import Billing
+from services.billing.polare_rates import NoRate, RateTable, table_in_force, walk_fee_for
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/billing/polare")
-
-
-class NoRate(LookupError):
-    """No fee is known for a polar on a date; the text says which and why."""
-
-
-# --- the rate table (pure) ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RateTable:
-    table_id: str
-    effective_from: date
-    rates: tuple[PolareRate, ...]
-
-
-def check_rates(rates: Sequence[PolareRate]) -> None:
-    """A table must be unambiguous: ages run low to high, and rows with the same
-    ``years_from`` never share an age."""
-    if not rates:
-        raise TariffError("a rate table has at least one row")
-    for row in rates:
-        if row.age_from > row.age_to:
-            raise TariffError(f"ages {row.age_from}-{row.age_to} run backwards")
-    for i, a in enumerate(rates):
-        for b in rates[i + 1 :]:
-            if a.years_from == b.years_from and a.age_from <= b.age_to and b.age_from <= a.age_to:
-                raise TariffError(
-                    f"two rows from {a.years_from} years cover the same ages "
-                    f"({a.age_from}-{a.age_to} and {b.age_from}-{b.age_to})"
-                )
-
-
-def table_in_force(tables: Sequence[RateTable], on: date) -> RateTable:
-    """The table for a walk on ``on``: latest ``effective_from`` not after it, the later
-    recorded of two with the same date (``tables`` in recording order)."""
-    found: RateTable | None = None
-    for table in tables:
-        if table.effective_from <= on and (
-            found is None or table.effective_from >= found.effective_from
-        ):
-            found = table
-    if found is None:
-        raise NoRate(f"no polare rate table is in force on {on}")
-    return found
-
-
-def walk_fee_for(table: RateTable, age: int, years: int) -> int:
-    """Öre per walk for a polar of ``age`` in their ``years``-th year in the activity."""
-    rows = [r for r in table.rates if r.age_from <= age <= r.age_to and r.years_from <= years]
-    if not rows:
-        raise NoRate(
-            f"table {table.table_id} has no rate for age {age} in year {years} of the activity"
-        )
-    return max(rows, key=lambda r: r.years_from).ore_per_walk
-
-
-def fee(tables: Sequence[RateTable], on: date, age: int, years: int) -> tuple[int, str]:
-    """(öre, table id) of one polar's fee for a walk on ``on``."""
-    table = table_in_force(tables, on)
-    return walk_fee_for(table, age, years), table.table_id
 
 
 # --- aggregates -----------------------------------------------------------------------------
@@ -249,7 +180,7 @@ def _month_of(uow: UnitOfWork, month: str) -> PolareMonth:
     return found
 
 
-def _book(uow: UnitOfWork) -> PolareRateBook:
+def rate_book(uow: UnitOfWork) -> PolareRateBook:
     book = uow.get(PolareRateBook.create_id(), PolareRateBook)
     if book is None:
         book = PolareRateBook()
@@ -257,7 +188,7 @@ def _book(uow: UnitOfWork) -> PolareRateBook:
     return book
 
 
-def _try_price(uow: UnitOfWork, book: PolareRateBook, walk: PolareWalkFees) -> bool:
+def try_price(uow: UnitOfWork, book: PolareRateBook, walk: PolareWalkFees) -> bool:
     try:
         done = walk.price(book.rate_tables())
     except NoRate as exc:
@@ -287,7 +218,7 @@ def when_walk_attested_price_fees(uow: UnitOfWork, envelope: Envelope[Any]) -> N
         causation_id=str(envelope.id),
     )
     uow.add(walk)
-    _try_price(uow, _book(uow), walk)
+    try_price(uow, rate_book(uow), walk)
 
 
 HANDLERS: Mapping[str, Handler] = {PolareWalkAttested.type_name: when_walk_attested_price_fees}
@@ -298,126 +229,6 @@ LOOKUPS: Mapping[str, Lookup] = {
         PolareMonth.create_id(month_of_date(a.walked_on)),
     )
 }
-
-
-# --- commands and the monthly report -------------------------------------------------------
-
-
-def record_rates(
-    app: Billing,
-    *,
-    effective_from: date,
-    rates: Sequence[PolareRate],
-    reference: str,
-    recorded_by: str | None = None,
-    table_id: str | None = None,
-) -> dict[str, Any]:
-    """Record a rate table in force from ``effective_from``; walks waiting for a rate are
-    priced at once if it prices them."""
-    check_rates(rates)
-    table_id = table_id or f"polare-{effective_from.isoformat()}"
-
-    def change(uow: UnitOfWork) -> dict[str, Any]:
-        book = _book(uow)
-        if any(t["table_id"] == table_id for t in book.tables):
-            raise Conflict(f"a polare rate table {table_id!r} is recorded already")
-        book.record(
-            table_id, effective_from, [r.model_dump() for r in rates], reference, recorded_by,
-            app.clock(),
-        )  # fmt: skip
-        priced = 0
-        for walk_id in list(book.waiting):
-            walk = uow.get(PolareWalkFees.create_id(UUID(walk_id)), PolareWalkFees)
-            if walk is not None and _try_price(uow, book, walk):
-                priced += 1
-        return {"table_id": table_id, "effective_from": effective_from.isoformat(),
-                "walks_priced": priced}  # fmt: skip
-
-    return app.polare_command(change)
-
-
-def rate_tables(app: Billing) -> list[dict[str, Any]]:
-    def read(uow: UnitOfWork) -> list[dict[str, Any]]:
-        book = uow.get(PolareRateBook.create_id(), PolareRateBook)
-        return [
-            {"table_id": t.table_id, "effective_from": t.effective_from.isoformat(),
-             "rates": [r.model_dump() for r in t.rates]}
-            for t in (book.rate_tables() if book else [])
-        ]  # fmt: skip
-
-    return app.polare_query(read)
-
-
-def month_report(app: Billing, month: str) -> dict[str, Any]:
-    """The month's polare fees as the provider's cost, against the field-work budget."""
-    first = month_start(month)
-    year = first.year
-
-    def read(uow: UnitOfWork) -> dict[str, Any]:
-        months = [uow.get(PolareMonth.create_id(m), PolareMonth)
-                  for m in months_through(f"{year:04d}-01", month)]  # fmt: skip
-        this = months[-1]
-        listed = this.walks.items() if this else {}.items()
-        walks = dict(sorted(listed, key=lambda w: (w[1]["walked_on"], w[0])))
-        book = uow.get(PolareRateBook.create_id(), PolareRateBook)
-        waiting = []
-        for walk_id in book.waiting if book else []:
-            walk = uow.get(PolareWalkFees.create_id(UUID(walk_id)), PolareWalkFees)
-            if walk is not None and month_of_date(walk.walked_on) == month:
-                waiting.append({"walk_id": walk_id, "walked_on": walk.walked_on.isoformat(),
-                                "reason": walk.waiting_reason})  # fmt: skip
-        fees = sum(w["total_ore"] for w in walks.values())
-        to_date = sum(w["total_ore"] for m in months if m for w in m.walks.values())
-        catalogue = app.catalogue_of(uow)
-        return {
-            "month": month,
-            "walks": len(walks),
-            "polare_walks": sum(w["polare"] for w in walks.values()),
-            "fees_ore": fees,
-            "year_to_date_ore": to_date,
-            "budget": budget(catalogue, first, to_date),
-            "waiting": waiting,
-            "not_paid": [
-                {"walk_id": walk_id, **n} for walk_id, w in walks.items() for n in w["not_paid"]
-            ],
-            "walk_fees": [
-                {"walk_id": walk_id, "walked_on": w["walked_on"].isoformat(),
-                 "polare": w["polare"], "total_ore": w["total_ore"], "table_id": w["table_id"]}
-                for walk_id, w in walks.items()
-            ],
-        }  # fmt: skip
-
-    return app.polare_query(read)
-
-
-def budget(catalogue: Catalogue, first: date, to_date_ore: int) -> dict[str, Any]:
-    """Field work's yearly payment in force in the month, the months' shares so far (as the
-    settlement pays them, :mod:`services.billing.fixed`), and the fees' share."""
-    terms = [t for t in catalogue.terms_in_force(first) if "field" in t.programmes]
-    if not terms:
-        return {"contract": None, "note": f"no field-work contract is in force on {first}"}
-    contract = terms[0].contract
-    try:
-        quote = catalogue.fixed_payment(contract, first)
-    except PriceNotKnown as exc:
-        return {"contract": contract, "note": str(exc)}
-    if quote.payment.per != "year":
-        return {"contract": contract, "note": "the field-work payment is not yearly"}
-    yearly = quote.period_amount_ore
-    month_share = monthly_share(yearly, 12, covered_months(catalogue, contract, first, quote))
-    shares_to_date = year_to_date(catalogue, contract, first)
-    percent = (Decimal(100 * to_date_ore) / Decimal(yearly)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    ) if yearly else None  # fmt: skip
-    return {
-        "contract": contract,
-        "yearly_ore": yearly,
-        "month_share_ore": month_share,
-        "year_to_date_share_ore": shares_to_date,
-        "fees_of_yearly_percent": str(percent) if percent is not None else None,
-        "tariff_version": quote.tariff_version,
-        "through": end_of_month(first).isoformat(),
-    }
 
 
 # --- public events --------------------------------------------------------------------------

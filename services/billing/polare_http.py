@@ -11,10 +11,11 @@ from pydantic import Field
 
 from events.messages import PolareRate
 from infra.auth import READ, STAFF
-from services.billing import polare
+from services.billing import polare_commands
 from services.billing.application import Billing
-from services.billing.http import ERRORS, Body, Name, answers
-from services.billing.tariffs import TariffError
+from services.billing.http_edge import ERRORS, Body, Name, answers
+from services.billing.polare_rates import check_rates
+from services.billing.tariff_entries import TariffError
 
 
 class RecordRates(Body):
@@ -44,22 +45,24 @@ def router_for(app: Billing) -> APIRouter:
         """Record the fee per night walk by age and years in the activity, from a date (öre).
         Walks waiting for a rate are priced at once when this table prices them."""
         try:
-            polare.check_rates(body.rates)
+            check_rates(body.rates)
         except TariffError as exc:
             raise HTTPException(422, str(exc)) from exc
         with answers():
-            return polare.record_rates(app, **body.model_dump(exclude={"rates"}), rates=body.rates)
+            return polare_commands.record_rates(
+                app, **body.model_dump(exclude={"rates"}), rates=body.rates
+            )
 
     @r.get("/rates", dependencies=READ)
     def rates() -> list[dict[str, Any]]:
         """Every rate table recorded, in recording order."""
-        return polare.rate_tables(app)
+        return polare_commands.rate_tables(app)
 
     @r.get("/fees/{month}", dependencies=READ)
     def fees(month: str) -> dict[str, Any]:
         """The month's polare fees (by the walks' dates), the year to date and the field-work
         budget they are paid from; walks waiting for a rate and polare not paid, with why."""
         with answers():
-            return polare.month_report(app, month)
+            return polare_commands.month_report(app, month)
 
     return r

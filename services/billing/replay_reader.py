@@ -6,8 +6,9 @@ Split from :mod:`services.billing.replay`, whose fold it feeds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
@@ -16,13 +17,9 @@ from eventsourcing.utils import get_topic
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import MeetingHeld
-from services.billing.booking import LoggedTime
+from services.billing.booking import LoggedTime, Source
 from services.billing.domain import Session, Settlement
 from services.billing.tariff_book import TariffBook
-
-if TYPE_CHECKING:
-    from services.billing.replay import Fold
-
 
 #: What is booked on a month's settlement after it was opened, and before it is closed.
 BOOKINGS = frozenset(
@@ -83,6 +80,22 @@ _OPENED = get_topic(Session.Opened)  # type: ignore[attr-defined]
 _LOGGED = get_topic(Session.Logged)  # type: ignore[attr-defined]
 
 
+class Folding(Protocol):
+    """What the reader hands stored events to (``replay.py``'s ``Fold``)."""
+
+    def opened(self, session: str, source: Source) -> None: ...
+
+    def logged(
+        self,
+        session: str,
+        version: int,
+        before_logged: Decimal,
+        logged: Callable[[], dict[str, Any]],
+    ) -> None: ...
+
+    def apply(self, event: Any) -> bool: ...
+
+
 class Reader:
     """Decodes the rows of a fold, in log order, and hands each to the fold.
 
@@ -107,7 +120,9 @@ class Reader:
             )
         )
 
-    def __call__(self, fold: Fold, topic: str, originator: str, version: int, state: bytes) -> bool:
+    def __call__(
+        self, fold: Folding, topic: str, originator: str, version: int, state: bytes
+    ) -> bool:
         """Give one stored event to ``fold``; True once the month's close has been reached."""
         if self.lean:
             if topic == _OPENED:

@@ -117,6 +117,13 @@ def month_start(month: str) -> date:
         raise SettlementError(str(exc)) from exc
 
 
+def check_month(month: str, programme: str | None) -> None:
+    """Refuse (SettlementError) a bad month, or a programme that is not one of PROGRAMMES."""
+    month_start(month)
+    if programme is not None and programme not in PROGRAMMES:
+        raise SettlementError(f"unknown programme {programme!r}; expected one of {PROGRAMMES}")
+
+
 def next_month(month: str) -> str:
     """The month after ``month`` (:mod:`infra.months`); a bad month is a SettlementError."""
     try:

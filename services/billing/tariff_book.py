@@ -17,7 +17,8 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from services.billing.domain import NAMESPACE, BillingError, Conflict
-from services.billing.tariffs import Catalogue, Entry, entry_from_record, entry_record
+from services.billing.tariff_entries import Entry, entry_from_record, entry_record
+from services.billing.tariffs import Catalogue
 
 TARIFF_BOOK_ID = uuid5(NAMESPACE, "tariff-book")
 

@@ -1,5 +1,9 @@
 """The tariff catalogue: every price the contracts set, as dated data, and lookups by date.
 
+The kinds of entry and their records are in ``tariff_entries.py``, the seeds' prices in
+``tariff_seeds.py``; this module is the :class:`Catalogue` that answers from them (over 300
+lines because the catalogue is one class: its checks, its index and its lookups change together).
+
 A lookup returns the price in force on a date together with a ``tariff_version`` that names
 exactly the entries used (each as ``entry_id#fingerprint`` of its content, so a changed value
 under an old id is visible). A price that no entry covers raises :class:`PriceNotKnown`.
@@ -15,31 +19,30 @@ the version says ``unindexed-<series>-<year>`` and the quote carries a note) or 
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from infra import contract_terms as shared_terms
 from infra.months import end_of_month
-
-OPI = "OPI"
-"""SKR's care price index (omsorgsprisindex): network work and coordinated support (000, 002)."""
-UPLIFT = "linkoping-uplift"
-"""The municipality's uplift model (uppräkningsmodell): the counselling rate (003 §1.2)."""
-FEE_REVISION = "counselling-fee-revision"
-"""The yearly revision of the counselling client fee (003 §2.3)."""
+from services.billing.tariff_entries import (
+    ClientFee,
+    ContractTerm,
+    Dated,
+    Entry,
+    Extension,
+    FixedPayment,
+    HourlyRate,
+    Indexation,
+    Posts,
+    TariffError,
+    Termination,
+    YearlyCap,
+)
 
 Unindexed = Literal["carry_forward", "refuse"]
-Billing = Literal["fixed", "hourly"]
-Per = Literal["year", "term"]
-
-
-class TariffError(ValueError):
-    """The catalogue itself is inconsistent (duplicate ids, overlapping entries, bad bounds)."""
 
 
 class PriceNotKnown(LookupError):
@@ -54,112 +57,6 @@ class PriceNotKnown(LookupError):
 def ore_half_up(ore: Decimal) -> int:
     """Round an amount in öre to whole öre, half-up: the one rounding of every money amount."""
     return int(ore.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-@dataclass(frozen=True, kw_only=True)
-class Entry:
-    """Anything in the catalogue: an id unique within it, and a content fingerprint."""
-
-    entry_id: str
-
-    @cached_property
-    def ref(self) -> str:
-        """The entry's id and a fingerprint of its content (an entry never changes: kept)."""
-        content = "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
-        digest = hashlib.sha256(f"{type(self).__name__}|{content}".encode()).hexdigest()
-        return f"{self.entry_id}#{digest[:8]}"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Dated(Entry):
-    valid_from: date
-    valid_to: date | None = None
-
-    def covers(self, on: date) -> bool:
-        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
-
-
-@dataclass(frozen=True, kw_only=True)
-class HourlyRate(Dated):
-    programme: str
-    sek_per_hour: Decimal
-    price_level_year: int
-    indexed_by: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClientFee(Dated):
-    programme: str
-    ore_per_visit: int
-    price_level_year: int
-    indexed_by: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class YearlyCap(Dated):
-    programme: str
-    hours: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class FixedPayment(Dated):
-    """A fixed sum for a contract, per calendar year or for the payment's whole validity."""
-
-    contract: str
-    amount_ore: int
-    per: Per
-    price_level_year: int
-    indexed_by: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Posts(Dated):
-    """The full-time posts (årsarbetare) agreed for a fixed payment's contract from a date.
-
-    002: "2,8 mnkr/år, vilket motsvarar 4 årsarbetare", paid "för överenskomna antal
-    årsarbetare": the payment's yearly amount is for ``payment_ftes`` posts, so while these
-    posts are in force the year is paid ``amount x ftes / payment_ftes`` (see
-    :meth:`Catalogue.fixed_payment`). Whole months only, like the payment itself.
-    """
-
-    contract: str
-    ftes: Decimal
-    payment_ftes: Decimal
-
-
-@dataclass(frozen=True, kw_only=True)
-class Indexation(Entry):
-    series: str
-    year: int
-    percent: Decimal
-    applies_from: date
-
-
-@dataclass(frozen=True, kw_only=True)
-class ContractTerm(Dated):
-    """A contract's term; ``extension_years`` is set where the orderer may extend it."""
-
-    contract: str
-    programmes: tuple[str, ...]
-    billing: Billing
-    extension_years: int | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Extension(Entry):
-    """One recorded extension of a contract term by its ``extension_years``."""
-
-    contract: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Termination(Entry):
-    """A written notice of termination (uppsägning) of a contract, given on ``given_on``; the
-    term ends on ``ends_on`` (a month's last day; ``services/billing/terms.py`` says which)."""
-
-    contract: str
-    given_on: date
-    ends_on: date
 
 
 @dataclass(frozen=True)
@@ -439,62 +336,6 @@ class Catalogue:
         return factor, refs, tuple(notes)
 
 
-KINDS: dict[str, type[Entry]] = {
-    "term": ContractTerm,
-    "fixed": FixedPayment,
-    "rate": HourlyRate,
-    "fee": ClientFee,
-    "cap": YearlyCap,
-    "indexation": Indexation,
-    "extension": Extension,
-    "posts": Posts,
-    "termination": Termination,
-}
-"""Every kind of catalogue entry by the name it is recorded under."""
-_DATES = frozenset({"valid_from", "valid_to", "applies_from", "given_on", "ends_on"})
-_DECIMALS = frozenset({"sek_per_hour", "percent", "ftes", "payment_ftes"})
-
-
-def entry_record(entry: Entry) -> dict[str, Any]:
-    """An entry as plain JSON data (dates ISO, decimals as strings), with its kind and ref.
-
-    This is how an entry is recorded in billing's store and published on ``billing.events``;
-    :func:`entry_from_record` reads it back to an equal entry (the same ``ref``).
-    """
-    kind = next(name for name, cls in KINDS.items() if type(entry) is cls)
-    values: dict[str, Any] = {}
-    for f in fields(entry):
-        value = getattr(entry, f.name)
-        if isinstance(value, date | Decimal):
-            value = str(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        values[f.name] = value
-    return {"kind": kind, "entry_id": entry.entry_id, "ref": entry.ref, "fields": values}
-
-
-def entry_from_record(record: Mapping[str, Any]) -> Entry:
-    """The entry a record describes; raise TariffError if it is malformed or its ref differs."""
-    try:
-        cls = KINDS[record["kind"]]
-        raw = dict(record["fields"])
-        for name, value in raw.items():
-            if value is None:
-                continue
-            if name in _DATES:
-                raw[name] = date.fromisoformat(value)
-            elif name in _DECIMALS:
-                raw[name] = Decimal(str(value))
-            elif isinstance(value, list):
-                raw[name] = tuple(value)
-        entry = cls(**raw)
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        raise TariffError(f"unreadable tariff record {dict(record)!r}: {exc}") from exc
-    if "ref" in record and record["ref"] != entry.ref:
-        raise TariffError(f"tariff record {entry.entry_id}: content does not match {record['ref']}")
-    return entry
-
-
 def _unique(keys: list[object], what: str) -> None:
     seen: set[object] = set()
     for key in keys:
@@ -518,49 +359,3 @@ def _month_aligned(entry: Dated) -> None:
     start, end = entry.valid_from, entry.valid_to
     if start.day != 1 or (end is not None and end != end_of_month(end)):
         raise TariffError(f"{entry.entry_id}: must start on a month's first day and end on a last")
-
-
-# fmt: off
-def default_catalogue() -> Catalogue:
-    """The seeds' prices (000, 002, 003, 004); no indexation and no extension is recorded."""
-    joint = "coordinated-network-2018"
-    return Catalogue(
-        terms=(
-            ContractTerm(entry_id="network-2018-term", contract="network-2018",
-                         programmes=("network",), billing="fixed",
-                         valid_from=date(2018, 1, 1), valid_to=date(2018, 8, 31)),
-            ContractTerm(entry_id=f"{joint}-term", contract=joint,
-                         programmes=("coordinated", "network"), billing="fixed",
-                         valid_from=date(2018, 9, 1), valid_to=date(2021, 8, 31),
-                         extension_years=3),
-            ContractTerm(entry_id="counselling-2022-term", contract="counselling-2022",
-                         programmes=("counselling",), billing="hourly",
-                         valid_from=date(2022, 1, 1)),
-            ContractTerm(entry_id="field-2021-term", contract="field-2021",
-                         programmes=("field",), billing="fixed", valid_from=date(2021, 1, 1)),
-        ),
-        fixed=(
-            FixedPayment(entry_id="network-2018-payment", contract="network-2018",
-                         amount_ore=64_700_000, per="term", price_level_year=2017,
-                         indexed_by=OPI, valid_from=date(2018, 1, 1),
-                         valid_to=date(2018, 8, 31)),
-            FixedPayment(entry_id=f"{joint}-payment", contract=joint,
-                         amount_ore=280_000_000, per="year", price_level_year=2018,
-                         indexed_by=OPI, valid_from=date(2018, 9, 1)),
-            FixedPayment(entry_id="field-2021-payment", contract="field-2021",
-                         amount_ore=500_000_000, per="year", price_level_year=2021,
-                         valid_from=date(2021, 1, 1)),
-        ),
-        rates=(HourlyRate(entry_id="counselling-rate-2022", programme="counselling",
-                          sek_per_hour=Decimal("605.00"), price_level_year=2022,
-                          indexed_by=UPLIFT, valid_from=date(2022, 1, 1)),),
-        fees=(ClientFee(entry_id="counselling-fee-2022", programme="counselling",
-                        ore_per_visit=20_000, price_level_year=2022, indexed_by=FEE_REVISION,
-                        valid_from=date(2022, 1, 1)),),
-        caps=(YearlyCap(entry_id="counselling-cap-2022", programme="counselling", hours=2590,
-                        valid_from=date(2022, 1, 1)),),
-        # 002: "2,8 mnkr/år, vilket motsvarar 4 årsarbetare" (700 000 SEK a post and year).
-        posts=(Posts(entry_id=f"{joint}-posts", contract=joint, ftes=Decimal(4),
-                     payment_ftes=Decimal(4), valid_from=date(2018, 9, 1)),),
-    )
-# fmt: on

@@ -33,7 +33,8 @@ from datetime import date, timedelta
 from infra import contract_names as names
 from infra.contract_terms import no_contract
 from infra.months import end_of_month, months_before
-from services.billing.tariffs import Catalogue, ContractTerm, TariffError
+from services.billing.tariff_entries import ContractTerm, TariffError
+from services.billing.tariffs import Catalogue
 
 NOTICE_MONTHS = 12
 """The notice period of 002, 003 §1.1 and 004."""

@@ -16,7 +16,7 @@ from infra.months import end_of_month
 from services.billing.booking import Booker, needs_of, source_of
 from services.billing.cap import call_offs_in_force
 from services.billing.catchup_book import own_of
-from services.billing.domain import CapAccount, Session, Settlement
+from services.billing.domain import CapAccount, Session, Settlement, Worklist
 from services.billing.settlement import Awaiting, Document, month_start, settle
 from services.billing.tariffs import PriceNotKnown
 
@@ -30,6 +30,13 @@ def session_view(session: Session) -> dict[str, Any]:
         "decision": session.decision,
         "session": session.logged,
     }
+
+
+def worklist(booker: Booker) -> list[dict[str, Any]]:
+    """Sessions waiting for a person (a decision, or a price that is not known), by month."""
+    found = booker.uow.get(Worklist.create_id(), Worklist)
+    items = [] if found is None else list(found.items.values())
+    return sorted(items, key=lambda i: (i["month"], i["need"], i["session_id"]))
 
 
 def document_of(

@@ -17,7 +17,13 @@ from infra.store import store_env
 from services.billing.application import Billing
 from services.billing.fixed import rounded_share
 from services.billing.statement import to_csv
-from services.billing.tariffs import FEE_REVISION, UPLIFT, FixedPayment, HourlyRate, TariffError
+from services.billing.tariff_entries import (
+    FEE_REVISION,
+    UPLIFT,
+    FixedPayment,
+    HourlyRate,
+    TariffError,
+)
 from tests.integration.test_billing_store import CET, assert_reproducible, deliver, held, of_type
 from tests.support.billing import Clock
 

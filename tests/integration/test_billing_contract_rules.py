@@ -23,7 +23,8 @@ from services.billing.domain import BillingError
 from services.billing.offline import compute_from_export
 from services.billing.pricing import session_id_for
 from services.billing.replay import replay_month
-from services.billing.tariffs import YearlyCap, default_catalogue
+from services.billing.tariff_entries import YearlyCap
+from services.billing.tariff_seeds import default_catalogue
 from tests.support.billing import Clock, close_and_check, deliver, export, published
 
 CEST = timezone(timedelta(hours=2))

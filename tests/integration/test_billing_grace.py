@@ -35,13 +35,8 @@ from services.billing.http import router_for
 from services.billing.offline import compute_from_export
 from services.billing.replay import replay_month
 from services.billing.settlement import canonical_json
-from services.billing.tariffs import (
-    ClientFee,
-    ContractTerm,
-    HourlyRate,
-    YearlyCap,
-    default_catalogue,
-)
+from services.billing.tariff_entries import ClientFee, ContractTerm, HourlyRate, YearlyCap
+from services.billing.tariff_seeds import default_catalogue
 from tests.integration.test_billing_sessions import export, held
 from tests.support.auth import api, headers
 from tests.support.billing import Clock, deliver, published

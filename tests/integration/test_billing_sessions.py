@@ -21,15 +21,15 @@ from services.billing.application import Billing
 from services.billing.domain import BillingError, Conflict, NotFound
 from services.billing.offline import compute_from_export
 from services.billing.replay import replay_month
-from services.billing.tariffs import (
+from services.billing.tariff_entries import (
     UPLIFT,
     ClientFee,
     ContractTerm,
     HourlyRate,
     TariffError,
     YearlyCap,
-    default_catalogue,
 )
+from services.billing.tariff_seeds import default_catalogue
 from tests.support.billing import Clock, close_and_check, deliver, export, published
 
 CEST = timezone(timedelta(hours=2))

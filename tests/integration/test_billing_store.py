@@ -29,7 +29,8 @@ from services.billing.domain import Conflict, MonthClosed
 from services.billing.offline import compute_from_export
 from services.billing.replay import replay_month
 from services.billing.settlement import PROGRAMMES, verify
-from services.billing.tariffs import Posts, default_catalogue
+from services.billing.tariff_entries import Posts
+from services.billing.tariff_seeds import default_catalogue
 from tests.support.billing import Clock
 
 CEST = timezone(timedelta(hours=2))

@@ -24,7 +24,7 @@ from infra.batches import Incoming
 from infra.pii import ERASED
 from infra.settings import Settings
 from infra.store import store_env
-from services.billing import polare as fees
+from services.billing import polare_commands as fees
 from services.billing.application import Billing
 from services.intake import polare, polare_erasure
 from services.intake.application import Intake

@@ -15,7 +15,7 @@ from infra.batches import Incoming
 from services.billing.application import Billing
 from services.billing.offline import compute_from_export
 from services.billing.replay import replay_month
-from services.billing.tariffs import default_catalogue
+from services.billing.tariff_seeds import default_catalogue
 
 
 class Clock:

@@ -25,13 +25,9 @@ from services.billing.export_reader import ExportError
 from services.billing.offline import compute_from_export
 from services.billing.pricing import price_meeting
 from services.billing.settlement import late_adjustment, settle
-from services.billing.tariffs import (
-    UPLIFT,
-    Catalogue,
-    Indexation,
-    default_catalogue,
-    entry_record,
-)
+from services.billing.tariff_entries import UPLIFT, Indexation, entry_record
+from services.billing.tariff_seeds import default_catalogue
+from services.billing.tariffs import Catalogue
 
 CATALOGUE = default_catalogue()
 CEST = timezone(timedelta(hours=2))

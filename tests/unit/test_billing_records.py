@@ -23,15 +23,15 @@ from services.billing.settlement import (
     settle,
 )
 from services.billing.statement import to_csv, to_html
-from services.billing.tariffs import (
+from services.billing.tariff_entries import (
     UPLIFT,
     Extension,
     Indexation,
     TariffError,
-    default_catalogue,
     entry_from_record,
     entry_record,
 )
+from services.billing.tariff_seeds import default_catalogue
 
 CATALOGUE = default_catalogue()
 

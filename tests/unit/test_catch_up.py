@@ -29,16 +29,16 @@ from services.billing.catchup import (
 )
 from services.billing.pricing import price_meeting
 from services.billing.settlement import Document, first_open_month, late_adjustment, settle
-from services.billing.tariffs import (
+from services.billing.tariff_entries import (
     FEE_REVISION,
     UPLIFT,
-    Catalogue,
     Entry,
     FixedPayment,
     HourlyRate,
     Indexation,
-    default_catalogue,
 )
+from services.billing.tariff_seeds import default_catalogue
+from services.billing.tariffs import Catalogue
 
 CET = datetime(2023, 1, 1).astimezone().tzinfo
 MONTHS = [f"2023-{n:02d}" for n in range(1, 7)]

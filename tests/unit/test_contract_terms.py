@@ -15,14 +15,14 @@ from events.messages import SubmitReferral, TariffEntry
 from infra.contract_terms import SEED_TERMS, NoContract, followed, no_contract
 from infra.months import last_day
 from infra.settings import Settings, SettingsError
-from services.billing.tariffs import (
+from services.billing.tariff_entries import (
     ContractTerm,
     Entry,
     Extension,
     Termination,
-    default_catalogue,
     entry_record,
 )
+from services.billing.tariff_seeds import default_catalogue
 from services.billing.terms import _ended
 from services.intake.rules import Accepted, IntakePolicy, evaluate
 from services.intake.terms import FollowedTerms, policy_for

@@ -11,13 +11,9 @@ from hypothesis import strategies as st
 from infra.months import last_day
 from services.billing.fixed import monthly_share, rounded_share
 from services.billing.settlement import settle
-from services.billing.tariffs import (
-    Catalogue,
-    ContractTerm,
-    Extension,
-    FixedPayment,
-    default_catalogue,
-)
+from services.billing.tariff_entries import ContractTerm, Extension, FixedPayment
+from services.billing.tariff_seeds import default_catalogue
+from services.billing.tariffs import Catalogue
 
 JOINT = "coordinated-network-2018"
 YEAR = 280_000_000  # 2.8 MSEK a year (002)

@@ -19,7 +19,7 @@ from services.billing.adjustments import (
 from services.billing.offline import compute_from_export
 from services.billing.settlement import PROGRAMMES, settle, verify
 from services.billing.statement import describe
-from services.billing.tariffs import default_catalogue
+from services.billing.tariff_seeds import default_catalogue
 
 CATALOGUE = default_catalogue()
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "billing-may-2022.jsonl"

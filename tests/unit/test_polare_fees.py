@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from events.messages import PolareRate
 from infra.schoolyear import SchoolYearError, parse, school_year_of
-from services.billing.polare import (
+from services.billing.polare_rates import (
     NoRate,
     RateTable,
     check_rates,
@@ -21,7 +21,7 @@ from services.billing.polare import (
     table_in_force,
     walk_fee_for,
 )
-from services.billing.tariffs import TariffError
+from services.billing.tariff_entries import TariffError
 
 # The hand-written tables: ages 13-15, 16-17, 18-25; columns: 1st, 2nd, 3rd+ year (öre).
 BRACKETS = ((13, 15), (16, 17), (18, 25))

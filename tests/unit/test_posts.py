@@ -11,16 +11,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.billing.settlement import settle
-from services.billing.tariffs import (
+from services.billing.tariff_entries import (
     OPI,
-    Catalogue,
     Indexation,
     Posts,
     TariffError,
-    default_catalogue,
     entry_from_record,
     entry_record,
 )
+from services.billing.tariff_seeds import default_catalogue
+from services.billing.tariffs import Catalogue
 
 JOINT = "coordinated-network-2018"
 YEAR = 280_000_000  # 2.8 MSEK a year for 4 posts (002)

@@ -29,7 +29,7 @@ from services.billing.pricing import (
     session_id_for,
     started_quarters,
 )
-from services.billing.tariffs import default_catalogue
+from services.billing.tariff_seeds import default_catalogue
 
 CATALOGUE = default_catalogue()
 CEST = timezone(timedelta(hours=2))

@@ -18,7 +18,8 @@ from services.billing.pricing import NotLeanlinks, price_logged_time, price_meet
 from services.billing.providers import report_apart
 from services.billing.settlement import SettlementError, settle, verify
 from services.billing.statement import to_csv, to_html
-from services.billing.tariffs import YearlyCap, default_catalogue
+from services.billing.tariff_entries import YearlyCap
+from services.billing.tariff_seeds import default_catalogue
 
 CATALOGUE = default_catalogue()
 CEST = timezone(timedelta(hours=2))

@@ -10,7 +10,7 @@ from typing import Any
 
 from events.messages import CallOffRecorded, TariffEntry, TariffRecorded
 from lots.report import to_csv, to_html, yearly
-from services.billing.tariffs import YearlyCap, entry_record
+from services.billing.tariff_entries import YearlyCap, entry_record
 
 
 def line(message_type: str, **data: Any) -> str:

@@ -12,7 +12,7 @@ from events.messages import SeparateAmountRecorded
 from services.billing.separate import SeparateAmountError, separate_amount
 from services.billing.settlement import settle, verify
 from services.billing.statement import to_csv, to_html
-from services.billing.tariffs import default_catalogue
+from services.billing.tariff_seeds import default_catalogue
 
 CATALOGUE = default_catalogue()
 

@@ -28,7 +28,9 @@ from services.billing.settlement import (
     settle,
     verify,
 )
-from services.billing.tariffs import Extension, PriceNotKnown, default_catalogue
+from services.billing.tariff_entries import Extension
+from services.billing.tariff_seeds import default_catalogue
+from services.billing.tariffs import PriceNotKnown
 
 CATALOGUE = default_catalogue()
 CEST = timezone(timedelta(hours=2))

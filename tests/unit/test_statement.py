@@ -21,7 +21,8 @@ from services.billing.offline import compute_from_export
 from services.billing.settlement import PROGRAMMES, Awaiting, settle
 from services.billing.statement import to_csv, to_html
 from services.billing.statement_words import line_name, lineage, rate_ore
-from services.billing.tariffs import Extension, Indexation, default_catalogue
+from services.billing.tariff_entries import Extension, Indexation
+from services.billing.tariff_seeds import default_catalogue
 
 CATALOGUE = default_catalogue()
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "billing-may-2022.jsonl"

@@ -16,7 +16,7 @@ from infra.money import kronor
 from lots.settlement_cli import settlement_app
 from services.billing.offline import compute_from_export
 from services.billing.statement_pdf import to_pdf
-from services.billing.tariffs import default_catalogue
+from services.billing.tariff_seeds import default_catalogue
 from tests.support.printing import needs_pango
 
 ROOT = Path(__file__).resolve().parents[2]

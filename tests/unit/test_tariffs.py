@@ -8,20 +8,18 @@ from decimal import Decimal
 
 import pytest
 
-from services.billing.tariffs import (
+from services.billing.tariff_entries import (
     OPI,
     UPLIFT,
-    Catalogue,
     ClientFee,
     ContractTerm,
     Extension,
     HourlyRate,
     Indexation,
-    PriceNotKnown,
     TariffError,
-    default_catalogue,
-    ore_half_up,
 )
+from services.billing.tariff_seeds import default_catalogue
+from services.billing.tariffs import Catalogue, PriceNotKnown, ore_half_up
 
 JOINT = "coordinated-network-2018"
 

@@ -10,12 +10,8 @@ from hypothesis import strategies as st
 
 from infra.months import last_day, months_before
 from services.billing.settlement import PROGRAMMES, settle
-from services.billing.tariffs import (
-    Extension,
-    TariffError,
-    Termination,
-    default_catalogue,
-)
+from services.billing.tariff_entries import Extension, TariffError, Termination
+from services.billing.tariff_seeds import default_catalogue
 from services.billing.terms import notice_end, term_notices
 
 JOINT = "coordinated-network-2018"
