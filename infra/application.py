@@ -32,7 +32,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording,
 from eventsourcing.utils import get_topic
 
 from events.codec import DecodeError, Envelope, decode
-from events.messages import Message
+from events.types import Message
 from infra.access import CaseAccess
 from infra.logging import describe_error
 from infra.persistence import PostgresRecorder, SQLiteRecorder

@@ -22,7 +22,9 @@ from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 
 from events.codec import describe
-from events.messages import PROGRAMMES, MeetingHeld, ReferralReceived
+from events.intake import ReferralReceived
+from events.scheduling import MeetingHeld
+from events.types import PROGRAMMES
 from infra.application import (
     Handler,
     Incoming,

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from events.codec import Envelope
-from events.messages import MeetingHeld, ReferralReceived
+from events.intake import ReferralReceived
+from events.scheduling import MeetingHeld
 from infra.application import Lookup, UnitOfWork
 from services.billing.booking import Booking
 from services.billing.domain import CaseAccount, Session

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Header, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.messages import Programme
+from events.types import Programme
 from infra.auth import READ, STAFF
 from services.billing.application import Billing
 from services.billing.domain import BillingError, Conflict, NotFound

@@ -28,15 +28,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from events.billing import PolareFee, PolareFeesLogged, PolareRate, PolareRatesRecorded
 from events.codec import Envelope
-from events.messages import (
-    NotAttested,
-    PolareFee,
-    PolareFeesLogged,
-    PolareRate,
-    PolareRatesRecorded,
-    PolareWalkAttested,
-)
+from events.intake import NotAttested, PolareWalkAttested
 from infra.application import Handler, Lookup, Outgoing, Translator, UnitOfWork
 from infra.months import end_of_month, month_of_date, months_through
 from infra.topology import BILLING_EVENTS

@@ -27,12 +27,10 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from pydantic import ValidationError
 
+from events.billing import SessionLogged
 from events.codec import DecodeError, Envelope, decode
-from events.messages import (
-    MeetingHeld,
-    SessionLogged,
-    SubmitReferral,
-)
+from events.referrals import SubmitReferral
+from events.scheduling import MeetingHeld
 from events.strictjson import NotJson, loads
 from infra.application import (
     Busy,

@@ -22,7 +22,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from events.codec import MAX_DATA_BYTES
-from events.messages import ContractNotice, Reason, ReferralId, Source, SubmitReferral
+from events.intake import ContractNotice, Reason
+from events.referrals import ReferralId, Source, SubmitReferral
 from events.strictjson import NotJson, loads
 from infra.access import looked_over_http
 from infra.application import ServiceApplication

@@ -10,13 +10,15 @@ from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ValidationError
 
-from events.messages import Message, Reason, ReferralId, Source
+from events.intake import Reason
+from events.referrals import ReferralId, Source
+from events.types import Message
 from services.intake.domain import referral_key
 
 
 class Sender(BaseModel):
     """Who a referral is from. Its answer is published under them, so both must be valid: a
-    source of the shared pattern, a printable referral id (``events.messages``)."""
+    source of the shared pattern, a printable referral id (``events.referrals``)."""
 
     source: Source
     referral_id: ReferralId

@@ -31,7 +31,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from events.codec import Envelope
-from events.messages import NightWalkReported
+from events.scheduling import NightWalkReported
 from infra.application import Handler, Lookup, Translator, UnitOfWork
 from infra.calendar import local_date
 from infra.pii import ERASED, seal, unseal

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from events.messages import SubmitReferral
+from events.referrals import SubmitReferral
 from infra.calendar import local_date
 from infra.contract_terms import NoContract
 from infra.pii import KeyStore, seal, unseal

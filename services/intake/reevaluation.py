@@ -46,7 +46,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from events.messages import Reason, SubmitReferral
+from events.intake import Reason
+from events.referrals import SubmitReferral
 from infra.application import Busy, UnitOfWork
 from infra.calendar import local_date
 from infra.pii import ERASED, seal, unseal

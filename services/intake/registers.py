@@ -17,7 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from events.messages import PROGRAMMES
+from events.types import PROGRAMMES
 from infra.application import Busy, ServiceApplication, UnitOfWork
 from infra.calendar import local_date
 from infra.contract_names import seed

@@ -41,7 +41,8 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from events.messages import ReferralReceived, ReferralRejected, SubmitReferral
+from events.intake import ReferralReceived, ReferralRejected
+from events.referrals import SubmitReferral
 from infra.application import Incoming, Outgoing, Refusal, Translator, UnitOfWork
 from infra.topology import INTAKE_EVENTS
 from services.intake.domain import (

@@ -24,8 +24,8 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from events.billing import TariffRecorded
 from events.codec import Envelope
-from events.messages import TariffRecorded
 from infra.application import UnitOfWork
 from infra.contract_terms import FOLLOWED_KINDS, ContractTerm, followed
 from services.intake.domain import REFERRAL_NAMESPACE

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from events.billing import PolareRate
 from events.codec import decode, encode
-from events.messages import Consultation, PolareRate
+from events.scheduling import Consultation
 from infra.application import Incoming, ServiceApplication
 from infra.pii import ERASED
 from infra.settings import Settings

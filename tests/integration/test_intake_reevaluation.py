@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import redis
 
-from events.messages import ReferralRejected
+from events.intake import ReferralRejected
 from infra.pii import ERASED
 from infra.settings import Settings
 from services.intake import application
