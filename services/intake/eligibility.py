@@ -31,6 +31,7 @@ from infra.application import Busy, UnitOfWork
 from services.intake import terms
 from services.intake.coordinated import INDICATORS
 from services.intake.domain import REFERRAL_NAMESPACE
+from services.intake.ports import Answering
 from services.intake.rules import IntakePolicy
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def policy_for(policy: IntakePolicy, rule: IndicatorRule | None, moment: datetim
     return replace(policy, min_indicators=required)
 
 
-def policy_at(app: Intake, uow: UnitOfWork, moment: datetime) -> IntakePolicy:
+def policy_at(app: Answering, uow: UnitOfWork, moment: datetime) -> IntakePolicy:
     """The policy a referral received at ``moment`` is judged by (the rule read in ``uow``),
     with the contract terms billing has recorded (:mod:`services.intake.terms`)."""
     judged = policy_for(app.policy, uow.get(RULE_ID, IndicatorRule), moment)

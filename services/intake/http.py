@@ -30,7 +30,8 @@ from infra.application import ServiceApplication
 from infra.auth import STAFF, Principal, Role, guard
 from infra.runtime import Runtime
 from services.intake import eligibility_http, polare_http
-from services.intake.application import Answer, Intake
+from services.intake.answers import Answer
+from services.intake.application import Intake
 from services.intake.domain import OUTCOMES, CaseClosedError, CaseError
 from services.intake.registers_http import registers_router
 

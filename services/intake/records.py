@@ -28,6 +28,7 @@ from infra.calendar import local_date
 from infra.contract_terms import NoContract
 from infra.pii import KeyStore, seal, unseal
 from services.intake.domain import Case, referral_key
+from services.intake.ports import Answering
 from services.intake.rules import Accepted, parse_personal_number
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def has_records(event: Any) -> dict[str, bool | None]:
 
 
 def open_case(
-    app: Intake,
+    app: Answering,
     referral: SubmitReferral,
     outcome: Accepted,
     received_at: datetime,

@@ -54,6 +54,7 @@ from infra.pii import ERASED, seal, unseal
 from services.intake.domain import Case, RejectedReferral, ResidencyException, referral_key
 from services.intake.eligibility import policy_at
 from services.intake.inbound import UnreadableReferral
+from services.intake.ports import Answering
 from services.intake.records import main_subject, open_case
 from services.intake.rules import Accepted, evaluate, parse_personal_number
 
@@ -80,7 +81,7 @@ def only_residency(reasons: Sequence[Reason]) -> bool:
 
 
 def rejection(
-    app: Intake,
+    app: Answering,
     referral: SubmitReferral | UnreadableReferral,
     received_at: datetime,
     reasons: Sequence[Reason],
@@ -103,7 +104,7 @@ def rejection(
     )
 
 
-def _kept(app: Intake, referral: SubmitReferral, received_at: datetime) -> dict[str, Any]:
+def _kept(app: Answering, referral: SubmitReferral, received_at: datetime) -> dict[str, Any]:
     day = local_date(received_at)
     household = []
     for person in referral.persons:
