@@ -6,25 +6,28 @@ answer again; a different one under a used key is refused (:mod:`services.intake
 A referral beyond its source's rate limit is refused first (``rate_limited``, recorded as a
 :class:`RateLimitedReferral`): that refusal is not its answer, so the referral sent again later
 is evaluated anew. The handlers of what arrives are in :mod:`services.intake.handlers`;
-persons and their sealed data in :mod:`services.intake.personal`.
+persons and their sealed data in :mod:`services.intake.personal`; a referral over HTTP in
+:mod:`services.intake.submission`.
+
+It stays a little over 300 lines because it is where intake's slices meet: the registries, the
+hooks of :class:`~infra.application.ServiceApplication` intake fills in (reading an entry,
+preparing a batch, a case's events, dead letters), and the case commands, each a few lines over
+the module that does the work.
 """
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
-from pydantic import ValidationError
 
-from events.codec import DecodeError, Envelope, decode
+from events.codec import DecodeError, Envelope
 from events.referrals import SubmitReferral
-from events.strictjson import NotJson, loads
 from infra.application import (
     Busy,
     Handler,
@@ -36,9 +39,9 @@ from infra.application import (
 from infra.calendar import local_date
 from infra.pii import StagedKeys, seal
 from infra.projections import keep
-from infra.topology import REFERRALS, is_referral_stream
+from infra.topology import is_referral_stream
 from services.intake import polare, reevaluation, resubmission, terms
-from services.intake.answers import Answer, answer_of, unrecorded
+from services.intake.answers import Answer, answer_of
 from services.intake.domain import (
     Case,
     CaseError,
@@ -50,7 +53,7 @@ from services.intake.domain import (
     referral_key,
 )
 from services.intake.handlers import HANDLERS, LOOKUPS
-from services.intake.inbound import Sender, UnreadableReferral, envelope_id, read_sender
+from services.intake.inbound import UnreadableReferral, read_entry
 from services.intake.limits import SourceLimiter
 from services.intake.personal import Persons, erase_expired
 from services.intake.public import PUBLIC_EVENTS
@@ -62,20 +65,16 @@ from services.intake.resubmission import (
     fingerprint_key,
     raw_fingerprint,
     reused_id,
-    same_content,
 )
 from services.intake.retention import RetentionWatch
 from services.intake.rules import (
     IntakePolicy,
     Member,
-    conflicting_resubmission,
-    malformed,
     parse_personal_number,
 )
 from services.intake.sources import StreamSources
+from services.intake.submission import submit
 from services.intake.watch import AckWatch
-
-HTTP_CONSUMER = "http"
 
 
 class Intake(RegisterCommands):
@@ -196,7 +195,7 @@ class Intake(RegisterCommands):
     def decode(self, stream: str, fields: Mapping[Any, Any]) -> Envelope[Any]:
         """An entry as intake reads it; refused (a dead letter) on a referral stream that may
         not carry its source (:mod:`services.intake.sources`)."""
-        envelope = self._read(stream, fields)
+        envelope = self.read(stream, fields)
         message = envelope.message
         referral = isinstance(message, SubmitReferral | UnreadableReferral)
         refusal = self.sources.refusal(stream, message.source if referral else None)
@@ -204,25 +203,9 @@ class Intake(RegisterCommands):
             raise DecodeError(refusal)
         return envelope
 
-    def _read(self, stream: str, fields: Mapping[Any, Any]) -> Envelope[Any]:
-        try:
-            return decode(fields)
-        except DecodeError as exc:
-            if not is_referral_stream(stream) or not isinstance(exc.__cause__, ValidationError):
-                raise
-            sender = read_sender(fields)
-            if sender is None:
-                raise
-            source, referral_id, data = sender
-            return Envelope(
-                UnreadableReferral(
-                    source=source,
-                    referral_id=referral_id,
-                    reasons=malformed(exc.__cause__),
-                    fingerprint=raw_fingerprint(self._fingerprint_key, data),
-                ),
-                id=envelope_id(fields, source, referral_id),
-            )
+    def read(self, stream: str, fields: Mapping[Any, Any]) -> Envelope[Any]:
+        """An entry as read on ``stream`` (:func:`services.intake.inbound.read_entry`)."""
+        return read_entry(stream, fields, lambda data: raw_fingerprint(self._fingerprint_key, data))
 
     def redact_dead_letter(self, stream: str, fields: dict[str, str], error: str) -> dict[str, str]:
         """Referrals may carry personal data: keep the entry here, encrypted; name it on Redis."""
@@ -236,55 +219,11 @@ class Intake(RegisterCommands):
     # --- commands ----------------------------------------------------------------------------
 
     def submit(self, body: bytes) -> Answer:
-        """A referral over HTTP: the same rules and the same idempotency as on the stream."""
-        try:
-            text = body.decode("utf-8")  # as on the stream: UTF-8 only, not UTF-16 or -32
-            data = loads(text)  # and the stream's strict JSON
-        except (UnicodeDecodeError, NotJson) as exc:
-            return unrecorded(f"the body is not JSON: {exc}")
-        if not isinstance(data, dict):
-            return unrecorded("the body is not a JSON object")
-        try:
-            sender = Sender.model_validate(data)
-        except ValidationError as exc:  # nobody to answer under: nothing is recorded
-            return Answer(False, None, None, reasons=[r.model_dump() for r in malformed(exc)])
-        source, referral_id = sender.source, sender.referral_id
-        fields = {"type": "SubmitReferral", "version": "1", "data": text}
-        key = referral_key(source, referral_id)
-        fields["id"] = str(uuid5(key, HTTP_CONSUMER))  # decoding needs one; replaced below
-        try:  # the token has bound the source, not a stream
-            envelope = self._read(REFERRALS, fields)
-        except DecodeError as exc:  # past the stream's limits: refused as there, unrecorded
-            return unrecorded(str(exc))
-        content = self.fingerprint(envelope.message)
-        # The message id is the same for the same content, so a repeat is answered without
-        # effect; it is numbered on by each rate-limit refusal, so a send after one is
-        # evaluated anew; other content under a used key is another message, refused.
-        refused = self._refused(key)
-        attempt = f"{HTTP_CONSUMER}/{content}"
-        if refused is not None:
-            attempt += f"/{refused.refusals}"
-        envelope = replace(envelope, id=uuid5(key, attempt))
-        error = self.process(HTTP_CONSUMER, [Incoming("http", REFERRALS, envelope)])["http"]
-        if error is not None:
-            raise RuntimeError(f"the referral could not be recorded: {error}")
-        found = self._answered(source, referral_id)
-        if found is not None and not same_content(found, content):
-            reason = conflicting_resubmission().model_dump()
-            return Answer(False, source, referral_id, reasons=[reason], conflict=True)
-        if found is not None:
-            return answer_of(found)
-        refused = self._refused(key)
-        assert refused is not None  # just refused, or answered (above)
-        return Answer(
-            False,
-            source,
-            referral_id,
-            reasons=list(refused.reasons),
-            retry_after=timedelta(milliseconds=refused.retry_after_ms),
-        )
+        """A referral over HTTP (:func:`services.intake.submission.submit`)."""
+        return submit(self, body)
 
-    def _refused(self, key: UUID) -> RateLimitedReferral | None:
+    def refused(self, key: UUID) -> RateLimitedReferral | None:
+        """The rate limit's record of refusing the referral under ``key``, if it has."""
         try:
             found: Aggregate = self.repository.get(RateLimitedReferral.create_id(key))
         except AggregateNotFoundError:
@@ -294,10 +233,11 @@ class Intake(RegisterCommands):
     def answer(self, source: str, referral_id: str) -> Answer | None:
         """The answer recorded for a referral, or None if it has not been received (a referral
         only refused by the rate limit has not been)."""
-        found = self._answered(source, referral_id)
+        found = self.answered(source, referral_id)
         return None if found is None else answer_of(found)
 
-    def _answered(self, source: str, referral_id: str) -> Case | RejectedReferral | None:
+    def answered(self, source: str, referral_id: str) -> Case | RejectedReferral | None:
+        """The referral's answer as recorded (:func:`services.intake.reevaluation.answer_in`)."""
         return answer_in(UnitOfWork(self), source, referral_id)
 
     def grant_residency_exception(
