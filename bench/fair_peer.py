@@ -58,15 +58,11 @@ from bench.fair_peer_domain import (
     WaitingCase,
     aid,
 )
-from events.messages import (
-    HouseholdMember,
-    MeetingHeld,
-    Message,
-    ReferralReceived,
-    SessionLogged,
-    SessionReportedApart,
-    SubmitReferral,
-)
+from events.billing import SessionLogged, SessionReportedApart
+from events.intake import HouseholdMember, ReferralReceived
+from events.referrals import SubmitReferral
+from events.scheduling import MeetingHeld
+from events.types import Message
 from infra.calendar import STOCKHOLM
 from infra.topology import BILLING_EVENTS, INTAKE_EVENTS, REFERRALS, SCHEDULING_EVENTS
 from services.intake.domain import referral_key

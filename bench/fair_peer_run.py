@@ -45,7 +45,7 @@ from bench.pipeline import (
     referral,
     wait,
 )
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.calendar import STOCKHOLM
 from infra.monitor import drained
 from infra.topology import BILLING_EVENTS, INTAKE_EVENTS, REFERRALS, SCHEDULING_EVENTS, groups

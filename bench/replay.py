@@ -30,7 +30,7 @@ from typing import Any
 
 from bench import in_subprocess
 from events.codec import Envelope
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.batches import Incoming
 from infra.calendar import STOCKHOLM, is_business_day
 from infra.settings import Settings

@@ -15,8 +15,9 @@ from uuid import UUID, uuid4
 
 from pydantic import ValidationError
 
-from events.messages import MESSAGES, Message
+from events.registry import MESSAGES
 from events.strictjson import NotJson, loads
+from events.types import Message
 
 M = TypeVar("M", bound=Message)
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from events.messages import MESSAGES
+from events.registry import MESSAGES
 
 
 def schemas() -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from events.messages import MONTH_PATTERN
+from events.types import MONTH_PATTERN
 
 _MONTH = re.compile(MONTH_PATTERN)
 #: Months are counted from January of year 1 (index 0), the first month a date can hold.

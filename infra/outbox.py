@@ -14,7 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
-from events.messages import Message
+from events.types import Message
 from infra.recording import RecordingApplication
 
 OUTBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/outbox")

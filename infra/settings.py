@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from events import messages
+from events import referrals
 
 ServiceName = Literal["intake", "scheduling", "billing"]
 #: The programmes a referral can ask for (field work takes no referrals).
@@ -42,7 +42,7 @@ class SettingsError(ValueError):
 
 
 #: What a referral ``source`` may be (the contract's pattern): safe in a Redis key and an ACL.
-SOURCE_PATTERN = re.compile(messages.SOURCE_PATTERN)
+SOURCE_PATTERN = re.compile(referrals.SOURCE_PATTERN)
 
 
 def stream_source(value: str) -> str:

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from events.messages import PROGRAMMES
+from events.types import PROGRAMMES
 from infra.calendar import local_date
 from lots import report_labels as labels
 from services.intake.followup import ECONOMY

@@ -25,7 +25,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from events.messages import PROGRAMMES, CallOffRecorded, TariffRecorded
+from events.billing import CallOffRecorded, TariffRecorded
+from events.types import PROGRAMMES
 from infra.calendar import local_date
 from infra.words import counted
 from lots import field_report

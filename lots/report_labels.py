@@ -7,7 +7,7 @@ CSV and HTML show these labels instead. A key without a label here reads as its 
 
 from __future__ import annotations
 
-from events.messages import PROGRAMMES
+from events.types import PROGRAMMES
 
 SECTIONS: dict[str, str] = {
     "coordinated_follow_up": "follow-up of the families in coordinated support",

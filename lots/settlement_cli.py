@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 import typer
 
-from events.messages import PROGRAMMES
+from events.types import PROGRAMMES
 from infra.money import kronor
 from infra.settings import Settings
 from infra.words import counted

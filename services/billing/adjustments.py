@@ -21,7 +21,7 @@ from __future__ import annotations
 import unicodedata
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from events.messages import AdjustmentRecorded
+from events.billing import AdjustmentRecorded
 
 MANUAL_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:manual-adjustment")
 """Namespace of manual adjustments' ids; never change it (ids must re-derive)."""

@@ -18,7 +18,8 @@ from typing import Any, ClassVar, TypeVar
 
 from eventsourcing.persistence import IntegrityError
 
-from events.messages import MeetingHeld, ReferralReceived
+from events.intake import ReferralReceived
+from events.scheduling import MeetingHeld
 from infra.application import ServiceApplication
 from infra.batches import Handler, Incoming, Lookup
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy

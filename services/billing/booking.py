@@ -23,7 +23,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.messages import MeetingHeld, Programme, SessionLogged
+from events.billing import SessionLogged
+from events.scheduling import MeetingHeld
+from events.types import Programme
 from infra.calendar import local_date, month_of
 from infra.months import month_of_date
 from infra.unit_of_work import UnitOfWork

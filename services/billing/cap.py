@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from events.messages import SessionLogged
+from events.billing import SessionLogged
 from services.billing.pricing import PricingError, amount_ore, client_hours
 from services.billing.tariffs import Catalogue
 

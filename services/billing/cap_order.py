@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from events.messages import SessionLogged
+from events.billing import SessionLogged
 from infra.calendar import STOCKHOLM
 from services.billing.cap import THRESHOLDS, CallOff
 from services.billing.pricing import amount_ore, client_hours

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from events.messages import PROGRAMMES
+from events.types import PROGRAMMES
 from infra.calendar import local_date
 from services.billing import views
 from services.billing.booking import Booker

@@ -31,7 +31,7 @@ from datetime import date
 from typing import Any, Literal
 from uuid import NAMESPACE_URL, uuid5
 
-from events.messages import AdjustmentRecorded, SessionLogged
+from events.billing import AdjustmentRecorded, SessionLogged
 from services.billing.fixed import fixed_lines
 from services.billing.pricing import amount_ore
 from services.billing.settlement import month_start

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from functools import partial
 
-from events.messages import AdjustmentRecorded, SessionLogged
+from events.billing import AdjustmentRecorded, SessionLogged
 from infra.months import month_of_date
 from services.billing.booking import Booker
 from services.billing.catchup import (

@@ -17,7 +17,8 @@ from typing import Any
 
 import structlog
 
-from events.messages import PROGRAMMES, MeetingHeld
+from events.scheduling import MeetingHeld
+from events.types import PROGRAMMES
 from infra.batches import Incoming
 from infra.calendar import local_date, month_of
 from infra.months import end_of_month, previous_month

@@ -12,12 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from events.codec import DecodeError, decode
-from events.messages import (
+from events.billing import (
     AdjustmentRecorded,
     CallOffRecorded,
-    MeetingHeld,
-    Message,
     SeparateAmountRecorded,
     SessionDismissed,
     SessionFlagged,
@@ -27,6 +24,9 @@ from events.messages import (
     SettlementClosed,
     TariffRecorded,
 )
+from events.codec import DecodeError, decode
+from events.scheduling import MeetingHeld
+from events.types import Message
 
 _USED: dict[str, type[Message]] = {
     m.type_name: m

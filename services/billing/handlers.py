@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from events.codec import Envelope
-from events.messages import MeetingHeld, ReferralReceived
+from events.intake import ReferralReceived
+from events.scheduling import MeetingHeld
 from infra.batches import Lookup
 from infra.unit_of_work import UnitOfWork
 from services.billing.booking import Booking

@@ -38,10 +38,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from events.messages import (
+from events.billing import (
     AdjustmentRecorded,
     CallOffRecorded,
-    MeetingHeld,
     SessionFlagged,
     SessionLogged,
     SessionRecut,
@@ -49,6 +48,7 @@ from events.messages import (
     SettlementClosed,
     TariffRecorded,
 )
+from events.scheduling import MeetingHeld
 from infra.calendar import month_of
 from services.billing import catchup
 from services.billing.adjustments import AdjustmentError, is_manual, rederived

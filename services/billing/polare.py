@@ -27,14 +27,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from events.codec import Envelope
-from events.messages import (
-    NotAttested,
-    PolareFee,
-    PolareFeesLogged,
-    PolareRate,
-    PolareRatesRecorded,
-    PolareWalkAttested,
-)
+from events.billing import PolareFee, PolareFeesLogged, PolareRate, PolareRatesRecorded
+from events.intake import NotAttested, PolareWalkAttested
 from infra.batches import Handler, Lookup
 from infra.months import month_of_date
 from infra.outbox import Outgoing, Translator

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from events.messages import PolareRate
+from events.billing import PolareRate
 from infra.months import end_of_month, month_of_date, months_through
 from infra.unit_of_work import UnitOfWork
 from services.billing.books import Books

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException
 from pydantic import Field
 
-from events.messages import PolareRate
+from events.billing import PolareRate
 from infra.auth import READ, STAFF
 from services.billing import polare_commands
 from services.billing.application import Billing

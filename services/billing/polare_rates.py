@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from events.messages import PolareRate
+from events.billing import PolareRate
 from services.billing.tariff_entries import TariffError
 
 

@@ -30,7 +30,9 @@ from decimal import Decimal
 from typing import Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from events.messages import MeetingHeld, Programme, SessionLogged
+from events.billing import SessionLogged
+from events.scheduling import MeetingHeld
+from events.types import Programme
 from infra.calendar import local_date, month_of
 from infra.months import month_of_date
 from services.billing.tariffs import Catalogue, ore_half_up

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from events.messages import MeetingHeld, SessionReportedApart
+from events.billing import SessionReportedApart
+from events.scheduling import MeetingHeld
 from infra.calendar import local_date
 from infra.months import month_of_date
 from services.billing.pricing import (

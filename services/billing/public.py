@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from events.messages import (
+from events.billing import (
     AdjustmentRecorded,
     CallOffRecorded,
     SeparateAmountRecorded,

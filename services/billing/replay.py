@@ -25,13 +25,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from events.messages import (
+from events.billing import (
     AdjustmentRecorded,
-    MeetingHeld,
     SeparateAmountRecorded,
     SessionLogged,
     SessionReportedApart,
 )
+from events.scheduling import MeetingHeld
 from infra.calendar import month_of
 from infra.months import month_of_date
 from services.billing import catchup

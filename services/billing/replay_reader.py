@@ -16,7 +16,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from services.billing.booking import LoggedTime, Source
 from services.billing.domain import Session, Settlement
 from services.billing.tariff_book import TariffBook

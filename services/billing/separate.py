@@ -27,7 +27,7 @@ from datetime import date
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from events.messages import SeparateAmountRecorded
+from events.billing import SeparateAmountRecorded
 
 KINDS = ("premises_share", "state_grant")
 _NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:separate-amount")

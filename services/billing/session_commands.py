@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 from pydantic import ValidationError
 
 from events.codec import describe
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.calendar import local_date, month_of
 from infra.months import month_of_date
 from services.billing import views

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import Field
 
-from events.messages import Programme
+from events.types import Programme
 from infra.auth import READ, STAFF
 from services.billing.application import Billing
 from services.billing.http_edge import Body, Name, answers

@@ -64,14 +64,14 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import BaseModel, ValidationError
 
-from events.codec import describe
-from events.messages import (
-    PROGRAMMES,
+from events.billing import (
     AdjustmentRecorded,
     SeparateAmountRecorded,
     SessionLogged,
     SessionReportedApart,
 )
+from events.codec import describe
+from events.types import PROGRAMMES
 from infra import months
 from services.billing.fixed import fixed_lines
 from services.billing.pricing import NeedsDecision, bills_for_leanlink

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 
-from events.messages import Programme
+from events.types import Programme
 from infra.auth import READ, STAFF
 from services.billing.application import Billing
 from services.billing.http_edge import (

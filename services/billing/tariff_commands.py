@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from events.messages import PROGRAMMES
+from events.types import PROGRAMMES
 from infra.calendar import local_date
 from services.billing.booking import Booker
 from services.billing.books import Books

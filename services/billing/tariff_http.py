@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import Field
 
-from events.messages import Programme
+from events.types import Programme
 from infra.auth import READ, STAFF
 from services.billing.application import Billing
 from services.billing.http_edge import Name, Recorded, Series, Year, answers

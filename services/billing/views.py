@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.months import end_of_month
 from services.billing.booking import Booker, needs_of, source_of
 from services.billing.cap import call_offs_in_force

@@ -14,29 +14,29 @@ from collections.abc import Callable
 from faststream.redis import RedisBroker, StreamSub
 from faststream.specification import AsyncAPI
 
-from events.messages import (
+from events.billing import SessionLogged, TariffRecorded
+from events.intake import (
     AcknowledgementOverdue,
     CaseAcknowledged,
     CaseClosed,
-    FamilyAssessed,
-    FamilyGoalFollowedUp,
-    FamilyGoalSet,
-    MeetingHeld,
-    Message,
-    NightWalkReported,
-    PhaseOutPlanned,
     PolarEnrolled,
     PolareWalkAttested,
     PolarLeft,
+    ReferralReceived,
+    ReferralRejected,
+)
+from events.intake_registers import (
+    FamilyAssessed,
+    FamilyGoalFollowedUp,
+    FamilyGoalSet,
+    PhaseOutPlanned,
     QualityEventHandled,
     QualityEventRecorded,
     QualitySummarySubmitted,
-    ReferralReceived,
-    ReferralRejected,
-    SessionLogged,
-    SubmitReferral,
-    TariffRecorded,
 )
+from events.referrals import SubmitReferral
+from events.scheduling import MeetingHeld, NightWalkReported
+from events.types import Message
 from infra.topology import BILLING_EVENTS, INTAKE_EVENTS, REFERRALS, SCHEDULING_EVENTS
 
 ENVELOPE = (

@@ -28,7 +28,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from types import MappingProxyType
 
-from events.messages import Consent, Reason
+from events.intake import Reason
+from events.referrals import Consent
 
 #: The five indicators (002 §1), in the contract's spelling and order, each with what it
 #: restates of the seed.

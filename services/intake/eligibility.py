@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
@@ -32,10 +32,8 @@ from infra.unit_of_work import UnitOfWork
 from services.intake import terms
 from services.intake.coordinated import INDICATORS
 from services.intake.domain import REFERRAL_NAMESPACE
+from services.intake.ports import Answering, Recording
 from services.intake.rules import IntakePolicy
-
-if TYPE_CHECKING:
-    from services.intake.application import Intake
 
 RULE_ID = uuid5(REFERRAL_NAMESPACE, "eligibility/coordinated-indicators")
 #: The fewest indicators a decision may require (see the module docstring).
@@ -105,14 +103,14 @@ def policy_for(policy: IntakePolicy, rule: IndicatorRule | None, moment: datetim
     return replace(policy, min_indicators=required)
 
 
-def policy_at(app: Intake, uow: UnitOfWork, moment: datetime) -> IntakePolicy:
+def policy_at(app: Answering, uow: UnitOfWork, moment: datetime) -> IntakePolicy:
     """The policy a referral received at ``moment`` is judged by (the rule read in ``uow``),
     with the contract terms billing has recorded (:mod:`services.intake.terms`)."""
     judged = policy_for(app.policy, uow.get(RULE_ID, IndicatorRule), moment)
     return terms.policy_for(judged, uow.get(terms.TERMS_ID, terms.FollowedTerms))
 
 
-def rule_of(app: Intake) -> IndicatorRule | None:
+def rule_of(app: Recording) -> IndicatorRule | None:
     try:
         found: Aggregate = app.repository.get(RULE_ID)
     except AggregateNotFoundError:
@@ -121,7 +119,7 @@ def rule_of(app: Intake) -> IndicatorRule | None:
 
 
 def decide(
-    app: Intake, required: int, decided_by: str, decision_ref: str, reason: str
+    app: Recording, required: int, decided_by: str, decision_ref: str, reason: str
 ) -> IndicatorRule:
     """Record the administration's decision on the indicators required, from now on."""
     if not FEWEST <= required <= len(INDICATORS):

@@ -22,14 +22,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from events.codec import MAX_DATA_BYTES
-from events.messages import ContractNotice, Reason, ReferralId, Source, SubmitReferral
+from events.intake import ContractNotice, Reason
+from events.referrals import ReferralId, Source, SubmitReferral
 from events.strictjson import NotJson, loads
 from infra.access import looked_over_http
 from infra.application import ServiceApplication
 from infra.auth import STAFF, Principal, Role, guard
 from infra.runtime import Runtime
 from services.intake import eligibility_http, polare_http
-from services.intake.application import Answer, Intake
+from services.intake.answers import Answer
+from services.intake.application import Intake
 from services.intake.domain import OUTCOMES, CaseClosedError, CaseError
 from services.intake.registers_http import registers_router
 

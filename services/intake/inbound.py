@@ -4,19 +4,24 @@ could not be read but says validly who sent it (answered ``malformed`` under its
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ValidationError
 
-from events.messages import Message, Reason, ReferralId, Source
+from events.codec import DecodeError, Envelope, decode
+from events.intake import Reason
+from events.referrals import ReferralId, Source
+from events.types import Message
+from infra.topology import is_referral_stream
 from services.intake.domain import referral_key
+from services.intake.rules import malformed
 
 
 class Sender(BaseModel):
     """Who a referral is from. Its answer is published under them, so both must be valid: a
-    source of the shared pattern, a printable referral id (``events.messages``)."""
+    source of the shared pattern, a printable referral id (``events.referrals``)."""
 
     source: Source
     referral_id: ReferralId
@@ -56,3 +61,29 @@ def envelope_id(fields: Mapping[Any, Any], source: str, referral_id: str) -> UUI
         return UUID(raw.decode() if isinstance(raw, bytes) else str(raw))
     except (ValueError, AttributeError):
         return uuid5(referral_key(source, referral_id), "unreadable")
+
+
+def read_entry(
+    stream: str, fields: Mapping[Any, Any], fingerprint: Callable[[dict[str, Any]], str]
+) -> Envelope[Any]:
+    """An entry as intake reads it on ``stream``: a referral that cannot be read but names its
+    sender validly becomes an :class:`UnreadableReferral` (answered ``malformed``), its
+    ``fingerprint`` of the data as sent; anything else unreadable raises DecodeError."""
+    try:
+        return decode(fields)
+    except DecodeError as exc:
+        if not is_referral_stream(stream) or not isinstance(exc.__cause__, ValidationError):
+            raise
+        sender = read_sender(fields)
+        if sender is None:
+            raise
+        source, referral_id, data = sender
+        return Envelope(
+            UnreadableReferral(
+                source=source,
+                referral_id=referral_id,
+                reasons=malformed(exc.__cause__),
+                fingerprint=fingerprint(data),
+            ),
+            id=envelope_id(fields, source, referral_id),
+        )

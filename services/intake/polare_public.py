@@ -6,13 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.messages import (
-    AttestedPolar,
-    NotAttested,
-    PolarEnrolled,
-    PolareWalkAttested,
-    PolarLeft,
-)
+from events.intake import AttestedPolar, NotAttested, PolarEnrolled, PolareWalkAttested, PolarLeft
 from infra.outbox import Outgoing
 from infra.topology import INTAKE_EVENTS
 

@@ -20,18 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
-from events.messages import SubmitReferral
+from events.referrals import SubmitReferral
 from infra.calendar import local_date
 from infra.contract_terms import NoContract
 from infra.pii import KeyStore, seal, unseal
 from services.intake.domain import Case, referral_key
+from services.intake.ports import Answering, Recording
 from services.intake.rules import Accepted, parse_personal_number
-
-if TYPE_CHECKING:
-    from services.intake.application import Intake
 
 #: The references kept: shown to the record roles.
 REFERENCES = ("decision_ref", "consent_form_ref", "consent_given_at")
@@ -71,7 +69,7 @@ def has_records(event: Any) -> dict[str, bool | None]:
 
 
 def open_case(
-    app: Intake,
+    app: Answering,
     referral: SubmitReferral,
     outcome: Accepted,
     received_at: datetime,
@@ -126,7 +124,7 @@ def _name_of(referral: SubmitReferral, personal_number: str, day: Any) -> str | 
 
 
 def reveal_event(
-    app: Intake, data: dict[str, Any], case_id: UUID, *, personal: bool, records: bool
+    app: Recording, data: dict[str, Any], case_id: UUID, *, personal: bool, records: bool
 ) -> dict[str, Any]:
     """An intake event's sealed data readable (or ``(erased)``) as far as the looker may see
     it: persons and free text with ``personal``, the references with ``records``."""

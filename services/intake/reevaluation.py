@@ -41,24 +41,23 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from events.messages import Reason, SubmitReferral
-from infra.calendar import local_date
+from events.intake import Reason
+from events.referrals import SubmitReferral
 from infra.commands import Busy
-from infra.pii import ERASED, seal, unseal
 from infra.unit_of_work import UnitOfWork
+from infra.calendar import local_date
+from infra.pii import ERASED, seal, unseal
 from services.intake.domain import Case, RejectedReferral, ResidencyException, referral_key
 from services.intake.eligibility import policy_at
 from services.intake.inbound import UnreadableReferral
+from services.intake.ports import Answering, Recording
 from services.intake.records import main_subject, open_case
 from services.intake.rules import Accepted, evaluate, parse_personal_number
-
-if TYPE_CHECKING:
-    from services.intake.application import Intake
 
 
 def awaiting_id(source: str, referral_id: str) -> UUID:
@@ -80,7 +79,7 @@ def only_residency(reasons: Sequence[Reason]) -> bool:
 
 
 def rejection(
-    app: Intake,
+    app: Answering,
     referral: SubmitReferral | UnreadableReferral,
     received_at: datetime,
     reasons: Sequence[Reason],
@@ -103,7 +102,7 @@ def rejection(
     )
 
 
-def _kept(app: Intake, referral: SubmitReferral, received_at: datetime) -> dict[str, Any]:
+def _kept(app: Answering, referral: SubmitReferral, received_at: datetime) -> dict[str, Any]:
     day = local_date(received_at)
     household = []
     for person in referral.persons:
@@ -128,7 +127,7 @@ def _kept(app: Intake, referral: SubmitReferral, received_at: datetime) -> dict[
     }
 
 
-def restore(app: Intake, rejected: RejectedReferral) -> SubmitReferral | None:
+def restore(app: Recording, rejected: RejectedReferral) -> SubmitReferral | None:
     """The kept referral as it was received; None if it was not kept or has been erased."""
     if not rejected.household or rejected.content is None:
         return None
@@ -159,7 +158,7 @@ def restore(app: Intake, rejected: RejectedReferral) -> SubmitReferral | None:
 
 
 def grant(
-    app: Intake, source: str, referral_id: str, granted_by: str, reason: str
+    app: Recording, source: str, referral_id: str, granted_by: str, reason: str
 ) -> tuple[UUID, bool]:
     """Record the administration's residency exception for a referral; evaluate the referral
     again if it waits for it. Returns the exception's id and whether the referral was
@@ -196,7 +195,7 @@ def grant(
 
 
 def reconsider(
-    uow: UnitOfWork, app: Intake, rejected: RejectedReferral, granted_by: str, reason: str
+    uow: UnitOfWork, app: Recording, rejected: RejectedReferral, granted_by: str, reason: str
 ) -> None:
     """Evaluate the kept referral again under its exception and record what it gave."""
     now = app.clock()

@@ -16,15 +16,15 @@ import anyio
 from fastapi import APIRouter, HTTPException, Path, Query, Security
 from pydantic import BaseModel, Field
 
-from events.messages import (
+from events.intake_registers import (
     AssessmentStage,
     Economy,
     GoalArea,
     GoalStatus,
-    Programme,
     QualityRegister,
     QualityStep,
 )
+from events.types import Programme
 from infra.access import looked_over_http
 from infra.auth import READ, STAFF, Principal, Role, guard
 from infra.runtime import Runtime

@@ -41,11 +41,12 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from events.messages import ReferralReceived, ReferralRejected, SubmitReferral
+from events.intake import ReferralReceived, ReferralRejected
+from events.referrals import SubmitReferral
 from infra.batches import Incoming, Refusal
 from infra.outbox import Outgoing, Translator
-from infra.topology import INTAKE_EVENTS
 from infra.unit_of_work import UnitOfWork
+from infra.topology import INTAKE_EVENTS
 from services.intake.domain import (
     REFERRAL_NAMESPACE,
     Case,

@@ -18,16 +18,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from infra.application import ServiceApplication
 from infra.projections import resume
 from services.intake.domain import Case, PersonErased, RejectedReferral, RetentionHold
-
-if TYPE_CHECKING:
-    from services.intake.application import Intake
 
 TIMES = ("received_at", "at", "started_at", "closed_at", "detected_at")
 
@@ -87,7 +85,7 @@ class RetentionWatch:
         self.erased = set(state["erased"])
         self.erasures = dict(state["erasures"])
 
-    def advance(self, app: Intake, page: int = 1000) -> None:
+    def advance(self, app: ServiceApplication, page: int = 1000) -> None:
         resume(app, self)
         topics = [*_CASE_TOPICS, _HOLD_TOPIC, _ERASED_TOPIC]
         while True:

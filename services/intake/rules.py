@@ -67,7 +67,9 @@ from typing import Literal, NamedTuple, get_args
 from personnummer import personnummer as pn
 from pydantic import ValidationError
 
-from events.messages import NOT_ISO_TEXT, NOT_PRINTABLE, Person, Reason, Role, SubmitReferral
+from events.intake import Reason
+from events.referrals import NOT_ISO_TEXT, NOT_PRINTABLE, Person, SubmitReferral
+from events.types import Role
 from infra.calendar import CalendarPolicy, add_business_hours, add_calendar_days, local_date
 from infra.contract_terms import SEED_TERMS, ContractTerm, NoContract, no_contract
 from infra.settings import Referable

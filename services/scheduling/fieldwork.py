@@ -22,7 +22,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from events.messages import (
+from events.scheduling import (
     AreaDeploymentExtended,
     AreaDeploymentStarted,
     Consultation,

@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from events.messages import Consultation
+from events.scheduling import Consultation
 from infra.auth import READ, STAFF
 from services.scheduling.application import Scheduling
 from services.scheduling.fieldwork import (

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from events.codec import Envelope
-from events.messages import CaseClosed, ReferralReceived
+from events.intake import CaseClosed, ReferralReceived
 from infra.batches import Handler, Lookup
 from infra.unit_of_work import UnitOfWork
 from services.scheduling.desk import Desk

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Security
 
-from events.messages import Programme
+from events.types import Programme
 from infra.access import looked_over_http
 from infra.application import ServiceApplication
 from infra.auth import READ, STAFF, Principal, Role, guard

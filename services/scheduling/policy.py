@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from events.messages import PROGRAMMES
+from events.types import PROGRAMMES
 from infra.calendar import CalendarPolicy
 from services.scheduling.steering import DEFAULT_TERM, Term
 

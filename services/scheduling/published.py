@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from events.messages import (
+from events.scheduling import (
     FirstContactOverdue,
     MeetingCancelled,
     MeetingHeld,

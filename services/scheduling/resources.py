@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from events.messages import MeetingFormat, MeetingKind, Programme
+from events.types import MeetingFormat, MeetingKind, Programme
 from infra.calendar import STOCKHOLM
 from services.scheduling.application import QueueRow
 from services.scheduling.booking import MeetingRequest

@@ -19,7 +19,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from events.messages import PROGRAMMES
+from events.types import PROGRAMMES
 from infra.calendar import STOCKHOLM, local_date
 from infra.unit_of_work import UnitOfWork
 from services.scheduling.domain import NAMESPACE

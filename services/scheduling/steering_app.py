@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
-from events.messages import SteeringMeetingCancelled, SteeringMeetingHeld, SteeringMeetingPlanned
+from events.scheduling import SteeringMeetingCancelled, SteeringMeetingHeld, SteeringMeetingPlanned
 from infra.application import ServiceApplication
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, local_date
 from infra.commands import Busy

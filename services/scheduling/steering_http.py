@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from events.messages import SteeringOrganisation
+from events.scheduling import SteeringOrganisation
 from infra.auth import READ, STAFF
 from services.scheduling.steering import (
     MINIMUM_PER_YEAR,

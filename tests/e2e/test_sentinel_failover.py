@@ -23,7 +23,7 @@ import redis
 
 from bench.soak import SESSION_KINDS, answers_per_referral, billed_per_meeting, settlements
 from events.codec import encode
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.redis import client as redis_client
 from infra.settings import SERVICES, Settings
 from infra.topology import BILLING_EVENTS, INTAKE_EVENTS, REFERRALS, SCHEDULING_EVENTS

@@ -13,7 +13,9 @@ from uuid import uuid4
 from bench.fair_peer import received, session_of, store
 from bench.fair_peer_domain import CaseAccount
 from bench.pipeline import Calendar, referral
-from events.messages import MeetingHeld, SessionLogged, SessionReportedApart, SubmitReferral
+from events.billing import SessionLogged, SessionReportedApart
+from events.referrals import SubmitReferral
+from events.scheduling import MeetingHeld
 from infra.calendar import STOCKHOLM
 
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from events.codec import Envelope
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.batches import Incoming
 from infra.settings import Settings
 from lots.settlement_cli import settlement_app

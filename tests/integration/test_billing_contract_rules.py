@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing import settlement

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from events.codec import encode
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.auth import Role
 from infra.runtime import Periodic, Runtime
 from infra.settings import Settings

@@ -18,7 +18,7 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from events.codec import Envelope
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.auth import Role
 from infra.batches import Incoming
 from infra.settings import Settings

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from events.messages import MeetingHeld, ReferralReceived
+from events.intake import ReferralReceived
+from events.scheduling import MeetingHeld
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from events.codec import Envelope
-from events.messages import MeetingHeld, Message
+from events.scheduling import MeetingHeld
+from events.types import Message
 from infra.batches import Incoming
 from infra.settings import Settings
 from infra.store import store_env

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from events.codec import decode, encode
-from events.messages import Consultation, PolareRate
+from events.billing import PolareRate
+from events.scheduling import Consultation
 from infra.application import ServiceApplication
 from infra.batches import Incoming
 from infra.pii import ERASED

@@ -10,7 +10,7 @@ from typing import Any
 import redis
 
 from events.codec import encode
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.settings import Settings
 from tests.support.flow import eventually
 from tests.support.intake import Clock, entry, personal_number, referral, running_intake

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import redis
 
-from events.messages import ReferralRejected
+from events.intake import ReferralRejected
 from infra.pii import ERASED
 from infra.settings import Settings
-from services.intake import application
+from services.intake import handlers as application
 from services.intake.application import Intake
 from services.intake.domain import referral_key
 from tests.support.cli import lots

@@ -9,7 +9,7 @@ from unittest.mock import ANY
 
 import pytest
 
-from events.messages import CaseClosed
+from events.intake import CaseClosed
 from infra import projections
 from infra.projections import from_scratch, keep
 from infra.settings import Settings

@@ -21,7 +21,9 @@ import redis
 from eventsourcing.utils import get_topic
 
 from events.codec import encode
-from events.messages import MeetingHeld, Message, ReferralReceived
+from events.intake import ReferralReceived
+from events.scheduling import MeetingHeld
+from events.types import Message
 from infra.application import ServiceApplication
 from infra.runtime import Runtime
 from infra.settings import SERVICES, Settings

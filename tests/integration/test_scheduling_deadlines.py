@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from events.messages import CaseClosed
+from events.intake import CaseClosed
 from infra.calendar import local_date
 from infra.settings import Settings
 from services.scheduling.app import make_app, periodic

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.auth import Role
 from infra.settings import Settings
 from services.scheduling.application import Scheduling

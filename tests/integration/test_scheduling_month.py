@@ -17,7 +17,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from events.codec import decode, encode
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.calendar import STOCKHOLM, is_business_day, local_date
 from infra.settings import Settings
 from services.scheduling.application import Scheduling

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from events.codec import decode, encode
-from events.messages import CaseClosed
+from events.intake import CaseClosed
 from infra.settings import Settings
 from services.scheduling.application import Scheduling
 from services.scheduling.booking import MeetingRequest

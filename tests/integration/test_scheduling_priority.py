@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from events.codec import decode, encode
-from events.messages import ReferralReceived
+from events.intake import ReferralReceived
 from infra.batches import Incoming
 from infra.calendar import STOCKHOLM
 from infra.settings import Settings

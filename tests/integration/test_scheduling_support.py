@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from events.codec import Envelope
-from events.messages import CaseClosed, HouseholdMember, ReferralReceived
+from events.intake import CaseClosed, HouseholdMember, ReferralReceived
 from infra.batches import Incoming
 from infra.calendar import STOCKHOLM, add_calendar_days, local_date
 from infra.settings import Settings

@@ -17,7 +17,7 @@ import redis
 from pydantic import SecretStr
 
 from events.codec import encode
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.monitor import stream_report
 from infra.settings import Settings
 from services.intake.domain import referral_key

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from events.codec import Envelope
-from events.messages import MeetingHeld, Message
+from events.scheduling import MeetingHeld
+from events.types import Message
 from infra.batches import Incoming
 from services.billing.application import Billing
 from services.billing.offline import compute_from_export

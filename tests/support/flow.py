@@ -12,7 +12,7 @@ from typing import Any
 import redis
 
 from events.codec import decode, encode
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.batches import Incoming
 from infra.runtime import Runtime
 from infra.settings import Settings

@@ -17,7 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from events.codec import Envelope
-from events.messages import MeetingHeld
+from events.scheduling import MeetingHeld
 from infra.application import ServiceApplication
 from infra.batches import Handler
 from infra.outbox import Outgoing

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from events.messages import SessionLogged
+from events.billing import SessionLogged
 from lots.settlement_cli import settlement_app
 from services.billing.settlement import verify
 

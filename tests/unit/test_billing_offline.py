@@ -10,10 +10,8 @@ from uuid import UUID
 
 import pytest
 
-from events.messages import (
+from events.billing import (
     CallOffRecorded,
-    MeetingHeld,
-    Message,
     SessionDismissed,
     SessionFlagged,
     SessionLogged,
@@ -21,6 +19,8 @@ from events.messages import (
     TariffEntry,
     TariffRecorded,
 )
+from events.scheduling import MeetingHeld
+from events.types import Message
 from services.billing.export_reader import ExportError
 from services.billing.offline import compute_from_export
 from services.billing.pricing import price_meeting

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from events.billing import AdjustmentRecorded, SessionLogged, SettlementClosed, TariffEntry
 from events.codec import decode, encode
-from events.messages import AdjustmentRecorded, SessionLogged, SettlementClosed, TariffEntry
 from infra.money import kronor, sek
 from services.billing.settlement import (
     first_open_month,

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.messages import AdjustmentRecorded, MeetingHeld, SessionLogged
+from events.billing import AdjustmentRecorded, SessionLogged
+from events.scheduling import MeetingHeld
 from services.billing.catchup import (
     Billed,
     CatchUpError,

@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from events import MESSAGES, DecodeError, decode, encode
-from events.messages import Message, SubmitReferral
+from events.referrals import SubmitReferral
 from events.schema import render, schemas
+from events.types import Message
 
 NOW = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 

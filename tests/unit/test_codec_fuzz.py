@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from events import MESSAGES, DecodeError, decode, encode
 from events.codec import MAX_DATA_BYTES, MAX_FIELD_BYTES, MAX_FIELDS, plain_fields
-from events.messages import Message, SubmitReferral
+from events.referrals import SubmitReferral
+from events.types import Message
 from tests.unit.test_codec import SAMPLES
 
 VALID = {name: encode(MESSAGES[name].model_validate(SAMPLES[name])) for name in SAMPLES}

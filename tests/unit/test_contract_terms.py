@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.messages import SubmitReferral, TariffEntry
+from events.billing import TariffEntry
+from events.referrals import SubmitReferral
 from infra.contract_terms import SEED_TERMS, NoContract, followed, no_contract
 from infra.months import last_day
 from infra.settings import Settings, SettingsError

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.messages import Consent, Person, SubmitReferral
+from events.referrals import Consent, Person, SubmitReferral
 from infra.calendar import STOCKHOLM, local_date
 from services.intake.coordinated import INDICATOR_TEXTS, INDICATORS, missing_indicators
 from services.intake.eligibility import IndicatorRule, policy_for

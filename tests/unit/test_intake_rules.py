@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError, field_validator
 
-from events.messages import SOURCE_PATTERN, Consent, Person, Reason, SubmitReferral
+from events.intake import Reason
+from events.referrals import SOURCE_PATTERN, Consent, Person, SubmitReferral
 from infra.calendar import STOCKHOLM, CalendarPolicy, add_business_hours, local_date
 from services.intake.reevaluation import only_residency
 from services.intake.resubmission import fingerprint

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.messages import AdjustmentRecorded
+from events.billing import AdjustmentRecorded
 from services.billing.adjustments import (
     AdjustmentError,
     adjustment_id_for,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.messages import PolareRate
+from events.billing import PolareRate
 from infra.schoolyear import SchoolYearError, parse, school_year_of
 from services.billing.polare_rates import (
     NoRate,

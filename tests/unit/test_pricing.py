@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.messages import MeetingFormat, MeetingHeld, Programme, SessionLogged
+from events.billing import SessionLogged
+from events.scheduling import MeetingHeld
+from events.types import MeetingFormat, Programme
 from infra.calendar import local_date
 from services.billing.booking import billable_of, price_source
 from services.billing.cap import THRESHOLDS, CallOff, apply_cap, hold_against_cap, split_at_cap

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.messages import MeetingHeld, SessionLogged
+from events.billing import SessionLogged
+from events.scheduling import MeetingHeld
 from services.billing.offline import compute_from_export
 from services.billing.pricing import NotLeanlinks, price_logged_time, price_meeting
 from services.billing.providers import report_apart

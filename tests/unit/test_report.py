@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from events.messages import CallOffRecorded, TariffEntry, TariffRecorded
+from events.billing import CallOffRecorded, TariffEntry, TariffRecorded
 from lots.report import to_csv, to_html, yearly
 from services.billing.tariff_entries import YearlyCap, entry_record
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.messages import SeparateAmountRecorded
+from events.billing import SeparateAmountRecorded
 from services.billing.separate import SeparateAmountError, separate_amount
 from services.billing.settlement import settle, verify
 from services.billing.statement import to_csv, to_html

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.messages import AdjustmentRecorded, MeetingHeld, SessionLogged
+from events.billing import AdjustmentRecorded, SessionLogged
+from events.scheduling import MeetingHeld
 from services.billing.cap import CallOff
 from services.billing.export_reader import ExportError
 from services.billing.fixed import monthly_share
