@@ -29,6 +29,7 @@ import redis
 import redis.asyncio as aioredis
 import structlog
 from pydantic import SecretStr
+from redis.maint_notifications import MaintNotificationsConfig
 
 from infra import sentinel
 from infra.acl import password_hash, render, users
@@ -56,13 +57,19 @@ def connect(settings: Settings, **kwargs: Any) -> redis.Redis:
     return client(chosen_url(settings), **auth(settings), **kwargs)
 
 
+#: redis-py 8 asks every new connection to turn on "maintenance notifications" (a Redis Cloud
+#: feature): Redis 7 answers with an error that redis-py logs, and a restricted ACL user would
+#: have it refused. The project uses none: not asked.
+QUIET = MaintNotificationsConfig(enabled=False)
+
+
 def client(url: str, **kwargs: Any) -> redis.Redis:
     """A client of ``url``: a ``redis://`` URL, or a ``redis+sentinel://`` one
     (:func:`infra.sentinel.parse`), whose client follows the master the sentinels name. Every
     Redis client of the project is made here or by :func:`async_client`."""
     address = sentinel.parse(url)
     if address is None:
-        return redis.Redis.from_url(url, **kwargs)
+        return redis.Redis.from_url(url, **{"maint_notifications_config": QUIET, **kwargs})
     return sentinel.master(address, **kwargs)
 
 
@@ -70,7 +77,7 @@ def async_client(url: str, **kwargs: Any) -> aioredis.Redis:
     """:func:`client` for asyncio."""
     address = sentinel.parse(url)
     if address is None:
-        return aioredis.from_url(url, **kwargs)
+        return aioredis.from_url(url, **{"maint_notifications_config": QUIET, **kwargs})
     return sentinel.async_master(address, **kwargs)
 
 

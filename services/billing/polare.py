@@ -26,8 +26,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from events.codec import Envelope
 from events.billing import PolareFee, PolareFeesLogged, PolareRate, PolareRatesRecorded
+from events.codec import Envelope
 from events.intake import NotAttested, PolareWalkAttested
 from infra.batches import Handler, Lookup
 from infra.months import month_of_date

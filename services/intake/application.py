@@ -29,13 +29,13 @@ from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from events.codec import DecodeError, Envelope
 from events.referrals import SubmitReferral
 from infra.batches import Handler, Incoming, Lookup
+from infra.calendar import local_date
 from infra.commands import Busy
 from infra.outbox import Translator
-from infra.unit_of_work import UnitOfWork
-from infra.calendar import local_date
 from infra.pii import StagedKeys, seal
 from infra.projections import keep
 from infra.topology import is_referral_stream
+from infra.unit_of_work import UnitOfWork
 from services.intake import polare, reevaluation, resubmission, terms
 from services.intake.answers import Answer, answer_of
 from services.intake.domain import (

@@ -33,11 +33,11 @@ from eventsourcing.domain import Aggregate, event
 from events.codec import Envelope
 from events.scheduling import NightWalkReported
 from infra.batches import Handler, Lookup
-from infra.outbox import Translator
-from infra.unit_of_work import UnitOfWork
 from infra.calendar import local_date
+from infra.outbox import Translator
 from infra.pii import ERASED, seal, unseal
 from infra.schoolyear import SchoolYearError, parse, school_year_of
+from infra.unit_of_work import UnitOfWork
 from services.intake.polare_public import polar_enrolled, polar_left, walk_attested
 from services.intake.polare_roll import AT_ONCE, Period, active_on, full_message, room_from
 from services.intake.rules import age_on, parse_personal_number

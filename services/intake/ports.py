@@ -19,8 +19,8 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import EventStore
 
 from events.referrals import SubmitReferral
-from infra.unit_of_work import UnitOfWork
 from infra.pii import KeyStore, StagedKeys
+from infra.unit_of_work import UnitOfWork
 from services.intake.inbound import UnreadableReferral
 from services.intake.limits import SourceLimiter
 from services.intake.rules import IntakePolicy, Member

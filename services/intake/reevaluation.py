@@ -48,10 +48,10 @@ from eventsourcing.domain import Aggregate
 
 from events.intake import Reason
 from events.referrals import SubmitReferral
-from infra.commands import Busy
-from infra.unit_of_work import UnitOfWork
 from infra.calendar import local_date
+from infra.commands import Busy
 from infra.pii import ERASED, seal, unseal
+from infra.unit_of_work import UnitOfWork
 from services.intake.domain import Case, RejectedReferral, ResidencyException, referral_key
 from services.intake.eligibility import policy_at
 from services.intake.inbound import UnreadableReferral

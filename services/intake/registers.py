@@ -19,11 +19,11 @@ from eventsourcing.utils import get_topic
 
 from events.types import PROGRAMMES
 from infra.application import ServiceApplication
-from infra.commands import Busy
-from infra.unit_of_work import UnitOfWork
 from infra.calendar import local_date
+from infra.commands import Busy
 from infra.contract_names import seed
 from infra.pii import StagedKeys, seal, unseal
+from infra.unit_of_work import UnitOfWork
 from infra.words import counted
 from services.intake.domain import Case, CaseError
 from services.intake.followup import FamilyFollowUp, FollowUpError, follow_up_id, occupied

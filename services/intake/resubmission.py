@@ -45,8 +45,8 @@ from events.intake import ReferralReceived, ReferralRejected
 from events.referrals import SubmitReferral
 from infra.batches import Incoming, Refusal
 from infra.outbox import Outgoing, Translator
-from infra.unit_of_work import UnitOfWork
 from infra.topology import INTAKE_EVENTS
+from infra.unit_of_work import UnitOfWork
 from services.intake.domain import (
     REFERRAL_NAMESPACE,
     Case,

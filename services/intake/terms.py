@@ -26,8 +26,8 @@ from eventsourcing.domain import Aggregate, event
 
 from events.billing import TariffRecorded
 from events.codec import Envelope
-from infra.unit_of_work import UnitOfWork
 from infra.contract_terms import FOLLOWED_KINDS, ContractTerm, followed
+from infra.unit_of_work import UnitOfWork
 from services.intake.domain import REFERRAL_NAMESPACE
 from services.intake.rules import IntakePolicy
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from events.codec import decode, encode
 from events.billing import PolareRate
+from events.codec import decode, encode
 from events.scheduling import Consultation
 from infra.application import ServiceApplication
 from infra.batches import Incoming
