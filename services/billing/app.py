@@ -14,8 +14,8 @@ from infra.runtime import Periodic, Runtime
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing
-from services.billing.grace import BillingSettings
 from services.billing.http import router_for
+from services.billing.settings import BillingSettings
 
 
 def make_app(settings: Settings) -> Billing:

@@ -27,9 +27,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from infra.calendar import DEFAULT_CALENDAR, STOCKHOLM, CalendarPolicy, is_business_day
 from services.billing.settlement import month_start, next_month
 
@@ -37,20 +34,6 @@ GRACE_CLOSER = "grace window"
 """``closed_by`` of a month closed by billing when its grace window ended."""
 
 CloseKind = Literal["by_hand", "early", "automatic"]
-
-
-class BillingSettings(BaseSettings):
-    """The ``LOTS_BILLING_*`` environment variables (documented in ``docs/billing.md``)."""
-
-    model_config = SettingsConfigDict(env_prefix="LOTS_BILLING_", extra="ignore", frozen=True)
-
-    #: Stockholm business days after a month's end during which its late sessions still land
-    #: in it; 0: no grace window (a month is open until closed by hand).
-    grace_days: int = Field(default=0, ge=0, le=20)
-    #: The trailing window, in weeks, over which the pace of the yearly cap forecast is taken.
-    pace_weeks: int = Field(default=8, ge=1, le=52)
-    #: How often the service closes the months whose grace window has ended.
-    close_check_seconds: float = Field(default=300.0, gt=0)
 
 
 def grace_ends(month: str, days: int, policy: CalendarPolicy = DEFAULT_CALENDAR) -> datetime:

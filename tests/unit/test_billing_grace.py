@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from infra.calendar import STOCKHOLM, CalendarPolicy, is_business_day
 from services.billing.forecast import business_days, forecast
 from services.billing.grace import (
-    BillingSettings,
     grace_ends,
     grace_over,
     grace_record,
     in_grace,
     last_grace_day,
 )
+from services.billing.settings import BillingSettings
 from services.billing.settlement import month_start, next_month
 
 LEGAL_ONLY = CalendarPolicy(de_facto_days_off=False)
