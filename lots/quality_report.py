@@ -37,7 +37,7 @@ from services.intake.quality_summary import (
     describe_report_to_ivo,
     year_summary,
 )
-from services.scheduling.policy import SchedulingSettings
+from services.scheduling.settings import SchedulingSettings
 from services.scheduling.steering import MINIMUM_PER_YEAR, Planned, outlook
 
 #: What the contracts expect a year: families in coordinated support (002), families in

@@ -13,7 +13,8 @@ from infra.runtime import Periodic
 from infra.settings import Settings
 from infra.store import store_env
 from services.scheduling.application import Scheduling
-from services.scheduling.policy import SchedulingPolicy, SchedulingSettings
+from services.scheduling.policy import SchedulingPolicy
+from services.scheduling.settings import SchedulingSettings
 
 
 def make_app(settings: Settings) -> Scheduling:

@@ -1,21 +1,19 @@
-"""Scheduling's named settings and the fixed rules of each programme's meetings.
+"""Scheduling's policy and the fixed rules of each programme's meetings.
 
 Every number the scheduling rules depend on is here, with the seed it comes from or the reason
-it was chosen where the seeds are silent (``docs/scheduling.md`` restates them). The settings
-are read from ``LOTS_SCHEDULING_*`` environment variables by :class:`SchedulingSettings`; tests
-build a :class:`SchedulingPolicy` directly.
+it was chosen where the seeds are silent (``docs/scheduling.md`` restates them). The named
+settings are read from ``LOTS_SCHEDULING_*`` environment variables by
+:class:`services.scheduling.settings.SchedulingSettings`; tests build a
+:class:`SchedulingPolicy` directly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from types import MappingProxyType
 from typing import Literal
-
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.types import PROGRAMMES
 from infra.calendar import CalendarPolicy
@@ -183,42 +181,3 @@ class SchedulingPolicy:
     @property
     def other_provider(self) -> str:
         return self.providers[1]
-
-
-class SchedulingSettings(BaseSettings):
-    """The ``LOTS_SCHEDULING_*`` environment variables (documented in ``docs/scheduling.md``)."""
-
-    model_config = SettingsConfigDict(env_prefix="LOTS_SCHEDULING_", extra="ignore", frozen=True)
-
-    other_provider: str = Field(default="other_provider", pattern=r"^[a-z][a-z0-9_]{1,40}$")
-    notice_hours: int = Field(default=24, ge=0, le=24 * 14)
-    book_late: bool = True
-    wait_threshold_days: int = Field(default=14, ge=1)
-    wait_window_days: int = Field(default=28, ge=1)
-    wait_report_days: int = Field(default=28, ge=1)
-    check_interval_seconds: float = Field(default=60.0, gt=0)
-    #: The steering group's contract term (002): from 2018-09-01, until further notice; set
-    #: the last day when the contract ends (a notice given, an extension not made).
-    steering_term_from: date = DEFAULT_TERM.first_day
-    steering_term_to: date | None = DEFAULT_TERM.last_day
-
-    @model_validator(mode="after")
-    def _term_ends_after_it_starts(self) -> SchedulingSettings:
-        self.steering_term()
-        return self
-
-    def steering_term(self) -> Term:
-        return Term(self.steering_term_from, self.steering_term_to)
-
-    def policy(self, calendar: CalendarPolicy | None = None) -> SchedulingPolicy:
-        """The policy of these settings, on the deployment's calendar (``de_facto_days_off``)."""
-        return SchedulingPolicy(
-            providers=(LEANLINK, self.other_provider),
-            notice=timedelta(hours=self.notice_hours),
-            book_late=self.book_late,
-            wait_threshold_days=self.wait_threshold_days,
-            wait_window_days=self.wait_window_days,
-            wait_report_days=self.wait_report_days,
-            working_time=WorkingTime(calendar=calendar or CalendarPolicy()),
-            steering_term=self.steering_term(),
-        )

@@ -21,8 +21,9 @@ from services.scheduling.errors import (
     TimeTaken,
     UnknownStaff,
 )
-from services.scheduling.policy import SchedulingPolicy, SchedulingSettings, WorkingTime
+from services.scheduling.policy import SchedulingPolicy, WorkingTime
 from services.scheduling.roster import Roster, StaffWeek
+from services.scheduling.settings import SchedulingSettings
 from services.scheduling.timeplan import Interval
 
 RECEIVED = datetime(2026, 3, 2, 9, tzinfo=STOCKHOLM)
