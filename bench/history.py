@@ -43,13 +43,13 @@ from infra.batches import Incoming
 from infra.calendar import STOCKHOLM
 from infra.logging import configure
 from infra.projections import from_scratch, keep
-from infra.settings import Settings
 from infra.store import store_env
 from infra.topology import INTAKE_EVENTS, REFERRALS
 from services.intake.app import policy
 from services.intake.application import Intake
 from services.intake.domain import referral_key
 from services.intake.retention import RetentionWatch
+from services.intake.settings import IntakeSettings
 from services.intake.watch import AckWatch
 from services.scheduling.app import build
 from services.scheduling.application import Scheduling
@@ -69,12 +69,12 @@ class SimulatedClock:
         return self.now
 
 
-def settings(var: Path, key: str) -> Settings:
-    return Settings(var_dir=var, embedded_redis="never", log_level="WARNING",
+def settings(var: Path, key: str) -> IntakeSettings:
+    return IntakeSettings(var_dir=var, embedded_redis="never", log_level="WARNING",
                     cipher_key=SecretStr(key), intake_rate_per_minute=0)  # fmt: skip
 
 
-def _apps(config: Settings, clock: SimulatedClock) -> tuple[Intake, Scheduling]:
+def _apps(config: IntakeSettings, clock: SimulatedClock) -> tuple[Intake, Scheduling]:
     intake = Intake(store_env(config, "intake", encrypted=True), policy=policy(config),
                     clock=clock)  # fmt: skip
     return intake, build(config, clock=clock)

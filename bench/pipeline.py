@@ -65,6 +65,7 @@ from infra.topology import (
 from lots.demo import personal_number
 from lots.supervisor import Supervisor
 from services.intake.domain import referral_key
+from services.intake.settings import IntakeSettings
 
 SOURCE = "linkoping.socialtjanst"
 #: A first contact per staff member and business day: 08:00 to 15:00, an hour each.
@@ -575,9 +576,9 @@ def run_pipeline(
     return PipelineResult(instances, count, segment1, segment2, staff_seconds, checks)
 
 
-def bench_settings(var: Path, redis_url: str, prefix: str) -> Settings:
+def bench_settings(var: Path, redis_url: str, prefix: str) -> IntakeSettings:
     """The services' settings for a benchmark run: its own stores, prefix and key."""
-    return Settings(
+    return IntakeSettings(
         var_dir=var,
         redis_url=redis_url,
         embedded_redis="never",

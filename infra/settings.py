@@ -14,7 +14,7 @@ import socket
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -31,9 +31,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from events import referrals
 
 ServiceName = Literal["intake", "scheduling", "billing"]
-#: The programmes a referral can ask for (field work takes no referrals).
-Referable = Literal["network", "coordinated", "counselling"]
-PriorityLabel = Literal["acute", "decision", "service"]
 SERVICES: tuple[ServiceName, ...] = ("intake", "scheduling", "billing")
 
 
@@ -87,15 +84,6 @@ class TokenEntry(BaseModel):
         if self.role is not Role.PUBLISHER and self.sources:
             raise ValueError(f"a {self.role} token has no sources; only publishers do")
         return self
-
-
-class SourceRate(BaseModel):
-    """A source's own rate limit on referrals (``per_minute`` 0: no limit for that source)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    per_minute: int = Field(ge=0)
-    burst: int = Field(default=1, ge=1)
 
 
 class Settings(BaseSettings):
@@ -174,34 +162,10 @@ class Settings(BaseSettings):
     #: A request body larger than this is answered 413 without being read further.
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
-    # --- intake's rules (the seeds' values by default) -------------------------------------
-    #: No longer read: coordinated support needs all five indicators unless the
-    #: administration's decision is recorded (services/intake/eligibility.py). Set, it is
-    #: refused, so that no deployment believes another rule is in force.
-    intake_min_indicators: int | None = None
-    #: Days from receipt to the first contact due, per programme (counselling: the seed's 14).
-    first_contact_days_network: int = Field(default=14, ge=0)
-    first_contact_days_coordinated: int = Field(default=14, ge=0)
-    first_contact_days_counselling: int = Field(default=14, ge=0)
-    #: Per programme, the order its waiting cases are served in, as JSON
-    #: (``{"network": ["acute", "decision", "service"]}``); a programme not named keeps the
-    #: seeds' order (services/intake/priority.py).
-    intake_priority_order: dict[Referable, tuple[PriorityLabel, PriorityLabel, PriorityLabel]] = (
-        Field(default_factory=dict)
-    )
+    # --- read by more than one service or by the command line ----------------------------------
+    #: (Each service's own rules are in its ``settings.py``: ``services/<service>/settings.py``.)
     #: Midsummer Eve, Christmas Eve and New Year's Eve count as days off in deadlines.
     de_facto_days_off: bool = True
-    #: No longer read: intake follows the terms billing records (``TariffRecorded`` on
-    #: billing.events, services/intake/terms.py). Set, it is refused, so that no deployment
-    #: believes its ends are the ones intake judges referrals by.
-    intake_contract_ends: Any = None
-
-    #: Referrals a source may send a minute on average, per intake instance (0: no limit), and
-    #: how many at once; a referral beyond them is refused with ``rate_limited``.
-    intake_rate_per_minute: int = Field(default=600, ge=0)
-    intake_rate_burst: int = Field(default=600, ge=1)
-    #: Per-source exceptions, as JSON: ``{"source": {"per_minute": 60, "burst": 10}}``.
-    intake_rate_overrides: dict[str, SourceRate] = Field(default_factory=dict)
     #: Sources that send referrals on Redis on a stream of their own, ``intake.referrals.<source>``,
     #: written only by their own ACL user (JSON list; docs/redis-acl.md). Intake reads these
     #: streams besides the shared one, and refuses such a source on the shared one.
@@ -210,9 +174,6 @@ class Settings(BaseSettings):
     #: false (recommended in production once every source has its own): every entry is refused.
     intake_shared_stream: bool = True
 
-    #: Years after the last entry in every case of a person before their data is erased
-    #: (Social Services Act: five); a case can be held past it by a recorded exception.
-    retention_years: int = Field(default=5, ge=1)
     #: Roles shown personal numbers and names by ``lots audit case``; other roles see them hidden.
     audit_personal_data_roles: frozenset[str] = frozenset({"case_officer"})
     #: Roles shown a referral's references (its decision's, its consent form's and the form's
@@ -225,34 +186,6 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = False
-
-    @field_validator("intake_priority_order")
-    @classmethod
-    def _each_label_once(cls, orders: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        for programme, order in orders.items():
-            if len(set(order)) != len(order):
-                raise ValueError(f"{programme}: rank acute, decision and service, each once")
-        return orders
-
-    @field_validator("intake_contract_ends")
-    @classmethod
-    def _ends_are_billing_s(cls, value: Any) -> None:
-        if value is not None:
-            raise ValueError(
-                "LOTS_INTAKE_CONTRACT_ENDS is no longer read: intake follows the extensions, "
-                "notices and terms billing records (POST /tariffs/extensions, /tariffs/terms, "
-                "/tariffs/terminations, lots settlement terminate); unset it"
-            )
-
-    @field_validator("intake_min_indicators")
-    @classmethod
-    def _indicators_are_decided(cls, value: int | None) -> None:
-        if value is not None:
-            raise ValueError(
-                "LOTS_INTAKE_MIN_INDICATORS is no longer read: coordinated support needs all "
-                "five indicators (002 §1) unless the administration's decision is recorded "
-                "(POST /eligibility/indicators on intake); unset it"
-            )
 
     @field_validator("redis_sentinels")
     @classmethod

@@ -23,6 +23,7 @@ from lots.polare_cli import polare_app
 from lots.quality_cli import quality_app
 from lots.settlement_cli import settlement_app
 from lots.text import escaped
+from services.intake.settings import IntakeSettings
 
 app = typer.Typer(
     help="lots: the back office of Leanlink Råd och stöd (intake, scheduling, billing).",
@@ -41,7 +42,9 @@ app.add_typer(dead_letters_app, name="dead-letters")
 
 def _settings() -> Settings:
     try:
-        return Settings()
+        # intake's own settings too: one refused (LOTS_INTAKE_CONTRACT_ENDS...) stops `lots up`
+        # here, and the children are handed them with the shared ones (supervisor.child_env)
+        return IntakeSettings()
     except Exception as exc:
         typer.echo(f"error: bad settings: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -13,10 +13,11 @@ from services.intake.application import Intake
 from services.intake.limits import Rate, SourceLimiter
 from services.intake.priority import DEFAULT_ORDERS
 from services.intake.rules import IntakePolicy
+from services.intake.settings import IntakeSettings
 from services.intake.sources import StreamSources
 
 
-def policy(settings: Settings) -> IntakePolicy:
+def policy(settings: IntakeSettings) -> IntakePolicy:
     """Intake's rules with the deployment's named settings."""
     return IntakePolicy(
         first_contact_days={
@@ -29,7 +30,7 @@ def policy(settings: Settings) -> IntakePolicy:
     )
 
 
-def limiter(settings: Settings) -> SourceLimiter:
+def limiter(settings: IntakeSettings) -> SourceLimiter:
     """The per-source rate limit on referrals (``LOTS_INTAKE_RATE_*``); per_minute 0: none."""
 
     def rate(per_minute: int, burst: int) -> Rate | None:
@@ -44,7 +45,8 @@ def limiter(settings: Settings) -> SourceLimiter:
     )
 
 
-def make_app(settings: Settings) -> Intake:
+def make_app(shared: Settings) -> Intake:
+    settings = IntakeSettings.of(shared)
     return Intake(
         store_env(settings, "intake", encrypted=True),
         policy=policy(settings),
@@ -54,8 +56,9 @@ def make_app(settings: Settings) -> Intake:
     )
 
 
-def periodic(app: ServiceApplication, settings: Settings) -> list[Periodic]:
+def periodic(app: ServiceApplication, shared: Settings) -> list[Periodic]:
     assert isinstance(app, Intake)
+    settings = IntakeSettings.of(shared)
     return [
         Periodic("acknowledgement deadlines", 60.0, app.check_acknowledgements),
         Periodic("retention", 24 * 3600.0, lambda: app.erase_expired(settings.retention_years)),

@@ -72,10 +72,10 @@ from events.referrals import NOT_ISO_TEXT, NOT_PRINTABLE, Person, SubmitReferral
 from events.types import Role
 from infra.calendar import CalendarPolicy, add_business_hours, add_calendar_days, local_date
 from infra.contract_terms import SEED_TERMS, ContractTerm, NoContract, no_contract
-from infra.settings import Referable
 from services.intake.coordinated import INDICATORS as INDICATORS  # re-exported
 from services.intake.coordinated import check_consent, missing_indicators
 from services.intake.priority import DEFAULT_ORDERS, Order, check_order, priority_of
+from services.intake.settings import Referable
 
 Basis = Literal["service", "decision"]
 Urgency = Literal["normal", "acute"]

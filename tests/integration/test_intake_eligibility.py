@@ -10,6 +10,7 @@ import pytest
 
 from infra.settings import Settings
 from services.intake.eligibility import RULE_ID
+from services.intake.settings import IntakeSettings
 from tests.support.intake import Clock, make_intake, referral, running_intake
 
 THREE = ["economic_vulnerability", "extraordinary_support_needs", "uncoordinated_actors"]
@@ -89,4 +90,4 @@ def test_the_old_setting_is_refused_with_what_to_do_instead(
 ) -> None:
     monkeypatch.setenv("LOTS_INTAKE_MIN_INDICATORS", "1")
     with pytest.raises(ValueError, match="POST /eligibility/indicators"):
-        Settings()
+        IntakeSettings()

@@ -147,8 +147,9 @@ def test_the_image_copies_every_package_the_services_import() -> None:
 
 def test_intake_rules_come_from_named_settings() -> None:
     from services.intake.app import policy
+    from services.intake.settings import IntakeSettings
 
-    chosen = policy(Settings(first_contact_days_network=10, de_facto_days_off=False))
+    chosen = policy(IntakeSettings(first_contact_days_network=10, de_facto_days_off=False))
     assert chosen.min_indicators == 5, "all five, unless the administration's decision is recorded"
     assert chosen.first_contact_days == {"network": 10, "coordinated": 14, "counselling": 14}
     assert chosen.calendar.de_facto_days_off is False
@@ -204,3 +205,24 @@ def test_redis_loads_the_committed_acl_and_each_service_logs_in_as_itself() -> N
         assert env["LOTS_REDIS_USERNAME"] == name
         (line,) = [x for x in acl if x.startswith(f"user {name} ")]
         assert line.split()[3] == password_hash(env["LOTS_REDIS_PASSWORD"])
+
+
+def test_intake_reads_its_own_settings_beside_the_shared_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lots.supervisor import Supervisor
+    from services.intake.settings import IntakeSettings
+
+    monkeypatch.setenv("LOTS_RETENTION_YEARS", "7")
+    shared = Settings(batch_size=17, intake_shared_stream=False)
+    intake = IntakeSettings.of(shared)  # as intake's make_app reads them
+    assert (intake.batch_size, intake.intake_shared_stream) == (17, False)
+    assert intake.consumer_name == shared.consumer_name and intake.retention_years == 7
+    assert IntakeSettings.of(intake) is intake
+    monkeypatch.delenv("LOTS_RETENTION_YEARS")
+    handed = IntakeSettings(intake_rate_per_minute=0, first_contact_days_network=9)
+    for name, value in Supervisor(handed).child_env("intake").items():
+        if name.startswith("LOTS_"):
+            monkeypatch.setenv(name, value)
+    again = IntakeSettings()  # as the intake child reads them
+    assert (again.intake_rate_per_minute, again.first_contact_days_network) == (0, 9)

@@ -15,7 +15,7 @@ from events.billing import TariffEntry
 from events.referrals import SubmitReferral
 from infra.contract_terms import SEED_TERMS, NoContract, followed, no_contract
 from infra.months import last_day
-from infra.settings import Settings, SettingsError
+from infra.settings import SettingsError
 from services.billing.tariff_entries import (
     ContractTerm,
     Entry,
@@ -26,6 +26,7 @@ from services.billing.tariff_entries import (
 from services.billing.tariff_seeds import default_catalogue
 from services.billing.terms import _ended
 from services.intake.rules import Accepted, IntakePolicy, evaluate
+from services.intake.settings import IntakeSettings
 from services.intake.terms import FollowedTerms, policy_for
 from tests.support.intake import referral
 
@@ -72,7 +73,7 @@ def test_a_programme_whose_contract_ended_names_it_and_its_end() -> None:
 
 def test_the_old_setting_for_the_ends_is_refused() -> None:
     with pytest.raises((ValueError, SettingsError), match="LOTS_INTAKE_CONTRACT_ENDS"):
-        Settings(intake_contract_ends={JOINT: "2024-08-31"})
+        IntakeSettings(intake_contract_ends={JOINT: "2024-08-31"})
 
 
 def test_intake_flags_a_referral_until_billing_s_extensions_reach_it() -> None:

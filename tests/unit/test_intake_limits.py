@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infra.settings import Settings
 from services.intake.app import limiter
 from services.intake.limits import Rate, SourceLimiter
 from services.intake.rules import rate_limited
+from services.intake.settings import IntakeSettings
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -102,7 +102,7 @@ def test_rates_need_a_positive_pace_and_burst() -> None:
 
 def test_settings_give_the_default_and_per_source_limits() -> None:
     built = limiter(
-        Settings(
+        IntakeSettings(
             intake_rate_per_minute=120,
             intake_rate_burst=10,
             intake_rate_overrides={"a": {"per_minute": 6, "burst": 2}, "b": {"per_minute": 0}},
@@ -111,7 +111,7 @@ def test_settings_give_the_default_and_per_source_limits() -> None:
     assert built.rate_of("x") == Rate(120, 10)
     assert built.rate_of("a") == Rate(6, 2)
     assert built.rate_of("b") is None
-    assert limiter(Settings(intake_rate_per_minute=0)).rate_of("x") is None
+    assert limiter(IntakeSettings(intake_rate_per_minute=0)).rate_of("x") is None
 
 
 def test_the_reason_names_limit_and_wait_and_never_the_input() -> None:

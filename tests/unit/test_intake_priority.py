@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from infra.settings import Settings
 from services.intake.app import policy as policy_of_settings
 from services.intake.priority import DEFAULT_ORDERS, Order, check_order, priority_of
 from services.intake.rules import Accepted, IntakePolicy, evaluate
+from services.intake.settings import IntakeSettings
 from tests.unit.test_intake_rules import RECEIVED, referral
 
 ORDERS: list[Order] = [
@@ -84,11 +84,11 @@ def test_the_setting_changes_one_programme_and_keeps_the_others(
 ) -> None:
     acute_first = ["acute", "decision", "service"]
     monkeypatch.setenv("LOTS_INTAKE_PRIORITY_ORDER", json.dumps({"network": acute_first}))
-    orders = policy_of_settings(Settings()).priority_orders
+    orders = policy_of_settings(IntakeSettings()).priority_orders
     assert orders == {**DEFAULT_ORDERS, "network": tuple(acute_first)}
     monkeypatch.setenv("LOTS_INTAKE_PRIORITY_ORDER", json.dumps({"network": ["acute"] * 3}))
     with pytest.raises(ValidationError, match="each once"):
-        Settings()
+        IntakeSettings()
     monkeypatch.setenv("LOTS_INTAKE_PRIORITY_ORDER", json.dumps({"field": acute_first}))
     with pytest.raises(ValidationError):
-        Settings()
+        IntakeSettings()
