@@ -163,7 +163,7 @@ class Settings(BaseSettings):
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # --- read by more than one service or by the command line ----------------------------------
-    #: (Each service's own rules are in its ``settings.py``: ``services/<service>/settings.py``.)
+    # (Each service's own rules are in its own ``services/<service>/settings.py``.)
     #: Midsummer Eve, Christmas Eve and New Year's Eve count as days off in deadlines.
     de_facto_days_off: bool = True
     #: Sources that send referrals on Redis on a stream of their own, ``intake.referrals.<source>``,
