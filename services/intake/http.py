@@ -32,7 +32,7 @@ from infra.runtime import Runtime
 from services.intake import eligibility_http, polare_http
 from services.intake.answers import Answer
 from services.intake.application import Intake
-from services.intake.domain import OUTCOMES, CaseClosedError, CaseError
+from services.intake.domain import OUTCOMES, CaseError, UnknownCase
 from services.intake.registers_http import registers_router
 
 
@@ -326,21 +326,18 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
 
 
 async def _command(run: Any) -> None:
+    """The command in a worker thread; a case it refuses carries its status (infra.http)."""
     try:
         await anyio.to_thread.run_sync(run)
     except AggregateNotFoundError as exc:
-        raise HTTPException(404, "no such case") from exc
-    except CaseClosedError as exc:
-        raise HTTPException(409, str(exc)) from exc
-    except CaseError as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise UnknownCase() from exc
 
 
 def _view(intake: Intake, case_id: UUID) -> CaseView:
     try:
         case = intake.case(case_id)
     except (AggregateNotFoundError, CaseError) as exc:
-        raise HTTPException(404, "no such case") from exc
+        raise UnknownCase() from exc
     return CaseView(
         case_id=case.id,
         programme=case.programme,
