@@ -7,7 +7,7 @@ answer with the same idempotency: 202 with the case id, or 422 with every reason
 already used; 413 for a body over the stream's 256 KiB limit on ``data``. Only a publisher
 token may submit, and only as one of its own sources (403 otherwise, nothing stored).
 
-One router per resource: referrals and residency exceptions (``referral_http.py``), cases
+One router per resource: referrals, residency exceptions (``referral_http.py``), cases
 (``case_http.py``), the quality and follow-up registers (``registers_http.py``), the polar
 register (``polare_http.py``) and the eligibility rule (``eligibility_http.py``).
 """
@@ -21,7 +21,7 @@ from infra.runtime import Runtime
 from services.intake import eligibility_http, polare_http
 from services.intake.application import Intake
 from services.intake.case_http import case_routes
-from services.intake.referral_http import referral_routes
+from services.intake.referral_http import referral_routes, residency_routes
 from services.intake.registers_http import registers_router
 
 
@@ -30,7 +30,7 @@ def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
     registers'."""
     assert isinstance(app, Intake)
     router = APIRouter(tags=["intake"])
-    for part in (referral_routes, case_routes):
+    for part in (referral_routes, residency_routes, case_routes):
         router.include_router(part(app, runtime))
     return [
         router,

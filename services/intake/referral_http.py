@@ -127,34 +127,40 @@ class _Unread(Exception):
         return _answer_response(Answer(False, None, None, reasons=[reason]))
 
 
+#: What ``POST /referrals`` may answer besides 202, documented on the route.
+SUBMIT_ANSWERS: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": Rejected,
+        "description": "conflicting_resubmission: another referral was already received "
+        "under this (source, referral_id); its answer stands. Send this one under a new "
+        "referral_id",
+    },
+    422: {"model": Rejected, "description": "rejected, with every reason"},
+    429: {
+        "model": RateLimited,
+        "description": "the source is over its rate limit: send it again after "
+        "Retry-After seconds (it is evaluated anew then)",
+    },
+}
+#: The body of ``POST /referrals``: the stream's SubmitReferral, read by :func:`_read`.
+SUBMIT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": SubmitReferral.model_json_schema()}},
+    }
+}
+
+
 def referral_routes(intake: Intake, runtime: Runtime) -> APIRouter:
-    """``/referrals`` and ``/residency-exceptions``."""
+    """``POST /referrals`` and the answer given to one."""
     router = APIRouter()
 
     @router.post(
         "/referrals",
         status_code=202,
         response_model=Accepted,
-        responses={
-            409: {
-                "model": Rejected,
-                "description": "conflicting_resubmission: another referral was already received "
-                "under this (source, referral_id); its answer stands. Send this one under a new "
-                "referral_id",
-            },
-            422: {"model": Rejected, "description": "rejected, with every reason"},
-            429: {
-                "model": RateLimited,
-                "description": "the source is over its rate limit: send it again after "
-                "Retry-After seconds (it is evaluated anew then)",
-            },
-        },
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": SubmitReferral.model_json_schema()}},
-            }
-        },
+        responses=SUBMIT_ANSWERS,
+        openapi_extra=SUBMIT_BODY,
     )
     async def submit_referral(
         request: Request, caller: Annotated[Principal, Security(guard(Role.PUBLISHER))]
@@ -198,6 +204,13 @@ def referral_routes(intake: Intake, runtime: Runtime) -> APIRouter:
         if answer is None:
             raise HTTPException(404, "no such referral was received from that source")
         return _answer_response(answer)
+
+    return router
+
+
+def residency_routes(intake: Intake, runtime: Runtime) -> APIRouter:
+    """``/residency-exceptions``."""
+    router = APIRouter()
 
     @router.post(
         "/residency-exceptions",
