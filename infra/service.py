@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from infra.application import ServiceApplication
 from infra.auth import OPERATOR, TokenRegistry, secure
 from infra.docs_ui import hoist_definitions, serve_docs
+from infra.http import answer_refusals
 from infra.http_input import install
 from infra.logging import configure
 from infra.process import tune_gc
@@ -161,6 +162,7 @@ def build_http(
     for router in routers:
         http.include_router(router)
     serve_docs(http)
+    answer_refusals(http)  # each refusal answered with its class's status
     install(http)  # strict JSON, no echo of input in errors: inside the body limit
     http.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes)
     _document_bodies(http, runtime.settings.http_max_body_bytes)

@@ -21,6 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from infra.months import month_of_date
+from infra.refusals import Refused
 from infra.words import counted
 from services.billing.cap_order import CapLedger, day_key
 
@@ -562,16 +563,22 @@ class Worklist(Aggregate):
         self.items.pop(str(session_id), None)
 
 
-class BillingError(ValueError):
+class BillingError(Refused, ValueError):
     """A command that cannot be carried out as given; the text says what was wrong."""
+
+    status = 400
 
 
 class NotFound(BillingError):
     """The case, session or month named is not known to billing."""
 
+    status = 404
+
 
 class Conflict(BillingError):
     """The command contradicts what is recorded (already decided, already recorded, ...)."""
+
+    status = 409
 
 
 class MonthClosed(Conflict):

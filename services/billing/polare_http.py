@@ -13,7 +13,7 @@ from events.billing import PolareRate
 from infra.auth import READ, STAFF
 from services.billing import polare_commands
 from services.billing.application import Billing
-from services.billing.http_edge import ERRORS, Body, Name, answers
+from services.billing.http_edge import ERRORS, Body, Name
 from services.billing.polare_rates import check_rates
 from services.billing.tariff_entries import TariffError
 
@@ -48,10 +48,9 @@ def router_for(app: Billing) -> APIRouter:
             check_rates(body.rates)
         except TariffError as exc:
             raise HTTPException(422, str(exc)) from exc
-        with answers():
-            return polare_commands.record_rates(
-                app, **body.model_dump(exclude={"rates"}), rates=body.rates
-            )
+        return polare_commands.record_rates(
+            app, **body.model_dump(exclude={"rates"}), rates=body.rates
+        )
 
     @r.get("/rates", dependencies=READ)
     def rates() -> list[dict[str, Any]]:
@@ -62,7 +61,6 @@ def router_for(app: Billing) -> APIRouter:
     def fees(month: str) -> dict[str, Any]:
         """The month's polare fees (by the walks' dates), the year to date and the field-work
         budget they are paid from; walks waiting for a rate and polare not paid, with why."""
-        with answers():
-            return polare_commands.month_report(app, month)
+        return polare_commands.month_report(app, month)
 
     return r

@@ -35,6 +35,7 @@ from events.scheduling import MeetingHeld
 from events.types import Programme
 from infra.calendar import local_date, month_of
 from infra.months import month_of_date
+from infra.refusals import Refused
 from services.billing.tariffs import Catalogue, ore_half_up
 
 LEANLINK = "leanlink"
@@ -56,8 +57,10 @@ _MULTIPLIER: dict[Decision, int] = {
 }
 
 
-class PricingError(ValueError):
+class PricingError(Refused, ValueError):
     """Time that cannot be priced as given (negative duration, naive time stamp, ...)."""
+
+    status = 400
 
 
 class NotHourlyBilled(PricingError):

@@ -12,7 +12,7 @@ from pydantic import Field
 from events.types import Programme
 from infra.auth import READ, STAFF
 from services.billing.application import Billing
-from services.billing.http_edge import Body, Name, answers
+from services.billing.http_edge import Body, Name
 
 
 class LogTime(Body):
@@ -46,13 +46,11 @@ def session_routes(app: Billing) -> APIRouter:
     @router.post("/sessions/time", status_code=201, dependencies=STAFF)
     def log_time(body: LogTime) -> dict[str, Any]:
         """Log preparation or follow-up time on a case; it is priced like a meeting."""
-        with answers():
-            return app.log_time(**body.model_dump())
+        return app.log_time(**body.model_dump())
 
     @router.get("/sessions/{session_id}", dependencies=READ)
     def session(session_id: UUID) -> dict[str, Any]:
-        with answers():
-            return app.session(session_id)
+        return app.session(session_id)
 
     @router.get("/worklist", dependencies=STAFF)
     def worklist() -> list[dict[str, Any]]:
@@ -62,13 +60,11 @@ def session_routes(app: Billing) -> APIRouter:
     @router.post("/decisions/{meeting_id}", dependencies=STAFF)
     def decide(meeting_id: UUID, body: Decide) -> dict[str, Any]:
         """Decide how a flagged group session is billed; it is then priced and booked."""
-        with answers():
-            return app.decide(meeting_id=meeting_id, **body.model_dump())
+        return app.decide(meeting_id=meeting_id, **body.model_dump())
 
     @router.post("/sessions/{session_id}/dismissal", dependencies=STAFF)
     def dismiss(session_id: UUID, body: Dismiss) -> dict[str, Any]:
         """Rule out billing a session whose price is not known (it blocks its month's close)."""
-        with answers():
-            return app.dismiss(session_id=session_id, **body.model_dump())
+        return app.dismiss(session_id=session_id, **body.model_dump())
 
     return router

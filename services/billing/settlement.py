@@ -73,6 +73,7 @@ from events.billing import (
 from events.codec import describe
 from events.types import PROGRAMMES
 from infra import months
+from infra.refusals import Refused
 from services.billing.fixed import fixed_lines
 from services.billing.pricing import NeedsDecision, bills_for_leanlink
 from services.billing.providers import other_providers
@@ -93,8 +94,10 @@ Document = dict[str, Any]
 M = TypeVar("M", bound=BaseModel)
 
 
-class SettlementError(ValueError):
+class SettlementError(Refused, ValueError):
     """Inputs that cannot be settled: a bad month or programme, or conflicting duplicates."""
+
+    status = 400
 
 
 @dataclass(frozen=True)

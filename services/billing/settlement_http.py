@@ -19,7 +19,6 @@ from services.billing.http_edge import (
     Format,
     Name,
     Recorded,
-    answers,
     statement,
 )
 from services.billing.replay import replay_month
@@ -62,21 +61,18 @@ def adjustment_routes(app: Billing) -> APIRouter:
     def record_separately(body: RecordSeparately) -> dict[str, Any]:
         """Record a premises share or a state grant (003 §1.2) on an open month's statement,
         reported apart from Leanlink's lines and never in its total, fees or net."""
-        with answers():
-            return app.record_separately(**body.model_dump())
+        return app.record_separately(**body.model_dump())
 
     @router.post("/settlements/{month}/adjustments", status_code=201, dependencies=STAFF)
     def adjust(month: str, body: Adjust) -> dict[str, Any]:
         """Book a manual adjustment on an open month (a closed month is refused, 409, naming
         the first open month): an ``adjustment`` line with its reason and reference."""
-        with answers():
-            return app.adjust(month=month, **body.model_dump())
+        return app.adjust(month=month, **body.model_dump())
 
     @router.get("/settlements/{month}/adjustments", dependencies=READ)
     def adjustments(month: str, programme: Programme | None = None) -> list[dict[str, Any]]:
         """The adjustments booked on the month: late sessions' and manual ones."""
-        with answers():
-            return app.adjustments(month, programme)
+        return app.adjustments(month, programme)
 
     return router
 
@@ -88,16 +84,14 @@ def cap_routes(app: Billing) -> APIRouter:
     @router.get("/caps/{programme}/{year}", dependencies=READ)
     def cap(programme: Programme, year: Annotated[int, Path(ge=2000, le=2100)]) -> dict[str, Any]:
         """Hours billed against the year's cap, the call-offs and the warnings given."""
-        with answers():
-            return app.cap_usage(programme, year)
+        return app.cap_usage(programme, year)
 
     @router.get("/caps/{programme}/{year}/forecast", dependencies=READ)
     def cap_forecast(
         programme: Programme, year: Annotated[int, Path(ge=2000, le=2100)]
     ) -> dict[str, Any]:
         """The date the year's cap (with call-offs) is reached at the current pace, if it is."""
-        with answers():
-            return app.cap_forecast(programme, year)
+        return app.cap_forecast(programme, year)
 
     return router
 
@@ -115,8 +109,7 @@ def settlement_routes(app: Billing) -> APIRouter:
     ) -> Response:
         """The month's settlement as it stands (a closed month: as closed); ``format=pdf`` (or
         ``Accept: application/pdf``) is the HTML statement printed as a PDF."""
-        with answers():
-            view = app.settlement(month, programme)
+        view = app.settlement(month, programme)
         shown = statement(view, format, accept, {})
         if shown is not None:
             return shown
@@ -126,10 +119,9 @@ def settlement_routes(app: Billing) -> APIRouter:
     @router.post("/settlements/{month}/close", dependencies=STAFF)
     def close(month: str, body: Close | None = None) -> dict[str, Any]:
         """Close the month: its document and digest are recorded and never change."""
-        with answers():
-            if body is None:
-                return app.close_month(month)
-            return app.close_month(month, body.closed_by, early=body.early)
+        if body is None:
+            return app.close_month(month)
+        return app.close_month(month, body.closed_by, early=body.early)
 
     @router.get("/settlements/{month}/preview", responses=STATEMENTS, dependencies=READ)
     def preview(
@@ -140,16 +132,14 @@ def settlement_routes(app: Billing) -> APIRouter:
     ) -> Response:
         """The open month's settlement if it were closed now; nothing is recorded. The body is
         marked ``"preview": true, "final": false``; the document's digest is not a final one."""
-        with answers():
-            view = app.preview(month, programme)
+        view = app.preview(month, programme)
         headers = {"X-Settlement-Status": "preview"}
         return statement(view, format, accept, headers) or JSONResponse(view, headers=headers)
 
     @router.get("/settlements/{month}/replay", dependencies=READ)
     def replay(month: str, programme: Programme | None = None) -> dict[str, Any]:
         """Rebuild the closed month from the log and compare it with the closed document."""
-        with answers():
-            result = replay_month(app, month, programme)
+        result = replay_month(app, month, programme)
         return {
             **result.document,
             "matches": result.matches,

@@ -18,6 +18,8 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal
 
+from infra.refusals import Refused
+
 OPI = "OPI"
 """SKR's care price index (omsorgsprisindex): network work and coordinated support (000, 002)."""
 UPLIFT = "linkoping-uplift"
@@ -29,8 +31,11 @@ Billing = Literal["fixed", "hourly"]
 Per = Literal["year", "term"]
 
 
-class TariffError(ValueError):
-    """The catalogue itself is inconsistent (duplicate ids, overlapping entries, bad bounds)."""
+class TariffError(Refused, ValueError):
+    """The catalogue itself is inconsistent (duplicate ids, overlapping entries, bad bounds);
+    answered 409 (polare_http answers a rate table it refuses before recording with 422)."""
+
+    status = 409
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,7 +13,7 @@ from pydantic import Field
 from events.types import Programme
 from infra.auth import READ, STAFF
 from services.billing.application import Billing
-from services.billing.http_edge import Name, Recorded, Series, Year, answers
+from services.billing.http_edge import Name, Recorded, Series, Year
 from services.billing.tariff_entries import (
     ClientFee,
     ContractTerm,
@@ -113,26 +113,22 @@ def tariff_routes(app: Billing) -> APIRouter:
     @router.post("/tariffs/indexations", status_code=201, dependencies=STAFF)
     def record_indexation(body: RecordIndexation) -> dict[str, Any]:
         """Record a year's indexation (OPI, the uplift model, the fee revision) from a date."""
-        with answers():
-            return app.record_indexation(**body.model_dump())
+        return app.record_indexation(**body.model_dump())
 
     @router.post("/tariffs/extensions", status_code=201, dependencies=STAFF)
     def record_extension(body: RecordExtension) -> dict[str, Any]:
         """Record an extension of a contract's term by its extension period."""
-        with answers():
-            return app.record_extension(**body.model_dump())
+        return app.record_extension(**body.model_dump())
 
     @router.post("/tariffs/terminations", status_code=201, dependencies=STAFF)
     def record_termination(body: RecordTermination) -> dict[str, Any]:
         """Record a written notice of termination (12 months; 002, 003 §1.1, 004)."""
-        with answers():
-            return app.record_termination(**body.model_dump())
+        return app.record_termination(**body.model_dump())
 
     @router.post("/call-offs", status_code=201, dependencies=STAFF)
     def record_call_off(body: RecordCallOff) -> dict[str, Any]:
         """Record a written call-off of hours beyond the yearly cap."""
-        with answers():
-            return app.record_call_off(**body.model_dump())
+        return app.record_call_off(**body.model_dump())
 
     return router
 
@@ -144,44 +140,36 @@ def price_routes(app: Billing) -> APIRouter:
 
     @router.post("/tariffs/rates", status_code=201, dependencies=STAFF)
     def record_rate(body: RecordRate) -> dict[str, Any]:
-        with answers():
-            entry = HourlyRate(entry_id=f"{body.programme}-rate-{body.valid_from}", **_price(body))
-            return app.record_price(entry, **_who(body))
+        entry = HourlyRate(entry_id=f"{body.programme}-rate-{body.valid_from}", **_price(body))
+        return app.record_price(entry, **_who(body))
 
     @router.post("/tariffs/fees", status_code=201, dependencies=STAFF)
     def record_fee(body: RecordFee) -> dict[str, Any]:
-        with answers():
-            entry = ClientFee(entry_id=f"{body.programme}-fee-{body.valid_from}", **_price(body))
-            return app.record_price(entry, **_who(body))
+        entry = ClientFee(entry_id=f"{body.programme}-fee-{body.valid_from}", **_price(body))
+        return app.record_price(entry, **_who(body))
 
     @router.post("/tariffs/caps", status_code=201, dependencies=STAFF)
     def record_cap(body: RecordCap) -> dict[str, Any]:
-        with answers():
-            entry = YearlyCap(entry_id=f"{body.programme}-cap-{body.valid_from}", **_price(body))
-            return app.record_price(entry, **_who(body))
+        entry = YearlyCap(entry_id=f"{body.programme}-cap-{body.valid_from}", **_price(body))
+        return app.record_price(entry, **_who(body))
 
     @router.post("/tariffs/fixed-payments", status_code=201, dependencies=STAFF)
     def record_fixed_payment(body: RecordFixedPayment) -> dict[str, Any]:
-        with answers():
-            entry = FixedPayment(
-                entry_id=f"{body.contract}-payment-{body.valid_from}", **_price(body)
-            )
-            return app.record_price(entry, **_who(body))
+        entry = FixedPayment(entry_id=f"{body.contract}-payment-{body.valid_from}", **_price(body))
+        return app.record_price(entry, **_who(body))
 
     @router.post("/tariffs/terms", status_code=201, dependencies=STAFF)
     def record_term(body: RecordTerm) -> dict[str, Any]:
         """Record a new contract's term (its programmes, how it is paid, its dates)."""
-        with answers():
-            fields = _price(body) | {"programmes": tuple(body.programmes)}
-            entry = ContractTerm(entry_id=f"{body.contract}-term", **fields)
-            return app.record_price(entry, **_who(body))
+        fields = _price(body) | {"programmes": tuple(body.programmes)}
+        entry = ContractTerm(entry_id=f"{body.contract}-term", **fields)
+        return app.record_price(entry, **_who(body))
 
     @router.post("/tariffs/posts", status_code=201, dependencies=STAFF)
     def record_posts(body: RecordPosts) -> dict[str, Any]:
         """Record the full-time posts agreed for a fixed payment's contract from a month."""
-        with answers():
-            entry = Posts(entry_id=f"{body.contract}-posts-{body.valid_from}", **_price(body))
-            return app.record_price(entry, **_who(body))
+        entry = Posts(entry_id=f"{body.contract}-posts-{body.valid_from}", **_price(body))
+        return app.record_price(entry, **_who(body))
 
     return router
 

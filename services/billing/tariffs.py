@@ -27,6 +27,7 @@ from typing import Any, Literal, TypeVar
 
 from infra import contract_terms as shared_terms
 from infra.months import end_of_month
+from infra.refusals import Refused
 from services.billing.tariff_entries import (
     ClientFee,
     ContractTerm,
@@ -45,8 +46,10 @@ from services.billing.tariff_entries import (
 Unindexed = Literal["carry_forward", "refuse"]
 
 
-class PriceNotKnown(LookupError):
-    """No price is known for a date; raised instead of ever pricing at zero."""
+class PriceNotKnown(Refused, LookupError):
+    """No price is known for a date; raised instead of ever pricing at zero (answered 409)."""
+
+    status = 409
 
     def __init__(self, price: str, on: date, why: str = "no tariff entry is in force") -> None:
         self.price = price

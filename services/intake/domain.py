@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 # Looks at a case were first recorded here: their stored topic names this module.
 from infra.access import CaseAccess as CaseAccess
+from infra.refusals import Refused
 
 REFERRAL_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/referral")
 EXCEPTION_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/residency-exception")
@@ -38,12 +39,23 @@ def referral_key(source: str, referral_id: str) -> UUID:
     return uuid5(REFERRAL_NAMESPACE, json.dumps([source, referral_id]))
 
 
-class CaseError(Exception):
+class CaseError(Refused):
     """A command on a case that its state does not allow; the text says why."""
+
+    status = 422
 
 
 class CaseClosedError(CaseError):
-    pass
+    status = 409
+
+
+class UnknownCase(Refused):
+    """No such case (answered 404 with these words, whatever the store said)."""
+
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__("no such case")
 
 
 class Case(Aggregate):

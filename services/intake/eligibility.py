@@ -28,6 +28,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
 
 from infra.commands import Busy
+from infra.refusals import Refused
 from infra.unit_of_work import UnitOfWork
 from services.intake import terms
 from services.intake.coordinated import INDICATORS
@@ -40,8 +41,10 @@ RULE_ID = uuid5(REFERRAL_NAMESPACE, "eligibility/coordinated-indicators")
 FEWEST = 1
 
 
-class EligibilityError(ValueError):
-    """A decision that cannot be recorded; the text says why."""
+class EligibilityError(Refused, ValueError):
+    """A decision that cannot be recorded; the text says why (answered 422)."""
+
+    status = 422
 
 
 class IndicatorRule(Aggregate):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from infra.auth import READ, STAFF
@@ -46,18 +46,15 @@ def router_for(intake: Intake) -> APIRouter:
     async def decide_indicators(decision: IndicatorDecision) -> IndicatorRuleView:
         """Record the administration's decision on how many of the five indicators coordinated
         support requires, for referrals received from now on (by default all five, 002 §1)."""
-        try:
-            await anyio.to_thread.run_sync(
-                lambda: eligibility.decide(
-                    intake,
-                    decision.required,
-                    decision.decided_by,
-                    decision.decision_ref,
-                    decision.reason,
-                )
+        await anyio.to_thread.run_sync(
+            lambda: eligibility.decide(
+                intake,
+                decision.required,
+                decision.decided_by,
+                decision.decision_ref,
+                decision.reason,
             )
-        except eligibility.EligibilityError as exc:
-            raise HTTPException(422, str(exc)) from exc
+        )
         return await anyio.to_thread.run_sync(_rule_view, intake)
 
     @router.get(

@@ -15,6 +15,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from infra.refusals import Refused
+
 FOLLOW_UP_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/coordinated-follow-up")
 STAGES = ("start", "follow_up", "end")
 KASAM_RANGE = (13, 91)
@@ -34,12 +36,16 @@ GOAL_AREAS = ("school_eligibility", "everyday_structure", "occupation", "economy
 GOAL_STATUSES = ("not_started", "in_progress", "achieved", "not_achieved")
 
 
-class FollowUpError(Exception):
+class FollowUpError(Refused):
     """A follow-up command the rules refuse; the text says why."""
+
+    status = 422
 
 
 class FollowUpOrderError(FollowUpError):
     """The command comes in the wrong order (answered 409)."""
+
+    status = 409
 
 
 def follow_up_id(case_id: UUID) -> UUID:

@@ -36,6 +36,7 @@ from infra.batches import Handler, Lookup
 from infra.calendar import local_date
 from infra.outbox import Translator
 from infra.pii import ERASED, seal, unseal
+from infra.refusals import Refused
 from infra.schoolyear import SchoolYearError, parse, school_year_of
 from infra.unit_of_work import UnitOfWork
 from services.intake.polare_public import polar_enrolled, polar_left, walk_attested
@@ -54,15 +55,32 @@ PER_SCHOOL_YEAR = AT_ONCE
 MIN_AGE, MAX_AGE = 13, 25
 
 
-class PolareError(Exception):
-    """A register command the rules refuse; ``code`` names the rule, the text explains."""
+#: Refusals by the register as it stands (409); other refusals break a rule (422).
+CONFLICTS = frozenset(
+    {"erased", "busy", "school_year_full", "left_school_year", "not_enrolled", "already_left",
+     "walked_after_leaving"}
+)  # fmt: skip
+
+
+class PolareError(Refused):
+    """A register command the rules refuse; ``code`` names the rule, the text explains.
+    Answered 409 when the register as it stands refuses (:data:`CONFLICTS`), else 422."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
 
+    def http_status(self) -> int:
+        return 409 if self.code in CONFLICTS else 422
+
+    def detail(self) -> dict[str, str]:
+        return {"code": self.code, "message": str(self)}
+
 
 class UnknownPolar(PolareError):
+    def http_status(self) -> int:
+        return 404
+
     def __init__(self, polar_ref: UUID) -> None:
         super().__init__("unknown_polar", f"no polar {polar_ref} in the register")
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import anyio
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from infra.auth import READ, STAFF
@@ -67,23 +67,13 @@ class Erasure(Body):
     by: Name
 
 
-#: Refusals by the register as it stands (409); other refusals break a rule (422).
-CONFLICTS = frozenset(
-    {"erased", "busy", "school_year_full", "left_school_year", "not_enrolled", "already_left",
-     "walked_after_leaving"}
-)  # fmt: skip
 #: Who may call a route (docs/security.md): staff keep the register; auditors read it.
 
 
 async def run(command: Callable[[], T]) -> T:
-    """The command in a worker thread; a refusal answered with its status, code and words."""
-    try:
-        return await anyio.to_thread.run_sync(command)
-    except polare.UnknownPolar as exc:
-        raise HTTPException(404, detail={"code": exc.code, "message": str(exc)}) from exc
-    except polare.PolareError as exc:
-        status = 409 if exc.code in CONFLICTS else 422
-        raise HTTPException(status, detail={"code": exc.code, "message": str(exc)}) from exc
+    """The command in a worker thread; a refusal carries its status, code and words
+    (:class:`services.intake.polare.PolareError`, answered by :mod:`infra.http`)."""
+    return await anyio.to_thread.run_sync(command)
 
 
 def router_for(app: Intake, runtime: Runtime) -> APIRouter:

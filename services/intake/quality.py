@@ -22,6 +22,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from infra.refusals import Refused
+
 QUALITY_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/quality")
 REGISTERS = ("lex_sarah", "complaint", "incident", "supervision")
 INITIAL = {
@@ -62,12 +64,16 @@ SOCIAL_WORKER_COPY = ("sent", "no_responsible_social_worker")
 SUMMARY_DUE = (3, 31)
 
 
-class QualityError(Exception):
+class QualityError(Refused):
     """A register entry or a command on it that the rules refuse; the text says why."""
+
+    status = 422
 
 
 class StepRefused(QualityError):
     """The entry's state does not allow the step (answered 409)."""
+
+    status = 409
 
 
 def summary_due(year: int) -> date:

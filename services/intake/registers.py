@@ -23,6 +23,7 @@ from infra.calendar import local_date
 from infra.commands import Busy
 from infra.contract_names import seed
 from infra.pii import StagedKeys, seal, unseal
+from infra.refusals import Refused
 from infra.unit_of_work import UnitOfWork
 from infra.words import counted
 from services.intake.domain import Case, CaseError
@@ -41,8 +42,10 @@ CATEGORIES = ("complaint", "view")
 CHANNELS = ("provider", "administration")
 
 
-class NotFound(LookupError):
+class NotFound(Refused, LookupError):
     """No such register entry, case or follow-up (answered 404)."""
+
+    status = 404
 
 
 class RegisterCommands(ServiceApplication):

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 import anyio
-from fastapi import APIRouter, HTTPException, Path, Query, Security
+from fastapi import APIRouter, Path, Query, Security
 from pydantic import BaseModel, Field
 
 from events.intake_registers import (
@@ -28,9 +28,9 @@ from events.types import Programme
 from infra.access import looked_over_http
 from infra.auth import READ, STAFF, Principal, Role, guard
 from infra.runtime import Runtime
-from services.intake.followup import FamilyFollowUp, FollowUpError, FollowUpOrderError
-from services.intake.quality import QualityError, QualityRecord, StepRefused, summary_due
-from services.intake.registers import NotFound, RegisterCommands
+from services.intake.followup import FamilyFollowUp
+from services.intake.quality import QualityRecord, summary_due
+from services.intake.registers import RegisterCommands
 
 #: Who may call a route (docs/security.md): staff record; auditors read the records.
 
@@ -155,14 +155,8 @@ def _follow_out(follow: FamilyFollowUp) -> FollowUpOut:
 
 
 async def _run(command: Callable[[], T]) -> T:
-    try:
-        return await anyio.to_thread.run_sync(command)
-    except NotFound as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
-    except (StepRefused, FollowUpOrderError) as exc:
-        raise HTTPException(409, detail=str(exc)) from exc
-    except (QualityError, FollowUpError) as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+    """The command in a worker thread; a refusal carries its own status (infra.http)."""
+    return await anyio.to_thread.run_sync(command)
 
 
 def registers_router(intake: RegisterCommands, runtime: Runtime) -> APIRouter:

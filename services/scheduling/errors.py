@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from infra.refusals import Refused
 
-class SchedulingError(Exception):
+
+class SchedulingError(Refused):
     """A command that cannot be carried out; the text is safe to show to the caller."""
 
     status = 400

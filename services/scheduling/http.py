@@ -22,7 +22,6 @@ from infra.auth import READ, STAFF, Principal, Role, guard
 from infra.runtime import Runtime
 from services.scheduling.application import Scheduling
 from services.scheduling.domain import FieldActivity, WaitingCase
-from services.scheduling.errors import SchedulingError
 from services.scheduling.resources import (
     BookingOut,
     CancelIn,
@@ -63,11 +62,10 @@ ERRORS: dict[int | str, dict[str, str]] = {
 
 
 def run(command: Callable[[], T]) -> T:
-    """Answer a refused command with its status and its sentence, never with a 500."""
+    """Answer a value the calendar or a value object refuses with a 422, never with a 500;
+    scheduling's own refusals carry their status (:mod:`infra.http`)."""
     try:
         return command()
-    except SchedulingError as exc:
-        raise HTTPException(exc.status, detail=str(exc)) from exc
     except ValueError as exc:  # the calendar or a value object refused the input
         raise HTTPException(422, detail=str(exc)) from exc
 

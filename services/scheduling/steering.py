@@ -46,6 +46,7 @@ from eventsourcing.domain import Aggregate, event
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, is_business_day, local_date
 from infra.contract_names import seed
 from infra.months import end_of_month
+from infra.refusals import Refused
 from infra.words import counted
 
 STEERING_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/steering-group")
@@ -241,12 +242,16 @@ def _level(held: int, need: int, missing: int, left: int, over: bool) -> Level:
     return "short"
 
 
-class SteeringError(Exception):
+class SteeringError(Refused):
     """A steering-group command the rules refuse; the text says why."""
+
+    status = 422
 
 
 class SteeringStateError(SteeringError):
     """The meeting's state does not allow it (answered 409)."""
+
+    status = 409
 
 
 class SteeringMeeting(Aggregate):

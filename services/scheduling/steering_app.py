@@ -19,6 +19,7 @@ from infra.application import ServiceApplication
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, local_date
 from infra.commands import Busy
 from infra.outbox import Outgoing, Translator
+from infra.refusals import Refused
 from infra.topology import SCHEDULING_EVENTS
 from infra.unit_of_work import UnitOfWork
 from services.scheduling.steering import (
@@ -31,8 +32,10 @@ from services.scheduling.steering import (
 )
 
 
-class SteeringNotFound(LookupError):
+class SteeringNotFound(Refused, LookupError):
     """No such steering meeting (answered 404)."""
+
+    status = 404
 
 
 class SteeringCommands(ServiceApplication):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from events.scheduling import SteeringOrganisation
@@ -15,15 +14,12 @@ from infra.auth import READ, STAFF
 from services.scheduling.steering import (
     MINIMUM_PER_YEAR,
     NOTICE_BUSINESS_DAYS,
-    SteeringError,
     SteeringMeeting,
-    SteeringStateError,
 )
-from services.scheduling.steering_app import SteeringCommands, SteeringNotFound
+from services.scheduling.steering_app import SteeringCommands
 
 #: Who may call a route (docs/security.md): staff record; auditors read the records.
 
-T = TypeVar("T")
 By = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -80,24 +76,13 @@ def _out(meeting: SteeringMeeting) -> SteeringOut:
     )
 
 
-def _run(command: Callable[[], T]) -> T:
-    try:
-        return command()
-    except SteeringNotFound as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
-    except SteeringStateError as exc:
-        raise HTTPException(409, detail=str(exc)) from exc
-    except SteeringError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
-
-
 def steering_router(app: SteeringCommands) -> APIRouter:
     r = APIRouter(prefix="/steering-group", tags=["steering group"])
 
     @r.post("/meetings", status_code=201, responses={422: {}}, dependencies=STAFF)
     def plan(body: SteeringIn) -> SteeringOut:
         """Convene a steering-group meeting (the same start time again changes nothing)."""
-        return _out(_run(lambda: app.plan_steering_meeting(body.starts_at, body.ends_at, body.by)))
+        return _out(app.plan_steering_meeting(body.starts_at, body.ends_at, body.by))
 
     @r.get("/meetings", dependencies=READ)
     def meetings() -> list[SteeringOut]:
@@ -111,16 +96,14 @@ def steering_router(app: SteeringCommands) -> APIRouter:
     def held(meeting_id: UUID, body: SteeringHeldIn) -> SteeringOut:
         """Record the meeting held, with the organisations that took part."""
         return _out(
-            _run(
-                lambda: app.hold_steering_meeting(
-                    meeting_id, body.started_at, body.ended_at, list(body.organisations), body.by
-                )
+            app.hold_steering_meeting(
+                meeting_id, body.started_at, body.ended_at, list(body.organisations), body.by
             )
         )
 
     @r.post("/meetings/{meeting_id}/cancel", responses={404: {}, 409: {}}, dependencies=STAFF)
     def cancel(meeting_id: UUID, body: SteeringCancelIn) -> SteeringOut:
-        return _out(_run(lambda: app.cancel_steering_meeting(meeting_id, body.by)))
+        return _out(app.cancel_steering_meeting(meeting_id, body.by))
 
     @r.get("/outlook", dependencies=READ)
     def outlook(year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> OutlookOut:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI
 
 from infra.application import ServiceApplication
 from infra.auth import Role, TokenRegistry, bearer_headers, dev_tokens, secure
+from infra.http import answer_refusals
 from infra.runtime import Runtime
 from infra.service import build_http
 from infra.settings import ServiceName, Settings
@@ -41,6 +42,7 @@ def api(settings: Settings, routers: Sequence[APIRouter]) -> FastAPI:
     app = FastAPI()
     for router in routers:
         app.include_router(router)
+    answer_refusals(app)
     secure(app, TokenRegistry.from_settings(settings))
     return app
 
