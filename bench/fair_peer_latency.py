@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import random
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import redis
-
-from bench.fair_peer_run import Peers
+from bench.fair_peer_run import Peers, open_run
 from bench.latency import levels, measure, send_referrals
 from bench.pipeline import Calendar, forget, last_id, referral, wait
 from infra.monitor import drained
-from infra.topology import INTAKE_EVENTS, REFERRALS, groups
+from infra.topology import INTAKE_EVENTS, REFERRALS
 
 
 def run_peer_latency(
@@ -31,14 +28,8 @@ def run_peer_latency(
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """The fair peer's referral → answer at both load levels."""
-    run = uuid.uuid4().hex[:8]
-    prefix = f"bench-peer-latency-{run}."
-    var = work / f"peer-latency-{run}"
-    var.mkdir(parents=True)
+    run, prefix, var, client = open_run(redis_url, work, "peer-latency")
     calendar = Calendar.last_month()
-    client = redis.Redis.from_url(redis_url)
-    for stream, group in groups():
-        client.xgroup_create(prefix + stream, group, id="0", mkstream=True)
     rng = random.Random(seed)
     out: dict[str, Any] = {"seconds_per_level": seconds, "referral_to_answer": {}}
     peers = Peers(redis_url, prefix, var, var / "peer.log")

@@ -154,6 +154,19 @@ def book_and_hold(var: Path, calendar: Calendar, cases: Sequence[UUID], seed: in
     return published
 
 
+def open_run(redis_url: str, work: Path, name: str) -> tuple[str, str, Path, redis.Redis]:
+    """A fair-peer run of its own: its id, its stream prefix (``bench-<name>-<id>.``) with every
+    group made, its var directory under ``work``, and a client of ``redis_url``."""
+    run = uuid.uuid4().hex[:8]
+    prefix = f"bench-{name}-{run}."
+    var = work / f"{name}-{run}"
+    var.mkdir(parents=True)
+    client = redis.Redis.from_url(redis_url)
+    for stream, group in groups():
+        client.xgroup_create(prefix + stream, group, id="0", mkstream=True)
+    return run, prefix, var, client
+
+
 def run_fair_peer(
     redis_url: str,
     count: int,
@@ -164,14 +177,8 @@ def run_fair_peer(
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Live through the pipeline's month with the fair peer; time the same two segments."""
-    run = uuid.uuid4().hex[:8]
-    prefix = f"bench-peer-{run}."
-    var = work / f"peer-{run}"
-    var.mkdir(parents=True)
+    run, prefix, var, client = open_run(redis_url, work, "peer")
     calendar = Calendar.last_month()
-    client = redis.Redis.from_url(redis_url)
-    for stream, group in groups():
-        client.xgroup_create(prefix + stream, group, id="0", mkstream=True)
     rng = random.Random(seed)
     entries = [referral(n, run, calendar.opening, rng) for n in range(count)]
     cases = [referral_key(SOURCE, json.loads(e["data"])["referral_id"]) for e in entries]
