@@ -124,7 +124,8 @@ class Fleet:
                 service, port, child = item
                 if child.poll() is not None:
                     raise RuntimeError(
-                        f"{service} on {port} exited with {child.returncode}; see {self.log_file}"
+                        f"{service} on {port} exited with {child.returncode}; the end of "
+                        f"{self.log_file}:\n{self.log_tail()}"
                     )
                 try:
                     response = httpx.get(
@@ -135,6 +136,11 @@ class Fleet:
                 if response.status_code == 200:
                     pending.remove(item)
             time.sleep(0.05)
+
+    def log_tail(self, lines: int = 25) -> str:
+        """The services' last lines: why one of them stopped, in a failed run's message."""
+        text = self.log_file.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) each service's processes have used so far (Linux)."""

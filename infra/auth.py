@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -45,6 +44,7 @@ from starlette.datastructures import Headers
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from infra.secret_files import kept_secret
 from infra.settings import Role, Settings, SettingsError, TokenEntry
 
 __all__ = [
@@ -152,23 +152,12 @@ def dev_tokens(settings: Settings) -> dict[Role, str]:
     """Development only: one token per role, made once and kept (mode 0600) under var/keys/."""
     if settings.env == "production":
         raise SettingsError("development tokens are not used in production (LOTS_API_TOKENS)")
-    path = _dev_path(settings)
-    if not path.exists():
-        # Written aside, then linked into place: the services start together, and a process
-        # must never read a file another one is still writing. The first link wins.
-        path.parent.mkdir(parents=True, exist_ok=True)
-        aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({role.value: new_token() for role in Role}, handle, indent=2)
-        try:
-            os.link(aside, path)
-        except FileExistsError:
-            pass
-        finally:
-            aside.unlink()
-    stored = json.loads(path.read_text(encoding="utf-8"))
+    stored = json.loads(kept_secret(_dev_path(settings), _new_dev_tokens))
     return {role: str(stored[role.value]) for role in Role}
+
+
+def _new_dev_tokens() -> str:
+    return json.dumps({role.value: new_token() for role in Role}, indent=2)
 
 
 def dev_entries(settings: Settings) -> list[TokenEntry]:

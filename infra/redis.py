@@ -12,7 +12,6 @@ passwords kept under ``var/keys/redis/``; :func:`login` gives a process its user
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import shutil
@@ -33,6 +32,7 @@ from redis.maint_notifications import MaintNotificationsConfig
 
 from infra import sentinel
 from infra.acl import password_hash, render, users
+from infra.secret_files import kept_secret
 from infra.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -172,13 +172,7 @@ def dev_password(settings: Settings, user: str) -> str:
     Kept in ``var/keys/redis/<user>`` (mode 0600) like intake's development cipher key.
     """
     path = settings.var_dir / "keys" / "redis" / user
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with suppress(FileExistsError):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(24))
-    return path.read_text().strip()
+    return kept_secret(path, lambda: secrets.token_hex(24)).strip()
 
 
 def dev_hashes(settings: Settings) -> dict[str, list[str]]:

@@ -14,6 +14,7 @@ import os
 import psycopg
 from psycopg import sql
 
+from infra.secret_files import kept_secret
 from infra.settings import Settings, SettingsError
 
 
@@ -65,13 +66,9 @@ def cipher_key(settings: Settings) -> str:
             "(base64 of 32 random bytes, e.g. `python -c 'import os,base64; "
             "print(base64.b64encode(os.urandom(32)).decode())'`)"
         )
-    path = settings.var_dir / "keys" / "intake.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(base64.b64encode(os.urandom(32)).decode())
-    return path.read_text().strip()
+    return kept_secret(
+        settings.var_dir / "keys" / "intake.key", lambda: base64.b64encode(os.urandom(32)).decode()
+    ).strip()
 
 
 def postgres_schema(settings: Settings, service: str) -> str:
