@@ -18,7 +18,7 @@ from infra.batches import Handler, Lookup
 from infra.calendar import local_date
 from infra.outbox import Translator
 from infra.unit_of_work import UnitOfWork
-from services.scheduling import booking, fieldwork, monitor, outcomes
+from services.scheduling import booking, monitor, outcomes, registry
 from services.scheduling.booking import BookingRun, MeetingRequest
 from services.scheduling.desk import Desk
 from services.scheduling.domain import FieldActivity, Meeting, WaitingCase
@@ -29,10 +29,8 @@ from services.scheduling.errors import (
     SchedulingError,
     UnknownCase,
 )
-from services.scheduling.handlers import HANDLERS, LOOKUPS
 from services.scheduling.monitor import DeadlineCheck
 from services.scheduling.policy import COMPETENCES, SchedulingPolicy
-from services.scheduling.published import PUBLIC_EVENTS
 from services.scheduling.roster import Roster, StaffWeek, booked_while_away, checked_record
 from services.scheduling.steering_app import SteeringCommands
 from services.scheduling.timeplan import week_of
@@ -51,12 +49,9 @@ class QueueRow:
 
 class Scheduling(SteeringCommands):
     name = "scheduling"
-    handlers: ClassVar[Mapping[str, Handler]] = HANDLERS
-    lookups: ClassVar[Mapping[str, Lookup]] = LOOKUPS
-    public_events: ClassVar[Mapping[type[Any], Translator]] = {
-        **PUBLIC_EVENTS,
-        **fieldwork.PUBLIC_EVENTS,
-    }
+    handlers: ClassVar[Mapping[str, Handler]] = registry.HANDLERS
+    lookups: ClassVar[Mapping[str, Lookup]] = registry.LOOKUPS
+    public_events: ClassVar[Mapping[type[Any], Translator]] = registry.PUBLIC_EVENTS
 
     def __init__(
         self,
@@ -83,6 +78,11 @@ class Scheduling(SteeringCommands):
             ),
             confirm=(SchedulingError,),
         )
+
+    def query(self, read: Callable[[Desk], T]) -> T:
+        """Run ``read`` at the desk of a fresh unit of work under the lock; nothing is saved."""
+        with self.lock:
+            return read(Desk(UnitOfWork(self), self.policy, self.clock()))
 
     # --- the roster ----------------------------------------------------------------------
 
@@ -202,12 +202,10 @@ class Scheduling(SteeringCommands):
             return rows
 
     def subject(self, case_id: UUID) -> WaitingCase | FieldActivity:
-        with self.lock:
-            return Desk(UnitOfWork(self), self.policy, self.clock()).subject(case_id)
+        return self.query(lambda desk: desk.subject(case_id))
 
     def meeting(self, meeting_id: UUID) -> Meeting:
-        with self.lock:
-            return Desk(UnitOfWork(self), self.policy, self.clock()).meeting(meeting_id)
+        return self.query(lambda desk: desk.meeting(meeting_id))
 
     def meetings_of(self, case_id: UUID) -> list[Meeting]:
         subject = self.subject(case_id)

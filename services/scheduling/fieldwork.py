@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -31,13 +31,10 @@ from events.scheduling import (
 from infra.calendar import local_date
 from infra.outbox import Outgoing, Translator
 from infra.topology import SCHEDULING_EVENTS
-from infra.unit_of_work import UnitOfWork
 from services.scheduling.desk import Desk
 from services.scheduling.domain import Meeting
 from services.scheduling.errors import Conflict, Invalid, NotFound
-
-if TYPE_CHECKING:
-    from services.scheduling.application import Scheduling
+from services.scheduling.ports import Schedule
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/scheduling/field-work")
 #: Seed 004: "under en begränsad tid (1 till 12 veckor med möjlighet till förlängning)".
@@ -152,7 +149,7 @@ def _weeks(weeks: int) -> int:
 
 
 def report_walk(
-    app: Scheduling,
+    app: Schedule,
     *,
     area: str,
     started_at: datetime,
@@ -222,7 +219,7 @@ def _consulted(consultation: Consultation, today: date, before: date | None) -> 
 
 
 def start_deployment(
-    app: Scheduling,
+    app: Schedule,
     *,
     area: str,
     reason: str,
@@ -259,7 +256,7 @@ def start_deployment(
 
 
 def extend_deployment(
-    app: Scheduling,
+    app: Schedule,
     deployment_id: UUID,
     *,
     weeks: int,
@@ -292,9 +289,8 @@ def extend_deployment(
     return app.transact(record)
 
 
-def get(app: Scheduling, aggregate_id: UUID, kind: type[Aggregate]) -> Any:
-    with app.lock:
-        found = UnitOfWork(app).get(aggregate_id, Aggregate)
+def get(app: Schedule, aggregate_id: UUID, kind: type[Aggregate]) -> Any:
+    found = app.query(lambda desk: desk.uow.get(aggregate_id, Aggregate))
     if not isinstance(found, kind):
         what = "night walk" if kind is NightWalk else "area deployment"
         raise NotFound(f"no {what} {aggregate_id}")

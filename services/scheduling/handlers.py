@@ -7,7 +7,7 @@ ReferralReceived is kept and applied when the case arrives.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
 from events.codec import Envelope
 from events.intake import CaseClosed, ReferralReceived
@@ -16,9 +16,7 @@ from infra.unit_of_work import UnitOfWork
 from services.scheduling.desk import Desk
 from services.scheduling.domain import EarlyClosure, WaitingCase
 from services.scheduling.outcomes import cancel_booked
-
-if TYPE_CHECKING:
-    from services.scheduling.application import Scheduling
+from services.scheduling.ports import Schedule
 
 #: Roles of the adults a first contact is with: two of them make it a couple's conversation.
 ADULT_ROLES = frozenset({"guardian", "partner"})
@@ -57,7 +55,7 @@ def when_case_closed_leave_queue(uow: UnitOfWork, envelope: Envelope[Any]) -> No
     if case.closed_at is not None:
         return
     case.close(closed.closed_at, closed.outcome, str(envelope.id))
-    app: Scheduling = uow.app  # type: ignore[assignment]
+    app = cast(Schedule, uow.app)
     desk = Desk(uow, app.policy, app.clock())
     for meeting_id in list(case.live):
         meeting = desk.meeting(meeting_id)

@@ -17,15 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from infra.calendar import local_date
-from infra.projections import keep
 from services.scheduling.desk import Desk
 from services.scheduling.domain import NAMESPACE, WaitingCase
+from services.scheduling.ports import Schedule
 from services.scheduling.queue import (
     MonitorState,
     judge_waits,
@@ -33,9 +32,6 @@ from services.scheduling.queue import (
     reported_days,
     wait_sample,
 )
-
-if TYPE_CHECKING:
-    from services.scheduling.application import Scheduling
 
 
 class WaitMonitor(Aggregate):
@@ -72,7 +68,7 @@ class DeadlineCheck:
     reports: list[str] = field(default_factory=list)
 
 
-def wait_times(app: Scheduling, on: date) -> dict[str, tuple[float | None, int]]:
+def wait_times(app: Schedule, on: date) -> dict[str, tuple[float | None, int]]:
     """Per monitored programme: the median wait the rule judges on ``on``, and its sample."""
     policy = app.policy
     with app.lock:
@@ -85,13 +81,13 @@ def wait_times(app: Scheduling, on: date) -> dict[str, tuple[float | None, int]]
     return out
 
 
-def check_deadlines(app: Scheduling) -> DeadlineCheck:
+def check_deadlines(app: Schedule) -> DeadlineCheck:
     now = app.clock()
     today = local_date(now)
     check = DeadlineCheck()
     with app.lock:
         app.view.catch_up()
-        keep(app, app.view)
+        app.view.keep()
         cases = app.view.cases
         due = sorted(c for c in app.view.unjudged if cases[c].first_contact_due < today)
 

@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic
 
 from infra.application import ServiceApplication
 from infra.calendar import local_date
-from infra.projections import resume
+from infra.projections import keep, resume
 from services.scheduling.domain import WaitingCase, is_acute
 from services.scheduling.queue import QueuedCase, ordered
 
@@ -56,6 +56,11 @@ class CaseView:
                 self.position = notification.id
             if len(notifications) < self._batch:
                 return
+
+    def keep(self) -> None:
+        """Store the view with its position if it moved far enough
+        (:func:`infra.projections.keep`); the caller holds the app's lock."""
+        keep(cast(ServiceApplication, self._app), self)
 
     def dump(self) -> dict[str, Any]:
         return {
