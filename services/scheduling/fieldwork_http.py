@@ -22,6 +22,7 @@ from services.scheduling.fieldwork import (
     report_walk,
     start_deployment,
 )
+from services.scheduling.http_edge import ERRORS, run
 from services.scheduling.resources import Body, Day, Instant, StaffId
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -94,8 +95,6 @@ def deployment_out(d: AreaDeployment) -> dict[str, Any]:
 
 
 def router_for(app: Scheduling) -> APIRouter:
-    from services.scheduling.http import ERRORS, run
-
     r = APIRouter(tags=["field work"], responses=ERRORS)
 
     @r.post("/night-walks", status_code=201, dependencies=STAFF)

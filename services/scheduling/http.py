@@ -8,9 +8,8 @@ Every route needs a staff token; auditors may read cases, meetings and field act
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, cast
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Security
@@ -20,8 +19,10 @@ from infra.access import looked_over_http
 from infra.application import ServiceApplication
 from infra.auth import READ, STAFF, Principal, Role, guard
 from infra.runtime import Runtime
+from services.scheduling import fieldwork_http
 from services.scheduling.application import Scheduling
 from services.scheduling.domain import FieldActivity, WaitingCase
+from services.scheduling.http_edge import ERRORS, run
 from services.scheduling.resources import (
     BookingOut,
     CancelIn,
@@ -52,32 +53,15 @@ from services.scheduling.resources import (
 )
 from services.scheduling.steering_http import steering_router
 
-T = TypeVar("T")
-#: Who may call a route (docs/security.md): staff work the schedule; auditors read its records.
-ERRORS: dict[int | str, dict[str, str]] = {
-    404: {"description": "no such case, meeting or staff member"},
-    409: {"description": "the schedule does not allow it (a taken time, a held meeting)"},
-    422: {"description": "the request breaks a rule; the detail says which"},
-}
-
-
-def run(command: Callable[[], T]) -> T:
-    """Answer a value the calendar or a value object refuses with a 422, never with a 500;
-    scheduling's own refusals carry their status (:mod:`infra.http`)."""
-    try:
-        return command()
-    except ValueError as exc:  # the calendar or a value object refused the input
-        raise HTTPException(422, detail=str(exc)) from exc
+# Who may call a route (docs/security.md): staff work the schedule; auditors read its records.
 
 
 def routers(service: ServiceApplication, _: Runtime | None = None) -> list[APIRouter]:
     """The scheduling routes, for :func:`infra.service.serve`."""
     app = cast(Scheduling, service)
-    from services.scheduling import fieldwork_http
-
     return [
-        _staff(app), _queue(app), _meetings(app), _field(app), steering_router(app),
-        fieldwork_http.router_for(app),
+        _staff(app), _queue(app), _queue_bookings(app), _meetings(app), _field(app),
+        steering_router(app), fieldwork_http.router_for(app),
     ]  # fmt: skip
 
 
@@ -111,6 +95,7 @@ def _staff(app: Scheduling) -> APIRouter:
 
 
 def _queue(app: Scheduling) -> APIRouter:
+    """The queue, a case's place in it, and the case itself."""
     r = APIRouter(tags=["queue"], responses=ERRORS)
 
     @r.get("/queue", dependencies=STAFF)
@@ -156,6 +141,13 @@ def _queue(app: Scheduling) -> APIRouter:
         weekend times."""
         found = run(lambda: app.record_wishes(case_id, body.needs, body.evenings, body.weekends))
         return case_out(found, app.meetings_of(case_id))
+
+    return r
+
+
+def _queue_bookings(app: Scheduling) -> APIRouter:
+    """Booking from the queue, and the waits it is judged by."""
+    r = APIRouter(tags=["queue"], responses=ERRORS)
 
     @r.post("/bookings/first-contacts", dependencies=STAFF)
     def first_contacts(body: FirstContactsIn) -> BookingOut:
