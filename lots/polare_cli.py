@@ -84,7 +84,7 @@ def enrol(
 ) -> None:
     """Recruit a polar and enrol them for a school year (asks for the personal number and
     name); refused when the school year has 20 polare active at once."""
-    from services.intake import polare as register
+    from services.intake import polare_commands as register
     from services.intake.polare_leave import places
 
     personal_number = typer.prompt("personal number", hide_input=True).strip()

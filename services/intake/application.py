@@ -9,10 +9,10 @@ is evaluated anew. The handlers of what arrives are in :mod:`services.intake.han
 persons and their sealed data in :mod:`services.intake.personal`; a referral over HTTP in
 :mod:`services.intake.submission`.
 
-It stays a little over 300 lines because it is where intake's slices meet: the registries, the
-hooks of :class:`~infra.application.ServiceApplication` intake fills in (reading an entry,
-preparing a batch, a case's events, dead letters), and the case commands, each a few lines over
-the module that does the work.
+It stays a little over 300 lines because it is where intake's slices meet: the registries
+(:mod:`services.intake.registry`), the hooks of :class:`~infra.application.ServiceApplication`
+intake fills in (reading an entry, preparing a batch, a case's events, dead letters), and the
+case commands, each a few lines over the module that does the work.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -36,7 +36,7 @@ from infra.pii import StagedKeys, seal
 from infra.projections import keep
 from infra.topology import is_referral_stream
 from infra.unit_of_work import UnitOfWork
-from services.intake import polare, reevaluation, resubmission, terms
+from services.intake import reevaluation, registry, resubmission
 from services.intake.answers import Answer, answer_of
 from services.intake.domain import (
     Case,
@@ -48,11 +48,9 @@ from services.intake.domain import (
     RetentionHold,
     referral_key,
 )
-from services.intake.handlers import HANDLERS, LOOKUPS
 from services.intake.inbound import UnreadableReferral, read_entry
 from services.intake.limits import SourceLimiter
 from services.intake.personal import Persons, erase_expired
-from services.intake.public import PUBLIC_EVENTS
 from services.intake.records import main_subject
 from services.intake.reevaluation import answer_in
 from services.intake.registers import RegisterCommands
@@ -72,6 +70,8 @@ from services.intake.sources import StreamSources
 from services.intake.submission import submit
 from services.intake.watch import AckWatch
 
+T = TypeVar("T")
+
 
 class Intake(RegisterCommands):
     name = "intake"
@@ -79,22 +79,9 @@ class Intake(RegisterCommands):
         Case: 50,
         RateLimitedReferral: 50,  # a source resending one referral while it is refused
     }
-    handlers: ClassVar[Mapping[str, Handler]] = {
-        **HANDLERS,
-        **terms.HANDLERS,
-        **polare.HANDLERS,
-    }
-    #: What the handlers look up, so that a batch asks the store once which of them exist.
-    lookups: ClassVar[Mapping[str, Lookup]] = {
-        **LOOKUPS,
-        **terms.LOOKUPS,
-        **polare.LOOKUPS,
-    }
-    public_events: ClassVar[Mapping[type[Any], Translator]] = {
-        **PUBLIC_EVENTS,
-        **resubmission.PUBLIC_EVENTS,
-        **polare.PUBLIC_EVENTS,
-    }
+    handlers: ClassVar[Mapping[str, Handler]] = registry.HANDLERS
+    lookups: ClassVar[Mapping[str, Lookup]] = registry.LOOKUPS
+    public_events: ClassVar[Mapping[type[Any], Translator]] = registry.PUBLIC_EVENTS
 
     def __init__(
         self,
@@ -162,6 +149,12 @@ class Intake(RegisterCommands):
             self.limiter.rollback()
             raise
         self.limiter.commit(self.clock())
+
+    def query(self, read: Callable[[UnitOfWork], T]) -> T:
+        """Run ``read`` on a fresh unit of work under the application's lock; nothing is saved
+        unless ``read`` saves."""
+        with self.lock:
+            return read(UnitOfWork(self))
 
     def member(self, member: Member, name: str | None) -> dict[str, Any]:
         return self.persons.member(member, name)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from infra.auth import READ, STAFF
 from infra.runtime import Runtime
 from infra.schoolyear import PATTERN
-from services.intake import polare, polare_erasure, polare_leave
+from services.intake import polare_commands, polare_erasure, polare_leave
 from services.intake.application import Intake
 
 T = TypeVar("T")
@@ -95,28 +95,30 @@ def router_for(app: Intake, runtime: Runtime) -> APIRouter:
         """Recruit a polar (the first time) and enrol them for a school year; at most 20 active
         at once in a school year (409 ``school_year_full``), a drop-out's place free from the
         day they left. The same enrolment again changes nothing."""
-        done = await run(lambda: polare.enroll(app, **body.model_dump()))
+        done = await run(lambda: polare_commands.enroll(app, **body.model_dump()))
         runtime.wake_relay()
-        return {**polare.view(done.polar, done.school_year), "new": done.new}
+        return {**polare_commands.view(done.polar, done.school_year), "new": done.new}
 
     @r.get("", dependencies=READ)
     async def school_year(
         school_year: Annotated[str, Query(pattern=PATTERN, description="e.g. 2026/27")],
     ) -> list[dict[str, Any]]:
         """The school year's polare (refs, years in the activity, trainings)."""
-        return await run(lambda: polare.register(app, school_year))
+        return await run(lambda: polare_commands.register(app, school_year))
 
     add_places_and_leave(r, app, runtime)  # before /{polar_ref}, which would take "places"
 
     @r.get("/{polar_ref}", dependencies=READ)
     async def one(polar_ref: UUID) -> dict[str, Any]:
-        return await run(lambda: polare.polar(app, polar_ref))
+        return await run(lambda: polare_commands.polar(app, polar_ref))
 
     @r.post("/{polar_ref}/trainings", status_code=201, dependencies=STAFF)
     async def training(polar_ref: UUID, body: Training) -> dict[str, Any]:
         """Record a training (the leadership training, information evenings...)."""
-        found = await run(lambda: polare.record_training(app, polar_ref, **body.model_dump()))
-        return polare.view(found, None)
+        found = await run(
+            lambda: polare_commands.record_training(app, polar_ref, **body.model_dump())
+        )
+        return polare_commands.view(found, None)
 
     @r.post("/{polar_ref}/erasure", dependencies=STAFF)
     async def erasure(polar_ref: UUID, body: Erasure) -> dict[str, Any]:
@@ -145,7 +147,7 @@ def add_places_and_leave(r: APIRouter, app: Intake, runtime: Runtime) -> None:
         done = await run(lambda: polare_leave.leave(app, polar_ref, **body.model_dump()))
         runtime.wake_relay()
         return {
-            **polare.view(done.polar, done.school_year),
+            **polare_commands.view(done.polar, done.school_year),
             "active_in_school_year": done.active,
             "new": done.new,
         }

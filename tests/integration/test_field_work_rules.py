@@ -27,7 +27,7 @@ from infra.settings import Settings
 from infra.store import store_env
 from services.billing import polare_commands as fees
 from services.billing.application import Billing
-from services.intake import polare, polare_erasure
+from services.intake import polare, polare_commands, polare_erasure
 from services.intake.application import Intake
 from services.scheduling import fieldwork
 from services.scheduling.app import build
@@ -65,10 +65,12 @@ class FieldWork:
         if items:
             assert set(target.process(target.name, items).values()) == {None}
 
-    def enrol(self, born: date, serial: str = "301", **kw: Any) -> polare.Enrolment:
+    def enrol(self, born: date, serial: str = "301", **kw: Any) -> polare_commands.Enrolment:
         args = {"name": f"Namn {serial}", "enrolled_on": date(2026, 8, 20),
                 "recorded_by": "fältledare"} | kw  # fmt: skip
-        return polare.enroll(self.intake, personal_number=personal_number(born, serial), **args)
+        return polare_commands.enroll(
+            self.intake, personal_number=personal_number(born, serial), **args
+        )
 
     def walk(self, on: date, polare_refs: list[uuid.UUID], **kw: Any) -> fieldwork.NightWalk:
         start = datetime(on.year, on.month, on.day, 17, 0, tzinfo=UTC)
@@ -103,8 +105,8 @@ def test_enrolment_rules_and_years_in_the_activity(work: FieldWork) -> None:
     refused("invalid_school_year", school_year="2026/28")
     refused("in_the_future", enrolled_on=date(2027, 7, 6), school_year="2027/28")
     with pytest.raises(polare.PolareError, match="personal number is invalid"):
-        polare.enroll(work.intake, personal_number="201003012381", name="x",
-                      enrolled_on=date(2026, 8, 20), recorded_by="x")  # fmt: skip
+        polare_commands.enroll(work.intake, personal_number="201003012381", name="x",
+                               enrolled_on=date(2026, 8, 20), recorded_by="x")  # fmt: skip
 
     first = work.enrol(date(2010, 3, 1), years_before=1)
     assert (first.new, first.polar.years_in("2026/27")) == (True, 2)
@@ -112,7 +114,7 @@ def test_enrolment_rules_and_years_in_the_activity(work: FieldWork) -> None:
     assert again.new is False and again.polar.id == first.polar.id
     later = work.enrol(date(2010, 3, 1), enrolled_on=date(2027, 7, 1), school_year="2027/28")
     assert later.polar.years_in("2027/28") == 3
-    assert polare.reveal(work.intake, later.polar) == {
+    assert polare_commands.reveal(work.intake, later.polar) == {
         "personal_number": personal_number(date(2010, 3, 1), "301"),
         "name": "Namn 301",
         "date_of_birth": "2010-03-01",
@@ -128,7 +130,7 @@ def test_the_twenty_first_polar_of_a_school_year_is_refused(work: FieldWork) -> 
     assert "school year 2026/27 has 20 active polare on 2026-08-20" in str(caught.value)
     # The next school year is a new roll.
     assert work.enrol(date(2011, 5, 5), serial="499", enrolled_on=date(2027, 7, 1)).new
-    assert len(polare.register(work.intake, "2026/27")) == 20
+    assert len(polare_commands.register(work.intake, "2026/27")) == 20
 
 
 def test_attestation_ages_years_and_why_not(work: FieldWork) -> None:
@@ -160,7 +162,9 @@ def test_an_erased_polar_reads_erased_and_is_not_attested(work: FieldWork) -> No
     ref = enrolled.polar.id
     assert polare_erasure.erase(work.intake, ref, "the polar asked", "dataskydd") is True
     assert polare_erasure.erase(work.intake, ref, "again", "dataskydd") is False
-    assert set(polare.reveal(work.intake, polare.record_of(work.intake, ref)).values()) == {ERASED}
+    assert set(
+        polare_commands.reveal(work.intake, polare_commands.record_of(work.intake, ref)).values()
+    ) == {ERASED}
     with pytest.raises(polare.PolareError) as caught:
         work.enrol(date(2010, 3, 1), enrolled_on=date(2027, 7, 1))
     assert caught.value.code == "erased"
@@ -179,7 +183,10 @@ def test_polare_are_erased_two_years_after_their_last_school_year(work: FieldWor
     work.clock.now = datetime(2029, 7, 1, 12, tzinfo=UTC)
     assert polare_erasure.erase_expired(work.intake) == [str(gone)]
     assert polare_erasure.erase_expired(work.intake) == []
-    assert polare.reveal(work.intake, polare.record_of(work.intake, kept))["name"] == "Namn 301"
+    assert (
+        polare_commands.reveal(work.intake, polare_commands.record_of(work.intake, kept))["name"]
+        == "Namn 301"
+    )
 
 
 def test_walks_are_refused_with_a_reason(work: FieldWork) -> None:

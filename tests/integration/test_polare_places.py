@@ -20,7 +20,7 @@ from infra.store import store_env
 from lots.cli import app as cli
 from lots.field_report import field_figures
 from services.billing.application import Billing
-from services.intake import polare
+from services.intake import polare, polare_commands
 from services.intake.polare_leave import leave, places
 from services.scheduling.app import build
 from tests.integration.test_field_work_rules import FIELD_STAFF, FieldWork
@@ -91,7 +91,7 @@ def test_twenty_at_once_then_a_replacement_for_each_drop_out(work: FieldWork) ->
         "left": 2,
     }
     assert places(work.intake, SCHOOL_YEAR, date(2026, 11, 1))["active"] == 20
-    listed = {p["polar_ref"]: p for p in polare.register(work.intake, SCHOOL_YEAR)}
+    listed = {p["polar_ref"]: p for p in polare_commands.register(work.intake, SCHOOL_YEAR)}
     assert len(listed) == 22 and listed[str(refs[3])]["left_on"] == "2026-10-01"
     # The next school year is a new roll.
     assert work.enrol(date(2011, 7, 7), serial="497", enrolled_on=date(2027, 7, 1)).new
@@ -224,7 +224,7 @@ def test_on_the_command_line_the_twenty_first_is_refused_in_words(
     intake = make_intake(store_settings, clock)
     try:
         refs = [
-            polare.enroll(
+            polare_commands.enroll(
                 intake,
                 personal_number=personal_number(date(2009, 1 + n % 12, 1 + n), f"{600 + n}"),
                 name=f"Namn {n}",
