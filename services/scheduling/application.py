@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
+from eventsourcing.domain import DomainEventProtocol
+
 from infra.batches import Handler, Lookup
 from infra.calendar import local_date
 from infra.outbox import Translator
@@ -227,7 +229,7 @@ class Scheduling(SteeringCommands):
             meetings = [m for m in (uow.get(i, Meeting) for i in ids) if m is not None]
         return sorted(meetings, key=lambda m: m.starts_at)
 
-    def case_of(self, event: Any) -> UUID | None:
+    def case_of(self, event: DomainEventProtocol[UUID]) -> UUID | None:
         """For the case index: a case's own events and its meetings' belong to it (a field
         activity counts as the case of its night walks); staff weeks and monitors to none."""
         if isinstance(event, WaitingCase.Event | FieldActivity.Event):

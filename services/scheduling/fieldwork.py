@@ -11,6 +11,10 @@ An **area deployment** ("flexibel resurs för områdesarbete vid särskild socia
 the field workers on one area for 1 to 12 whole weeks, after consultation with the
 administration (omsorgskontoret), recorded with who was consulted and when. It can be extended,
 each time by 1 to 12 weeks after a new consultation, until its last day has passed.
+
+It stays a little over 300 lines: the two records' aggregates and the commands that guard them
+are one room (moving an aggregate would move its stored topic); the public messages are
+:mod:`services.scheduling.fieldwork_public`'s.
 """
 
 from __future__ import annotations
@@ -22,18 +26,17 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from events.scheduling import (
-    AreaDeploymentExtended,
-    AreaDeploymentStarted,
-    Consultation,
-    NightWalkReported,
-)
+from events.scheduling import Consultation
 from infra.calendar import local_date
-from infra.outbox import Outgoing, Translator
-from infra.topology import SCHEDULING_EVENTS
+from infra.outbox import Translator
 from services.scheduling.desk import Desk
 from services.scheduling.domain import Meeting
 from services.scheduling.errors import Conflict, Invalid, NotFound
+from services.scheduling.fieldwork_public import (
+    deployment_extended,
+    deployment_started,
+    walk_reported,
+)
 from services.scheduling.ports import Schedule
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/scheduling/field-work")
@@ -297,37 +300,7 @@ def get(app: Schedule, aggregate_id: UUID, kind: type[Aggregate]) -> Any:
     return found
 
 
-# --- public events ---------------------------------------------------------------------------
-
-
-def walk_reported(event: Any) -> Outgoing:
-    message = NightWalkReported(
-        walk_id=event.originator_id, meeting_id=event.meeting_id, area=event.area,
-        walked_on=event.walked_on, started_at=event.started_at, ended_at=event.ended_at,
-        staff=event.staff, polare=[UUID(p) for p in event.polare], youths_met=event.youths_met,
-        youths_talked_with=event.youths_talked_with, reported_at=event.reported_at,
-    )  # fmt: skip
-    return Outgoing(SCHEDULING_EVENTS, message, correlation_id=str(event.originator_id))
-
-
-def deployment_started(event: Any) -> Outgoing:
-    message = AreaDeploymentStarted(
-        deployment_id=event.originator_id, area=event.area, reason=event.reason,
-        first_day=event.first_day, weeks=event.weeks, last_day=event.last_day,
-        consultation=Consultation.model_validate(event.consultation),
-        recorded_by=event.recorded_by, recorded_at=event.recorded_at,
-    )  # fmt: skip
-    return Outgoing(SCHEDULING_EVENTS, message, correlation_id=str(event.originator_id))
-
-
-def deployment_extended(event: Any) -> Outgoing:
-    message = AreaDeploymentExtended(
-        deployment_id=event.originator_id, area=event.area, reason=event.reason,
-        weeks_added=event.weeks_added, weeks_total=event.weeks_total, last_day=event.last_day,
-        consultation=Consultation.model_validate(event.consultation),
-        recorded_by=event.recorded_by, recorded_at=event.recorded_at,
-    )  # fmt: skip
-    return Outgoing(SCHEDULING_EVENTS, message, correlation_id=str(event.originator_id))
+# --- public events (:mod:`services.scheduling.fieldwork_public`) -------------------------
 
 
 PUBLIC_EVENTS: Mapping[type[Any], Translator] = {

@@ -5,7 +5,9 @@ intake's do, so a referral's whole story can be followed across services."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
+from uuid import UUID
 
 from events.scheduling import (
     FirstContactOverdue,
@@ -16,6 +18,7 @@ from events.scheduling import (
     MeetingScheduled,
     WaitTimeReportDue,
 )
+from events.types import MeetingFormat, MeetingKind, Message, Programme
 from infra.outbox import Outgoing, Translator
 from infra.topology import SCHEDULING_EVENTS
 from services.scheduling.domain import Meeting, WaitingCase
@@ -23,26 +26,102 @@ from services.scheduling.monitor import WaitMonitor
 from services.scheduling.steering_app import STEERING_EVENTS
 
 _MEETING = ("case_id", "programme", "kind", "format", "provider", "staff")
+#: Who asked for a meeting to move or cancelled it.
+Party = Literal["family", "provider", "administration"]
 
 
-def _facts(event: Any, *names: str) -> dict[str, Any]:
+# The events as the translators read them: what the ``@event`` methods of
+# :mod:`services.scheduling.domain` (and :class:`~services.scheduling.monitor.WaitMonitor`) record,
+# whose generated classes (``Meeting.Booked`` ...) a type checker cannot see.
+
+
+class MeetingCancelledEvent(Protocol):
+    """``Meeting.Cancelled``."""
+
+    originator_id: UUID
+    case_id: UUID
+    cancelled_by: Party
+    reason: str
+    cancelled_at: datetime
+    causation_id: str | None
+
+
+class MeetingEvent(Protocol):
+    """The facts every other ``Meeting`` event carries (:data:`_MEETING`)."""
+
+    originator_id: UUID
+    case_id: UUID
+    programme: Programme
+    kind: MeetingKind
+    format: MeetingFormat
+    provider: str
+    staff: list[str]
+
+
+class MeetingTimedEvent(MeetingEvent, Protocol):
+    """A ``Meeting`` event with its time: ``Booked``; ``NoShowRecorded`` and ``Rescheduled``
+    carry more."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+
+class MeetingMissedEvent(MeetingTimedEvent, Protocol):
+    recorded_at: datetime
+
+
+class MeetingRescheduledEvent(MeetingTimedEvent, Protocol):
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+    requested_by: Party
+    reason: str
+    rescheduled_at: datetime
+
+
+class MeetingHeldEvent(MeetingEvent, Protocol):
+    started_at: datetime
+    ended_at: datetime
+    participants: int
+    client_visits: int
+
+
+class DeadlineJudgedEvent(Protocol):
+    """``WaitingCase.DeadlineJudged``."""
+
+    originator_id: UUID
+    met: bool
+    programme: Programme
+    first_contact_due: date
+    judged_at: datetime
+
+
+class WaitReportDueEvent(Protocol):
+    """``WaitMonitor.ReportDue``."""
+
+    programme: Programme
+    median_wait_days: int
+    window_days: int
+    detected_at: datetime
+
+
+def _facts(event: MeetingEvent, *names: str) -> dict[str, Any]:
     return {name: getattr(event, name) for name in (*_MEETING, *names)}
 
 
-def _out(message: Any, case_id: object, causation_id: str | None = None) -> Outgoing:
+def _out(message: Message, case_id: object, causation_id: str | None = None) -> Outgoing:
     return Outgoing(
         SCHEDULING_EVENTS, message, correlation_id=str(case_id), causation_id=causation_id
     )
 
 
-def meeting_scheduled(event: Any) -> Outgoing:
+def meeting_scheduled(event: MeetingTimedEvent) -> Outgoing:
     message = MeetingScheduled(
         meeting_id=event.originator_id, **_facts(event, "starts_at", "ends_at")
     )
     return _out(message, event.case_id)
 
 
-def meeting_rescheduled(event: Any) -> Outgoing:
+def meeting_rescheduled(event: MeetingRescheduledEvent) -> Outgoing:
     names = ("starts_at", "ends_at", "previous_starts_at", "previous_ends_at", "requested_by")
     message = MeetingRescheduled(
         meeting_id=event.originator_id,
@@ -53,12 +132,12 @@ def meeting_rescheduled(event: Any) -> Outgoing:
     return _out(message, event.case_id)
 
 
-def meeting_held(event: Any) -> Outgoing:
+def meeting_held(event: MeetingHeldEvent) -> Outgoing:
     names = ("started_at", "ended_at", "participants", "client_visits")
     return _out(MeetingHeld(meeting_id=event.originator_id, **_facts(event, *names)), event.case_id)
 
 
-def meeting_cancelled(event: Any) -> Outgoing:
+def meeting_cancelled(event: MeetingCancelledEvent) -> Outgoing:
     message = MeetingCancelled(
         meeting_id=event.originator_id,
         case_id=event.case_id,
@@ -69,13 +148,13 @@ def meeting_cancelled(event: Any) -> Outgoing:
     return _out(message, event.case_id, event.causation_id)
 
 
-def meeting_missed(event: Any) -> Outgoing:
+def meeting_missed(event: MeetingMissedEvent) -> Outgoing:
     names = ("starts_at", "ends_at", "recorded_at")
     message = MeetingNoShow(meeting_id=event.originator_id, **_facts(event, *names))
     return _out(message, event.case_id)
 
 
-def first_contact_overdue(event: Any) -> Outgoing | None:
+def first_contact_overdue(event: DeadlineJudgedEvent) -> Outgoing | None:
     if event.met:
         return None  # a deadline met is recorded for the audit, not announced
     message = FirstContactOverdue(
@@ -87,7 +166,7 @@ def first_contact_overdue(event: Any) -> Outgoing | None:
     return _out(message, event.originator_id)
 
 
-def wait_time_report_due(event: Any) -> Outgoing:
+def wait_time_report_due(event: WaitReportDueEvent) -> Outgoing:
     message = WaitTimeReportDue(
         programme=event.programme,
         median_wait_days=event.median_wait_days,

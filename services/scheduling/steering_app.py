@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
-from events.scheduling import SteeringMeetingCancelled, SteeringMeetingHeld, SteeringMeetingPlanned
+from events.scheduling import (
+    SteeringMeetingCancelled,
+    SteeringMeetingHeld,
+    SteeringMeetingPlanned,
+    SteeringOrganisation,
+)
+from events.types import Message
 from infra.application import ServiceApplication
 from infra.calendar import DEFAULT_CALENDAR, CalendarPolicy, local_date
 from infra.commands import Busy
@@ -131,11 +137,37 @@ class SteeringCommands(ServiceApplication):
         )
 
 
-def _out(message: Any) -> Outgoing:
+# The steering meeting's events as the translators read them (what the ``@event`` methods of
+# :class:`~services.scheduling.steering.SteeringMeeting` record; a type checker cannot see
+# their generated classes).
+
+
+class SteeringPlannedEvent(Protocol):
+    originator_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+    planned_at: datetime
+
+
+class SteeringHeldEvent(Protocol):
+    originator_id: UUID
+    started_at: datetime
+    ended_at: datetime
+    organisations: list[SteeringOrganisation]
+    at: datetime
+
+
+class SteeringCancelledEvent(Protocol):
+    originator_id: UUID
+    starts_at: datetime
+    at: datetime
+
+
+def _out(message: Message) -> Outgoing:
     return Outgoing(SCHEDULING_EVENTS, message)
 
 
-def steering_planned(event: Any) -> Outgoing:
+def steering_planned(event: SteeringPlannedEvent) -> Outgoing:
     return _out(
         SteeringMeetingPlanned(
             meeting_id=event.originator_id,
@@ -146,7 +178,7 @@ def steering_planned(event: Any) -> Outgoing:
     )
 
 
-def steering_held(event: Any) -> Outgoing:
+def steering_held(event: SteeringHeldEvent) -> Outgoing:
     return _out(
         SteeringMeetingHeld(
             meeting_id=event.originator_id,
@@ -158,7 +190,7 @@ def steering_held(event: Any) -> Outgoing:
     )
 
 
-def steering_cancelled(event: Any) -> Outgoing:
+def steering_cancelled(event: SteeringCancelledEvent) -> Outgoing:
     return _out(
         SteeringMeetingCancelled(
             meeting_id=event.originator_id, starts_at=event.starts_at, cancelled_at=event.at

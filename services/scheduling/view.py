@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
 from infra.application import ServiceApplication
@@ -84,31 +85,34 @@ class CaseView:
         self.unjudged = {UUID(c) for c in state["unjudged"]}
         self.overdue = {UUID(c) for c in state["overdue"]}
 
-    def _apply(self, topic: str, event: Any) -> None:
-        case_id: UUID = event.originator_id
+    def _apply(self, topic: str, event: DomainEventProtocol[UUID]) -> None:
+        """Apply one of a case's events, named by its topic (read as :class:`_CaseQueued` ...)."""
+        case_id = event.originator_id
         if topic == _QUEUED:
+            queued = cast(_CaseQueued, event)
             self.cases[case_id] = QueuedCase(
                 case_id=case_id,
-                programme=event.programme,
-                priority=event.priority,
-                acute=is_acute(getattr(event, "urgency", None), event.priority),
-                first_contact_due=event.first_contact_due,
-                received_at=event.received_at,
-                received_on=local_date(event.received_at),
+                programme=queued.programme,
+                priority=queued.priority,
+                acute=is_acute(getattr(queued, "urgency", None), queued.priority),
+                first_contact_due=queued.first_contact_due,
+                received_at=queued.received_at,
+                received_on=local_date(queued.received_at),
             )
             self.unjudged.add(case_id)
             return
         case = self.cases[case_id]
         if topic == _HELD and case.held_on is None:
-            self.cases[case_id] = replace(case, held_on=local_date(event.started_at))
+            held = cast(_FirstHeld, event)
+            self.cases[case_id] = replace(case, held_on=local_date(held.started_at))
         elif topic == _CLOSED:
-            closed_on = local_date(event.closed_at)
+            closed_on = local_date(cast(_CaseClosed, event).closed_at)
             self.cases[case_id] = replace(case, closed_on=closed_on)
             if closed_on <= case.first_contact_due:  # closed in time: nothing left to judge
                 self.unjudged.discard(case_id)
         elif topic == _JUDGED:
             self.unjudged.discard(case_id)
-            if not event.met:
+            if not cast(_DeadlineJudged, event).met:
                 self.overdue.add(case_id)
 
     def queue(self, programme: str | None = None) -> list[QueuedCase]:
@@ -116,6 +120,31 @@ class CaseView:
 
     def of_programme(self, programme: str) -> list[QueuedCase]:
         return [c for c in self.cases.values() if c.programme == programme]
+
+
+# ``WaitingCase``'s events as the view reads them (what its ``@event`` methods record; a type
+# checker cannot see their generated classes).
+
+
+class _CaseQueued(Protocol):
+    programme: str
+    priority: int
+    first_contact_due: date
+    received_at: datetime
+    #: Absent from cases queued before scheduling kept the urgency.
+    urgency: str | None
+
+
+class _FirstHeld(Protocol):
+    started_at: datetime
+
+
+class _CaseClosed(Protocol):
+    closed_at: datetime
+
+
+class _DeadlineJudged(Protocol):
+    met: bool
 
 
 _DATES = ("first_contact_due", "received_on", "held_on", "closed_on")
