@@ -24,7 +24,7 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
+from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
 
 from events.codec import DecodeError, Envelope
 from events.referrals import SubmitReferral
@@ -108,7 +108,7 @@ class Intake(RegisterCommands):
         self.keys = self.staged_keys
         self.persons = Persons(secret, self.staged_keys, self.store)
 
-    def case_of(self, event: Any) -> UUID | None:
+    def case_of(self, event: DomainEventProtocol[UUID]) -> UUID | None:
         """A case's own events belong to it; so does the answer to the referral that opened it."""
         if isinstance(event, Case.Event):
             return event.originator_id

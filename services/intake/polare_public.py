@@ -4,14 +4,45 @@ birth (see :mod:`services.intake.polare`, whose ``PUBLIC_EVENTS`` maps its event
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, Protocol
+from uuid import UUID
 
 from events.intake import AttestedPolar, NotAttested, PolarEnrolled, PolareWalkAttested, PolarLeft
 from infra.outbox import Outgoing
 from infra.topology import INTAKE_EVENTS
 
+# The register's events as the translators read them: what the ``@event`` methods of
+# :class:`~services.intake.polare.Polar` and :class:`~services.intake.polare.WalkAttestation`
+# record (a type checker cannot see their generated classes, ``Polar.Enrolled`` ...).
 
-def polar_enrolled(event: Any) -> Outgoing:
+
+class PolarEnrolledEvent(Protocol):
+    originator_id: UUID
+    school_year: str
+    enrolled_on: date
+    years_in_activity: int
+    enrolled_in_school_year: int
+    #: Absent from enrolments recorded before replacements were counted.
+    active_in_school_year: int | None
+
+
+class PolarLeftEvent(Protocol):
+    originator_id: UUID
+    school_year: str
+    left_on: date
+    active_in_school_year: int
+
+
+class WalkAttestedEvent(Protocol):
+    walk_id: UUID
+    walked_on: date
+    attested: list[dict[str, Any]]
+    not_attested: list[dict[str, Any]]
+    causation_id: str
+
+
+def polar_enrolled(event: PolarEnrolledEvent) -> Outgoing:
     return Outgoing(
         INTAKE_EVENTS,
         PolarEnrolled(
@@ -25,7 +56,7 @@ def polar_enrolled(event: Any) -> Outgoing:
     )
 
 
-def polar_left(event: Any) -> Outgoing:
+def polar_left(event: PolarLeftEvent) -> Outgoing:
     return Outgoing(
         INTAKE_EVENTS,
         PolarLeft(
@@ -37,7 +68,7 @@ def polar_left(event: Any) -> Outgoing:
     )
 
 
-def walk_attested(event: Any) -> Outgoing:
+def walk_attested(event: WalkAttestedEvent) -> Outgoing:
     return Outgoing(
         INTAKE_EVENTS,
         PolareWalkAttested(
