@@ -150,11 +150,11 @@ class Intake(RegisterCommands):
             raise
         self.limiter.commit(self.clock())
 
-    def query(self, read: Callable[[UnitOfWork], T]) -> T:
-        """Run ``read`` on a fresh unit of work under the application's lock; nothing is saved
-        unless ``read`` saves."""
+    def locked(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run ``work`` on a fresh unit of work under the application's lock: a read, or a
+        change that saves what it changed itself (not retried, unlike :meth:`transact`)."""
         with self.lock:
-            return read(UnitOfWork(self))
+            return work(UnitOfWork(self))
 
     def member(self, member: Member, name: str | None) -> dict[str, Any]:
         return self.persons.member(member, name)

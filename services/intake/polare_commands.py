@@ -150,7 +150,7 @@ def record_training(
         app.save(polar)
         return polar
 
-    return app.query(record)
+    return app.locked(record)
 
 
 def register(app: Register, school_year: str) -> list[dict[str, Any]]:
@@ -165,12 +165,12 @@ def register(app: Register, school_year: str) -> list[dict[str, Any]]:
         refs = roll.polare if roll else []
         return [polar_in(uow, UUID(r)) for r in refs]
 
-    polare = app.query(read)
+    polare = app.locked(read)
     return [view(p, school_year) for p in polare if p is not None]
 
 
 def record_of(app: Register, polar_ref: UUID) -> Polar:
-    found = app.query(lambda uow: polar_in(uow, polar_ref))
+    found = app.locked(lambda uow: polar_in(uow, polar_ref))
     if found is None:
         raise UnknownPolar(polar_ref)
     return found

@@ -10,7 +10,7 @@ erased polar cannot be enrolled again and walks after it are not attested (``era
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 import structlog
@@ -19,18 +19,16 @@ from infra.calendar import local_date
 from infra.schoolyear import parse
 from infra.unit_of_work import UnitOfWork
 from services.intake.polare import Polar, PolarErased, UnknownPolar, polar_in
-
-if TYPE_CHECKING:
-    from services.intake.application import Intake
+from services.intake.polare_ports import Register
 
 RETENTION_YEARS = 2
 log = structlog.get_logger(__name__)
 
 
-def erase(app: Intake, polar_ref: UUID, reason: str, by: str) -> bool:
+def erase(app: Register, polar_ref: UUID, reason: str, by: str) -> bool:
     """Destroy the polar's key; False if it was erased before."""
-    with app.lock:
-        uow = UnitOfWork(app)
+
+    def destroy(uow: UnitOfWork) -> bool:
         if polar_in(uow, polar_ref) is None:
             raise UnknownPolar(polar_ref)
         if uow.get(PolarErased.create_id(polar_ref), PolarErased) is not None:
@@ -38,16 +36,20 @@ def erase(app: Intake, polar_ref: UUID, reason: str, by: str) -> bool:
         now = app.clock()
         app.store.erase_subject(str(polar_ref), now.isoformat())
         app.save(PolarErased(polar_ref=polar_ref, reason=reason, by=by, at=now))
+        return True
+
+    if not app.locked(destroy):
+        return False
     log.info("polar erased", polar_ref=str(polar_ref))
     return True
 
 
-def erase_expired(app: Intake, years: int = RETENTION_YEARS) -> list[str]:
+def erase_expired(app: Register, years: int = RETENTION_YEARS) -> list[str]:
     """Erase every polar whose last school year ended ``years`` or more years ago."""
     today = local_date(app.clock())
-    due = []
-    with app.lock:
-        uow = UnitOfWork(app)
+
+    def expired(uow: UnitOfWork) -> list[UUID]:
+        due = []
         for ref in _all_polare(app):
             found = polar_in(uow, ref)
             if found is None or not found.school_years:
@@ -57,12 +59,15 @@ def erase_expired(app: Intake, years: int = RETENTION_YEARS) -> list[str]:
                 uow.get(PolarErased.create_id(ref), PolarErased) is None
             ):
                 due.append(ref)
+        return due
+
+    due = app.locked(expired)
     for ref in due:
         erase(app, ref, f"retention: {years} years after the last school year", "retention")
     return sorted(str(r) for r in due)
 
 
-def _all_polare(app: Intake) -> list[UUID]:
+def _all_polare(app: Register) -> list[UUID]:
     from eventsourcing.utils import get_topic
 
     topic = get_topic(Polar.Recruited)  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -34,10 +34,8 @@ from services.intake.polare import (
     polar_in,
     roll_periods,
 )
-from services.intake.polare_roll import AT_ONCE, active_on
-
-if TYPE_CHECKING:
-    from services.intake.application import Intake
+from services.intake.polare_ports import Register
+from services.intake.polare_roll import AT_ONCE, Period, active_on
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ def _school_year(day: date, school_year: str | None) -> str:
 
 
 def leave(
-    app: Intake,
+    app: Register,
     polar_ref: UUID,
     left_on: date,
     recorded_by: str,
@@ -84,7 +82,7 @@ def leave(
 
 
 def _leave(
-    app: Intake, uow: UnitOfWork, ref: UUID, left_on: date, recorded_by: str, year: str
+    app: Register, uow: UnitOfWork, ref: UUID, left_on: date, recorded_by: str, year: str
 ) -> Departure:
     polar = polar_in(uow, ref)
     if polar is None:
@@ -116,7 +114,7 @@ def _leave(
     return Departure(polar, year, left_on, active, new=True)
 
 
-def last_walk(app: Intake, polar_ref: UUID, school_year: str) -> date | None:
+def last_walk(app: Register, polar_ref: UUID, school_year: str) -> date | None:
     """The last night walk in ``school_year`` for which intake attested the polar."""
     topic = get_topic(WalkAttestation.Attested)  # type: ignore[attr-defined]
     ref, position, latest = str(polar_ref), 0, None
@@ -133,7 +131,7 @@ def last_walk(app: Intake, polar_ref: UUID, school_year: str) -> date | None:
         position = notes[-1].id
 
 
-def places(app: Intake, school_year: str, on: date | None = None) -> dict[str, Any]:
+def places(app: Register, school_year: str, on: date | None = None) -> dict[str, Any]:
     """The school year's places on ``on`` (default: today, or the school year's nearest day):
     active, free of the 20, everyone enrolled (replacements included) and those who left."""
     try:
@@ -145,10 +143,12 @@ def places(app: Intake, school_year: str, on: date | None = None) -> dict[str, A
         raise PolareError(
             "invalid_school_year", f"{day} is not in school year {school_year} ({first}..{last})"
         )
-    with app.lock:
-        uow = UnitOfWork(app)
+
+    def read(uow: UnitOfWork) -> list[Period]:
         roll = uow.get(PolareYear.create_id(school_year), PolareYear)
-        periods = roll_periods(uow, roll) if roll is not None else []
+        return roll_periods(uow, roll) if roll is not None else []
+
+    periods = app.locked(read)
     active = active_on(periods, day)
     return {
         "school_year": school_year,

@@ -1,9 +1,10 @@
 """What the polare register's commands, reads and walk attestations need of intake, as one
 small :class:`Protocol`.
 
-:mod:`services.intake.polare_commands` and :mod:`services.intake.polare_walks` are functions
-of :class:`Register`, never of the concrete :class:`~services.intake.application.Intake`, so
-neither imports the application and the application may take their registries
+:mod:`services.intake.polare_commands`, :mod:`services.intake.polare_walks`,
+:mod:`services.intake.polare_leave` and :mod:`services.intake.polare_erasure` are functions of
+:class:`Register`, never of the concrete :class:`~services.intake.application.Intake`, so
+none imports the application and the application may take their registries
 (:mod:`services.intake.registry`).
 """
 
@@ -14,21 +15,26 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from infra.pii import KeyStore, StagedKeys
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+
+from infra.pii import StagedKeys
+from infra.postgres_recorder import PostgresRecorder
+from infra.sqlite_recorder import SQLiteRecorder
 from infra.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 
 
 class Register(Protocol):
-    """Intake's clock, its personal-data keys and pseudonyms, and the ways to work on a unit
-    of work: a command (``ServiceApplication.transact``), a read under the lock, a save."""
+    """Intake's clock, its personal-data keys and pseudonyms, its store and log, and the ways
+    to work on a unit of work: a command (``ServiceApplication.transact``), work under the
+    lock, a save."""
 
     clock: Callable[[], datetime]
     staged_keys: StagedKeys
 
     @property
-    def store(self) -> KeyStore: ...
+    def store(self) -> SQLiteRecorder | PostgresRecorder: ...
 
     def pseudonym(self, value: bytes) -> UUID: ...
 
@@ -40,8 +46,14 @@ class Register(Protocol):
         confirm: tuple[type[Exception], ...] = (),
     ) -> T: ...
 
-    def query(self, read: Callable[[UnitOfWork], T]) -> T:
-        """Run ``read`` on a fresh unit of work under the application's lock."""
+    def locked(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run ``work`` on a fresh unit of work under the application's lock."""
         ...
+
+    @property
+    def recorder(self) -> ApplicationRecorder: ...
+
+    @property
+    def mapper(self) -> Mapper[UUID]: ...
 
     def save(self, *objs: Any, **kwargs: Any) -> Any: ...
