@@ -1,14 +1,20 @@
-"""Intake's composition root."""
+"""Intake's composition root: the application over its store, its routes and its jobs.
+
+The application takes its handlers and public translators from :mod:`services.intake.registry`;
+``python -m services.intake`` takes all three from here.
+"""
 
 from __future__ import annotations
+
+from fastapi import APIRouter
 
 from infra.application import ServiceApplication
 from infra.calendar import CalendarPolicy
 from infra.clock import make_clock
-from infra.runtime import Periodic
+from infra.runtime import Periodic, Runtime
 from infra.settings import Settings
 from infra.store import store_env
-from services.intake import polare_erasure
+from services.intake import http, polare_erasure
 from services.intake.application import Intake
 from services.intake.limits import Rate, SourceLimiter
 from services.intake.priority import DEFAULT_ORDERS
@@ -64,3 +70,8 @@ def periodic(app: ServiceApplication, shared: Settings) -> list[Periodic]:
         Periodic("retention", 24 * 3600.0, lambda: app.erase_expired(settings.retention_years)),
         Periodic("polare retention", 24 * 3600.0, lambda: polare_erasure.erase_expired(app)),
     ]
+
+
+def routers(app: ServiceApplication, runtime: Runtime) -> list[APIRouter]:
+    """Intake's routes (:mod:`services.intake.http`), for :func:`infra.service.serve`."""
+    return http.routers(app, runtime)

@@ -1,4 +1,8 @@
-"""Scheduling's composition root: the application over its store, its routes and its jobs."""
+"""Scheduling's composition root: the application over its store, its routes and its jobs.
+
+The application takes its handlers and public translators from
+:mod:`services.scheduling.registry`; ``python -m services.scheduling`` takes all three from here.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import cast
 
+from fastapi import APIRouter
+
 from infra.application import ServiceApplication
 from infra.calendar import CalendarPolicy
 from infra.clock import make_clock
-from infra.runtime import Periodic
+from infra.runtime import Periodic, Runtime
 from infra.settings import Settings
 from infra.store import store_env
+from services.scheduling import http
 from services.scheduling.application import Scheduling
 from services.scheduling.policy import SchedulingPolicy
 from services.scheduling.settings import SchedulingSettings
@@ -42,3 +49,8 @@ def periodic(app: ServiceApplication, settings: Settings) -> list[Periodic]:
     """The deadline check: first-contact deadlines and the wait-time monitor."""
     seconds = SchedulingSettings().check_interval_seconds
     return [Periodic("scheduling-deadlines", seconds, cast(Scheduling, app).check_deadlines)]
+
+
+def routers(app: ServiceApplication, runtime: Runtime | None = None) -> list[APIRouter]:
+    """Scheduling's routes (:mod:`services.scheduling.http`), for :func:`infra.service.serve`."""
+    return http.routers(app, runtime)
