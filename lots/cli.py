@@ -121,7 +121,8 @@ def status(
     ] = False,
 ) -> None:
     """Services, streams and service levels. Exit 0 when healthy, 1 when not."""
-    from lots.status import collect, render
+    from lots.status import collect
+    from lots.status_text import render
 
     report = collect(settings_or_exit())
     healthy = report["healthy"] and not (strict and report["breaches"])
