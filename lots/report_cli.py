@@ -102,7 +102,7 @@ def _yearly_figures(lines: list[str], year: int, today: date) -> dict[str, Any]:
 
 
 def _formatted(figures: dict[str, Any], fmt: str) -> str:
-    from lots.report import to_csv, to_html, to_text
+    from lots.report_formats import to_csv, to_html, to_text
 
     if fmt == "csv":
         return to_csv(figures)
