@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import uvicorn
@@ -101,6 +101,30 @@ def build_http(
     """The service's ASGI app: health, counters, metrics and the service's own routes, each
     behind the roles it declares (the tokens: ``registry``, else from the settings)."""
     registry = registry or TokenRegistry.from_settings(runtime.settings)
+    http = FastAPI(
+        title=f"lots {runtime.service}",
+        description=f"The {runtime.service} service of lots.",
+        version="1",
+        lifespan=_lifespan(runtime),
+        docs_url=None,  # served from the package by serve_docs, not from a CDN
+        redoc_url=None,
+    )
+    _add_health(http, runtime)
+    _add_operations(http, runtime)
+    for router in routers:
+        http.include_router(router)
+    serve_docs(http)
+    answer_refusals(http)  # each refusal answered with its class's status
+    install(http)  # strict JSON, no echo of input in errors: inside the body limit
+    http.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes)
+    _document_bodies(http, runtime.settings.http_max_body_bytes)
+    hoist_definitions(http)
+    secure(http, registry)  # its gate is the outermost: no token, no further reading
+    return http
+
+
+def _lifespan(runtime: Runtime) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The runtime starts with the app and stops with it."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -110,14 +134,11 @@ def build_http(
         finally:
             await runtime.stop()
 
-    http = FastAPI(
-        title=f"lots {runtime.service}",
-        description=f"The {runtime.service} service of lots.",
-        version="1",
-        lifespan=lifespan,
-        docs_url=None,  # served from the package by serve_docs, not from a CDN
-        redoc_url=None,
-    )
+    return lifespan
+
+
+def _add_health(http: FastAPI, runtime: Runtime) -> None:
+    """``/health/live`` and ``/health/ready``, open to anyone."""
 
     @http.get("/health/live", tags=["health"])
     async def live() -> dict[str, Any]:
@@ -131,6 +152,10 @@ def build_http(
         return JSONResponse(
             {"service": runtime.service, **checks}, status_code=200 if checks["ready"] else 503
         )
+
+
+def _add_operations(http: FastAPI, runtime: Runtime) -> None:
+    """``/counters`` and ``/metrics``, for operators."""
 
     @http.get("/counters", tags=["operations"], dependencies=OPERATOR)
     async def counters() -> dict[str, Any]:
@@ -158,17 +183,6 @@ def build_http(
         """Prometheus exposition: counters, batch times, backlog, lag, pending, dead letters."""
         body = await runtime.metrics.render(runtime)
         return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
-
-    for router in routers:
-        http.include_router(router)
-    serve_docs(http)
-    answer_refusals(http)  # each refusal answered with its class's status
-    install(http)  # strict JSON, no echo of input in errors: inside the body limit
-    http.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes)
-    _document_bodies(http, runtime.settings.http_max_body_bytes)
-    hoist_definitions(http)
-    secure(http, registry)  # its gate is the outermost: no token, no further reading
-    return http
 
 
 def _document_bodies(http: FastAPI, limit: int) -> None:

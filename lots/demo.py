@@ -2,33 +2,33 @@
 
 Referrals are written with plain ``XADD`` fields (exactly what ``redis-cli`` sends), some of
 them wrong on purpose, so that the demo shows acceptance, rejection with reasons, a dead letter,
-a repeat that changes nothing, and the other services recording their own events.
+a repeat that changes nothing, and the other services recording their own events. The feed is
+:mod:`lots.demo_feed`, what is printed at the end :mod:`lots.demo_summary`.
 """
 
 from __future__ import annotations
 
 import json
-import random
-import shlex
 import shutil
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
 
 import redis
 
-from infra.money import kronor
 from infra.monitor import drained
 from infra.months import month_of_date, next_month, previous_month
 from infra.redis import client as redis_client
 from infra.redis import connect, embedded_url
 from infra.settings import SERVICES, Settings
 from infra.topology import INTAKE_EVENTS, REFERRALS, dead_letter_stream
+from lots.demo_feed import DemoFeed, demo_polare
+from lots.demo_feed import personal_number as personal_number  # bench/pipeline.py's import
+from lots.demo_summary import inspect_commands, print_summary
 from lots.export import export_to
 from lots.month import (
     Month,
@@ -40,133 +40,44 @@ from lots.month import (
     morning_of,
 )
 from lots.stores import open_stores
-from lots.supervisor import running
+from lots.supervisor import Supervisor, running
 from services.billing.app import make_app as make_billing
 from services.billing.offline import compute_from_export
 from services.billing.tariff_seeds import default_catalogue
 from services.intake.app import make_app as make_intake
-from services.intake.coordinated import INDICATOR_TEXTS
 from services.scheduling.app import make_app as make_scheduling
 
 Entries = list[tuple[str, dict[str, str]]]
-SOURCES = ("linkoping.elevhalsa", "linkoping.socialtjanst", "region.ostergotland.bup")
-
-
-def luhn_digit(nine: str) -> str:
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
-
-
-def personal_number(born: date, rng: random.Random) -> str:
-    serial = f"{rng.randint(1, 999):03d}"
-    short = born.strftime("%y%m%d") + serial
-    return born.strftime("%Y%m%d") + serial + luhn_digit(short)
-
-
-def demo_polare(month: str) -> list[dict[str, Any]]:
-    """Three youths who walk at night with the field workers (fictitious, valid numbers),
-    14 to 17 years old in ``month``."""
-    rng = random.Random(4)
-    year = int(month[:4])
-    births = (date(year - 17, 4, 12), date(year - 16, 11, 3), date(year - 15, 6, 21))
-    names = ("Alva Nattvandrare", "Theo Nattvandrare", "Maja Nattvandrare")
-    return [
-        {"personal_number": personal_number(born, rng), "name": name, "years_before": n % 2}
-        for n, (born, name) in enumerate(zip(births, names, strict=True))
-    ]
+PREFIX = "demo."
 
 
 @dataclass
-class DemoFeed:
-    """A month of referrals from three sources, deterministic for a given seed."""
+class _Run:
+    """The month the demo lives through, where its stores are, and how long it waits."""
 
-    seed: int = 2026
-    count: int = 60
-    rng: random.Random = field(init=False)
+    base: Settings
+    month: str
+    timeout: float
+    echo: Any
+    record: Month
+    prefix: str = PREFIX
+    env: dict[str, str] = field(
+        default_factory=lambda: {"LOTS_STREAM_PREFIX": PREFIX, "LOTS_LOG_LEVEL": "ERROR"}
+    )
 
-    def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
-
-    def referral(self, n: int, on: date) -> dict[str, Any]:
-        rng = self.rng
-        programme = rng.choices(["network", "coordinated", "counselling"], [5, 2, 3])[0]
-        child_age = rng.randint(6, 16) if programme == "coordinated" else rng.randint(1, 19)
-        child_born = on - timedelta(days=365 * child_age + rng.randint(1, 300))
-        persons = []
-        if programme != "counselling":
-            persons.append(
-                {
-                    "role": "child",
-                    "personal_number": personal_number(child_born, rng),
-                    "municipality_code": "0580",
-                }
-            )
-        adult_role = "partner" if programme == "counselling" else "guardian"
-        for _ in range(2 if programme == "counselling" else 1):
-            adult_born = on - timedelta(days=365 * rng.randint(25, 55))
-            persons.append(
-                {
-                    "role": adult_role,
-                    "personal_number": personal_number(adult_born, rng),
-                    "municipality_code": "0580",
-                }
-            )
-        if programme == "counselling":
-            persons.insert(
-                0,
-                {
-                    "role": "child",
-                    "personal_number": personal_number(child_born, rng),
-                    "municipality_code": "0580",
-                },
-            )
-        basis = "decision" if programme == "network" and rng.random() < 0.3 else "service"
-        body: dict[str, Any] = {
-            "source": rng.choice(SOURCES),
-            "referral_id": f"DEMO-{on:%Y%m}-{n:05d}",
-            "programme": programme,
-            "basis": basis,
-            "urgency": "acute" if rng.random() < 0.1 else "normal",
-            "submitted_at": datetime(on.year, on.month, on.day, 9, 0).astimezone().isoformat(),
-            "persons": persons,
-        }
-        if basis == "decision":
-            body["decision_ref"] = f"BESLUT-{n:05d}"
-        if programme == "coordinated":
-            body["consent"] = {
-                "given": True,
-                "form_ref": f"SAMTYCKE-{n}",
-                "given_at": on.isoformat(),
-            }
-            # The indicators "skall vara uppfyllda" (002 §1): a family the team takes meets
-            # all five (services/intake/eligibility.py).
-            body["indicators"] = list(INDICATOR_TEXTS)
-        return body
-
-    def entries(self, today: date) -> list[dict[str, str]]:
-        out = []
-        for n in range(self.count):
-            body = self.referral(n, today)
-            if n % 20 == 7:  # a coordinated referral without consent: rejected with reasons
-                body.update(programme="coordinated", consent={"given": False}, indicators=[])
-            out.append(_fields(body))
-        out.append(dict(out[0]))  # the same referral sent twice: one case
-        out.append(
-            {"type": "SubmitReferral", "version": "1", "id": str(uuid.uuid4()), "data": "{not json"}
-        )  # unreadable: a dead letter
-        return out
+    @property
+    def demo_dir(self) -> Path:
+        return self.base.var_dir
 
 
-def _fields(body: dict[str, Any]) -> dict[str, str]:
-    return {
-        "type": "SubmitReferral",
-        "version": "1",
-        "id": str(uuid.uuid4()),
-        "data": json.dumps(body, ensure_ascii=False),
-    }
+@dataclass
+class _Fed:
+    """What the first day published and what intake answered."""
+
+    published: int
+    answered: Entries
+    dead: Entries
+    case_ids: list[UUID]
 
 
 def stored_event_counts(settings: Settings) -> dict[str, Counter[str]]:
@@ -191,86 +102,120 @@ def run_demo(
     settings: Settings, *, count: int, timeout: float, echo: Any = print
 ) -> dict[str, Any]:
     """Live through last month on the embedded default; return the summary."""
+    run = _prepare(settings, timeout, echo)
+    started = time.monotonic()
+    echo(f"Living through {run.month} (the services' clock is simulated)")
+    fed = _first_day(run, count)
+    _the_weeks(run)
+    levels = collect_levels(run.base)
+    export_path = run.demo_dir / "export.jsonl"
+    export_to(run.base, export_path)
+    lines = export_path.read_text(encoding="utf-8").splitlines()
+    offline = compute_from_export(lines, run.month, None, default_catalogue())
+    elapsed = time.monotonic() - started
+    summary = _summary(run, fed, levels, export_path, offline["digest"])
+    summary["seconds"] = round(elapsed, 1)
+    summary["inspect"] = inspect_commands(
+        run.demo_dir, run.prefix, fed.case_ids[0] if fed.case_ids else None
+    )
+    print_summary(summary, run.record.settlement, echo)
+    return summary
+
+
+def _prepare(settings: Settings, timeout: float, echo: Any) -> _Run:
+    """Last month, on new stores under the var directory's ``demo/``."""
     demo_dir = settings.var_dir / "demo"
     if demo_dir.exists():
         shutil.rmtree(demo_dir)
-    prefix = "demo."
     month = previous_month(month_of_date(date.today()))
-    opening = first_business_day(month)
-    base = settings.model_copy(update={"var_dir": demo_dir, "stream_prefix": prefix})
-    env = {"LOTS_STREAM_PREFIX": prefix, "LOTS_LOG_LEVEL": "ERROR"}
-    record = Month(month)
-    started = time.monotonic()
+    base = settings.model_copy(update={"var_dir": demo_dir, "stream_prefix": PREFIX})
+    return _Run(base=base, month=month, timeout=timeout, echo=echo, record=Month(month))
 
-    echo(f"Living through {month} (the services' clock is simulated)")
-    echo(f"{opening}: roster, referrals, acknowledgements and bookings")
-    first = base.model_copy(update={"simulated_start": morning_of(opening)})
-    with running(first, env, before_spawn=lambda url: _forget(base, url, prefix)) as sup:
+
+def _first_day(run: _Run, count: int) -> _Fed:
+    """The month's first business day: roster, referrals, acknowledgements and bookings."""
+    opening = first_business_day(run.month)
+    run.echo(f"{opening}: roster, referrals, acknowledgements and bookings")
+    first = run.base.model_copy(update={"simulated_start": morning_of(opening)})
+    with running(
+        first, run.env, before_spawn=lambda url: _forget(run.base, url, run.prefix)
+    ) as sup:
         # Reading as the operator (on the embedded Redis: its read-only ACL user).
         client = connect(sup.login("operator"), decode_responses=True)
-        echo(sup.redis_line())
-        echo(f"stores: SQLite files under {demo_dir}/")
-        entries = DemoFeed(count=count).entries(opening)
-        # Publishing as any municipal system would: the default user, no password.
-        publisher = redis_client(sup.redis_url)
-        pipe = publisher.pipeline(transaction=False)
-        for fields in entries:
-            pipe.xadd(f"{prefix}{REFERRALS}", fields)  # type: ignore[arg-type]
-        pipe.execute()
-        publisher.close()
-        echo(f"published {len(entries)} SubmitReferral entries on {REFERRALS} with plain XADD")
-        _wait(client, prefix, lambda: client.xlen(f"{prefix}{INTAKE_EVENTS}") >= count, timeout)
-        answered = cast(Entries, client.xrange(f"{prefix}{INTAKE_EVENTS}"))
-        dead = cast(Entries, client.xrange(f"{prefix}{dead_letter_stream(REFERRALS)}"))
+        run.echo(sup.redis_line())
+        run.echo(f"stores: SQLite files under {run.demo_dir}/")
+        published = _publish(run, sup, DemoFeed(count=count).entries(opening))
+        answers = f"{run.prefix}{INTAKE_EVENTS}"
+        _wait(client, run.prefix, lambda: client.xlen(answers) >= count, run.timeout)
+        answered = cast(Entries, client.xrange(answers))
+        dead = cast(Entries, client.xrange(f"{run.prefix}{dead_letter_stream(REFERRALS)}"))
         case_ids = [
             UUID(json.loads(f["data"])["case_id"])
             for _, f in answered
             if f["type"] == "ReferralReceived"
         ]
-        book(sup, case_ids, record)
-        _wait(client, prefix, lambda: True, timeout)
+        book(sup, case_ids, run.record)
+        _wait(client, run.prefix, lambda: True, run.timeout)
         client.close()
+    return _Fed(published, answered, dead, case_ids)
 
-    closing = first_business_day(next_month(month))
+
+def _publish(run: _Run, sup: Supervisor, entries: list[dict[str, str]]) -> int:
+    """Publishing as any municipal system would: the default user, no password."""
+    publisher = redis_client(sup.redis_url)
+    pipe = publisher.pipeline(transaction=False)
+    for fields in entries:
+        pipe.xadd(f"{run.prefix}{REFERRALS}", fields)  # type: ignore[arg-type]
+    pipe.execute()
+    publisher.close()
+    run.echo(f"published {len(entries)} SubmitReferral entries on {REFERRALS} with plain XADD")
+    return len(entries)
+
+
+def _the_weeks(run: _Run) -> None:
+    """Each Monday of the month the week's meetings are recorded as held; on the next month's
+    first business day also the month is closed and replayed, and the field work recorded."""
+    opening = first_business_day(run.month)
+    closing = first_business_day(next_month(run.month))
     mondays = [opening + timedelta(days=7 * week) for week in range(1, 5)]
-    for day in [d for d in mondays if month_of_date(d) == month] + [closing]:
+    for day in [d for d in mondays if month_of_date(d) == run.month] + [closing]:
         last = day == closing
-        echo(
+        run.echo(
             f"{day}: the week's meetings recorded as held"
-            + (f", {month} closed and replayed" if last else "")
+            + (f", {run.month} closed and replayed" if last else "")
         )
         moment = morning_of(day)
-        with running(base.model_copy(update={"simulated_start": moment}), env) as sup:
+        with running(run.base.model_copy(update={"simulated_start": moment}), run.env) as sup:
             client = connect(sup.login("operator"), decode_responses=True)
-            hold(sup, record, until=moment)
-            _wait(client, prefix, lambda: True, timeout)
+            hold(sup, run.record, until=moment)
+            _wait(client, run.prefix, lambda: True, run.timeout)
             if last:
-                close_and_replay(sup, record)
-                field_work(sup, record, demo_polare(month))
+                close_and_replay(sup, run.record)
+                field_work(sup, run.record, demo_polare(run.month))
             client.close()
-    levels = collect_levels(base)
 
-    export_path = demo_dir / "export.jsonl"
-    export_to(base, export_path)
-    lines = export_path.read_text(encoding="utf-8").splitlines()
-    offline = compute_from_export(lines, month, None, default_catalogue())
-    elapsed = time.monotonic() - started
 
-    counts = stored_event_counts(base)
-    types = Counter(fields["type"] for _, fields in answered)
+def _summary(
+    run: _Run, fed: _Fed, levels: dict[str, int], export_path: Path, offline_digest: str
+) -> dict[str, Any]:
+    """The summary without its time and commands: what flowed and what the stores hold."""
+    counts = stored_event_counts(run.base)
+    types = Counter(fields["type"] for _, fields in fed.answered)
     reasons = Counter(  # referrals per reason code (one referral may miss five indicators)
         code
-        for _, f in answered
+        for _, f in fed.answered
         if f["type"] == "ReferralRejected"
         for code in {r["code"] for r in json.loads(f["data"])["reasons"]}
     )
-    settlement = record.settlement
-    summary: dict[str, Any] = {
-        "month": month,
-        "published": len(entries),
+    record, settlement = run.record, run.record.settlement
+    return {
+        "month": run.month,
+        "published": fed.published,
         "answered": dict(types),
         "rejection_reasons": dict(reasons),
-        "dead_letters": [{"error": f.get("error"), "attempts": f.get("attempts")} for _, f in dead],
+        "dead_letters": [
+            {"error": f.get("error"), "attempts": f.get("attempts")} for _, f in fed.dead
+        ],
         "acknowledged": record.acknowledged,
         "first_contacts_booked": record.first_contacts,
         "not_booked": record.not_booked,
@@ -284,89 +229,11 @@ def run_demo(
         },
         "replay_matches": record.replay_matches,
         "field_work": record.field_work,
-        "offline_digest_matches": offline["digest"] == settlement.get("digest"),
+        "offline_digest_matches": offline_digest == settlement.get("digest"),
         "service_levels": levels,
         "stored_events": {s: dict(c) for s, c in counts.items()},
         "export": str(export_path),
-        "seconds": round(elapsed, 1),
-        "inspect": inspect_commands(demo_dir, prefix, case_ids[0] if case_ids else None),
     }
-    _print(summary, settlement, echo)
-    return summary
-
-
-def _print(summary: dict[str, Any], settlement: dict[str, Any], echo: Any) -> None:
-    answered = summary["answered"]
-    echo(
-        f"answered on {INTAKE_EVENTS}: "
-        + ", ".join(f"{n} {t}" for t, n in sorted(answered.items()))
-    )
-    if summary["rejection_reasons"]:
-        echo(
-            "referrals rejected, by reason: "
-            + ", ".join(f"{c} {n}" for c, n in sorted(summary["rejection_reasons"].items()))
-        )
-    for letter in summary["dead_letters"]:
-        echo(f"dead letter on {REFERRALS}.dead: {letter['error']}")
-    echo(
-        f"acknowledged {summary['acknowledged']}; first contacts booked "
-        f"{summary['first_contacts_booked']}"
-        + (f" (not booked: {summary['not_booked']})" if summary["not_booked"] else "")
-        + f"; second conversations {summary['second_conversations']}"
-    )
-    echo(
-        f"meetings held {summary['meetings_held']} ({summary['meetings_started_late']} started "
-        f"late, after a longer meeting of the same staff), cancelled "
-        f"{summary['meetings_cancelled']}"
-    )
-    lines = settlement.get("lines", [])
-    for line in lines:
-        echo(f"  {line['programme']:<22} {line['kind']:<10} {kronor(line['amount_ore']):>16}")
-    echo(
-        f"settlement {summary['month']}: total {kronor(settlement.get('total_ore', 0))}, "
-        f"counselling hours {settlement.get('billable_hours')}, "
-        f"fees {kronor(settlement.get('fees_ore', 0))}, net {kronor(settlement.get('net_ore', 0))}"
-    )
-    echo(f"digest {settlement.get('digest')}")
-    echo(
-        f"replayed from billing's log: {'same' if summary['replay_matches'] else 'DIFFERENT'}; "
-        f"recomputed offline from {summary['export']}: "
-        f"{'same digest' if summary['offline_digest_matches'] else 'DIFFERENT'}"
-    )
-    echo(
-        "service levels: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(summary["service_levels"].items()))
-    )
-    work = summary["field_work"]
-    if work:
-        echo(
-            f"field work: {work['polare']} polare, {work['night_walks']} night walks, "
-            f"{work['youths_met']} young people met, {work['youths_talked_with']} talked with, "
-            f"polare fees {kronor(work['polare_fees_ore'])} (the provider's cost), "
-            f"{work['area_deployments']} area deployment"
-        )
-    for service, tally in summary["stored_events"].items():
-        echo(f"{service} store: {sum(tally.values())} events")
-    echo(f"done in {summary['seconds']} s")
-    echo(
-        "Inspect the demo's stores (its services and Redis have stopped, so `lots status` "
-        "says they are down and shows what the stores hold):"
-    )
-    for command in summary["inspect"]:
-        echo(f"  {command}")
-
-
-def inspect_commands(demo_dir: Path, prefix: str, case_id: UUID | None) -> list[str]:
-    """The commands that read the demo's stores: the demo's var directory and stream prefix
-    given as the settings they are (``LOTS_VAR_DIR``, ``LOTS_STREAM_PREFIX``)."""
-    where = f"LOTS_VAR_DIR={shlex.quote(str(demo_dir))}"
-    commands = [
-        f"{where} LOTS_STREAM_PREFIX={shlex.quote(prefix)} lots status",
-        f"{where} lots audit verify",
-    ]
-    if case_id is not None:
-        commands.append(f"{where} lots audit case {case_id} --reason 'looking at the demo'")
-    return commands
 
 
 def _wait(client: redis.Redis, prefix: str, ready: Any, timeout: float) -> None:

@@ -23,7 +23,7 @@ import typer
 
 from infra.money import kronor
 from infra.settings import Settings
-from lots.settlement_cli import AsJson, Month, _billing, _fail, _refusals
+from lots.settlement_args import AsJson, Month, fail, open_billing, refusals
 from lots.text import escaped
 from services.billing import polare_commands
 
@@ -62,14 +62,14 @@ def _register() -> Iterator[Intake]:
     try:
         settings = Settings()
     except Exception as exc:
-        raise _fail(f"bad settings: {exc}", 2) from exc
+        raise fail(f"bad settings: {exc}", 2) from exc
     app = make_app(settings)
     try:
         yield app
     except UnknownPolar as exc:
-        raise _fail(str(exc), 2) from exc
+        raise fail(str(exc), 2) from exc
     except PolareError as exc:
-        raise _fail(f"{exc} ({exc.code})", 1) from exc
+        raise fail(f"{exc} ({exc.code})", 1) from exc
     finally:
         app.close()
 
@@ -90,7 +90,7 @@ def enrol(
     personal_number = typer.prompt("personal number", hide_input=True).strip()
     name = typer.prompt("name").strip()
     if not name:
-        raise _fail("the name is empty", 2)
+        raise fail("the name is empty", 2)
     with _register() as app:
         done = register.enroll(
             app, personal_number=personal_number, name=name,
@@ -160,7 +160,7 @@ def _said(seen: dict[str, Any]) -> str:
 @polare_app.command("fees")
 def fees(month: Month, as_json: AsJson = False) -> None:
     """The month's polare fees (by the walks' dates), the year to date and the budget."""
-    with _billing() as app, _refusals():
+    with open_billing() as app, refusals():
         report = polare_commands.month_report(app, month)
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))

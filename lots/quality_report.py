@@ -4,11 +4,8 @@
   each report's handling on 31 December; :mod:`services.intake.quality_summary`) and, beside
   it and labelled "not lex Sarah", complaints and views, incidents (§4.3) and IVO supervision
   (§4.4); the summary due by 31 March of the next year.
-* **coordinated follow-up** (seed 002): families assessed in the year; KASAM at the start
-  against the latest follow-up (pairs, means, improved/unchanged/worsened); SIPs at the start
-  and at the latest follow-up; for families whose end was assessed in the year, parents with an
-  occupation and the economic situation at the start and the end, and how many improved; goals
-  set in the year and where they stood on 31 December; closures with a planned phase-out.
+* **coordinated follow-up** (seed 002): KASAM, SIPs, occupation and economy at the start
+  against the latest follow-up, goals, phase-outs (:mod:`lots.follow_up_report`).
 * **throughput**: days from receipt to closure of the cases closed in the year, per programme.
 * **volumes**: the year's families (cases for counselling) against the contracts' expectations.
 * **steering group**: meetings held (counted only with social services, education and the
@@ -20,7 +17,7 @@
 from __future__ import annotations
 
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -28,7 +25,7 @@ from typing import Any
 from events.types import PROGRAMMES
 from infra.calendar import local_date
 from lots import report_labels as labels
-from services.intake.followup import ECONOMY
+from lots.follow_up_report import day_of, follow_up, mean
 from services.intake.quality import summary_due
 from services.intake.quality_summary import (
     Entry,
@@ -43,21 +40,6 @@ from services.scheduling.steering import MINIMUM_PER_YEAR, Planned, outlook
 #: What the contracts expect a year: families in coordinated support (002), families in
 #: network work (002), couples/cases in counselling (003 §1.2).
 EXPECTED = {"coordinated": 30, "network": 150, "counselling": 300}
-
-
-def _at(text: str) -> date:
-    return local_date(datetime.fromisoformat(text))
-
-
-def _mean(values: list[int]) -> str | None:
-    if not values:
-        return None
-    mean = Decimal(sum(values)) / len(values)
-    return str(mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def _change(before: int, after: int) -> str:
-    return "improved" if after > before else "worsened" if after < before else "unchanged"
 
 
 def sections(
@@ -76,7 +58,7 @@ def sections(
             by_type[event["type"]].append(event["data"])
     return {
         "quality": _quality(by_type, year, today),
-        "coordinated_follow_up": _follow_up(by_type, year),
+        "coordinated_follow_up": follow_up(by_type, year),
         "throughput": _throughput(by_type, year),
         "volumes": _volumes(programmes),
         "steering_group": _steering(by_type, year, today),
@@ -87,13 +69,13 @@ def _quality(by_type: dict[str, list[dict[str, Any]]], year: int, today: date | 
     steps: dict[str, list[Step]] = defaultdict(list)
     for step in sorted(by_type["QualityEventHandled"], key=lambda s: s["at"]):
         steps[step["record_id"]].append(
-            Step(step["step"], step["state"], _at(step["at"]), step["social_worker_copy"])
+            Step(step["step"], step["state"], day_of(step["at"]), step["social_worker_copy"])
         )
     entries = [
         Entry(
             record_id=d["record_id"],
             register=d["kind"],
-            received_on=_at(d["recorded_at"]),
+            received_on=day_of(d["recorded_at"]),
             occurred_on=date.fromisoformat(d["occurred_on"]),
             programme=d["programme"],
             category=d["category"],
@@ -108,7 +90,7 @@ def _quality(by_type: dict[str, list[dict[str, Any]]], year: int, today: date | 
     due = summary_due(year)
     submitted = next((d for d in by_type["QualitySummarySubmitted"] if d["year"] == year), None)
     if submitted is not None:
-        status = "submitted" if _at(submitted["submitted_at"]) <= due else "submitted_late"
+        status = "submitted" if day_of(submitted["submitted_at"]) <= due else "submitted_late"
     elif today is None:
         status = "not_submitted"
     elif today <= end:
@@ -122,94 +104,6 @@ def _quality(by_type: dict[str, list[dict[str, Any]]], year: int, today: date | 
         "status": status,
     }
     return registers
-
-
-def _follow_up(by_type: dict[str, list[dict[str, Any]]], year: int) -> dict[str, Any]:
-    end = date(year, 12, 31)
-    assessments: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for d in by_type["FamilyAssessed"]:
-        if date.fromisoformat(d["assessed_on"]) <= end:
-            assessments[d["case_id"]].append(d)
-    followed = {
-        case
-        for case, rows in assessments.items()
-        if any(date.fromisoformat(r["assessed_on"]).year == year for r in rows)
-    }
-    kasam_start, kasam_latest, kasam_change = [], [], Counter[str]()
-    sips_start = sips_latest = 0
-    occ_start = occ_end = 0
-    occ_change, economy_change = Counter[str](), Counter[str]()
-    ended = 0
-    for case in sorted(followed):
-        rows = sorted(assessments[case], key=lambda r: r["assessed_on"])
-        start = next((r for r in rows if r["stage"] == "start"), None)
-        later = [r for r in rows if r["stage"] != "start"]
-        if start is None or not later:
-            continue
-        latest = later[-1]
-        kasam_start.append(start["kasam"])
-        kasam_latest.append(latest["kasam"])
-        kasam_change[_change(start["kasam"], latest["kasam"])] += 1
-        sips_start += start["sips"]
-        sips_latest += latest["sips"]
-        if latest["stage"] == "end" and date.fromisoformat(latest["assessed_on"]).year == year:
-            ended += 1
-            occ_start += start["parents_with_occupation"]
-            occ_end += latest["parents_with_occupation"]
-            occ_change[
-                _change(start["parents_with_occupation"], latest["parents_with_occupation"])
-            ] += 1
-            economy_change[
-                _change(ECONOMY.index(start["economy"]), ECONOMY.index(latest["economy"]))
-            ] += 1
-    goals = {
-        d["goal_id"]: d
-        for d in by_type["FamilyGoalSet"]
-        if date.fromisoformat(d["set_on"]).year == year
-    }
-    status = {goal_id: "not_started" for goal_id in goals}
-    for d in sorted(by_type["FamilyGoalFollowedUp"], key=lambda d: d["followed_up_on"]):
-        if d["goal_id"] in goals and date.fromisoformat(d["followed_up_on"]) <= end:
-            status[d["goal_id"]] = d["status"]
-    planned = {d["case_id"] for d in by_type["PhaseOutPlanned"]}
-    closed = [
-        d
-        for d in by_type["CaseClosed"]
-        if _at(d["closed_at"]).year == year and d["case_id"] in _coordinated(by_type)
-    ]
-    changes = ("improved", "unchanged", "worsened")
-    return {
-        "families_followed": len(followed),
-        "kasam": {
-            "pairs": len(kasam_start),
-            "mean_start": _mean(kasam_start),
-            "mean_follow_up": _mean(kasam_latest),
-            **{c: kasam_change[c] for c in changes},
-        },
-        "sips": {"at_start": sips_start, "at_follow_up": sips_latest},
-        "families_ended": ended,
-        "occupation": {
-            "parents_with_occupation_start": occ_start,
-            "parents_with_occupation_end": occ_end,
-            **{c: occ_change[c] for c in changes},
-        },
-        "economy": {c: economy_change[c] for c in changes},
-        "goals": {
-            "set": len(goals),
-            "by_area": dict(sorted(Counter(d["area"] for d in goals.values()).items())),
-            "by_status": dict(sorted(Counter(status.values()).items())),
-        },
-        "phase_out": {
-            "families_with_plan": len(planned),
-            "closed": len(closed),
-            "closed_with_plan": sum(1 for d in closed if d["case_id"] in planned),
-            "closed_phased_out": sum(1 for d in closed if d["outcome"] == "phased_out"),
-        },
-    }
-
-
-def _coordinated(by_type: dict[str, list[dict[str, Any]]]) -> set[str]:
-    return {d["case_id"] for d in by_type["ReferralReceived"] if d["programme"] == "coordinated"}
 
 
 def _throughput(by_type: dict[str, list[dict[str, Any]]], year: int) -> dict[str, Any]:
@@ -227,7 +121,7 @@ def _throughput(by_type: dict[str, list[dict[str, Any]]], year: int) -> dict[str
         p: {
             "closed": len(days[p]),
             "median_days": statistics.median(days[p]) if days[p] else None,
-            "mean_days": _mean(days[p]),
+            "mean_days": mean(days[p]),
             "max_days": max(days[p]) if days[p] else None,
         }
         for p in PROGRAMMES
@@ -255,12 +149,12 @@ def _steering(
     status: dict[str, str] = {}
     present: dict[str, frozenset[str]] = {}
     for d in by_type["SteeringMeetingPlanned"]:
-        day[d["meeting_id"]] = _at(d["starts_at"])
+        day[d["meeting_id"]] = day_of(d["starts_at"])
         status[d["meeting_id"]] = "planned"
     for d in by_type["SteeringMeetingCancelled"]:
         status[d["meeting_id"]] = "cancelled"
     for d in by_type["SteeringMeetingHeld"]:
-        day[d["meeting_id"]] = _at(d["started_at"])
+        day[d["meeting_id"]] = day_of(d["started_at"])
         status[d["meeting_id"]] = "held"
         present[d["meeting_id"]] = frozenset(d["organisations"])
     meetings = [

@@ -8,14 +8,12 @@ meetings, client fees, billed client hours, the yearly cap in force and the shar
 (counselling: the cap recorded in the tariffs, 2,590 hours from 2022 unless a later entry says
 otherwise, plus the year's call-offs, as :func:`~services.billing.offline.cap_limit` reads them);
 for field work also the figures of :mod:`lots.field_report` (young people met and talked with,
-night walks, polare, their fees, area deployments).
+night walks, polare, their fees, area deployments). Printed as text, CSV or HTML by
+:mod:`lots.report_formats`.
 """
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 import json
 import statistics
 from collections import defaultdict
@@ -28,31 +26,11 @@ from typing import Any
 from events.billing import CallOffRecorded, TariffRecorded
 from events.types import PROGRAMMES
 from infra.calendar import local_date
-from infra.words import counted
 from lots import field_report
-from lots.quality_report import rows as section_rows
 from lots.quality_report import sections
 from services.billing.offline import cap_limit
 from services.billing.pricing import LEANLINK, bills_for_leanlink
 from services.billing.tariff_seeds import default_catalogue
-
-COLUMNS = (
-    ("referrals_received", "referrals received"),
-    ("referrals_rejected", "referrals rejected"),
-    ("cases_opened", "cases opened"),
-    ("cases_closed", "cases closed"),
-    ("families", "families"),
-    ("meetings_held", "meetings held"),
-    ("meeting_hours", "meeting hours"),
-    ("median_wait_days", "median wait to first contact (days)"),
-    ("first_contact_within_14_days", "first contact within 14 days (%)"),
-    ("sip_meetings", "SIP meetings"),
-    ("client_hours_billed", "client hours billed"),
-    ("yearly_cap_hours", "yearly cap in force (hours)"),
-    ("cap_used_percent", "yearly cap used (%)"),
-    ("fees_sek", "client fees (SEK)"),
-    *field_report.COLUMNS,
-)
 
 
 @dataclass
@@ -73,18 +51,47 @@ class _Programme:
 def yearly(lines: Iterable[str], year: int, today: date | None = None) -> dict[str, Any]:
     """The year's figures per programme from export lines (JSON, one event each), with the
     follow-up sections of :mod:`lots.quality_report` (``today`` judges what is due or short)."""
-    cases: dict[str, tuple[str, datetime]] = {}
-    first_contact: dict[str, datetime] = {}
-    seen: set[str] = set()
-    rows: dict[str, _Programme] = defaultdict(_Programme)
     events = [json.loads(line) for line in lines if line.strip()]
-    for event in events:  # cases first: a meeting may be listed before its referral
+    cases = _cases(events)
+    rows, first_contact = _counted(events, year, cases)
+    _billed(events, year, rows)
+    _waits(cases, first_contact, year, rows)
+    field = field_report.field_figures(events, year)
+    cap = _cap_in_force(events, year)
+    programmes: dict[str, dict[str, Any]] = {
+        p: _figures(p, rows[p], cap) | (field if p == "field" else dict.fromkeys(field))
+        for p in PROGRAMMES
+    }
+    return {
+        "year": year,
+        "programmes": programmes,
+        "rejected_referrals": rows["unknown"].rejected,
+        **sections(events, year, programmes, today),
+    }
+
+
+def _cases(events: list[dict[str, Any]]) -> dict[str, tuple[str, datetime]]:
+    """Each case's programme and when its referral was received: read before anything else,
+    since a meeting may be listed before its referral."""
+    cases: dict[str, tuple[str, datetime]] = {}
+    for event in events:
         if event["type"] == "ReferralReceived":
             data = event["data"]
             cases[data["case_id"]] = (
                 data["programme"],
                 datetime.fromisoformat(data["received_at"]),
             )
+    return cases
+
+
+def _counted(
+    events: list[dict[str, Any]], year: int, cases: dict[str, tuple[str, datetime]]
+) -> tuple[dict[str, _Programme], dict[str, datetime]]:
+    """The year's referrals, cases and meetings per programme, and each case's first meeting
+    (of any year), each event counted once."""
+    first_contact: dict[str, datetime] = {}
+    seen: set[str] = set()
+    rows: dict[str, _Programme] = defaultdict(_Programme)
     for event in events:
         # An answer sent again to a referral re-sent (``repeat_of``) is no new referral.
         if event["id"] in seen or event["data"].get("repeat_of"):
@@ -105,33 +112,40 @@ def yearly(lines: Iterable[str], year: int, today: date | None = None) -> dict[s
             if local_date(datetime.fromisoformat(data["closed_at"])).year == year:
                 rows[cases[data["case_id"]][0]].closed += 1
         elif kind == "MeetingHeld":
-            started = datetime.fromisoformat(data["started_at"])
-            ended = datetime.fromisoformat(data["ended_at"])
-            case_id = data["case_id"]
-            if case_id not in first_contact or started < first_contact[case_id]:
-                first_contact[case_id] = started
-            if local_date(started).year == year:
-                row = rows[data["programme"]]
-                row.meetings += 1
-                row.meeting_minutes += int((ended - started).total_seconds() // 60)
-                row.sips += data["kind"] == "sip_meeting"
-    _billed(events, year, rows)
+            _meeting(data, year, rows, first_contact)
+    return rows, first_contact
+
+
+def _meeting(
+    data: dict[str, Any],
+    year: int,
+    rows: dict[str, _Programme],
+    first_contact: dict[str, datetime],
+) -> None:
+    """A held meeting: its case's first contact if earlier, and counted in the year's."""
+    started = datetime.fromisoformat(data["started_at"])
+    ended = datetime.fromisoformat(data["ended_at"])
+    case_id = data["case_id"]
+    if case_id not in first_contact or started < first_contact[case_id]:
+        first_contact[case_id] = started
+    if local_date(started).year == year:
+        row = rows[data["programme"]]
+        row.meetings += 1
+        row.meeting_minutes += int((ended - started).total_seconds() // 60)
+        row.sips += data["kind"] == "sip_meeting"
+
+
+def _waits(
+    cases: dict[str, tuple[str, datetime]],
+    first_contact: dict[str, datetime],
+    year: int,
+    rows: dict[str, _Programme],
+) -> None:
+    """Days from receipt to first contact of the cases received in the year."""
     for case_id, (programme, received) in cases.items():
         if local_date(received).year == year and case_id in first_contact:
             wait = (local_date(first_contact[case_id]) - local_date(received)).days
             rows[programme].waits.append(wait)
-    field = field_report.field_figures(events, year)
-    cap = _cap_in_force(events, year)
-    programmes: dict[str, dict[str, Any]] = {
-        p: _figures(p, rows[p], cap) | (field if p == "field" else dict.fromkeys(field))
-        for p in PROGRAMMES
-    }
-    return {
-        "year": year,
-        "programmes": programmes,
-        "rejected_referrals": rows["unknown"].rejected,
-        **sections(events, year, programmes, today),
-    }
 
 
 def _billed(events: list[dict[str, Any]], year: int, rows: dict[str, _Programme]) -> None:
@@ -190,84 +204,3 @@ def _figures(programme: str, row: _Programme, cap: Decimal | None) -> dict[str, 
         ),
         "fees_sek": str((Decimal(row.fees_ore) / 100).quantize(Decimal("0.01"))),
     }
-
-
-def to_csv(report: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["figure", *PROGRAMMES])
-    for key, label in COLUMNS:
-        if key == "referrals_rejected":
-            writer.writerow([label, report["rejected_referrals"], "", "", ""])
-            continue
-        writer.writerow([label, *(_cell(report["programmes"][p][key]) for p in PROGRAMMES)])
-    writer.writerow([])
-    writer.writerow(["section", "figure", "value"])
-    writer.writerows(section_rows(report))
-    return out.getvalue()
-
-
-def to_html(report: dict[str, Any], today: date | None = None) -> str:
-    head = "".join(f"<th>{p}</th>" for p in PROGRAMMES)
-    body = []
-    for key, label in COLUMNS:
-        if key == "referrals_rejected":
-            cells = f"<td>{report['rejected_referrals']}</td>" + "<td></td>" * 3
-        else:
-            cells = "".join(
-                f"<td>{html.escape(_cell(report['programmes'][p][key]))}</td>" for p in PROGRAMMES
-            )
-        body.append(f"<tr><th>{html.escape(label)}</th>{cells}</tr>")
-    year = report["year"]
-    follow = "".join(
-        f"<tr><th>{html.escape(s)}</th><th>{html.escape(f)}</th><td>{html.escape(v)}</td></tr>"
-        for s, f, v in section_rows(report)
-    )
-    steering = report["steering_group"]
-    warning = (
-        f"<p class='warning'><strong>Warning:</strong> {html.escape(steering['message'])}</p>"
-        if steering["warning"]
-        else ""
-    )
-    return (
-        "<!doctype html><html lang='en'><meta charset='utf-8'>"
-        f"<title>Activity report {year}</title>"
-        "<style>body{font:14px system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
-        "th,td{border:1px solid #ccd;padding:.3rem .6rem;text-align:right}"
-        "th:first-child{text-align:left}</style>"
-        f"<h1>Leanlink Råd och stöd: activity report {year}</h1>"
-        f"<p>Due to the administration by 31 March {year + 1} (seed 003 §4.1).</p>"
-        f"<table><tr><th>figure</th>{head}</tr>{''.join(body)}</table>"
-        f"<h2>Quality, follow-up and steering group</h2>{warning}"
-        f"<table><tr><th>section</th><th>figure</th><th>value</th></tr>{follow}</table></html>\n"
-    )
-
-
-def to_text(report: dict[str, Any]) -> str:
-    rows = [f"{'':<38}" + "".join(f"{p:>13}" for p in PROGRAMMES)]
-    for key, label in COLUMNS:
-        if key == "referrals_rejected":
-            rows.append(f"{label:<38}{report['rejected_referrals']:>13}")
-            continue
-        values = [report["programmes"][p][key] for p in PROGRAMMES]
-        rows.append(f"{label:<38}" + "".join(f"{_cell(v):>13}" for v in values))
-    section = ""
-    for name, figure, value in section_rows(report):
-        if name != section:
-            section = name
-            rows.append(f"\n{name.replace('_', ' ')}")
-        rows.append(f"  {figure:<50} {value}")
-    summary, lex = report["quality"]["summary"], report["quality"]["lex_sarah"]
-    rows.append("")
-    rows.append(
-        f"lex Sarah summary {report['year']}: {counted(lex['reports'], 'lex Sarah report')}, "
-        f"{counted(lex['reports_to_ivo'], 'report')} to IVO; {summary['status']} "
-        f"(due {summary['due']})"
-    )
-    steering = report["steering_group"]
-    rows.append(("WARNING: " if steering["warning"] else "") + steering["message"])
-    return "\n".join(rows) + "\n"
-
-
-def _cell(value: Any) -> str:
-    return "" if value is None else str(value)

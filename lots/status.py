@@ -29,7 +29,7 @@ from infra.redis import (
     where,
 )
 from infra.redis_guard import FIX, inspect
-from infra.sentinel import replication, replication_lines
+from infra.sentinel import replication
 from infra.settings import SERVICES, ServiceName, Settings
 from infra.topology import PUBLISHES
 from lots.stores import open_reader, open_store
@@ -115,6 +115,20 @@ def _damage_problem(service: str, damage: dict[str, Any]) -> str:
 
 
 def collect(settings: Settings) -> dict[str, Any]:
+    services, levels, notices = _services(settings)
+    report: dict[str, Any] = {"services": services, "service_levels": levels, "notices": notices}
+    refused = _read_redis(settings, report)
+    report.setdefault("dead_letters", dead_letters(settings, None))
+    report["problems"] = _problems(settings, report, refused)
+    report["breaches"] = _breaches(levels)
+    report["healthy"] = not report["problems"]
+    return report
+
+
+def _services(
+    settings: Settings,
+) -> tuple[dict[str, Any], dict[str, int], list[dict[str, str]]]:
+    """Each service's health and store figures, the service levels and the notices."""
     services: dict[str, Any] = {}
     levels: dict[str, int] = {}
     notices: list[dict[str, str]] = []
@@ -127,7 +141,12 @@ def collect(settings: Settings) -> dict[str, Any]:
         services[service] = {"up": live, "ready": ready, "failing": failing, **figures}
         levels.update(service_levels)
         notices += [{"service": service, **n} for n in service_notices]
-    report: dict[str, Any] = {"services": services, "service_levels": levels, "notices": notices}
+    return services, levels, notices
+
+
+def _read_redis(settings: Settings, report: dict[str, Any]) -> str | None:
+    """Streams, dead letters, replication and the ACL into ``report``, read as the operator;
+    why Redis refused the operator's login, if it did."""
     refused = None
     report["redis_refused"] = None  # why Redis refused the operator's login, if it did
     report["redis_acl"] = None  # not known: Redis did not answer
@@ -148,7 +167,7 @@ def collect(settings: Settings) -> dict[str, Any]:
         finally:
             client.close()
         report["redis"] = True
-        report["redis_acl"] = _redis_acl(operator, url, notices)
+        report["redis_acl"] = _redis_acl(operator, url, report["notices"])
     except (redis.AuthenticationError, redis.exceptions.NoPermissionError) as exc:
         refused = report["redis_refused"] = str(exc)
         report["streams"] = []
@@ -156,7 +175,12 @@ def collect(settings: Settings) -> dict[str, Any]:
     except (RedisUnavailable, redis.RedisError):
         report["streams"] = []
         report["redis"] = False
-    report.setdefault("dead_letters", dead_letters(settings, None))
+    return refused
+
+
+def _problems(settings: Settings, report: dict[str, Any], refused: str | None) -> list[str]:
+    """What makes the system unhealthy, in words."""
+    services: dict[str, Any] = report["services"]
     problems = [_damage_problem(s, v["damaged"]) for s, v in services.items() if v["damaged"]]
     problems += [f"{s} is down" for s, v in services.items() if not v["up"]]
     problems += [f"{s} is not ready" for s, v in services.items() if v["up"] and not v["ready"]]
@@ -174,6 +198,11 @@ def collect(settings: Settings) -> dict[str, Any]:
         problems.append(f"Redis refuses this user ({refused}): see docs/redis-acl.md")
     elif not report["redis"]:
         problems.append("Redis does not answer")
+    return problems + _stream_problems(settings, report)
+
+
+def _stream_problems(settings: Settings, report: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
     for row in report["streams"]:
         if not row.get("exists"):
             problems.append(f"group {row['group']} on {row['stream']} is missing")
@@ -185,13 +214,16 @@ def collect(settings: Settings) -> dict[str, Any]:
                 f"{settings.max_deliveries} times to {row['group']} and not dead-lettered: "
                 "its consumer fails before it can (see its log)"
             )
+    return problems
+
+
+def _breaches(levels: dict[str, int]) -> dict[str, int]:
+    """The service levels breached: those of :data:`BREACHES` above zero, and the counselling
+    cap when it is fully used."""
     breaches = {k: v for k, v in levels.items() if k in BREACHES and v}
     if levels.get("counselling_cap_used_percent", 0) >= 100:
         breaches["counselling_cap_used_percent"] = levels["counselling_cap_used_percent"]
-    report["problems"] = problems
-    report["breaches"] = breaches
-    report["healthy"] = not problems
-    return report
+    return breaches
 
 
 def dead_letters(settings: Settings, client: redis.Redis | None) -> dict[str, Any]:
@@ -211,21 +243,6 @@ def _open(dead: dict[str, Any], row: dict[str, Any]) -> int:
     return int(counts["open"]) if counts else 0
 
 
-def _dead_letter_lines(dead: dict[str, Any]) -> list[str]:
-    from lots.dead_letters_view import stockholm_time
-
-    counts = [f"{name} {c['open']} open of {c['all']}" for name, c in dead["streams"].items()]
-    lines = ["dead letters: " + "; ".join(counts) + " (lots dead-letters list)"] if counts else []
-    if dead["actions"]:
-        lines.append("last actions on dead letters:")
-    for a in dead["actions"]:
-        lines.append(
-            f"  {stockholm_time(a['at'])} {a['action']} {a['stream']}.dead {a['id']} "
-            f"by {a['by']}: {a['reason']}"
-        )
-    return lines
-
-
 def _redis_acl(settings: Settings, url: str, notices: list[dict[str, str]]) -> dict[str, Any]:
     """Whether the project's ACL guards Redis (:mod:`infra.redis_guard`); a warning if not."""
     guard = inspect(settings, url)
@@ -236,41 +253,3 @@ def _redis_acl(settings: Settings, url: str, notices: list[dict[str, str]]) -> d
              "message": f"{problem}: {FIX}"}
         )  # fmt: skip
     return {"guarded": guard.guarded, "open": guard.open, "warning": problem}
-
-
-def render(report: dict[str, Any]) -> list[str]:
-    lines = [f"{'service':<11} {'up':<4} {'ready':<6} {'events':>8} {'outbox':>7}"]
-    for name, s in report["services"].items():
-        lines.append(
-            f"{name:<11} {'yes' if s['up'] else 'NO':<4} {'yes' if s['ready'] else 'NO':<6} "
-            f"{s['events_stored']:>8} {s['outbox_backlog']:>7}"
-        )
-    lines.append("")
-    width = max([20, *(len(r["stream"]) for r in report["streams"])])  # sources' own are long
-    lines.append(
-        f"{'stream':<{width}} {'group':<11} {'length':>7} {'lag':>6} {'pending':>8} "
-        f"{'oldest':>8} {'dead':>5}"
-    )
-    for r in report["streams"]:
-        if not r.get("exists"):
-            lines.append(f"{r['stream']:<{width}} {r['group']:<11} missing")
-            continue
-        oldest = f"{r['oldest_pending_ms'] / 1000:.0f}s" if r["oldest_pending_ms"] else "-"
-        lines.append(
-            f"{r['stream']:<{width}} {r['group']:<11} {r['length']:>7} {r['lag']:>6} "
-            f"{r['pending']:>8} {oldest:>8} {r['dead_letters']:>5}"
-        )
-    lines.append("")
-    lines += replication_lines(report.get("redis_replication"))
-    lines += _dead_letter_lines(report.get("dead_letters") or {"streams": {}, "actions": []})
-    lines.append(
-        "service levels: "
-        + (
-            ", ".join(f"{k} {v}" for k, v in sorted(report["service_levels"].items()))
-            or "none reported"
-        )
-    )
-    for notice in report.get("notices", []):
-        lines.append(f"{notice['level'].upper()}: {notice['message']}")
-    lines.append("healthy" if report["healthy"] else "UNHEALTHY: " + "; ".join(report["problems"]))
-    return lines

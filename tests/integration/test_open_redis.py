@@ -23,7 +23,8 @@ from infra.redis import EmbeddedRedis
 from infra.redis_guard import OPEN_REDIS, Guard, check, inspect, where
 from infra.settings import Role, Settings, SettingsError
 from lots.cli import app as cli
-from lots.status import collect, render
+from lots.status import collect
+from lots.status_text import render
 from lots.supervisor import Supervisor
 from tests.conftest import free_port
 from tests.support.acl import acl_server, password

@@ -692,7 +692,7 @@ def test_the_new_commands_are_documented_in_openapi(settings: Settings) -> None:
 
 
 def test_status_shows_the_notices_as_warnings() -> None:
-    from lots.status import render
+    from lots.status_text import render
 
     report = {
         "services": {},

@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from events.billing import CallOffRecorded, TariffEntry, TariffRecorded
-from lots.report import to_csv, to_html, yearly
+from lots.report import yearly
+from lots.report_formats import to_csv, to_html
 from services.billing.tariff_entries import YearlyCap, entry_record
 
 
