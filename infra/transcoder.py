@@ -26,15 +26,20 @@ back to the registered types that reading would then need, measured no faster (5
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Transcoding
 from eventsourcing.utils import get_topic
 
 #: Types the library's encoder writes as JSON itself, subclasses included: a transcoding
 #: registered for one of them is never used by it, so it is not used here either.
 _JSON_TYPES = (str, int, float, list, tuple, dict, type(None))
+
+
+#: What orjson writes exactly as the library's encoder does, by exact type.
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 class _NotPlain(Exception):
@@ -48,6 +53,10 @@ class OrjsonTranscoder(JSONTranscoder):
         super().__init__()
         #: The registered transcodings the library's encoder would use, by exact type.
         self.tagged: dict[type, Transcoding] = {}
+        #: The name datetimes are tagged with when the library's ``DatetimeAsISO`` writes them:
+        #: orjson then writes a naive or UTC one as its ``isoformat()`` itself (a test holds it
+        #: to that), without the call into Python.
+        self.datetime_iso: str | None = None
 
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
@@ -55,6 +64,9 @@ class OrjsonTranscoder(JSONTranscoder):
             self.tagged.pop(transcoding.type, None)
         else:
             self.tagged[transcoding.type] = transcoding
+        if transcoding.type is datetime:
+            native = type(transcoding) is DatetimeAsISO
+            self.datetime_iso = transcoding.name if native else None
 
     def encode(self, obj: Any) -> bytes:
         try:
@@ -78,6 +90,8 @@ class OrjsonTranscoder(JSONTranscoder):
                 u = type(v)
                 if u is str or u is int or u is bool or v is None:
                     plain[k] = v
+                elif u is datetime and (v.tzinfo is None or v.tzinfo is UTC) and self.datetime_iso:
+                    plain[k] = {"_type_": self.datetime_iso, "_data_": v}
                 elif u in tagged:  # the common tag, over a string, made here in one step
                     transcoding = tagged[u]
                     data = transcoding.encode(v)
@@ -88,7 +102,7 @@ class OrjsonTranscoder(JSONTranscoder):
                     plain[k] = self._plain(v)
             return plain
         if t is list or t is tuple:
-            return [self._plain(v) for v in o]
+            return [v if type(v) in _SCALARS else self._plain(v) for v in o]
         found = self.tagged.get(t)
         if found is None:
             raise _NotPlain

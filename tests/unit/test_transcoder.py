@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 import math
-from datetime import UTC, date, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from eventsourcing.persistence import (
     TranscodingNotRegisteredError,
     UUIDAsHex,
 )
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infra.recording import DateAsISO
@@ -241,3 +241,30 @@ def test_a_circular_value_is_refused_not_looped_on() -> None:
     loop.append(loop)
     with pytest.raises(ValueError, match="Circular"):
         NEW.encode({"v": loop})
+
+
+@settings(max_examples=2_000)
+@given(st.datetimes(timezones=st.none() | st.just(UTC)))
+def test_orjson_writes_naive_and_utc_datetimes_as_their_isoformat(moment: datetime) -> None:
+    """The one value orjson writes itself in place of a transcoding's output."""
+    assert NEW.encode({"at": moment}) == OLD.encode({"at": moment})
+
+
+class DatetimeAsStamp(Transcoding):
+    type = datetime
+    name = "datetime_stamp"
+
+    def encode(self, obj: datetime) -> float:
+        return obj.timestamp()
+
+    def decode(self, data: float) -> datetime:
+        return datetime.fromtimestamp(data, UTC)
+
+
+def test_a_datetime_transcoding_of_the_application_s_own_is_used_as_registered() -> None:
+    old, new = transcoders()
+    for transcoder in (old, new):
+        transcoder.register(DatetimeAsStamp())
+    moment = datetime(2026, 11, 2, 8, 15, tzinfo=UTC)
+    assert new.encode({"at": moment}) == old.encode({"at": moment})
+    assert old.decode(new.encode({"at": moment}))["at"] == moment
