@@ -5,8 +5,9 @@
 compares it with the library's own JSON transcoder, in alternating runs.
 
 Every referral that goes through the pipeline leaves about 16 events in the three services'
-stores (intake 3, scheduling 7, billing 6; ``docs/performance.md``). This measures what
-eventsourcing 9.5 itself needs to store that many events on SQLite, with nothing else: no
+stores (intake 3, scheduling 8, billing 5 or 6; ``docs/performance.md``, "The stored events
+of one referral"). This measures what eventsourcing 9.5 itself needs to store that many events
+on SQLite, with nothing else: no
 message read or decoded, no handler, no hash chain, no case index, no consumer tracking, no
 outbox read, no publishing. Events of the pipeline's size (UUIDs, a time stamp, a decimal, a
 small document: about 600 bytes of JSON) on four aggregates per referral, saved as the
