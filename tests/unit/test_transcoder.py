@@ -19,7 +19,7 @@ from eventsourcing.persistence import (
     TranscodingNotRegisteredError,
     UUIDAsHex,
 )
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from infra.recording import DateAsISO
@@ -245,6 +245,10 @@ def test_a_circular_value_is_refused_not_looped_on() -> None:
 
 @settings(max_examples=2_000)
 @given(st.datetimes(timezones=st.none() | st.just(UTC)))
+@example(datetime.min)
+@example(datetime.max.replace(tzinfo=UTC))
+@example(datetime(999, 1, 2, 3, 4, 5, 6))
+@example(datetime(2026, 1, 1, microsecond=100_000, tzinfo=UTC))
 def test_orjson_writes_naive_and_utc_datetimes_as_their_isoformat(moment: datetime) -> None:
     """The one value orjson writes itself in place of a transcoding's output."""
     assert NEW.encode({"at": moment}) == OLD.encode({"at": moment})
