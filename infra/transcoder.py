@@ -1,8 +1,8 @@
 """The stored events' JSON, written by orjson in eventsourcing's own format.
 
 eventsourcing's :class:`~eventsourcing.persistence.JSONTranscoder` writes with the standard
-library's encoder, which calls back into Python for every UUID, time stamp and decimal: about
-a fifth of the event store's floor (``bench/floor.py``, ``docs/performance.md``).
+library's encoder, which calls back into Python for every UUID, time stamp and decimal: a fifth
+to a third of the event store's floor (``bench/floor.py``, ``docs/performance.md``).
 :class:`OrjsonTranscoder` is that transcoder with its values turned into JSON's own types in
 one walk (each registered type into the library's ``{"_type_": name, "_data_": ...}``
 object) and orjson writing the bytes. It keeps the library's registered transcodings (the
