@@ -16,12 +16,14 @@ from psycopg import sql
 
 from infra.secret_files import kept_secret
 from infra.settings import Settings, SettingsError
+from infra.transcoder import TRANSCODER_TOPIC
 
 
 def store_env(settings: Settings, service: str, *, encrypted: bool = False) -> dict[str, str]:
     """The eventsourcing environment of ``service``'s application (or of another store of the
     deployment's, such as ``deadletters``: :mod:`infra.dead_letters`)."""
-    env: dict[str, str] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
+    # Events are written by orjson in the library's own JSON format (infra.transcoder).
+    env: dict[str, str] = {"AGGREGATE_CACHE_MAXSIZE": "5000", "TRANSCODER_TOPIC": TRANSCODER_TOPIC}
     if settings.store == "sqlite":
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         env.update(
