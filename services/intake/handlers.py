@@ -26,10 +26,11 @@ from services.intake.domain import Case, RateLimitedReferral, referral_key
 from services.intake.eligibility import RULE_ID, policy_at
 from services.intake.inbound import UnreadableReferral
 from services.intake.ports import Answering
+from services.intake.reasons import rate_limited
 from services.intake.records import open_case
 from services.intake.reevaluation import answer_in, awaiting_id, rejection
 from services.intake.resubmission import answer_again
-from services.intake.rules import Accepted, evaluate, rate_limited
+from services.intake.rules import Accepted, evaluate
 
 
 def when_referral_submitted_answer(uow: UnitOfWork, envelope: Envelope[Any]) -> None:

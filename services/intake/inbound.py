@@ -16,7 +16,7 @@ from events.referrals import ReferralId, Source
 from events.types import Message
 from infra.topology import is_referral_stream
 from services.intake.domain import referral_key
-from services.intake.rules import malformed
+from services.intake.malformed import malformed
 
 
 class Sender(BaseModel):

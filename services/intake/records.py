@@ -28,8 +28,9 @@ from infra.calendar import local_date
 from infra.contract_terms import NoContract
 from infra.pii import KeyStore, seal, unseal
 from services.intake.domain import Case, referral_key
+from services.intake.personal_numbers import parse_personal_number
 from services.intake.ports import Answering, Recording
-from services.intake.rules import Accepted, parse_personal_number
+from services.intake.rules import Accepted
 
 #: The references kept: shown to the record roles.
 REFERENCES = ("decision_ref", "consent_form_ref", "consent_given_at")

@@ -57,7 +57,7 @@ from services.intake.domain import (
 )
 from services.intake.inbound import UnreadableReferral
 from services.intake.public import referral_rejected
-from services.intake.rules import conflicting_resubmission
+from services.intake.reasons import conflicting_resubmission
 
 #: The field of a referral that is not its content (see the module docstring).
 NOT_CONTENT = "submitted_at"

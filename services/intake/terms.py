@@ -29,7 +29,7 @@ from events.codec import Envelope
 from infra.contract_terms import FOLLOWED_KINDS, ContractTerm, followed
 from infra.unit_of_work import UnitOfWork
 from services.intake.domain import REFERRAL_NAMESPACE
-from services.intake.rules import IntakePolicy
+from services.intake.policy import IntakePolicy
 
 TERMS_ID = uuid5(REFERRAL_NAMESPACE, "contract-terms/billing")
 
