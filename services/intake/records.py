@@ -27,9 +27,10 @@ from events.referrals import SubmitReferral
 from infra.calendar import local_date
 from infra.contract_terms import NoContract
 from infra.pii import KeyStore, seal, unseal
-from services.intake.domain import Case, referral_key
+from services.intake.domain import Case
 from services.intake.personal_numbers import parse_personal_number
 from services.intake.ports import Answering, Recording
+from services.intake.referral_keys import referral_key
 from services.intake.rules import Accepted
 
 #: The references kept: shown to the record roles.

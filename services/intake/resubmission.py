@@ -47,17 +47,11 @@ from infra.batches import Incoming, Refusal
 from infra.outbox import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
 from infra.unit_of_work import UnitOfWork
-from services.intake.domain import (
-    REFERRAL_NAMESPACE,
-    Case,
-    RateLimitedReferral,
-    RejectedReferral,
-    ResidencyException,
-    referral_key,
-)
+from services.intake.domain import Case, RateLimitedReferral, RejectedReferral, ResidencyException
 from services.intake.inbound import UnreadableReferral
 from services.intake.public import referral_rejected
 from services.intake.reasons import conflicting_resubmission
+from services.intake.referral_keys import REFERRAL_NAMESPACE, referral_key
 
 #: The field of a referral that is not its content (see the module docstring).
 NOT_CONTENT = "submitted_at"
