@@ -27,6 +27,7 @@ from events.referrals import SubmitReferral
 from infra.calendar import local_date
 from infra.contract_terms import NoContract
 from infra.pii import KeyStore, seal, unseal
+from services.intake import event_types as stored
 from services.intake.domain import Case
 from services.intake.personal_numbers import parse_personal_number
 from services.intake.ports import Answering, Recording
@@ -62,7 +63,7 @@ def sealed_records(keys: KeyStore, subject: str, referral: SubmitReferral) -> di
     }
 
 
-def has_records(event: Any) -> dict[str, bool | None]:
+def has_records(event: stored.CaseOpened) -> dict[str, bool | None]:
     """Whether the case's referral gave each record (None: opened before they were kept)."""
     kept = vars(event)
     return {
