@@ -46,80 +46,87 @@ ENVELOPE = (
 )
 
 
+#: What intake reads: (stream, message, what it is for).
+INBOUND: tuple[tuple[str, type[Message], str], ...] = (
+    (
+        REFERRALS,
+        SubmitReferral,
+        "Referrals from other municipal systems. Answered on "
+        "intake.events; once answered the entry is acknowledged and deleted (XACK, XDEL). "
+        "A source with a stream of its own (LOTS_INTAKE_SOURCES) sends the same entries on "
+        "intake.referrals.<source>, which only its Redis user may write, and is refused "
+        "here; an entry there naming another source is dead-lettered (source_mismatch).",
+    ),
+    (SCHEDULING_EVENTS, MeetingHeld, "Meetings held keep each case up to date."),
+    (BILLING_EVENTS, SessionLogged, "Logged preparation time counts against the case."),
+    (
+        BILLING_EVENTS,
+        TariffRecorded,
+        "Entries of kind term, extension and termination move the contract terms intake "
+        "flags referrals by (no_contract_in_force); other entries are ignored.",
+    ),
+    (
+        SCHEDULING_EVENTS,
+        NightWalkReported,
+        "A night walk: intake attests its polare's ages and years in the activity.",
+    ),
+)
+
+#: What intake publishes on intake.events: (message, what it says).
+OUTBOUND: tuple[tuple[type[Message], str], ...] = (
+    (
+        ReferralReceived,
+        "A referral was accepted and its case opened. With `repeat_of`: the same answer "
+        "again, to the same referral sent again under a new message id (nothing new).",
+    ),
+    (
+        ReferralRejected,
+        "A referral was rejected; `reasons` lists every problem. Reason `rate_limited` "
+        "(field `source`, alone) is transient: the source was over its rate limit, the "
+        "referral was not evaluated, and sent again later as a new message it is. Reason "
+        "`conflicting_resubmission` (field `referral_id`, alone): another referral was "
+        "already answered under this (source, referral_id); its answer stands, and this "
+        "one must be sent under a new referral_id. With `repeat_of`: the same rejection "
+        "again, to the same referral sent again.",
+    ),
+    (CaseAcknowledged, "The referral was acknowledged."),
+    (AcknowledgementOverdue, "No acknowledgement within 24 weekday hours."),
+    (CaseClosed, "The case was closed with its outcome."),
+    (PolarEnrolled, "A polar was enrolled for a school year (at most 20 active at once)."),
+    (PolarLeft, "A polar dropped out of a school year; a replacement may take the place."),
+    (
+        PolareWalkAttested,
+        "Each polar's age and years in the activity on a walk's date, or why not.",
+    ),
+    (QualityEventRecorded, "An entry in a quality register (codes only, 003 §4.2-4.4)."),
+    (QualityEventHandled, "A step of a quality register entry's handling."),
+    (
+        QualitySummarySubmitted,
+        "The year's lex Sarah summary went to the administration (its lex Sarah reports "
+        "and reports to IVO; complaints, incidents and supervision counted apart).",
+    ),
+    (FamilyAssessed, "A coordinated-support family's indicators (KASAM, SIPs, counts)."),
+    (FamilyGoalSet, "A goal set with a coordinated-support family."),
+    (FamilyGoalFollowedUp, "A goal followed up."),
+    (PhaseOutPlanned, "The planned phase-out of the team's contact with a family."),
+)
+
+
 def _describe_only(body: object) -> None:
     raise RuntimeError("this broker only describes intake's streams; infra.runtime consumes them")
 
 
 def broker() -> RedisBroker:
+    """A broker that describes intake's streams: a subscriber per message read, a publisher
+    per message published."""
     described = RedisBroker("redis://127.0.0.1:6379", description="Redis Streams of lots")
-    inbound: list[tuple[str, type[Message], str]] = [
-        (
-            REFERRALS,
-            SubmitReferral,
-            "Referrals from other municipal systems. Answered on "
-            "intake.events; once answered the entry is acknowledged and deleted (XACK, XDEL). "
-            "A source with a stream of its own (LOTS_INTAKE_SOURCES) sends the same entries on "
-            "intake.referrals.<source>, which only its Redis user may write, and is refused "
-            "here; an entry there naming another source is dead-lettered (source_mismatch).",
-        ),
-        (SCHEDULING_EVENTS, MeetingHeld, "Meetings held keep each case up to date."),
-        (BILLING_EVENTS, SessionLogged, "Logged preparation time counts against the case."),
-        (
-            BILLING_EVENTS,
-            TariffRecorded,
-            "Entries of kind term, extension and termination move the contract terms intake "
-            "flags referrals by (no_contract_in_force); other entries are ignored.",
-        ),
-        (
-            SCHEDULING_EVENTS,
-            NightWalkReported,
-            "A night walk: intake attests its polare's ages and years in the activity.",
-        ),
-    ]
-    for stream, message, text in inbound:
+    for stream, message, text in INBOUND:
         described.subscriber(
             stream=StreamSub(stream, group="intake", consumer="intake"),
             title=f"{stream}:{message.type_name}",
             description=f"{text} {ENVELOPE}",
         )(_typed(message))
-    outbound: list[tuple[type[Message], str]] = [
-        (
-            ReferralReceived,
-            "A referral was accepted and its case opened. With `repeat_of`: the same answer "
-            "again, to the same referral sent again under a new message id (nothing new).",
-        ),
-        (
-            ReferralRejected,
-            "A referral was rejected; `reasons` lists every problem. Reason `rate_limited` "
-            "(field `source`, alone) is transient: the source was over its rate limit, the "
-            "referral was not evaluated, and sent again later as a new message it is. Reason "
-            "`conflicting_resubmission` (field `referral_id`, alone): another referral was "
-            "already answered under this (source, referral_id); its answer stands, and this "
-            "one must be sent under a new referral_id. With `repeat_of`: the same rejection "
-            "again, to the same referral sent again.",
-        ),
-        (CaseAcknowledged, "The referral was acknowledged."),
-        (AcknowledgementOverdue, "No acknowledgement within 24 weekday hours."),
-        (CaseClosed, "The case was closed with its outcome."),
-        (PolarEnrolled, "A polar was enrolled for a school year (at most 20 active at once)."),
-        (PolarLeft, "A polar dropped out of a school year; a replacement may take the place."),
-        (
-            PolareWalkAttested,
-            "Each polar's age and years in the activity on a walk's date, or why not.",
-        ),
-        (QualityEventRecorded, "An entry in a quality register (codes only, 003 §4.2-4.4)."),
-        (QualityEventHandled, "A step of a quality register entry's handling."),
-        (
-            QualitySummarySubmitted,
-            "The year's lex Sarah summary went to the administration (its lex Sarah reports "
-            "and reports to IVO; complaints, incidents and supervision counted apart).",
-        ),
-        (FamilyAssessed, "A coordinated-support family's indicators (KASAM, SIPs, counts)."),
-        (FamilyGoalSet, "A goal set with a coordinated-support family."),
-        (FamilyGoalFollowedUp, "A goal followed up."),
-        (PhaseOutPlanned, "The planned phase-out of the team's contact with a family."),
-    ]
-    for message, text in outbound:
+    for message, text in OUTBOUND:
         described.publisher(
             stream=INTAKE_EVENTS,
             title=f"{INTAKE_EVENTS}:{message.type_name}",

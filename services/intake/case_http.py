@@ -16,7 +16,7 @@ from infra.access import looked_over_http
 from infra.auth import STAFF, Principal, Role, guard
 from infra.runtime import Runtime
 from services.intake.application import Intake
-from services.intake.domain import OUTCOMES, CaseError, UnknownCase
+from services.intake.case_refusals import OUTCOMES, CaseError, UnknownCase
 
 
 class Acknowledge(BaseModel):

@@ -7,8 +7,8 @@ Pure functions of the referral's fields and the day received, called by
 true, a ``consent.form_ref`` that is not blank, and a ``consent.given_at`` no later than the
 Stockholm date the referral is received. The form comes with the request, so it was signed by
 then: there is no day's grace here, unlike the general bound on dates (2000-01-01 to the day
-after receipt, ``malformed``, :func:`services.intake.rules.within_bounds`). Each field missing,
-or the date late, is one ``missing_consent`` naming it (``consent.form_ref``,
+after receipt, ``malformed``, :func:`services.intake.referral_dates.within_bounds`). Each field
+missing, or the date late, is one ``missing_consent`` naming it (``consent.form_ref``,
 ``consent.given_at``); a whole ``consent`` missing is one reason (``consent``); a consent
 refused is ``consent.given`` alone (no form is asked of a family that said no). A ``given_at``
 after the day received is ``missing_consent`` however late, never also ``malformed`` (the

@@ -1,9 +1,15 @@
 """Intake's aggregates: the case an accepted referral opens, the answer to a rejected one, and
 the residency exceptions the administration grants.
 
-A case and a rejection are keyed by :func:`referral_key` of (source, referral_id), so at most one
-of them exists per referral: a referral sent again finds the first answer and changes nothing.
-Personal numbers and names live only in these events, in intake's encrypted store.
+A case and a rejection are keyed by :func:`~services.intake.referral_keys.referral_key` of
+(source, referral_id), so at most one of them exists per referral: a referral sent again finds
+the first answer and changes nothing. Personal numbers and names live only in these events, in
+intake's encrypted store.
+
+One room over 300 lines: events are stored by topic (this module and the class's name), which
+the outbox and the watches select by, so the aggregates stay here. Their ids, refusals and a
+case's figures are beside it (:mod:`~services.intake.referral_keys`,
+:mod:`~services.intake.case_refusals`, :mod:`~services.intake.case_figures`).
 """
 
 from __future__ import annotations
@@ -11,55 +17,22 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 # Looks at a case were first recorded here: their stored topic names this module.
 from infra.access import CaseAccess as CaseAccess
-from infra.refusals import Refused
-
-REFERRAL_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/referral")
-EXCEPTION_NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/residency-exception")
-#: Network work per family: about 13 hours including coordination, pre-meeting, network
-#: meeting and follow-up (seed 002 §2).
-NETWORK_NORM_MINUTES = 13 * 60
-OUTCOMES = (
-    "goals_met",
-    "phased_out",
-    "declined_by_family",
-    "moved",
-    "referred_elsewhere",
-    "no_contact",
-)
+from services.intake.case_figures import CaseFigures
+from services.intake.case_refusals import OUTCOMES, CaseClosedError
+from services.intake.case_refusals import CaseError as CaseError  # also read from here
+from services.intake.referral_keys import EXCEPTION_NAMESPACE, REFERRAL_NAMESPACE
+from services.intake.referral_keys import referral_key as referral_key  # also read from here
 
 
-def referral_key(source: str, referral_id: str) -> UUID:
-    """The case id of a referral: the same for the same (source, referral_id), never ambiguous."""
-    return uuid5(REFERRAL_NAMESPACE, json.dumps([source, referral_id]))
-
-
-class CaseError(Refused):
-    """A command on a case that its state does not allow; the text says why."""
-
-    status = 422
-
-
-class CaseClosedError(CaseError):
-    status = 409
-
-
-class UnknownCase(Refused):
-    """No such case (answered 404 with these words, whatever the store said)."""
-
-    status = 404
-
-    def __init__(self) -> None:
-        super().__init__("no such case")
-
-
-class Case(Aggregate):
-    """A case opened by an accepted referral, followed until it is closed with an outcome."""
+class Case(CaseFigures, Aggregate):
+    """A case opened by an accepted referral, followed until it is closed with an outcome; what
+    it shows of the work done is :class:`~services.intake.case_figures.CaseFigures`."""
 
     @staticmethod
     def create_id(case_id: UUID, **_: object) -> UUID:
@@ -217,26 +190,6 @@ class Case(Aggregate):
     def _closed(self, outcome: str, closed_at: datetime, by: str, note: str | None) -> None:
         self.outcome = outcome
         self.closed_at = closed_at
-
-    # --- what the case shows -----------------------------------------------------------------
-
-    @property
-    def minutes_used(self) -> int:
-        return int(sum(m["minutes"] for m in self.meetings.values())) + self.logged_minutes
-
-    @property
-    def visits(self) -> int:
-        return int(sum(m["client_visits"] for m in self.meetings.values()))
-
-    @property
-    def sip_meetings(self) -> int:
-        return sum(1 for m in self.meetings.values() if m["kind"] == "sip_meeting")
-
-    def throughput_days(self) -> int | None:
-        """Days from receipt to closure: the seed's throughput time per family."""
-        if self.closed_at is None:
-            return None
-        return (self.closed_at - self.received_at).days
 
 
 class RejectedReferral(Aggregate):

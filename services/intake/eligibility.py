@@ -32,9 +32,9 @@ from infra.refusals import Refused
 from infra.unit_of_work import UnitOfWork
 from services.intake import terms
 from services.intake.coordinated import INDICATORS
-from services.intake.domain import REFERRAL_NAMESPACE
+from services.intake.policy import IntakePolicy
 from services.intake.ports import Answering, Recording
-from services.intake.rules import IntakePolicy
+from services.intake.referral_keys import REFERRAL_NAMESPACE
 
 RULE_ID = uuid5(REFERRAL_NAMESPACE, "eligibility/coordinated-indicators")
 #: The fewest indicators a decision may require (see the module docstring).

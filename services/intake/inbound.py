@@ -15,8 +15,8 @@ from events.intake import Reason
 from events.referrals import ReferralId, Source
 from events.types import Message
 from infra.topology import is_referral_stream
-from services.intake.domain import referral_key
-from services.intake.rules import malformed
+from services.intake.malformed import malformed
+from services.intake.referral_keys import referral_key
 
 
 class Sender(BaseModel):

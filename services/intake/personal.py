@@ -22,8 +22,8 @@ from infra.application import ServiceApplication
 from infra.pii import KeyStore, StagedKeys, seal, unseal
 from infra.projections import keep
 from services.intake.domain import PersonErased
+from services.intake.household import Member
 from services.intake.retention import RetentionWatch
-from services.intake.rules import Member
 
 log = structlog.get_logger(__name__)
 

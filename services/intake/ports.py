@@ -21,9 +21,10 @@ from eventsourcing.persistence import EventStore
 from events.referrals import SubmitReferral
 from infra.pii import KeyStore, StagedKeys
 from infra.unit_of_work import UnitOfWork
+from services.intake.household import Member
 from services.intake.inbound import UnreadableReferral
 from services.intake.limits import SourceLimiter
-from services.intake.rules import IntakePolicy, Member
+from services.intake.policy import IntakePolicy
 
 T = TypeVar("T")
 

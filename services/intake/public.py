@@ -20,12 +20,13 @@ from events.intake import (
 )
 from infra.outbox import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
+from services.intake import event_types as stored
 from services.intake.domain import Case, RateLimitedReferral, RejectedReferral
 from services.intake.records import has_records
 from services.intake.registers_public import REGISTER_EVENTS
 
 
-def referral_received(event: Any) -> Outgoing:
+def referral_received(event: stored.CaseOpened) -> Outgoing:
     has = has_records(event)
     return Outgoing(
         INTAKE_EVENTS,
@@ -59,7 +60,7 @@ def referral_received(event: Any) -> Outgoing:
     )
 
 
-def referral_rejected(event: Any) -> Outgoing:
+def referral_rejected(event: stored.Rejection) -> Outgoing:
     return Outgoing(
         INTAKE_EVENTS,
         ReferralRejected(
@@ -73,7 +74,7 @@ def referral_rejected(event: Any) -> Outgoing:
     )
 
 
-def exception_granted(event: Any) -> Outgoing | None:
+def exception_granted(event: stored.ExceptionGranted) -> Outgoing | None:
     """A referral rejected as not resident, evaluated again when its residency exception was
     recorded and still rejected: the new reasons, caused by the exception. (Accepted, the
     case's opening is the answer: :func:`referral_received`.)"""
@@ -94,7 +95,7 @@ def exception_granted(event: Any) -> Outgoing | None:
     )
 
 
-def case_acknowledged(event: Any) -> Outgoing:
+def case_acknowledged(event: stored.CaseAcknowledged) -> Outgoing:
     return Outgoing(
         INTAKE_EVENTS,
         CaseAcknowledged(
@@ -107,7 +108,7 @@ def case_acknowledged(event: Any) -> Outgoing:
     )
 
 
-def acknowledgement_overdue(event: Any) -> Outgoing:
+def acknowledgement_overdue(event: stored.CaseAcknowledgementOverdue) -> Outgoing:
     return Outgoing(
         INTAKE_EVENTS,
         AcknowledgementOverdue(
@@ -117,7 +118,7 @@ def acknowledgement_overdue(event: Any) -> Outgoing:
     )
 
 
-def case_closed(event: Any) -> Outgoing:
+def case_closed(event: stored.CaseClosed) -> Outgoing:
     return Outgoing(
         INTAKE_EVENTS,
         CaseClosed(case_id=event.originator_id, outcome=event.outcome, closed_at=event.closed_at),

@@ -27,9 +27,12 @@ from events.referrals import SubmitReferral
 from infra.calendar import local_date
 from infra.contract_terms import NoContract
 from infra.pii import KeyStore, seal, unseal
-from services.intake.domain import Case, referral_key
+from services.intake import event_types as stored
+from services.intake.domain import Case
+from services.intake.personal_numbers import parse_personal_number
 from services.intake.ports import Answering, Recording
-from services.intake.rules import Accepted, parse_personal_number
+from services.intake.referral_keys import referral_key
+from services.intake.rules import Accepted
 
 #: The references kept: shown to the record roles.
 REFERENCES = ("decision_ref", "consent_form_ref", "consent_given_at")
@@ -60,7 +63,7 @@ def sealed_records(keys: KeyStore, subject: str, referral: SubmitReferral) -> di
     }
 
 
-def has_records(event: Any) -> dict[str, bool | None]:
+def has_records(event: stored.CaseOpened) -> dict[str, bool | None]:
     """Whether the case's referral gave each record (None: opened before they were kept)."""
     kept = vars(event)
     return {

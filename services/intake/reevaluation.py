@@ -52,12 +52,14 @@ from infra.calendar import local_date
 from infra.commands import Busy
 from infra.pii import ERASED, seal, unseal
 from infra.unit_of_work import UnitOfWork
-from services.intake.domain import Case, RejectedReferral, ResidencyException, referral_key
+from services.intake.domain import Case, RejectedReferral, ResidencyException
 from services.intake.eligibility import policy_at
 from services.intake.inbound import UnreadableReferral
+from services.intake.personal_numbers import parse_personal_number
 from services.intake.ports import Answering, Recording
 from services.intake.records import main_subject, open_case
-from services.intake.rules import Accepted, evaluate, parse_personal_number
+from services.intake.referral_keys import referral_key
+from services.intake.rules import Accepted, evaluate
 
 
 def awaiting_id(source: str, referral_id: str) -> UUID:

@@ -20,6 +20,7 @@ from events.intake_registers import (
 )
 from infra.outbox import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
+from services.intake import event_types as stored
 from services.intake.followup import FamilyFollowUp
 from services.intake.quality import INITIAL, QualityRecord, QualitySummary
 
@@ -30,7 +31,7 @@ def _out(message: Any, correlation: object | None) -> Outgoing:
     )
 
 
-def quality_recorded(event: Any) -> Outgoing:
+def quality_recorded(event: stored.QualityRecorded) -> Outgoing:
     return _out(
         QualityEventRecorded(
             record_id=event.originator_id,
@@ -48,7 +49,7 @@ def quality_recorded(event: Any) -> Outgoing:
     )
 
 
-def quality_handled(event: Any) -> Outgoing:
+def quality_handled(event: stored.QualityHandled) -> Outgoing:
     return _out(
         QualityEventHandled(
             record_id=event.originator_id,
@@ -62,7 +63,7 @@ def quality_handled(event: Any) -> Outgoing:
     )
 
 
-def summary_submitted(event: Any) -> Outgoing:
+def summary_submitted(event: stored.SummarySubmitted) -> Outgoing:
     return _out(
         QualitySummarySubmitted(
             year=event.year,
@@ -78,7 +79,7 @@ def summary_submitted(event: Any) -> Outgoing:
     )
 
 
-def family_assessed(event: Any) -> Outgoing:
+def family_assessed(event: stored.FamilyAssessed) -> Outgoing:
     parents = event.parents
     return _out(
         FamilyAssessed(
@@ -95,7 +96,7 @@ def family_assessed(event: Any) -> Outgoing:
     )
 
 
-def goal_set(event: Any) -> Outgoing:
+def goal_set(event: stored.GoalSet) -> Outgoing:
     return _out(
         FamilyGoalSet(
             case_id=event.case_id, goal_id=event.goal_id, area=event.area, set_on=event.on
@@ -104,7 +105,7 @@ def goal_set(event: Any) -> Outgoing:
     )
 
 
-def goal_followed_up(event: Any) -> Outgoing:
+def goal_followed_up(event: stored.GoalFollowedUp) -> Outgoing:
     return _out(
         FamilyGoalFollowedUp(
             case_id=event.case_id,
@@ -116,7 +117,7 @@ def goal_followed_up(event: Any) -> Outgoing:
     )
 
 
-def phase_out_planned(event: Any) -> Outgoing:
+def phase_out_planned(event: stored.PhaseOutPlanned) -> Outgoing:
     return _out(
         PhaseOutPlanned(case_id=event.case_id, planned_end=event.planned_end, planned_on=event.on),
         event.case_id,

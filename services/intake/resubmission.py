@@ -47,17 +47,12 @@ from infra.batches import Incoming, Refusal
 from infra.outbox import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
 from infra.unit_of_work import UnitOfWork
-from services.intake.domain import (
-    REFERRAL_NAMESPACE,
-    Case,
-    RateLimitedReferral,
-    RejectedReferral,
-    ResidencyException,
-    referral_key,
-)
+from services.intake import event_types as stored
+from services.intake.domain import Case, RateLimitedReferral, RejectedReferral, ResidencyException
 from services.intake.inbound import UnreadableReferral
 from services.intake.public import referral_rejected
-from services.intake.rules import conflicting_resubmission
+from services.intake.reasons import conflicting_resubmission
+from services.intake.referral_keys import REFERRAL_NAMESPACE, referral_key
 
 #: The field of a referral that is not its content (see the module docstring).
 NOT_CONTENT = "submitted_at"
@@ -248,7 +243,7 @@ def processed_as(
     return False
 
 
-def answered_again(event: Any) -> Outgoing:
+def answered_again(event: stored.AnsweredAgain) -> Outgoing:
     cls = _ANSWERS[event.answer_type]
     return Outgoing(
         INTAKE_EVENTS,

@@ -18,9 +18,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
+from eventsourcing.domain import DomainEvent, DomainEventProtocol
 from eventsourcing.utils import get_topic
 
 from infra.application import ServiceApplication
@@ -30,11 +31,12 @@ from services.intake.domain import Case, PersonErased, RejectedReferral, Retenti
 TIMES = ("received_at", "at", "started_at", "closed_at", "detected_at")
 
 
-def _last_time(event: Any) -> datetime:
+def _last_time(event: DomainEventProtocol[UUID]) -> datetime:
     times = [
         getattr(event, name) for name in TIMES if isinstance(getattr(event, name, None), datetime)
     ]
-    return max(times) if times else event.timestamp  # type: ignore[no-any-return]
+    # A case's and a rejection's events are eventsourcing's DomainEvents: they have a timestamp.
+    return max(times) if times else cast(DomainEvent, event).timestamp
 
 
 def years_before(moment: datetime, years: int) -> datetime:

@@ -22,10 +22,12 @@ from events.strictjson import NotJson, loads
 from infra.batches import Incoming
 from infra.topology import REFERRALS
 from services.intake.answers import Answer, answer_of, unrecorded
-from services.intake.domain import Case, RateLimitedReferral, RejectedReferral, referral_key
+from services.intake.domain import Case, RateLimitedReferral, RejectedReferral
 from services.intake.inbound import Sender, UnreadableReferral
+from services.intake.malformed import malformed
+from services.intake.reasons import conflicting_resubmission
+from services.intake.referral_keys import referral_key
 from services.intake.resubmission import same_content
-from services.intake.rules import conflicting_resubmission, malformed
 
 HTTP_CONSUMER = "http"
 

@@ -28,8 +28,8 @@ from events.billing import TariffRecorded
 from events.codec import Envelope
 from infra.contract_terms import FOLLOWED_KINDS, ContractTerm, followed
 from infra.unit_of_work import UnitOfWork
-from services.intake.domain import REFERRAL_NAMESPACE
-from services.intake.rules import IntakePolicy
+from services.intake.policy import IntakePolicy
+from services.intake.referral_keys import REFERRAL_NAMESPACE
 
 TERMS_ID = uuid5(REFERRAL_NAMESPACE, "contract-terms/billing")
 

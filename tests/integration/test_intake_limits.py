@@ -13,8 +13,9 @@ import redis
 
 from events.codec import MAX_DATA_BYTES
 from infra.settings import Settings
-from services.intake.domain import RateLimitedReferral, referral_key
+from services.intake.domain import RateLimitedReferral
 from services.intake.limits import Rate, SourceLimiter
+from services.intake.referral_keys import referral_key
 from tests.support.flow import eventually
 from tests.support.intake import Clock, entry, make_intake, referral, running_intake
 

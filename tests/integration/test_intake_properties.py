@@ -23,8 +23,9 @@ from infra.store import cipher_key
 from infra.topology import REFERRALS
 from infra.unit_of_work import UnitOfWork
 from services.intake.application import Intake
-from services.intake.domain import Case, RejectedReferral, referral_key
+from services.intake.domain import Case, RejectedReferral
 from services.intake.reevaluation import answer_in
+from services.intake.referral_keys import referral_key
 from services.intake.resubmission import ConflictingReferral, RepeatedReferral, resubmission_id
 from tests.support.intake import Clock, make_intake, personal_number
 

@@ -16,7 +16,7 @@ from infra.pii import ERASED
 from infra.settings import Settings
 from services.intake import handlers as application
 from services.intake.application import Intake
-from services.intake.domain import referral_key
+from services.intake.referral_keys import referral_key
 from tests.support.cli import lots
 from tests.support.flow import eventually
 from tests.support.intake import (

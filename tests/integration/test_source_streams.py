@@ -20,7 +20,7 @@ from events.codec import encode
 from events.scheduling import MeetingHeld
 from infra.monitor import stream_report
 from infra.settings import Settings
-from services.intake.domain import referral_key
+from services.intake.referral_keys import referral_key
 from tests.support.acl import acl_server, as_user, denials, password
 from tests.support.flow import eventually
 from tests.support.intake import Clock, entry, referral, running_intake

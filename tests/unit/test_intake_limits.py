@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from services.intake.app import limiter
 from services.intake.limits import Rate, SourceLimiter
-from services.intake.rules import rate_limited
+from services.intake.reasons import rate_limited
 from services.intake.settings import IntakeSettings
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -14,21 +14,15 @@ from pydantic import BaseModel, ValidationError, field_validator
 from events.intake import Reason
 from events.referrals import SOURCE_PATTERN, Consent, Person, SubmitReferral
 from infra.calendar import STOCKHOLM, CalendarPolicy, add_business_hours, local_date
+from services.intake.coordinated import INDICATORS
+from services.intake.household import Member
+from services.intake.malformed import field_path, malformed
+from services.intake.personal_numbers import age_on, parse_personal_number
+from services.intake.policy import IntakePolicy
+from services.intake.reasons import conflicting_resubmission
 from services.intake.reevaluation import only_residency
 from services.intake.resubmission import fingerprint
-from services.intake.rules import (
-    INDICATORS,
-    Accepted,
-    IntakePolicy,
-    Member,
-    Rejected,
-    age_on,
-    conflicting_resubmission,
-    evaluate,
-    field_path,
-    malformed,
-    parse_personal_number,
-)
+from services.intake.rules import Accepted, Rejected, evaluate
 
 POLICY = IntakePolicy()
 RECEIVED = datetime(2026, 11, 2, 9, 14, tzinfo=STOCKHOLM)  # a Monday
