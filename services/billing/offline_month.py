@@ -33,7 +33,8 @@ from services.billing.pricing import (
     session_id_for,
 )
 from services.billing.providers import report_apart
-from services.billing.settlement import Awaiting, late_adjustment
+from services.billing.settlement import late_adjustment
+from services.billing.settlement_lines import Awaiting
 from services.billing.tariffs import Catalogue, PriceNotKnown
 
 
