@@ -27,11 +27,11 @@ from decimal import Decimal
 from typing import Any
 
 from services.billing.application import Billing
-from services.billing.booking import source_of
 from services.billing.domain import NotFound, Session, Settlement
 from services.billing.replay_bookings import BookingsAgain
 from services.billing.replay_reader import BOOKINGS, Reader, topics
 from services.billing.replay_sessions import SessionsAgain
+from services.billing.session_sources import source_of
 from services.billing.settlement import DOCUMENT_VERSION, Document, canonical_json
 from services.billing.tariff_book import TariffBook
 

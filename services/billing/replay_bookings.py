@@ -21,7 +21,6 @@ from events.scheduling import MeetingHeld
 from infra.months import month_of_date
 from services.billing import catchup
 from services.billing.adjustments import AdjustmentError, is_manual, rederived
-from services.billing.booking import needs_of
 from services.billing.catchup import is_catch_up
 from services.billing.domain import NotFound
 from services.billing.pricing import (
@@ -33,6 +32,7 @@ from services.billing.pricing import (
 )
 from services.billing.providers import report_apart
 from services.billing.replay_fold import FoldState
+from services.billing.session_sources import needs_of
 from services.billing.settlement import (
     Document,
     first_open_month,

@@ -17,9 +17,9 @@ from events.billing import (
     SessionLogged,
     SessionReportedApart,
 )
-from services.billing.booking import Source
 from services.billing.cap_order import CapLedger
 from services.billing.pricing import NeedsDecision
+from services.billing.session_sources import Source
 from services.billing.tariff_book import catalogue_of
 from services.billing.tariffs import Catalogue
 

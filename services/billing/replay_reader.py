@@ -17,8 +17,8 @@ from eventsourcing.utils import get_topic
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.scheduling import MeetingHeld
-from services.billing.booking import LoggedTime, Source
 from services.billing.domain import Session, Settlement
+from services.billing.session_sources import LoggedTime, Source
 from services.billing.tariff_book import TariffBook
 
 #: What is booked on a month's settlement after it was opened, and before it is closed.

@@ -18,12 +18,6 @@ from events.billing import SessionLogged
 from events.scheduling import MeetingHeld
 from infra.calendar import month_of
 from infra.months import month_of_date
-from services.billing.booking import (
-    Source,
-    billable_of,
-    place_of,
-    price_source,
-)
 from services.billing.cap import CallOff, apply_cap, call_offs_in_force, hold_against_cap
 from services.billing.cap_order import CapLedger, Key, cut_to, give_way, limit_on
 from services.billing.pricing import (
@@ -33,6 +27,7 @@ from services.billing.pricing import (
     bills_for_leanlink,
 )
 from services.billing.replay_fold import FoldState
+from services.billing.session_sources import Source, billable_of, place_of, price_source
 from services.billing.settlement import canonical_json
 from services.billing.tariffs import Catalogue, PriceNotKnown
 
