@@ -27,7 +27,8 @@ from decimal import Decimal
 from typing import Any
 
 from services.billing.application import Billing
-from services.billing.domain import NotFound, Session, Settlement
+from services.billing.domain import Session, Settlement
+from services.billing.errors import NotFound
 from services.billing.replay_bookings import BookingsAgain
 from services.billing.replay_reader import BOOKINGS, Reader, topics
 from services.billing.replay_sessions import SessionsAgain

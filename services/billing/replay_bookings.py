@@ -22,7 +22,7 @@ from infra.months import month_of_date
 from services.billing import catchup
 from services.billing.adjustments import AdjustmentError, is_manual, rederived
 from services.billing.catchup import is_catch_up
-from services.billing.domain import NotFound
+from services.billing.errors import NotFound
 from services.billing.pricing import (
     NeedsDecision,
     PricingError,
