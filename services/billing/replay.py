@@ -24,11 +24,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import cast
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
 
 from services.billing.application import Billing
 from services.billing.domain import Session, Settlement
 from services.billing.errors import NotFound
+from services.billing.recorded_events import (
+    SessionDecidedEvent,
+    SessionLoggedEvent,
+    SessionOpenedEvent,
+    SettlementClosedEvent,
+    SettlementOpenedEvent,
+    TariffBookCallOffRecordedEvent,
+    TariffBookEntriesRecordedEvent,
+    TariffBookOpenedEvent,
+)
 from services.billing.replay_bookings import BookingsAgain
 from services.billing.replay_reader import BOOKINGS, Reader, topics
 from services.billing.replay_sessions import SessionsAgain
@@ -111,42 +124,48 @@ class Fold(SessionsAgain, BookingsAgain):
         month = self.months.get(originator)
         return month is not None and month != self.month and month not in self.closed
 
-    def apply(self, event: Any) -> bool:
+    def apply(self, event: DomainEventProtocol[UUID]) -> bool:
         """Take one event into account; True once the month's close has been reached."""
         kind = type(event)
         originator: str = event.originator_id.hex
         if kind is TariffBook.Opened:  # type: ignore[attr-defined]
-            self.book.append(tuple(event.entries))
+            self.book.append(tuple(cast(TariffBookOpenedEvent, event).entries))
             self.offs.append(())
         elif kind is TariffBook.EntriesRecorded:  # type: ignore[attr-defined]
-            self.book.append((*self.book[-1], *event.entries))
+            recorded = cast(TariffBookEntriesRecordedEvent, event)
+            self.book.append((*self.book[-1], *recorded.entries))
             self.offs.append(self.offs[-1])
         elif kind is TariffBook.CallOffRecorded:  # type: ignore[attr-defined]
-            off = {
-                "reference": event.reference,
-                "programme": event.programme,
-                "year": event.year,
-                "hours": event.hours,
-                "effective_from": event.effective_from,
-            }
-            self.book.append(self.book[-1])
-            self.offs.append((*self.offs[-1], off))
+            self._call_off(cast(TariffBookCallOffRecordedEvent, event))
         elif kind is Session.Opened:  # type: ignore[attr-defined]
-            self.opened(originator, source_of(event.meeting, event.time_entry))
+            opened = cast(SessionOpenedEvent, event)
+            self.opened(originator, source_of(opened.meeting, opened.time_entry))
         elif kind is Session.Decided:  # type: ignore[attr-defined]
-            self.decisions[originator] = event.decision
+            self.decisions[originator] = cast(SessionDecidedEvent, event).decision
         elif kind is Session.Logged:  # type: ignore[attr-defined]
-            billed_before = Decimal(event.billed_before)
-            session = event.session
-            self.logged(originator, event.tariff_book_version, billed_before, lambda: session)
+            logged = cast(SessionLoggedEvent, event)
+            billed_before = Decimal(logged.billed_before)
+            session = logged.session
+            self.logged(originator, logged.tariff_book_version, billed_before, lambda: session)
         elif kind is Settlement.Opened:  # type: ignore[attr-defined]
-            self.months[originator] = event.month
+            self.months[originator] = cast(SettlementOpenedEvent, event).month
         elif kind is Settlement.Closed:  # type: ignore[attr-defined]
             month = self.months[originator]
             self.closed.add(month)
             if month == self.month:
-                self.close_version = event.tariff_book_version
+                self.close_version = cast(SettlementClosedEvent, event).tariff_book_version
                 return True
         elif kind.__qualname__.startswith("Settlement."):
             self._booked(event, self.months[originator])
         return False
+
+    def _call_off(self, event: TariffBookCallOffRecordedEvent) -> None:
+        off = {
+            "reference": event.reference,
+            "programme": event.programme,
+            "year": event.year,
+            "hours": event.hours,
+            "effective_from": event.effective_from,
+        }
+        self.book.append(self.book[-1])
+        self.offs.append((*self.offs[-1], off))

@@ -8,8 +8,10 @@ from :mod:`services.billing.replay`, whose fold they are part of.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
 
 from events.billing import (
     AdjustmentRecorded,
@@ -31,6 +33,14 @@ from services.billing.pricing import (
     session_id_for,
 )
 from services.billing.providers import report_apart
+from services.billing.recorded_events import (
+    SettlementAdjustmentBookedEvent,
+    SettlementAmountRecordedSeparatelyEvent,
+    SettlementDecisionAwaitedEvent,
+    SettlementDecisionResolvedEvent,
+    SettlementSessionBookedEvent,
+    SettlementTimeReportedApartEvent,
+)
 from services.billing.replay_fold import FoldState
 from services.billing.session_sources import needs_of
 from services.billing.settlement import (
@@ -45,32 +55,40 @@ from services.billing.tariffs import PriceNotKnown
 class BookingsAgain(FoldState):
     """The fold's month: what was booked on it, and its document settled again."""
 
-    def _booked(self, event: Any, month: str) -> None:
+    def _booked(self, event: DomainEventProtocol[UUID], month: str) -> None:
+        """Something booked on ``month``'s settlement after it was opened, before its close."""
         name = type(event).__qualname__.rsplit(".", 1)[-1]
         if month in self.closed:
             self.differences.append(f"{name} on {month} after {month} was closed")
         if month != self.month:
             return
         if name == "SessionBooked":
-            self.booked.append(UUID(str(event.session["session_id"])).hex)
+            booked = cast(SettlementSessionBookedEvent, event).session
+            self.booked.append(UUID(str(booked["session_id"])).hex)
         elif name == "AdjustmentBooked":
-            self._adjustment(AdjustmentRecorded.model_validate(event.adjustment), month)
+            adjustment = cast(SettlementAdjustmentBookedEvent, event).adjustment
+            self._adjustment(AdjustmentRecorded.model_validate(adjustment), month)
         elif name == "DecisionAwaited":
-            pending = needs_of(event.pending)
+            pending = needs_of(cast(SettlementDecisionAwaitedEvent, event).pending)
             self.pending[pending.meeting_id] = pending
         elif name == "DecisionResolved":
-            self.pending.pop(UUID(str(event.meeting_id)), None)
+            resolved = cast(SettlementDecisionResolvedEvent, event)
+            self.pending.pop(UUID(str(resolved.meeting_id)), None)
         elif name == "AmountRecordedSeparately":
-            self.separate.append(SeparateAmountRecorded.model_validate(event.record))
+            record = cast(SettlementAmountRecordedSeparatelyEvent, event).record
+            self.separate.append(SeparateAmountRecorded.model_validate(record))
         elif name == "TimeReportedApart":
-            record = SessionReportedApart.model_validate(event.record)
-            own = month_of_date(record.performed_on)
-            if first_open_month(own, self.closed.__contains__) != month:
-                self.differences.append(
-                    f"session {record.session_id}: reported apart on {month}, not on the first "
-                    f"open month from {own}"
-                )
-            self.apart.append(record)
+            self._reported_apart(cast(SettlementTimeReportedApartEvent, event), month)
+
+    def _reported_apart(self, event: SettlementTimeReportedApartEvent, month: str) -> None:
+        record = SessionReportedApart.model_validate(event.record)
+        own = month_of_date(record.performed_on)
+        if first_open_month(own, self.closed.__contains__) != month:
+            self.differences.append(
+                f"session {record.session_id}: reported apart on {month}, not on the first "
+                f"open month from {own}"
+            )
+        self.apart.append(record)
 
     def _adjustment(self, booked: AdjustmentRecorded, month: str) -> None:
         if is_manual(booked):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
-from eventsourcing.domain import DomainEvent
+from eventsourcing.domain import DomainEvent, DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 from pydantic import BaseModel, ConfigDict, Field
@@ -93,7 +93,7 @@ class Folding(Protocol):
         logged: Callable[[], dict[str, Any]],
     ) -> None: ...
 
-    def apply(self, event: Any) -> bool: ...
+    def apply(self, event: DomainEventProtocol[UUID]) -> bool: ...
 
 
 class Reader:
