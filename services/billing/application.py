@@ -34,7 +34,7 @@ from services.billing import (
     tariff_commands,
 )
 from services.billing.booking import Booker, new_tariff_book
-from services.billing.domain import Conflict
+from services.billing.errors import Conflict
 from services.billing.handlers import (
     LOOKUPS,
     when_meeting_held_log_session,

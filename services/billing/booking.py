@@ -10,33 +10,30 @@ the month's settlement and the worklist change together or not at all:
   as an adjustment on the first open month after it, naming the month it belongs to;
 - a group session the group rule does not clearly cover waits for a decision, and a session
   whose price is not known waits for the price, each listed on the first open month from its own.
+
+What a session is opened from and what it bills before the cap (shared with the replay and the
+offline computation) are in :mod:`services.billing.session_sources`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol
-from uuid import NAMESPACE_URL, UUID, uuid5
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Protocol
+from uuid import UUID
 
 from events.billing import SessionLogged
 from events.scheduling import MeetingHeld
-from events.types import Programme
 from infra.calendar import local_date, month_of
-from infra.months import month_of_date
 from infra.unit_of_work import UnitOfWork
 from services.billing.cap import CallOff, CapOutcome, apply_cap, call_offs_in_force
 from services.billing.cap_order import (
     Key,
     cut_to,
-    day_key,
     give_way,
     limit_on,
-    performed_key,
     thresholds_crossed,
 )
 from services.billing.domain import (
@@ -46,110 +43,24 @@ from services.billing.domain import (
     Worklist,
 )
 from services.billing.pricing import (
-    Billable,
     Decision,
     NeedsDecision,
     bills_for_leanlink,
-    decision_options,
-    meeting_billable,
-    price_decided,
-    price_logged_time,
-    price_meeting,
-    time_billable,
 )
 from services.billing.providers import report_apart
+from services.billing.session_sources import (
+    Source,
+    month_of_source,
+    pending_of,
+    place_of,
+    price_source,
+    source_of,
+)
 from services.billing.settlement import first_open_month, late_adjustment
 from services.billing.tariff_book import TariffBook
 from services.billing.tariff_entries import entry_record
 from services.billing.tariff_seeds import default_catalogue
 from services.billing.tariffs import Catalogue, PriceNotKnown
-
-TIME_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:logged-time")
-"""Namespace of the session ids of logged time; never change it (ids must re-derive)."""
-
-
-class LoggedTime(BaseModel):
-    """Preparation or follow-up time a person logged for a case (003 §1.2: billable)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    session_id: UUID
-    case_id: UUID
-    programme: Programme
-    provider: str
-    performed_on: date
-    minutes: int = Field(ge=1, le=720)
-    activity: Literal["preparation", "follow_up"]
-    logged_by: str | None = None
-    note: str | None = None
-
-
-Source = MeetingHeld | LoggedTime
-
-
-def time_session_id(entry_id: UUID) -> UUID:
-    """The session id of a time entry, the same however often the entry is sent."""
-    return uuid5(TIME_NAMESPACE, str(entry_id))
-
-
-def source_of(meeting: Mapping[str, Any] | None, time_entry: Mapping[str, Any] | None) -> Source:
-    """What a session was opened from, as recorded on it."""
-    if meeting is not None:
-        return MeetingHeld.model_validate(meeting)
-    assert time_entry is not None  # a session is opened from exactly one of the two
-    return LoggedTime.model_validate(time_entry)
-
-
-def billable_of(
-    source: Source, decision: Decision | None, catalogue: Catalogue
-) -> Billable | NeedsDecision:
-    """What a meeting or logged time bills before any price (what the cap counts)."""
-    if isinstance(source, LoggedTime):
-        return time_billable(source.programme, source.performed_on, source.minutes, catalogue)
-    return meeting_billable(source, decision, catalogue)
-
-
-def price_source(
-    source: Source, decision: Decision | None, catalogue: Catalogue
-) -> SessionLogged | NeedsDecision:
-    """The unbilled session (before the cap) of a meeting or of logged time."""
-    if isinstance(source, LoggedTime):
-        return price_logged_time(
-            session_id=source.session_id,
-            case_id=source.case_id,
-            programme=source.programme,
-            provider=source.provider,
-            performed_on=source.performed_on,
-            minutes=source.minutes,
-            catalogue=catalogue,
-        )
-    if decision is not None:
-        return price_decided(source, decision, catalogue)
-    return price_meeting(source, catalogue)
-
-
-def pending_of(needs: NeedsDecision) -> dict[str, Any]:
-    return {
-        "meeting_id": str(needs.meeting_id),
-        "case_id": str(needs.case_id),
-        "programme": needs.programme,
-        "settlement_month": needs.settlement_month,
-        "minutes": needs.minutes,
-        "participants": needs.participants,
-        "reason": needs.reason,
-    }
-
-
-def needs_of(pending: Mapping[str, Any]) -> NeedsDecision:
-    return NeedsDecision(
-        meeting_id=UUID(str(pending["meeting_id"])),
-        case_id=UUID(str(pending["case_id"])),
-        programme=str(pending["programme"]),
-        settlement_month=str(pending["settlement_month"]),
-        minutes=int(pending["minutes"]),
-        participants=int(pending["participants"]),
-        reason=str(pending["reason"]),
-        options=decision_options(int(pending["participants"])),
-    )
 
 
 class Booking(Protocol):
@@ -273,7 +184,7 @@ class Booker:
     def _await_price(self, session: Session, source: Source, reason: str) -> None:
         if session.status == "awaiting_price":
             return  # still unknown: it keeps waiting where it waits
-        month = self.open_month(_month_of(source))
+        month = self.open_month(month_of_source(source))
         session.await_price(settlement_month=month, reason=reason)
         self.settlement(month).await_price(session.id, reason)
         self.worklist().add(
@@ -364,13 +275,6 @@ class Booker:
             )  # fmt: skip
 
 
-def place_of(source: Source, session_id: UUID) -> Key:
-    """A session's place in the order performed (cap_order.py)."""
-    if isinstance(source, LoggedTime):
-        return day_key(source.performed_on, session_id)
-    return performed_key(source.started_at, session_id)
-
-
 def gave_way(taker: SessionLogged) -> str:
     return (
         f"the yearly cap goes in the order sessions were performed: session {taker.session_id}, "
@@ -393,8 +297,3 @@ def new_tariff_book(now: datetime) -> TariffBook:
         reason="default catalogue: the seeds' prices (000, 002, 003, 004)",
         recorded_at=now,
     )
-
-
-def _month_of(source: Source) -> str:
-    day = source.performed_on if isinstance(source, LoggedTime) else local_date(source.started_at)
-    return month_of_date(day)

@@ -14,7 +14,8 @@ from services.billing import views
 from services.billing.booking import Booker
 from services.billing.books import Books
 from services.billing.cap import call_offs_in_force
-from services.billing.domain import CapAccount, NotFound
+from services.billing.domain import CapAccount
+from services.billing.errors import NotFound
 from services.billing.forecast import forecast
 from services.billing.settlement import SettlementError
 from services.billing.tariffs import PriceNotKnown

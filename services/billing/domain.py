@@ -6,9 +6,13 @@ session, a person's decision on a flagged group session, the hours billed agains
 cap, and what was booked on each month until it was closed. Commands check, then change: the
 public methods raise a :class:`BillingError` before any event is triggered.
 
-Over 400 lines on purpose: every event here is stored under this module's path (the topic
-``services.billing.domain:Session.Logged``, ...) and replay scans the store by those topics
-(``replay_reader.topics``), so the aggregates stay together in this one module.
+Over 400 lines on purpose, and nothing but the aggregates: every event here is stored under
+this module's path (the topic ``services.billing.domain:Session.Logged``, ...), replay scans the
+store by those topics (``replay_reader.topics``), and an aggregate moved to another module
+would store its new events under a new topic that a store's older readers (and a rollback)
+cannot resolve. So the five aggregates stay together in this one module; what is not an
+aggregate lives elsewhere (the errors they raise in :mod:`services.billing.errors`, the cap's
+order in :mod:`services.billing.cap_order`).
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from infra.months import month_of_date
-from infra.refusals import Refused
 from infra.words import counted
 from services.billing.cap_order import CapLedger, day_key
+from services.billing.errors import BillingError as BillingError
+from services.billing.errors import Conflict, MonthClosed
+from services.billing.errors import NotFound as NotFound
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/billing")
 WORKLIST_ID = uuid5(NAMESPACE, "worklist")
@@ -561,25 +567,3 @@ class Worklist(Aggregate):
     @event("ItemCleared")
     def _clear(self, session_id: UUID) -> None:
         self.items.pop(str(session_id), None)
-
-
-class BillingError(Refused, ValueError):
-    """A command that cannot be carried out as given; the text says what was wrong."""
-
-    status = 400
-
-
-class NotFound(BillingError):
-    """The case, session or month named is not known to billing."""
-
-    status = 404
-
-
-class Conflict(BillingError):
-    """The command contradicts what is recorded (already decided, already recorded, ...)."""
-
-    status = 409
-
-
-class MonthClosed(Conflict):
-    """A closed month never changes."""

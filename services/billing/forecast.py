@@ -85,20 +85,37 @@ def forecast(
             if days
             else "no business day of the year has passed yet"
         }
+    reached, k = _reached_on(today, billed, hours, days, limit_on, policy)
+    if reached is not None:
+        return out | {"status": "forecast", "reached_on": reached.isoformat()}
+    projected = billed + hours * k / days
+    return out | {
+        "reason": (
+            f"at {out['hours_per_business_day']} hours a business day the limit is not "
+            f"reached in {year} (about {projected.quantize(Decimal('0.01'))} hours by "
+            "31 December)"
+        )
+    }
+
+
+def _reached_on(
+    today: date,
+    billed: Decimal,
+    hours: Decimal,
+    days: int,
+    limit_on: Callable[[date], Decimal],
+    policy: CalendarPolicy,
+) -> tuple[date | None, int]:
+    """The first business day after ``today`` in its year on which ``billed`` plus ``hours``
+    per ``days`` business days meets the limit (None if none does), and the business days
+    counted up to it (or to 31 December)."""
     k, day = 0, today
     while True:
         day += _DAY
-        if day.year != year:
-            projected = billed + hours * k / days
-            return out | {
-                "reason": (
-                    f"at {out['hours_per_business_day']} hours a business day the limit is not "
-                    f"reached in {year} (about {projected.quantize(Decimal('0.01'))} hours by "
-                    "31 December)"
-                )
-            }
+        if day.year != today.year:
+            return None, k
         if not is_business_day(day, policy):
             continue
         k += 1
         if billed * days + hours * k >= limit_on(day) * days:
-            return out | {"status": "forecast", "reached_on": day.isoformat()}
+            return day, k

@@ -35,9 +35,12 @@ from infra.outbox import Outgoing, Translator
 from infra.topology import BILLING_EVENTS
 from infra.unit_of_work import UnitOfWork
 from services.billing.polare_rates import NoRate, RateTable, table_in_force, walk_fee_for
+from services.billing.recorded_events import (
+    PolareRateBookRecordedEvent,
+    PolareWalkFeesPricedEvent,
+)
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lots.linkoping.se/billing/polare")
-
 
 # --- aggregates -----------------------------------------------------------------------------
 
@@ -228,7 +231,7 @@ LOOKUPS: Mapping[str, Lookup] = {
 # --- public events --------------------------------------------------------------------------
 
 
-def rates_recorded(event: Any) -> Outgoing:
+def rates_recorded(event: PolareRateBookRecordedEvent) -> Outgoing:
     return Outgoing(
         BILLING_EVENTS,
         PolareRatesRecorded(
@@ -242,7 +245,7 @@ def rates_recorded(event: Any) -> Outgoing:
     )
 
 
-def fees_logged(event: Any) -> Outgoing:
+def fees_logged(event: PolareWalkFeesPricedEvent) -> Outgoing:
     return Outgoing(
         BILLING_EVENTS,
         PolareFeesLogged(

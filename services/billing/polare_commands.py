@@ -14,7 +14,7 @@ from events.billing import PolareRate
 from infra.months import end_of_month, month_of_date, months_through
 from infra.unit_of_work import UnitOfWork
 from services.billing.books import Books
-from services.billing.domain import Conflict
+from services.billing.errors import Conflict
 from services.billing.fixed import covered_months, monthly_share, year_to_date
 from services.billing.polare import (
     PolareMonth,

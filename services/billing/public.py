@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from events.billing import (
     AdjustmentRecorded,
     CallOffRecorded,
@@ -29,14 +31,34 @@ from events.billing import (
     TariffRecorded,
     YearlyCapWarning,
 )
+from events.types import Programme
 from infra.outbox import Outgoing, Translator
 from infra.topology import BILLING_EVENTS
 from services.billing.domain import CapAccount, Session, Settlement
-from services.billing.pricing import decision_options
+from services.billing.pricing import Decision, decision_options
+from services.billing.recorded_events import (
+    CapAccountThresholdCrossedEvent,
+    SessionDecidedEvent,
+    SessionDismissedEvent,
+    SessionFlaggedEvent,
+    SessionLoggedEvent,
+    SessionRecutEvent,
+    SessionReportedApartEvent,
+    SettlementAdjustmentBookedEvent,
+    SettlementAmountRecordedSeparatelyEvent,
+    SettlementClosedEvent,
+    TariffBookCallOffRecordedEvent,
+    TariffBookEntriesRecordedEvent,
+)
 from services.billing.tariff_book import TariffBook
 
+#: The aggregates record a programme and a decision as text; the public messages take them as
+#: the literals they were recorded from, checked again here (as the messages would check them).
+_PROGRAMME: TypeAdapter[Programme] = TypeAdapter(Programme)
+_DECISION: TypeAdapter[Decision] = TypeAdapter(Decision)
 
-def tariffs_recorded(event: Any) -> Outgoing:
+
+def tariffs_recorded(event: TariffBookEntriesRecordedEvent) -> Outgoing:
     return Outgoing(
         BILLING_EVENTS,
         TariffRecorded(
@@ -50,12 +72,12 @@ def tariffs_recorded(event: Any) -> Outgoing:
     )
 
 
-def call_off_recorded(event: Any) -> Outgoing:
+def call_off_recorded(event: TariffBookCallOffRecordedEvent) -> Outgoing:
     return Outgoing(
         BILLING_EVENTS,
         CallOffRecorded(
             reference=event.reference,
-            programme=event.programme,
+            programme=_PROGRAMME.validate_python(event.programme),
             year=event.year,
             hours=event.hours,
             effective_from=event.effective_from,
@@ -66,14 +88,14 @@ def call_off_recorded(event: Any) -> Outgoing:
     )
 
 
-def session_flagged(event: Any) -> Outgoing:
+def session_flagged(event: SessionFlaggedEvent) -> Outgoing:
     return Outgoing(
         BILLING_EVENTS,
         SessionFlagged(
             session_id=event.originator_id,
             meeting_id=event.meeting_id,
             case_id=event.case_id,
-            programme=event.programme,
+            programme=_PROGRAMME.validate_python(event.programme),
             performed_on=event.performed_on,
             settlement_month=event.settlement_month,
             minutes=event.minutes,
@@ -85,14 +107,14 @@ def session_flagged(event: Any) -> Outgoing:
     )
 
 
-def session_decided(event: Any) -> Outgoing:
+def session_decided(event: SessionDecidedEvent) -> Outgoing:
     return Outgoing(
         BILLING_EVENTS,
         SessionDecided(
             session_id=event.originator_id,
             meeting_id=event.meeting_id,
             case_id=event.case_id,
-            decision=event.decision,
+            decision=_DECISION.validate_python(event.decision),
             decided_by=event.decided_by,
             note=event.note,
             decided_at=event.decided_at,
@@ -101,7 +123,7 @@ def session_decided(event: Any) -> Outgoing:
     )
 
 
-def session_dismissed(event: Any) -> Outgoing:
+def session_dismissed(event: SessionDismissedEvent) -> Outgoing:
     return Outgoing(
         BILLING_EVENTS,
         SessionDismissed(
@@ -116,7 +138,7 @@ def session_dismissed(event: Any) -> Outgoing:
     )
 
 
-def session_reported_apart(event: Any) -> Outgoing:
+def session_reported_apart(event: SessionReportedApartEvent) -> Outgoing:
     record = SessionReportedApart.model_validate(event.record)
     return Outgoing(
         BILLING_EVENTS,
@@ -126,17 +148,17 @@ def session_reported_apart(event: Any) -> Outgoing:
     )
 
 
-def amount_recorded_separately(event: Any) -> Outgoing:
+def amount_recorded_separately(event: SettlementAmountRecordedSeparatelyEvent) -> Outgoing:
     return Outgoing(BILLING_EVENTS, SeparateAmountRecorded.model_validate(event.record))
 
 
-def session_recut(event: Any) -> Outgoing:
+def session_recut(event: SessionRecutEvent) -> Outgoing:
     body = {**event.session, "given_to": event.given_to, "reason": event.reason}
     recut = SessionRecut.model_validate(body)
     return Outgoing(BILLING_EVENTS, recut, correlation_id=str(recut.case_id))
 
 
-def session_logged(event: Any) -> Outgoing:
+def session_logged(event: SessionLoggedEvent) -> Outgoing:
     session = SessionLogged.model_validate(event.session)
     return Outgoing(
         BILLING_EVENTS,
@@ -146,11 +168,11 @@ def session_logged(event: Any) -> Outgoing:
     )
 
 
-def threshold_crossed(event: Any) -> Outgoing:
+def threshold_crossed(event: CapAccountThresholdCrossedEvent) -> Outgoing:
     return Outgoing(
         BILLING_EVENTS,
         YearlyCapWarning(
-            programme=event.programme,
+            programme=_PROGRAMME.validate_python(event.programme),
             year=event.year,
             percent=event.percent,
             billed_hours=Decimal(event.billed_hours),
@@ -161,11 +183,11 @@ def threshold_crossed(event: Any) -> Outgoing:
     )
 
 
-def adjustment_booked(event: Any) -> Outgoing:
+def adjustment_booked(event: SettlementAdjustmentBookedEvent) -> Outgoing:
     return Outgoing(BILLING_EVENTS, AdjustmentRecorded.model_validate(event.adjustment))
 
 
-def settlement_closed(event: Any) -> Outgoing:
+def settlement_closed(event: SettlementClosedEvent) -> Outgoing:
     document = json.loads(event.document)
     return Outgoing(
         BILLING_EVENTS,

@@ -11,14 +11,14 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
-from eventsourcing.domain import DomainEvent
+from eventsourcing.domain import DomainEvent, DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.scheduling import MeetingHeld
-from services.billing.booking import LoggedTime, Source
 from services.billing.domain import Session, Settlement
+from services.billing.session_sources import LoggedTime, Source
 from services.billing.tariff_book import TariffBook
 
 #: What is booked on a month's settlement after it was opened, and before it is closed.
@@ -93,7 +93,7 @@ class Folding(Protocol):
         logged: Callable[[], dict[str, Any]],
     ) -> None: ...
 
-    def apply(self, event: Any) -> bool: ...
+    def apply(self, event: DomainEventProtocol[UUID]) -> bool: ...
 
 
 class Reader:

@@ -18,10 +18,11 @@ from events.scheduling import MeetingHeld
 from infra.calendar import local_date, month_of
 from infra.months import month_of_date
 from services.billing import views
-from services.billing.booking import Booker, LoggedTime, time_session_id
+from services.billing.booking import Booker
 from services.billing.books import Books
 from services.billing.closing import close_due
-from services.billing.domain import BillingError, CaseAccount, Conflict, NotFound, Session
+from services.billing.domain import CaseAccount, Session
+from services.billing.errors import BillingError, Conflict, NotFound
 from services.billing.pricing import (
     DECISIONS,
     DecisionRefused,
@@ -29,6 +30,7 @@ from services.billing.pricing import (
     check_decision,
     session_id_for,
 )
+from services.billing.session_sources import LoggedTime, time_session_id
 
 
 def log_time(

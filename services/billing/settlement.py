@@ -54,13 +54,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, uuid5
 
 from pydantic import BaseModel, ValidationError
 
@@ -78,6 +76,14 @@ from services.billing.fixed import fixed_lines
 from services.billing.pricing import NeedsDecision, bills_for_leanlink
 from services.billing.providers import other_providers
 from services.billing.separate import reported_separately
+from services.billing.settlement_lines import (
+    Awaiting,
+    adjustment_line,
+    carried_forward,
+    decimal_text,
+    hourly_lines,
+    waiting,
+)
 from services.billing.tariffs import Catalogue
 from services.billing.terms import term_notes
 
@@ -98,18 +104,6 @@ class SettlementError(Refused, ValueError):
     """Inputs that cannot be settled: a bad month or programme, or conflicting duplicates."""
 
     status = 400
-
-
-@dataclass(frozen=True)
-class Awaiting:
-    """A session whose price is not known: it waits, listed on its month, until the price is
-    recorded or a person dismisses it (docs/billing.md)."""
-
-    session_id: UUID
-    meeting_id: UUID | None
-    programme: str
-    settlement_month: str
-    reason: str
 
 
 def month_start(month: str) -> date:
@@ -208,30 +202,20 @@ def settle(
         for a in _unique(adjustments, AdjustmentRecorded, "adjustment_id")
         if a.month == month and wanted([a.programme])
     ]
-    fixed, notes = fixed_lines(start, catalogue, wanted)
-    hourly = _hourly_lines(logged)
-    notes += _carried_forward(hourly)
-    notes += term_notes(start, catalogue, PROGRAMMES, wanted)
-    lines = sorted(
-        [*hourly, *fixed, *(_adjustment_line(a) for a in booked)],
-        key=lambda line: (line["programme"], _KIND_ORDER[line["kind"]], canonical_json(line)),
-    )
+    lines, notes = _lines(start, catalogue, wanted, logged, booked)
     total = sum(int(line["amount_ore"]) for line in lines)
     fees = sum(s.fee_ore for s in logged) + sum(a.fee_ore or 0 for a in booked)
-    hours = sum((s.client_hours for s in logged if s.programme == "counselling"), Decimal(0))
-    hours += sum(
-        (a.client_hours or Decimal(0) for a in booked if a.programme == "counselling"), Decimal(0)
-    )
+    hours = _billable_hours(logged, booked)
     document: Document = {
         "month": month,
         "programme": programme,
         "document_version": DOCUMENT_VERSION,
         "lines": lines,
         "total_ore": total,
-        "billable_hours": _decimal(hours),
+        "billable_hours": decimal_text(hours),
         "fees_ore": fees,
         "net_ore": total - fees,
-        **_waiting(month, wanted, pending, awaiting),
+        **waiting(month, wanted, pending, awaiting),
         "other_providers": other_providers(
             _unique(apart, SessionReportedApart, "session_id"), month, wanted
         ),
@@ -246,15 +230,33 @@ def settle(
     return document
 
 
-def _carried_forward(hourly: list[Document]) -> list[str]:
-    """Where an hourly line's price level was carried forward: no indexation recorded."""
-    return [
-        f"{line['programme']} hourly line at {line['rate']} SEK/h: {part}, "
-        "the previous price level carried forward"
-        for line in hourly
-        for part in re.split(r"[+;]", line["tariff_version"])
-        if part.startswith("unindexed-")
-    ]
+def _lines(
+    start: date,
+    catalogue: Catalogue,
+    wanted: Callable[[Iterable[str]], bool],
+    logged: list[SessionLogged],
+    booked: list[AdjustmentRecorded],
+) -> tuple[list[Document], list[str]]:
+    """The month's lines in the document's order (fixed, hourly, adjustments per programme),
+    and its notes: prices carried forward, programmes with no contract in force."""
+    fixed, notes = fixed_lines(start, catalogue, wanted)
+    hourly = hourly_lines(logged)
+    notes += carried_forward(hourly)
+    notes += term_notes(start, catalogue, PROGRAMMES, wanted)
+    lines = sorted(
+        [*hourly, *fixed, *(adjustment_line(a) for a in booked)],
+        key=lambda line: (line["programme"], _KIND_ORDER[line["kind"]], canonical_json(line)),
+    )
+    return lines, notes
+
+
+def _billable_hours(logged: list[SessionLogged], booked: list[AdjustmentRecorded]) -> Decimal:
+    """Counselling's client hours of the month: its sessions' and its late sessions'."""
+    hours = sum((s.client_hours for s in logged if s.programme == "counselling"), Decimal(0))
+    hours += sum(
+        (a.client_hours or Decimal(0) for a in booked if a.programme == "counselling"), Decimal(0)
+    )
+    return hours
 
 
 def _leanlinks(sessions: Iterable[SessionLogged]) -> list[SessionLogged]:
@@ -270,35 +272,6 @@ def _leanlinks(sessions: Iterable[SessionLogged]) -> list[SessionLogged]:
     return out
 
 
-def _waiting(
-    month: str,
-    wanted: Callable[[Iterable[str]], bool],
-    pending: Iterable[NeedsDecision],
-    awaiting: Iterable[Awaiting],
-) -> Document:
-    """What waits on the month, not billed: decisions on group sessions, and unknown prices."""
-    undecided = {
-        (str(p.meeting_id), p.reason, p.minutes, p.participants)
-        for p in pending
-        if p.settlement_month == month and wanted([p.programme])
-    }
-    unpriced = {
-        (str(a.session_id), None if a.meeting_id is None else str(a.meeting_id), a.reason)
-        for a in awaiting
-        if a.settlement_month == month and wanted([a.programme])
-    }
-    return {
-        "pending_decisions": [
-            {"meeting_id": m, "reason": r, "minutes": n, "participants": p}
-            for m, r, n, p in sorted(undecided)
-        ],
-        "awaiting_price": [
-            {"session_id": s, "meeting_id": m, "reason": r}
-            for s, m, r in sorted(unpriced, key=lambda u: u[0])
-        ],
-    }
-
-
 def _unique(items: Iterable[M | Mapping[str, Any]], model: type[M], key: str) -> list[M]:
     seen: dict[str, tuple[M, str]] = {}
     for item in items:
@@ -312,59 +285,3 @@ def _unique(items: Iterable[M | Mapping[str, Any]], model: type[M], key: str) ->
             raise SettlementError(f"{model.__name__} {key} {ident} appears with different content")
         seen[ident] = (message, content)
     return [seen[ident][0] for ident in sorted(seen)]
-
-
-def _hourly_lines(sessions: list[SessionLogged]) -> list[Document]:
-    groups: dict[tuple[str, str, str], list[SessionLogged]] = {}
-    for s in sessions:
-        groups.setdefault((s.programme, _decimal(s.rate), s.tariff_version), []).append(s)
-    return [
-        {
-            "programme": programme,
-            "kind": "hourly",
-            "rate": rate,
-            "tariff_version": version,
-            "sessions": len(group),
-            "minutes": sum(s.minutes for s in group),
-            "billable_quarters": sum(s.billable_quarters for s in group),
-            "client_hours": _decimal(sum((s.client_hours for s in group), Decimal(0))),
-            "amount_ore": sum(s.amount_ore for s in group),
-            "fees_collected_ore": sum(s.fee_ore for s in group),
-        }
-        for (programme, rate, version), group in groups.items()
-    ]
-
-
-def _adjustment_line(adjustment: AdjustmentRecorded) -> Document:
-    line: Document = {
-        "programme": adjustment.programme,
-        "kind": "adjustment",
-        "adjustment_id": str(adjustment.adjustment_id),
-        "belongs_to_month": adjustment.belongs_to_month,
-        "reason": adjustment.reason,
-        "amount_ore": adjustment.amount_ore,
-    }
-    # Only a late session's adjustment has these; other lines keep their shape.
-    if adjustment.session_id is not None:
-        line["session_id"] = str(adjustment.session_id)
-    if adjustment.client_hours is not None:
-        line["client_hours"] = _decimal(adjustment.client_hours)
-    if adjustment.fee_ore is not None:
-        line["fees_collected_ore"] = adjustment.fee_ore
-    # Only a manual adjustment (adjustments.py) has these.
-    if adjustment.cause is not None:
-        line["cause"] = adjustment.cause
-    if adjustment.reference is not None:
-        line["reference"] = adjustment.reference
-    # Only a catch-up (catchup.py) has these.
-    if adjustment.line is not None:
-        line["line"] = adjustment.line
-    if adjustment.tariff_version is not None:
-        line["tariff_version"] = adjustment.tariff_version
-    return line
-
-
-def _decimal(value: Decimal) -> str:
-    """Two decimals ("11.25") when that is exact, else every digit: never rounds silently."""
-    two = value.quantize(Decimal("0.01"))
-    return str(two) if two == value else str(value)

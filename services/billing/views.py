@@ -13,11 +13,13 @@ from uuid import UUID
 
 from events.scheduling import MeetingHeld
 from infra.months import end_of_month
-from services.billing.booking import Booker, needs_of, source_of
+from services.billing.booking import Booker
 from services.billing.cap import call_offs_in_force
 from services.billing.catchup_book import own_of
 from services.billing.domain import CapAccount, Session, Settlement, Worklist
-from services.billing.settlement import Awaiting, Document, month_start, settle
+from services.billing.session_sources import needs_of, source_of
+from services.billing.settlement import Document, month_start, settle
+from services.billing.settlement_lines import Awaiting
 from services.billing.tariffs import PriceNotKnown
 
 

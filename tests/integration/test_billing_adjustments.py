@@ -12,7 +12,7 @@ import pytest
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing
-from services.billing.domain import BillingError, Conflict, MonthClosed
+from services.billing.errors import BillingError, Conflict, MonthClosed
 from services.billing.statement import to_csv, to_html
 from tests.integration.test_billing_store import (
     CEST,

@@ -16,7 +16,7 @@ from events.scheduling import MeetingHeld
 from infra.batches import Incoming
 from infra.settings import Settings
 from lots.settlement_cli import settlement_app
-from services.billing import replay
+from services.billing import replay_sessions as replay
 from services.billing.app import make_app
 
 CEST = timezone(timedelta(hours=2))

@@ -19,7 +19,7 @@ from infra.settings import Settings
 from infra.store import store_env
 from services.billing import settlement
 from services.billing.application import Billing
-from services.billing.domain import BillingError
+from services.billing.errors import BillingError
 from services.billing.offline import compute_from_export
 from services.billing.pricing import session_id_for
 from services.billing.replay import replay_month

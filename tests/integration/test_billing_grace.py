@@ -29,7 +29,7 @@ from infra.store import store_env
 from lots.settlement_cli import settlement_app
 from services.billing.app import make_app, periodic
 from services.billing.application import Billing
-from services.billing.domain import Conflict, MonthClosed
+from services.billing.errors import Conflict, MonthClosed
 from services.billing.grace import GRACE_CLOSER, grace_ends
 from services.billing.http import router_for
 from services.billing.offline import compute_from_export

@@ -19,7 +19,7 @@ from events.scheduling import MeetingHeld
 from infra.settings import Settings
 from infra.store import store_env
 from services.billing.application import Billing
-from services.billing.domain import BillingError, Conflict, NotFound
+from services.billing.errors import BillingError, Conflict, NotFound
 from services.billing.offline import compute_from_export
 from services.billing.replay import replay_month
 from services.billing.tariff_entries import (

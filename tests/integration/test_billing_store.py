@@ -26,7 +26,7 @@ from infra.settings import Settings
 from infra.store import store_env
 from services.billing.app import make_app
 from services.billing.application import Billing
-from services.billing.domain import Conflict, MonthClosed
+from services.billing.errors import Conflict, MonthClosed
 from services.billing.offline import compute_from_export
 from services.billing.replay import replay_month
 from services.billing.settlement import PROGRAMMES, verify

@@ -14,7 +14,6 @@ from events.billing import SessionLogged
 from events.scheduling import MeetingHeld
 from events.types import MeetingFormat, Programme
 from infra.calendar import local_date
-from services.billing.booking import billable_of, price_source
 from services.billing.cap import THRESHOLDS, CallOff, apply_cap, hold_against_cap, split_at_cap
 from services.billing.pricing import (
     DECISIONS,
@@ -31,6 +30,7 @@ from services.billing.pricing import (
     session_id_for,
     started_quarters,
 )
+from services.billing.session_sources import billable_of, price_source
 from services.billing.tariff_seeds import default_catalogue
 
 CATALOGUE = default_catalogue()

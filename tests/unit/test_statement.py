@@ -18,7 +18,8 @@ from infra.money import kronor
 from lots.settlement_cli import settlement_app
 from services.billing.adjustments import manual_adjustment
 from services.billing.offline import compute_from_export
-from services.billing.settlement import PROGRAMMES, Awaiting, settle
+from services.billing.settlement import PROGRAMMES, settle
+from services.billing.settlement_lines import Awaiting
 from services.billing.statement import to_csv, to_html
 from services.billing.statement_words import line_name, lineage, rate_ore
 from services.billing.tariff_entries import Extension, Indexation
