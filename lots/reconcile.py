@@ -33,7 +33,7 @@ from eventsourcing.utils import get_topic
 
 from infra.application import ServiceApplication
 from infra.settings import ServiceName
-from services.billing.domain import Session
+from services.billing.domain_session import Session
 from services.intake.domain import Case
 from services.scheduling.domain import Meeting, WaitingCase
 

@@ -114,7 +114,7 @@ def open_billing() -> Iterator[Any]:
 @contextmanager
 def refusals() -> Iterator[None]:
     """What billing refuses is said plainly and exits 1."""
-    from services.billing.domain import BillingError, NotFound
+    from services.billing.errors import BillingError, NotFound
 
     try:
         yield

@@ -36,12 +36,10 @@ from services.billing.cap_order import (
     limit_on,
     thresholds_crossed,
 )
-from services.billing.domain import (
-    CapAccount,
-    Session,
-    Settlement,
-    Worklist,
-)
+from services.billing.domain_accounts import Worklist
+from services.billing.domain_cap import CapAccount
+from services.billing.domain_session import Session
+from services.billing.domain_settlement import Settlement
 from services.billing.pricing import (
     Decision,
     NeedsDecision,

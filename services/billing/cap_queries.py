@@ -14,7 +14,7 @@ from services.billing import views
 from services.billing.booking import Booker
 from services.billing.books import Books
 from services.billing.cap import call_offs_in_force
-from services.billing.domain import CapAccount
+from services.billing.domain_cap import CapAccount
 from services.billing.errors import NotFound
 from services.billing.forecast import forecast
 from services.billing.settlement import SettlementError

@@ -24,7 +24,8 @@ from services.billing.catchup import (
     stale_version,
     targets,
 )
-from services.billing.domain import Session, Settlement
+from services.billing.domain_session import Session
+from services.billing.domain_settlement import Settlement
 from services.billing.settlement import next_month
 from services.billing.tariff_entries import Entry, Extension, Indexation, Termination
 from services.billing.tariffs import Catalogue

@@ -27,7 +27,7 @@ from services.billing import views
 from services.billing.booking import Booker
 from services.billing.books import Books
 from services.billing.catchup_book import own_of
-from services.billing.domain import Settlement
+from services.billing.domain_settlement import Settlement
 from services.billing.errors import BillingError, Conflict, MonthClosed
 from services.billing.grace import (
     GRACE_CLOSER,

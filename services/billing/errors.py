@@ -1,8 +1,8 @@
 """What billing refuses, and why: the errors its commands raise before anything is recorded.
 
 Each is a :class:`~infra.refusals.Refused` with the HTTP status it answers with. Kept apart
-from :mod:`services.billing.domain`, whose aggregates raise them, so that what only refuses
-needs none of the aggregates.
+from billing's aggregates (:mod:`services.billing.domain_session`, ...), which raise them, so
+that what only refuses needs none of the aggregates.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ from events.scheduling import MeetingHeld
 from infra.batches import Lookup
 from infra.unit_of_work import UnitOfWork
 from services.billing.booking import Booking
-from services.billing.domain import CaseAccount, Session
+from services.billing.domain_accounts import CaseAccount
+from services.billing.domain_session import Session
 from services.billing.pricing import session_id_for
 
 

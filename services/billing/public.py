@@ -34,7 +34,9 @@ from events.billing import (
 from events.types import Programme
 from infra.outbox import Outgoing, Translator
 from infra.topology import BILLING_EVENTS
-from services.billing.domain import CapAccount, Session, Settlement
+from services.billing.domain_cap import CapAccount
+from services.billing.domain_session import Session
+from services.billing.domain_settlement import Settlement
 from services.billing.pricing import Decision, decision_options
 from services.billing.recorded_events import (
     CapAccountThresholdCrossedEvent,

@@ -30,7 +30,8 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 
 from services.billing.application import Billing
-from services.billing.domain import Session, Settlement
+from services.billing.domain_session import Session
+from services.billing.domain_settlement import Settlement
 from services.billing.errors import NotFound
 from services.billing.recorded_events import (
     SessionDecidedEvent,

@@ -17,7 +17,8 @@ from eventsourcing.utils import get_topic
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.scheduling import MeetingHeld
-from services.billing.domain import Session, Settlement
+from services.billing.domain_session import Session
+from services.billing.domain_settlement import Settlement
 from services.billing.session_sources import LoggedTime, Source
 from services.billing.tariff_book import TariffBook
 

@@ -21,7 +21,8 @@ from services.billing import views
 from services.billing.booking import Booker
 from services.billing.books import Books
 from services.billing.closing import close_due
-from services.billing.domain import CaseAccount, Session
+from services.billing.domain_accounts import CaseAccount
+from services.billing.domain_session import Session
 from services.billing.errors import BillingError, Conflict, NotFound
 from services.billing.pricing import (
     DECISIONS,

@@ -16,7 +16,7 @@ from services.billing.adjustments import AdjustmentError, manual_adjustment
 from services.billing.booking import Booker
 from services.billing.books import Books
 from services.billing.closing import close_due, grace_window
-from services.billing.domain import Settlement
+from services.billing.domain_settlement import Settlement
 from services.billing.errors import BillingError, MonthClosed
 from services.billing.separate import KINDS as SEPARATE_KINDS
 from services.billing.separate import SeparateAmountError, separate_amount

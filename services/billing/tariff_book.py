@@ -16,7 +16,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.billing.domain import NAMESPACE
+from services.billing.domain_keys import NAMESPACE
 from services.billing.errors import BillingError, Conflict
 from services.billing.tariff_entries import Entry, entry_from_record, entry_record
 from services.billing.tariffs import Catalogue

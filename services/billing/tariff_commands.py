@@ -20,7 +20,7 @@ from infra.calendar import local_date
 from services.billing.booking import Booker
 from services.billing.books import Books
 from services.billing.catchup_book import book_catch_ups
-from services.billing.domain import Session
+from services.billing.domain_session import Session
 from services.billing.errors import BillingError, Conflict, NotFound
 from services.billing.tariff_entries import (
     ClientFee,

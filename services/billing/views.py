@@ -16,7 +16,10 @@ from infra.months import end_of_month
 from services.billing.booking import Booker
 from services.billing.cap import call_offs_in_force
 from services.billing.catchup_book import own_of
-from services.billing.domain import CapAccount, Session, Settlement, Worklist
+from services.billing.domain_accounts import Worklist
+from services.billing.domain_cap import CapAccount
+from services.billing.domain_session import Session
+from services.billing.domain_settlement import Settlement
 from services.billing.session_sources import needs_of, source_of
 from services.billing.settlement import Document, month_start, settle
 from services.billing.settlement_lines import Awaiting

@@ -30,7 +30,7 @@ from infra.settings import SERVICES, Settings
 from lots.reconcile import reconcile
 from lots.stores import open_reader
 from services.billing.app import make_app as make_billing
-from services.billing.domain import Session
+from services.billing.domain_session import Session
 from services.intake.application import Intake
 from services.scheduling.application import Scheduling
 from tests.integration.test_scheduling_support import Clock, local, scheduling, staff

@@ -11,7 +11,9 @@ from typing import Any, Protocol
 import pytest
 
 from services.billing import recorded_events
-from services.billing.domain import CapAccount, Session, Settlement
+from services.billing.domain_cap import CapAccount
+from services.billing.domain_session import Session
+from services.billing.domain_settlement import Settlement
 from services.billing.polare import PolareRateBook, PolareWalkFees
 from services.billing.tariff_book import TariffBook
 
