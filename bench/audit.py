@@ -23,7 +23,7 @@ from infra.application import ServiceApplication
 from infra.settings import Settings
 from lots.audit import Look, history_in
 from lots.stores import open_store
-from services.intake.domain import Case
+from services.intake.domain_case import Case
 
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 

@@ -34,7 +34,7 @@ from eventsourcing.utils import get_topic
 from infra.application import ServiceApplication
 from infra.settings import ServiceName
 from services.billing.domain_session import Session
-from services.intake.domain import Case
+from services.intake.domain_case import Case
 from services.scheduling.domain import Meeting, WaitingCase
 
 _SESSION_OPENED = get_topic(Session.Opened)  # type: ignore[attr-defined]

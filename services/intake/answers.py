@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from services.intake.domain import Case, RejectedReferral
+from services.intake.domain import RejectedReferral
+from services.intake.domain_case import Case
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What a case shows of the work done for it: minutes, visits, SIP meetings, throughput time.
 
-Read-only figures of :class:`services.intake.domain.Case`'s state, mixed into it: no events here,
-so the case's stored topics are unchanged.
+Read-only figures of :class:`services.intake.domain_case.Case`'s state, mixed into it: no
+events here, so the case's stored topics are unchanged.
 """
 
 from __future__ import annotations

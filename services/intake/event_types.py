@@ -37,7 +37,7 @@ class Stored(Protocol):
 
 
 class CaseOpened(Stored, Protocol):
-    """``Case.Opened`` (:class:`services.intake.domain.Case`)."""
+    """``Case.Opened`` (:class:`services.intake.domain_case.Case`)."""
 
     case_id: UUID
     source: str

@@ -14,7 +14,7 @@ from uuid import UUID
 from infra.calendar import local_date
 from infra.commands import Busy
 from infra.unit_of_work import UnitOfWork
-from services.intake.domain import Case
+from services.intake.domain_case import Case
 from services.intake.followup import FamilyFollowUp, FollowUpError, follow_up_id, occupied
 from services.intake.register_base import NotFound, RegisterBase, subject_of
 

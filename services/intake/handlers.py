@@ -22,7 +22,8 @@ from events.scheduling import MeetingHeld
 from infra.batches import Handler, Lookup
 from infra.unit_of_work import UnitOfWork
 from services.intake import terms
-from services.intake.domain import Case, RateLimitedReferral
+from services.intake.domain import RateLimitedReferral
+from services.intake.domain_case import Case
 from services.intake.eligibility import RULE_ID, policy_at
 from services.intake.inbound import UnreadableReferral
 from services.intake.ports import Answering

@@ -21,7 +21,8 @@ from events.intake import (
 from infra.outbox import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
 from services.intake import event_types as stored
-from services.intake.domain import Case, RateLimitedReferral, RejectedReferral
+from services.intake.domain import RateLimitedReferral, RejectedReferral
+from services.intake.domain_case import Case
 from services.intake.records import has_records
 from services.intake.registers_public import REGISTER_EVENTS
 

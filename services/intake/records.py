@@ -28,7 +28,7 @@ from infra.calendar import local_date
 from infra.contract_terms import NoContract
 from infra.pii import KeyStore, seal, unseal
 from services.intake import event_types as stored
-from services.intake.domain import Case
+from services.intake.domain_case import Case
 from services.intake.personal_numbers import parse_personal_number
 from services.intake.ports import Answering, Recording
 from services.intake.referral_keys import referral_key

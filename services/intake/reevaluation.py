@@ -52,7 +52,8 @@ from infra.calendar import local_date
 from infra.commands import Busy
 from infra.pii import ERASED, seal, unseal
 from infra.unit_of_work import UnitOfWork
-from services.intake.domain import Case, RejectedReferral, ResidencyException
+from services.intake.domain import RejectedReferral, ResidencyException
+from services.intake.domain_case import Case
 from services.intake.eligibility import policy_at
 from services.intake.inbound import UnreadableReferral
 from services.intake.personal_numbers import parse_personal_number

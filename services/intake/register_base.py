@@ -22,7 +22,7 @@ from infra.pii import StagedKeys, seal, unseal
 from infra.refusals import Refused
 from infra.unit_of_work import UnitOfWork
 from services.intake.case_refusals import CaseError
-from services.intake.domain import Case
+from services.intake.domain_case import Case
 from services.intake.quality import QualityError
 
 A = TypeVar("A", bound=Aggregate)

@@ -1,6 +1,6 @@
 """A referral sent again: the same one is answered again, a different one is refused.
 
-Once a referral has its answer (a :class:`~services.intake.domain.Case` or a
+Once a referral has its answer (a :class:`~services.intake.domain_case.Case` or a
 :class:`~services.intake.domain.RejectedReferral`, keyed by ``(source, referral_id)``; a
 rejection only as not resident waits under its residency exception's id and is replaced by the
 answer given when the exception is recorded, :mod:`services.intake.reevaluation`), another
@@ -48,7 +48,8 @@ from infra.outbox import Outgoing, Translator
 from infra.topology import INTAKE_EVENTS
 from infra.unit_of_work import UnitOfWork
 from services.intake import event_types as stored
-from services.intake.domain import Case, RateLimitedReferral, RejectedReferral, ResidencyException
+from services.intake.domain import RateLimitedReferral, RejectedReferral, ResidencyException
+from services.intake.domain_case import Case
 from services.intake.inbound import UnreadableReferral
 from services.intake.public import referral_rejected
 from services.intake.reasons import conflicting_resubmission

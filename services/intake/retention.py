@@ -26,7 +26,8 @@ from eventsourcing.utils import get_topic
 
 from infra.application import ServiceApplication
 from infra.projections import resume
-from services.intake.domain import Case, PersonErased, RejectedReferral, RetentionHold
+from services.intake.domain import PersonErased, RejectedReferral, RetentionHold
+from services.intake.domain_case import Case
 
 TIMES = ("received_at", "at", "started_at", "closed_at", "detected_at")
 

@@ -22,7 +22,8 @@ from events.strictjson import NotJson, loads
 from infra.batches import Incoming
 from infra.topology import REFERRALS
 from services.intake.answers import Answer, answer_of, unrecorded
-from services.intake.domain import Case, RateLimitedReferral, RejectedReferral
+from services.intake.domain import RateLimitedReferral, RejectedReferral
+from services.intake.domain_case import Case
 from services.intake.inbound import Sender, UnreadableReferral
 from services.intake.malformed import malformed
 from services.intake.reasons import conflicting_resubmission

@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from infra.projections import resume
-from services.intake.domain import Case
+from services.intake.domain_case import Case
 
 if TYPE_CHECKING:
     from infra.application import ServiceApplication

@@ -23,7 +23,8 @@ from infra.store import cipher_key
 from infra.topology import REFERRALS
 from infra.unit_of_work import UnitOfWork
 from services.intake.application import Intake
-from services.intake.domain import Case, RejectedReferral
+from services.intake.domain import RejectedReferral
+from services.intake.domain_case import Case
 from services.intake.reevaluation import answer_in
 from services.intake.referral_keys import referral_key
 from services.intake.resubmission import ConflictingReferral, RepeatedReferral, resubmission_id

@@ -16,7 +16,7 @@ from infra.batches import Incoming
 from infra.settings import Settings
 from infra.topology import INTAKE_EVENTS, REFERRALS
 from services.billing.app import make_app as make_billing
-from services.intake.domain import Case
+from services.intake.domain_case import Case
 from services.intake.referral_keys import referral_key
 from services.scheduling.app import build as build_scheduling
 from tests.support.flow import eventually
