@@ -96,6 +96,14 @@ class Fleet:
         base["LOTS_CONSUMER_NAME"] = f"bench-{service}-{port}"
         return base
 
+    def cli_env(self) -> dict[str, str]:
+        """The command line's environment (``lots status``): the settings, and the port of
+        every service running."""
+        env = Supervisor(self.settings, redis_url=self.redis_url).child_env()
+        for service, port, _ in self.procs:
+            env[f"LOTS_{service.upper()}_PORT"] = str(port)
+        return env
+
     def start(self, services: Sequence[ServiceName] = SERVICES) -> None:
         with self.log_file.open("ab") as out:
             for service in services:
