@@ -43,8 +43,6 @@ from infra.settings import SERVICES
 
 #: The issue's target: ten years cost at most this many times one year.
 TARGET = 1.5
-#: Seconds the services are left alone after the last is ready, before their memory is read.
-IDLE_SECONDS = 2.0
 #: The services' clock starts here: the working day after the histories' last month.
 AFTER = datetime.combine(LAST.replace(day=1) + timedelta(days=35), clock_time(9), STOCKHOLM)
 
@@ -64,10 +62,12 @@ LABELS = {
 
 def run(
     work: Path, per_month: int, redis_url: str, echo: Callable[[str], None] = print,
-    repeats: int = 3,
+    repeats: int = 3, idle_seconds: float = 2.0,
 ) -> dict[str, Any]:  # fmt: skip
     """Fill one year and ten years of history, then measure both in turns, ``repeats`` times
-    (on a busy machine a neighbour then weighs on both sizes alike); keep each measure's best."""
+    (on a busy machine a neighbour then weighs on both sizes alike); keep each measure's best.
+    ``idle_seconds``: how long the services are left alone after the last is ready, before
+    their memory is read."""
     key = base64.b64encode(os.urandom(32)).decode()
     out: dict[str, Any] = {"referrals_per_month": per_month, "last_month": f"{LAST:%Y-%m}"}
     stores: dict[str, Path] = {}
@@ -80,7 +80,7 @@ def run(
     rounds: dict[str, list[dict[str, float]]] = {name: [] for name in stores}
     for n in range(repeats):
         for name, var in stores.items():
-            rounds[name].append(one_round(var, key, redis_url, first=n == 0))
+            rounds[name].append(one_round(var, key, redis_url, idle_seconds, first=n == 0))
     for name, measured in rounds.items():
         out[name]["measures"] = {m: min(r[m] for r in measured if m in r) for m in LABELS}
     one, ten = out["1y"]["measures"], out["10y"]["measures"]
@@ -90,7 +90,9 @@ def run(
     return out
 
 
-def one_round(var: Path, key: str, redis_url: str, *, first: bool) -> dict[str, float]:
+def one_round(
+    var: Path, key: str, redis_url: str, idle_seconds: float, *, first: bool
+) -> dict[str, float]:
     """Every measure of :data:`LABELS` once on one filled store (closing the month only in the
     ``first`` round: a month is closed once)."""
     prefix = f"bench-history-{uuid.uuid4().hex[:8]}."
@@ -99,7 +101,7 @@ def one_round(var: Path, key: str, redis_url: str, *, first: bool) -> dict[str, 
     fleet = Fleet(config, redis_url, 1, var / "services.log")
     client = redis.Redis.from_url(redis_url)
     try:
-        out = start_each(fleet)
+        out = start_each(fleet, idle_seconds)
         env = fleet.cli_env()
         out["status_s"] = timed(env, "status", ok=(0, 1))
         out["audit_case_s"] = timed(env, "audit", "case", str(case_of(LAST)), "--reason",
@@ -116,14 +118,14 @@ def one_round(var: Path, key: str, redis_url: str, *, first: bool) -> dict[str, 
         client.close()
 
 
-def start_each(fleet: Fleet) -> dict[str, float]:
+def start_each(fleet: Fleet, idle_seconds: float) -> dict[str, float]:
     """Start the services one after the other, each timed to ready; then their idle memory."""
     out: dict[str, float] = {}
     for service in SERVICES:
         began = time.perf_counter()
         fleet.start((service,))
         out[f"{service}_ready_s"] = round(time.perf_counter() - began, 2)
-    time.sleep(IDLE_SECONDS)
+    time.sleep(idle_seconds)
     for service, _, child in fleet.procs:
         out[f"{service}_idle_rss_mb"] = round(rss_kb(child.pid) / 1024, 1)
     return out

@@ -78,10 +78,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--referrals", type=int, default=None,
                         help="N: referrals through the pipeline, and messages through each "
-                             "reference (default 30000; --quick 1500)")  # fmt: skip
+                             "reference (default 30000; --quick 400)")  # fmt: skip
     parser.add_argument("--peer-referrals", type=int, default=None,
                         help="referrals through the fair peer, which stores one message at a "
-                             "time (default 5000; --quick 200)")  # fmt: skip
+                             "time (default 5000; --quick 100)")  # fmt: skip
     parser.add_argument(
         "--latency-seconds",
         type=float,
@@ -90,22 +90,22 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--latency-cap", type=int, default=None,
                         help="at most this many sends per latency level (default 5000; "
-                             "--quick 150)")  # fmt: skip
+                             "--quick 100)")  # fmt: skip
     parser.add_argument(
         "--replay-events",
         type=int,
         default=None,
-        help="events stored in billing for the replay (default 1000000)",
+        help="events stored in billing for the replay (default 1000000; --quick 5000)",
     )
     parser.add_argument(
         "--audit-events",
         type=int,
         default=None,
-        help="events stored in intake for the audit (default 1000000)",
+        help="events stored in intake for the audit (default 1000000; --quick 5000)",
     )
     parser.add_argument("--history-per-month", type=int, default=None,
                         help="referrals a month in the history part's one and ten years "
-                             "(default 100; --quick 5)")  # fmt: skip
+                             "(default 100; --quick 2)")  # fmt: skip
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -127,13 +127,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                              "pipeline's timed segments into this directory")  # fmt: skip
     args = parser.parse_args(argv)
     quick = args.quick
-    args.referrals = args.referrals or (1500 if quick else 30_000)
-    args.peer_referrals = args.peer_referrals or (200 if quick else 5_000)
+    args.referrals = args.referrals or (400 if quick else 30_000)
+    args.peer_referrals = args.peer_referrals or (100 if quick else 5_000)
     args.latency_seconds = args.latency_seconds or (1.0 if quick else 20.0)
-    args.latency_cap = args.latency_cap or (150 if quick else 5_000)
-    args.replay_events = args.replay_events or (20_000 if quick else 1_000_000)
-    args.audit_events = args.audit_events or (20_000 if quick else 1_000_000)
-    args.history_per_month = args.history_per_month or (5 if quick else 100)
+    args.latency_cap = args.latency_cap or (100 if quick else 5_000)
+    args.replay_events = args.replay_events or (5_000 if quick else 1_000_000)
+    args.audit_events = args.audit_events or (5_000 if quick else 1_000_000)
+    args.history_per_month = args.history_per_month or (2 if quick else 100)
     return args
 
 
@@ -230,7 +230,8 @@ def run_parts(
         lap("scale-out")
     if "replay" in parts:
         say(f"replay: billing's store filled to {args.replay_events} events")
-        results["replay"] = run_replay(work / "replay", args.replay_events, echo=say)
+        results["replay"] = run_replay(work / "replay", args.replay_events, echo=say,
+                                       rounds=1 if args.quick else 3)  # fmt: skip
         lap("replay")
     if "audit" in parts:
         say(f"audit: intake's store filled to {args.audit_events} events")
@@ -240,7 +241,8 @@ def run_parts(
     if "history" in parts:
         say(f"history: one year and ten years of {args.history_per_month} referrals a month")
         results["history"] = history_run.run(work / "history", args.history_per_month, url,
-                                             echo=say, repeats=1 if args.quick else 3)  # fmt: skip
+                                             echo=say, repeats=1 if args.quick else 3,
+                                             idle_seconds=0.5 if args.quick else 2.0)  # fmt: skip
         lap("history")
 
 
@@ -302,8 +304,10 @@ def run_latency(
 
 
 def run_floor(var: Path, *, quick: bool) -> dict[str, Any]:
-    """The library's save path alone for a referral's events: the best of three runs."""
-    runs = [floor.run(var / str(n), referrals=600 if quick else 6_000) for n in range(3)]
+    """The library's save path alone for a referral's events: the best of three runs (one
+    with ``quick``)."""
+    runs = [floor.run(var / str(n), referrals=600 if quick else 6_000)
+            for n in range(1 if quick else 3)]  # fmt: skip
     best = min(runs, key=lambda r: r["cpu_us_per_referral"])
     cpus = os.cpu_count() or 1
     ceiling = cpus / (best["cpu_us_per_referral"] / 1e6)
