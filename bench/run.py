@@ -125,7 +125,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", type=Path, default=None,
                         help="record py-spy profiles of every service process during the "
                              "pipeline's timed segments into this directory")  # fmt: skip
-    args = parser.parse_args(argv)
+    return with_defaults(parser.parse_args(argv))
+
+
+def with_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """Every size not given: the full run's, or ``--quick``'s small one."""
     quick = args.quick
     args.referrals = args.referrals or (400 if quick else 30_000)
     args.peer_referrals = args.peer_referrals or (100 if quick else 5_000)
@@ -471,6 +475,13 @@ def pipeline_rows(results: dict[str, Any], verdict: Callable[[str], str]) -> lis
                         ("raw", "raw redis-py, pipelined (the limit)")):  # fmt: skip
         if name in refs:
             rows.append(f"  {label:42} {refs[name]['per_second']:>9,.0f}")
+    return rows + target_rows(results, verdict)
+
+
+def target_rows(results: dict[str, Any], verdict: Callable[[str], str]) -> list[str]:
+    """The pipeline's targets, the scale-out's and the event store's floor, under its table."""
+    r = results["ratios"]
+    rows = []
     if "pipeline_vs_fair_peer" in r:
         rows.append(
             f"  targets: >= {TARGETS['pipeline_vs_fair_peer']}x the fair peer (moonshot 10x) "
