@@ -20,7 +20,7 @@ machine:
    watches at start (:mod:`bench.history`, :mod:`bench.history_run`).
 
 Prints a table and writes ``bench/results.json``. ``python -m bench.run --help`` lists the
-options; ``--quick`` is a short smoke run (a minute or so) with small numbers.
+options; ``--quick`` is a short smoke run (about a minute and a half) with small numbers.
 """
 
 from __future__ import annotations
@@ -411,7 +411,8 @@ def table(results: dict[str, Any]) -> str:
     def verdict(key: str) -> str:
         return "" if key not in met else ("met" if met[key] else "MISSED")
 
-    rows += pipeline_rows(results, verdict)
+    if any(part in results for part in ("references", "pipeline", "fair_peer", "scale_out")):
+        rows += pipeline_rows(results, verdict)
     if "latency" in results:
         rows += latency_rows(results, verdict)
     if "replay" in results:
