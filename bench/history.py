@@ -12,7 +12,8 @@ counselling contract's start (:data:`BILLED_FROM`, the tariff seeds: before it n
 price exists) each acknowledged case's first meeting is held and billing consumes its
 ``MeetingHeld`` (:func:`bench.replay.apply_held`), and billing's administrator closes each
 month once it is over, as ``lots settlement close`` does. The periodic jobs store the watches
-as they do in a service (:mod:`infra.projections`).
+as they do in a service (:mod:`infra.projections`), and each outbox's relay position is
+recorded at its end, as the relay records it (:data:`EPOCH`).
 
 Measured on each store (:mod:`bench.history_start`): each service's start-up to ready and its
 idle memory, ``lots status``, ``lots audit case``, closing and replaying the last month; and,
@@ -44,8 +45,9 @@ from infra.batches import Incoming
 from infra.calendar import STOCKHOLM
 from infra.logging import configure
 from infra.projections import from_scratch, keep
+from infra.settings import ServiceName
 from infra.store import store_env
-from infra.topology import INTAKE_EVENTS, REFERRALS
+from infra.topology import INTAKE_EVENTS, PUBLISHES, REFERRALS
 from services.billing.app import make_app as make_billing
 from services.billing.application import Billing
 from services.intake.app import policy
@@ -67,6 +69,10 @@ BILLED_FROM = date(2022, 1, 1)
 ACKNOWLEDGED = 0.95
 #: Referrals per unit of work, as intake's consumer reads them.
 BATCH = 500
+#: The Redis epoch the fill's relay published into (``infra/relay.py``): a measured start
+#: finds it in Redis (``bench.history_run``), so its relay resumes from the stored position, as
+#: after a restart, instead of republishing ten years of outbox into a Redis it takes as new.
+EPOCH = "bench-history"
 
 
 class SimulatedClock:
@@ -99,13 +105,22 @@ class Apps:
         billing.clock = clock
         return cls(open_intake(config, clock), build(config, clock=clock), billing, clock)
 
+    def relayed_all(self) -> None:
+        """Record each outbox relayed to its end, as the relay records its position: what
+        :func:`relay` handed the consumers stands for what the relays published."""
+        for name, app in self.named().items():
+            app.store.set_relay_position(PUBLISHES[name], app.recorder.max_notification_id() or 0,
+                                         EPOCH)  # fmt: skip
+
+    def named(self) -> dict[ServiceName, Intake | Scheduling | Billing]:
+        return {"intake": self.intake, "scheduling": self.scheduling, "billing": self.billing}
+
     def events(self) -> dict[str, int]:
         """Each store's events."""
-        named = {"intake": self.intake, "scheduling": self.scheduling, "billing": self.billing}
-        return {name: app.recorder.max_notification_id() or 0 for name, app in named.items()}
+        return {n: app.recorder.max_notification_id() or 0 for n, app in self.named().items()}
 
     def close(self) -> None:
-        for app in (self.intake, self.scheduling, self.billing):
+        for app in self.named().values():
             app.close()
 
 
@@ -146,6 +161,7 @@ def fill(var: Path, years: int, per_month: int, key: str, seed: int = 18) -> dic
         for watch in (apps.intake.ack_watch, apps.intake.retention_watch):  # the last run
             keep(apps.intake, watch, force=True)
         keep(apps.scheduling, apps.scheduling.view, force=True)
+        apps.relayed_all()
         return {
             "years": years,
             "referrals": 12 * years * per_month,

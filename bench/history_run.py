@@ -36,7 +36,7 @@ from typing import Any
 import redis
 
 from bench import ROOT, in_subprocess
-from bench.history import LAST, case_of, fill, rss_kb, settings
+from bench.history import EPOCH, LAST, case_of, fill, rss_kb, settings
 from bench.pipeline import Fleet, forget
 from infra.calendar import STOCKHOLM
 from infra.settings import SERVICES
@@ -101,6 +101,7 @@ def one_round(
     fleet = Fleet(config, redis_url, 1, var / "services.log")
     client = redis.Redis.from_url(redis_url)
     try:
+        client.set(config.key("epoch"), EPOCH)  # the Redis the fill's relay published into
         out = start_each(fleet, idle_seconds)
         env = fleet.cli_env()
         out["status_s"] = timed(env, "status", ok=(0, 1))
