@@ -40,10 +40,13 @@ from bench.pipeline import (
     SOURCE,
     Calendar,
     Tail,
+    enough,
     forget,
     last_id,
     referral,
+    spent,
     wait,
+    xadd_all,
 )
 from events.scheduling import MeetingHeld
 from infra.calendar import STOCKHOLM
@@ -186,21 +189,7 @@ def run_fair_peer(
     try:
         peers.start(("intake", "scheduling", "billing"))
         echo(f"  fair peer: {count} referrals through intake → scheduling, billing")
-        cpu = peers.cpu_seconds()
-        started = time.time()
-        pipe = client.pipeline(transaction=False)
-        for n, entry in enumerate(entries):
-            pipe.xadd(prefix + REFERRALS, entry)  # type: ignore[arg-type]
-            if n % 1000 == 999:
-                pipe.execute()
-        pipe.execute()
-        answered = Tail(client, prefix + INTAKE_EVENTS, "ReferralReceived")
-        wait(lambda: client.xlen(prefix + INTAKE_EVENTS) >= count, timeout, "peer answers")
-        wait(lambda: drained(client, prefix), timeout, "peer referrals to cases")
-        segment1 = time.time() - started
-        cpu1 = _spent(cpu, peers.cpu_seconds())
-        answered.poll()
-        peers.stop()
+        segment1, cpu1, answered = referrals_to_cases(client, peers, prefix, entries, timeout)
         echo(f"    segment 1 (referrals → cases): {segment1:.1f} s, {count / segment1:.0f}/s")
 
         began = time.monotonic()
@@ -208,29 +197,8 @@ def run_fair_peer(
         held_entries = book_and_hold(var, calendar, cases, seed)
         staff_seconds = time.monotonic() - began
 
-        peers.start(("intake", "billing"))
-        cpu = peers.cpu_seconds()
-        mark = last_id(client, prefix + SCHEDULING_EVENTS)
-        pipe = client.pipeline(transaction=False)
-        for n, entry in enumerate(held_entries):
-            pipe.xadd(prefix + SCHEDULING_EVENTS, entry)
-            if n % 1000 == 999:
-                pipe.execute()
-        pipe.execute()
-        held = Tail(client, prefix + SCHEDULING_EVENTS, "MeetingHeld", after=mark)
-        logged = Tail(client, prefix + BILLING_EVENTS, SESSION_KINDS)
-
-        def sessions_logged() -> bool:
-            if client.xlen(prefix + BILLING_EVENTS) < count:
-                return False
-            logged.poll()
-            return len(logged.ids) >= count
-
-        wait(sessions_logged, timeout, "peer held meetings to sessions", every=0.1)
-        held.poll()
-        assert held.first_ms is not None and logged.last_ms is not None
-        segment2 = (logged.last_ms - held.first_ms) / 1000
-        cpu2 = _spent(cpu, peers.cpu_seconds())
+        segment2, cpu2, held, logged = held_to_sessions(client, peers, prefix, held_entries,
+                                                        count, timeout)  # fmt: skip
         echo(f"    segment 2 (held → sessions): {segment2:.1f} s, {count / segment2:.0f}/s")
         wait(lambda: drained(client, prefix), timeout, "peer: everything consumed", every=0.2)
         left = int(client.xlen(prefix + REFERRALS))
@@ -257,8 +225,53 @@ def run_fair_peer(
     }
 
 
-def _spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    return {s: round(after[s] - before.get(s, 0.0), 1) for s in after}
+def referrals_to_cases(
+    client: redis.Redis,
+    peers: Peers,
+    prefix: str,
+    entries: Sequence[dict[str, str]],
+    timeout: float,
+) -> tuple[float, dict[str, float], Tail]:
+    """Segment 1, as the pipeline's: the referrals written, until the peer has answered every
+    one and every group is drained; its seconds, CPU per service and the answers. The peer's
+    processes are stopped afterwards."""
+    cpu = peers.cpu_seconds()
+    started = time.time()
+    xadd_all(client, prefix + REFERRALS, entries)
+    answered = Tail(client, prefix + INTAKE_EVENTS, "ReferralReceived")
+    count = len(entries)
+    wait(lambda: client.xlen(prefix + INTAKE_EVENTS) >= count, timeout, "peer answers")
+    wait(lambda: drained(client, prefix), timeout, "peer referrals to cases")
+    segment1 = time.time() - started
+    cpu1 = spent(cpu, peers.cpu_seconds())
+    answered.poll()
+    peers.stop()
+    return segment1, cpu1, answered
+
+
+def held_to_sessions(
+    client: redis.Redis,
+    peers: Peers,
+    prefix: str,
+    held_entries: Sequence[dict[str, str]],
+    count: int,
+    timeout: float,
+) -> tuple[float, dict[str, float], Tail, Tail]:
+    """Segment 2: the peer's consumers started, the meetings held written on
+    ``scheduling.events``, until ``count`` sessions are; its seconds, CPU per service and the
+    two tails."""
+    peers.start(("intake", "billing"))
+    cpu = peers.cpu_seconds()
+    mark = last_id(client, prefix + SCHEDULING_EVENTS)
+    xadd_all(client, prefix + SCHEDULING_EVENTS, held_entries)
+    held = Tail(client, prefix + SCHEDULING_EVENTS, "MeetingHeld", after=mark)
+    logged = Tail(client, prefix + BILLING_EVENTS, SESSION_KINDS)
+    wait(enough(client, logged, count), timeout, "peer held meetings to sessions",
+         every=0.1)  # fmt: skip
+    held.poll()
+    assert held.first_ms is not None and logged.last_ms is not None
+    segment2 = (logged.last_ms - held.first_ms) / 1000
+    return segment2, spent(cpu, peers.cpu_seconds()), held, logged
 
 
 def verify(

@@ -1,50 +1,55 @@
-"""Flat cost over history: what a start costs with one year and with ten years in the stores.
+"""Flat cost over history: one year and ten years in the stores, filled as the services write.
 
 Two var directories are filled through the services' own applications, as they write in
-production, month after month on a simulated clock: counselling referrals are consumed by
-intake in batches (``Intake.process``, as from ``intake.referrals``), most cases are
-acknowledged by reception and the rest noted overdue by the acknowledgement check, the daily
-retention job runs (so persons whose retention has ended are erased in the ten years), and
-scheduling consumes intake's outbox (``Scheduling.process``) and runs its deadline check. The
-periodic jobs store the watches as they do in a service (:mod:`infra.projections`).
+production, month after month on a simulated clock; both histories end in the same month
+(:data:`LAST`), so that what is measured after it is the same work over more or less past.
+Counselling referrals are consumed by intake in batches (``Intake.process``, as from
+``intake.referrals``), most cases are acknowledged by reception and the rest noted overdue by
+the acknowledgement check, the daily retention job runs (so persons whose retention has ended
+are erased in the ten years), scheduling and billing consume intake's outbox
+(``Scheduling.process``, ``Billing.process``) and scheduling runs its deadline check. From the
+counselling contract's start (:data:`BILLED_FROM`, the tariff seeds: before it no counselling
+price exists) each acknowledged case's first meeting is held and billing consumes its
+``MeetingHeld`` (:func:`bench.replay.apply_held`), and billing's administrator closes each
+month once it is over, as ``lots settlement close`` does. The periodic jobs store the watches
+as they do in a service (:mod:`infra.projections`), and each outbox's relay position is
+recorded at its end, as the relay records it (:data:`EPOCH`).
 
-Then, for each store and in a process of its own (``python -m bench.history measure``), what a
-starting service does before its watches can answer: intake's acknowledgement and retention
-watches and scheduling's case view are caught up, once resumed from their stored positions
-(what a start does now) and once folded from the beginning of the log (what a start did
-before), with the process's resident memory after each. The ratio ten years / one year is the
-issue's measure (target <= 1.5).
-
-Covered here: the watches' start-up work and memory. Not covered (item 4 of issue 18 lists
-them too): the services' start-up to ready as processes, ``lots status``, ``lots audit case``
-(see :mod:`bench.audit`), closing and replaying a month (see :mod:`bench.replay`) at the two
-scales.
+Measured on each store (:mod:`bench.history_start`): each service's start-up to ready and its
+idle memory, ``lots status``, ``lots audit case``, closing and replaying the last month; and,
+in a process of its own (``python -m bench.history measure``), the watches a start catches up
+(intake's acknowledgement and retention watches, scheduling's case view), once resumed from
+their stored positions and once folded from the log's beginning. The ratio ten years / one
+year is the issue's measure (target <= 1.5).
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import random
 import sys
 import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from pydantic import SecretStr
 
-from bench import in_subprocess
 from bench.pipeline import SOURCE, referral
+from bench.replay import apply_held, held
 from events.codec import decode, encode
 from infra.batches import Incoming
 from infra.calendar import STOCKHOLM
 from infra.logging import configure
 from infra.projections import from_scratch, keep
+from infra.settings import ServiceName
 from infra.store import store_env
-from infra.topology import INTAKE_EVENTS, REFERRALS
+from infra.topology import INTAKE_EVENTS, PUBLISHES, REFERRALS
+from services.billing.app import make_app as make_billing
+from services.billing.application import Billing
 from services.intake.app import policy
 from services.intake.application import Intake
 from services.intake.domain import referral_key
@@ -55,10 +60,19 @@ from services.scheduling.app import build
 from services.scheduling.application import Scheduling
 from services.scheduling.view import CaseView
 
-#: The first month of the history; a run of ten years ends ten years later.
-FIRST = date(2016, 1, 1)
+#: The last month of every history (its 3rd): one year and ten years end here.
+LAST = date(2025, 12, 3)
+#: The counselling contract's first day (``services/billing/tariff_seeds.py``): meetings are
+#: held and billed from here on.
+BILLED_FROM = date(2022, 1, 1)
 #: Of a month's cases, this share is acknowledged by reception in time.
 ACKNOWLEDGED = 0.95
+#: Referrals per unit of work, as intake's consumer reads them.
+BATCH = 500
+#: The Redis epoch the fill's relay published into (``infra/relay.py``): a measured start
+#: finds it in Redis (``bench.history_run``), so its relay resumes from the stored position, as
+#: after a restart, instead of republishing ten years of outbox into a Redis it takes as new.
+EPOCH = "bench-history"
 
 
 class SimulatedClock:
@@ -69,85 +83,146 @@ class SimulatedClock:
         return self.now
 
 
-def settings(var: Path, key: str) -> IntakeSettings:
+def settings(var: Path, key: str, **more: Any) -> IntakeSettings:
     return IntakeSettings(var_dir=var, embedded_redis="never", log_level="WARNING",
-                    cipher_key=SecretStr(key), intake_rate_per_minute=0)  # fmt: skip
+                          cipher_key=SecretStr(key), intake_rate_per_minute=0,
+                          **more)  # fmt: skip
 
 
-def _apps(config: IntakeSettings, clock: SimulatedClock) -> tuple[Intake, Scheduling]:
-    intake = Intake(store_env(config, "intake", encrypted=True), policy=policy(config),
-                    clock=clock)  # fmt: skip
-    return intake, build(config, clock=clock)
+@dataclass
+class Apps:
+    """The three services' applications over one var directory, on one simulated clock."""
+
+    intake: Intake
+    scheduling: Scheduling
+    billing: Billing
+    clock: SimulatedClock
+    relayed: int = 0
+
+    @classmethod
+    def open(cls, config: IntakeSettings, clock: SimulatedClock) -> Apps:
+        billing = make_billing(config.model_copy(update={"simulated_start": clock.now}))
+        billing.clock = clock
+        return cls(open_intake(config, clock), build(config, clock=clock), billing, clock)
+
+    def relayed_all(self) -> None:
+        """Record each outbox relayed to its end, as the relay records its position: what
+        :func:`relay` handed the consumers stands for what the relays published."""
+        for name, app in self.named().items():
+            app.store.set_relay_position(PUBLISHES[name], app.recorder.max_notification_id() or 0,
+                                         EPOCH)  # fmt: skip
+
+    def named(self) -> dict[ServiceName, Intake | Scheduling | Billing]:
+        return {"intake": self.intake, "scheduling": self.scheduling, "billing": self.billing}
+
+    def events(self) -> dict[str, int]:
+        """Each store's events."""
+        return {n: app.recorder.max_notification_id() or 0 for n, app in self.named().items()}
+
+    def close(self) -> None:
+        for app in self.named().values():
+            app.close()
+
+
+def open_intake(config: IntakeSettings, clock: SimulatedClock) -> Intake:
+    return Intake(store_env(config, "intake", encrypted=True), policy=policy(config),
+                  clock=clock)  # fmt: skip
+
+
+def months(years: int) -> list[date]:
+    """The history's months (each on its 3rd), the last one :data:`LAST`."""
+    out = []
+    for back in range(12 * years - 1, -1, -1):
+        year, month = divmod(LAST.year * 12 + LAST.month - 1 - back, 12)
+        out.append(date(year, month + 1, 3))
+    return out
+
+
+def label(month: date) -> str:
+    return f"m{month:%Y%m}"
+
+
+def case_of(month: date, n: int = 0) -> UUID:
+    """The ``n``-th case opened in ``month`` (the audit's case)."""
+    return referral_key(SOURCE, f"BENCH-{label(month)}-{n:07d}")
 
 
 def fill(var: Path, years: int, per_month: int, key: str, seed: int = 18) -> dict[str, Any]:
     """``years`` of history, ``per_month`` referrals a month; return what was stored."""
     config = settings(var, key)
     configure(config.log_level)  # the erasures' log lines, thousands of them, are not news here
-    clock = SimulatedClock(datetime.combine(FIRST, clock_time(8), STOCKHOLM))
-    intake, scheduling = _apps(config, clock)
+    first = months(years)[0]
+    apps = Apps.open(config, SimulatedClock(datetime.combine(first, clock_time(8), STOCKHOLM)))
     rng = random.Random(seed)
-    relayed = 0
     started = time.monotonic()
     try:
-        for month in range(12 * years):
-            opening = _month(month)
-            clock.now = datetime.combine(opening, clock_time(8), STOCKHOLM)
-            entries = [referral(n, f"m{month}", opening, rng) for n in range(per_month)]
-            items = [
-                Incoming(f"{REFERRALS} {month}-{n}", REFERRALS, intake.decode(REFERRALS, e))
-                for n, e in enumerate(entries)
-            ]
-            for start in range(0, len(items), 500):
-                intake.process("intake", items[start : start + 500])
-            relayed = _relay(intake, scheduling, relayed)
-            clock.now += timedelta(hours=4)
-            for case_id in _opened(intake, month, per_month)[: int(per_month * ACKNOWLEDGED)]:
-                intake.acknowledge(case_id, "reception")
-            clock.now += timedelta(days=20)
-            intake.check_acknowledgements()
-            intake.erase_expired(config.retention_years)
-            relayed = _relay(intake, scheduling, relayed)
-            scheduling.check_deadlines()
-        for watch in (intake.ack_watch, intake.retention_watch):  # the last periodic run
-            keep(intake, watch, force=True)
-        keep(scheduling, scheduling.view, force=True)
+        for month in months(years):
+            live(apps, config, month, per_month, rng)
+        for watch in (apps.intake.ack_watch, apps.intake.retention_watch):  # the last run
+            keep(apps.intake, watch, force=True)
+        keep(apps.scheduling, apps.scheduling.view, force=True)
+        apps.relayed_all()
         return {
             "years": years,
             "referrals": 12 * years * per_month,
-            "events": {
-                "intake": intake.recorder.max_notification_id() or 0,
-                "scheduling": scheduling.recorder.max_notification_id() or 0,
-            },
+            "events": apps.events(),
             "fill_seconds": round(time.monotonic() - started, 1),
         }
     finally:
-        intake.close()
-        scheduling.close()
+        apps.close()
 
 
-def _month(n: int) -> date:
-    year, month = divmod(FIRST.month - 1 + n, 12)
-    return date(FIRST.year + year, month + 1, 3)
+def live(
+    apps: Apps, config: IntakeSettings, opening: date, per_month: int, rng: random.Random
+) -> None:
+    """One month: the previous one closed, referrals in, acknowledgements, meetings held,
+    the periodic jobs."""
+    clock, intake = apps.clock, apps.intake
+    clock.now = datetime.combine(opening, clock_time(8), STOCKHOLM)
+    previous = (opening.replace(day=1) - timedelta(days=1)).replace(day=3)
+    if previous >= BILLED_FROM and previous.strftime("%Y-%m") not in apps.billing.closed_months:
+        apps.billing.close_month(previous.strftime("%Y-%m"), "bench")
+    entries = [referral(n, label(opening), opening, rng) for n in range(per_month)]
+    items = [
+        Incoming(f"{REFERRALS} {opening}-{n}", REFERRALS, intake.decode(REFERRALS, e))
+        for n, e in enumerate(entries)
+    ]
+    for start in range(0, len(items), BATCH):
+        intake.process("intake", items[start : start + BATCH])
+    relay(apps)
+    clock.now += timedelta(hours=4)
+    acknowledged = [case_of(opening, n) for n in range(int(per_month * ACKNOWLEDGED))]
+    for case_id in acknowledged:
+        intake.acknowledge(case_id, "reception")
+    if opening >= BILLED_FROM:
+        clock.now += timedelta(days=7)
+        at = datetime.combine(opening + timedelta(days=7), clock_time(9), STOCKHOLM)
+        for start in range(0, len(acknowledged), BATCH):
+            chunk = acknowledged[start : start + BATCH]
+            meetings = [held(c, at, f"bench-{n % 40:02d}", rng) for n, c in enumerate(chunk)]
+            apply_held(apps.billing, meetings, f"{label(opening)}-{start}")
+    clock.now += timedelta(days=13)
+    intake.check_acknowledgements()
+    intake.erase_expired(config.retention_years)
+    relay(apps)
+    apps.scheduling.check_deadlines()
 
 
-def _opened(intake: Any, month: int, count: int) -> list[Any]:
-    return [referral_key(SOURCE, f"BENCH-m{month}-{n:07d}") for n in range(count)]
-
-
-def _relay(intake: Any, scheduling: Any, position: int) -> int:
-    """What intake's relay publishes, consumed by scheduling as its consumer does."""
+def relay(apps: Apps) -> None:
+    """What intake's relay publishes, consumed by scheduling and billing as their consumers
+    do."""
     while True:
-        after, outgoing = intake.outbox(position, 1000)
-        if after == position:
-            return position
+        after, outgoing = apps.intake.outbox(apps.relayed, 1000)
+        if after == apps.relayed:
+            return
         items = [
             Incoming(f"{INTAKE_EVENTS} {after}-{n}", INTAKE_EVENTS, decode(_fields(o)))
             for n, o in enumerate(outgoing)
         ]
         if items:
-            scheduling.process("scheduling", items)
-        position = after
+            apps.scheduling.process("scheduling", items)
+            apps.billing.process("billing", items)
+        apps.relayed = after
 
 
 def _fields(outgoing: Any) -> dict[str, str]:
@@ -158,7 +233,7 @@ def measure(var: Path, key: str, how: str) -> dict[str, Any]:
     """Catch the watches up as a start does (``resume``) or from the beginning (``full``)."""
     config = settings(var, key)
     clock = SimulatedClock(datetime.now(STOCKHOLM))
-    intake, scheduling = _apps(config, clock)
+    intake, scheduling = open_intake(config, clock), build(config, clock=clock)
     try:
         began = time.perf_counter()
         if how == "full":
@@ -170,85 +245,22 @@ def measure(var: Path, key: str, how: str) -> dict[str, Any]:
         with scheduling.lock:
             scheduling.view.catch_up()
         seconds = time.perf_counter() - began
-        return {"seconds": round(seconds, 3), "rss_mb": round(_rss_kb() / 1024, 1)}
+        return {"seconds": round(seconds, 3), "rss_mb": round(rss_kb() / 1024, 1)}
     finally:
         intake.close()
         scheduling.close()
 
 
-def _rss_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_kb(pid: int | str = "self") -> int:
+    """A process's resident memory now (``VmRSS``, Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
 
 
-#: The issue's target: ten years cost at most this many times one year.
-TARGET = 1.5
-
-
-def run(work: Path, per_month: int, echo: Any = print, repeats: int = 3) -> dict[str, Any]:
-    """Fill one year and ten years, and measure a start's catching up on each (best of
-    ``repeats`` runs in fresh processes)."""
-    key = base64.b64encode(os.urandom(32)).decode()
-    out: dict[str, Any] = {"referrals_per_month": per_month}
-    for years in (1, 10):
-        var = work / f"history-{years}y"
-        var.mkdir(parents=True)
-        filled = fill(var, years, per_month, key)
-        echo(f"  history: {years} year(s) filled, {filled['events']} events "
-             f"in {filled['fill_seconds']} s")  # fmt: skip
-        filled["start"] = {
-            how: min(
-                (
-                    in_subprocess("bench.history", "measure", str(var), key, how)
-                    for _ in range(repeats)
-                ),
-                key=lambda r: float(r["seconds"]),
-            )
-            for how in ("resume", "full")
-        }
-        out[f"{years}y"] = filled
-    one, ten = out["1y"]["start"], out["10y"]["start"]
-    out["ten_over_one"] = {
-        how: {
-            "seconds": round(ten[how]["seconds"] / max(one[how]["seconds"], 1e-6), 2),
-            "rss_mb": round(ten[how]["rss_mb"] / max(one[how]["rss_mb"], 1e-6), 2),
-        }
-        for how in ("resume", "full")
-    }
-    out["target_met"] = out["ten_over_one"]["resume"]["seconds"] <= TARGET
-    return out
-
-
-def rows(h: dict[str, Any]) -> list[str]:
-    """The benchmark table's lines for this part."""
-    one, ten = h["1y"], h["10y"]
-    lines = [
-        "",
-        f"History: watches caught up at start, one year ({sum(one['events'].values()):,} events)"
-        f" and ten years ({sum(ten['events'].values()):,} events)",
-    ]
-    for how, label in (("resume", "resumed from the stored position"),
-                       ("full", "folded from the log's beginning")):  # fmt: skip
-        a, b, r = one["start"][how], ten["start"][how], h["ten_over_one"][how]
-        lines.append(
-            f"  {label:34} {a['seconds']:>7.3f} s -> {b['seconds']:>7.3f} s "
-            f"({r['seconds']:.2f}x); RSS {a['rss_mb']:.0f} -> {b['rss_mb']:.0f} MB "
-            f"({r['rss_mb']:.2f}x)"
-        )
-    verdict = "met" if h["target_met"] else "MISSED"
-    lines.append(f"  target: ten years <= {TARGET}x one year (resumed) {verdict}")
-    return lines
-
-
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
-    if command == "measure":
-        print(json.dumps(measure(Path(rest[0]), rest[1], rest[2])))
-    elif command == "run":  # python -m bench.history run WORK PER_MONTH
-        print(json.dumps(run(Path(rest[0]), int(rest[1])), indent=2))
-    else:
-        raise SystemExit(
-            "usage: python -m bench.history (run WORK PER_MONTH | measure VAR KEY HOW)"
-        )
+    if command != "measure":
+        raise SystemExit(f"usage: python -m bench.history measure VAR KEY HOW ({command}?)")
+    print(json.dumps(measure(Path(rest[0]), rest[1], rest[2])))

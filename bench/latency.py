@@ -51,12 +51,13 @@ from bench.pipeline import (
     book,
     forget,
     last_id,
+    record_roster,
     referral,
-    staff_record,
     wait,
 )
 from infra.auth import Role, bearer_headers, client_token
 from infra.monitor import drained
+from infra.settings import Settings
 from infra.topology import BILLING_EVENTS, INTAKE_EVENTS, REFERRALS, SCHEDULING_EVENTS
 from services.intake.domain import referral_key
 
@@ -212,21 +213,9 @@ def run_pipeline_latency(
     fleet = Fleet(phase1, redis_url, 1, var / "services.log")
     try:
         fleet.start()
-        staff = bearer_headers(client_token(phase1, Role.STAFF))
-        with httpx.Client(base_url=fleet.url("scheduling"), headers=staff, timeout=60) as http:
-            for n in range(calendar.staff_needed(total)):
-                http.post("/staff", json=staff_record(n)).raise_for_status()
-        offset = 0
-        for name, rate, count in steps:
-            echo(f"  latency, referral → answer: {count} referrals at {rate:,.0f}/s")
-            after = last_id(client, phase1.stream(INTAKE_EVENTS))
-            chunk = entries[offset : offset + count]
-            offset += count
-            sent = send_referrals(client, phase1.stream(REFERRALS), chunk, rate)
-            result = measure(client, phase1.stream(INTAKE_EVENTS), ("ReferralReceived",),
-                             "referral_id", sent, after, timeout)  # fmt: skip
-            out["referral_to_answer"][name] = {"rate_per_second": round(rate, 1), **result}
-            wait(lambda: drained(client, prefix), timeout, "referrals consumed", every=0.1)
+        record_roster(fleet, phase1, calendar, total)
+        out["referral_to_answer"] = referral_latency(client, phase1, entries, steps, timeout,
+                                                     echo)  # fmt: skip
         acknowledge(phase1, cases)
         meetings = book(phase1, calendar, cases)
         wait(lambda: drained(client, prefix), timeout, "bookings relayed", every=0.2)
@@ -242,6 +231,32 @@ def run_pipeline_latency(
         forget(client, prefix)
         client.close()
     shutil.rmtree(var, ignore_errors=True)
+    return out
+
+
+def referral_latency(
+    client: redis.Redis,
+    settings: Settings,
+    entries: Sequence[dict[str, str]],
+    steps: Sequence[tuple[str, float, int]],
+    timeout: float,
+    echo: Callable[[str], None],
+) -> dict[str, Any]:
+    """Referral → answer at each level of ``steps``, the referrals taken from ``entries`` in
+    turn; everything consumed before the next level."""
+    out: dict[str, Any] = {}
+    offset = 0
+    for name, rate, count in steps:
+        echo(f"  latency, referral → answer: {count} referrals at {rate:,.0f}/s")
+        after = last_id(client, settings.stream(INTAKE_EVENTS))
+        chunk = entries[offset : offset + count]
+        offset += count
+        sent = send_referrals(client, settings.stream(REFERRALS), chunk, rate)
+        result = measure(client, settings.stream(INTAKE_EVENTS), ("ReferralReceived",),
+                         "referral_id", sent, after, timeout)  # fmt: skip
+        out[name] = {"rate_per_second": round(rate, 1), **result}
+        wait(lambda: drained(client, settings.stream_prefix), timeout, "referrals consumed",
+             every=0.1)  # fmt: skip
     return out
 
 

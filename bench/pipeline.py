@@ -96,6 +96,14 @@ class Fleet:
         base["LOTS_CONSUMER_NAME"] = f"bench-{service}-{port}"
         return base
 
+    def cli_env(self) -> dict[str, str]:
+        """The command line's environment (``lots status``): the settings, and the port of
+        every service running."""
+        env = Supervisor(self.settings, redis_url=self.redis_url).child_env()
+        for service, port, _ in self.procs:
+            env[f"LOTS_{service.upper()}_PORT"] = str(port)
+        return env
+
     def start(self, services: Sequence[ServiceName] = SERVICES) -> None:
         with self.log_file.open("ab") as out:
             for service in services:
@@ -289,6 +297,15 @@ def referral(n: int, run: str, on: date, rng: random.Random) -> dict[str, str]:
 # --- staff actions, in bulk through the services' own applications -----------------------------
 
 
+def record_roster(fleet: Fleet, settings: Settings, calendar: Calendar, count: int) -> None:
+    """The staff ``count`` first contacts of the month need, recorded over HTTP
+    (``POST /staff``)."""
+    staff = bearer_headers(client_token(settings, Role.STAFF))
+    with httpx.Client(base_url=fleet.url("scheduling"), headers=staff, timeout=60) as http:
+        for n in range(calendar.staff_needed(count)):
+            http.post("/staff", json=staff_record(n)).raise_for_status()
+
+
 def acknowledge(settings: Settings, case_ids: Sequence[UUID]) -> None:
     """Reception acknowledges every case (``POST /cases/{id}/acknowledgement``, in bulk)."""
     from services.intake.app import make_app
@@ -375,6 +392,31 @@ def hold(settings: Settings, meeting_ids: Sequence[UUID], seed: int) -> None:
 
 
 # --- watching the streams ----------------------------------------------------------------------
+
+
+def xadd_all(client: redis.Redis, stream: str, entries: Sequence[dict[str, str]]) -> None:
+    """Write ``entries`` on ``stream`` with plain pipelined ``XADD`` (as a municipal system
+    does), a thousand a round trip."""
+    pipe = client.pipeline(transaction=False)
+    for n, fields in enumerate(entries):
+        pipe.xadd(stream, fields)  # type: ignore[arg-type]  # redis-py's stubs want a wider dict
+        if n % 1000 == 999:
+            pipe.execute()
+    pipe.execute()
+
+
+def enough(client: redis.Redis, tail: Tail, count: int) -> Callable[[], bool]:
+    """Whether ``tail``'s stream has ``count`` of its entries yet: a cheap length first, the
+    entries read (their ids time a segment) only when there can be enough, so that the
+    benchmark takes little from the services."""
+
+    def check() -> bool:
+        if client.xlen(tail.stream) < count:
+            return False
+        tail.poll()
+        return len(tail.ids) >= count
+
+    return check
 
 
 def entry_ms(entry_id: bytes | str) -> int:
@@ -505,69 +547,15 @@ def run_pipeline(
     try:
         # Phase 1, the month's first business day: the roster, then the referrals (timed).
         fleet.start()
-        staff = bearer_headers(client_token(phase1, Role.STAFF))
-        with httpx.Client(base_url=fleet.url("scheduling"), headers=staff, timeout=60) as http:
-            for n in range(calendar.staff_needed(count)):
-                response = http.post("/staff", json=staff_record(n))
-                response.raise_for_status()
+        record_roster(fleet, phase1, calendar, count)
         echo(f"  pipeline {instances}x: {count} referrals through intake → scheduling, billing")
-        cpu = fleet.cpu_seconds()
-        spies = fleet.profile(profile, f"{instances}x-segment1")
-        started = time.time()
-        pipe = client.pipeline(transaction=False)
-        for n, fields in enumerate(entries):
-            pipe.xadd(phase1.stream(REFERRALS), fields)  # type: ignore[arg-type]
-            if n % 1000 == 999:
-                pipe.execute()
-        pipe.execute()
-        answered = Tail(client, phase1.stream(INTAKE_EVENTS), "ReferralReceived")
-        # Cheap polls first (every answer is out), then every group drained.
-        wait(lambda: client.xlen(phase1.stream(INTAKE_EVENTS)) >= count, timeout, "answers")
-        wait(lambda: drained(client, prefix), timeout, "referrals to cases")
-        answered.poll()
-        segment1 = time.time() - started
-        end_profile(spies)
-        cpu1 = _spent(cpu, fleet.cpu_seconds())
-        echo(f"    segment 1 (referrals → cases): {segment1:.1f} s, {count / segment1:.0f}/s")
+        timing = Timing(timeout, profile, f"{instances}x", echo)
+        segment1, cpu1, answered = referrals_to_cases(client, fleet, phase1, entries, timing)
 
-        # The staff's month (not timed): acknowledgements, first contacts booked.
-        began = time.monotonic()
-        acknowledge(phase1, cases)
-        meetings = book(phase1, calendar, cases)
-        wait(lambda: drained(client, prefix), timeout, "bookings relayed", every=0.2)
-        fleet.stop()
-        # Phase 2, after the month: the meetings held are recorded.
-        hold(phase2, meetings, seed)
-        staff_seconds = time.monotonic() - began
-        echo(f"    staff actions (untimed): {staff_seconds:.0f} s")
-
-        # Segment 2: consumers first, then scheduling, whose relay publishes the meetings held.
-        mark = last_id(client, phase2.stream(SCHEDULING_EVENTS))
+        staff_seconds = staff_month(client, fleet, (phase1, phase2), calendar, cases, seed,
+                                    timing)  # fmt: skip
         fleet = Fleet(phase2, redis_url, instances, log)
-        fleet.start(("intake", "billing"))
-        spies = fleet.profile(profile, f"{instances}x-segment2")
-        fleet.start(("scheduling",))
-        cpu = fleet.cpu_seconds()
-        held = Tail(client, phase2.stream(SCHEDULING_EVENTS), "MeetingHeld", after=mark)
-        # Every meeting held gives one session: logged, or reported apart when the other
-        # counselling provider held it (only Leanlink's own time is billed).
-        logged = Tail(client, phase2.stream(BILLING_EVENTS), SESSION_KINDS)
-
-        def sessions_logged() -> bool:
-            # A cheap length first; the entries are read (their ids time the segment) only
-            # when there can be enough, so that the benchmark takes little from the services.
-            if client.xlen(phase2.stream(BILLING_EVENTS)) < count:
-                return False
-            logged.poll()
-            return len(logged.ids) >= count
-
-        wait(sessions_logged, timeout, "held meetings to sessions", every=0.1)
-        held.poll()
-        assert held.first_ms is not None and logged.last_ms is not None
-        segment2 = (logged.last_ms - held.first_ms) / 1000
-        cpu2 = _spent(cpu, fleet.cpu_seconds())
-        end_profile(spies)
-        echo(f"    segment 2 (held → sessions): {segment2:.1f} s, {count / segment2:.0f}/s")
+        segment2, cpu2, held, logged = held_to_sessions(client, fleet, phase2, count, timing)
         wait(lambda: drained(client, prefix), timeout, "everything consumed", every=0.2)
         checks = verify(client, phase2, count, answered, held, logged)
         checks["digest"] = month_digest(phase2, calendar.opening.strftime("%Y-%m"))
@@ -580,6 +568,94 @@ def run_pipeline(
     if not keep:
         shutil.rmtree(var, ignore_errors=True)
     return PipelineResult(instances, count, segment1, segment2, staff_seconds, checks)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How a timed segment runs: its timeout, py-spy's directory (or none), the run's label
+    (``1x``) and where progress is said."""
+
+    timeout: float
+    profile: Path | None
+    label: str
+    echo: Callable[[str], None]
+
+
+def referrals_to_cases(
+    client: redis.Redis,
+    fleet: Fleet,
+    settings: Settings,
+    entries: Sequence[dict[str, str]],
+    timing: Timing,
+) -> tuple[float, dict[str, float], Tail]:
+    """Segment 1: the referrals written with pipelined ``XADD``, until intake has answered
+    every one and every group is drained; its seconds, CPU per service and the answers."""
+    count, timeout = len(entries), timing.timeout
+    cpu = fleet.cpu_seconds()
+    spies = fleet.profile(timing.profile, f"{timing.label}-segment1")
+    started = time.time()
+    xadd_all(client, settings.stream(REFERRALS), entries)
+    answered = Tail(client, settings.stream(INTAKE_EVENTS), "ReferralReceived")
+    # Cheap polls first (every answer is out), then every group drained.
+    wait(lambda: client.xlen(settings.stream(INTAKE_EVENTS)) >= count, timeout, "answers")
+    wait(lambda: drained(client, settings.stream_prefix), timeout, "referrals to cases")
+    answered.poll()
+    segment1 = time.time() - started
+    end_profile(spies)
+    cpu1 = spent(cpu, fleet.cpu_seconds())
+    timing.echo(f"    segment 1 (referrals → cases): {segment1:.1f} s, {count / segment1:.0f}/s")
+    return segment1, cpu1, answered
+
+
+def staff_month(
+    client: redis.Redis,
+    fleet: Fleet,
+    phases: tuple[Settings, Settings],
+    calendar: Calendar,
+    cases: Sequence[UUID],
+    seed: int,
+    timing: Timing,
+) -> float:
+    """The staff's month (not timed): in phase 1 the acknowledgements and the first contacts
+    booked, relayed, and ``fleet`` stopped; in phase 2, after the month, the meetings held
+    recorded. Its seconds."""
+    phase1, phase2 = phases
+    began = time.monotonic()
+    acknowledge(phase1, cases)
+    meetings = book(phase1, calendar, cases)
+    wait(lambda: drained(client, phase1.stream_prefix), timing.timeout, "bookings relayed",
+         every=0.2)  # fmt: skip
+    fleet.stop()
+    hold(phase2, meetings, seed)
+    staff_seconds = time.monotonic() - began
+    timing.echo(f"    staff actions (untimed): {staff_seconds:.0f} s")
+    return staff_seconds
+
+
+def held_to_sessions(
+    client: redis.Redis, fleet: Fleet, settings: Settings, count: int, timing: Timing
+) -> tuple[float, dict[str, float], Tail, Tail]:
+    """Segment 2: consumers first, then scheduling, whose relay publishes the meetings held;
+    from the first ``MeetingHeld`` to the ``count``-th session (Redis's clock). Its seconds,
+    CPU per service and the two tails."""
+    mark = last_id(client, settings.stream(SCHEDULING_EVENTS))
+    fleet.start(("intake", "billing"))
+    spies = fleet.profile(timing.profile, f"{timing.label}-segment2")
+    fleet.start(("scheduling",))
+    cpu = fleet.cpu_seconds()
+    held = Tail(client, settings.stream(SCHEDULING_EVENTS), "MeetingHeld", after=mark)
+    # Every meeting held gives one session: logged, or reported apart when the other
+    # counselling provider held it (only Leanlink's own time is billed).
+    logged = Tail(client, settings.stream(BILLING_EVENTS), SESSION_KINDS)
+    sessions_logged = enough(client, logged, count)
+    wait(sessions_logged, timing.timeout, "held meetings to sessions", every=0.1)
+    held.poll()
+    assert held.first_ms is not None and logged.last_ms is not None
+    segment2 = (logged.last_ms - held.first_ms) / 1000
+    cpu2 = spent(cpu, fleet.cpu_seconds())
+    end_profile(spies)
+    timing.echo(f"    segment 2 (held → sessions): {segment2:.1f} s, {count / segment2:.0f}/s")
+    return segment2, cpu2, held, logged
 
 
 def bench_settings(var: Path, redis_url: str, prefix: str) -> IntakeSettings:
@@ -599,7 +675,8 @@ def bench_settings(var: Path, redis_url: str, prefix: str) -> IntakeSettings:
     )
 
 
-def _spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per service between two readings."""
     return {s: round(after[s] - before.get(s, 0.0), 1) for s in after}
 
 

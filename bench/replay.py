@@ -22,7 +22,7 @@ import sqlite3
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -34,6 +34,7 @@ from events.scheduling import MeetingHeld
 from infra.batches import Incoming
 from infra.calendar import STOCKHOLM, is_business_day
 from infra.settings import Settings
+from infra.topology import SCHEDULING_EVENTS
 
 #: Meetings held per case over the year, and messages applied per batch (one transaction).
 MEETINGS_PER_CASE = 6
@@ -61,20 +62,36 @@ def meetings(year: int, count: int, seed: int = 7) -> Iterator[MeetingHeld]:
     for n in range(count):
         day = days[n * len(days) // count]
         start = datetime.combine(day, clock_time(8 + n % 8), STOCKHOLM)
-        minutes = rng.choice((60, 60, 75, 90, 120))
-        yield MeetingHeld(
-            meeting_id=uuid.UUID(int=rng.getrandbits(128), version=4),
-            case_id=cases[n // MEETINGS_PER_CASE],
-            programme="counselling",
-            kind="counselling",
-            format=rng.choice(("individual", "couple")),
-            provider=rng.choice(("leanlink", "other_provider")),
-            staff=[f"bench-{n % 40:02d}"],
-            started_at=start,
-            ended_at=start + timedelta(minutes=minutes),
-            participants=2,
-            client_visits=1,
-        )
+        yield held(cases[n // MEETINGS_PER_CASE], start, f"bench-{n % 40:02d}", rng)
+
+
+def held(case_id: uuid.UUID, start: datetime, staff: str, rng: random.Random) -> MeetingHeld:
+    """A counselling meeting of ``case_id`` held from ``start``, as scheduling publishes it."""
+    return MeetingHeld(
+        meeting_id=uuid.UUID(int=rng.getrandbits(128), version=4),
+        case_id=case_id,
+        programme="counselling",
+        kind="counselling",
+        format=rng.choice(("individual", "couple")),
+        provider=rng.choice(("leanlink", "other_provider")),
+        staff=[staff],
+        started_at=start,
+        ended_at=start + timedelta(minutes=rng.choice((60, 60, 75, 90, 120))),
+        participants=2,
+        client_visits=1,
+    )
+
+
+def apply_held(app: Any, meetings_held: Sequence[MeetingHeld], label: str) -> None:
+    """Apply held meetings in one unit of work, as billing's consumer applies a batch read from
+    ``scheduling.events``; a meeting billing refuses stops the benchmark."""
+    batch = [
+        Incoming(f"{label}-{n}", SCHEDULING_EVENTS, Envelope(m, uuid.uuid4()))
+        for n, m in enumerate(meetings_held)
+    ]
+    failed = [e for e in app.process("bench", batch).values() if e is not None]
+    if failed:
+        raise RuntimeError(f"billing refused a held meeting: {failed[0]}")
 
 
 def fill(var: Path, events: int, year: int, echo: Any = print) -> dict[str, Any]:
@@ -89,14 +106,8 @@ def fill(var: Path, events: int, year: int, echo: Any = print) -> dict[str, Any]
         count = 0
         while (stored := app.recorder.max_notification_id() or 0) < events:
             todo = meetings(year, max(BATCH, (events - stored) // 5), seed=count)
-            while batch := [
-                Incoming(f"m{count + n}", "scheduling.events", Envelope(m, uuid.uuid4()))
-                for n, m in enumerate(itertools.islice(todo, BATCH))
-            ]:
-                results = app.process("bench", batch)
-                failed = [e for e in results.values() if e is not None]
-                if failed:
-                    raise RuntimeError(f"billing refused a held meeting: {failed[0]}")
+            while batch := list(itertools.islice(todo, BATCH)):
+                apply_held(app, batch, f"m{count}")
                 count += len(batch)
             echo(f"    billing's store: {app.recorder.max_notification_id()} events")
         month = f"{year}-12"

@@ -15,10 +15,12 @@ machine:
    the same digest (scale-out, :mod:`bench.scale_out`; skipped without PostgreSQL);
 5. a settlement replay over a million stored events against a raw scan (:mod:`bench.replay`);
 6. ``lots audit case`` latency in a store of a million events (:mod:`bench.audit`);
-7. the watches' start-up over one year and ten years of history (:mod:`bench.history`).
+7. flat cost over history: one year against ten years in the stores, each service's start-up
+   and idle memory, ``lots status``, ``lots audit case``, closing and replaying a month, the
+   watches at start (:mod:`bench.history`, :mod:`bench.history_run`).
 
 Prints a table and writes ``bench/results.json``. ``python -m bench.run --help`` lists the
-options; ``--quick`` is a short smoke run (a minute or so) with small numbers.
+options; ``--quick`` is a short smoke run (about a minute and a half) with small numbers.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ if __package__ in (None, ""):  # run as a script: python bench/run.py
 
 import redis
 
-from bench import audit, floor, history, references, scale_out
+from bench import audit, floor, history_run, references, scale_out
 from bench.fair_peer_latency import run_peer_latency
 from bench.fair_peer_run import run_fair_peer
 from bench.latency import run_pipeline_latency
@@ -76,10 +78,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--referrals", type=int, default=None,
                         help="N: referrals through the pipeline, and messages through each "
-                             "reference (default 30000; --quick 1500)")  # fmt: skip
+                             "reference (default 30000; --quick 400)")  # fmt: skip
     parser.add_argument("--peer-referrals", type=int, default=None,
                         help="referrals through the fair peer, which stores one message at a "
-                             "time (default 5000; --quick 200)")  # fmt: skip
+                             "time (default 5000; --quick 100)")  # fmt: skip
     parser.add_argument(
         "--latency-seconds",
         type=float,
@@ -88,22 +90,22 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--latency-cap", type=int, default=None,
                         help="at most this many sends per latency level (default 5000; "
-                             "--quick 150)")  # fmt: skip
+                             "--quick 100)")  # fmt: skip
     parser.add_argument(
         "--replay-events",
         type=int,
         default=None,
-        help="events stored in billing for the replay (default 1000000)",
+        help="events stored in billing for the replay (default 1000000; --quick 5000)",
     )
     parser.add_argument(
         "--audit-events",
         type=int,
         default=None,
-        help="events stored in intake for the audit (default 1000000)",
+        help="events stored in intake for the audit (default 1000000; --quick 5000)",
     )
     parser.add_argument("--history-per-month", type=int, default=None,
                         help="referrals a month in the history part's one and ten years "
-                             "(default 100; --quick 5)")  # fmt: skip
+                             "(default 100; --quick 2)")  # fmt: skip
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -123,15 +125,19 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", type=Path, default=None,
                         help="record py-spy profiles of every service process during the "
                              "pipeline's timed segments into this directory")  # fmt: skip
-    args = parser.parse_args(argv)
+    return with_defaults(parser.parse_args(argv))
+
+
+def with_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """Every size not given: the full run's, or ``--quick``'s small one."""
     quick = args.quick
-    args.referrals = args.referrals or (1500 if quick else 30_000)
-    args.peer_referrals = args.peer_referrals or (200 if quick else 5_000)
+    args.referrals = args.referrals or (400 if quick else 30_000)
+    args.peer_referrals = args.peer_referrals or (100 if quick else 5_000)
     args.latency_seconds = args.latency_seconds or (1.0 if quick else 20.0)
-    args.latency_cap = args.latency_cap or (150 if quick else 5_000)
-    args.replay_events = args.replay_events or (20_000 if quick else 1_000_000)
-    args.audit_events = args.audit_events or (20_000 if quick else 1_000_000)
-    args.history_per_month = args.history_per_month or (5 if quick else 100)
+    args.latency_cap = args.latency_cap or (100 if quick else 5_000)
+    args.replay_events = args.replay_events or (5_000 if quick else 1_000_000)
+    args.audit_events = args.audit_events or (5_000 if quick else 1_000_000)
+    args.history_per_month = args.history_per_month or (2 if quick else 100)
     return args
 
 
@@ -228,7 +234,8 @@ def run_parts(
         lap("scale-out")
     if "replay" in parts:
         say(f"replay: billing's store filled to {args.replay_events} events")
-        results["replay"] = run_replay(work / "replay", args.replay_events, echo=say)
+        results["replay"] = run_replay(work / "replay", args.replay_events, echo=say,
+                                       rounds=1 if args.quick else 3)  # fmt: skip
         lap("replay")
     if "audit" in parts:
         say(f"audit: intake's store filled to {args.audit_events} events")
@@ -236,9 +243,10 @@ def run_parts(
         results["audit"] = audit.run(work / "audit", args.audit_events)
         lap("audit")
     if "history" in parts:
-        say("history: one year and ten years of referrals, the watches at start")
-        results["history"] = history.run(work / "history", args.history_per_month, echo=say,
-                                         repeats=1 if args.quick else 3)  # fmt: skip
+        say(f"history: one year and ten years of {args.history_per_month} referrals a month")
+        results["history"] = history_run.run(work / "history", args.history_per_month, url,
+                                             echo=say, repeats=1 if args.quick else 3,
+                                             idle_seconds=0.5 if args.quick else 2.0)  # fmt: skip
         lap("history")
 
 
@@ -300,8 +308,10 @@ def run_latency(
 
 
 def run_floor(var: Path, *, quick: bool) -> dict[str, Any]:
-    """The library's save path alone for a referral's events: the best of three runs."""
-    runs = [floor.run(var / str(n), referrals=600 if quick else 6_000) for n in range(3)]
+    """The library's save path alone for a referral's events: the best of three runs (one
+    with ``quick``)."""
+    runs = [floor.run(var / str(n), referrals=600 if quick else 6_000)
+            for n in range(1 if quick else 3)]  # fmt: skip
     best = min(runs, key=lambda r: r["cpu_us_per_referral"])
     cpus = os.cpu_count() or 1
     ceiling = cpus / (best["cpu_us_per_referral"] / 1e6)
@@ -401,7 +411,8 @@ def table(results: dict[str, Any]) -> str:
     def verdict(key: str) -> str:
         return "" if key not in met else ("met" if met[key] else "MISSED")
 
-    rows += pipeline_rows(results, verdict)
+    if any(part in results for part in ("references", "pipeline", "fair_peer", "scale_out")):
+        rows += pipeline_rows(results, verdict)
     if "latency" in results:
         rows += latency_rows(results, verdict)
     if "replay" in results:
@@ -427,7 +438,7 @@ def table(results: dict[str, Any]) -> str:
             f"(target p99 <= {TARGETS['audit_p99_ms']:.0f} ms) {verdict('audit_p99')}",
         ]
     if "history" in results:
-        rows += history.rows(results["history"])
+        rows += history_run.rows(results["history"])
     return "\n".join(rows)
 
 
@@ -465,6 +476,13 @@ def pipeline_rows(results: dict[str, Any], verdict: Callable[[str], str]) -> lis
                         ("raw", "raw redis-py, pipelined (the limit)")):  # fmt: skip
         if name in refs:
             rows.append(f"  {label:42} {refs[name]['per_second']:>9,.0f}")
+    return rows + target_rows(results, verdict)
+
+
+def target_rows(results: dict[str, Any], verdict: Callable[[str], str]) -> list[str]:
+    """The pipeline's targets, the scale-out's and the event store's floor, under its table."""
+    r = results["ratios"]
+    rows = []
     if "pipeline_vs_fair_peer" in r:
         rows.append(
             f"  targets: >= {TARGETS['pipeline_vs_fair_peer']}x the fair peer (moonshot 10x) "

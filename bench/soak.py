@@ -698,7 +698,25 @@ def _kinds(poisons: Sequence[hostile.Poison]) -> list[str]:
 
 
 def parse(argv: Sequence[str]) -> Options:
-    d = Options()
+    a = parser(Options()).parse_args(argv)
+    return Options(
+        minutes=a.minutes,
+        rate=a.rate,
+        kill_every=a.kill_every,
+        redis_at=a.redis_at,
+        resend_after=a.resend_after,
+        warmup=a.warmup,
+        rss_growth=a.rss_growth,
+        rss_slack_mb=a.rss_slack_mb,
+        drain_timeout=a.drain_timeout,
+        seed=a.seed,
+        keep=a.keep,
+        poison_every=a.poison_every,
+    )
+
+
+def parser(d: Options) -> argparse.ArgumentParser:
+    """The soak's options, ``d``'s values their defaults."""
     p = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n")[0])
     p.add_argument("--minutes", type=float, default=d.minutes, help="how long referrals arrive")
     p.add_argument("--rate", type=float, default=d.rate, help="referrals a second")
@@ -747,21 +765,7 @@ def parse(argv: Sequence[str]) -> Options:
         default=d.poison_every,
         help="a poison entry after every N referrals (0: none)",
     )
-    a = p.parse_args(argv)  # fmt: skip
-    return Options(
-        minutes=a.minutes,
-        rate=a.rate,
-        kill_every=a.kill_every,
-        redis_at=a.redis_at,
-        resend_after=a.resend_after,
-        warmup=a.warmup,
-        rss_growth=a.rss_growth,
-        rss_slack_mb=a.rss_slack_mb,
-        drain_timeout=a.drain_timeout,
-        seed=a.seed,
-        keep=a.keep,
-        poison_every=a.poison_every,
-    )
+    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,5 +1,6 @@
-"""``python -m bench.run --quick`` completes and writes valid results (it times nothing here);
-its scale-out part runs on PostgreSQL to one digest, or says why it was skipped."""
+"""``python -m bench.run --quick`` completes and writes valid results (it times nothing here):
+every part, the history's measures at both sizes among them; its scale-out part runs on
+PostgreSQL to one digest, or says why it was skipped."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from bench.history_run import LABELS
 from infra.settings import Settings
 from tests.conftest import POSTGRES, free_port
 
@@ -59,12 +61,20 @@ def test_a_quick_benchmark_run_writes_every_part_with_exactly_once_effects(
     assert results["audit"]["case_events"] == 200
     assert results["floor"]["events"] == results["floor"]["referrals"] * 16
     assert "event store floor" in done.stdout
-    assert len(results["replay"]["rounds"]["raw_scan_events_per_second"]) == 3
+    assert len(results["replay"]["rounds"]["raw_scan_events_per_second"]) == 1  # --quick
     assert {"pipeline_vs_naive", "pipeline_vs_batched", "replay_vs_raw_scan"} <= set(
         results["ratios"]
     )
     assert set(results["targets_met"]) >= {"audit_p99", "replay_peak_rss"}
     assert "skipped" in scaled or "scale_out_faster" in results["targets_met"]
+    history = results["history"]
+    for years in ("1y", "10y"):
+        assert set(history[years]["measures"]) == set(LABELS)
+        assert all(value >= 0 for value in history[years]["measures"].values())
+        assert set(history[years]["events"]) == {"intake", "scheduling", "billing"}
+    assert set(history["ten_over_one"]) == set(history["met"]) == set(LABELS)
+    assert "history_ten_over_one" in results["targets_met"]
+    assert "lots settlement replay (a month), s" in done.stdout
 
 
 def run_scale_out(tmp_path: Path, redis_url: str, **env: str) -> tuple[str, dict[str, Any]]:
