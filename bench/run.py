@@ -500,6 +500,12 @@ def target_rows(results: dict[str, Any], verdict: Callable[[str], str]) -> list[
             f"one (target: faster) {verdict('scale_out_faster')}; the same digest "
             f"{results['scale_out']['digest']}"
         )
+        scaled = results["scale_out"]
+        rows.append(
+            f"    one process per service kept {scaled['busy_cores_one']:.1f} of this machine's "
+            f"{scaled['cores']} cores busy (its services' CPU over the timed segments; Redis and "
+            "PostgreSQL on top): a second process per service is faster only with cores to spare"
+        )
     elif "skipped" in results.get("scale_out", {}):
         rows.append(f"  scale-out on PostgreSQL: skipped, {results['scale_out']['skipped']}")
     if "floor" in results:

@@ -108,4 +108,19 @@ def run(
         "digest": digests[1],
         "same_digest": True,
         "speedup": round(two["referrals_per_second"] / one["referrals_per_second"], 3),
+        "cores": os.cpu_count() or 1,
+        "busy_cores_one": busy_cores(one),
     }
+
+
+def busy_cores(run: dict[str, Any]) -> float:
+    """How many cores the services' processes kept busy over one run's timed segments: their
+    CPU seconds (user + system) over the segments' wall time. Redis and PostgreSQL come on top.
+    When one process per service already keeps the machine's cores busy, a second one has no
+    core to run on, and two per service cannot finish faster than one."""
+    checks = run["checks"]
+    cpu = sum(checks["cpu_seconds_segment1"].values()) + sum(
+        checks["cpu_seconds_segment2"].values()
+    )
+    wall = run["segment1_referrals_to_cases_seconds"] + run["segment2_held_to_sessions_seconds"]
+    return round(cpu / wall, 2) if wall > 0 else 0.0

@@ -105,6 +105,9 @@ def test_the_scale_out_runs_one_and_two_processes_per_service_on_postgresql_to_o
     assert re.fullmatch(r"[0-9a-f]{64}", scaled["digest"])
     assert f"the same digest {scaled['digest']}" in stdout
     assert "PostgreSQL, 2 processes per service" in stdout
+    assert scaled["busy_cores_one"] >= 0 and scaled["cores"] >= 1  # tiny: CPU rounds to 0
+    busy = f"kept {scaled['busy_cores_one']:.1f} of this machine's {scaled['cores']} cores"
+    assert busy in stdout
     with psycopg.connect(**POSTGRES) as conn:  # type: ignore[arg-type]
         prefix = scaled["schemas"].rstrip("*")
         left = conn.execute(
