@@ -311,7 +311,7 @@ def book(settings: Settings, calendar: Calendar, case_ids: Sequence[UUID]) -> li
     from services.scheduling.app import build
     from services.scheduling.booking import MeetingRequest, book_meeting
     from services.scheduling.desk import Desk
-    from services.scheduling.domain import Meeting
+    from services.scheduling.domain_meeting import Meeting
 
     app = build(settings)
     plan = list(calendar.plan(case_ids))
