@@ -49,8 +49,9 @@ import redis
 from psycopg.sql import SQL, Identifier
 from pydantic import SecretStr
 
-from infra.auth import Role, bearer_headers, client_token
+from infra.auth import Role
 from infra.calendar import STOCKHOLM, is_business_day
+from infra.dev_tokens import bearer_headers, client_token
 from infra.monitor import drained
 from infra.postgres_recorder import PostgresRecorder
 from infra.settings import SERVICES, ServiceName, Settings
