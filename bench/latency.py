@@ -55,7 +55,8 @@ from bench.pipeline import (
     referral,
     wait,
 )
-from infra.auth import Role, bearer_headers, client_token
+from infra.auth import Role
+from infra.dev_tokens import bearer_headers, client_token
 from infra.monitor import drained
 from infra.settings import Settings
 from infra.topology import BILLING_EVENTS, INTAKE_EVENTS, REFERRALS, SCHEDULING_EVENTS

@@ -49,8 +49,9 @@ import redis
 from psycopg.sql import SQL, Identifier
 from pydantic import SecretStr
 
-from infra.auth import Role, bearer_headers, client_token
+from infra.auth import Role
 from infra.calendar import STOCKHOLM, is_business_day
+from infra.dev_tokens import bearer_headers, client_token
 from infra.monitor import drained
 from infra.postgres_recorder import PostgresRecorder
 from infra.settings import SERVICES, ServiceName, Settings
@@ -328,7 +329,7 @@ def book(settings: Settings, calendar: Calendar, case_ids: Sequence[UUID]) -> li
     from services.scheduling.app import build
     from services.scheduling.booking import MeetingRequest, book_meeting
     from services.scheduling.desk import Desk
-    from services.scheduling.domain import Meeting
+    from services.scheduling.domain_meeting import Meeting
 
     app = build(settings)
     plan = list(calendar.plan(case_ids))

@@ -50,7 +50,8 @@ from bench.fair_peer_run import run_fair_peer
 from bench.latency import run_pipeline_latency
 from bench.pipeline import free_port, run_pipeline
 from bench.replay import run as run_replay
-from infra.redis import EmbeddedRedis, external, resolve_redis
+from infra.redis import external
+from infra.redis_server import EmbeddedRedis, resolve_redis
 from infra.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results.json"

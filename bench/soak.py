@@ -468,7 +468,7 @@ class Soak:
     def _book(self) -> None:
         from services.scheduling.booking import MeetingRequest, book_meeting
         from services.scheduling.desk import Desk
-        from services.scheduling.domain import Meeting
+        from services.scheduling.domain_meeting import Meeting
 
         plan = list(self.calendar.plan(self.acknowledged))
         for case_id, staff, at in plan[len(self.booked) :]:

@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 if TYPE_CHECKING:
-    from infra.auth import Principal
+    from infra.tokens import Principal
 
 
 class Saves(Protocol):

@@ -9,12 +9,11 @@ Four roles (docs/security.md has the table of which role may call which route):
 * ``operator``: ``/counters``, ``/metrics`` and the status page's data.
 
 A token is a random string of 256 bits; the settings (``LOTS_API_TOKENS``) keep only its
-SHA-256 with its role (and a publisher's sources). A plain hash is enough: nobody can guess a
-256-bit secret, so a slow password hash would only cost time on every request. The presented
-token is hashed and compared with every configured hash in constant time.
+SHA-256 with its role (:mod:`infra.tokens`). The presented token is hashed and compared with
+every configured hash in constant time (:class:`TokenRegistry`).
 
-With no tokens configured, development uses tokens of its own, one per role, kept in
-``var/keys/api-tokens.json`` (like the development cipher key); production refuses to start.
+With no tokens configured, development uses tokens of its own, one per role
+(:mod:`infra.dev_tokens`); production refuses to start.
 
 A route declares its roles with one of the shared guards, ``dependencies=STAFF`` (``READ``,
 ``OPERATOR``), or ``dependencies=allow(Role.STAFF, ...)`` for another set (or a parameter
@@ -27,12 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
-import secrets
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Request, Security, params
@@ -44,14 +39,14 @@ from starlette.datastructures import Headers
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from infra.secret_files import kept_secret
+from infra.dev_tokens import dev_entries
 from infra.settings import Role, Settings, SettingsError, TokenEntry
+from infra.tokens import Principal
 
 __all__ = [
     "OPERATOR",
     "READ",
     "STAFF",
-    "Principal",
     "Role",
     "TokenEntry",
     "TokenRegistry",
@@ -64,12 +59,6 @@ __all__ = [
 #: Routes anyone may call: liveness and readiness (load balancers, compose health checks).
 HEALTH = frozenset({"/health/live", "/health/ready"})
 
-#: The sources the development publisher token may submit as (the demo's three).
-DEV_PUBLISHER_SOURCES = frozenset(
-    {"linkoping.elevhalsa", "linkoping.socialtjanst", "region.ostergotland.bup"}
-)
-
-TOKEN_PREFIX = "lots_"
 DENIED: dict[int | str, dict[str, Any]] = {
     401: {
         "description": "no valid bearer token",
@@ -77,33 +66,6 @@ DENIED: dict[int | str, dict[str, Any]] = {
     },
     403: {"description": "the token's role may not do this"},
 }
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The caller a valid token stands for."""
-
-    role: Role
-    sources: frozenset[str] = frozenset()
-    name: str | None = None
-
-    def may_publish_as(self, source: object) -> bool:
-        return self.role is Role.PUBLISHER and isinstance(source, str) and source in self.sources
-
-
-def new_token() -> str:
-    """A fresh token: 32 random bytes, URL-safe, with a prefix that secret scanners know."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def entry_for(
-    token: str, role: Role, sources: Iterable[str] = (), name: str | None = None
-) -> TokenEntry:
-    return TokenEntry(sha256=digest(token), role=role, sources=frozenset(sources), name=name)
 
 
 class TokenRegistry:
@@ -139,54 +101,6 @@ class TokenRegistry:
         if found is None:
             return None
         return Principal(found.role, found.sources, found.name)
-
-
-# --- development tokens -------------------------------------------------------------------
-
-
-def _dev_path(settings: Settings) -> Path:
-    return settings.var_dir / "keys" / "api-tokens.json"
-
-
-def dev_tokens(settings: Settings) -> dict[Role, str]:
-    """Development only: one token per role, made once and kept (mode 0600) under var/keys/."""
-    if settings.env == "production":
-        raise SettingsError("development tokens are not used in production (LOTS_API_TOKENS)")
-    stored = json.loads(kept_secret(_dev_path(settings), _new_dev_tokens))
-    return {role: str(stored[role.value]) for role in Role}
-
-
-def _new_dev_tokens() -> str:
-    return json.dumps({role.value: new_token() for role in Role}, indent=2)
-
-
-def dev_entries(settings: Settings) -> list[TokenEntry]:
-    return [
-        entry_for(
-            token,
-            role,
-            DEV_PUBLISHER_SOURCES if role is Role.PUBLISHER else (),
-            name=f"development {role}",
-        )
-        for role, token in dev_tokens(settings).items()
-    ]
-
-
-def client_token(settings: Settings, role: Role) -> str:
-    """The token the project's own clients (demo, status page link) use: the development one.
-
-    With tokens configured the plain tokens are not known here, so this refuses clearly.
-    """
-    if settings.api_tokens:
-        raise SettingsError(
-            "LOTS_API_TOKENS is set, so the development tokens are not accepted: the demo and "
-            "the status page link use them; unset LOTS_API_TOKENS to run them"
-        )
-    return dev_tokens(settings)[role]
-
-
-def bearer_headers(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 # --- checking requests ----------------------------------------------------------------------

@@ -29,8 +29,9 @@ from infra.http import answer_refusals
 from infra.http_input import install
 from infra.logging import configure
 from infra.process import tune_gc
-from infra.redis import login, resolve_redis
 from infra.redis_guard import announce, check
+from infra.redis_passwords import login
+from infra.redis_server import resolve_redis
 from infra.runtime import Periodic, Runtime
 from infra.settings import ServiceName, Settings
 

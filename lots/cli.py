@@ -172,7 +172,8 @@ def token_new(
     """Make a new token: prints it once, and the entry to add to LOTS_API_TOKENS."""
     from pydantic import ValidationError
 
-    from infra.auth import Role, entry_for, new_token
+    from infra.auth import Role
+    from infra.tokens import entry_for, new_token
 
     roles = [r.value for r in Role]
     if role not in roles:

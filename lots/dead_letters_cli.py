@@ -32,7 +32,8 @@ from infra.dead_letters import (
     send_back,
     writer,
 )
-from infra.redis import RedisUnavailable, connect, login
+from infra.redis import RedisUnavailable, connect
+from infra.redis_passwords import login
 from infra.settings import Settings
 from lots.dead_letters_view import as_row, detail, plural, summary
 from lots.text import escaped

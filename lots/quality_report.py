@@ -10,7 +10,7 @@
 * **volumes**: the year's families (cases for counselling) against the contracts' expectations.
 * **steering group**: meetings held (counted only with social services, education and the
   provider present), planned, and the warning rule of
-  :func:`services.scheduling.steering.outlook`, within the contract term scheduling is set to
+  :func:`services.scheduling.steering_rule.outlook`, within the contract term scheduling is set to
   (``LOTS_SCHEDULING_STEERING_TERM_FROM``/``_TO``).
 """
 
@@ -35,7 +35,7 @@ from services.intake.quality_summary import (
     year_summary,
 )
 from services.scheduling.settings import SchedulingSettings
-from services.scheduling.steering import MINIMUM_PER_YEAR, Planned, outlook
+from services.scheduling.steering_rule import MINIMUM_PER_YEAR, Planned, outlook
 
 #: What the contracts expect a year: families in coordinated support (002), families in
 #: network work (002), couples/cases in counselling (003 §1.2).

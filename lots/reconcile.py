@@ -35,7 +35,8 @@ from infra.application import ServiceApplication
 from infra.settings import ServiceName
 from services.billing.domain_session import Session
 from services.intake.domain_case import Case
-from services.scheduling.domain import Meeting, WaitingCase
+from services.scheduling.domain import WaitingCase
+from services.scheduling.domain_meeting import Meeting
 
 _SESSION_OPENED = get_topic(Session.Opened)  # type: ignore[attr-defined]
 _SESSION_LOGGED = get_topic(Session.Logged)  # type: ignore[attr-defined]

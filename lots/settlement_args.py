@@ -20,10 +20,10 @@ from events.types import PROGRAMMES
 from infra.settings import Settings
 from lots import outfile
 from services.billing.cap import CallOff
-from services.billing.pricing import PricingError
+from services.billing.pricing_time import PricingError
 from services.billing.settlement import SettlementError, month_start
 from services.billing.tariff_entries import TariffError
-from services.billing.tariffs import PriceNotKnown
+from services.billing.tariff_quotes import PriceNotKnown
 
 
 class Format(StrEnum):

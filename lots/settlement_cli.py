@@ -37,10 +37,10 @@ from lots.settlement_args import (
 )
 from lots.settlement_output import emit, write_text
 from lots.text import escaped
-from services.billing.pricing import PricingError
+from services.billing.pricing_time import PricingError
 from services.billing.settlement import SettlementError
 from services.billing.tariff_entries import TariffError
-from services.billing.tariffs import PriceNotKnown
+from services.billing.tariff_quotes import PriceNotKnown
 
 settlement_app = typer.Typer(
     help=(

@@ -24,11 +24,11 @@ from infra.redis import (
     connect,
     embedded_url,
     external,
-    login,
     reachable,
     where,
 )
 from infra.redis_guard import FIX, inspect
+from infra.redis_passwords import login
 from infra.sentinel import replication
 from infra.settings import SERVICES, ServiceName, Settings
 from infra.topology import PUBLISHES

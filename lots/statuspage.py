@@ -29,7 +29,8 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from infra.auth import OPERATOR, Role, TokenRegistry, client_token, secure
+from infra.auth import OPERATOR, Role, TokenRegistry, secure
+from infra.dev_tokens import client_token
 from infra.settings import Settings
 from lots.status import collect
 

@@ -23,9 +23,11 @@ from pathlib import Path
 import httpx
 import structlog
 
-from infra.auth import Role, bearer_headers, client_token
-from infra.redis import EmbeddedRedis, login, resolve_redis
+from infra.auth import Role
+from infra.dev_tokens import bearer_headers, client_token
 from infra.redis_guard import Guard, check, describe
+from infra.redis_passwords import login
+from infra.redis_server import EmbeddedRedis, resolve_redis
 from infra.settings import SERVICES, ServiceName, Settings
 
 log = structlog.get_logger(__name__)

@@ -19,7 +19,8 @@ import redis
 from hypothesis import settings as hypothesis_settings
 
 from infra.logging import configure
-from infra.redis import EmbeddedRedis, reachable
+from infra.redis import reachable
+from infra.redis_server import EmbeddedRedis
 from infra.settings import Settings
 
 # The processes' own logging (tracebacks without locals, personal numbers masked), so that a

@@ -40,11 +40,8 @@ from services.billing.domain_accounts import Worklist
 from services.billing.domain_cap import CapAccount
 from services.billing.domain_session import Session
 from services.billing.domain_settlement import Settlement
-from services.billing.pricing import (
-    Decision,
-    NeedsDecision,
-    bills_for_leanlink,
-)
+from services.billing.pricing import bills_for_leanlink
+from services.billing.pricing_groups import Decision, NeedsDecision
 from services.billing.providers import report_apart
 from services.billing.session_sources import (
     Source,
@@ -57,8 +54,9 @@ from services.billing.session_sources import (
 from services.billing.settlement import first_open_month, late_adjustment
 from services.billing.tariff_book import TariffBook
 from services.billing.tariff_entries import entry_record
+from services.billing.tariff_quotes import PriceNotKnown
 from services.billing.tariff_seeds import default_catalogue
-from services.billing.tariffs import Catalogue, PriceNotKnown
+from services.billing.tariffs import Catalogue
 
 
 class Booking(Protocol):

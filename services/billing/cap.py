@@ -4,7 +4,7 @@ more only by a written call-off ("skriftligen avropa ytterligare timmar").
 Pure functions of their inputs, shared by the billing service, its replay and the offline
 computation: how a session's client hours fall against the year's cap plus the call-offs in
 force on its date, and the billed part of a session (its amount rounded by
-:func:`~services.billing.pricing.amount_ore`, on the billed quarters, never pro rata).
+:func:`~services.billing.pricing_time.amount_ore`, on the billed quarters, never pro rata).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from events.billing import SessionLogged
-from services.billing.pricing import PricingError, amount_ore, client_hours
+from services.billing.pricing_time import PricingError, amount_ore, client_hours
 from services.billing.tariffs import Catalogue
 
 THRESHOLDS = (80, 95, 100)

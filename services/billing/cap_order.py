@@ -32,7 +32,7 @@ from uuid import UUID
 from events.billing import SessionLogged
 from infra.calendar import STOCKHOLM
 from services.billing.cap import THRESHOLDS, CallOff
-from services.billing.pricing import amount_ore, client_hours
+from services.billing.pricing_time import amount_ore, client_hours
 from services.billing.tariffs import Catalogue
 
 Key = tuple[str, str]

@@ -18,7 +18,7 @@ from services.billing.domain_cap import CapAccount
 from services.billing.errors import NotFound
 from services.billing.forecast import forecast
 from services.billing.settlement import SettlementError
-from services.billing.tariffs import PriceNotKnown
+from services.billing.tariff_quotes import PriceNotKnown
 
 
 def service_levels(app: Books) -> dict[str, int]:

@@ -33,9 +33,10 @@ from uuid import NAMESPACE_URL, uuid5
 
 from events.billing import AdjustmentRecorded, SessionLogged
 from services.billing.fixed import fixed_lines
-from services.billing.pricing import amount_ore
+from services.billing.pricing_time import amount_ore
 from services.billing.settlement import month_start
-from services.billing.tariffs import Catalogue, PriceNotKnown
+from services.billing.tariff_quotes import PriceNotKnown
+from services.billing.tariffs import Catalogue
 
 CATCH_UP_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:catch-up-adjustment")
 """Namespace of catch-up adjustments' ids; never change it (ids must re-derive)."""

@@ -44,7 +44,7 @@ from services.billing.settlement import (
     check_month,
     month_start,
 )
-from services.billing.tariffs import PriceNotKnown
+from services.billing.tariff_quotes import PriceNotKnown
 
 #: How many months back the periodic job looks for months whose grace window has ended.
 SWEEP_MONTHS = 13

@@ -33,7 +33,8 @@ from datetime import date
 from typing import Any
 
 from infra.months import add_months, month_of_date, months_before, months_between
-from services.billing.tariffs import Catalogue, FixedQuote, PriceNotKnown
+from services.billing.tariff_quotes import FixedQuote, PriceNotKnown
+from services.billing.tariffs import Catalogue
 
 
 def rounded_share(amount_ore: int, months: int, covered: int) -> int:

@@ -61,7 +61,8 @@ from services.billing.settlement import (
     month_start,
     settle,
 )
-from services.billing.tariffs import Catalogue, PriceNotKnown
+from services.billing.tariff_quotes import PriceNotKnown
+from services.billing.tariffs import Catalogue
 
 
 def compute_from_export(

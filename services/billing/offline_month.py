@@ -26,16 +26,13 @@ from services.billing.cap_order import (
     limit_on,
     performed_key,
 )
-from services.billing.pricing import (
-    NeedsDecision,
-    bills_for_leanlink,
-    price_meeting,
-    session_id_for,
-)
+from services.billing.pricing import bills_for_leanlink, price_meeting, session_id_for
+from services.billing.pricing_groups import NeedsDecision
 from services.billing.providers import report_apart
 from services.billing.settlement import late_adjustment
 from services.billing.settlement_lines import Awaiting
-from services.billing.tariffs import Catalogue, PriceNotKnown
+from services.billing.tariff_quotes import PriceNotKnown
+from services.billing.tariffs import Catalogue
 
 
 @dataclass

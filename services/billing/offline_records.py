@@ -27,12 +27,8 @@ from services.billing.adjustments import AdjustmentError, is_manual, rederived
 from services.billing.cap_order import performed_key
 from services.billing.catchup import is_catch_up
 from services.billing.export_reader import Export, ExportError, Positioned
-from services.billing.pricing import (
-    NeedsDecision,
-    bills_for_leanlink,
-    decision_options,
-    session_id_for,
-)
+from services.billing.pricing import bills_for_leanlink, session_id_for
+from services.billing.pricing_groups import NeedsDecision, decision_options
 from services.billing.settlement import first_open_month
 from services.billing.tariff_entries import Entry, TariffError, entry_from_record
 from services.billing.tariffs import Catalogue

@@ -25,7 +25,8 @@ from services.billing.polare import (
 )
 from services.billing.polare_rates import check_rates
 from services.billing.settlement import month_start
-from services.billing.tariffs import Catalogue, PriceNotKnown
+from services.billing.tariff_quotes import PriceNotKnown
+from services.billing.tariffs import Catalogue
 
 
 def record_rates(

@@ -22,12 +22,8 @@ from events.billing import SessionReportedApart
 from events.scheduling import MeetingHeld
 from infra.calendar import local_date
 from infra.months import month_of_date
-from services.billing.pricing import (
-    bills_for_leanlink,
-    minutes_between,
-    session_id_for,
-    started_quarters,
-)
+from services.billing.pricing import bills_for_leanlink, session_id_for
+from services.billing.pricing_time import minutes_between, started_quarters
 
 
 def report_apart(meeting: MeetingHeld, settlement_month: str) -> SessionReportedApart:

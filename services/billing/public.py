@@ -37,7 +37,7 @@ from infra.topology import BILLING_EVENTS
 from services.billing.domain_cap import CapAccount
 from services.billing.domain_session import Session
 from services.billing.domain_settlement import Settlement
-from services.billing.pricing import Decision, decision_options
+from services.billing.pricing_groups import Decision, decision_options
 from services.billing.recorded_events import (
     CapAccountThresholdCrossedEvent,
     SessionDecidedEvent,

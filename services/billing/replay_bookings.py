@@ -25,13 +25,9 @@ from services.billing import catchup
 from services.billing.adjustments import AdjustmentError, is_manual, rederived
 from services.billing.catchup import is_catch_up
 from services.billing.errors import NotFound
-from services.billing.pricing import (
-    NeedsDecision,
-    PricingError,
-    bills_for_leanlink,
-    price_meeting,
-    session_id_for,
-)
+from services.billing.pricing import bills_for_leanlink, price_meeting, session_id_for
+from services.billing.pricing_groups import NeedsDecision
+from services.billing.pricing_time import PricingError
 from services.billing.providers import report_apart
 from services.billing.recorded_events import (
     SettlementAdjustmentBookedEvent,
@@ -49,7 +45,7 @@ from services.billing.settlement import (
     late_adjustment,
     settle,
 )
-from services.billing.tariffs import PriceNotKnown
+from services.billing.tariff_quotes import PriceNotKnown
 
 
 class BookingsAgain(FoldState):

@@ -18,7 +18,7 @@ from events.billing import (
     SessionReportedApart,
 )
 from services.billing.cap_order import CapLedger
-from services.billing.pricing import NeedsDecision
+from services.billing.pricing_groups import NeedsDecision
 from services.billing.session_sources import Source
 from services.billing.tariff_book import catalogue_of
 from services.billing.tariffs import Catalogue

@@ -20,16 +20,14 @@ from infra.calendar import month_of
 from infra.months import month_of_date
 from services.billing.cap import CallOff, apply_cap, call_offs_in_force, hold_against_cap
 from services.billing.cap_order import CapLedger, Key, cut_to, give_way, limit_on
-from services.billing.pricing import (
-    Billable,
-    NeedsDecision,
-    PricingError,
-    bills_for_leanlink,
-)
+from services.billing.pricing import Billable, bills_for_leanlink
+from services.billing.pricing_groups import NeedsDecision
+from services.billing.pricing_time import PricingError
 from services.billing.replay_fold import FoldState
 from services.billing.session_sources import Source, billable_of, place_of, price_source
 from services.billing.settlement import canonical_json
-from services.billing.tariffs import Catalogue, PriceNotKnown
+from services.billing.tariff_quotes import PriceNotKnown
+from services.billing.tariffs import Catalogue
 
 
 def _hold_again(

@@ -24,13 +24,8 @@ from services.billing.closing import close_due
 from services.billing.domain_accounts import CaseAccount
 from services.billing.domain_session import Session
 from services.billing.errors import BillingError, Conflict, NotFound
-from services.billing.pricing import (
-    DECISIONS,
-    DecisionRefused,
-    bills_for_leanlink,
-    check_decision,
-    session_id_for,
-)
+from services.billing.pricing import bills_for_leanlink, session_id_for
+from services.billing.pricing_groups import DECISIONS, DecisionRefused, check_decision
 from services.billing.session_sources import LoggedTime, time_session_id
 
 

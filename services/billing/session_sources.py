@@ -22,15 +22,13 @@ from infra.months import month_of_date
 from services.billing.cap_order import Key, day_key, performed_key
 from services.billing.pricing import (
     Billable,
-    Decision,
-    NeedsDecision,
-    decision_options,
     meeting_billable,
     price_decided,
     price_logged_time,
     price_meeting,
     time_billable,
 )
+from services.billing.pricing_groups import Decision, NeedsDecision, decision_options
 from services.billing.tariffs import Catalogue
 
 TIME_NAMESPACE = uuid5(NAMESPACE_URL, "lots:billing:logged-time")

@@ -73,7 +73,8 @@ from events.types import PROGRAMMES
 from infra import months
 from infra.refusals import Refused
 from services.billing.fixed import fixed_lines
-from services.billing.pricing import NeedsDecision, bills_for_leanlink
+from services.billing.pricing import bills_for_leanlink
+from services.billing.pricing_groups import NeedsDecision
 from services.billing.providers import other_providers
 from services.billing.separate import reported_separately
 from services.billing.settlement_lines import (

@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from events.billing import AdjustmentRecorded, SessionLogged
-from services.billing.pricing import NeedsDecision
+from services.billing.pricing_groups import NeedsDecision
 
 Document = dict[str, Any]  # as settlement.py's
 

@@ -1,8 +1,9 @@
 """The tariff catalogue: every price the contracts set, as dated data, and lookups by date.
 
 The kinds of entry and their records are in ``tariff_entries.py``, the seeds' prices in
-``tariff_seeds.py``; this module is the :class:`Catalogue` that answers from them (over 300
-lines because the catalogue is one class: its checks, its index and its lookups change together).
+``tariff_seeds.py``; this module is the :class:`Catalogue` that answers from them. Its checks on
+the entries are ``tariff_checks.py``'s; its quotes, :class:`PriceNotKnown`, the indexation
+factor and the rounding (:func:`ore_half_up`) are ``tariff_quotes.py``'s.
 
 A lookup returns the price in force on a date together with a ``tariff_version`` that names
 exactly the entries used (each as ``entry_id#fingerprint`` of its content, so a changed value
@@ -23,15 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from infra import contract_terms as shared_terms
-from infra.months import end_of_month
-from infra.refusals import Refused
+from services.billing.tariff_checks import check_entries
 from services.billing.tariff_entries import (
     ClientFee,
     ContractTerm,
-    Dated,
     Entry,
     Extension,
     FixedPayment,
@@ -42,70 +41,23 @@ from services.billing.tariff_entries import (
     Termination,
     YearlyCap,
 )
+from services.billing.tariff_quotes import (
+    CapQuote,
+    FixedQuote,
+    OreQuote,
+    PriceNotKnown,
+    RateQuote,
+    Unindexed,
+    in_force,
+    index_factor,
+    ore_half_up,
+)
 
-Unindexed = Literal["carry_forward", "refuse"]
-
-
-class PriceNotKnown(Refused, LookupError):
-    """No price is known for a date; raised instead of ever pricing at zero (answered 409)."""
-
-    status = 409
-
-    def __init__(self, price: str, on: date, why: str = "no tariff entry is in force") -> None:
-        self.price = price
-        self.on = on
-        super().__init__(f"{price} is not known for {on.isoformat()}: {why}")
-
-
-def ore_half_up(ore: Decimal) -> int:
-    """Round an amount in öre to whole öre, half-up: the one rounding of every money amount."""
-    return int(ore.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-@dataclass(frozen=True)
-class RateQuote:
-    sek_per_hour: Decimal
-    tariff_version: str
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class OreQuote:
-    ore: int
-    tariff_version: str
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class CapQuote:
-    hours: int
-    tariff_version: str
-
-
-@dataclass(frozen=True)
-class FixedQuote:
-    payment: FixedPayment
-    period_amount_ore: int
-    tariff_version: str
-    notes: tuple[str, ...] = ()
-    #: The agreed posts the amount was derived from, when a :class:`Posts` entry is in force.
-    posts: Posts | None = None
-
-
-D = TypeVar("D", bound=Dated)
 E = TypeVar("E", bound=Entry)
 
 
 def _of(kind: type[E], entries: tuple[Entry, ...]) -> tuple[E, ...]:
     return tuple(e for e in entries if isinstance(e, kind))
-
-
-def _in_force(entries: tuple[D, ...], on: date, price: str) -> D:
-    # The newest entry wins where validities overlap: a revision need not close the old entry.
-    candidates = [e for e in entries if e.covers(on)]
-    if not candidates:
-        raise PriceNotKnown(price, on)
-    return max(candidates, key=lambda e: e.valid_from)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,40 +81,10 @@ class Catalogue:
     )
 
     def __post_init__(self) -> None:
-        everything: list[Entry] = [*self.rates, *self.fees, *self.caps, *self.fixed]
-        everything += [*self.indexations, *self.terms, *self.extensions, *self.posts]
-        everything += self.terminations
-        _unique([e.entry_id for e in everything], "entry id")
-        _unique([("rate", r.programme, r.valid_from) for r in self.rates], "rate start")
-        _unique([("fee", f.programme, f.valid_from) for f in self.fees], "fee start")
-        _unique([("cap", c.programme, c.valid_from) for c in self.caps], "cap start")
-        _unique([(p.contract, p.valid_from) for p in self.fixed], "fixed payment start")
-        _unique([(i.series, i.year) for i in self.indexations], "indexation year")
-        _unique([t.contract for t in self.terms], "contract term")
-        _unique([(p.contract, p.valid_from) for p in self.posts], "posts start")
-        terms = {t.contract: t for t in self.terms}
-        for term in self.terms:
-            _month_aligned(term)
-        for payment in self.fixed:
-            owner = terms.get(payment.contract)
-            if owner is None or owner.billing != "fixed":
-                raise TariffError(f"{payment.entry_id}: no fixed-price term '{payment.contract}'")
-            _month_aligned(payment)
-            if payment.per == "term" and payment.valid_to is None:
-                raise TariffError(f"{payment.entry_id}: a payment per term needs valid_to")
-        for posts in self.posts:
-            _check_posts(posts, terms.get(posts.contract))
-        _unique([t.contract for t in self.terminations], "termination of contract")
-        for notice in self.terminations:
-            ended = terms.get(notice.contract)
-            if ended is None or notice.ends_on != end_of_month(notice.ends_on):
-                raise TariffError(
-                    f"{notice.entry_id}: no term '{notice.contract}' to end on a month's last day"
-                )
-        for ext in self.extensions:
-            extended = terms.get(ext.contract)
-            if extended is None or extended.extension_years is None or extended.valid_to is None:
-                raise TariffError(f"{ext.entry_id}: contract '{ext.contract}' is not extendable")
+        check_entries(
+            self.rates, self.fees, self.caps, self.fixed, self.indexations, self.terms,
+            self.extensions, self.posts, self.terminations,
+        )  # fmt: skip
 
     def with_entries(self, *entries: Entry) -> Catalogue:
         """A new catalogue with these entries added, each to its own kind."""
@@ -264,7 +186,7 @@ class Catalogue:
 
     def _hourly_rate(self, programme: str, on: date) -> RateQuote:
         name = f"{programme} hourly rate"
-        rate = _in_force(tuple(r for r in self.rates if r.programme == programme), on, name)
+        rate = in_force(tuple(r for r in self.rates if r.programme == programme), on, name)
         # A rate entry may outlive a terminated contract; the term decides whether it applies.
         terms = self.terms_in_force(on)
         if not any(t.billing == "hourly" and programme in t.programmes for t in terms):
@@ -275,18 +197,18 @@ class Catalogue:
 
     def _client_fee(self, programme: str, on: date) -> OreQuote:
         name = f"{programme} client fee per visit"
-        fee = _in_force(tuple(f for f in self.fees if f.programme == programme), on, name)
+        fee = in_force(tuple(f for f in self.fees if f.programme == programme), on, name)
         factor, refs, notes = self._index(fee.indexed_by, fee.price_level_year, on, name)
         return OreQuote(ore_half_up(fee.ore_per_visit * factor), "+".join([fee.ref, *refs]), notes)
 
     def _yearly_cap(self, programme: str, on: date) -> CapQuote:
         name = f"{programme} yearly hour cap"
-        cap = _in_force(tuple(c for c in self.caps if c.programme == programme), on, name)
+        cap = in_force(tuple(c for c in self.caps if c.programme == programme), on, name)
         return CapQuote(cap.hours, cap.ref)
 
     def fixed_payment(self, contract: str, on: date) -> FixedQuote:
         name = f"fixed payment of contract {contract}"
-        payment = _in_force(tuple(p for p in self.fixed if p.contract == contract), on, name)
+        payment = in_force(tuple(p for p in self.fixed if p.contract == contract), on, name)
         factor, refs, notes = self._index(payment.indexed_by, payment.price_level_year, on, name)
         posts = self.posts_in_force(contract, on)
         if posts is not None:
@@ -301,7 +223,7 @@ class Catalogue:
         """The agreed posts of a contract on a day (the newest entry covering it), if any."""
         own = tuple(p for p in self.posts if p.contract == contract)
         try:
-            return _in_force(own, on, f"posts of {contract}")
+            return in_force(own, on, f"posts of {contract}")
         except PriceNotKnown:
             return None
 
@@ -316,49 +238,4 @@ class Catalogue:
     def _index(
         self, series: str | None, level_year: int, on: date, name: str
     ) -> tuple[Decimal, list[str], tuple[str, ...]]:
-        factor = Decimal(1)
-        refs: list[str] = []
-        notes: list[str] = []
-        if series is None:
-            return factor, refs, ()
-        # An indexation is due for every year after the price-level year, from 1 January of that
-        # year (000: from 2018-01-01 on a 2017 level; 002: from 2019-01-01 on a 2018 level).
-        for year in range(level_year + 1, on.year + 1):
-            found = [i for i in self.indexations if i.series == series and i.year == year]
-            if not found:
-                if self.unindexed == "refuse":
-                    raise PriceNotKnown(name, on, f"no {series} indexation recorded for {year}")
-                refs.append(f"unindexed-{series}-{year}")
-                notes.append(
-                    f"{name}: no {series} indexation recorded for {year}; "
-                    f"the previous price level is carried forward"
-                )
-            elif found[0].applies_from <= on:
-                factor *= 1 + found[0].percent / 100
-                refs.append(found[0].ref)
-        return factor, refs, tuple(notes)
-
-
-def _unique(keys: list[object], what: str) -> None:
-    seen: set[object] = set()
-    for key in keys:
-        if key in seen:
-            raise TariffError(f"duplicate {what}: {key}")
-        seen.add(key)
-
-
-def _check_posts(posts: Posts, term: ContractTerm | None) -> None:
-    if term is None or term.billing != "fixed":
-        raise TariffError(f"{posts.entry_id}: no fixed-price term '{posts.contract}'")
-    if posts.ftes < 0 or posts.payment_ftes <= 0:
-        raise TariffError(f"{posts.entry_id}: posts must be >= 0 and the payment's posts > 0")
-    # A change agreed inside a month is refused rather than moved: the month it is paid from
-    # is the parties' to state (the seeds pay by whole months and say nothing finer).
-    _month_aligned(posts)
-
-
-def _month_aligned(entry: Dated) -> None:
-    # Fixed payments are shared out by whole months, so their bounds must be whole months.
-    start, end = entry.valid_from, entry.valid_to
-    if start.day != 1 or (end is not None and end != end_of_month(end)):
-        raise TariffError(f"{entry.entry_id}: must start on a month's first day and end on a last")
+        return index_factor(self.indexations, self.unindexed, series, level_year, on, name)

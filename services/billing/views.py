@@ -23,7 +23,7 @@ from services.billing.domain_settlement import Settlement
 from services.billing.session_sources import needs_of, source_of
 from services.billing.settlement import Document, month_start, settle
 from services.billing.settlement_lines import Awaiting
-from services.billing.tariffs import PriceNotKnown
+from services.billing.tariff_quotes import PriceNotKnown
 
 
 def session_view(session: Session) -> dict[str, Any]:

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Body, Query, Security
 from pydantic import BaseModel, Field
 
 from infra.access import looked_over_http
-from infra.auth import STAFF, Principal, Role, guard
+from infra.auth import STAFF, Role, guard
 from infra.runtime import Runtime
+from infra.tokens import Principal
 from services.intake.application import Intake
 from services.intake.case_refusals import OUTCOMES, CaseError, UnknownCase
 

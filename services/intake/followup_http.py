@@ -15,8 +15,9 @@ from pydantic import BaseModel, Field
 
 from events.intake_registers import AssessmentStage, Economy, GoalArea, GoalStatus
 from infra.access import looked_over_http
-from infra.auth import STAFF, Principal, Role, guard
+from infra.auth import STAFF, Role, guard
 from infra.runtime import Runtime
+from infra.tokens import Principal
 from services.intake.followup import FamilyFollowUp
 from services.intake.followup_commands import FollowUpCommands
 from services.intake.register_http_edge import By, Text, run

@@ -16,8 +16,9 @@ from events.codec import MAX_DATA_BYTES
 from events.intake import ContractNotice, Reason
 from events.referrals import ReferralId, Source, SubmitReferral
 from events.strictjson import NotJson, loads
-from infra.auth import STAFF, Principal, Role, guard
+from infra.auth import STAFF, Role, guard
 from infra.runtime import Runtime
+from infra.tokens import Principal
 from services.intake.answers import Answer
 from services.intake.application import Intake
 

@@ -23,7 +23,8 @@ from infra.unit_of_work import UnitOfWork
 from services.scheduling import booking, monitor, outcomes, registry
 from services.scheduling.booking import BookingRun, MeetingRequest
 from services.scheduling.desk import Desk
-from services.scheduling.domain import FieldActivity, Meeting, WaitingCase
+from services.scheduling.domain import FieldActivity, WaitingCase
+from services.scheduling.domain_meeting import Meeting
 from services.scheduling.errors import (
     BusyElsewhere,
     Conflict,

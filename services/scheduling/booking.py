@@ -18,7 +18,8 @@ from eventsourcing.domain import Aggregate
 
 from infra.calendar import STOCKHOLM, local_date
 from services.scheduling.desk import Desk, Subject
-from services.scheduling.domain import NAMESPACE, Meeting, WaitingCase
+from services.scheduling.domain import NAMESPACE, WaitingCase
+from services.scheduling.domain_meeting import Meeting
 from services.scheduling.errors import Conflict, Invalid, WrongKind
 from services.scheduling.matching import NotOffered, Offer, Seeker, plan_first_contacts
 from services.scheduling.policy import FIRST_CONTACT_KIND, KINDS, KindRule

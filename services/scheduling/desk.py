@@ -17,7 +17,8 @@ from eventsourcing.domain import Aggregate
 
 from infra.calendar import STOCKHOLM, local_date
 from infra.unit_of_work import UnitOfWork
-from services.scheduling.domain import FieldActivity, Meeting, WaitingCase
+from services.scheduling.domain import FieldActivity, WaitingCase
+from services.scheduling.domain_meeting import Meeting
 from services.scheduling.errors import (
     Conflict,
     NotBookable,

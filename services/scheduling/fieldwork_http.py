@@ -14,12 +14,10 @@ from pydantic import BaseModel, Field
 from events.scheduling import Consultation
 from infra.auth import READ, STAFF
 from services.scheduling.application import Scheduling
-from services.scheduling.fieldwork import (
+from services.scheduling.fieldwork import NightWalk, get, report_walk
+from services.scheduling.fieldwork_deployments import (
     AreaDeployment,
-    NightWalk,
     extend_deployment,
-    get,
-    report_walk,
     start_deployment,
 )
 from services.scheduling.http_edge import ERRORS, run

@@ -27,7 +27,7 @@ from uuid import UUID
 
 from infra.calendar import STOCKHOLM, local_date
 from services.scheduling.desk import Desk
-from services.scheduling.domain import Meeting
+from services.scheduling.domain_meeting import Meeting
 from services.scheduling.errors import HeldElsewhere
 from services.scheduling.roster import StaffWeek
 from services.scheduling.timeplan import Interval, week_of

@@ -17,8 +17,9 @@ from fastapi import APIRouter, HTTPException, Query, Security
 from events.types import Programme
 from infra.access import looked_over_http
 from infra.application import ServiceApplication
-from infra.auth import READ, STAFF, Principal, Role, guard
+from infra.auth import READ, STAFF, Role, guard
 from infra.runtime import Runtime
+from infra.tokens import Principal
 from services.scheduling import fieldwork_http
 from services.scheduling.application import Scheduling
 from services.scheduling.domain import FieldActivity, WaitingCase

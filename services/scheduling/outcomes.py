@@ -17,7 +17,8 @@ from uuid import UUID
 from infra.calendar import STOCKHOLM, local_date
 from services.scheduling.booking import check_minutes, kind_rule
 from services.scheduling.desk import Desk
-from services.scheduling.domain import Meeting, WaitingCase
+from services.scheduling.domain import WaitingCase
+from services.scheduling.domain_meeting import Meeting
 from services.scheduling.errors import Conflict, Invalid, MeetingClosed
 from services.scheduling.held import check_one_at_a_time, note_held
 from services.scheduling.timeplan import Interval

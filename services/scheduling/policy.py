@@ -17,7 +17,7 @@ from typing import Literal
 
 from events.types import PROGRAMMES
 from infra.calendar import CalendarPolicy
-from services.scheduling.steering import DEFAULT_TERM, Term
+from services.scheduling.steering_rule import DEFAULT_TERM, Term
 
 Competence = Literal[
     "violence_in_close_relationships",
@@ -167,7 +167,8 @@ class SchedulingPolicy:
     wait_programmes: tuple[str, ...] = ("network", "coordinated", "counselling")
     working_time: WorkingTime = field(default_factory=WorkingTime)
     network_plan: tuple[PlanStep, ...] = NETWORK_PLAN
-    #: The contract term the steering group is judged within (002; services/scheduling/steering.py).
+    #: The contract term the steering group is judged within (002;
+    #: services/scheduling/steering_rule.py).
     steering_term: Term = DEFAULT_TERM
 
     def __post_init__(self) -> None:

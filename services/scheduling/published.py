@@ -21,7 +21,8 @@ from events.scheduling import (
 from events.types import MeetingFormat, MeetingKind, Message, Programme
 from infra.outbox import Outgoing, Translator
 from infra.topology import SCHEDULING_EVENTS
-from services.scheduling.domain import Meeting, WaitingCase
+from services.scheduling.domain import WaitingCase
+from services.scheduling.domain_meeting import Meeting
 from services.scheduling.monitor import WaitMonitor
 from services.scheduling.steering_app import STEERING_EVENTS
 

@@ -18,7 +18,8 @@ from events.types import MeetingFormat, MeetingKind, Programme
 from infra.calendar import STOCKHOLM
 from services.scheduling.application import QueueRow
 from services.scheduling.booking import MeetingRequest
-from services.scheduling.domain import FieldActivity, Meeting, WaitingCase
+from services.scheduling.domain import FieldActivity, WaitingCase
+from services.scheduling.domain_meeting import Meeting
 from services.scheduling.policy import Competence
 
 StaffId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]

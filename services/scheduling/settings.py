@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.calendar import CalendarPolicy
 from services.scheduling.policy import LEANLINK, SchedulingPolicy, WorkingTime
-from services.scheduling.steering import DEFAULT_TERM, Term
+from services.scheduling.steering_rule import DEFAULT_TERM, Term
 
 
 class SchedulingSettings(BaseSettings):

@@ -28,14 +28,8 @@ from infra.outbox import Outgoing, Translator
 from infra.refusals import Refused
 from infra.topology import SCHEDULING_EVENTS
 from infra.unit_of_work import UnitOfWork
-from services.scheduling.steering import (
-    DEFAULT_TERM,
-    Outlook,
-    SteeringError,
-    SteeringMeeting,
-    Term,
-    outlook,
-)
+from services.scheduling.steering import SteeringError, SteeringMeeting
+from services.scheduling.steering_rule import DEFAULT_TERM, Outlook, Term, outlook
 
 
 class SteeringNotFound(Refused, LookupError):

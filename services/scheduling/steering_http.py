@@ -11,12 +11,9 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from events.scheduling import SteeringOrganisation
 from infra.auth import READ, STAFF
-from services.scheduling.steering import (
-    MINIMUM_PER_YEAR,
-    NOTICE_BUSINESS_DAYS,
-    SteeringMeeting,
-)
+from services.scheduling.steering import SteeringMeeting
 from services.scheduling.steering_app import SteeringCommands
+from services.scheduling.steering_rule import MINIMUM_PER_YEAR, NOTICE_BUSINESS_DAYS
 
 #: Who may call a route (docs/security.md): staff record; auditors read the records.
 

@@ -20,7 +20,8 @@ import redis
 
 from infra.auth import Role
 from infra.monitor import drained
-from infra.redis import connect, dev_password
+from infra.redis import connect
+from infra.redis_passwords import dev_password
 from infra.settings import SERVICES, Settings
 from lots.status import collect
 from lots.supervisor import running

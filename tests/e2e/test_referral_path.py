@@ -16,7 +16,7 @@ import redis
 
 from infra.auth import Role
 from infra.monitor import drained
-from infra.redis import redis_server_binary
+from infra.redis_server import redis_server_binary
 from infra.settings import Settings
 from lots.demo import stored_event_counts
 from lots.supervisor import Supervisor, running
@@ -150,7 +150,7 @@ def test_an_invalid_referral_is_rejected_with_every_reason(
 def test_after_redis_loses_everything_the_services_refill_it_and_carry_on(
     settings: Settings, tmp_path: Path
 ) -> None:
-    from infra.redis import EmbeddedRedis
+    from infra.redis_server import EmbeddedRedis
 
     server = EmbeddedRedis(free_port(), tmp_path / "redis")
     server.start()

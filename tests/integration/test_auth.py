@@ -21,17 +21,10 @@ import redis
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
-from infra.auth import (
-    HEALTH,
-    Role,
-    TokenRegistry,
-    bearer_headers,
-    digest,
-    entry_for,
-    new_token,
-    route_roles,
-)
+from infra.auth import HEALTH, Role, TokenRegistry, route_roles
+from infra.dev_tokens import bearer_headers
 from infra.settings import SERVICES, ServiceName, Settings, SettingsError, TokenEntry
+from infra.tokens import digest, entry_for, new_token
 from lots.cli import app as cli
 from lots.statuspage import Sampler, build
 from tests.support.auth import client, headers, served
@@ -282,7 +275,7 @@ def test_services_starting_together_make_and_read_one_set_of_development_tokens(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from infra.auth import dev_tokens
+    from infra.dev_tokens import dev_tokens
 
     with ThreadPoolExecutor(8) as pool:
         seen = list(pool.map(lambda _: dev_tokens(settings), range(16)))

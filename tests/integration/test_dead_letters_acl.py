@@ -12,7 +12,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from events.codec import encode
-from infra.redis import connect, dev_password, login, resolve_redis
+from infra.redis import connect
+from infra.redis_passwords import dev_password, login
+from infra.redis_server import resolve_redis
 from infra.settings import Settings
 from lots.cli import app
 from tests.conftest import free_port

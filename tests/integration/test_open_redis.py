@@ -18,10 +18,10 @@ from pydantic import SecretStr
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
-from infra.auth import entry_for, new_token
-from infra.redis import EmbeddedRedis
 from infra.redis_guard import OPEN_REDIS, Guard, check, inspect, where
+from infra.redis_server import EmbeddedRedis
 from infra.settings import Role, Settings, SettingsError
+from infra.tokens import entry_for, new_token
 from lots.cli import app as cli
 from lots.status import collect
 from lots.status_text import render

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import httpx
 
-from infra.auth import Role, bearer_headers, client_token
+from infra.auth import Role
+from infra.dev_tokens import bearer_headers, client_token
 from infra.logging import NotPolling
-from infra.redis import EmbeddedRedis
+from infra.redis_server import EmbeddedRedis
 from infra.settings import Settings
 from tests.conftest import free_port
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from infra.redis import EmbeddedRedis
+from infra.redis_server import EmbeddedRedis
 from infra.settings import Settings
 from tests.conftest import free_port
 from tests.support.flow import Hop, eventually, expected_ids, meeting, publish, wait_until

@@ -23,14 +23,9 @@ from redis.exceptions import NoPermissionError
 
 from infra.acl import password_hash
 from infra.monitor import stream_report
-from infra.redis import (
-    EmbeddedRedis,
-    RedisUnavailable,
-    connect,
-    login,
-    resolve_redis,
-    server_version,
-)
+from infra.redis import RedisUnavailable, connect
+from infra.redis_passwords import login
+from infra.redis_server import EmbeddedRedis, resolve_redis, server_version
 from infra.sentinel import record_failover, replication_lines
 from infra.settings import Settings
 from infra.topology import ensure_groups

@@ -18,8 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra.redis import EmbeddedRedis, RedisUnavailable, embedded_url, resolve_redis
+from infra.redis import RedisUnavailable, embedded_url
 from infra.redis_guard import check, describe
+from infra.redis_server import EmbeddedRedis, resolve_redis
 from infra.settings import Settings
 from lots.status import collect
 from tests.conftest import free_port

@@ -15,7 +15,7 @@ from infra.auth import Role
 from infra.settings import Settings
 from services.scheduling.application import Scheduling
 from services.scheduling.booking import MeetingRequest
-from services.scheduling.domain import Meeting
+from services.scheduling.domain_meeting import Meeting
 from services.scheduling.errors import HeldElsewhere
 from services.scheduling.http import routers
 from tests.integration.test_scheduling_concurrency import at_once

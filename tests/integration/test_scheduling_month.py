@@ -22,7 +22,7 @@ from infra.calendar import STOCKHOLM, is_business_day, local_date
 from infra.settings import Settings
 from services.scheduling.application import Scheduling
 from services.scheduling.booking import MeetingRequest
-from services.scheduling.domain import Meeting
+from services.scheduling.domain_meeting import Meeting
 from services.scheduling.policy import COMPETENCES
 from tests.integration.test_scheduling_support import (
     Clock,

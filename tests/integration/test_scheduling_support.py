@@ -20,7 +20,7 @@ from infra.settings import Settings
 from services.intake.priority import DEFAULT_ORDERS, priority_of
 from services.scheduling.app import build
 from services.scheduling.application import Scheduling
-from services.scheduling.domain import Meeting
+from services.scheduling.domain_meeting import Meeting
 from services.scheduling.policy import SchedulingPolicy
 from services.scheduling.timeplan import Interval
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from infra.auth import dev_tokens
-from infra.redis import dev_password
+from infra.dev_tokens import dev_tokens
+from infra.redis_passwords import dev_password
 from infra.settings import Settings
 from infra.store import cipher_key
 

@@ -12,7 +12,8 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from infra import sentinel
-from infra.redis import async_client, connect, reachable, resolve_redis
+from infra.redis import async_client, connect, reachable
+from infra.redis_server import resolve_redis
 from infra.sentinel import replication, replication_lines
 from infra.settings import Settings
 from tests.support.sentinel import MASTER, SentinelGroup, wait_for

@@ -18,7 +18,7 @@ from services.scheduling.application import Scheduling
 from services.scheduling.http import routers
 from services.scheduling.policy import SchedulingPolicy
 from services.scheduling.settings import SchedulingSettings
-from services.scheduling.steering import DEFAULT_TERM, MEMBERS, Term
+from services.scheduling.steering_rule import DEFAULT_TERM, MEMBERS, Term
 from tests.integration.test_scheduling_support import Clock, local, scheduling
 from tests.support.auth import api, headers
 

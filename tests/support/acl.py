@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from infra.acl import USERS, password_hash, users
-from infra.redis import EmbeddedRedis, redis_server_binary, server_version
+from infra.redis_server import EmbeddedRedis, redis_server_binary, server_version
 from tests.conftest import free_port
 
 PASSWORDS = {user: f"{user}-test-password" for user in USERS}

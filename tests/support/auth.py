@@ -1,7 +1,7 @@
 """Tokens for tests: the development tokens of the test's own var directory.
 
 Every test has its own ``var_dir``, so its services make their own development tokens there
-(:func:`infra.auth.dev_tokens`) and the test reads the same file. :class:`ByRoute` is for
+(:func:`infra.dev_tokens.dev_tokens`) and the test reads the same file. :class:`ByRoute` is for
 clients that play everyone at once: it presents the publisher's token to the referral routes
 and staff's to the others, as the people who normally call them would.
 """
@@ -16,7 +16,8 @@ import httpx
 from fastapi import APIRouter, FastAPI
 
 from infra.application import ServiceApplication
-from infra.auth import Role, TokenRegistry, bearer_headers, dev_tokens, secure
+from infra.auth import Role, TokenRegistry, secure
+from infra.dev_tokens import bearer_headers, dev_tokens
 from infra.http import answer_refusals
 from infra.runtime import Runtime
 from infra.service import build_http

@@ -12,7 +12,7 @@ from typing import Any
 
 import redis
 
-from infra.redis import redis_server_binary
+from infra.redis_server import redis_server_binary
 from tests.conftest import free_port
 
 MASTER = "lots"

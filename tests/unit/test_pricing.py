@@ -16,20 +16,20 @@ from events.types import MeetingFormat, Programme
 from infra.calendar import local_date
 from services.billing.cap import THRESHOLDS, CallOff, apply_cap, hold_against_cap, split_at_cap
 from services.billing.pricing import (
-    DECISIONS,
     Billable,
-    DecisionRefused,
-    NeedsDecision,
     NotHourlyBilled,
-    PricingError,
-    amount_ore,
-    decision_options,
     price_decided,
     price_logged_time,
     price_meeting,
     session_id_for,
-    started_quarters,
 )
+from services.billing.pricing_groups import (
+    DECISIONS,
+    DecisionRefused,
+    NeedsDecision,
+    decision_options,
+)
+from services.billing.pricing_time import PricingError, amount_ore, started_quarters
 from services.billing.session_sources import billable_of, price_source
 from services.billing.tariff_seeds import default_catalogue
 

@@ -12,7 +12,8 @@ import pytest
 
 from infra.calendar import STOCKHOLM, CalendarPolicy
 from services.scheduling.application import Scheduling
-from services.scheduling.domain import Meeting, WaitingCase
+from services.scheduling.domain import WaitingCase
+from services.scheduling.domain_meeting import Meeting
 from services.scheduling.errors import (
     Conflict,
     MeetingClosed,

@@ -30,8 +30,8 @@ from services.billing.settlement import (
     verify,
 )
 from services.billing.tariff_entries import Extension
+from services.billing.tariff_quotes import PriceNotKnown
 from services.billing.tariff_seeds import default_catalogue
-from services.billing.tariffs import PriceNotKnown
 
 CATALOGUE = default_catalogue()
 CEST = timezone(timedelta(hours=2))

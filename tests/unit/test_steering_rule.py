@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from infra.calendar import CalendarPolicy, is_business_day
-from services.scheduling.steering import (
+from services.scheduling.steering_rule import (
     MEMBERS,
     MINIMUM_PER_YEAR,
     NOTICE_BUSINESS_DAYS,

@@ -18,8 +18,9 @@ from services.billing.tariff_entries import (
     Indexation,
     TariffError,
 )
+from services.billing.tariff_quotes import PriceNotKnown, ore_half_up
 from services.billing.tariff_seeds import default_catalogue
-from services.billing.tariffs import Catalogue, PriceNotKnown, ore_half_up
+from services.billing.tariffs import Catalogue
 
 JOINT = "coordinated-network-2018"
 
