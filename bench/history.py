@@ -5,8 +5,10 @@ production, month after month on a simulated clock; both histories end in the sa
 (:data:`LAST`), so that what is measured after it is the same work over more or less past.
 Counselling referrals are consumed by intake in batches (``Intake.process``, as from
 ``intake.referrals``), most cases are acknowledged by reception and the rest noted overdue by
-the acknowledgement check, the daily retention job runs (so persons whose retention has ended
-are erased in the ten years), scheduling and billing consume intake's outbox
+the acknowledgement check and acknowledged late, social workers close each case in the third
+month after it was opened (``Intake.close_case``, :data:`CLOSED_AFTER_MONTHS`), the daily
+retention job runs (so persons whose retention has ended are erased in the ten years; their
+five years count from the close), scheduling and billing consume intake's outbox
 (``Scheduling.process``, ``Billing.process``) and scheduling runs its deadline check. From the
 counselling contract's start (:data:`BILLED_FROM`, the tariff seeds: before it no counselling
 price exists) each acknowledged case's first meeting is held and billing consumes its
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from pydantic import SecretStr
 
 from bench.pipeline import SOURCE, referral
@@ -67,6 +70,11 @@ LAST = date(2025, 12, 3)
 BILLED_FROM = date(2022, 1, 1)
 #: Of a month's cases, this share is acknowledged by reception in time.
 ACKNOWLEDGED = 0.95
+#: A case is closed by its social worker in the third month after the one it was opened in
+#: (a counselling course of a few meetings); the last months' cases are still open.
+CLOSED_AFTER_MONTHS = 3
+#: How the cases close, and how often (``services/intake/case_refusals.py``'s outcomes).
+CLOSINGS = {"goals_met": 6, "phased_out": 2, "declined_by_family": 1, "moved": 1}
 #: Referrals per unit of work, as intake's consumer reads them.
 BATCH = 500
 #: The Redis epoch the fill's relay published into (``infra/relay.py``): a measured start
@@ -176,7 +184,7 @@ def live(
     apps: Apps, config: IntakeSettings, opening: date, per_month: int, rng: random.Random
 ) -> None:
     """One month: the previous one closed, referrals in, acknowledgements, meetings held,
-    the periodic jobs."""
+    the late acknowledgements, the cases of three months ago closed, the periodic jobs."""
     clock, intake = apps.clock, apps.intake
     clock.now = datetime.combine(opening, clock_time(8), STOCKHOLM)
     previous = (opening.replace(day=1) - timedelta(days=1)).replace(day=3)
@@ -203,9 +211,34 @@ def live(
             apply_held(apps.billing, meetings, f"{label(opening)}-{start}")
     clock.now += timedelta(days=13)
     intake.check_acknowledgements()
+    for n in range(len(acknowledged), per_month):  # the late ones, noted overdue just now
+        intake.acknowledge(case_of(opening, n), "reception")
+    close_cases(intake, opening, per_month, rng)
     intake.erase_expired(config.retention_years)
     relay(apps)
     apps.scheduling.check_deadlines()
+
+
+def close_cases(intake: Intake, month: date, per_month: int, rng: random.Random) -> None:
+    """Close the cases opened :data:`CLOSED_AFTER_MONTHS` before ``month``, as social workers
+    do (``lots``/HTTP ``close``: ``Intake.close_case``); scheduling closes them in turn when it
+    consumes ``CaseClosed``."""
+    back = month.year * 12 + month.month - 1 - CLOSED_AFTER_MONTHS
+    opened = date(back // 12, back % 12 + 1, 3)
+    outcomes, weights = list(CLOSINGS), list(CLOSINGS.values())
+    for n in range(per_month):
+        case_id = case_of(opened, n)
+        if _opened(intake, case_id):
+            intake.close_case(case_id, rng.choices(outcomes, weights)[0], "social-worker")
+
+
+def _opened(intake: Intake, case_id: UUID) -> bool:
+    """Whether the case exists (a history's first months have no cases before them)."""
+    try:
+        intake.case(case_id)
+    except AggregateNotFoundError:
+        return False
+    return True
 
 
 def relay(apps: Apps) -> None:

@@ -6,12 +6,23 @@ recorded since the last one. It is stored in scheduling's store with its positio
 time (:mod:`infra.projections`), so a start reads only what was recorded since. It only
 answers "which cases, in which order"; commands load the cases themselves and the aggregates
 guard every change.
+
+It holds only what its queries can still read, so that its cost stays flat over years of
+history (issue 18): the queue reads the waiting cases, the deadline check the unjudged ones,
+the service levels the waiting and overdue ones, and the wait-time rule the cases waiting or
+first held in its window (``wait_window_days`` before today). A case that is settled (first
+held, or closed without being held), no longer waits for a deadline verdict, and was settled
+:data:`KEPT_DAYS` or more before the latest date the view has read (its horizon, never later
+than today) can take part in none of them again, so it is dropped (:meth:`CaseView._drop_settled`).
+Events of a dropped case are skipped: a later close does not change when it was first held,
+and it is not judged again. The drop is decided after every event, from the log alone, so a
+view resumed from any stored position equals a fold from the beginning.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol, cast
 from uuid import UUID
 
@@ -30,19 +41,35 @@ _HELD = get_topic(WaitingCase.MeetingHeld)  # type: ignore[attr-defined]
 _CLOSED = get_topic(WaitingCase.Closed)  # type: ignore[attr-defined]
 _JUDGED = get_topic(WaitingCase.DeadlineJudged)  # type: ignore[attr-defined]
 
+#: A settled case is kept this many days after it was settled, counted back from the view's
+#: horizon: longer than any wait window the policy may set (refused above it), with room for
+#: a meeting recorded held late.
+KEPT_DAYS = 92
+
 
 class CaseView:
     """Scheduling's cases in queue order, and which deadlines are still to be judged."""
 
-    name = "scheduling.case-view/1"
+    #: /2: settled cases are dropped after :data:`KEPT_DAYS` (/1 kept every case).
+    name = "scheduling.case-view/2"
 
-    def __init__(self, app: Application[UUID], batch: int = 1000) -> None:
+    def __init__(
+        self, app: Application[UUID], batch: int = 1000, kept_days: int | None = KEPT_DAYS
+    ) -> None:
+        """``kept_days=None`` keeps every case (a check that dropping changes no answer)."""
+        window = getattr(getattr(app, "policy", None), "wait_window_days", 0)
+        if kept_days is not None and window > kept_days:
+            raise ValueError(f"the wait window ({window} days) is longer than the case view "
+                             f"keeps settled cases ({kept_days} days)")  # fmt: skip
         self._app = app
         self._batch = batch
+        self._kept = None if kept_days is None else timedelta(days=kept_days)
         self.position = 0
         self.cases: dict[UUID, QueuedCase] = {}
         self.unjudged: set[UUID] = set()
         self.overdue: set[UUID] = set()
+        #: The latest local date the view has read (received, first held or closed).
+        self.horizon: date | None = None
 
     def catch_up(self) -> None:
         """Read what was recorded since the last call; the caller holds the app's lock."""
@@ -68,6 +95,7 @@ class CaseView:
             "cases": [_plain(asdict(case)) for case in self.cases.values()],
             "unjudged": sorted(c.hex for c in self.unjudged),
             "overdue": sorted(c.hex for c in self.overdue),
+            "horizon": self.horizon.isoformat() if self.horizon else None,
         }
 
     def load(self, state: dict[str, Any]) -> None:
@@ -84,9 +112,47 @@ class CaseView:
             self.cases[case.case_id] = case
         self.unjudged = {UUID(c) for c in state["unjudged"]}
         self.overdue = {UUID(c) for c in state["overdue"]}
+        self.horizon = date.fromisoformat(state["horizon"]) if state["horizon"] else None
 
     def _apply(self, topic: str, event: DomainEventProtocol[UUID]) -> None:
-        """Apply one of a case's events, named by its topic (read as :class:`_CaseQueued` ...)."""
+        """Apply one of a case's events, then drop what no query can read any more."""
+        case = self._fold(topic, event)
+        if case is None or self._kept is None:
+            return
+        if self._advance(case):
+            self._drop_settled()
+        elif self._dropped(case):
+            self._forget(case.case_id)
+
+    def _advance(self, case: QueuedCase) -> bool:
+        """Move the horizon to the case's latest date; True if it moved."""
+        latest = max(d for d in (case.received_on, case.held_on, case.closed_on) if d)
+        if self.horizon is not None and latest <= self.horizon:
+            return False
+        self.horizon = latest
+        return True
+
+    def _dropped(self, case: QueuedCase) -> bool:
+        """Settled (first held, else closed) ``KEPT_DAYS`` before the horizon, not unjudged."""
+        settled = case.held_on or case.closed_on
+        assert self._kept is not None and self.horizon is not None
+        return (
+            settled is not None
+            and settled < self.horizon - self._kept
+            and case.case_id not in self.unjudged
+        )
+
+    def _drop_settled(self) -> None:
+        for case in [c for c in self.cases.values() if self._dropped(c)]:
+            self._forget(case.case_id)
+
+    def _forget(self, case_id: UUID) -> None:
+        del self.cases[case_id]
+        self.overdue.discard(case_id)
+
+    def _fold(self, topic: str, event: DomainEventProtocol[UUID]) -> QueuedCase | None:
+        """Apply one of a case's events, named by its topic (read as :class:`_CaseQueued` ...);
+        the case as it is now, or None for a case no longer in the view."""
         case_id = event.originator_id
         if topic == _QUEUED:
             queued = cast(_CaseQueued, event)
@@ -100,8 +166,11 @@ class CaseView:
                 received_on=local_date(queued.received_at),
             )
             self.unjudged.add(case_id)
-            return
-        case = self.cases[case_id]
+            return self.cases[case_id]
+        found = self.cases.get(case_id)
+        if found is None:
+            return None  # dropped as settled: see the module docstring
+        case = found
         if topic == _HELD and case.held_on is None:
             held = cast(_FirstHeld, event)
             self.cases[case_id] = replace(case, held_on=local_date(held.started_at))
@@ -114,6 +183,7 @@ class CaseView:
             self.unjudged.discard(case_id)
             if not cast(_DeadlineJudged, event).met:
                 self.overdue.add(case_id)
+        return self.cases[case_id]
 
     def queue(self, programme: str | None = None) -> list[QueuedCase]:
         return ordered(c for c in self.cases.values() if programme in (None, c.programme))

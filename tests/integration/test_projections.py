@@ -15,7 +15,7 @@ from infra.projections import from_scratch, keep
 from infra.settings import Settings
 from services.intake.retention import RetentionWatch
 from services.intake.watch import AckWatch
-from services.scheduling.view import CaseView
+from services.scheduling.view import KEPT_DAYS, CaseView
 from tests.integration.test_scheduling_support import Clock as SchedulingClock
 from tests.integration.test_scheduling_support import deliver, local, scheduling
 from tests.integration.test_scheduling_support import referral as received
@@ -125,3 +125,36 @@ def test_a_stored_projection_is_stored_again_only_when_it_moved(store_settings: 
     assert keep(intake, watch)
     assert intake.store.projection(AckWatch.name) == (watch.position, ANY)
     intake.close()
+
+
+def test_the_stored_case_view_keeps_only_what_its_queries_still_read(
+    store_settings: Settings,
+) -> None:
+    """A year and a half of cases, each closed a week after it came: the stored view holds the
+    last months' (``KEPT_DAYS``), a start resumes it, and every answer is a keep-all fold's."""
+    clock = SchedulingClock(local(2024, 6, 3, 10))
+    app = scheduling(store_settings, clock)
+    for _ in range(80):  # a week at a time
+        message = received(clock.now, programme="counselling")
+        deliver(app, message)
+        clock.advance(days=7)
+        deliver(app, CaseClosed(case_id=message.case_id, outcome="declined_by_family",
+                                closed_at=clock.now))  # fmt: skip
+        app.check_deadlines()
+    deliver(app, received(clock.now, programme="counselling"))  # one still waiting
+    app.check_deadlines()
+    assert 0 < len(app.view.cases) <= KEPT_DAYS // 7 + 2
+    restarted = scheduling(store_settings, clock)
+    restarted.view.catch_up()
+    full = from_scratch(CaseView(restarted))
+    everything = from_scratch(CaseView(restarted, kept_days=None))
+    full.catch_up()
+    everything.catch_up()
+    assert len(everything.cases) == 81
+    assert _view(restarted.view) == _view(full)
+    levels, waits = restarted.service_levels(), restarted.wait_times()
+    assert levels["first_contacts_waiting"] == 1 and waits == app.wait_times()
+    restarted.view = everything
+    assert (restarted.service_levels(), restarted.wait_times()) == (levels, waits)
+    restarted.close()
+    app.close()
